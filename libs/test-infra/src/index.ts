@@ -1,0 +1,22 @@
+export { dockerAvailable } from './docker.ts';
+export { kafkaAnswers, resolveKafka, type KafkaTarget, type ResolvedKafka } from './kafka.ts';
+export { resolveKurrentDb, type KurrentDbTarget, type ResolvedKurrentDb } from './kurrentdb.ts';
+export { randomGroupId, randomTopic, uniqueName } from './names.ts';
+export { tcpAnswers } from './net.ts';
+export {
+  createTestDatabase,
+  LOCAL_POSTGRES_URL,
+  postgresAnswers,
+  resolvePostgres,
+  type PostgresTarget,
+  type TestDatabase,
+} from './postgres.ts';
+export {
+  bringUpServices,
+  describeTargets,
+  MissingServiceError,
+  targetsToEnv,
+  type RunningServices,
+  type ServiceTargets,
+} from './services.ts';
+export { waitFor, WaitForTimeoutError, type WaitForOptions } from './wait-for.ts';

@@ -1,0 +1,105 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
+import { dockerAvailable } from './docker.ts';
+
+const run = promisify(execFile);
+
+export type KafkaTarget =
+  | { available: true; brokers: string[]; source: 'KAFKA_BROKERS' | 'testcontainers' | 'local broker' }
+  | { available: false; reason: string };
+
+export interface ResolvedKafka {
+  target: KafkaTarget;
+  stop?: () => Promise<void>;
+}
+
+/** The script that runs a single-node KRaft broker from Maven Central jars (see test/kafka/README.md). */
+export const LOCAL_KAFKA_SCRIPT = fileURLToPath(new URL('../../../test/kafka/kafka.sh', import.meta.url));
+
+/** Whether the brokers answer a metadata request (not just a TCP connect). */
+export async function kafkaAnswers(brokers: string[], timeoutMs = 5_000): Promise<boolean> {
+  const admin = new Kafka({
+    brokers,
+    clientId: 'concord-test-probe',
+    connectionTimeout: timeoutMs,
+    retry: { retries: 0 },
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  try {
+    await admin.connect();
+    await admin.describeCluster();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+async function hasCommand(command: string): Promise<boolean> {
+  try {
+    await run('sh', ['-c', `command -v ${command}`]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Chooses the Kafka for this test run: `KAFKA_BROKERS` if set; else a testcontainers broker if a
+ * Docker engine answers; else a local single-node KRaft broker from Maven Central run with the
+ * machine's JDK; else unavailable, with the reason.
+ */
+export async function resolveKafka(env = process.env): Promise<ResolvedKafka> {
+  if (env.KAFKA_BROKERS) {
+    const brokers = env.KAFKA_BROKERS.split(',').map((b) => b.trim());
+    if (await kafkaAnswers(brokers)) {
+      return { target: { available: true, brokers, source: 'KAFKA_BROKERS' } };
+    }
+    return { target: { available: false, reason: `KAFKA_BROKERS=${env.KAFKA_BROKERS} does not answer` } };
+  }
+  if (env.CONCORD_KAFKA_UNAVAILABLE) {
+    return { target: { available: false, reason: env.CONCORD_KAFKA_UNAVAILABLE } };
+  }
+  if (await dockerAvailable()) {
+    const { KafkaContainer } = await import('@testcontainers/kafka');
+    const container = await new KafkaContainer('confluentinc/cp-kafka:7.9.0').withKraft().start();
+    const brokers = [`${container.getHost()}:${container.getMappedPort(9093)}`];
+    return {
+      target: { available: true, brokers, source: 'testcontainers' },
+      stop: async () => {
+        await container.stop();
+      },
+    };
+  }
+  const missing = [];
+  for (const command of ['java', 'mvn']) if (!(await hasCommand(command))) missing.push(command);
+  if (missing.length > 0) {
+    return {
+      target: {
+        available: false,
+        reason: `no KAFKA_BROKERS, no Docker engine, and no ${missing.join('/')} to run a local broker`,
+      },
+    };
+  }
+  try {
+    const { stdout } = await run('bash', [LOCAL_KAFKA_SCRIPT, 'start'], {
+      env,
+      timeout: 10 * 60_000,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    const brokers = /^KAFKA_BROKERS=(.+)$/m.exec(stdout)?.[1]?.split(',');
+    if (!brokers) throw new Error(`kafka.sh printed no KAFKA_BROKERS line:\n${stdout}`);
+    return {
+      target: { available: true, brokers, source: 'local broker' },
+      stop: async () => {
+        await run('bash', [LOCAL_KAFKA_SCRIPT, 'stop'], { env });
+      },
+    };
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    return { target: { available: false, reason: `the local Kafka broker did not start: ${detail}` } };
+  }
+}

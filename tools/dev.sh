@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The developer entry point behind `npm start` and `npm test` (see README.md).
+#   start            start the platform on its embedded default
+#   test [args]      provision services, run every test tier of every project, stop what it started
+#   services up|down|status   bring the test services up or down from a shell
+set -euo pipefail
+
+CONCORD_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=tools/bootstrap.sh
+source "$CONCORD_ROOT/tools/bootstrap.sh"
+# shellcheck source=tools/system.sh
+source "$CONCORD_ROOT/tools/system.sh"
+cd "$CONCORD_ROOT"
+
+run_ts() { node --experimental-strip-types --no-warnings=ExperimentalWarning "$@"; }
+
+services() {
+  run_ts libs/test-infra/src/cli.ts "$@"
+}
+
+cmd="${1:-}"
+shift || true
+case "$cmd" in
+  start)
+    bootstrap
+    if [ -f apps/platform/src/main.ts ]; then
+      exec node --experimental-strip-types --no-warnings=ExperimentalWarning apps/platform/src/main.ts "$@"
+    fi
+    log "The embedded platform does not exist yet: nothing to start (see the open issues)."
+    exit 2
+    ;;
+  test)
+    ensure_system_services
+    bootstrap
+    # One Kafka broker (and one PostgreSQL choice) for the whole run; every project's vitest
+    # global set-up sees these variables and reuses them instead of starting its own.
+    env_file="$(mktemp)"
+    services up --env-file "$env_file"
+    trap 'services down || true; rm -f "$env_file"' EXIT
+    set -a
+    # shellcheck disable=SC1090
+    source "$env_file"
+    set +a
+    pnpm exec nx run-many -t test --parallel=1 --outputStyle=stream --skipNxCache "$@"
+    ;;
+  services)
+    bootstrap
+    services "$@"
+    ;;
+  *)
+    echo "usage: tools/dev.sh start | test [nx args] | services up|down|status" >&2
+    exit 64
+    ;;
+esac
