@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The developer entry point behind `npm start` and `npm test` (see README.md).
 #   start            start the platform on its embedded default
-#   test [args]      provision services, run every test tier of every project, stop what it started
+#   test [args]      provision services, run every test tier of every project in one vitest run
+#                    (one summary line), stop what it started; args go to vitest (a path, -t NAME)
+#   check            lint and typecheck every project (Nx, cached)
 #   services up|down|status   bring the test services up or down from a shell
 set -euo pipefail
 
@@ -41,14 +43,19 @@ case "$cmd" in
     # shellcheck disable=SC1090
     source "$env_file"
     set +a
-    pnpm exec nx run-many -t test --parallel=1 --outputStyle=stream --skipNxCache "$@"
+    export KAFKAJS_NO_PARTITIONER_WARNING=1
+    pnpm exec vitest run "$@"
+    ;;
+  check)
+    bootstrap
+    pnpm exec nx run-many -t lint typecheck --outputStyle=stream "$@"
     ;;
   services)
     bootstrap
     services "$@"
     ;;
   *)
-    echo "usage: tools/dev.sh start | test [nx args] | services up|down|status" >&2
+    echo "usage: tools/dev.sh start | test [vitest args] | check | services up|down|status" >&2
     exit 64
     ;;
 esac

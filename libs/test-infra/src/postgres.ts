@@ -20,7 +20,9 @@ export async function postgresAnswers(url: string, timeoutMs = 3_000): Promise<s
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
   try {
     await client.connect();
-    const { rows } = await client.query<{ version: string }>('show server_version');
+    const { rows } = await client.query<{ version: string }>(
+      `select current_setting('server_version') as version`,
+    );
     return rows[0]?.version;
   } catch {
     return undefined;

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, inject } from 'vitest';
+import { afterAll, beforeAll, describe, inject, it } from 'vitest';
 import type { KafkaTarget } from './kafka.ts';
 import type { KurrentDbTarget } from './kurrentdb.ts';
 import { createTestDatabase, type TestDatabase } from './postgres.ts';
@@ -11,17 +11,22 @@ export function serviceTargets(): ServiceTargets {
   return inject('concordServices');
 }
 
-function skippedName(name: string, service: string, reason: string): string {
-  // Loud on purpose: a skipped integration suite must never look like a passing one.
+/**
+ * Stands in for a suite whose service is missing. Loud on purpose: it warns, and it holds one
+ * skipped test named after the reason, so the run's summary counts it as skipped, never as passed.
+ */
+function skippedSuite(name: string, service: string, reason: string): void {
   console.warn(`\n⚠ SKIPPED "${name}": ${service} unavailable: ${reason}\n`);
-  return `${name} [SKIPPED: ${service} unavailable: ${reason}]`;
+  describe(name, () => {
+    it.skip(`SKIPPED: ${service} unavailable: ${reason}`, () => undefined);
+  });
 }
 
 /** A suite that needs the real Kafka broker; skipped, with the reason in its name, without one. */
 export function describeWithKafka(name: string, body: (kafka: Available<KafkaTarget>) => void): void {
   const kafka = serviceTargets().kafka;
   if (kafka.available) describe(name, () => body(kafka));
-  else describe.skip(skippedName(name, 'Kafka', kafka.reason), () => undefined);
+  else skippedSuite(name, 'Kafka', kafka.reason);
 }
 
 /**
@@ -31,7 +36,7 @@ export function describeWithKafka(name: string, body: (kafka: Available<KafkaTar
 export function describeWithPostgres(name: string, body: (database: () => TestDatabase) => void): void {
   const postgres = serviceTargets().postgres;
   if (postgres.kind !== 'server') {
-    describe.skip(skippedName(name, 'PostgreSQL server', postgres.reason), () => undefined);
+    skippedSuite(name, 'PostgreSQL server', postgres.reason);
     return;
   }
   describe(name, () => {
@@ -56,5 +61,5 @@ export function describeWithKurrentDb(
 ): void {
   const kurrentdb = serviceTargets().kurrentdb;
   if (kurrentdb.available) describe(name, () => body(kurrentdb));
-  else describe.skip(skippedName(name, 'KurrentDB', kurrentdb.reason), () => undefined);
+  else skippedSuite(name, 'KurrentDB', kurrentdb.reason);
 }
