@@ -7,9 +7,29 @@ import tseslint from 'typescript-eslint';
 
 /** Libraries that do I/O; a `type:domain` or `type:contract` project may import none of them. */
 const ioLibraries = [
-  'node:*', 'fs', 'fs/*', 'net', 'http', 'https', 'child_process', 'crypto', 'os', 'worker_threads',
-  'pg', 'pg-*', '@electric-sql/*', 'kafkajs', '@kurrent/*', '@eventstore/*', '@prisma/*',
-  'prisma', 'graphql-yoga', 'testcontainers', '@testcontainers/*', 'pino', 'jose',
+  'node:*',
+  'fs',
+  'fs/*',
+  'net',
+  'http',
+  'https',
+  'child_process',
+  'crypto',
+  'os',
+  'worker_threads',
+  'pg',
+  'pg-*',
+  '@electric-sql/*',
+  'kafkajs',
+  '@kurrent/*',
+  '@eventstore/*',
+  '@prisma/*',
+  'prisma',
+  'graphql-yoga',
+  'testcontainers',
+  '@testcontainers/*',
+  'pino',
+  'jose',
 ];
 
 function boundaries({ inTests }) {
@@ -17,18 +37,53 @@ function boundaries({ inTests }) {
   return {
     enforceBuildableLibDependency: false,
     depConstraints: [
-      { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:domain', 'type:contract', 'type:util', ...testing], bannedExternalImports: inTests ? ioLibraries.filter((l) => !l.startsWith('node:')) : ioLibraries },
-      { sourceTag: 'type:contract', onlyDependOnLibsWithTags: ['type:contract', 'type:util', ...testing] },
+      {
+        sourceTag: 'type:domain',
+        onlyDependOnLibsWithTags: ['type:domain', 'type:contract', 'type:util', ...testing],
+        bannedExternalImports: inTests
+          ? ioLibraries.filter((l) => !l.startsWith('node:'))
+          : ioLibraries,
+      },
+      {
+        sourceTag: 'type:contract',
+        onlyDependOnLibsWithTags: ['type:contract', 'type:util', ...testing],
+      },
       { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util', ...testing] },
-      { sourceTag: 'type:adapter', onlyDependOnLibsWithTags: ['type:domain', 'type:contract', 'type:util', 'type:adapter', ...testing] },
-      { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:domain', 'type:contract', 'type:util', 'type:adapter', 'type:testing'] },
+      {
+        sourceTag: 'type:adapter',
+        onlyDependOnLibsWithTags: [
+          'type:domain',
+          'type:contract',
+          'type:util',
+          'type:adapter',
+          ...testing,
+        ],
+      },
+      {
+        sourceTag: 'type:testing',
+        onlyDependOnLibsWithTags: [
+          'type:domain',
+          'type:contract',
+          'type:util',
+          'type:adapter',
+          'type:testing',
+        ],
+      },
       { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['*'] },
     ],
   };
 }
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/.tools/**', '**/.cache/**', '**/generated/**'] },
+  {
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      '**/.tools/**',
+      '**/.cache/**',
+      '**/generated/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,
@@ -36,7 +91,10 @@ export default tseslint.config(
     files: ['**/*.ts', '**/*.mts', '**/*.tsx'],
     plugins: { '@nx': nx },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/consistent-type-imports': 'error',
       '@nx/enforce-module-boundaries': ['error', boundaries({ inTests: false })],
     },

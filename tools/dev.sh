@@ -3,7 +3,7 @@
 #   start            start the platform on its embedded default
 #   test [args]      provision services, run every test tier of every project in one vitest run
 #                    (one summary line), stop what it started; args go to vitest (a path, -t NAME)
-#   check            lint and typecheck every project (Nx, cached)
+#   check            formatting, then lint and typecheck every project (Nx, cached)
 #   services up|down|status   bring the test services up or down from a shell
 set -euo pipefail
 
@@ -48,6 +48,7 @@ case "$cmd" in
     ;;
   check)
     bootstrap
+    pnpm exec prettier --check --log-level warn .
     pnpm exec nx run-many -t lint typecheck --outputStyle=stream "$@"
     ;;
   services)

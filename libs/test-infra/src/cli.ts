@@ -36,11 +36,14 @@ switch (positionals[0]) {
     } catch {
       localBroker = undefined;
     }
-    const services = await bringUpServices({ required: false, log: () => undefined }, {
-      ...process.env,
-      ...(localBroker ? { KAFKA_BROKERS: localBroker } : {}),
-      CONCORD_KAFKA_UNAVAILABLE: 'no broker is running (`tools/dev.sh services up` starts one)',
-    });
+    const services = await bringUpServices(
+      { required: false, log: () => undefined },
+      {
+        ...process.env,
+        ...(localBroker ? { KAFKA_BROKERS: localBroker } : {}),
+        CONCORD_KAFKA_UNAVAILABLE: 'no broker is running (`tools/dev.sh services up` starts one)',
+      },
+    );
     for (const line of describeTargets(services.targets)) console.log(line);
     await services.stop();
     break;

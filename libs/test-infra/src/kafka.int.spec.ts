@@ -18,7 +18,10 @@ describeWithKafka('a real Kafka broker', ({ brokers }) => {
     const admin = kafka.admin();
     await admin.connect();
     try {
-      await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+      await admin.createTopics({
+        topics: [{ topic, numPartitions: partitions }],
+        waitForLeaders: true,
+      });
     } finally {
       await admin.disconnect();
     }
@@ -82,7 +85,9 @@ describeWithKafka('a real Kafka broker', ({ brokers }) => {
     await produce(topic, ['d', 'e']);
     const secondRun: EachMessagePayload['message'][] = [];
     await consume(topic, groupId, secondRun);
-    await waitFor(() => secondRun.length >= 2, { description: 'the records produced after the restart' });
+    await waitFor(() => secondRun.length >= 2, {
+      description: 'the records produced after the restart',
+    });
 
     // Nothing the first run committed is read again.
     expect(secondRun.map((m) => m.value?.toString())).toEqual(['d', 'e']);

@@ -7,7 +7,11 @@ import { dockerAvailable } from './docker.ts';
 const run = promisify(execFile);
 
 export type KafkaTarget =
-  | { available: true; brokers: string[]; source: 'KAFKA_BROKERS' | 'testcontainers' | 'local broker' }
+  | {
+      available: true;
+      brokers: string[];
+      source: 'KAFKA_BROKERS' | 'testcontainers' | 'local broker';
+    }
   | { available: false; reason: string };
 
 export interface ResolvedKafka {
@@ -16,7 +20,9 @@ export interface ResolvedKafka {
 }
 
 /** The script that runs a single-node KRaft broker from Maven Central jars (see test/kafka/README.md). */
-export const LOCAL_KAFKA_SCRIPT = fileURLToPath(new URL('../../../test/kafka/kafka.sh', import.meta.url));
+export const LOCAL_KAFKA_SCRIPT = fileURLToPath(
+  new URL('../../../test/kafka/kafka.sh', import.meta.url),
+);
 
 /** Whether the brokers answer a metadata request (not just a TCP connect). */
 export async function kafkaAnswers(brokers: string[], timeoutMs = 5_000): Promise<boolean> {
@@ -58,7 +64,9 @@ export async function resolveKafka(env = process.env): Promise<ResolvedKafka> {
     if (await kafkaAnswers(brokers)) {
       return { target: { available: true, brokers, source: 'KAFKA_BROKERS' } };
     }
-    return { target: { available: false, reason: `KAFKA_BROKERS=${env.KAFKA_BROKERS} does not answer` } };
+    return {
+      target: { available: false, reason: `KAFKA_BROKERS=${env.KAFKA_BROKERS} does not answer` },
+    };
   }
   if (env.CONCORD_KAFKA_UNAVAILABLE) {
     return { target: { available: false, reason: env.CONCORD_KAFKA_UNAVAILABLE } };
@@ -100,6 +108,8 @@ export async function resolveKafka(env = process.env): Promise<ResolvedKafka> {
     };
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
-    return { target: { available: false, reason: `the local Kafka broker did not start: ${detail}` } };
+    return {
+      target: { available: false, reason: `the local Kafka broker did not start: ${detail}` },
+    };
   }
 }

@@ -87,7 +87,9 @@ describe('PGlite (embedded PostgreSQL)', () => {
     await first.close();
 
     const reopened = await PGlite.create(dir);
-    const { rows } = await reopened.query<{ entry: string }>('select entry from ledger order by id');
+    const { rows } = await reopened.query<{ entry: string }>(
+      'select entry from ledger order by id',
+    );
     await reopened.close();
     expect(rows.map((r) => r.entry)).toEqual(['committed']);
   });

@@ -42,7 +42,9 @@ export async function resolvePostgres(env = process.env): Promise<ResolvedPostgr
       return { target: { kind: 'server', url: fromEnv, source: 'DATABASE_URL' } };
     }
     // An explicit choice that does not answer is reported, never silently replaced.
-    return { target: { kind: 'pglite', reason: `DATABASE_URL=${redact(fromEnv)} does not answer` } };
+    return {
+      target: { kind: 'pglite', reason: `DATABASE_URL=${redact(fromEnv)} does not answer` },
+    };
   }
   if (await postgresAnswers(LOCAL_POSTGRES_URL)) {
     return { target: { kind: 'server', url: LOCAL_POSTGRES_URL, source: 'local server' } };
@@ -76,7 +78,10 @@ export interface TestDatabase {
  * Creates an empty database on the server for one test file, so files run in parallel without
  * sharing state. `drop()` removes it, disconnecting whatever the test left connected.
  */
-export async function createTestDatabase(serverUrl: string, prefix = 'concord_test'): Promise<TestDatabase> {
+export async function createTestDatabase(
+  serverUrl: string,
+  prefix = 'concord_test',
+): Promise<TestDatabase> {
   const name = uniqueName(prefix).replaceAll('-', '_');
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();

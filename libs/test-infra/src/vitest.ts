@@ -23,7 +23,10 @@ function skippedSuite(name: string, service: string, reason: string): void {
 }
 
 /** A suite that needs the real Kafka broker; skipped, with the reason in its name, without one. */
-export function describeWithKafka(name: string, body: (kafka: Available<KafkaTarget>) => void): void {
+export function describeWithKafka(
+  name: string,
+  body: (kafka: Available<KafkaTarget>) => void,
+): void {
   const kafka = serviceTargets().kafka;
   if (kafka.available) describe(name, () => body(kafka));
   else skippedSuite(name, 'Kafka', kafka.reason);
@@ -33,7 +36,10 @@ export function describeWithKafka(name: string, body: (kafka: Available<KafkaTar
  * A suite that needs a real PostgreSQL server. It gets a database of its own, created before its
  * tests and dropped after them, so suites can run in parallel.
  */
-export function describeWithPostgres(name: string, body: (database: () => TestDatabase) => void): void {
+export function describeWithPostgres(
+  name: string,
+  body: (database: () => TestDatabase) => void,
+): void {
   const postgres = serviceTargets().postgres;
   if (postgres.kind !== 'server') {
     skippedSuite(name, 'PostgreSQL server', postgres.reason);

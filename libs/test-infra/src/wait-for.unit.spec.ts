@@ -19,6 +19,8 @@ describe('waitFor', () => {
     );
     await expect(failure).rejects.toThrow(WaitForTimeoutError);
     await expect(failure).rejects.toThrow('waiting for the broker');
-    await failure.catch((error: Error) => expect((error.cause as Error).message).toBe('still down'));
+    await failure.catch((error: Error) =>
+      expect((error.cause as Error).message).toBe('still down'),
+    );
   });
 });
