@@ -1,0 +1,8 @@
+export {
+  DeciderSpecification,
+  type Decider,
+  type ErrorExpectation,
+  type GivenClause,
+  type ThenClause,
+  type WhenClause,
+} from './decider-specification.ts';
