@@ -1,0 +1,391 @@
+// The behaviour every EventStore adapter must have. Each adapter's spec calls
+// `eventStoreContract(...)` inside its own describe block with a factory for a fresh store.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConcurrencyError, EventIdConflictError, InvalidAppendError } from './errors.ts';
+import type { EventStore, NewEvent, RecordedEvent } from './types.ts';
+
+export interface ContractSubject {
+  store: EventStore;
+  /**
+   * Changes one stored field of an event behind the store's back (plain SQL, say), so the suite
+   * can check that verify notices. Adapters that cannot be tampered with leave it out.
+   */
+  tamper?: (streamId: string, streamVersion: number) => Promise<void>;
+  /** Opens a second store on the same storage (a restarted process). */
+  reopen?: () => Promise<EventStore>;
+  dispose(): Promise<void>;
+}
+
+const stream = (prefix = 'batch') => `${prefix}-${randomUUID()}`;
+
+export function newEvent(type = 'concord.test.happened.v1', data: NewEvent['data'] = {}): NewEvent {
+  return {
+    id: randomUUID(),
+    type,
+    data: { note: 'a test event', ...data },
+    metadata: {
+      source: 'urn:concord:test',
+      actorId: 'person-1',
+      organizationId: 'org-1',
+      occurredAt: '2026-03-01T08:00:00.000Z',
+      correlationId: randomUUID(),
+    },
+  };
+}
+
+const events = (count: number, type?: string) =>
+  Array.from({ length: count }, (_, i) => newEvent(type, { index: i }));
+
+async function readEverything(store: EventStore, after = 0n): Promise<RecordedEvent[]> {
+  const all: RecordedEvent[] = [];
+  for (;;) {
+    const page = await store.readAll({ after, maxCount: 250 });
+    if (page.length === 0) return all;
+    all.push(...page);
+    after = page[page.length - 1]!.globalPosition;
+  }
+}
+
+/**
+ * Registers the suite. Tests of a capability the adapter lacks (changing a stored event, reopening
+ * its storage) are left out rather than skipped: they say nothing about such an adapter.
+ */
+export function eventStoreContract(
+  createSubject: () => Promise<ContractSubject>,
+  capabilities: { tamper: boolean; reopen: boolean },
+): void {
+  let subject: ContractSubject;
+  let store: EventStore;
+  beforeAll(async () => {
+    subject = await createSubject();
+    store = subject.store;
+  });
+  afterAll(async () => {
+    await subject?.dispose();
+  });
+
+  describe('append and read a stream', () => {
+    it('stores events with versions from 1, increasing positions, and everything the caller gave', async () => {
+      const id = stream();
+      const written = events(3);
+      const result = await store.append(id, written, { expectedVersion: 'no-stream' });
+      expect(result).toMatchObject({ streamId: id, nextExpectedVersion: 3, duplicate: false });
+      expect(result.positions).toHaveLength(3);
+      expect(
+        result.positions[0]! < result.positions[1]! && result.positions[1]! < result.positions[2]!,
+      ).toBe(true);
+
+      const read = await store.readStream(id);
+      expect(read.map((e) => e.streamVersion)).toEqual([1, 2, 3]);
+      expect(read.map((e) => e.id)).toEqual(written.map((e) => e.id));
+      expect(read.map((e) => e.globalPosition)).toEqual(result.positions);
+      expect(read[0]).toMatchObject({
+        type: written[0]!.type,
+        data: written[0]!.data,
+        metadata: written[0]!.metadata,
+      });
+      expect(Date.parse(read[0]!.recordedAt)).not.toBeNaN();
+      expect(read[0]!.previousHash).toBeNull();
+      expect(read[1]!.previousHash).toBe(read[0]!.hash);
+      expect(read[0]!.hash).toMatch(/^[0-9a-f]{64}$/);
+    });
+
+    it('reads backwards, from a version, and a limited count', async () => {
+      const id = stream();
+      await store.append(id, events(5));
+      expect(
+        (await store.readStream(id, { direction: 'backwards' })).map((e) => e.streamVersion),
+      ).toEqual([5, 4, 3, 2, 1]);
+      expect((await store.readStream(id, { fromVersion: 3 })).map((e) => e.streamVersion)).toEqual([
+        3, 4, 5,
+      ]);
+      expect(
+        (await store.readStream(id, { direction: 'backwards', fromVersion: 2 })).map(
+          (e) => e.streamVersion,
+        ),
+      ).toEqual([2, 1]);
+      expect(
+        (await store.readStream(id, { fromVersion: 2, maxCount: 2 })).map((e) => e.streamVersion),
+      ).toEqual([2, 3]);
+      expect(await store.readStream(stream('missing'))).toEqual([]);
+    });
+
+    it('keeps stream metadata and reports the stream head', async () => {
+      const id = stream();
+      expect(await store.streamInfo(id)).toBeUndefined();
+      await store.append(id, events(2));
+      await store.setStreamMetadata(id, { sponsorId: 'sponsor-a', retention: { years: 15 } });
+      const info = await store.streamInfo(id);
+      const last = (await store.readStream(id, { direction: 'backwards', maxCount: 1 }))[0];
+      expect(info).toEqual({
+        streamId: id,
+        version: 2,
+        headHash: last!.hash,
+        metadata: { sponsorId: 'sponsor-a', retention: { years: 15 } },
+      });
+    });
+
+    it('refuses an empty append, duplicate ids in one append and non-object data', async () => {
+      await expect(store.append(stream(), [])).rejects.toBeInstanceOf(InvalidAppendError);
+      const event = newEvent();
+      await expect(store.append(stream(), [event, event])).rejects.toBeInstanceOf(
+        InvalidAppendError,
+      );
+      await expect(
+        store.append(stream(), [{ ...newEvent(), data: [] as never }]),
+      ).rejects.toBeInstanceOf(InvalidAppendError);
+    });
+
+    it('round-trips a large event (1 MiB of data) unchanged', async () => {
+      const id = stream();
+      const big = newEvent('concord.test.large.v1', {
+        payload: 'x'.repeat(1024 * 1024),
+        nested: { list: [1, 2.5, 'three', null, true] },
+      });
+      await store.append(id, [big]);
+      const [read] = await store.readStream(id);
+      expect(read!.data).toEqual(big.data);
+      expect((await store.verify({ streamId: id })).ok).toBe(true);
+    });
+  });
+
+  describe('optimistic concurrency', () => {
+    it('refuses an append whose expected version is not the stream version, with the actual version', async () => {
+      const id = stream();
+      await store.append(id, events(2), { expectedVersion: 'no-stream' });
+      const refused = store.append(id, events(1), { expectedVersion: 1 });
+      await expect(refused).rejects.toBeInstanceOf(ConcurrencyError);
+      await expect(refused).rejects.toMatchObject({
+        actualVersion: 2,
+        expectedVersion: 1,
+        retriable: true,
+      });
+      await expect(
+        store.append(id, events(1), { expectedVersion: 'no-stream' }),
+      ).rejects.toMatchObject({ actualVersion: 2 });
+      await expect(
+        store.append(stream(), events(1), { expectedVersion: 'stream-exists' }),
+      ).rejects.toMatchObject({ actualVersion: 0 });
+      await expect(
+        store.append(stream(), events(1), { expectedVersion: 3 }),
+      ).rejects.toBeInstanceOf(ConcurrencyError);
+      const ok = await store.append(id, events(1), { expectedVersion: 2 });
+      expect(ok.nextExpectedVersion).toBe(3);
+      expect(
+        (await store.append(id, events(1), { expectedVersion: 'stream-exists' }))
+          .nextExpectedVersion,
+      ).toBe(4);
+    });
+
+    it('lets exactly one of many concurrent writers at the same expected version succeed', async () => {
+      const id = stream();
+      await store.append(id, events(1));
+      const attempts = await Promise.allSettled(
+        Array.from({ length: 8 }, () => store.append(id, events(2), { expectedVersion: 1 })),
+      );
+      const succeeded = attempts.filter((a) => a.status === 'fulfilled');
+      expect(succeeded).toHaveLength(1);
+      for (const attempt of attempts) {
+        if (attempt.status === 'rejected') expect(attempt.reason).toBeInstanceOf(ConcurrencyError);
+      }
+      expect((await store.readStream(id)).map((e) => e.streamVersion)).toEqual([1, 2, 3]);
+    });
+
+    it('never loses or duplicates events under many writers on one stream and on many streams', async () => {
+      const hot = stream('hot');
+      const cold = Array.from({ length: 10 }, () => stream('cold'));
+      const written: string[] = [];
+      const writer = async (target: string, rounds: number) => {
+        for (let round = 0; round < rounds; round++) {
+          const batch = events(1 + (round % 3));
+          // Retry on conflict as a real command handler would: reload, decide, append.
+          for (;;) {
+            const version = (await store.streamInfo(target))?.version ?? 0;
+            try {
+              await store.append(target, batch, { expectedVersion: version });
+              written.push(...batch.map((e) => e.id));
+              break;
+            } catch (error) {
+              if (!(error instanceof ConcurrencyError)) throw error;
+            }
+          }
+        }
+      };
+      const before = await store.headPosition();
+      await Promise.all([
+        ...Array.from({ length: 6 }, () => writer(hot, 5)),
+        ...cold.map((target) => writer(target, 4)),
+      ]);
+      const stored = await readEverything(store, before);
+      const ours = stored.filter((e) => e.streamId === hot || cold.includes(e.streamId));
+      expect(ours.map((e) => e.id).sort()).toEqual([...written].sort());
+      expect(new Set(ours.map((e) => e.id)).size).toBe(ours.length);
+      for (const target of [hot, ...cold]) {
+        const versions = (await store.readStream(target)).map((e) => e.streamVersion);
+        expect(versions).toEqual(versions.map((_, i) => i + 1));
+      }
+      expect((await store.verify({ streamId: hot })).ok).toBe(true);
+    });
+  });
+
+  describe('idempotent append', () => {
+    it('recognizes a redelivery: nothing is written and the original positions come back', async () => {
+      const id = stream();
+      const written = events(2);
+      const first = await store.append(id, written, { expectedVersion: 'no-stream' });
+      const head = await store.headPosition();
+      // A redelivery carries the writer's stale expected version; it still succeeds.
+      const again = await store.append(id, structuredClone(written), {
+        expectedVersion: 'no-stream',
+      });
+      expect(again).toEqual({ ...first, duplicate: true });
+      expect(await store.readStream(id)).toHaveLength(2);
+      expect(await store.headPosition()).toBe(head);
+    });
+
+    it('refuses a known id with other content, in another stream, or mixed with new events', async () => {
+      const id = stream();
+      const [event] = events(1);
+      await store.append(id, [event!]);
+      await expect(
+        store.append(id, [{ ...event!, data: { changed: true } }]),
+      ).rejects.toBeInstanceOf(EventIdConflictError);
+      await expect(store.append(stream(), [event!])).rejects.toBeInstanceOf(EventIdConflictError);
+      await expect(store.append(id, [event!, newEvent()])).rejects.toBeInstanceOf(
+        EventIdConflictError,
+      );
+      expect(await store.readStream(id)).toHaveLength(1);
+    });
+
+    it('lets concurrent redeliveries of one event store it once', async () => {
+      const id = stream();
+      const event = newEvent();
+      const results = await Promise.all(
+        Array.from({ length: 6 }, () => store.append(id, [structuredClone(event)])),
+      );
+      expect(new Set(results.map((r) => r.positions[0])).size).toBe(1);
+      expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
+      expect(await store.readStream(id)).toHaveLength(1);
+    });
+  });
+
+  describe('global order', () => {
+    it('reads all events in one increasing order, in pages, without repeats', async () => {
+      const before = await store.headPosition();
+      const ids = Array.from({ length: 25 }, () => stream('many'));
+      await Promise.all(ids.map((id) => store.append(id, events(4))));
+      const read = await readEverything(store, before);
+      const ours = read.filter((e) => ids.includes(e.streamId));
+      expect(ours).toHaveLength(100);
+      const positions = read.map((e) => e.globalPosition);
+      expect(positions).toEqual([...positions].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+      expect(new Set(positions).size).toBe(positions.length);
+      for (const id of ids) {
+        expect(ours.filter((e) => e.streamId === id).map((e) => e.streamVersion)).toEqual([
+          1, 2, 3, 4,
+        ]);
+      }
+      expect(await store.headPosition()).toBe(read.at(-1)!.globalPosition);
+    });
+  });
+
+  describe('subscriptions', () => {
+    it('delivers every event once, in order, and resumes from its checkpoint after a restart', async () => {
+      const subscriber = `subscriber-${randomUUID()}`;
+      const id = stream();
+      const seen: RecordedEvent[] = [];
+      const start = await store.headPosition();
+      await store.saveCheckpoint(subscriber, start);
+      await store.append(id, events(3));
+
+      const first = store.subscribe(
+        subscriber,
+        async (batch) => {
+          seen.push(...batch);
+        },
+        { pollIntervalMs: 200 },
+      );
+      const live = await store.append(id, events(2));
+      await first.waitFor(live.positions.at(-1)!);
+      await first.stop();
+      expect(await store.loadCheckpoint(subscriber)).toBe(live.positions.at(-1));
+
+      const later = await store.append(id, events(2));
+      const second = store.subscribe(
+        subscriber,
+        async (batch) => {
+          seen.push(...batch);
+        },
+        { pollIntervalMs: 200 },
+      );
+      await second.waitFor(later.positions.at(-1)!);
+      await second.stop();
+
+      const ours = seen.filter((e) => e.streamId === id);
+      expect(ours.map((e) => e.streamVersion)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+      expect(new Set(seen.map((e) => e.id)).size).toBe(seen.length);
+    });
+
+    it('stops on a failing handler without advancing past the failed batch', async () => {
+      const subscriber = `subscriber-${randomUUID()}`;
+      await store.saveCheckpoint(subscriber, await store.headPosition());
+      await store.append(stream(), events(1));
+      const errors: unknown[] = [];
+      const failing = store.subscribe(
+        subscriber,
+        async () => {
+          throw new Error('projection bug');
+        },
+        { onError: (error) => errors.push(error) },
+      );
+      await failing.done;
+      expect(errors).toHaveLength(1);
+      const checkpoint = await store.loadCheckpoint(subscriber);
+      const after = await store.readAll({ after: checkpoint, maxCount: 1 });
+      expect(after).toHaveLength(1);
+    });
+  });
+
+  describe('tamper evidence', () => {
+    it('verifies an untouched stream and the whole store', async () => {
+      const id = stream();
+      await store.append(id, events(3));
+      await store.append(id, events(2));
+      expect(await store.verify({ streamId: id })).toMatchObject({
+        ok: true,
+        streams: 1,
+        events: 5,
+      });
+      expect((await store.verify('all')).ok).toBe(true);
+    });
+
+    if (capabilities.tamper)
+      it('names the first broken link when a stored event was changed', async () => {
+        const id = stream();
+        await store.append(id, events(4));
+        await subject.tamper!(id, 2);
+        const result = await store.verify({ streamId: id });
+        expect(result.ok).toBe(false);
+        if (!result.ok) expect(result.brokenLink).toMatchObject({ streamId: id, streamVersion: 2 });
+        const all = await store.verify('all');
+        expect(all.ok).toBe(false);
+      });
+  });
+
+  if (capabilities.reopen)
+    describe('restart', () => {
+      it('finds everything after the store is reopened', async () => {
+        const id = stream();
+        await store.append(id, events(3));
+        const reopened = await subject.reopen!();
+        try {
+          expect((await reopened.readStream(id)).map((e) => e.streamVersion)).toEqual([1, 2, 3]);
+          await reopened.append(id, events(1), { expectedVersion: 3 });
+          expect((await reopened.verify({ streamId: id })).ok).toBe(true);
+        } finally {
+          await reopened.close();
+        }
+      });
+    });
+}

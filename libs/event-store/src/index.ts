@@ -1,0 +1,30 @@
+export {
+  ConcurrencyError,
+  EventIdConflictError,
+  EventStoreError,
+  InvalidAppendError,
+} from './errors.ts';
+export { contentHash, eventHash, type HashedFields } from './hash-chain.ts';
+export { InMemoryEventStore } from './in-memory-event-store.ts';
+export { delay, runSubscription, type SubscriptionSource } from './subscription-runner.ts';
+export type {
+  AppendOptions,
+  AppendResult,
+  EventMetadata,
+  EventStore,
+  ExpectedVersion,
+  Json,
+  JsonObject,
+  NewEvent,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  StreamInfo,
+  StreamMetadata,
+  SubscribeOptions,
+  Subscription,
+  SubscriptionHandler,
+  VerifyResult,
+} from './types.ts';
+export { assertExpectedVersion, assertValidAppend } from './validation.ts';
+export { verifyStreams, type StoredStream } from './verify.ts';

@@ -1,0 +1,97 @@
+import type { RecordedEvent, SubscribeOptions, Subscription } from './types.ts';
+
+/** What an adapter supplies to follow its global order; the loop itself is shared. */
+export interface SubscriptionSource {
+  loadCheckpoint(): Promise<bigint>;
+  read(after: bigint, maxCount: number): Promise<RecordedEvent[]>;
+  /** Hands a batch to the handler and makes its last position the durable checkpoint. */
+  handle(events: RecordedEvent[]): Promise<void>;
+  /** Resolves when new events may be readable, or after `timeoutMs`, or when `signal` aborts. */
+  waitForChange(timeoutMs: number, signal: AbortSignal): Promise<void>;
+}
+
+/**
+ * Runs the catch-up loop: read after the checkpoint, handle, checkpoint, repeat; when caught up,
+ * wait for a change notification (or the poll interval) and go again. Stops on `stop()` or on the
+ * first error, which goes to `onError`, so a failing handler never skips an event.
+ */
+export function runSubscription(
+  source: SubscriptionSource,
+  options: SubscribeOptions = {},
+): Subscription {
+  const { batchSize = 500, pollIntervalMs = 1_000, onError } = options;
+  const abort = new AbortController();
+  let position = -1n;
+  const waiters: { target: bigint; resolve: () => void; reject: (error: unknown) => void }[] = [];
+  let failure: unknown;
+
+  const settleWaiters = () => {
+    for (let i = waiters.length - 1; i >= 0; i--) {
+      const waiter = waiters[i];
+      if (!waiter) continue;
+      if (failure !== undefined) waiter.reject(failure);
+      else if (position >= waiter.target) waiter.resolve();
+      else continue;
+      waiters.splice(i, 1);
+    }
+  };
+
+  const done = (async () => {
+    try {
+      position = await source.loadCheckpoint();
+      settleWaiters();
+      while (!abort.signal.aborted) {
+        const events = await source.read(position, batchSize);
+        if (abort.signal.aborted) break;
+        if (events.length === 0) {
+          await source.waitForChange(pollIntervalMs, abort.signal);
+          continue;
+        }
+        await source.handle(events);
+        position = events[events.length - 1]!.globalPosition;
+        settleWaiters();
+      }
+    } catch (error) {
+      failure = error ?? new Error('subscription failed');
+      settleWaiters();
+      if (onError) onError(error);
+      else console.error('subscription stopped on an error', error);
+    } finally {
+      if (failure === undefined) {
+        failure = new Error('the subscription was stopped');
+        settleWaiters();
+      }
+    }
+  })();
+
+  return {
+    done,
+    get position() {
+      return position;
+    },
+    waitFor(target: bigint) {
+      return new Promise<void>((resolve, reject) => {
+        waiters.push({ target, resolve, reject });
+        settleWaiters();
+      });
+    },
+    async stop() {
+      abort.abort();
+      await done;
+    },
+  };
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts (no timer left behind). */
+export function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(finish, ms);
+    function finish() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', finish);
+      resolve();
+    }
+    signal.addEventListener('abort', finish, { once: true });
+  });
+}
