@@ -1,0 +1,4 @@
+export { postgresErrorOf, type SqlDatabase, type SqlExecutor } from './database.ts';
+export { migrate, type MigrateOptions } from './migrate.ts';
+export { pgDatabase, type PgDatabaseOptions } from './pg-database.ts';
+export { pgliteDatabase } from './pglite-database.ts';

@@ -1,0 +1,108 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { waitFor } from '@concord/test-infra';
+import { describeWithPostgres } from '@concord/test-infra/vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SqlDatabase } from './database.ts';
+import { migrate } from './migrate.ts';
+import { pgDatabase } from './pg-database.ts';
+import { pgliteDatabase } from './pglite-database.ts';
+
+async function migrationsDir(files: Record<string, string>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'concord-migrations-'));
+  for (const [name, sql] of Object.entries(files)) await writeFile(join(dir, name), sql);
+  return dir;
+}
+
+function sqlDatabaseBehaviour(open: () => Promise<SqlDatabase>): void {
+  let db: SqlDatabase;
+  const dirs: string[] = [];
+  beforeAll(async () => {
+    db = await open();
+  });
+  afterAll(async () => {
+    await db.close();
+    await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+  });
+
+  it('applies migrations once, in file order, and records them', async () => {
+    const dir = await migrationsDir({
+      '0002_add_column.sql': 'alter table widgets add column colour text;',
+      '0001_create.sql': 'create table widgets (id int primary key); create index on widgets (id);',
+    });
+    dirs.push(dir);
+    expect(await migrate(db, { directory: dir, table: 'widget_migrations' })).toEqual([
+      '0001_create.sql',
+      '0002_add_column.sql',
+    ]);
+    expect(await migrate(db, { directory: dir, table: 'widget_migrations' })).toEqual([]);
+    await db.query(`insert into widgets (id, colour) values (1, 'blue')`);
+    const { rows } = await db.query<{ name: string }>(
+      'select name from widget_migrations order by name',
+    );
+    expect(rows.map((r) => r.name)).toEqual(['0001_create.sql', '0002_add_column.sql']);
+  });
+
+  it('leaves nothing behind when a migration fails', async () => {
+    const dir = await migrationsDir({
+      '0001_ok.sql': 'create table gadgets (id int primary key);',
+      '0002_broken.sql': 'alter table no_such_table add column x int;',
+    });
+    dirs.push(dir);
+    await expect(migrate(db, { directory: dir, table: 'gadget_migrations' })).rejects.toThrow(
+      /no_such_table/,
+    );
+    const { rows } = await db.query(`select to_regclass('gadgets') as t`);
+    expect(rows[0]).toEqual({ t: null });
+  });
+
+  it('rolls a failed transaction back and commits a good one', async () => {
+    await db.exec('create table ledger (entry text primary key)');
+    await db.transaction((tx) => tx.query(`insert into ledger values ('kept')`));
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.query(`insert into ledger values ('dropped')`);
+        throw new Error('abort');
+      }),
+    ).rejects.toThrow('abort');
+    const { rows } = await db.query<{ entry: string }>('select entry from ledger');
+    expect(rows).toEqual([{ entry: 'kept' }]);
+  });
+
+  it('delivers a notification after the notifying transaction commits', async () => {
+    const received: string[] = [];
+    const stop = await db.listen('concord_test_channel', (payload) => received.push(payload));
+    await db.transaction(async (tx) => {
+      await tx.query(`select pg_notify('concord_test_channel', 'hello')`);
+    });
+    await waitFor(() => received.includes('hello'), { description: 'the notification' });
+    await stop();
+  });
+}
+
+describeWithPostgres('SqlDatabase on a PostgreSQL server (pg)', (database) => {
+  sqlDatabaseBehaviour(async () => pgDatabase({ connectionString: database().url }));
+
+  it('lets processes that migrate at the same time apply each migration once', async () => {
+    const dir = await migrationsDir({
+      '0001_counter.sql': 'create table race (id int primary key);',
+    });
+    const dbs = [1, 2, 3].map(() =>
+      pgDatabase({ connectionString: database().url, maxConnections: 1 }),
+    );
+    try {
+      const applied = await Promise.all(
+        dbs.map((db) => migrate(db, { directory: dir, table: 'race_migrations' })),
+      );
+      expect(applied.flat()).toEqual(['0001_counter.sql']);
+    } finally {
+      await Promise.all(dbs.map((db) => db.close()));
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('SqlDatabase on PGlite', () => {
+  sqlDatabaseBehaviour(() => pgliteDatabase());
+});
