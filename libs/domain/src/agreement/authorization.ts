@@ -1,0 +1,150 @@
+import type { AgreementVersion, Responsibility } from '../events/agreement-events.ts';
+import { PLATFORM_ORGANIZATION_ID } from '../shared/command.ts';
+import { DomainError } from '../shared/domain-error.ts';
+import type { Activity, Id, Party } from '../shared/vocabulary.ts';
+
+/**
+ * The activity each partner-emitted event type belongs to. Event types missing here are emitted
+ * by the platform (organization and agreement streams, process managers) or by a decider itself
+ * (`oos-investigation-opened`, `reported-late`). Corrections take the corrected event's activity.
+ */
+export const activityByEventType = {
+  'concord.batch.scheduled.v1': 'batch-scheduling',
+  'concord.batch.manufacturing-started.v1': 'manufacturing',
+  'concord.batch.manufacturing-held.v1': 'manufacturing',
+  'concord.batch.manufacturing-resumed.v1': 'manufacturing',
+  'concord.batch.manufacturing-aborted.v1': 'manufacturing',
+  'concord.batch.manufacturing-completed.v1': 'manufacturing',
+  'concord.batch.record-reviewed.v1': 'batch-record-review',
+  'concord.batch.qc-result-recorded.v1': 'qc-testing',
+  'concord.batch.oos-resolved.v1': 'qc-testing',
+  'concord.batch.coa-issued.v1': 'coa-issuance',
+  'concord.batch.disposition-recorded.v1': 'qa-disposition',
+  'concord.batch.qp-certified.v1': 'qp-certification',
+  'concord.batch.shipped.v1': 'shipping',
+  'concord.deviation.reported.v1': 'deviation-reporting',
+  'concord.deviation.classified.v1': 'deviation-investigation',
+  'concord.deviation.investigation-updated.v1': 'deviation-investigation',
+  'concord.deviation.root-cause-identified.v1': 'deviation-investigation',
+  'concord.deviation.batch-impact-assessed.v1': 'deviation-investigation',
+  'concord.deviation.closed.v1': 'deviation-investigation',
+  'concord.deviation.capa-proposed.v1': 'capa',
+  'concord.deviation.capa-approved.v1': 'deviation-approval',
+  'concord.deviation.closure-approved.v1': 'deviation-approval',
+} as const satisfies Record<string, Activity>;
+
+export function activityOf(eventType: string): Activity | undefined {
+  return (activityByEventType as Record<string, Activity | undefined>)[eventType];
+}
+
+/** Who performs (and, where the agreement says so, approves) an activity; undefined if unassigned. */
+export function responsibleParty(
+  agreement: AgreementVersion,
+  activity: Activity,
+): Responsibility | undefined {
+  return agreement.responsibilities.find((responsibility) => responsibility.activity === activity);
+}
+
+/** The organization id standing for a party in an agreement. */
+export function organizationOf(agreement: AgreementVersion, party: Party): Id {
+  return party === 'sponsor' ? agreement.sponsorId : agreement.cdmoId;
+}
+
+/** What an authorization is about: a batch, or a deviation (parties taken from its agreement). */
+export type AuthorizationSubject = { agreementId: Id; productId: Id; sponsorId: Id; cdmoId: Id };
+
+export type Authorization =
+  | { allowed: true; activity: Activity | undefined; party: Party | 'platform' }
+  | { allowed: false; error: DomainError };
+
+function refuse(
+  code: ConstructorParameters<typeof DomainError>[0],
+  message: string,
+  details: Record<string, unknown>,
+): Authorization {
+  return { allowed: false, error: new DomainError(code, message, details) };
+}
+
+/**
+ * May `actorOrg` emit `eventType` about `subject` under `agreement` (the version in force at the
+ * event's occurred-at)? Only the party the agreement names for the event type's activity, only
+ * for products the agreement covers, and only for its own batches and deviations. Platform-only
+ * event types are allowed to the platform and nobody else.
+ */
+export function authorize(
+  eventType: string,
+  actorOrg: Id,
+  agreement: AgreementVersion | undefined,
+  subject: AuthorizationSubject,
+): Authorization {
+  const activity = activityOf(eventType);
+  if (activity === undefined) {
+    return actorOrg === PLATFORM_ORGANIZATION_ID
+      ? { allowed: true, activity: undefined, party: 'platform' }
+      : refuse('authorization.platform-only', `Only the platform may emit ${eventType}.`, {
+          eventType,
+          actorOrg,
+        });
+  }
+  const details = { eventType, activity, actorOrg, agreementId: subject.agreementId };
+  if (actorOrg !== subject.sponsorId && actorOrg !== subject.cdmoId) {
+    return refuse(
+      'authorization.not-own-batch',
+      `${actorOrg} is not a party to this batch or deviation.`,
+      details,
+    );
+  }
+  if (agreement === undefined) {
+    return refuse(
+      'authorization.no-agreement',
+      `No quality agreement ${subject.agreementId} is in force.`,
+      details,
+    );
+  }
+  if (
+    agreement.agreementId !== subject.agreementId ||
+    agreement.sponsorId !== subject.sponsorId ||
+    agreement.cdmoId !== subject.cdmoId
+  ) {
+    return refuse(
+      'authorization.wrong-agreement',
+      `Agreement ${agreement.agreementId} does not govern this subject.`,
+      { ...details, givenAgreementId: agreement.agreementId },
+    );
+  }
+  if (!agreement.products.some((product) => product.productId === subject.productId)) {
+    return refuse(
+      'authorization.product-not-covered',
+      `Agreement ${agreement.agreementId} v${agreement.version} does not cover product ${subject.productId}.`,
+      { ...details, productId: subject.productId },
+    );
+  }
+  const responsibility = responsibleParty(agreement, activity);
+  if (responsibility === undefined) {
+    return refuse(
+      'authorization.activity-not-assigned',
+      `Agreement ${agreement.agreementId} v${agreement.version} assigns ${activity} to no party.`,
+      details,
+    );
+  }
+  const responsibleOrg = organizationOf(agreement, responsibility.performedBy);
+  if (actorOrg !== responsibleOrg) {
+    return refuse(
+      'authorization.not-responsible-party',
+      `Under agreement ${agreement.agreementId} v${agreement.version}, ${activity} is performed by the ${responsibility.performedBy} (${responsibleOrg}).`,
+      { ...details, responsibleOrg, party: responsibility.performedBy },
+    );
+  }
+  return { allowed: true, activity, party: responsibility.performedBy };
+}
+
+/** `authorize`, throwing the refusal; for deciders. */
+export function assertAuthorized(
+  eventType: string,
+  actorOrg: Id,
+  agreement: AgreementVersion | undefined,
+  subject: AuthorizationSubject,
+): void {
+  const authorization = authorize(eventType, actorOrg, agreement, subject);
+  if (!authorization.allowed) throw authorization.error;
+}

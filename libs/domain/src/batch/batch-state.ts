@@ -1,0 +1,227 @@
+import type { BatchEvent, DispositionDecision } from '../events/batch-events.ts';
+import { rememberEvent, type SeenEvents } from '../shared/correction.ts';
+import { DomainError } from '../shared/domain-error.ts';
+import { isMajorOrCritical, type Id, type Severity } from '../shared/vocabulary.ts';
+
+export type OosStatus = 'open' | 'invalidated' | 'confirmed';
+
+/** What every scheduled batch knows, whatever its status. */
+export type BatchFacts = {
+  batchId: Id;
+  batchNumber: string;
+  productId: Id;
+  agreementId: Id;
+  sponsorId: Id;
+  cdmoId: Id;
+  seen: SeenEvents;
+  /** Open linked deviations and their current severity (kept by the process manager). */
+  openDeviations: Readonly<Record<Id, Severity>>;
+  oosInvestigations: Readonly<Record<Id, OosStatus>>;
+  qcResultIds: readonly Id[];
+  coaId?: Id;
+};
+
+export type BatchState =
+  | { status: 'empty' }
+  | ({ status: 'scheduled' } & BatchFacts)
+  | ({ status: 'in-manufacture' } & BatchFacts)
+  | ({ status: 'held' } & BatchFacts)
+  | ({ status: 'aborted' } & BatchFacts)
+  | ({ status: 'manufacturing-complete' } & BatchFacts)
+  | ({ status: 'record-reviewed' } & BatchFacts)
+  | ({ status: 'qc-testing' } & BatchFacts)
+  | ({ status: 'coa-issued' } & BatchFacts)
+  | ({ status: 'dispositioned'; decision: DispositionDecision } & BatchFacts)
+  | ({ status: 'qp-certified'; registerEntryId: Id } & BatchFacts)
+  | ({ status: 'shipped'; shipmentId: Id } & BatchFacts);
+
+export type BatchStatus = BatchState['status'];
+export type ScheduledBatch = Exclude<BatchState, { status: 'empty' }>;
+
+export const initialBatchState = (): BatchState => ({ status: 'empty' });
+
+/**
+ * The lifecycle as a graph: the statuses each status may move to. Events that keep the status
+ * (corrections, deviation links, OOS, a returned record review, a re-disposition) are not listed.
+ */
+export const batchTransitions: Readonly<Record<BatchStatus, readonly BatchStatus[]>> = {
+  empty: ['scheduled'],
+  scheduled: ['in-manufacture', 'aborted'],
+  'in-manufacture': ['held', 'aborted', 'manufacturing-complete'],
+  held: ['in-manufacture', 'aborted'],
+  aborted: [],
+  'manufacturing-complete': ['record-reviewed'],
+  'record-reviewed': ['qc-testing'],
+  'qc-testing': ['coa-issued', 'dispositioned'],
+  'coa-issued': ['dispositioned'],
+  dispositioned: ['qp-certified'],
+  'qp-certified': ['shipped'],
+  shipped: [],
+};
+
+export function facts(state: ScheduledBatch): BatchFacts {
+  const {
+    batchId,
+    batchNumber,
+    productId,
+    agreementId,
+    sponsorId,
+    cdmoId,
+    seen,
+    openDeviations,
+    oosInvestigations,
+    qcResultIds,
+    coaId,
+  } = state;
+  const result: BatchFacts = {
+    batchId,
+    batchNumber,
+    productId,
+    agreementId,
+    sponsorId,
+    cdmoId,
+    seen,
+    openDeviations,
+    oosInvestigations,
+    qcResultIds,
+  };
+  if (coaId !== undefined) result.coaId = coaId;
+  return result;
+}
+
+/** Linked deviations that block release and certification. */
+export function openBlockingDeviations(state: BatchFacts): Id[] {
+  return Object.entries(state.openDeviations)
+    .filter(([, severity]) => isMajorOrCritical(severity))
+    .map(([deviationId]) => deviationId);
+}
+
+export function investigationsWith(state: BatchFacts, status: OosStatus): Id[] {
+  return Object.entries(state.oosInvestigations)
+    .filter(([, current]) => current === status)
+    .map(([investigationId]) => investigationId);
+}
+
+/**
+ * The invariant behind release, conditional release and QP certification: no linked major or
+ * critical deviation open, no OOS investigation open, no confirmed OOS result.
+ */
+export function assertNothingBlocksRelease(state: BatchFacts, act: string): void {
+  const deviations = openBlockingDeviations(state);
+  if (deviations.length > 0) {
+    throw new DomainError(
+      'batch.release-blocked.open-deviation',
+      `${act} is blocked: linked deviation ${deviations.join(', ')} (major or critical) is open.`,
+      { batchId: state.batchId, deviationIds: deviations },
+    );
+  }
+  const open = investigationsWith(state, 'open');
+  if (open.length > 0) {
+    throw new DomainError(
+      'batch.release-blocked.open-oos',
+      `${act} is blocked: OOS investigation ${open.join(', ')} is open.`,
+      { batchId: state.batchId, investigationIds: open },
+    );
+  }
+  const confirmed = investigationsWith(state, 'confirmed');
+  if (confirmed.length > 0) {
+    throw new DomainError(
+      'batch.release-blocked.confirmed-oos',
+      `${act} is blocked: OOS investigation ${confirmed.join(', ')} confirmed an out-of-specification result.`,
+      { batchId: state.batchId, investigationIds: confirmed },
+    );
+  }
+}
+
+export function outOfOrder(type: string, state: BatchState): DomainError {
+  return new DomainError(
+    'batch.out-of-order',
+    `${type} cannot be recorded while the batch is ${state.status}.`,
+    { type, status: state.status },
+  );
+}
+
+export function evolveBatch(state: BatchState, event: BatchEvent): BatchState {
+  if (event.type === 'concord.batch.scheduled.v1') {
+    if (state.status !== 'empty') return state;
+    const { batchId, batchNumber, productId, agreementId, sponsorId, cdmoId } = event.data;
+    return {
+      status: 'scheduled',
+      batchId,
+      batchNumber,
+      productId,
+      agreementId,
+      sponsorId,
+      cdmoId,
+      seen: rememberEvent({}, event),
+      openDeviations: {},
+      oosInvestigations: {},
+      qcResultIds: [],
+    };
+  }
+  if (state.status === 'empty') return state;
+  const known: BatchFacts = { ...facts(state), seen: rememberEvent(state.seen, event) };
+  switch (event.type) {
+    case 'concord.batch.manufacturing-started.v1':
+    case 'concord.batch.manufacturing-resumed.v1':
+      return { ...known, status: 'in-manufacture' };
+    case 'concord.batch.manufacturing-held.v1':
+      return { ...known, status: 'held' };
+    case 'concord.batch.manufacturing-aborted.v1':
+      return { ...known, status: 'aborted' };
+    case 'concord.batch.manufacturing-completed.v1':
+      return { ...known, status: 'manufacturing-complete' };
+    case 'concord.batch.record-reviewed.v1':
+      return event.data.outcome === 'approved'
+        ? { ...known, status: 'record-reviewed' }
+        : { ...state, ...known };
+    case 'concord.batch.qc-result-recorded.v1':
+      return {
+        ...known,
+        status: 'qc-testing',
+        qcResultIds: [...known.qcResultIds, event.data.resultId],
+      };
+    case 'concord.batch.oos-investigation-opened.v1':
+      return {
+        ...state,
+        ...known,
+        oosInvestigations: { ...known.oosInvestigations, [event.data.investigationId]: 'open' },
+      };
+    case 'concord.batch.oos-resolved.v1':
+      return {
+        ...state,
+        ...known,
+        oosInvestigations: {
+          ...known.oosInvestigations,
+          [event.data.investigationId]: event.data.outcome,
+        },
+      };
+    case 'concord.batch.coa-issued.v1':
+      return state.status === 'dispositioned'
+        ? { ...state, ...known, coaId: event.data.coaId }
+        : { ...known, status: 'coa-issued', coaId: event.data.coaId };
+    case 'concord.batch.disposition-recorded.v1':
+      return { ...known, status: 'dispositioned', decision: event.data.decision };
+    case 'concord.batch.qp-certified.v1':
+      return { ...known, status: 'qp-certified', registerEntryId: event.data.registerEntryId };
+    case 'concord.batch.shipped.v1':
+      return { ...known, status: 'shipped', shipmentId: event.data.shipmentId };
+    case 'concord.batch.deviation-linked.v1':
+      return {
+        ...state,
+        ...known,
+        openDeviations: { ...known.openDeviations, [event.data.deviationId]: event.data.severity },
+      };
+    case 'concord.batch.deviation-link-closed.v1': {
+      const { [event.data.deviationId]: _closed, ...stillOpen } = known.openDeviations;
+      return { ...state, ...known, openDeviations: stillOpen };
+    }
+    case 'concord.correction.recorded.v1':
+      // A correction is recorded, never applied: the lifecycle stays where it is.
+      return { ...state, ...known };
+    default: {
+      const _exhaustive: never = event;
+      return state;
+    }
+  }
+}

@@ -1,0 +1,78 @@
+import type { DeviationEvent } from '../events/deviation-events.ts';
+import { eventMetadata } from '../shared/command.ts';
+import { checkCorrection } from '../shared/correction.ts';
+import { DomainError, unsupported } from '../shared/domain-error.ts';
+import { approveCapa, proposeCapa } from './capa.ts';
+import { approveClosure, closeDeviation } from './close-deviation.ts';
+import type { DeviationCommand } from './deviation-command.ts';
+import { authorizeDeviationAct, deviationSubject } from './deviation-authorization.ts';
+import {
+  evolveDeviation,
+  initialDeviationState,
+  outOfOrder,
+  type DeviationState,
+} from './deviation-state.ts';
+import { investigateDeviation } from './investigate-deviation.ts';
+import { reportDeviation } from './report-deviation.ts';
+
+/**
+ * Decides whether a deviation event may be recorded: the deviation exists and is the subject;
+ * the actor may emit the event type under the agreement (sponsor for major/critical approvals);
+ * then lifecycle order and signatures.
+ */
+export function decideDeviation(
+  command: DeviationCommand,
+  state: DeviationState,
+): DeviationEvent[] {
+  if (command.type === 'concord.deviation.reported.v1') return reportDeviation(command, state);
+  if (state.status === 'empty') {
+    throw new DomainError('deviation.not-reported', 'The deviation has not been reported.', {
+      type: command.type,
+    });
+  }
+  const actorOrg = command.metadata.actor.organizationId;
+  const subject = deviationSubject(state, command.context.agreement);
+  if (command.type === 'concord.correction.recorded.v1') {
+    const correctedType = checkCorrection(command.data, state.seen);
+    authorizeDeviationAct(
+      correctedType,
+      actorOrg,
+      state.severity,
+      subject,
+      command.context.agreement,
+    );
+    return [{ type: command.type, data: command.data, metadata: eventMetadata(command.metadata) }];
+  }
+  if (command.data.deviationId !== state.deviationId) {
+    throw new DomainError(
+      'command.subject-mismatch',
+      `The command is about deviation ${command.data.deviationId}, the stream is ${state.deviationId}.`,
+      { deviationId: command.data.deviationId, streamDeviationId: state.deviationId },
+    );
+  }
+  authorizeDeviationAct(command.type, actorOrg, state.severity, subject, command.context.agreement);
+  if (state.status === 'closed') throw outOfOrder(command.type, state);
+  switch (command.type) {
+    case 'concord.deviation.classified.v1':
+    case 'concord.deviation.investigation-updated.v1':
+    case 'concord.deviation.root-cause-identified.v1':
+    case 'concord.deviation.batch-impact-assessed.v1':
+      return investigateDeviation(command, state);
+    case 'concord.deviation.capa-proposed.v1':
+      return proposeCapa(command, state);
+    case 'concord.deviation.capa-approved.v1':
+      return approveCapa(command, state);
+    case 'concord.deviation.closure-approved.v1':
+      return approveClosure(command, state);
+    case 'concord.deviation.closed.v1':
+      return closeDeviation(command, state);
+    default:
+      return unsupported(command, 'deviation decider');
+  }
+}
+
+export const deviationDecider = {
+  decide: decideDeviation,
+  evolve: evolveDeviation,
+  initialState: initialDeviationState,
+};

@@ -1,0 +1,147 @@
+// Vocabulary and shared blocks
+export {
+  activities,
+  isMajorOrCritical,
+  organizationKinds,
+  roles,
+  severities,
+  signatureMeanings,
+  type Activity,
+  type CalendarDate,
+  type ElectronicSignature,
+  type Id,
+  type Instant,
+  type OrganizationKind,
+  type Party,
+  type Quantity,
+  type Role,
+  type Severity,
+  type SignatureMeaning,
+} from './shared/vocabulary.ts';
+export {
+  DOMAIN_ERROR_CODES,
+  DomainError,
+  domainErrorCatalogue,
+  isDomainError,
+  type DomainErrorCode,
+} from './shared/domain-error.ts';
+export {
+  eventMetadata,
+  PLATFORM_ORGANIZATION_ID,
+  platformActor,
+  type Actor,
+  type CommandMetadata,
+  type RecordEvent,
+} from './shared/command.ts';
+export {
+  SIGNATURE_TIME_TOLERANCE_MS,
+  signatureRules,
+  verifySignature,
+  type SignatureRule,
+  type SignedEventType,
+} from './shared/signature.ts';
+export { checkCorrection, rememberEvent, type SeenEvents } from './shared/correction.ts';
+
+// Events (the catalogue)
+export type { Event, EventMetadata } from './events/event.ts';
+export type * from './events/organization-events.ts';
+export type * from './events/agreement-events.ts';
+export type * from './events/batch-events.ts';
+export type * from './events/deviation-events.ts';
+export type * from './events/correction-events.ts';
+
+// Quality agreement
+export {
+  AGREEMENT_SIGNATORY_ROLE,
+  agreementDecider,
+  agreementVersionAt,
+  decideAgreement,
+  evolveAgreement,
+  initialAgreementState,
+  type AgreementCommand,
+  type AgreementState,
+  type ApproveAgreementVersion,
+  type Signatories,
+  type TerminateAgreement,
+} from './agreement/agreement-decider.ts';
+export { agreementInForce } from './agreement/agreement-in-force.ts';
+export {
+  activityByEventType,
+  activityOf,
+  assertAuthorized,
+  authorize,
+  organizationOf,
+  responsibleParty,
+  type Authorization,
+  type AuthorizationSubject,
+} from './agreement/authorization.ts';
+
+// Batch
+export { batchDecider, decideBatch } from './batch/batch-decider.ts';
+export type {
+  BatchCommand,
+  BatchCommandOf,
+  BatchCommandType,
+  BatchContext,
+} from './batch/batch-command.ts';
+export {
+  batchTransitions,
+  evolveBatch,
+  initialBatchState,
+  type BatchFacts,
+  type BatchState,
+  type BatchStatus,
+  type OosStatus,
+} from './batch/batch-state.ts';
+export { oosInvestigationId, withinSpecification } from './batch/record-qc-result.ts';
+export type { ScheduleBatch } from './batch/schedule-batch.ts';
+export type {
+  AbortManufacturing,
+  CompleteManufacturing,
+  HoldManufacturing,
+  ResumeManufacturing,
+  StartManufacturing,
+} from './batch/manufacturing.ts';
+export type { ReviewRecord } from './batch/review-record.ts';
+export type { RecordQcResult } from './batch/record-qc-result.ts';
+export type { ResolveOos } from './batch/resolve-oos.ts';
+export type { IssueCoa } from './batch/issue-coa.ts';
+export type { RecordDisposition } from './batch/record-disposition.ts';
+export type { CertifyBatch } from './batch/certify-batch.ts';
+export type { ShipBatch } from './batch/ship-batch.ts';
+export type { CloseDeviationLink, LinkDeviation } from './batch/deviation-links.ts';
+
+// Deviation
+export { decideDeviation, deviationDecider } from './deviation/deviation-decider.ts';
+export type {
+  DeviationCommand,
+  DeviationCommandOf,
+  DeviationCommandType,
+  DeviationContext,
+} from './deviation/deviation-command.ts';
+export {
+  evolveDeviation,
+  initialDeviationState,
+  type DeviationFacts,
+  type DeviationState,
+  type DeviationStatus,
+} from './deviation/deviation-state.ts';
+export type { ReportDeviation } from './deviation/report-deviation.ts';
+export type {
+  AssessBatchImpact,
+  ClassifyDeviation,
+  IdentifyRootCause,
+  UpdateInvestigation,
+} from './deviation/investigate-deviation.ts';
+export type { ApproveCapa, ProposeCapa } from './deviation/capa.ts';
+export type { ApproveClosure, CloseDeviation } from './deviation/close-deviation.ts';
+
+// Process manager
+export {
+  deviationBatchLinkage,
+  evolveDeviationLinkage,
+  initialDeviationLinkageState,
+  reactToDeviation,
+  type BatchStreamCommand,
+  type DeviationLinkageState,
+} from './process-manager/deviation-batch-linkage.ts';

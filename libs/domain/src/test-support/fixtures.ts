@@ -1,0 +1,395 @@
+// Shared test data for the domain's specs: one sponsor, one CDMO, one agreement, one batch.
+import type { BatchCommandOf, BatchCommandType } from '../batch/batch-command.ts';
+import type { DeviationCommandOf, DeviationCommandType } from '../deviation/deviation-command.ts';
+import type { AgreementVersion, Responsibility } from '../events/agreement-events.ts';
+import type { BatchEvent } from '../events/batch-events.ts';
+import type { DeviationEvent } from '../events/deviation-events.ts';
+import type { EventMetadata } from '../events/event.ts';
+import type { Actor, CommandMetadata } from '../shared/command.ts';
+import type { ElectronicSignature, Id, Instant, SignatureMeaning } from '../shared/vocabulary.ts';
+
+export const SPONSOR = 'sponsor-a';
+export const CDMO = 'cdmo-x';
+export const OTHER_CDMO = 'cdmo-y';
+export const PRODUCT = 'prod-1';
+export const AGREEMENT = 'qa-1';
+export const BATCH = 'b-1';
+export const DEVIATION = 'dev-1';
+
+const T0 = Date.parse('2026-03-01T08:00:00Z');
+
+/** An instant `minutes` after the fixtures' epoch. */
+export function at(minutes: number): Instant {
+  return new Date(T0 + minutes * 60_000).toISOString();
+}
+
+export const people = {
+  cdmoProduction: { personId: 'p-prod', organizationId: CDMO, roles: ['production'] },
+  cdmoQa: { personId: 'p-cdmo-qa', organizationId: CDMO, roles: ['qa'] },
+  cdmoQc: { personId: 'p-cdmo-qc', organizationId: CDMO, roles: ['qc', 'analyst'] },
+  cdmoQp: { personId: 'p-cdmo-qp', organizationId: CDMO, roles: ['qp'] },
+  sponsorQa: { personId: 'p-sponsor-qa', organizationId: SPONSOR, roles: ['qa'] },
+  sponsorQp: { personId: 'p-sponsor-qp', organizationId: SPONSOR, roles: ['qp', 'qa'] },
+  otherCdmoProduction: { personId: 'p-other', organizationId: OTHER_CDMO, roles: ['production'] },
+} as const satisfies Record<string, Actor>;
+
+/** The usual split: the CDMO executes, records and tests; the sponsor disposes, certifies, approves. */
+export const responsibilities: Responsibility[] = [
+  { activity: 'batch-scheduling', performedBy: 'cdmo' },
+  { activity: 'manufacturing', performedBy: 'cdmo' },
+  { activity: 'batch-record-review', performedBy: 'cdmo' },
+  { activity: 'qc-testing', performedBy: 'cdmo' },
+  { activity: 'coa-issuance', performedBy: 'cdmo' },
+  { activity: 'qa-disposition', performedBy: 'sponsor' },
+  { activity: 'qp-certification', performedBy: 'sponsor' },
+  { activity: 'shipping', performedBy: 'cdmo' },
+  { activity: 'deviation-reporting', performedBy: 'cdmo' },
+  { activity: 'deviation-investigation', performedBy: 'cdmo' },
+  { activity: 'capa', performedBy: 'cdmo' },
+  { activity: 'deviation-approval', performedBy: 'sponsor' },
+];
+
+export function signature(
+  actor: Actor,
+  meaning: SignatureMeaning,
+  signedAt: Instant,
+): ElectronicSignature {
+  return {
+    signerId: actor.personId,
+    printedName: `Printed ${actor.personId}`,
+    signedAt,
+    meaning,
+    reason: `Signed as ${meaning}`,
+  };
+}
+
+export const agreementV1: AgreementVersion = {
+  agreementId: AGREEMENT,
+  version: 1,
+  sponsorId: SPONSOR,
+  cdmoId: CDMO,
+  products: [{ productId: PRODUCT, name: 'Concordimab 100 mg' }],
+  responsibilities,
+  notificationDeadlinesHours: { critical: 24, major: 72, minor: 720 },
+  effectiveFrom: at(-60 * 24 * 30),
+  signatures: [
+    signature(people.sponsorQa, 'approval', at(-60 * 24 * 31)),
+    signature(people.cdmoQa, 'approval', at(-60 * 24 * 31)),
+  ],
+};
+
+export function commandMetadata(actor: Actor, occurredAt: Instant, eventId: Id): CommandMetadata {
+  return { eventId, actor, occurredAt, recordedAt: occurredAt };
+}
+
+export type CommandOptions = {
+  at?: Instant;
+  eventId?: Id;
+  agreement?: AgreementVersion | undefined;
+  recordedAt?: Instant;
+};
+
+export function batchCommand<Type extends BatchCommandType>(
+  type: Type,
+  data: BatchCommandOf<Type>['data'],
+  actor: Actor,
+  options: CommandOptions = {},
+): BatchCommandOf<Type> {
+  const occurredAt = options.at ?? at(0);
+  const metadata = commandMetadata(actor, occurredAt, options.eventId ?? 'cmd-1');
+  if (options.recordedAt !== undefined) metadata.recordedAt = options.recordedAt;
+  const agreement = 'agreement' in options ? options.agreement : agreementV1;
+  return {
+    type,
+    data,
+    metadata,
+    context: agreement === undefined ? {} : { agreement },
+  } as BatchCommandOf<Type>;
+}
+
+export function deviationCommand<Type extends DeviationCommandType>(
+  type: Type,
+  data: DeviationCommandOf<Type>['data'],
+  actor: Actor,
+  options: CommandOptions & {
+    linkedBatches?: DeviationCommandOf<Type>['context']['linkedBatches'];
+  } = {},
+): DeviationCommandOf<Type> {
+  const occurredAt = options.at ?? at(0);
+  const metadata = commandMetadata(actor, occurredAt, options.eventId ?? 'cmd-1');
+  if (options.recordedAt !== undefined) metadata.recordedAt = options.recordedAt;
+  const agreement = 'agreement' in options ? options.agreement : agreementV1;
+  const context: Record<string, unknown> = {};
+  if (agreement !== undefined) context['agreement'] = agreement;
+  if (options.linkedBatches !== undefined) context['linkedBatches'] = options.linkedBatches;
+  return { type, data, metadata, context } as DeviationCommandOf<Type>;
+}
+
+function recordedMetadata(id: Id, actor: Actor, time: Instant): EventMetadata {
+  return { id, time, recordedtime: time, actorid: actor.personId, actororg: actor.organizationId };
+}
+
+/** A recorded batch event, as the store would hand it to evolve. */
+export function batchEvent<Type extends BatchEvent['type']>(
+  type: Type,
+  data: Extract<BatchEvent, { type: Type }>['data'],
+  id: Id,
+  actor: Actor = people.cdmoProduction,
+): Extract<BatchEvent, { type: Type }> {
+  return { type, data, metadata: recordedMetadata(id, actor, at(0)) } as Extract<
+    BatchEvent,
+    { type: Type }
+  >;
+}
+
+export function deviationEvent<Type extends DeviationEvent['type']>(
+  type: Type,
+  data: Extract<DeviationEvent, { type: Type }>['data'],
+  id: Id,
+  actor: Actor = people.cdmoQa,
+): Extract<DeviationEvent, { type: Type }> {
+  return { type, data, metadata: recordedMetadata(id, actor, at(0)) } as Extract<
+    DeviationEvent,
+    { type: Type }
+  >;
+}
+
+// The batch's life, event by event.
+export const batch = {
+  scheduled: batchEvent(
+    'concord.batch.scheduled.v1',
+    {
+      batchId: BATCH,
+      batchNumber: 'L-0001',
+      productId: PRODUCT,
+      agreementId: AGREEMENT,
+      sponsorId: SPONSOR,
+      cdmoId: CDMO,
+      site: 'Basel',
+      plannedQuantity: { value: 200, unit: 'L' },
+      plannedStart: at(60),
+    },
+    'e-scheduled',
+  ),
+  started: batchEvent(
+    'concord.batch.manufacturing-started.v1',
+    { batchId: BATCH, startedAt: at(60) },
+    'e-started',
+  ),
+  held: batchEvent(
+    'concord.batch.manufacturing-held.v1',
+    { batchId: BATCH, heldAt: at(90), reason: 'Pressure alarm' },
+    'e-held',
+  ),
+  completed: batchEvent(
+    'concord.batch.manufacturing-completed.v1',
+    { batchId: BATCH, completedAt: at(600), actualQuantity: { value: 198, unit: 'L' } },
+    'e-completed',
+  ),
+  reviewed: batchEvent(
+    'concord.batch.record-reviewed.v1',
+    {
+      batchId: BATCH,
+      outcome: 'approved',
+      signature: signature(people.cdmoQa, 'review', at(700)),
+    },
+    'e-reviewed',
+    people.cdmoQa,
+  ),
+  qcPassed: batchEvent(
+    'concord.batch.qc-result-recorded.v1',
+    {
+      batchId: BATCH,
+      resultId: 'r-assay',
+      test: 'Assay',
+      specification: { lower: 95, upper: 105, unit: '%' },
+      value: 99.1,
+      unit: '%',
+      testedAt: at(800),
+    },
+    'e-qc-assay',
+    people.cdmoQc,
+  ),
+  qcFailed: batchEvent(
+    'concord.batch.qc-result-recorded.v1',
+    {
+      batchId: BATCH,
+      resultId: 'r-endotoxin',
+      test: 'Endotoxin',
+      specification: { upper: 0.5, unit: 'EU/mL' },
+      value: 0.9,
+      unit: 'EU/mL',
+      testedAt: at(810),
+    },
+    'e-qc-endotoxin',
+    people.cdmoQc,
+  ),
+  oosOpened: batchEvent(
+    'concord.batch.oos-investigation-opened.v1',
+    {
+      batchId: BATCH,
+      resultId: 'r-endotoxin',
+      investigationId: 'oos-r-endotoxin',
+      openedAt: at(810),
+    },
+    'e-qc-endotoxin:oos',
+    people.cdmoQc,
+  ),
+  oosInvalidated: batchEvent(
+    'concord.batch.oos-resolved.v1',
+    {
+      batchId: BATCH,
+      investigationId: 'oos-r-endotoxin',
+      outcome: 'invalidated',
+      rootCause: 'Sample contaminated in the laboratory',
+      signature: signature(people.cdmoQa, 'approval', at(900)),
+    },
+    'e-oos-invalidated',
+    people.cdmoQa,
+  ),
+  oosConfirmed: batchEvent(
+    'concord.batch.oos-resolved.v1',
+    {
+      batchId: BATCH,
+      investigationId: 'oos-r-endotoxin',
+      outcome: 'confirmed',
+      rootCause: 'Contaminated buffer',
+      signature: signature(people.cdmoQa, 'approval', at(900)),
+    },
+    'e-oos-confirmed',
+    people.cdmoQa,
+  ),
+  coaIssued: batchEvent(
+    'concord.batch.coa-issued.v1',
+    {
+      batchId: BATCH,
+      coaId: 'coa-1',
+      issuedAt: at(1000),
+      signature: signature(people.cdmoQa, 'approval', at(1000)),
+    },
+    'e-coa',
+    people.cdmoQa,
+  ),
+  released: batchEvent(
+    'concord.batch.disposition-recorded.v1',
+    {
+      batchId: BATCH,
+      decision: 'released',
+      signature: signature(people.sponsorQa, 'approval', at(1100)),
+    },
+    'e-released',
+    people.sponsorQa,
+  ),
+  quarantined: batchEvent(
+    'concord.batch.disposition-recorded.v1',
+    {
+      batchId: BATCH,
+      decision: 'quarantined',
+      signature: signature(people.sponsorQa, 'approval', at(1100)),
+    },
+    'e-quarantined',
+    people.sponsorQa,
+  ),
+  conditionallyReleased: batchEvent(
+    'concord.batch.disposition-recorded.v1',
+    {
+      batchId: BATCH,
+      decision: 'conditionally-released',
+      conditions: 'Stability data at 3 months',
+      signature: signature(people.sponsorQa, 'approval', at(1100)),
+    },
+    'e-cond-released',
+    people.sponsorQa,
+  ),
+  certified: batchEvent(
+    'concord.batch.qp-certified.v1',
+    {
+      batchId: BATCH,
+      registerEntryId: 'reg-1',
+      certifiedAt: at(1200),
+      signature: signature(people.sponsorQp, 'responsibility', at(1200)),
+    },
+    'e-certified',
+    people.sponsorQp,
+  ),
+  shipped: batchEvent(
+    'concord.batch.shipped.v1',
+    {
+      batchId: BATCH,
+      shipmentId: 'ship-1',
+      shippedAt: at(1300),
+      destination: 'Sponsor DC Frankfurt',
+      quantity: { value: 198, unit: 'L' },
+    },
+    'e-shipped',
+  ),
+  aborted: batchEvent(
+    'concord.batch.manufacturing-aborted.v1',
+    { batchId: BATCH, abortedAt: at(100), reason: 'Bioreactor failure' },
+    'e-aborted',
+  ),
+  majorDeviationLinked: batchEvent(
+    'concord.batch.deviation-linked.v1',
+    { batchId: BATCH, deviationId: DEVIATION, severity: 'major' },
+    'e-dev-linked',
+  ),
+  minorDeviationLinked: batchEvent(
+    'concord.batch.deviation-linked.v1',
+    { batchId: BATCH, deviationId: DEVIATION, severity: 'minor' },
+    'e-dev-linked-minor',
+  ),
+  deviationLinkClosed: batchEvent(
+    'concord.batch.deviation-link-closed.v1',
+    { batchId: BATCH, deviationId: DEVIATION },
+    'e-dev-link-closed',
+  ),
+};
+
+/** The events that bring the batch to a status along the happy path. */
+export const batchHistory = {
+  scheduled: [batch.scheduled],
+  inManufacture: [batch.scheduled, batch.started],
+  held: [batch.scheduled, batch.started, batch.held],
+  aborted: [batch.scheduled, batch.started, batch.aborted],
+  manufacturingComplete: [batch.scheduled, batch.started, batch.completed],
+  recordReviewed: [batch.scheduled, batch.started, batch.completed, batch.reviewed],
+  qcTesting: [batch.scheduled, batch.started, batch.completed, batch.reviewed, batch.qcPassed],
+  coaIssued: [
+    batch.scheduled,
+    batch.started,
+    batch.completed,
+    batch.reviewed,
+    batch.qcPassed,
+    batch.coaIssued,
+  ],
+  released: [
+    batch.scheduled,
+    batch.started,
+    batch.completed,
+    batch.reviewed,
+    batch.qcPassed,
+    batch.coaIssued,
+    batch.released,
+  ],
+  certified: [
+    batch.scheduled,
+    batch.started,
+    batch.completed,
+    batch.reviewed,
+    batch.qcPassed,
+    batch.coaIssued,
+    batch.released,
+    batch.certified,
+  ],
+  shipped: [
+    batch.scheduled,
+    batch.started,
+    batch.completed,
+    batch.reviewed,
+    batch.qcPassed,
+    batch.coaIssued,
+    batch.released,
+    batch.certified,
+    batch.shipped,
+  ],
+} satisfies Record<string, BatchEvent[]>;
