@@ -153,8 +153,10 @@ export class InMemoryEventStore implements EventStore {
         loadCheckpoint: () => this.loadCheckpoint(subscriberId),
         read: (after, maxCount) => this.readAll({ after, maxCount }),
         handle: async (events) => {
+          const last = events[events.length - 1]!.globalPosition;
           await handler(events, undefined);
-          await this.saveCheckpoint(subscriberId, events[events.length - 1]!.globalPosition);
+          await this.saveCheckpoint(subscriberId, last);
+          return last;
         },
         waitForChange: (timeoutMs, signal) => {
           const wake = new AbortController();

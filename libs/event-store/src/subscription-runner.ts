@@ -4,8 +4,11 @@ import type { RecordedEvent, SubscribeOptions, Subscription } from './types.ts';
 export interface SubscriptionSource {
   loadCheckpoint(): Promise<bigint>;
   read(after: bigint, maxCount: number): Promise<RecordedEvent[]>;
-  /** Hands a batch to the handler and makes its last position the durable checkpoint. */
-  handle(events: RecordedEvent[]): Promise<void>;
+  /**
+   * Hands a batch to the handler and makes the durable checkpoint its last position; resolves to
+   * the checkpoint now stored (further on, when another instance of the subscriber got there first).
+   */
+  handle(events: RecordedEvent[]): Promise<bigint>;
   /** Resolves when new events may be readable, or after `timeoutMs`, or when `signal` aborts. */
   waitForChange(timeoutMs: number, signal: AbortSignal): Promise<void>;
 }
@@ -47,8 +50,7 @@ export function runSubscription(
           await source.waitForChange(pollIntervalMs, abort.signal);
           continue;
         }
-        await source.handle(events);
-        position = events[events.length - 1]!.globalPosition;
+        position = await source.handle(events);
         settleWaiters();
       }
     } catch (error) {

@@ -1,0 +1,5 @@
+export {
+  PostgresEventStore,
+  type PostgresEventStoreOptions,
+  type PostgresSubscriptionContext,
+} from './postgres-event-store.ts';

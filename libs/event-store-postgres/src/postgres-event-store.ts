@@ -1,0 +1,393 @@
+import { fileURLToPath } from 'node:url';
+import {
+  ConcurrencyError,
+  EventIdConflictError,
+  InvalidAppendError,
+  assertExpectedVersion,
+  assertValidAppend,
+  contentHash,
+  delay,
+  eventHash,
+  runSubscription,
+  verifyStreams,
+  type AppendOptions,
+  type AppendResult,
+  type EventMetadata,
+  type EventStore,
+  type JsonObject,
+  type NewEvent,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type StoredStream,
+  type StreamInfo,
+  type StreamMetadata,
+  type SubscribeOptions,
+  type Subscription,
+  type SubscriptionHandler,
+  type VerifyResult,
+} from '@concord/event-store';
+import { migrate, postgresErrorOf, type SqlDatabase, type SqlExecutor } from '@concord/sql';
+
+const MIGRATIONS = fileURLToPath(new URL('../migrations', import.meta.url));
+const NOTIFY_CHANNEL = 'concord_events';
+
+/** What a PostgreSQL subscription handler gets: the transaction its checkpoint is saved in. */
+export interface PostgresSubscriptionContext {
+  /** Write the handler's effects here and they commit atomically with the checkpoint. */
+  sql: SqlExecutor;
+}
+
+export interface PostgresEventStoreOptions {
+  /** The platform's clock for `recordedAt`. @default () => new Date() */
+  clock?: () => Date;
+}
+
+interface EventRow {
+  position: string;
+  stream_id: string;
+  stream_version: number;
+  event_id: string;
+  event_type: string;
+  data: JsonObject;
+  metadata: EventMetadata;
+  recorded_at: string;
+  hash: string;
+  previous_hash: string | null;
+}
+
+// Positions travel as text (int8 exceeds a JS number); the alias must not shadow the column, or
+// "order by global_position" would sort the text.
+const EVENT_COLUMNS = `global_position::text as position, stream_id, stream_version, event_id,
+  event_type, data, metadata,
+  to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as recorded_at,
+  hash, previous_hash`;
+
+/** Only rows of transactions older than every running one: nothing earlier can still appear. */
+const VISIBLE = `transaction_id < pg_snapshot_xmin(pg_current_snapshot())`;
+
+const toEvent = (row: EventRow): RecordedEvent => ({
+  id: row.event_id,
+  type: row.event_type,
+  data: row.data,
+  metadata: row.metadata,
+  streamId: row.stream_id,
+  streamVersion: row.stream_version,
+  globalPosition: BigInt(row.position),
+  recordedAt: row.recorded_at,
+  hash: row.hash,
+  previousHash: row.previous_hash,
+});
+
+/** Stored JSON comes back as JSON.parse(JSON.stringify(x)): hash exactly that. */
+const asStored = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+
+/**
+ * The event store on PostgreSQL: a server through `pg`, or PGlite in-process for the embedded
+ * mode; the same SQL on both. See migrations/0001_event_store.sql for the layout and the ordering.
+ */
+export class PostgresEventStore implements EventStore {
+  readonly #db: SqlDatabase;
+  readonly #clock: () => Date;
+
+  private constructor(db: SqlDatabase, options: PostgresEventStoreOptions) {
+    this.#db = db;
+    this.#clock = options.clock ?? (() => new Date());
+  }
+
+  /** Applies the store's migrations (idempotent, safe to race) and opens the store. */
+  static async open(
+    db: SqlDatabase,
+    options: PostgresEventStoreOptions = {},
+  ): Promise<PostgresEventStore> {
+    await migrate(db, { directory: MIGRATIONS, table: 'es_migrations' });
+    return new PostgresEventStore(db, options);
+  }
+
+  async append(
+    streamId: string,
+    events: NewEvent[],
+    options: AppendOptions = {},
+  ): Promise<AppendResult> {
+    assertValidAppend(streamId, events);
+    const expected = options.expectedVersion ?? 'any';
+    const recordedAt = this.#clock().toISOString();
+    try {
+      return await this.#db.transaction(async (tx) => {
+        const { rows } = await tx.query<{ version: number; head_hash: string | null }>(
+          'select version, head_hash from es_streams where stream_id = $1',
+          [streamId],
+        );
+        const current = rows[0]?.version ?? 0;
+        assertExpectedVersion(streamId, expected, current);
+
+        let previousHash = rows[0]?.head_hash ?? null;
+        const stored = events.map((event, index) => {
+          const fields = {
+            streamId,
+            streamVersion: current + index + 1,
+            id: event.id,
+            type: event.type,
+            data: asStored(event.data),
+            metadata: asStored(event.metadata ?? {}),
+            recordedAt,
+            previousHash,
+          };
+          const hash = eventHash(fields);
+          previousHash = hash;
+          return { ...fields, hash };
+        });
+
+        const reserved = await tx.query<{ first: string }>(
+          'select es_reserve_positions($1)::text as first',
+          [events.length],
+        );
+        const first = BigInt(reserved.rows[0]!.first);
+        const positions = stored.map((_, index) => first + BigInt(index));
+        await tx.query(
+          `insert into es_events (global_position, transaction_id, stream_id, stream_version, event_id,
+             event_type, data, metadata, recorded_at, hash, previous_hash)
+           select p, pg_current_xact_id(), $1, v, id, t, d::jsonb, m::jsonb, $2::timestamptz, h, ph
+           from unnest($3::bigint[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
+             as e(p, v, id, t, d, m, h, ph)`,
+          [
+            streamId,
+            recordedAt,
+            positions.map(String),
+            stored.map((e) => e.streamVersion),
+            stored.map((e) => e.id),
+            stored.map((e) => e.type),
+            stored.map((e) => JSON.stringify(e.data)),
+            stored.map((e) => JSON.stringify(e.metadata)),
+            stored.map((e) => e.hash),
+            stored.map((e) => e.previousHash),
+          ],
+        );
+        const nextVersion = current + events.length;
+        await tx.query(
+          `insert into es_streams (stream_id, version, head_hash) values ($1, $2, $3)
+           on conflict (stream_id) do update set version = excluded.version, head_hash = excluded.head_hash`,
+          [streamId, nextVersion, previousHash],
+        );
+        await tx.query('select pg_notify($1, $2)', [NOTIFY_CHANNEL, positions.at(-1)!.toString()]);
+        return { streamId, nextExpectedVersion: nextVersion, positions, duplicate: false };
+      });
+    } catch (error) {
+      return this.#explainFailedAppend(streamId, events, expected, error);
+    }
+  }
+
+  /**
+   * A failed append is a redelivery (answered with the original positions), a lost race
+   * (ConcurrencyError with the actual version), or content PostgreSQL cannot store.
+   */
+  async #explainFailedAppend(
+    streamId: string,
+    events: NewEvent[],
+    expected: AppendOptions['expectedVersion'],
+    error: unknown,
+  ): Promise<AppendResult> {
+    const { code, constraint } = postgresErrorOf(error);
+    const lostRace = code === '23505' && constraint === 'es_events_stream_version_key';
+    const knownId = code === '23505' && constraint === 'es_events_event_id_key';
+    if (!(error instanceof ConcurrencyError) && !lostRace && !knownId) {
+      if (code?.startsWith('22')) {
+        throw new InvalidAppendError(
+          `events for ${streamId} cannot be stored: ${(error as Error).message}`,
+        );
+      }
+      throw error;
+    }
+    const duplicate = await this.#duplicateOf(streamId, events);
+    if (duplicate) return duplicate;
+    if (error instanceof ConcurrencyError) throw error;
+    if (knownId)
+      throw new EventIdConflictError(events[0]!.id, 'partially: the rest of its batch is new');
+    const actual = (await this.streamInfo(streamId))?.version ?? 0;
+    throw new ConcurrencyError(streamId, expected ?? 'any', actual);
+  }
+
+  async #duplicateOf(streamId: string, events: NewEvent[]): Promise<AppendResult | undefined> {
+    const { rows } = await this.#db.query<EventRow>(
+      `select ${EVENT_COLUMNS} from es_events where event_id = any($1::text[])`,
+      [events.map((e) => e.id)],
+    );
+    if (rows.length === 0) return undefined;
+    const byId = new Map(rows.map((row) => [row.event_id, toEvent(row)]));
+    const positions: bigint[] = [];
+    for (const event of events) {
+      const original = byId.get(event.id);
+      if (!original)
+        throw new EventIdConflictError(event.id, 'partially: the rest of its batch is new');
+      if (original.streamId !== streamId) {
+        throw new EventIdConflictError(event.id, `in another stream (${original.streamId})`);
+      }
+      if (contentHash(original) !== contentHash({ type: event.type, data: asStored(event.data) })) {
+        throw new EventIdConflictError(event.id, 'with different content');
+      }
+      positions.push(original.globalPosition);
+    }
+    const version = (await this.streamInfo(streamId))?.version ?? 0;
+    return { streamId, nextExpectedVersion: version, positions, duplicate: true };
+  }
+
+  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const { direction = 'forwards', fromVersion, maxCount } = options;
+    const forwards = direction === 'forwards';
+    const { rows } = await this.#db.query<EventRow>(
+      `select ${EVENT_COLUMNS} from es_events
+       where stream_id = $1 and ($2::int is null or stream_version ${forwards ? '>=' : '<='} $2)
+       order by stream_version ${forwards ? 'asc' : 'desc'}
+       limit $3`,
+      [streamId, fromVersion ?? null, maxCount ?? null],
+    );
+    return rows.map(toEvent);
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    return this.#readAll(this.#db, options.after ?? 0n, options.maxCount ?? 1000);
+  }
+
+  async #readAll(sql: SqlExecutor, after: bigint, maxCount: number): Promise<RecordedEvent[]> {
+    const { rows } = await sql.query<EventRow>(
+      `select ${EVENT_COLUMNS} from es_events
+       where global_position > $1::bigint and ${VISIBLE}
+       order by global_position limit $2`,
+      [after.toString(), maxCount],
+    );
+    return rows.map(toEvent);
+  }
+
+  async headPosition(): Promise<bigint> {
+    const { rows } = await this.#db.query<{ head: string }>(
+      `select coalesce(max(global_position), 0)::text as head from es_events where ${VISIBLE}`,
+    );
+    return BigInt(rows[0]!.head);
+  }
+
+  async streamInfo(streamId: string): Promise<StreamInfo | undefined> {
+    const { rows } = await this.#db.query<{
+      version: number;
+      head_hash: string | null;
+      metadata: StreamMetadata;
+    }>('select version, head_hash, metadata from es_streams where stream_id = $1', [streamId]);
+    const row = rows[0];
+    return (
+      row && { streamId, version: row.version, headHash: row.head_hash, metadata: row.metadata }
+    );
+  }
+
+  async setStreamMetadata(streamId: string, metadata: StreamMetadata): Promise<void> {
+    await this.#db.query(
+      `insert into es_streams (stream_id, version, head_hash, metadata) values ($1, 0, null, $2::jsonb)
+       on conflict (stream_id) do update set metadata = excluded.metadata`,
+      [streamId, JSON.stringify(metadata)],
+    );
+  }
+
+  async loadCheckpoint(subscriberId: string, sql: SqlExecutor = this.#db): Promise<bigint> {
+    const { rows } = await sql.query<{ position: string }>(
+      'select position::text as position from es_checkpoints where subscriber_id = $1',
+      [subscriberId],
+    );
+    return BigInt(rows[0]?.position ?? 0);
+  }
+
+  async saveCheckpoint(
+    subscriberId: string,
+    position: bigint,
+    sql: SqlExecutor = this.#db,
+  ): Promise<void> {
+    await sql.query(
+      `insert into es_checkpoints (subscriber_id, position) values ($1, $2::bigint)
+       on conflict (subscriber_id) do update set position = excluded.position, updated_at = now()`,
+      [subscriberId, position.toString()],
+    );
+  }
+
+  /**
+   * Follows the global order. Each batch is handled in one transaction with the checkpoint, under
+   * a row lock on it: a crash anywhere leaves either both or neither, and two running instances of
+   * one subscriber never handle the same batch (the second sees the moved checkpoint and skips).
+   */
+  subscribe(
+    subscriberId: string,
+    handler: SubscriptionHandler<PostgresSubscriptionContext>,
+    options?: SubscribeOptions,
+  ): Subscription {
+    let wake: (() => void) | undefined;
+    let unlisten: Promise<() => Promise<void>> | undefined;
+    const subscription = runSubscription(
+      {
+        loadCheckpoint: async () => {
+          unlisten ??= this.#db.listen(NOTIFY_CHANNEL, () => wake?.());
+          await unlisten;
+          return this.loadCheckpoint(subscriberId);
+        },
+        read: (after, maxCount) => this.readAll({ after, maxCount }),
+        handle: (events) =>
+          this.#db.transaction(async (tx) => {
+            await tx.query(
+              `insert into es_checkpoints (subscriber_id, position) values ($1, 0) on conflict do nothing`,
+              [subscriberId],
+            );
+            const { rows } = await tx.query<{ position: string }>(
+              'select position::text as position from es_checkpoints where subscriber_id = $1 for update',
+              [subscriberId],
+            );
+            const stored = BigInt(rows[0]!.position);
+            const fresh = events.filter((event) => event.globalPosition > stored);
+            const last = events.at(-1)!.globalPosition;
+            if (fresh.length === 0) return stored > last ? stored : last;
+            await handler(fresh, { sql: tx });
+            await this.saveCheckpoint(subscriberId, last, tx);
+            return last;
+          }),
+        waitForChange: (timeoutMs, signal) => {
+          const woken = new AbortController();
+          wake = () => woken.abort();
+          const stop = () => woken.abort();
+          signal.addEventListener('abort', stop, { once: true });
+          return delay(timeoutMs, woken.signal).finally(() => {
+            wake = undefined;
+            signal.removeEventListener('abort', stop);
+          });
+        },
+      },
+      options,
+    );
+    void subscription.done.finally(async () => {
+      if (unlisten) await (await unlisten.catch(() => async () => undefined))();
+    });
+    return subscription;
+  }
+
+  async verify(scope: { streamId: string } | 'all'): Promise<VerifyResult> {
+    const ids =
+      scope === 'all'
+        ? (
+            await this.#db.query<{ stream_id: string }>(
+              `select stream_id from es_streams where version > 0
+               union select distinct stream_id from es_events order by stream_id`,
+            )
+          ).rows.map((row) => row.stream_id)
+        : [scope.streamId];
+    const db = this.#db;
+    const streamInfo = (streamId: string) => this.streamInfo(streamId);
+    async function* streams(): AsyncGenerator<StoredStream> {
+      for (const streamId of ids) {
+        const info = await streamInfo(streamId);
+        const { rows } = await db.query<EventRow>(
+          `select ${EVENT_COLUMNS} from es_events where stream_id = $1 order by stream_version`,
+          [streamId],
+        );
+        yield { streamId, events: rows.map(toEvent), headHash: info?.headHash ?? null };
+      }
+    }
+    return verifyStreams(streams());
+  }
+
+  async close(): Promise<void> {
+    await this.#db.close();
+  }
+}

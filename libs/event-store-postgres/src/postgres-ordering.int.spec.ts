@@ -1,0 +1,130 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { newEvent } from '@concord/event-store/contract-suite';
+import { pgDatabase, type SqlDatabase } from '@concord/sql';
+import { waitFor } from '@concord/test-infra';
+import { describeWithPostgres } from '@concord/test-infra/vitest';
+import pg from 'pg';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { PostgresEventStore } from './postgres-event-store.ts';
+
+describeWithPostgres('PostgresEventStore ordering under concurrency and crashes', (database) => {
+  let db: SqlDatabase;
+  let store: PostgresEventStore;
+  beforeAll(async () => {
+    db = pgDatabase({ connectionString: database().url });
+    store = await PostgresEventStore.open(db);
+  });
+  afterAll(async () => {
+    await store.close();
+  });
+
+  it('never lets a reader pass an event whose transaction commits after later ones', async () => {
+    const start = await store.headPosition();
+    // An appender that has taken its position and inserted, but not yet committed.
+    const slow = new pg.Client({ connectionString: database().url });
+    await slow.connect();
+    try {
+      await slow.query('begin');
+      const { rows } = await slow.query<{ p: string }>('select es_reserve_positions(1)::text as p');
+      const slowPosition = BigInt(rows[0]!.p);
+      await slow.query(
+        `insert into es_events (global_position, transaction_id, stream_id, stream_version, event_id,
+           event_type, data, metadata, recorded_at, hash)
+         values ($1, pg_current_xact_id(), $2, 1, $3, 'concord.test.slow.v1', '{}', '{}', now(), 'x')`,
+        [rows[0]!.p, `slow-${randomUUID()}`, randomUUID()],
+      );
+
+      // Others append and commit after it, with later positions.
+      const fast = await store.append(`fast-${randomUUID()}`, [newEvent(), newEvent()]);
+      expect(fast.positions[0]! > slowPosition).toBe(true);
+
+      // A reader must not see the later events yet: moving past them would skip the slow one.
+      expect(await store.readAll({ after: start })).toEqual([]);
+      expect(await store.headPosition()).toBe(start);
+
+      await slow.query('commit');
+      const all = await store.readAll({ after: start });
+      expect(all.map((e) => e.globalPosition)).toEqual([slowPosition, ...fast.positions]);
+    } finally {
+      await slow.end();
+    }
+  });
+
+  it('delivers every event exactly once, in global order, to a subscriber killed at random points', async () => {
+    await db.exec(
+      `create table if not exists seen_by_subscriber (
+         seq bigserial primary key, subscriber_id text not null, position bigint not null, event_id text not null)`,
+    );
+    const subscriberId = `crash-${randomUUID()}`;
+    const worker = fileURLToPath(new URL('./test-subscriber-worker.ts', import.meta.url));
+    let child: ChildProcess | undefined;
+    const startWorker = async () => {
+      child = spawn(
+        process.execPath,
+        ['--experimental-strip-types', '--no-warnings', worker, database().url, subscriberId],
+        {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
+      const current = child;
+      await new Promise<void>((resolve, reject) => {
+        current.stdout!.once('data', () => resolve());
+        current.once('exit', (code) => reject(new Error(`worker exited early with ${code}`)));
+      });
+    };
+    const kill = async () => {
+      const current = child;
+      if (!current || current.exitCode !== null) return;
+      const exited = new Promise((resolve) => current.once('exit', resolve));
+      current.kill('SIGKILL');
+      await exited;
+    };
+
+    await store.saveCheckpoint(subscriberId, await store.headPosition());
+    const streams = Array.from({ length: 5 }, () => `crash-${randomUUID()}`);
+    const positions: bigint[] = [];
+    // Writers keep appending while the subscriber is killed and restarted.
+    const writer = (async () => {
+      for (let round = 0; round < 150; round++) {
+        const result = await store.append(streams[round % streams.length]!, [
+          newEvent(),
+          newEvent(),
+          newEvent(),
+        ]);
+        positions.push(...result.positions);
+      }
+    })();
+    try {
+      for (let crash = 0; crash < 6; crash++) {
+        const reached = await store.loadCheckpoint(subscriberId);
+        await startWorker();
+        // Let it handle a random number of batches, then kill it wherever it happens to be.
+        const batches = 1 + Math.floor(Math.random() * 4);
+        await waitFor(
+          async () =>
+            (await store.loadCheckpoint(subscriberId)) > reached + BigInt(batches * 7 - 7),
+          { description: `the subscriber to handle ${batches} batches` },
+        );
+        await kill();
+      }
+      await writer;
+      await startWorker();
+      const last = positions.at(-1)!;
+      await waitFor(async () => (await store.loadCheckpoint(subscriberId)) >= last, {
+        timeoutMs: 30_000,
+        description: 'the restarted subscriber to catch up',
+      });
+    } finally {
+      await writer.catch(() => undefined);
+      await kill();
+    }
+    const { rows } = await db.query<{ position: string }>(
+      'select position::text as position from seen_by_subscriber where subscriber_id = $1 order by seq',
+      [subscriberId],
+    );
+    const seen = rows.map((row) => BigInt(row.position));
+    expect(seen).toEqual([...positions].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+  });
+});
