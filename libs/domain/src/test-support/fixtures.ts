@@ -393,3 +393,162 @@ export const batchHistory = {
     batch.shipped,
   ],
 } satisfies Record<string, BatchEvent[]>;
+
+/** The parties of the fixture batch, as the deviation decider's context carries them. */
+export const linkedBatches = {
+  [BATCH]: { agreementId: AGREEMENT, productId: PRODUCT, sponsorId: SPONSOR, cdmoId: CDMO },
+};
+
+// The deviation's life, event by event (a major deviation on the fixture batch).
+export const deviation = {
+  reported: deviationEvent(
+    'concord.deviation.reported.v1',
+    {
+      deviationId: DEVIATION,
+      title: 'Temperature excursion in cold room',
+      description: 'Cold room 3 reached 12 °C for 40 minutes',
+      category: 'equipment',
+      severity: 'major',
+      productId: PRODUCT,
+      agreementId: AGREEMENT,
+      linkedBatchIds: [BATCH],
+      detectedAt: at(0),
+    },
+    'd-reported',
+  ),
+  classified: deviationEvent(
+    'concord.deviation.classified.v1',
+    {
+      deviationId: DEVIATION,
+      severity: 'major',
+      category: 'equipment',
+      rationale: 'Product impact possible',
+    },
+    'd-classified',
+  ),
+  investigating: deviationEvent(
+    'concord.deviation.investigation-updated.v1',
+    { deviationId: DEVIATION, summary: 'Logger data pulled' },
+    'd-investigation',
+  ),
+  rootCause: deviationEvent(
+    'concord.deviation.root-cause-identified.v1',
+    { deviationId: DEVIATION, rootCause: 'Door sensor failure', rootCauseCategory: 'equipment' },
+    'd-root-cause',
+  ),
+  impactAssessed: deviationEvent(
+    'concord.deviation.batch-impact-assessed.v1',
+    {
+      deviationId: DEVIATION,
+      assessments: [{ batchId: BATCH, impact: 'minor', conclusion: 'Within stability data' }],
+    },
+    'd-impact',
+  ),
+  capaProposed: deviationEvent(
+    'concord.deviation.capa-proposed.v1',
+    {
+      deviationId: DEVIATION,
+      capaId: 'capa-1',
+      actions: [
+        { description: 'Replace door sensor', owner: 'Engineering', dueDate: '2026-04-01' },
+      ],
+    },
+    'd-capa-proposed',
+  ),
+  capaApproved: deviationEvent(
+    'concord.deviation.capa-approved.v1',
+    {
+      deviationId: DEVIATION,
+      capaId: 'capa-1',
+      signature: signature(people.sponsorQa, 'approval', at(0)),
+    },
+    'd-capa-approved',
+    people.sponsorQa,
+  ),
+  closureApproved: deviationEvent(
+    'concord.deviation.closure-approved.v1',
+    { deviationId: DEVIATION, signature: signature(people.sponsorQa, 'approval', at(0)) },
+    'd-closure-approved',
+    people.sponsorQa,
+  ),
+  closed: deviationEvent(
+    'concord.deviation.closed.v1',
+    {
+      deviationId: DEVIATION,
+      conclusion: 'No impact',
+      signature: signature(people.cdmoQa, 'approval', at(0)),
+    },
+    'd-closed',
+  ),
+};
+
+const d = deviation;
+/** The events that bring the (major) deviation to a status. */
+export const deviationHistory = {
+  reported: [d.reported],
+  classified: [d.reported, d.classified],
+  underInvestigation: [d.reported, d.classified, d.investigating],
+  rootCauseIdentified: [d.reported, d.classified, d.investigating, d.rootCause],
+  impactAssessed: [d.reported, d.classified, d.investigating, d.rootCause, d.impactAssessed],
+  capaProposed: [
+    d.reported,
+    d.classified,
+    d.investigating,
+    d.rootCause,
+    d.impactAssessed,
+    d.capaProposed,
+  ],
+  capaApproved: [
+    d.reported,
+    d.classified,
+    d.investigating,
+    d.rootCause,
+    d.impactAssessed,
+    d.capaProposed,
+    d.capaApproved,
+  ],
+  closureApproved: [
+    d.reported,
+    d.classified,
+    d.investigating,
+    d.rootCause,
+    d.impactAssessed,
+    d.capaProposed,
+    d.capaApproved,
+    d.closureApproved,
+  ],
+  closed: [
+    d.reported,
+    d.classified,
+    d.investigating,
+    d.rootCause,
+    d.impactAssessed,
+    d.capaProposed,
+    d.capaApproved,
+    d.closureApproved,
+    d.closed,
+  ],
+} satisfies Record<string, DeviationEvent[]>;
+
+/** The same history with the deviation minor from the start. */
+export function asMinor(events: readonly DeviationEvent[]): DeviationEvent[] {
+  return events.map((event) =>
+    event.type === 'concord.deviation.reported.v1' ||
+    event.type === 'concord.deviation.classified.v1'
+      ? ({ ...event, data: { ...event.data, severity: 'minor' } } as DeviationEvent)
+      : event,
+  );
+}
+
+/** The fixture agreement with one activity handed to the other party. */
+export function agreementWith(
+  activity: Responsibility['activity'],
+  performedBy: Responsibility['performedBy'],
+): AgreementVersion {
+  return {
+    ...agreementV1,
+    responsibilities: agreementV1.responsibilities.map((r) =>
+      r.activity === activity ? { ...r, performedBy } : r,
+    ),
+  };
+}
