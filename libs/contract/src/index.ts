@@ -1,0 +1,59 @@
+export type { ValidationError, ValidationErrorCode } from './validation-error.ts';
+export type { CloudEventAttributes, ConcordEvent, EventData } from './events.ts';
+export * from './generated/schema-types.ts';
+export {
+  dataSchemaIdByType,
+  envelopeSchemaId,
+  eventTypes,
+  rejectionSchemaId,
+  schemaDocuments,
+  schemaPathByType,
+  type EventType,
+} from './generated/catalogue.ts';
+export {
+  compiledSchemas,
+  isEventType,
+  parseEvent,
+  validateEvent,
+  validateEventData,
+  validateParsedEvent,
+  validateRejection,
+  type DataValidationResult,
+  type EventValidationResult,
+  type ValidationOptions,
+} from './validate.ts';
+export { DEFAULT_MAX_EVENT_BYTES } from './size.ts';
+export { ContractViolationError } from './contract-violation-error.ts';
+export { canonicalJson, canonicalJsonBytes } from './canonical-json.ts';
+export {
+  decodeKafkaRecord,
+  encodeKafkaRecord,
+  JSON_CONTENT_TYPE,
+  KAFKA_CONTENT_TYPE_HEADER,
+  KAFKA_HEADER_PREFIX,
+  type KafkaRecordIn,
+  type KafkaRecordOut,
+} from './kafka-binding.ts';
+export {
+  CLOUDEVENTS_BATCH_JSON,
+  CLOUDEVENTS_JSON,
+  decodeHttp,
+  decodeHttpBatch,
+  decodeHttpStructured,
+  DEFAULT_MAX_BATCH_BYTES,
+  DEFAULT_MAX_BATCH_EVENTS,
+  encodeHttpBatch,
+  encodeHttpStructured,
+  type HttpBatchDecodeResult,
+  type HttpBatchOptions,
+  type HttpBody,
+  type HttpBodyIn,
+} from './http-binding.ts';
+export {
+  batchShippedV1ToV2,
+  latestTypeOf,
+  UNKNOWN_COUNTRY,
+  upcastEvent,
+  upcasters,
+  type Upcaster,
+} from './upcasting.ts';

@@ -1,0 +1,80 @@
+// Published schemas never change; an event type evolves by a new version (a new schema file) and
+// an upcaster here that turns stored older versions into the newest shape when they are read.
+// Signatures are verified on the stored original, never on an upcast event.
+import type { ConcordEvent } from './events.ts';
+import { dataSchemaIdByType, type EventType } from './generated/catalogue.ts';
+import type { BatchShippedV1, BatchShippedV2, EventDataByType } from './generated/schema-types.ts';
+
+export interface Upcaster<From extends EventType, To extends EventType> {
+  readonly from: From;
+  readonly to: To;
+  readonly upcast: (data: EventDataByType[From]) => EventDataByType[To];
+}
+
+function defineUpcaster<From extends EventType, To extends EventType>(
+  upcaster: Upcaster<From, To>,
+): Upcaster<From, To> {
+  return upcaster;
+}
+
+/** Unknown country in ISO 3166-1 (user-assigned code ZZ). */
+export const UNKNOWN_COUNTRY = 'ZZ';
+
+const trailingCountry = /^(.*?\S)\s*,\s*([A-Z]{2})$/;
+
+/**
+ * shipped v1 → v2: the free-text destination becomes `{ siteName, country }`. A v1 destination
+ * ending in ", <ISO country code>" (the documented v1 convention, e.g. "Helvion depot Basel, CH")
+ * splits there; anything else keeps the whole text as the site name with country ZZ (unknown).
+ */
+export const batchShippedV1ToV2 = defineUpcaster({
+  from: 'concord.batch.shipped.v1',
+  to: 'concord.batch.shipped.v2',
+  upcast: (data: BatchShippedV1): BatchShippedV2 => {
+    const match = trailingCountry.exec(data.destination);
+    const [, siteName, country] = match ?? [];
+    return {
+      batchId: data.batchId,
+      shipmentId: data.shipmentId,
+      shippedAt: data.shippedAt,
+      destination:
+        siteName && country
+          ? { siteName, country }
+          : { siteName: data.destination, country: UNKNOWN_COUNTRY },
+      quantity: data.quantity,
+    };
+  },
+});
+
+type AnyUpcaster = Upcaster<EventType, EventType>;
+
+/** Every upcaster, at most one per source type. */
+export const upcasters: readonly AnyUpcaster[] = [batchShippedV1ToV2 as unknown as AnyUpcaster];
+
+const bySource: ReadonlyMap<string, AnyUpcaster> = new Map(upcasters.map((u) => [u.from, u]));
+
+/** The newest version an event type upcasts to (itself when it has no upcaster). */
+export function latestTypeOf(type: EventType): EventType {
+  let current = type;
+  for (let next = bySource.get(current); next; next = bySource.get(current)) current = next.to;
+  return current;
+}
+
+/**
+ * Brings an event to the newest version of its type by chaining upcasters (v1 → v2 → …). Keeps
+ * every attribute; `type` and, when present, `dataschema` follow the new version. Events already
+ * at their newest version are returned as they are.
+ */
+export function upcastEvent(event: ConcordEvent): ConcordEvent {
+  let current: ConcordEvent = event;
+  for (let next = bySource.get(current.type); next; next = bySource.get(current.type)) {
+    const upcast = {
+      ...current,
+      type: next.to,
+      data: next.upcast(current.data),
+    } as ConcordEvent;
+    if (current.dataschema !== undefined) upcast.dataschema = dataSchemaIdByType[next.to];
+    current = upcast;
+  }
+  return current;
+}

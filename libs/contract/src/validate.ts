@@ -1,0 +1,260 @@
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormatsPlugin from 'ajv-formats';
+import { fromAjvErrors } from './ajv-errors.ts';
+import type { ConcordEvent } from './events.ts';
+import {
+  dataSchemaIdByType,
+  envelopeSchemaId,
+  eventTypes,
+  rejectionSchemaId,
+  schemaDocuments,
+  type EventType,
+} from './generated/catalogue.ts';
+import type { EventDataByType, RejectionV1 } from './generated/schema-types.ts';
+import {
+  checkValueSize,
+  DEFAULT_MAX_EVENT_BYTES,
+  exceedsUtf8Bytes,
+  tooLarge,
+  utf8ByteLength,
+} from './size.ts';
+import { jsonTypeOf, type ValidationError } from './validation-error.ts';
+
+// ajv-formats is CommonJS with `exports.default`: Node's ESM default import is the plugin itself,
+// while TypeScript types the default import as the module object.
+const addFormats = addFormatsPlugin as unknown as typeof addFormatsPlugin.default;
+
+export interface ValidationOptions {
+  /** Largest accepted event, in bytes of UTF-8 JSON. @default 1 MiB */
+  readonly maxEventBytes?: number;
+}
+
+export type EventValidationResult =
+  | { readonly ok: true; readonly event: ConcordEvent }
+  | { readonly ok: false; readonly errors: readonly ValidationError[] };
+
+export type DataValidationResult<T extends EventType> =
+  | { readonly ok: true; readonly data: EventDataByType[T] }
+  | { readonly ok: false; readonly errors: readonly ValidationError[] };
+
+interface CompiledSchemas {
+  readonly envelope: ValidateFunction;
+  readonly rejection: ValidateFunction;
+  readonly data: ReadonlyMap<string, ValidateFunction>;
+}
+
+let compiled: CompiledSchemas | undefined;
+
+function mustCompile(ajv: Ajv2020, id: string): ValidateFunction {
+  const validate = ajv.getSchema(id);
+  if (!validate) throw new Error(`Schema ${id} is missing from the catalogue`);
+  return validate;
+}
+
+/**
+ * Compiles every published schema, once per process (later calls return the same functions).
+ * Throws only when the published schemas themselves are broken, which a unit test rules out.
+ */
+export function compiledSchemas(): CompiledSchemas {
+  if (compiled) return compiled;
+  // allErrors: partners get every problem at once; the size limit bounds the work.
+  // strict: a typo in a schema keyword fails loudly instead of being ignored. strictRequired is
+  // off because `then: { required: [...] }` (conditional requirements) is standard JSON Schema.
+  const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, strictRequired: false });
+  addFormats(ajv, ['date-time', 'date', 'uri', 'uri-reference']);
+  for (const schema of Object.values(schemaDocuments)) ajv.addSchema(schema);
+  compiled = {
+    envelope: mustCompile(ajv, envelopeSchemaId),
+    rejection: mustCompile(ajv, rejectionSchemaId),
+    data: new Map(eventTypes.map((type) => [type, mustCompile(ajv, dataSchemaIdByType[type])])),
+  };
+  return compiled;
+}
+
+const knownTypes: ReadonlySet<string> = new Set(eventTypes);
+
+export function isEventType(value: unknown): value is EventType {
+  return typeof value === 'string' && knownTypes.has(value);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function unexpected(error: unknown): ValidationError {
+  return {
+    path: '',
+    code: 'invalid',
+    message: `The event could not be validated: ${error instanceof Error ? error.message : String(error)}.`,
+  };
+}
+
+/** Validates the data of one event type (paths start at the data, e.g. `/plannedQuantity`). */
+export function validateEventData<T extends EventType>(
+  type: T,
+  data: unknown,
+): DataValidationResult<T> {
+  try {
+    const validate = compiledSchemas().data.get(type);
+    if (!validate) {
+      return {
+        ok: false,
+        errors: [
+          { path: '', code: 'unknown-type', message: `Unknown event type ${String(type)}.` },
+        ],
+      };
+    }
+    if (validate(data)) return { ok: true, data: data as EventDataByType[T] };
+    return { ok: false, errors: fromAjvErrors(validate.errors) };
+  } catch (error) {
+    return { ok: false, errors: [unexpected(error)] };
+  }
+}
+
+/**
+ * Envelope, type and data checks without the size check, for callers that measured the raw bytes
+ * already (the bindings). Never throws.
+ */
+export function validateParsedEvent(input: unknown): EventValidationResult {
+  try {
+    return validateParsed(input);
+  } catch (error) {
+    return { ok: false, errors: [unexpected(error)] };
+  }
+}
+
+function validateParsed(input: unknown): EventValidationResult {
+  if (!isPlainObject(input)) {
+    return {
+      ok: false,
+      errors: [
+        {
+          path: '',
+          code: 'type',
+          message: `The event must be a JSON object, not ${jsonTypeOf(input)}.`,
+        },
+      ],
+    };
+  }
+  const schemas = compiledSchemas();
+  let errors: ValidationError[] = schemas.envelope(input)
+    ? []
+    : fromAjvErrors(schemas.envelope.errors);
+  const type = input['type'];
+  if (typeof type === 'string' && !isEventType(type)) {
+    errors = errors.filter((e) => e.path !== '/type');
+    errors.push({
+      path: '/type',
+      code: 'unknown-type',
+      message: `The field /type names an unknown event type ${JSON.stringify(type.slice(0, 200))}; known types are concord.<aggregate>.<event>.v<N> as listed in schemas/README.md.`,
+    });
+  }
+  if (isEventType(type)) {
+    const dataschema = input['dataschema'];
+    if (typeof dataschema === 'string' && dataschema !== dataSchemaIdByType[type]) {
+      errors.push({
+        path: '/dataschema',
+        code: 'dataschema-mismatch',
+        message: `The field /dataschema must be ${dataSchemaIdByType[type]} for type ${type}.`,
+      });
+    }
+    const data = input['data'];
+    if (isPlainObject(data)) {
+      const validate = schemas.data.get(type);
+      if (validate && !validate(data)) errors.push(...fromAjvErrors(validate.errors, '/data'));
+    }
+  }
+  return errors.length === 0
+    ? { ok: true, event: input as unknown as ConcordEvent }
+    : { ok: false, errors };
+}
+
+/**
+ * Validates a parsed event in structured-mode form (attributes plus `data`) against the envelope
+ * and the schema of its type. Never throws.
+ */
+export function validateEvent(
+  input: unknown,
+  options: ValidationOptions = {},
+): EventValidationResult {
+  try {
+    const tooBig = checkValueSize(input, options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES);
+    if (tooBig) return { ok: false, errors: [tooBig] };
+    return validateParsed(input);
+  } catch (error) {
+    return { ok: false, errors: [unexpected(error)] };
+  }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Decodes UTF-8 (rejecting malformed bytes) and parses JSON. */
+export function parseJson(
+  input: string | Uint8Array,
+  what = 'The event',
+): { ok: true; value: unknown } | { ok: false; error: ValidationError } {
+  let text: string;
+  try {
+    text = typeof input === 'string' ? input : utf8.decode(input);
+  } catch {
+    return {
+      ok: false,
+      error: { path: '', code: 'undecodable', message: `${what} is not valid UTF-8.` },
+    };
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch (error) {
+    return {
+      ok: false,
+      error: {
+        path: '',
+        code: 'undecodable',
+        message: `${what} is not valid JSON (${error instanceof Error ? error.message : 'parse error'}).`,
+      },
+    };
+  }
+}
+
+/** Checks the size of raw JSON before anything else looks at it. */
+export function checkRawSize(
+  input: string | Uint8Array,
+  limit: number,
+  what = 'The event',
+): ValidationError | undefined {
+  if (typeof input === 'string') {
+    return exceedsUtf8Bytes(input, limit)
+      ? tooLarge(utf8ByteLength(input), limit, what)
+      : undefined;
+  }
+  return input.byteLength > limit ? tooLarge(input.byteLength, limit, what) : undefined;
+}
+
+/** Size check, UTF-8 and JSON decoding, then {@link validateEvent}. Never throws. */
+export function parseEvent(
+  input: string | Uint8Array,
+  options: ValidationOptions = {},
+): EventValidationResult {
+  try {
+    const tooBig = checkRawSize(input, options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES);
+    if (tooBig) return { ok: false, errors: [tooBig] };
+    const parsed = parseJson(input);
+    if (!parsed.ok) return { ok: false, errors: [parsed.error] };
+    return validateParsed(parsed.value);
+  } catch (error) {
+    return { ok: false, errors: [unexpected(error)] };
+  }
+}
+
+/** Validates a rejection record (schemas/rejection.v1.schema.json). Never throws. */
+export function validateRejection(
+  input: unknown,
+): { ok: true; rejection: RejectionV1 } | { ok: false; errors: readonly ValidationError[] } {
+  try {
+    const validate = compiledSchemas().rejection;
+    if (validate(input)) return { ok: true, rejection: input as RejectionV1 };
+    return { ok: false, errors: fromAjvErrors(validate.errors) };
+  } catch (error) {
+    return { ok: false, errors: [unexpected(error)] };
+  }
+}
