@@ -1,7 +1,9 @@
 // CloudEvents Kafka protocol binding, binary content mode, written here rather than taken from the
-// `cloudevents` SDK (10.0.0): its CloudEvent constructor fills in a missing id and time and
-// re-validates with its own Ajv/ajv-formats 2 copies, which would hide the "missing attribute"
-// errors partners need, and it pulls in browser polyfills. The mapping itself is a dozen lines.
+// `cloudevents` SDK (10.0.0, checked): its CloudEvent constructor invents a missing `id` (uuid v4)
+// and `time` (now), which would hide the missing-attribute errors partners need, and its
+// serialization rewrites `time` to UTC, dropping the partner's offset and so changing the signed
+// content. It also carries its own Ajv/ajv-formats 2 and browser polyfills. The mapping itself is
+// small and fully tested here.
 import type { ConcordEvent } from './events.ts';
 import { ContractViolationError } from './contract-violation-error.ts';
 import { DEFAULT_MAX_EVENT_BYTES, tooLarge } from './size.ts';

@@ -45,6 +45,17 @@ describe('published schemas', () => {
     }
   });
 
+  it('the envelope names attributes as CloudEvents requires (lowercase alphanumeric, ≤ 20)', () => {
+    const envelope = readSchemaFile('cloudevents/envelope.schema.json') as {
+      properties: Record<string, unknown>;
+      required: string[];
+    };
+    for (const name of Object.keys(envelope.properties)) expect(name).toMatch(/^[a-z0-9]{1,20}$/);
+    expect(envelope.required).toEqual(
+      expect.arrayContaining(['specversion', 'id', 'source', 'type', 'subject', 'data']),
+    );
+  });
+
   it('the catalogue has exactly one data schema per event type', () => {
     const eventFiles = files.filter((f) => f.startsWith('events/'));
     expect(eventTypes).toHaveLength(eventFiles.length);
