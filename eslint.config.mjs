@@ -100,8 +100,8 @@ export default tseslint.config(
     },
   },
   {
-    // Specs may also use the testing libraries (Given/When/Then, service harness).
-    files: ['**/*.spec.ts'],
+    // Specs and benchmarks may also use the testing libraries (Given/When/Then, service harness).
+    files: ['**/*.spec.ts', '**/bench/**/*.ts'],
     rules: { '@nx/enforce-module-boundaries': ['error', boundaries({ inTests: true })] },
   },
   {

@@ -3,6 +3,7 @@
 #   start            start the platform on its embedded default
 #   test [args]      provision services, run every test tier of every project in one vitest run
 #                    (one summary line), stop what it started; args go to vitest (a path, -t NAME)
+#   bench [args]     run the benchmarks (a PostgreSQL server needed; see libs/*/bench)
 #   check            formatting, then lint and typecheck every project (Nx, cached)
 #   services up|down|status   bring the test services up or down from a shell
 set -euo pipefail
@@ -46,6 +47,11 @@ case "$cmd" in
     export KAFKAJS_NO_PARTITIONER_WARNING=1
     pnpm exec vitest run "$@"
     ;;
+  bench)
+    ensure_postgres
+    bootstrap
+    pnpm --filter @concord/event-store-postgres run bench "$@"
+    ;;
   check)
     bootstrap
     pnpm exec prettier --check --log-level warn .
@@ -56,7 +62,7 @@ case "$cmd" in
     services "$@"
     ;;
   *)
-    echo "usage: tools/dev.sh start | test [vitest args] | check | services up|down|status" >&2
+    echo "usage: tools/dev.sh start | test [vitest args] | bench | check | services up|down|status" >&2
     exit 64
     ;;
 esac

@@ -14,6 +14,7 @@ import {
   type AppendResult,
   type EventMetadata,
   type EventStore,
+  type ExpectedVersion,
   type JsonObject,
   type NewEvent,
   type ReadAllOptions,
@@ -31,6 +32,9 @@ import { migrate, postgresErrorOf, type SqlDatabase, type SqlExecutor } from '@c
 
 const MIGRATIONS = fileURLToPath(new URL('../migrations', import.meta.url));
 const NOTIFY_CHANNEL = 'concord_events';
+/** SQLSTATE es_append raises when the stream moved after the writer read its head. */
+const STREAM_MOVED = 'CN409';
+const MAX_APPEND_RETRIES = 20;
 
 /** What a PostgreSQL subscription handler gets: the transaction its checkpoint is saved in. */
 export interface PostgresSubscriptionContext {
@@ -111,70 +115,74 @@ export class PostgresEventStore implements EventStore {
   ): Promise<AppendResult> {
     assertValidAppend(streamId, events);
     const expected = options.expectedVersion ?? 'any';
-    const recordedAt = this.#clock().toISOString();
-    try {
-      return await this.#db.transaction(async (tx) => {
-        const { rows } = await tx.query<{ version: number; head_hash: string | null }>(
-          'select version, head_hash from es_streams where stream_id = $1',
-          [streamId],
-        );
-        const current = rows[0]?.version ?? 0;
-        assertExpectedVersion(streamId, expected, current);
-
-        let previousHash = rows[0]?.head_hash ?? null;
-        const stored = events.map((event, index) => {
-          const fields = {
-            streamId,
-            streamVersion: current + index + 1,
-            id: event.id,
-            type: event.type,
-            data: asStored(event.data),
-            metadata: asStored(event.metadata ?? {}),
-            recordedAt,
-            previousHash,
-          };
-          const hash = eventHash(fields);
-          previousHash = hash;
-          return { ...fields, hash };
-        });
-
-        const reserved = await tx.query<{ first: string }>(
-          'select es_reserve_positions($1)::text as first',
-          [events.length],
-        );
-        const first = BigInt(reserved.rows[0]!.first);
-        const positions = stored.map((_, index) => first + BigInt(index));
-        await tx.query(
-          `insert into es_events (global_position, transaction_id, stream_id, stream_version, event_id,
-             event_type, data, metadata, recorded_at, hash, previous_hash)
-           select p, pg_current_xact_id(), $1, v, id, t, d::jsonb, m::jsonb, $2::timestamptz, h, ph
-           from unnest($3::bigint[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
-             as e(p, v, id, t, d, m, h, ph)`,
-          [
-            streamId,
-            recordedAt,
-            positions.map(String),
-            stored.map((e) => e.streamVersion),
-            stored.map((e) => e.id),
-            stored.map((e) => e.type),
-            stored.map((e) => JSON.stringify(e.data)),
-            stored.map((e) => JSON.stringify(e.metadata)),
-            stored.map((e) => e.hash),
-            stored.map((e) => e.previousHash),
-          ],
-        );
-        const nextVersion = current + events.length;
-        await tx.query(
-          `insert into es_streams (stream_id, version, head_hash) values ($1, $2, $3)
-           on conflict (stream_id) do update set version = excluded.version, head_hash = excluded.head_hash`,
-          [streamId, nextVersion, previousHash],
-        );
-        await tx.query('select pg_notify($1, $2)', [NOTIFY_CHANNEL, positions.at(-1)!.toString()]);
-        return { streamId, nextExpectedVersion: nextVersion, positions, duplicate: false };
-      });
-    } catch (error) {
-      return this.#explainFailedAppend(streamId, events, expected, error);
+    // Writers that do not care about the version retry a lost race themselves.
+    const retries = expected === 'any' || expected === 'stream-exists' ? MAX_APPEND_RETRIES : 0;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#appendOnce(streamId, events, expected);
+      } catch (error) {
+        const moved = postgresErrorOf(error).code === STREAM_MOVED;
+        if (moved && attempt < retries) continue;
+        return this.#explainFailedAppend(streamId, events, expected, error);
+      }
     }
+  }
+
+  /**
+   * Two round trips: read the stream head, then one `es_append` call that checks the head is
+   * unchanged, takes positions, inserts, moves the head and notifies, in its own transaction.
+   */
+  async #appendOnce(
+    streamId: string,
+    events: NewEvent[],
+    expected: ExpectedVersion,
+  ): Promise<AppendResult> {
+    const { rows } = await this.#db.query<{ version: number; head_hash: string | null }>(
+      'select version, head_hash from es_streams where stream_id = $1',
+      [streamId],
+    );
+    const current = rows[0]?.version ?? 0;
+    assertExpectedVersion(streamId, expected, current);
+
+    const recordedAt = this.#clock().toISOString();
+    let previousHash = rows[0]?.head_hash ?? null;
+    const stored = events.map((event, index) => {
+      const fields = {
+        streamId,
+        streamVersion: current + index + 1,
+        id: event.id,
+        type: event.type,
+        data: asStored(event.data),
+        metadata: asStored(event.metadata ?? {}),
+        recordedAt,
+        previousHash,
+      };
+      const hash = eventHash(fields);
+      previousHash = hash;
+      return { ...fields, hash };
+    });
+    const result = await this.#db.query<{ first: string }>(
+      'select es_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)::text as first',
+      [
+        streamId,
+        current,
+        recordedAt,
+        stored.map((e) => e.id),
+        stored.map((e) => e.type),
+        stored.map((e) => JSON.stringify(e.data)),
+        stored.map((e) => JSON.stringify(e.metadata)),
+        stored.map((e) => e.hash),
+        stored.map((e) => e.previousHash),
+        NOTIFY_CHANNEL,
+      ],
+    );
+    const first = BigInt(result.rows[0]!.first);
+    return {
+      streamId,
+      nextExpectedVersion: current + events.length,
+      positions: stored.map((_, index) => first + BigInt(index)),
+      duplicate: false,
+    };
   }
 
   /**
@@ -188,7 +196,8 @@ export class PostgresEventStore implements EventStore {
     error: unknown,
   ): Promise<AppendResult> {
     const { code, constraint } = postgresErrorOf(error);
-    const lostRace = code === '23505' && constraint === 'es_events_stream_version_key';
+    const lostRace =
+      code === STREAM_MOVED || (code === '23505' && constraint === 'es_events_stream_version_key');
     const knownId = code === '23505' && constraint === 'es_events_event_id_key';
     if (!(error instanceof ConcurrencyError) && !lostRace && !knownId) {
       if (code?.startsWith('22')) {

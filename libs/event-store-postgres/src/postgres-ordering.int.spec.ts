@@ -22,19 +22,17 @@ describeWithPostgres('PostgresEventStore ordering under concurrency and crashes'
 
   it('never lets a reader pass an event whose transaction commits after later ones', async () => {
     const start = await store.headPosition();
-    // An appender that has taken its position and inserted, but not yet committed.
+    // The store's own append function, run in a transaction that has not committed yet.
     const slow = new pg.Client({ connectionString: database().url });
     await slow.connect();
     try {
       await slow.query('begin');
-      const { rows } = await slow.query<{ p: string }>('select es_reserve_positions(1)::text as p');
-      const slowPosition = BigInt(rows[0]!.p);
-      await slow.query(
-        `insert into es_events (global_position, transaction_id, stream_id, stream_version, event_id,
-           event_type, data, metadata, recorded_at, hash)
-         values ($1, pg_current_xact_id(), $2, 1, $3, 'concord.test.slow.v1', '{}', '{}', now(), 'x')`,
-        [rows[0]!.p, `slow-${randomUUID()}`, randomUUID()],
+      const { rows } = await slow.query<{ p: string }>(
+        `select es_append($1, 0, now(), array[$2], array['concord.test.slow.v1'], array['{}'], array['{}'],
+           array['not-checked-here'], array[null], 'concord_events')::text as p`,
+        [`slow-${randomUUID()}`, randomUUID()],
       );
+      const slowPosition = BigInt(rows[0]!.p);
 
       // Others append and commit after it, with later positions.
       const fast = await store.append(`fast-${randomUUID()}`, [newEvent(), newEvent()]);
