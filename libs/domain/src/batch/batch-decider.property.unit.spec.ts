@@ -1,0 +1,400 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { BatchEvent, DispositionDecision } from '../events/batch-events.ts';
+import { platformActor, type Actor } from '../shared/command.ts';
+import { DomainError } from '../shared/domain-error.ts';
+import { isMajorOrCritical, type Severity, type SignatureMeaning } from '../shared/vocabulary.ts';
+import { at, batch, batchCommand, BATCH, people, signature } from '../test-support/fixtures.ts';
+import type { BatchCommand } from './batch-command.ts';
+import { batchDecider } from './batch-decider.ts';
+import { batchTransitions, type BatchState } from './batch-state.ts';
+
+// Random command sequences through the batch decider; accepted events are evolved. An oracle
+// rebuilt from the accepted events alone (not from the decider's state) checks the invariants.
+
+const kinds = [
+  'start',
+  'hold',
+  'resume',
+  'abort',
+  'complete',
+  'review',
+  'qc',
+  'resolve-oos',
+  'coa',
+  'disposition',
+  'certify',
+  'ship',
+  'link',
+  'close-link',
+  'correction',
+] as const;
+type Kind = (typeof kinds)[number];
+
+type Step = {
+  kind: Kind | 'next';
+  /** Parameters drawn for whichever command the step becomes. */
+  resultNo: number;
+  outOfSpec: boolean;
+  oosOutcome: 'invalidated' | 'confirmed';
+  approved: boolean;
+  decision: DispositionDecision;
+  deviationNo: number;
+  severity: Severity;
+  correctedNo: number;
+  /** Sometimes the wrong person acts, to exercise the refusals. */
+  impostor: 'none' | 'other-org' | 'wrong-role' | 'wrong-meaning';
+};
+
+const stepArbitrary: fc.Arbitrary<Step> = fc.record({
+  kind: fc.oneof(
+    { weight: 6, arbitrary: fc.constant('next' as const) },
+    { weight: 5, arbitrary: fc.constantFrom(...kinds) },
+  ),
+  resultNo: fc.integer({ min: 0, max: 3 }),
+  outOfSpec: fc.boolean(),
+  oosOutcome: fc.constantFrom('invalidated' as const, 'confirmed' as const),
+  approved: fc.boolean(),
+  decision: fc.constantFrom<DispositionDecision>(
+    'released',
+    'released',
+    'conditionally-released',
+    'quarantined',
+    'rejected',
+  ),
+  deviationNo: fc.integer({ min: 0, max: 2 }),
+  severity: fc.constantFrom<Severity>('minor', 'major', 'critical'),
+  correctedNo: fc.integer({ min: 0, max: 40 }),
+  impostor: fc.oneof(
+    { weight: 12, arbitrary: fc.constant('none' as const) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        'other-org' as const,
+        'wrong-role' as const,
+        'wrong-meaning' as const,
+      ),
+    },
+  ),
+});
+
+/** The natural next step from a status, so that runs reach the end of the lifecycle. */
+const nextKind: Record<BatchState['status'], Kind> = {
+  empty: 'start',
+  scheduled: 'start',
+  'in-manufacture': 'complete',
+  held: 'resume',
+  aborted: 'correction',
+  'manufacturing-complete': 'review',
+  'record-reviewed': 'qc',
+  'qc-testing': 'coa',
+  'coa-issued': 'disposition',
+  dispositioned: 'certify',
+  'qp-certified': 'ship',
+  shipped: 'correction',
+};
+
+function commandFor(step: Step, state: BatchState, index: number): BatchCommand {
+  const kind = step.kind === 'next' ? nextKind[state.status] : step.kind;
+  const time = at(index * 10);
+  const options = { at: time, eventId: `e${index}` };
+  const signed = (actor: Actor, meaning: SignatureMeaning) => {
+    const signer =
+      step.impostor === 'wrong-role' ? { ...actor, roles: ['auditor' as const] } : actor;
+    const by = step.impostor === 'other-org' ? people.otherCdmoProduction : signer;
+    return {
+      actor: by,
+      signature: signature(by, step.impostor === 'wrong-meaning' ? 'authorship' : meaning, time),
+    };
+  };
+  const plain = (actor: Actor) =>
+    step.impostor === 'other-org' ? people.otherCdmoProduction : actor;
+  switch (kind) {
+    case 'start':
+      return batchCommand(
+        'concord.batch.manufacturing-started.v1',
+        { batchId: BATCH, startedAt: time },
+        plain(people.cdmoProduction),
+        options,
+      );
+    case 'hold':
+      return batchCommand(
+        'concord.batch.manufacturing-held.v1',
+        { batchId: BATCH, heldAt: time, reason: 'r' },
+        plain(people.cdmoProduction),
+        options,
+      );
+    case 'resume':
+      return batchCommand(
+        'concord.batch.manufacturing-resumed.v1',
+        { batchId: BATCH, resumedAt: time, reason: 'r' },
+        plain(people.cdmoProduction),
+        options,
+      );
+    case 'abort':
+      return batchCommand(
+        'concord.batch.manufacturing-aborted.v1',
+        { batchId: BATCH, abortedAt: time, reason: 'r' },
+        plain(people.cdmoProduction),
+        options,
+      );
+    case 'complete':
+      return batchCommand(
+        'concord.batch.manufacturing-completed.v1',
+        { batchId: BATCH, completedAt: time, actualQuantity: { value: 190, unit: 'L' } },
+        plain(people.cdmoProduction),
+        options,
+      );
+    case 'review': {
+      const { actor, signature: sig } = signed(people.cdmoQa, 'review');
+      return batchCommand(
+        'concord.batch.record-reviewed.v1',
+        { batchId: BATCH, outcome: step.approved ? 'approved' : 'returned', signature: sig },
+        actor,
+        options,
+      );
+    }
+    case 'qc':
+      return batchCommand(
+        'concord.batch.qc-result-recorded.v1',
+        {
+          batchId: BATCH,
+          resultId: `r${step.resultNo}`,
+          test: 'Assay',
+          specification: { lower: 95, upper: 105, unit: '%' },
+          value: step.outOfSpec ? 91 : 100,
+          unit: '%',
+          testedAt: time,
+        },
+        plain(people.cdmoQc),
+        options,
+      );
+    case 'resolve-oos': {
+      const { actor, signature: sig } = signed(people.cdmoQa, 'approval');
+      return batchCommand(
+        'concord.batch.oos-resolved.v1',
+        {
+          batchId: BATCH,
+          investigationId: `oos-r${step.resultNo}`,
+          outcome: step.oosOutcome,
+          rootCause: 'x',
+          signature: sig,
+        },
+        actor,
+        options,
+      );
+    }
+    case 'coa': {
+      const { actor, signature: sig } = signed(people.cdmoQa, 'approval');
+      return batchCommand(
+        'concord.batch.coa-issued.v1',
+        { batchId: BATCH, coaId: `coa-${index}`, issuedAt: time, signature: sig },
+        actor,
+        options,
+      );
+    }
+    case 'disposition': {
+      const { actor, signature: sig } = signed(people.sponsorQa, 'approval');
+      return batchCommand(
+        'concord.batch.disposition-recorded.v1',
+        { batchId: BATCH, decision: step.decision, conditions: 'Stability data', signature: sig },
+        actor,
+        options,
+      );
+    }
+    case 'certify': {
+      const { actor, signature: sig } = signed(people.sponsorQp, 'responsibility');
+      return batchCommand(
+        'concord.batch.qp-certified.v1',
+        { batchId: BATCH, registerEntryId: `reg-${index}`, certifiedAt: time, signature: sig },
+        actor,
+        options,
+      );
+    }
+    case 'ship':
+      return batchCommand(
+        'concord.batch.shipped.v1',
+        {
+          batchId: BATCH,
+          shipmentId: `s-${index}`,
+          shippedAt: time,
+          destination: 'DC',
+          quantity: { value: 190, unit: 'L' },
+        },
+        plain(people.cdmoProduction),
+        options,
+      );
+    case 'link':
+      return batchCommand(
+        'concord.batch.deviation-linked.v1',
+        { batchId: BATCH, deviationId: `d${step.deviationNo}`, severity: step.severity },
+        platformActor,
+        options,
+      );
+    case 'close-link':
+      return batchCommand(
+        'concord.batch.deviation-link-closed.v1',
+        { batchId: BATCH, deviationId: `d${step.deviationNo}` },
+        platformActor,
+        options,
+      );
+    case 'correction':
+      return batchCommand(
+        'concord.correction.recorded.v1',
+        {
+          correctedEventId: step.correctedNo === 0 ? 'e-scheduled' : `e${step.correctedNo}`,
+          changes: [{ path: '/reason', oldValue: 'r', newValue: 'reason' }],
+          reason: 'Typo',
+        },
+        plain(people.cdmoProduction),
+        options,
+      );
+  }
+}
+
+/** What the accepted events say, independently of the decider's state. */
+type Oracle = {
+  openDeviations: Map<string, Severity>;
+  oos: Map<string, 'open' | 'invalidated' | 'confirmed'>;
+  decision: DispositionDecision | undefined;
+  coa: boolean;
+  certified: boolean;
+  shipped: boolean;
+};
+
+function observe(oracle: Oracle, event: BatchEvent): void {
+  switch (event.type) {
+    case 'concord.batch.deviation-linked.v1':
+      oracle.openDeviations.set(event.data.deviationId, event.data.severity);
+      break;
+    case 'concord.batch.deviation-link-closed.v1':
+      oracle.openDeviations.delete(event.data.deviationId);
+      break;
+    case 'concord.batch.oos-investigation-opened.v1':
+      oracle.oos.set(event.data.investigationId, 'open');
+      break;
+    case 'concord.batch.oos-resolved.v1':
+      oracle.oos.set(event.data.investigationId, event.data.outcome);
+      break;
+    case 'concord.batch.disposition-recorded.v1':
+      oracle.decision = event.data.decision;
+      break;
+    case 'concord.batch.coa-issued.v1':
+      oracle.coa = true;
+      break;
+    case 'concord.batch.qp-certified.v1':
+      oracle.certified = true;
+      break;
+    case 'concord.batch.shipped.v1':
+      oracle.shipped = true;
+      break;
+    default:
+      break;
+  }
+}
+
+const blockingDeviation = (oracle: Oracle) =>
+  [...oracle.openDeviations.values()].some(isMajorOrCritical);
+const unresolvedOos = (oracle: Oracle) =>
+  [...oracle.oos.values()].some((status) => status !== 'invalidated');
+
+function outcome(
+  command: BatchCommand,
+  state: BatchState,
+): { events: BatchEvent[] } | { code: string } {
+  try {
+    return { events: batchDecider.decide(command, state) };
+  } catch (error) {
+    if (!(error instanceof DomainError)) throw error;
+    return { code: error.code };
+  }
+}
+
+const reached = new Set<string>();
+const refusals = new Set<string>();
+
+describe('batch decider under random command sequences', () => {
+  it('never breaks the lifecycle and release invariants', () => {
+    fc.assert(
+      fc.property(fc.array(stepArbitrary, { minLength: 1, maxLength: 60 }), (steps) => {
+        let state = batchDecider.evolve(batchDecider.initialState(), batch.scheduled);
+        const oracle: Oracle = {
+          openDeviations: new Map(),
+          oos: new Map(),
+          decision: undefined,
+          coa: false,
+          certified: false,
+          shipped: false,
+        };
+        steps.forEach((step, index) => {
+          const command = commandFor(step, state, index + 1);
+          const result = outcome(command, state);
+          // decide is deterministic: the same command on the same state gives the same answer.
+          expect(outcome(command, state)).toEqual(result);
+          if ('code' in result) {
+            refusals.add(result.code);
+            return;
+          }
+          for (const event of result.events) {
+            if (
+              event.type === 'concord.batch.disposition-recorded.v1' &&
+              (event.data.decision === 'released' ||
+                event.data.decision === 'conditionally-released')
+            ) {
+              expect(
+                blockingDeviation(oracle),
+                'released with an open major/critical deviation',
+              ).toBe(false);
+              expect(unresolvedOos(oracle), 'released with an unresolved or confirmed OOS').toBe(
+                false,
+              );
+            }
+            if (event.type === 'concord.batch.qp-certified.v1') {
+              expect(oracle.decision, 'certified without release').toBe('released');
+              expect(oracle.coa, 'certified without CoA').toBe(true);
+              expect(
+                blockingDeviation(oracle),
+                'certified with an open major/critical deviation',
+              ).toBe(false);
+              expect(unresolvedOos(oracle), 'certified with an unresolved OOS').toBe(false);
+            }
+            if (event.type === 'concord.batch.shipped.v1') {
+              expect(oracle.certified, 'shipped without certification').toBe(true);
+              expect(oracle.shipped, 'shipped twice').toBe(false);
+            }
+            observe(oracle, event);
+          }
+          const next = result.events.reduce(batchDecider.evolve, state);
+          if (next.status !== state.status) {
+            expect(batchTransitions[state.status], `${state.status} → ${next.status}`).toContain(
+              next.status,
+            );
+          }
+          if (command.type === 'concord.correction.recorded.v1')
+            expect(next.status).toBe(state.status);
+          reached.add(next.status);
+          state = next;
+        });
+      }),
+      { numRuns: 400 },
+    );
+    // The generator must explore the whole lifecycle and the refusals, or the property is hollow.
+    expect([...reached].sort()).toEqual(
+      Object.keys(batchTransitions)
+        .filter((status) => status !== 'empty')
+        .sort(),
+    );
+    expect([...refusals]).toEqual(
+      expect.arrayContaining([
+        'batch.out-of-order',
+        'batch.release-blocked.open-deviation',
+        'batch.release-blocked.open-oos',
+        'qp.requires-release',
+        'authorization.not-own-batch',
+        'signature.wrong-role',
+        'signature.wrong-meaning',
+        'correction.unknown-event',
+      ]),
+    );
+  });
+});
