@@ -135,7 +135,12 @@ export type VerifyResult =
         streamId: string;
         streamVersion: number;
         eventId: string | null;
-        problem: 'hash-mismatch' | 'previous-hash-mismatch' | 'version-gap' | 'head-mismatch';
+        problem:
+          | 'hash-mismatch'
+          | 'previous-hash-mismatch'
+          | 'version-gap'
+          | 'head-mismatch'
+          | 'position-out-of-order';
         expected: string | null;
         actual: string | null;
       };

@@ -23,6 +23,7 @@ export async function verifyStreams(
   for await (const stream of streams) {
     streamCount++;
     let previousHash: string | null = null;
+    let previousPosition = -1n;
     let version = 0;
     const broken = (link: Omit<BrokenLink, 'streamId'>): VerifyResult => ({
       ok: false,
@@ -42,6 +43,17 @@ export async function verifyStreams(
           actual: String(event.streamVersion),
         });
       }
+      // Positions are bookkeeping outside the hash, but they must still grow along the stream.
+      if (event.globalPosition <= previousPosition) {
+        return broken({
+          streamVersion: version,
+          eventId: event.id,
+          problem: 'position-out-of-order',
+          expected: `> ${previousPosition}`,
+          actual: String(event.globalPosition),
+        });
+      }
+      previousPosition = event.globalPosition;
       if (event.previousHash !== previousHash) {
         return broken({
           streamVersion: version,
