@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import specs from '@asyncapi/specs';
+import { Ajv } from 'ajv';
+import addFormatsPlugin from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { listSchemaFiles, readSchemaFile, schemasDir } from '../scripts/schema-files.ts';
@@ -7,6 +10,7 @@ import { dataSchemaIdByType, eventTypes } from './generated/catalogue.ts';
 import { compiledSchemas } from './validate.ts';
 
 const files = listSchemaFiles();
+const addFormats = addFormatsPlugin as unknown as typeof addFormatsPlugin.default;
 
 /** Every subschema that describes an object (has properties). */
 function objectSchemas(node: unknown, at = '#'): { at: string; schema: Record<string, unknown> }[] {
@@ -72,6 +76,21 @@ describe('published schemas', () => {
     expect(refs.length).toBeGreaterThan(eventTypes.length);
     for (const ref of refs) expect(files, ref).toContain(ref);
     for (const type of eventTypes) expect(text).toContain(type);
+  });
+
+  it('the AsyncAPI document is valid against the official AsyncAPI 3.0.0 schema', () => {
+    // meta: false: the AsyncAPI schema bundles its own copy of the draft-07 meta-schema.
+    const ajv = new Ajv({ strict: false, allErrors: true, meta: false, validateSchema: false });
+    addFormats(ajv);
+    const validate = ajv.compile(specs.schemas['3.0.0']);
+    const doc = parse(readFileSync(join(schemasDir, 'asyncapi.yaml'), 'utf8')) as {
+      operations: Record<string, { action: string }>;
+    };
+    expect(validate(doc), JSON.stringify(validate.errors?.slice(0, 5))).toBe(true);
+    // The check has teeth: an AsyncAPI 2 style action is refused.
+    const broken = structuredClone(doc);
+    if (broken.operations['publishEvents']) broken.operations['publishEvents'].action = 'publish';
+    expect(validate(broken)).toBe(false);
   });
 
   it('the README catalogue lists every event type', () => {
