@@ -7,7 +7,11 @@ import { generatedDir } from '../scripts/schema-files.ts';
 describe('src/generated', () => {
   it('is what `pnpm --filter @concord/contract run generate` makes of the schemas today', async () => {
     const rendered = await renderGeneratedFiles();
-    expect(Object.keys(rendered).sort()).toEqual(['catalogue.ts', 'schema-types.ts']);
+    expect(Object.keys(rendered).sort()).toEqual([
+      'catalogue.ts',
+      'examples.ts',
+      'schema-types.ts',
+    ]);
     for (const [name, source] of Object.entries(rendered)) {
       const committed = readFileSync(join(generatedDir, name), 'utf8');
       expect(

@@ -25,6 +25,7 @@ export {
 export { DEFAULT_MAX_EVENT_BYTES } from './size.ts';
 export { ContractViolationError } from './contract-violation-error.ts';
 export { canonicalJson, canonicalJsonBytes } from './canonical-json.ts';
+export { signingInput, signingInputBytes, UNSIGNED_ATTRIBUTES } from './signing.ts';
 export {
   decodeKafkaRecord,
   encodeKafkaRecord,
