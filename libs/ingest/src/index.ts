@@ -1,0 +1,33 @@
+export {
+  handleCommand,
+  type Decider,
+  type DecidedEvent,
+  type HandleResult,
+} from './command-handler.ts';
+export {
+  IngestPipeline,
+  storedEventId,
+  type IncomingEvent,
+  type IngestPipelineOptions,
+} from './ingest-pipeline.ts';
+export {
+  foldOrganization,
+  keyValidAt,
+  type OrganizationDirectory,
+  type SigningKey,
+} from './organization-directory.ts';
+export {
+  INGEST_REJECTION_CODES,
+  type IngestRejectionCode,
+  type Outcome,
+  type Rejection,
+} from './outcome.ts';
+export { Registry, streams } from './registry.ts';
+export {
+  generateSigningKey,
+  publicKeyFromBase64,
+  publicKeyToBase64,
+  signedBytes,
+  signEvent,
+  verifyEventSignature,
+} from './signature.ts';

@@ -1,0 +1,168 @@
+import { InMemoryEventStore } from '@concord/event-store';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { IngestPipeline, storedEventId } from './ingest-pipeline.ts';
+import type { Outcome } from './outcome.ts';
+import {
+  CDMO,
+  OTHER_SPONSOR,
+  SPONSOR,
+  seedPartnerWorld,
+  type PartnerWorld,
+} from './test-support/partner-world.ts';
+
+const rejectionOf = (outcome: Outcome) => {
+  if (outcome.status !== 'rejected')
+    throw new Error(`expected a rejection, got ${JSON.stringify(outcome)}`);
+  return outcome.rejection;
+};
+
+describe('IngestPipeline', () => {
+  let store: InMemoryEventStore;
+  let world: PartnerWorld;
+  let pipeline: IngestPipeline;
+  beforeEach(async () => {
+    store = new InMemoryEventStore();
+    world = await seedPartnerWorld(store);
+    pipeline = new IngestPipeline({ store, clock: () => new Date('2026-03-02T08:16:00.000Z') });
+  });
+
+  const schedule = () => world.partnerEvent(CDMO, 'batch/scheduled.v1');
+
+  it('records a signed partner event in its batch stream with the partner envelope', async () => {
+    const event = schedule();
+    const outcome = await pipeline.ingest(world.incoming(event));
+    expect(outcome).toMatchObject({
+      status: 'accepted',
+      id: event.id,
+      streamId: `batch-${event.subject}`,
+      duplicate: false,
+      recordedTypes: ['concord.batch.scheduled.v1'],
+    });
+    const [stored] = await store.readStream(`batch-${event.subject}`);
+    expect(stored!.id).toBe(storedEventId(String(event.source), String(event.id)));
+    expect(stored!.metadata).toMatchObject({
+      actororg: CDMO,
+      actorid: event.actorid,
+      signature: event.signature,
+    });
+    expect((stored!.metadata.envelope as Record<string, unknown>).signature).toBe(event.signature);
+  });
+
+  it('answers a redelivery with the original positions and records nothing twice', async () => {
+    const event = schedule();
+    const first = await pipeline.ingest(world.incoming(event));
+    const started = world.partnerEvent(CDMO, 'batch/manufacturing-started.v1');
+    await pipeline.ingest(world.incoming(started));
+    // Redelivered after the batch moved on: deciding again would refuse it, but it was accepted.
+    const again = await pipeline.ingest(world.incoming(structuredClone(event)));
+    expect(again).toMatchObject({ status: 'accepted', duplicate: true });
+    if (first.status === 'accepted' && again.status === 'accepted')
+      expect(again.positions).toEqual(first.positions);
+    expect(await store.readStream(`batch-${event.subject}`)).toHaveLength(2);
+  });
+
+  it('rejects invalid data with the path of the offending field', async () => {
+    const event = world.partnerEvent(
+      CDMO,
+      'batch/scheduled.v1',
+      {},
+      { plannedQuantity: { value: 'many', unit: 'vials' } },
+    );
+    const rejection = rejectionOf(await pipeline.ingest(world.incoming(event)));
+    expect(rejection).toMatchObject({
+      code: 'event.invalid-data',
+      path: '/data/plannedQuantity/value',
+    });
+    expect(rejection.message).toMatch(/plannedQuantity/);
+  });
+
+  it('rejects an unknown event type', async () => {
+    const event = world.partnerEvent(CDMO, 'batch/scheduled.v1', {
+      type: 'concord.batch.teleported.v1',
+    });
+    expect(rejectionOf(await pipeline.ingest(world.incoming(event))).code).toBe(
+      'event.unknown-type',
+    );
+  });
+
+  it('rejects a source that belongs to another organization', async () => {
+    const event = world.partnerEvent(CDMO, 'batch/scheduled.v1', {
+      source: `urn:concord:${SPONSOR}:mes`,
+    });
+    expect(rejectionOf(await pipeline.ingest(world.incoming(event, CDMO)))).toMatchObject({
+      code: 'sender.forged-source',
+      path: '/source',
+    });
+  });
+
+  it('rejects an event claiming another organization than its channel', async () => {
+    const event = world.partnerEvent(CDMO, 'batch/scheduled.v1');
+    const rejection = rejectionOf(
+      await pipeline.ingest(
+        world.incoming({ ...event, source: `urn:concord:${OTHER_SPONSOR}:x` }, OTHER_SPONSOR),
+      ),
+    );
+    expect(rejection.code).toBe('sender.organization-mismatch');
+  });
+
+  it('rejects a signature by a key the sender does not own, and a tampered event', async () => {
+    const signedBySponsor = world.partnerEvent(SPONSOR, 'batch/scheduled.v1');
+    expect(rejectionOf(await pipeline.ingest(world.incoming(signedBySponsor, CDMO))).code).toBe(
+      'sender.unknown-signing-key',
+    );
+
+    const tampered = schedule() as { data: Record<string, unknown> };
+    tampered.data.site = 'Somewhere else entirely';
+    expect(rejectionOf(await pipeline.ingest(world.incoming(tampered))).code).toBe(
+      'sender.invalid-signature',
+    );
+
+    const { signature: _s, signaturekeyid: _k, ...unsigned } = schedule();
+    expect(rejectionOf(await pipeline.ingest(world.incoming(unsigned))).code).toBe(
+      'sender.unsigned',
+    );
+  });
+
+  it('rejects a person who holds no role at the sender', async () => {
+    const event = world.partnerEvent(CDMO, 'batch/scheduled.v1', { actorid: 'nb-p-9999' });
+    expect(rejectionOf(await pipeline.ingest(world.incoming(event))).code).toBe(
+      'sender.unknown-person',
+    );
+  });
+
+  it('passes the domain’s refusals on with their codes', async () => {
+    const started = world.partnerEvent(CDMO, 'batch/manufacturing-started.v1');
+    expect(rejectionOf(await pipeline.ingest(world.incoming(started))).code).toBe(
+      'routing.unknown-subject',
+    );
+
+    await pipeline.ingest(world.incoming(schedule()));
+    const shippedTooEarly = world.partnerEvent(CDMO, 'batch/shipped.v1');
+    const rejection = rejectionOf(await pipeline.ingest(world.incoming(shippedTooEarly)));
+    expect(rejection.code).toMatch(/^batch\./);
+    expect(rejection.rejectedEventId).toBe(shippedTooEarly.id);
+  });
+
+  it('refuses a sponsor scheduling a batch, which the agreement assigns to the CDMO', async () => {
+    const event = world.partnerEvent(SPONSOR, 'batch/scheduled.v1', {
+      source: `urn:concord:${SPONSOR}:erp`,
+      actororg: SPONSOR,
+      actorid: 'htx-p-0021',
+      actorrole: 'qa',
+    });
+    expect(rejectionOf(await pipeline.ingest(world.incoming(event))).code).toMatch(
+      /^authorization\./,
+    );
+  });
+
+  it('refuses partner events that only the platform may emit', async () => {
+    const event = world.partnerEvent(CDMO, 'organization/role-granted.v1', {
+      source: `urn:concord:${CDMO}:qms`,
+      actororg: CDMO,
+      actorid: 'nb-p-0147',
+    });
+    expect(rejectionOf(await pipeline.ingest(world.incoming(event))).code).toBe(
+      'routing.platform-only',
+    );
+  });
+});

@@ -1,0 +1,66 @@
+import {
+  agreementInForce,
+  type AgreementVersion,
+  type AuthorizationSubject,
+  type OrganizationEvent,
+} from '@concord/domain';
+import type { EventStore } from '@concord/event-store';
+import { foldOrganization, type OrganizationDirectory } from './organization-directory.ts';
+
+/** Stream names of the platform's aggregates (one convention for every writer and reader). */
+export const streams = {
+  organization: (id: string) => `organization-${id}`,
+  agreement: (id: string) => `agreement-${id}`,
+  batch: (id: string) => `batch-${id}`,
+  deviation: (id: string) => `deviation-${id}`,
+};
+
+/**
+ * The facts ingest needs from other streams, read from the event store itself (the source of
+ * truth), never from a projection that may lag.
+ */
+export class Registry {
+  readonly #store: EventStore;
+
+  constructor(store: EventStore) {
+    this.#store = store;
+  }
+
+  async organization(organizationId: string): Promise<OrganizationDirectory | undefined> {
+    const events = await this.#store.readStream(streams.organization(organizationId));
+    return foldOrganization(events as unknown as OrganizationEvent[]);
+  }
+
+  /** The agreement version in force at `at`, if any. */
+  async agreementAt(agreementId: string, at: string): Promise<AgreementVersion | undefined> {
+    const events = await this.#store.readStream(streams.agreement(agreementId));
+    const versions: AgreementVersion[] = [];
+    let terminatedAt: string | undefined;
+    for (const event of events) {
+      if (event.type === 'concord.agreement.version-approved.v1')
+        versions.push(event.data as unknown as AgreementVersion);
+      if (event.type === 'concord.agreement.terminated.v1')
+        terminatedAt = String(event.data.effectiveAt);
+    }
+    return agreementInForce(versions, at, terminatedAt);
+  }
+
+  /** Who a batch belongs to, from the event that scheduled it (undefined: no such batch). */
+  async batchParties(batchId: string): Promise<AuthorizationSubject | undefined> {
+    const [first] = await this.#store.readStream(streams.batch(batchId), { maxCount: 1 });
+    if (!first) return undefined;
+    const { agreementId, productId, sponsorId, cdmoId } = first.data as Record<string, string>;
+    return {
+      agreementId: agreementId!,
+      productId: productId!,
+      sponsorId: sponsorId!,
+      cdmoId: cdmoId!,
+    };
+  }
+
+  /** The agreement a deviation was reported under (undefined: no such deviation). */
+  async deviationAgreement(deviationId: string): Promise<string | undefined> {
+    const [first] = await this.#store.readStream(streams.deviation(deviationId), { maxCount: 1 });
+    return first ? String(first.data.agreementId) : undefined;
+  }
+}
