@@ -9,6 +9,7 @@ import {
   generatedDir,
   listEventSchemaFiles,
   listExampleFiles,
+  listRejectionSchemaFiles,
   listSchemaFiles,
   schemasDir,
 } from './schema-files.ts';
@@ -78,7 +79,9 @@ async function renderSchemaTypes(): Promise<string> {
     properties: Object.fromEntries(events.map((e) => [e.type, { $ref: `./${e.path}` }])),
     $defs: {
       envelope: { $ref: './cloudevents/envelope.schema.json' },
-      rejection: { $ref: './rejection.v1.schema.json' },
+      ...Object.fromEntries(
+        listRejectionSchemaFiles().map((r) => [`rejectionV${r.version}`, { $ref: `./${r.path}` }]),
+      ),
     },
   };
   const source = await compile(root as JSONSchema, 'EventDataByType', {
@@ -137,7 +140,11 @@ function renderCatalogue(): string {
   lines.push('};');
   lines.push('');
   lines.push('export const envelopeSchemaId = ' + `'${idOf('cloudevents/envelope.schema.json')}';`);
-  lines.push('export const rejectionSchemaId = ' + `'${idOf('rejection.v1.schema.json')}';`);
+  const rejections = listRejectionSchemaFiles();
+  const latestRejection = rejections[rejections.length - 1];
+  if (!latestRejection) throw new Error('schemas/rejection.v<N>.schema.json is missing');
+  lines.push('/** The newest rejection schema; rejections Concord publishes follow it. */');
+  lines.push(`export const rejectionSchemaId = '${idOf(latestRejection.path)}';`);
   lines.push('');
   lines.push('/** Every published schema document, keyed by its path relative to schemas/. */');
   lines.push('export const schemaDocuments: { readonly [path: string]: object } = {');

@@ -72,3 +72,15 @@ export function listExampleFiles(dir: string = schemasDir): string[] {
   }
   return found.sort();
 }
+
+/** The rejection schemas (rejection.v<N>.schema.json), oldest first. */
+export function listRejectionSchemaFiles(
+  dir: string = schemasDir,
+): { path: string; version: number }[] {
+  return listSchemaFiles(dir)
+    .flatMap((path) => {
+      const match = /^rejection\.v([1-9][0-9]*)\.schema\.json$/.exec(path);
+      return match ? [{ path, version: Number(match[1]) }] : [];
+    })
+    .sort((a, b) => a.version - b.version);
+}

@@ -1,5 +1,6 @@
 export type { ValidationError, ValidationErrorCode } from './validation-error.ts';
 export type { CloudEventAttributes, ConcordEvent, EventData } from './events.ts';
+export type { Rejection } from './rejection.ts';
 export * from './generated/schema-types.ts';
 export {
   dataSchemaIdByType,

@@ -10,7 +10,8 @@ import {
   schemaDocuments,
   type EventType,
 } from './generated/catalogue.ts';
-import type { EventDataByType, RejectionV1 } from './generated/schema-types.ts';
+import type { EventDataByType } from './generated/schema-types.ts';
+import type { Rejection } from './rejection.ts';
 import {
   checkValueSize,
   DEFAULT_MAX_EVENT_BYTES,
@@ -246,13 +247,13 @@ export function parseEvent(
   }
 }
 
-/** Validates a rejection record (schemas/rejection.v1.schema.json). Never throws. */
+/** Validates a rejection record against the newest rejection schema. Never throws. */
 export function validateRejection(
   input: unknown,
-): { ok: true; rejection: RejectionV1 } | { ok: false; errors: readonly ValidationError[] } {
+): { ok: true; rejection: Rejection } | { ok: false; errors: readonly ValidationError[] } {
   try {
     const validate = compiledSchemas().rejection;
-    if (validate(input)) return { ok: true, rejection: input as RejectionV1 };
+    if (validate(input)) return { ok: true, rejection: input as Rejection };
     return { ok: false, errors: fromAjvErrors(validate.errors) };
   } catch (error) {
     return { ok: false, errors: [unexpected(error)] };

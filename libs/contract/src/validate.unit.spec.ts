@@ -286,12 +286,15 @@ describe('validateRejection', () => {
     const rejection = {
       rejectedEventId: '0195a3c2-7e41-7b2a-9c61-2f4d8e9a1b01',
       rejectedEventSource: 'urn:concord:northbridge-bio:mes',
-      code: 'invalid-data',
+      code: 'event.invalid-data',
       message: 'The field /data/plannedQuantity/value must be a number, not a string.',
       path: '/data/plannedQuantity/value',
       receivedAt: '2026-03-02T08:15:01.120Z',
     };
     expect(validateRejection(rejection).ok).toBe(true);
+    for (const code of ['sender.invalid-signature', 'batch.out-of-order', 'too-large']) {
+      expect(validateRejection({ ...rejection, code }).ok, code).toBe(true);
+    }
     const bad = validateRejection({ ...rejection, code: 'Invalid Data', receivedAt: 'now' });
     expect(bad.ok ? [] : bad.errors.map((e) => [e.path, e.code])).toEqual([
       ['/code', 'pattern'],

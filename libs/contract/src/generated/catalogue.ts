@@ -45,6 +45,7 @@ import schema39 from '../../../../schemas/events/organization/role-revoked.v1.sc
 import schema40 from '../../../../schemas/events/organization/signing-key-registered.v1.schema.json' with { type: 'json' };
 import schema41 from '../../../../schemas/events/organization/signing-key-revoked.v1.schema.json' with { type: 'json' };
 import schema42 from '../../../../schemas/rejection.v1.schema.json' with { type: 'json' };
+import schema43 from '../../../../schemas/rejection.v2.schema.json' with { type: 'json' };
 
 /** Every Concord event type (CloudEvents `type`), one per schema file. */
 export const eventTypes = [
@@ -205,7 +206,8 @@ export const schemaPathByType: { readonly [T in EventType]: string } = {
 };
 
 export const envelopeSchemaId = 'https://concord.example/schemas/cloudevents/envelope.schema.json';
-export const rejectionSchemaId = 'https://concord.example/schemas/rejection.v1.schema.json';
+/** The newest rejection schema; rejections Concord publishes follow it. */
+export const rejectionSchemaId = 'https://concord.example/schemas/rejection.v2.schema.json';
 
 /** Every published schema document, keyed by its path relative to schemas/. */
 export const schemaDocuments: { readonly [path: string]: object } = {
@@ -252,4 +254,5 @@ export const schemaDocuments: { readonly [path: string]: object } = {
   'events/organization/signing-key-registered.v1.schema.json': schema40,
   'events/organization/signing-key-revoked.v1.schema.json': schema41,
   'rejection.v1.schema.json': schema42,
+  'rejection.v2.schema.json': schema43,
 };

@@ -725,7 +725,7 @@ export interface ConcordCloudEvent {
  * Why Concord did not accept an event, published on concord.rejections.<organizationId> as a JSON record value (record key = the rejected event’s subject when known). Correlate with rejectedEventSource + rejectedEventId.
  *
  * This interface was referenced by `EventDataByType`'s JSON-Schema
- * via the `definition` "rejection".
+ * via the `definition` "rejectionV1".
  */
 export interface RejectionV1 {
   /**
@@ -742,6 +742,49 @@ export interface RejectionV1 {
   rejectedEventType?: string;
   /**
    * A stable, machine-readable reason code. The set is open: new codes may appear without a new schema version, so treat unknown codes as a generic rejection.
+   */
+  code: string;
+  /**
+   * A human-readable explanation.
+   */
+  message: string;
+  /**
+   * JSON Pointer into the rejected event (structured-mode form) naming the offending value, if one.
+   */
+  path?: string;
+  /**
+   * All validation errors, when the event failed validation.
+   *
+   * @maxItems 100
+   */
+  errors?: {
+    path: string;
+    code: string;
+    message: string;
+  }[];
+  receivedAt: Instant;
+}
+/**
+ * Why Concord did not accept an event, published on concord.rejections.<organizationId> as a JSON record value (record key = the rejected event’s subject when known). Correlate with rejectedEventSource + rejectedEventId. v2 supersedes v1: reason codes may be namespaced with dots (sender.invalid-signature, batch.out-of-order).
+ *
+ * This interface was referenced by `EventDataByType`'s JSON-Schema
+ * via the `definition` "rejectionV2".
+ */
+export interface RejectionV2 {
+  /**
+   * The id of the rejected event; empty when it could not be read.
+   */
+  rejectedEventId: string;
+  /**
+   * The source of the rejected event; empty when it could not be read.
+   */
+  rejectedEventSource: string;
+  /**
+   * The type of the rejected event, when it could be read.
+   */
+  rejectedEventType?: string;
+  /**
+   * A stable, machine-readable reason code: lowercase words with hyphens, optionally namespaced with dots (<area>.<reason>). The set is open: new codes may appear without a new schema version, so treat an unknown code as a generic rejection.
    */
   code: string;
   /**
