@@ -27,7 +27,6 @@ export {
   generateSigningKey,
   publicKeyFromBase64,
   publicKeyToBase64,
-  signedBytes,
   signEvent,
   verifyEventSignature,
 } from './signature.ts';

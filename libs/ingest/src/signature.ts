@@ -6,17 +6,10 @@ import {
   verify,
   type KeyObject,
 } from 'node:crypto';
-import { canonicalJsonBytes } from '@concord/contract';
+import { signingInputBytes } from '@concord/contract';
 
-/**
- * What a partner signs: the canonical JSON (RFC 8785) of the whole structured-mode event,
- * attributes and data, without the `signature` attribute itself (`signaturekeyid` is included, so
- * the key id is bound too) and without `recordedtime`, which the platform adds after receipt.
- */
-export function signedBytes(event: Record<string, unknown>): Uint8Array {
-  const { signature: _signature, recordedtime: _recordedtime, ...signed } = event;
-  return canonicalJsonBytes(signed);
-}
+/** What a partner signs is the contract's (`signingInput`); this module signs and verifies it. */
+const signedBytes = signingInputBytes;
 
 // Ed25519 public keys travel as the base64 of the 32 raw bytes; node:crypto wants SPKI DER.
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');

@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { eventTypes } from '@concord/contract';
+import { exampleEvent } from '@concord/contract/examples';
+import { describe, expect, it } from 'vitest';
+import { generateSigningKey, signEvent, verifyEventSignature } from './signature.ts';
+
+const published = JSON.parse(
+  readFileSync(
+    fileURLToPath(new URL('../../../schemas/examples/signing-keys.json', import.meta.url)),
+    'utf8',
+  ),
+) as { keys: Record<string, { publicKey: string }> };
+
+describe('partner signatures', () => {
+  it('verifies every published example that a partner signed, with the published keys', () => {
+    let checked = 0;
+    for (const type of eventTypes) {
+      const event = exampleEvent(type) as unknown as Record<string, unknown>;
+      const key = published.keys[String(event.signaturekeyid)];
+      if (!key) continue;
+      expect(verifyEventSignature(event, key.publicKey), type).toBe(true);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(10);
+  });
+
+  it('signs so that any change to an attribute or the data breaks the signature', () => {
+    const key = { keyId: 'cdmo:1', ...generateSigningKey() };
+    const signed = signEvent({ id: '1', type: 't', subject: 'b-1', data: { value: 99.5 } }, key);
+    expect(verifyEventSignature(signed, key.publicKey)).toBe(true);
+    expect(
+      verifyEventSignature({ ...signed, recordedtime: '2026-01-01T00:00:00Z' }, key.publicKey),
+    ).toBe(true);
+    expect(verifyEventSignature({ ...signed, subject: 'b-2' }, key.publicKey)).toBe(false);
+    expect(verifyEventSignature({ ...signed, data: { value: 99.6 } }, key.publicKey)).toBe(false);
+    expect(verifyEventSignature({ ...signed, signaturekeyid: 'cdmo:2' }, key.publicKey)).toBe(
+      false,
+    );
+    expect(verifyEventSignature(signed, generateSigningKey().publicKey)).toBe(false);
+    expect(verifyEventSignature({ ...signed, signature: 'not base64 at all' }, key.publicKey)).toBe(
+      false,
+    );
+  });
+});
