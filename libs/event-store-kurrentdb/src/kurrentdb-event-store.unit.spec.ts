@@ -1,0 +1,145 @@
+// The adapter's own logic (id claims, redeliveries, chain, retries, position mapping, paging past
+// system events, checkpoints) against the in-memory client double, so it is exercised on machines
+// without a KurrentDB server. The real proof is kurrentdb-event-store.int.spec.ts.
+import { eventStoreContract, newEvent } from '@concord/event-store/contract-suite';
+import { pgliteDatabase, type SqlDatabase } from '@concord/sql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeKurrentDbClient } from './fake-kurrentdb-client.ts';
+import { KurrentDbEventStore } from './kurrentdb-event-store.ts';
+import { ENVELOPE_KEY } from './mapping.ts';
+
+describe('KurrentDbEventStore on an in-memory double of the KurrentDB client', () => {
+  eventStoreContract(
+    async () => {
+      const fake = new FakeKurrentDbClient();
+      const checkpoints = await pgliteDatabase();
+      const open = () => KurrentDbEventStore.open({ client: fake.asClient(), checkpoints });
+      const store = await open();
+      return {
+        store,
+        tamper: async (streamId, streamVersion) => fake.tamper(streamId, BigInt(streamVersion - 1)),
+        reopen: open,
+        dispose: async () => {
+          await store.close();
+          await checkpoints.close();
+        },
+      };
+    },
+    { tamper: true, reopen: true },
+  );
+});
+
+describe('KurrentDbEventStore specifics', () => {
+  let checkpoints: SqlDatabase;
+  let store: KurrentDbEventStore;
+  beforeAll(async () => {
+    checkpoints = await pgliteDatabase();
+    store = await KurrentDbEventStore.open({
+      client: new FakeKurrentDbClient().asClient(),
+      checkpoints,
+    });
+  });
+  afterAll(async () => {
+    await store.close();
+  });
+
+  it('keeps the envelope out of what readers see and refuses a smuggled one', async () => {
+    const event = newEvent();
+    await store.append('batch-1', [event]);
+    const [read] = await store.readStream('batch-1');
+    expect(Object.keys(read!.metadata)).not.toContain(ENVELOPE_KEY);
+    await expect(
+      store.append('batch-1', [
+        { ...newEvent(), metadata: { [ENVELOPE_KEY]: { hash: 'forged' } } as never },
+      ]),
+    ).rejects.toMatchObject({ name: 'InvalidAppendError' });
+    await expect(store.append('$settings', [newEvent()])).rejects.toMatchObject({
+      name: 'InvalidAppendError',
+    });
+  });
+
+  it('stores ids that are not UUIDs (KurrentDB gets a derived one)', async () => {
+    const event = { ...newEvent(), id: 'urn:partner:cdmo-7/lot-42/release#3' };
+    const first = await store.append('batch-2', [event]);
+    expect((await store.readStream('batch-2'))[0]!.id).toBe(event.id);
+    expect(await store.append('batch-2', [structuredClone(event)])).toEqual({
+      ...first,
+      duplicate: true,
+    });
+  });
+
+  it('retries an `any` append that loses the race for the head, keeping one chain', async () => {
+    await Promise.all(
+      Array.from({ length: 10 }, () => store.append('batch-3', [newEvent(), newEvent()])),
+    );
+    expect((await store.readStream('batch-3')).map((e) => e.streamVersion)).toEqual(
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
+    expect(await store.verify({ streamId: 'batch-3' })).toMatchObject({ ok: true, events: 20 });
+  });
+
+  it('keeps Concord stream metadata apart from KurrentDB settings', async () => {
+    await store.setStreamMetadata('batch-4', { maxCount: 1, sponsor: 'a' });
+    expect(await store.streamInfo('batch-4')).toEqual({
+      streamId: 'batch-4',
+      version: 0,
+      headHash: null,
+      metadata: { maxCount: 1, sponsor: 'a' },
+    });
+  });
+
+  it('resolves the claim of a writer that died after writing, as a redelivery', async () => {
+    const event = newEvent();
+    const first = await store.append('batch-5', [event]);
+    // As if the process had died between the KurrentDB write and completing its claim.
+    await checkpoints.query(
+      `update kurrent_event_ids set claim = 'dead', position = null, stream_version = null,
+         hash = null, claimed_at = now() - interval '2 minutes' where event_id = $1`,
+      [event.id],
+    );
+    expect(await store.append('batch-5', [structuredClone(event)])).toEqual({
+      ...first,
+      duplicate: true,
+    });
+  });
+
+  it('frees the claim of a writer that died before writing', async () => {
+    const event = newEvent();
+    await checkpoints.query(
+      `insert into kurrent_event_ids (event_id, stream_id, content_hash, claim, claimed_at)
+       values ($1, 'batch-6', 'whatever', 'dead', now() - interval '2 minutes')`,
+      [event.id],
+    );
+    // The dead claim had other content: once found stale and unwritten it no longer counts.
+    const result = await store.append('batch-6', [event]);
+    expect(result).toMatchObject({ duplicate: false, nextExpectedVersion: 1 });
+  });
+
+  it('leaves system events out of $all reads even when the server does not filter them', async () => {
+    const db = await pgliteDatabase();
+    const fake = new FakeKurrentDbClient({ serverFilters: false });
+    const unfiltered = await KurrentDbEventStore.open({ client: fake.asClient(), checkpoints: db });
+    try {
+      const written: string[] = [];
+      for (let i = 0; i < 7; i++) {
+        const result = await unfiltered.append(`batch-u${i % 2}`, [newEvent(), newEvent()]);
+        written.push(...result.positions.map(String));
+        await unfiltered.setStreamMetadata(`batch-u${i % 2}`, { round: i });
+      }
+      const pages: string[] = [];
+      for (let after = 0n; ; ) {
+        const page = await unfiltered.readAll({ after, maxCount: 3 });
+        if (page.length === 0) break;
+        expect(page.every((e) => !e.streamId.startsWith('$') && !e.type.startsWith('$'))).toBe(
+          true,
+        );
+        pages.push(...page.map((e) => String(e.globalPosition)));
+        after = page.at(-1)!.globalPosition;
+      }
+      expect(pages).toEqual(written);
+      expect(String(await unfiltered.headPosition())).toBe(written.at(-1));
+    } finally {
+      await db.close();
+    }
+  });
+});
