@@ -30,3 +30,9 @@ export {
   signEvent,
   verifyEventSignature,
 } from './signature.ts';
+export {
+  bearerTokens,
+  httpIngestHandler,
+  type HttpAuthenticator,
+  type HttpIngestResponse,
+} from './http-ingest.ts';
