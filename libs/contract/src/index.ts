@@ -26,7 +26,16 @@ export {
 export { DEFAULT_MAX_EVENT_BYTES } from './size.ts';
 export { ContractViolationError } from './contract-violation-error.ts';
 export { canonicalJson, canonicalJsonBytes } from './canonical-json.ts';
-export { signingInput, signingInputBytes, UNSIGNED_ATTRIBUTES } from './signing.ts';
+export {
+  generateSigningKey,
+  publicKeyFromBase64,
+  publicKeyToBase64,
+  signEvent,
+  signingInput,
+  signingInputBytes,
+  UNSIGNED_ATTRIBUTES,
+  verifyEventSignature,
+} from './signing.ts';
 export {
   decodeKafkaRecord,
   encodeKafkaRecord,

@@ -1,3 +1,11 @@
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 import { canonicalJson } from './canonical-json.ts';
 
 /** Attributes a partner's signature does not cover: the signature itself and the platform's. */
@@ -17,4 +25,63 @@ export function signingInput(event: object): string {
 /** {@link signingInput} as the UTF-8 bytes the signature is computed over. */
 export function signingInputBytes(event: object): Uint8Array {
   return new TextEncoder().encode(signingInput(event));
+}
+
+// Ed25519 public keys travel as the base64 of the 32 raw bytes; node:crypto wants SPKI DER.
+const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+
+/** An Ed25519 public key from the base64 of its 32 raw bytes (as registered with the platform). */
+export function publicKeyFromBase64(rawBase64: string): KeyObject {
+  const raw = Buffer.from(rawBase64, 'base64');
+  if (raw.length !== 32) throw new Error('an Ed25519 public key is 32 bytes');
+  return createPublicKey({
+    key: Buffer.concat([ED25519_SPKI_PREFIX, raw]),
+    format: 'der',
+    type: 'spki',
+  });
+}
+
+/** The base64 of an Ed25519 public key's 32 raw bytes: the form the platform registers. */
+export function publicKeyToBase64(key: KeyObject): string {
+  return key
+    .export({ format: 'der', type: 'spki' })
+    .subarray(ED25519_SPKI_PREFIX.length)
+    .toString('base64');
+}
+
+/** A new Ed25519 key pair: the private key as PKCS#8 PEM, the public key as raw base64. */
+export function generateSigningKey(): { privateKeyPem: string; publicKey: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  return {
+    privateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+    publicKey: publicKeyToBase64(publicKey),
+  };
+}
+
+/** Signs an event as a partner does: sets `signaturekeyid`, then `signature` (base64). */
+export function signEvent<E extends Record<string, unknown>>(
+  event: E,
+  key: { keyId: string; privateKeyPem: string | KeyObject },
+): E & { signature: string; signaturekeyid: string } {
+  const withKeyId = { ...event, signaturekeyid: key.keyId };
+  const privateKey =
+    typeof key.privateKeyPem === 'string' ? createPrivateKey(key.privateKeyPem) : key.privateKeyPem;
+  const signature = sign(null, signingInputBytes(withKeyId), privateKey).toString('base64');
+  return { ...withKeyId, signature };
+}
+
+/** Whether `event.signature` is a valid Ed25519 signature by `publicKey` (raw base64). */
+export function verifyEventSignature(event: Record<string, unknown>, publicKey: string): boolean {
+  const signature = event.signature;
+  if (typeof signature !== 'string') return false;
+  try {
+    return verify(
+      null,
+      signingInputBytes(event),
+      publicKeyFromBase64(publicKey),
+      Buffer.from(signature, 'base64'),
+    );
+  } catch {
+    return false;
+  }
 }

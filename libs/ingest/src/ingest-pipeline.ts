@@ -1,5 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { EventValidationResult, ValidationError } from '@concord/contract';
+import {
+  verifyEventSignature,
+  type EventValidationResult,
+  type ValidationError,
+} from '@concord/contract';
 import {
   batchDecider,
   deviationDecider,
@@ -20,7 +24,6 @@ import {
   type Rejection,
 } from './outcome.ts';
 import { Registry, streams } from './registry.ts';
-import { verifyEventSignature } from './signature.ts';
 
 /** An event as it arrived: on whose channel (topic or authenticated HTTP caller) and decoded how. */
 export interface IncomingEvent {

@@ -5,11 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { validateEvent } from '@concord/contract';
+import { generateSigningKey, signEvent, validateEvent } from '@concord/contract';
 import type { EventStore, JsonObject } from '@concord/event-store';
 import type { IncomingEvent } from '../ingest-pipeline.ts';
 import { streams } from '../registry.ts';
-import { generateSigningKey, signEvent } from '../signature.ts';
 
 const examples = fileURLToPath(new URL('../../../../schemas/examples/', import.meta.url));
 

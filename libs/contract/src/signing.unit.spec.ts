@@ -1,9 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { eventTypes } from '@concord/contract';
-import { exampleEvent } from '@concord/contract/examples';
 import { describe, expect, it } from 'vitest';
-import { generateSigningKey, signEvent, verifyEventSignature } from './signature.ts';
+import { eventTypes } from './generated/catalogue.ts';
+import { exampleEvent } from './examples.ts';
+import {
+  generateSigningKey,
+  publicKeyFromBase64,
+  publicKeyToBase64,
+  signEvent,
+  verifyEventSignature,
+} from './signing.ts';
 
 const published = JSON.parse(
   readFileSync(
@@ -41,5 +47,12 @@ describe('partner signatures', () => {
     expect(verifyEventSignature({ ...signed, signature: 'not base64 at all' }, key.publicKey)).toBe(
       false,
     );
+  });
+
+  it('carries public keys as the base64 of their 32 raw bytes, both ways', () => {
+    const { publicKey } = generateSigningKey();
+    expect(Buffer.from(publicKey, 'base64')).toHaveLength(32);
+    expect(publicKeyToBase64(publicKeyFromBase64(publicKey))).toBe(publicKey);
+    expect(() => publicKeyFromBase64(Buffer.alloc(31).toString('base64'))).toThrow(/32 bytes/);
   });
 });
