@@ -1,0 +1,81 @@
+import type { EventStore } from '@concord/event-store';
+import { IngestPipeline } from '@concord/ingest';
+import { Kafka, logLevel, type Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+import { IngestConsumer } from './ingest-consumer.ts';
+import { IngestMetrics } from './metrics.ts';
+import { OutboundPublisher } from './outbound-publisher.ts';
+import { topics as topicNames, type Topics } from './topics.ts';
+
+export interface IngestServiceOptions {
+  store: EventStore;
+  brokers: string[];
+  logger: Logger;
+  /** @default 'concord' */
+  topicPrefix?: string;
+  /** @default 'concord-ingest' */
+  groupId?: string;
+  /** @default 'outbound-kafka' */
+  outboundSubscriberId?: string;
+  clock?: () => Date;
+}
+
+export interface IngestService {
+  topics: Topics;
+  metrics: IngestMetrics;
+  /** Resolves when the service failed for good (the process should exit non-zero). */
+  failed: Promise<unknown>;
+  stop(): Promise<void>;
+}
+
+/** The ingest process: the inbound consumer and the outbound publisher, sharing one producer. */
+export async function startIngestService(options: IngestServiceOptions): Promise<IngestService> {
+  const { store, logger } = options;
+  const kafka = new Kafka({
+    clientId: 'concord-ingest',
+    brokers: options.brokers,
+    logLevel: logLevel.WARN,
+    retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 30_000 },
+  });
+  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const topics = topicNames(options.topicPrefix);
+  const metrics = new IngestMetrics();
+  const pipeline = new IngestPipeline({ store, clock: options.clock });
+  const consumer = new IngestConsumer({
+    kafka,
+    producer,
+    pipeline,
+    topics,
+    metrics,
+    logger,
+    groupId: options.groupId,
+  });
+  const publisher = new OutboundPublisher({
+    store,
+    producer,
+    topics,
+    metrics,
+    logger,
+    subscriberId: options.outboundSubscriberId,
+  });
+  let fail: (error: unknown) => void = () => undefined;
+  const failed = new Promise<unknown>((resolve) => {
+    fail = resolve;
+  });
+  await consumer.start();
+  publisher.start((error) => {
+    logger.error({ err: error }, 'outbound publisher stopped');
+    fail(error);
+  });
+  return {
+    topics,
+    metrics,
+    failed,
+    async stop() {
+      await consumer.stop();
+      await publisher.stop();
+      await producer.disconnect();
+    },
+  };
+}

@@ -1,0 +1,24 @@
+/** Counters of the ingest process (exposed in logs and, later, a metrics endpoint). */
+export class IngestMetrics {
+  accepted = 0;
+  duplicates = 0;
+  rejected = new Map<string, number>();
+  retries = 0;
+  published = 0;
+  deadLettered = 0;
+
+  reject(code: string): void {
+    this.rejected.set(code, (this.rejected.get(code) ?? 0) + 1);
+  }
+
+  snapshot() {
+    return {
+      accepted: this.accepted,
+      duplicates: this.duplicates,
+      rejected: Object.fromEntries(this.rejected),
+      retries: this.retries,
+      published: this.published,
+      deadLettered: this.deadLettered,
+    };
+  }
+}

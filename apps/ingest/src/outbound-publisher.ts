@@ -1,0 +1,133 @@
+import { encodeKafkaRecord, type ConcordEvent } from '@concord/contract';
+import type { EventStore, RecordedEvent, Subscription } from '@concord/event-store';
+import type { Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { IngestMetrics } from './metrics.ts';
+import type { Topics } from './topics.ts';
+
+export interface OutboundPublisherOptions {
+  store: EventStore;
+  producer: Producer;
+  topics: Topics;
+  metrics: IngestMetrics;
+  logger: Logger;
+  /** @default 'outbound-kafka' */
+  subscriberId?: string;
+}
+
+const PLATFORM_SOURCE = 'urn:concord:platform';
+
+/**
+ * Publishes every recorded event to the outbound topic of each organization entitled to see it,
+ * and of no other: a batch's events to its sponsor and CDMO, a deviation's to the parties of its
+ * agreement, an agreement's to its parties, an organization's to itself. Driven by a checkpointed
+ * subscription to the event store, so a crash between recording and publishing loses nothing; a
+ * batch may be published again after a crash, which consumers that dedupe by (source, id) absorb.
+ */
+export class OutboundPublisher {
+  readonly #options: OutboundPublisherOptions;
+  readonly #parties = new Map<string, string[]>();
+  #subscription: Subscription | undefined;
+
+  constructor(options: OutboundPublisherOptions) {
+    this.#options = options;
+  }
+
+  start(onError: (error: unknown) => void): Subscription {
+    this.#subscription = this.#options.store.subscribe(
+      this.#options.subscriberId ?? 'outbound-kafka',
+      (events) => this.#publish(events),
+      { batchSize: 200, pollIntervalMs: 500, onError },
+    );
+    return this.#subscription;
+  }
+
+  async stop(): Promise<void> {
+    await this.#subscription?.stop();
+  }
+
+  async #publish(events: RecordedEvent[]): Promise<void> {
+    const { producer, topics, metrics, logger } = this.#options;
+    const byTopic = new Map<string, ReturnType<typeof encodeKafkaRecord>[]>();
+    for (const event of events) {
+      const recipients = await this.#recipients(event);
+      let record: ReturnType<typeof encodeKafkaRecord>;
+      try {
+        record = encodeKafkaRecord(toCloudEvent(event));
+      } catch (error) {
+        // A stored event the contract cannot carry is a bug to fix, not a reason to stop
+        // announcing every later event to every partner: log it loudly and go on.
+        metrics.deadLettered++;
+        logger.error(
+          { err: error, eventId: event.id, position: String(event.globalPosition) },
+          'cannot publish event',
+        );
+        continue;
+      }
+      for (const organizationId of recipients) {
+        const topic = topics.outbound(organizationId);
+        byTopic.set(topic, [...(byTopic.get(topic) ?? []), record]);
+      }
+    }
+    if (byTopic.size === 0) return;
+    await producer.sendBatch({
+      acks: -1,
+      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+    });
+    metrics.published += events.length;
+  }
+
+  /** Who may see an event, from the stream it belongs to (cached per stream: parties never change). */
+  async #recipients(event: RecordedEvent): Promise<string[]> {
+    const cached = this.#parties.get(event.streamId);
+    if (cached) return cached;
+    const [kind, ...rest] = event.streamId.split('-');
+    const id = rest.join('-');
+    let parties: string[] = [];
+    if (kind === 'organization') parties = [id];
+    else if (kind === 'batch' || kind === 'agreement')
+      parties = await this.#partiesFromFirstEvent(event.streamId);
+    else if (kind === 'deviation') {
+      const [first] = await this.#options.store.readStream(event.streamId, { maxCount: 1 });
+      const agreementId = first?.data.agreementId;
+      if (typeof agreementId === 'string')
+        parties = await this.#partiesFromFirstEvent(`agreement-${agreementId}`);
+    }
+    if (parties.length > 0) this.#parties.set(event.streamId, parties);
+    return parties;
+  }
+
+  async #partiesFromFirstEvent(streamId: string): Promise<string[]> {
+    const [first] = await this.#options.store.readStream(streamId, { maxCount: 1 });
+    const { sponsorId, cdmoId } = (first?.data ?? {}) as { sponsorId?: unknown; cdmoId?: unknown };
+    return [sponsorId, cdmoId].filter((party): party is string => typeof party === 'string');
+  }
+}
+
+/**
+ * The canonical CloudEvent of a stored event: a partner's event keeps its original envelope (so
+ * the partner recognizes its id and anyone can check its signature), plus the platform's
+ * recorded-at; events the platform derived carry the platform as their source.
+ */
+export function toCloudEvent(event: RecordedEvent): ConcordEvent {
+  const metadata = event.metadata as Record<string, unknown>;
+  const envelope = metadata.envelope as Record<string, unknown> | undefined;
+  const recordedtime = String(metadata.recordedtime ?? event.recordedAt);
+  if (envelope) return { ...envelope, recordedtime, data: event.data } as unknown as ConcordEvent;
+  const subject = event.streamId.slice(event.streamId.indexOf('-') + 1);
+  const attributes: Record<string, unknown> = {
+    specversion: '1.0',
+    id: event.id,
+    source: PLATFORM_SOURCE,
+    type: event.type,
+    subject,
+    time: String(metadata.time ?? event.recordedAt),
+    recordedtime,
+    actorid: String(metadata.actorid ?? 'concord-platform'),
+    actororg: String(metadata.actororg ?? 'concord'),
+  };
+  for (const name of ['correlationid', 'causationid', 'actorrole'] as const) {
+    if (typeof metadata[name] === 'string') attributes[name] = metadata[name];
+  }
+  return { ...attributes, data: event.data } as unknown as ConcordEvent;
+}
