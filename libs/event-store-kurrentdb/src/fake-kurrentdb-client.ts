@@ -11,7 +11,9 @@ import { setImmediate as yieldToOthers } from 'node:timers/promises';
 import {
   ANY,
   BACKWARDS,
+  DeadlineExceededError,
   END,
+  MaxAppendSizeExceededError,
   NO_STREAM,
   START,
   STREAM_EXISTS,
@@ -49,10 +51,22 @@ export class FakeKurrentDbClient {
   #nextPosition = 1_024n;
   #appends = 0;
   readonly #serverFilters: boolean;
+  readonly #maxAppendSize: number;
+  #failAfterNextWrite = false;
 
-  /** `serverFilters: false` ignores `$all` read filters, so the adapter's own filtering shows. */
-  constructor(options: { serverFilters?: boolean } = {}) {
+  /**
+   * `serverFilters: false` ignores `$all` read filters, so the adapter's own filtering shows;
+   * `maxAppendSize` is the server's MaxAppendSize (KurrentDB's default is 1 MiB; Concord's
+   * deployments raise it to 16 MiB, the most KurrentDB allows).
+   */
+  constructor(options: { serverFilters?: boolean; maxAppendSize?: number } = {}) {
     this.#serverFilters = options.serverFilters ?? true;
+    this.#maxAppendSize = options.maxAppendSize ?? 16 * 1024 * 1024;
+  }
+
+  /** The next append is stored, then fails as a deadline exceeded on the way back would. */
+  failAfterNextWrite(): void {
+    this.#failAfterNextWrite = true;
   }
 
   /** The client, as the adapter sees it. */
@@ -97,8 +111,13 @@ export class FakeKurrentDbClient {
     const events = Array.isArray(event) ? event : [event];
     const state = options.streamState ?? ANY;
     await yieldToOthers();
+    let size = 0;
     for (const e of events) {
       if (!UUID.test(e.id)) throw new Error(`event id ${e.id} is not a UUID`);
+      size += JSON.stringify(e.data).length + JSON.stringify(e.metadata ?? '').length;
+    }
+    if (size > this.#maxAppendSize) {
+      throw MaxAppendSizeExceededError.fromMaxAppendSize(this.#maxAppendSize);
     }
     // Some system activity now and then, as a real server has.
     if (++this.#appends % 3 === 0) {
@@ -133,6 +152,10 @@ export class FakeKurrentDbClient {
     for (const e of events) {
       revision = this.#write(streamId, e.type, e.data, e.metadata, e.id);
       first ??= this.#streams.get(streamId)![Number(revision)]!.position;
+    }
+    if (this.#failAfterNextWrite) {
+      this.#failAfterNextWrite = false;
+      throw new DeadlineExceededError();
     }
     return {
       success: true,

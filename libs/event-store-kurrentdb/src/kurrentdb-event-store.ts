@@ -19,6 +19,7 @@ import {
 import {
   ConcurrencyError,
   EventIdConflictError,
+  EventStoreError,
   InvalidAppendError,
   assertExpectedVersion,
   assertValidAppend,
@@ -126,8 +127,15 @@ const isSystem = (event: { streamId: string; type: string }) =>
  *   `duplicate: true`, waiting for an in-flight first delivery to finish); another stream or other
  *   content is an EventIdConflictError. A claim left by a crashed process is resolved after
  *   STALE_CLAIM_SECONDS by looking for the event in its stream.
+ *   What it does not see: ids written to KurrentDB by anything but this adapter, or before its
+ *   index existed (KurrentDB itself then only dedupes the same ids at the same revision).
  * - Subscriptions follow `$all` (system events skipped) with the shared runner, woken by a live
  *   `subscribeToAll`; checkpoints are Concord's, in `kurrent_checkpoints`.
+ *
+ * Server settings: KurrentDB refuses appends over `MaxAppendSize`, 1 MiB by default, which a
+ * single large Concord event (the contract stores 1 MiB of data) exceeds; run it with
+ * `KURRENTDB_MAX_APPEND_SIZE=16777216` (16 MiB, the most it allows). A refused append is an
+ * InvalidAppendError. Reads need positions on stream reads: KurrentDB 22.6 or later.
  */
 export class KurrentDbEventStore implements EventStore {
   readonly #client: KurrentDBClient;
@@ -177,10 +185,13 @@ export class KurrentDbEventStore implements EventStore {
       const claim = randomUUID();
       const claimed = await this.#claim(streamId, events, contents, claim);
       if (claimed === events.length) {
+        const progress = { sent: false };
         try {
-          return await this.#write(streamId, events, contents, expected);
+          return await this.#write(streamId, events, contents, expected, progress);
         } catch (error) {
-          await this.#release(claim);
+          // An append KurrentDB may have stored (timeout, lost connection, failure after the write)
+          // keeps its claim: a redelivery then finds the event, or finds the claim stale and free.
+          if (!progress.sent) await this.#release(claim);
           throw error;
         }
       }
@@ -222,12 +233,14 @@ export class KurrentDbEventStore implements EventStore {
   /**
    * Writes a claimed batch: reads the stream head, chains the events to it, appends on exactly
    * that revision, reads the events back for their positions and completes the claims.
+   * `progress.sent` is true from the moment KurrentDB may have stored the events.
    */
   async #write(
     streamId: string,
     events: NewEvent[],
     contents: string[],
     expected: ExpectedVersion,
+    progress: { sent: boolean },
   ): Promise<AppendResult> {
     for (let attempt = 1; ; attempt++) {
       const head = await this.#head(streamId);
@@ -259,11 +272,14 @@ export class KurrentDbEventStore implements EventStore {
         });
       });
       try {
+        progress.sent = true;
         await this.#client.appendToStream(streamId, proposed, {
           streamState: toKurrentStreamState(head.version),
         });
       } catch (error) {
         const converted = toConcordError(error, streamId, expected);
+        // A wrong expected version or refused content: KurrentDB wrote nothing.
+        if (converted instanceof EventStoreError) progress.sent = false;
         const retriable = expected === 'any' || expected === 'stream-exists';
         if (converted instanceof ConcurrencyError && retriable && attempt < MAX_APPEND_ATTEMPTS) {
           await sleep(Math.random() * Math.min(50, attempt * 5));

@@ -142,4 +142,60 @@ describe('KurrentDbEventStore specifics', () => {
       await db.close();
     }
   });
+
+  it('refuses an append larger than the server allows, storing nothing', async () => {
+    const db = await pgliteDatabase();
+    const small = await KurrentDbEventStore.open({
+      client: new FakeKurrentDbClient({ maxAppendSize: 1024 * 1024 }).asClient(),
+      checkpoints: db,
+    });
+    try {
+      const big = newEvent('concord.test.large.v1', { payload: 'x'.repeat(1024 * 1024) });
+      await expect(small.append('batch-7', [big])).rejects.toMatchObject({
+        name: 'InvalidAppendError',
+      });
+      expect(await small.readStream('batch-7')).toEqual([]);
+      // The refused id is free again: nothing was stored under it.
+      const fits = { ...big, data: { payload: 'fits' } };
+      expect(await small.append('batch-7', [fits])).toMatchObject({ duplicate: false });
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('keeps the claim of an append that failed after KurrentDB stored it', async () => {
+    const db = await pgliteDatabase();
+    const fake = new FakeKurrentDbClient();
+    const flaky = await KurrentDbEventStore.open({ client: fake.asClient(), checkpoints: db });
+    try {
+      const event = newEvent();
+      fake.failAfterNextWrite();
+      await expect(flaky.append('batch-8', [event])).rejects.toMatchObject({
+        type: 'deadline-exceeded',
+      });
+      const [claim] = (
+        await db.query<{ claim: string | null }>(
+          'select claim from kurrent_event_ids where event_id = $1',
+          [event.id],
+        )
+      ).rows;
+      expect(claim?.claim).toEqual(expect.any(String));
+      // Once the claim is stale, the redelivery finds the event stored and is answered as one.
+      await db.query(
+        `update kurrent_event_ids set claimed_at = now() - interval '2 minutes' where event_id = $1`,
+        [event.id],
+      );
+      const again = await flaky.append('batch-8', [structuredClone(event)]);
+      const [stored] = await flaky.readStream('batch-8');
+      expect(again).toEqual({
+        streamId: 'batch-8',
+        nextExpectedVersion: 1,
+        positions: [stored!.globalPosition],
+        duplicate: true,
+      });
+      expect(await flaky.readStream('batch-8')).toHaveLength(1);
+    } finally {
+      await db.close();
+    }
+  });
 });

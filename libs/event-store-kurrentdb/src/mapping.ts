@@ -122,7 +122,10 @@ export function revisionOf(version: number): bigint {
  * position) cannot be given one number; it is refused rather than mis-ordered.
  */
 export function positionToBigInt(position: Position | undefined): bigint {
-  if (!position) throw new Error('KurrentDB returned an event without a $all position (< 22.6?)');
+  // Stream reads carry positions since server 22.6; without one the event cannot be ordered.
+  if (!position || position.commit <= 0n) {
+    throw new Error('KurrentDB returned an event without a $all position (server < 22.6?)');
+  }
   if (position.commit !== position.prepare) {
     throw new Error(
       `$all position C:${position.commit}/P:${position.prepare} comes from an explicit transaction: ` +
