@@ -288,10 +288,11 @@ export class KurrentDbEventStore implements EventStore {
         throw converted;
       }
 
-      const stored = await this.readStream(streamId, {
-        fromVersion: head.version + 1,
-        maxCount: events.length,
-      });
+      const stored = await this.#readStream(
+        streamId,
+        { fromVersion: head.version + 1, maxCount: events.length },
+        true,
+      );
       stored.forEach((event, index) => {
         if (event.id !== events[index]!.id || event.hash !== envelopes[index]!.hash) {
           throw new Error(
@@ -426,11 +427,23 @@ export class KurrentDbEventStore implements EventStore {
 
   /** The stream's version and the hash of its last event (0 and null without events). */
   async #head(streamId: string): Promise<{ version: number; hash: string | null }> {
-    const [last] = await this.readStream(streamId, { direction: 'backwards', maxCount: 1 });
+    const [last] = await this.#readStream(streamId, { direction: 'backwards', maxCount: 1 }, true);
     return { version: last?.streamVersion ?? 0, hash: last ? last.hash : null };
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    return this.#readStream(streamId, options, false);
+  }
+
+  /**
+   * `requiresLeader` for the reads an append depends on (the head it chains to, the events it
+   * just wrote): in a cluster a follower may not have them yet.
+   */
+  async #readStream(
+    streamId: string,
+    options: ReadStreamOptions,
+    requiresLeader: boolean,
+  ): Promise<RecordedEvent[]> {
     const { direction = 'forwards', fromVersion, maxCount } = options;
     if (streamId.startsWith('$') || (maxCount !== undefined && maxCount <= 0)) return [];
     const forwards = direction === 'forwards';
@@ -445,6 +458,7 @@ export class KurrentDbEventStore implements EventStore {
       for await (const resolved of this.#client.readStream(streamId, {
         direction: forwards ? FORWARDS : BACKWARDS,
         fromRevision,
+        requiresLeader,
         ...(maxCount !== undefined && { maxCount }),
       })) {
         if (resolved.event) events.push(toRecordedEvent(resolved.event));
