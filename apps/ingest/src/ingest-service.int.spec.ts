@@ -68,6 +68,7 @@ describeWithKafka('the ingest process against the real broker', ({ brokers }) =>
         topicPrefix: prefix,
         groupId: uniqueName('ingest'),
         outboundSubscriberId: uniqueName('outbound'),
+        maxEventBytes: 64 * 1024,
       });
     });
 
@@ -147,6 +148,145 @@ describeWithKafka('the ingest process against the real broker', ({ brokers }) =>
       expect(batchTypes(`${prefix}.out.${OTHER_SPONSOR}`)).toEqual([]);
       expect(received.get(`${prefix}.rejections.${SPONSOR}`)).toEqual([]);
       expect(service.metrics.snapshot()).toMatchObject({ accepted: 2 });
+    });
+
+    it('rejects every kind of abuse with its own code and keeps processing the partition', async () => {
+      const scheduled = world.partnerEvent(
+        CDMO,
+        'batch/scheduled.v1',
+        {
+          subject: 'b-abuse-1',
+        },
+        { batchId: 'b-abuse-1' },
+      );
+      const subject = 'b-abuse-1';
+      const record = (event: Record<string, unknown>) =>
+        encodeKafkaRecord(event as unknown as ConcordEvent);
+      // What a misbehaving partner could produce: binary mode without the contract's checks.
+      const raw = ({ data, ...attributes }: Record<string, unknown>) => ({
+        key: String(attributes.subject),
+        value: Buffer.from(JSON.stringify(data)),
+        headers: {
+          'content-type': 'application/json',
+          ...Object.fromEntries(
+            Object.entries(attributes).map(([name, value]) => [`ce_${name}`, String(value)]),
+          ),
+        },
+      });
+      const valid = record(
+        world.partnerEvent(
+          CDMO,
+          'batch/manufacturing-started.v1',
+          { subject },
+          { batchId: subject },
+        ),
+      );
+      const tampered = world.partnerEvent(
+        CDMO,
+        'batch/manufacturing-held.v1',
+        { subject },
+        { batchId: subject },
+      );
+      (tampered.data as Record<string, unknown>).reason = 'edited after signing';
+      const abuse: [
+        string,
+        { key: string | Buffer; value: Buffer | null; headers: Record<string, string | Buffer> },
+      ][] = [
+        [
+          'transport.undecodable',
+          {
+            key: subject,
+            value: Buffer.from([0xff, 0xfe, 0x00]),
+            headers: { 'content-type': 'application/json' },
+          },
+        ],
+        [
+          'transport.undecodable',
+          { key: subject, value: null, headers: { 'content-type': 'application/json' } },
+        ],
+        [
+          'transport.unsupported-content-type',
+          {
+            ...record(scheduled),
+            headers: { ...record(scheduled).headers, 'content-type': 'text/plain' },
+          },
+        ],
+        [
+          'event.too-large',
+          raw(
+            world.partnerEvent(
+              CDMO,
+              'batch/manufacturing-held.v1',
+              { subject },
+              { batchId: subject, reason: 'x'.repeat(100_000) },
+            ),
+          ),
+        ],
+        [
+          'event.unknown-type',
+          raw({
+            ...world.partnerEvent(CDMO, 'batch/scheduled.v1', { subject }),
+            type: 'concord.batch.teleported.v1',
+          }),
+        ],
+        ['sender.invalid-signature', raw(tampered)],
+        [
+          'sender.forged-source',
+          record(
+            world.partnerEvent(
+              CDMO,
+              'batch/manufacturing-held.v1',
+              { subject, source: `urn:concord:${SPONSOR}:mes` },
+              { batchId: subject },
+            ),
+          ),
+        ],
+        ['event.invalid-envelope', { ...record(scheduled), key: 'another-subject' }],
+      ];
+      await producer.send({
+        topic: `${prefix}.in.${CDMO}`,
+        messages: [record(scheduled), ...abuse.map(([, message]) => message), valid],
+      });
+      // Another sponsor, on its own channel with its own key, writing about the CDMO's batch.
+      const intruder = world.partnerEvent(
+        OTHER_SPONSOR,
+        'batch/manufacturing-held.v1',
+        {
+          subject,
+          source: `urn:concord:${OTHER_SPONSOR}:qms`,
+          actororg: OTHER_SPONSOR,
+          actorid: 'aur-p-0001',
+          actorrole: 'qa',
+        },
+        { batchId: subject },
+      );
+      await producer.send({ topic: `${prefix}.in.${OTHER_SPONSOR}`, messages: [record(intruder)] });
+
+      const rejections = `${prefix}.rejections.${CDMO}`;
+      await waitFor(() => (received.get(rejections)?.length ?? 0) >= 2 + abuse.length, {
+        timeoutMs: 30_000,
+        description: 'a rejection for every abusive record',
+      });
+      const codes = received
+        .get(rejections)!
+        .slice(2)
+        .map((m) => (JSON.parse(m.value!.toString()) as { code: string }).code);
+      // The record with the wrong key went to another partition: compare without order.
+      expect(codes.sort()).toEqual(abuse.map(([code]) => code).sort());
+      await waitFor(async () => (await store.readStream(`batch-${subject}`)).length === 2, {
+        description: 'the valid event behind the abuse to be recorded',
+      });
+      const intruderRejections = `${prefix}.rejections.${OTHER_SPONSOR}`;
+      await waitFor(() => (received.get(intruderRejections)?.length ?? 0) === 1, {
+        description: "the intruder's rejection",
+      });
+      expect(JSON.parse(received.get(intruderRejections)![0]!.value!.toString()).code).toMatch(
+        /^authorization\./,
+      );
+      expect((await store.readStream(`batch-${subject}`)).map((e) => e.type)).toEqual([
+        'concord.batch.scheduled.v1',
+        'concord.batch.manufacturing-started.v1',
+      ]);
     });
   });
 });

@@ -18,6 +18,8 @@ export interface IngestServiceOptions {
   /** @default 'outbound-kafka' */
   outboundSubscriberId?: string;
   clock?: () => Date;
+  /** Largest event accepted, in bytes. @default 1 MiB */
+  maxEventBytes?: number;
 }
 
 export interface IngestService {
@@ -50,6 +52,7 @@ export async function startIngestService(options: IngestServiceOptions): Promise
     metrics,
     logger,
     groupId: options.groupId,
+    maxEventBytes: options.maxEventBytes,
   });
   const publisher = new OutboundPublisher({
     store,
