@@ -1,0 +1,227 @@
+import { generateSigningKey, type ConcordEvent } from '@concord/contract';
+import { InMemoryEventStore } from '@concord/event-store';
+import {
+  bearerTokens,
+  httpIngestHandler,
+  IngestPipeline,
+  type HttpIngestResponse,
+} from '@concord/ingest';
+import { CDMO, example, seedPartnerWorld, type PartnerWorld } from '@concord/ingest/test-support';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { HttpStatusError, InvalidEventError, PartnerClientError } from './errors.ts';
+import { httpTransport } from './http-transport.ts';
+import type { IngestOutcome } from './outcome.ts';
+import { createPartner, type Partner } from './partner.ts';
+
+// What the endpoint answers is what the client reads (a compile-time check).
+const _sameShape: IngestOutcome = {} as HttpIngestResponse['outcomes'][number];
+
+/** A partner's event from a published example, without its id and signature. */
+function unsigned(path: string, overrides: Record<string, unknown> = {}) {
+  const { id: _id, signature: _s, signaturekeyid: _k, ...event } = example(path);
+  return { ...event, ...overrides };
+}
+
+describe('the HTTP transport against the ingest endpoint', () => {
+  let world: PartnerWorld;
+  let partner: Partner;
+  let handler: (request: Request) => Promise<Response>;
+  let requests: Request[];
+  const fetch = async (request: Request) => {
+    requests.push(request.clone());
+    return handler(request);
+  };
+  const transport = (options: Partial<Parameters<typeof httpTransport>[0]> = {}) =>
+    httpTransport({ baseUrl: 'http://concord.test', token: 'cdmo-token', fetch, ...options });
+
+  beforeEach(async () => {
+    const store = new InMemoryEventStore();
+    world = await seedPartnerWorld(store);
+    handler = httpIngestHandler({
+      pipeline: new IngestPipeline({ store }),
+      authenticate: bearerTokens({ 'cdmo-token': CDMO }),
+    });
+    requests = [];
+    partner = createPartner({
+      organizationId: CDMO,
+      keyId: world.keys[CDMO]!.keyId,
+      privateKeyPem: world.keys[CDMO]!.privateKeyPem,
+      defaultSource: `urn:concord:${CDMO}:mes`,
+    });
+  });
+
+  it('sends one event in structured mode with the bearer token and reads its outcome', async () => {
+    const event = partner.complete(unsigned('batch/scheduled.v1'));
+    const outcome = await transport().send(event);
+    expect(outcome).toMatchObject({ status: 'accepted', id: event.id, duplicate: false });
+    const [request] = requests;
+    expect(request!.url).toBe('http://concord.test/ingest');
+    expect(request!.headers.get('authorization')).toBe('Bearer cdmo-token');
+    expect(request!.headers.get('content-type')).toMatch(/^application\/cloudevents\+json/);
+    // A redelivery is recognized: accepted again, nothing new recorded.
+    expect(await transport().send(event)).toMatchObject({ status: 'accepted', duplicate: true });
+  });
+
+  it('sends batches in order, at most batchSize events each, one outcome per event', async () => {
+    const events = [
+      partner.complete(unsigned('batch/scheduled.v1')),
+      partner.complete(unsigned('batch/manufacturing-started.v1')),
+      partner.complete(unsigned('batch/shipped.v1')),
+    ];
+    const seen: number[] = [];
+    const outcomes = await transport({ batchSize: 2 }).sendBatch(events, (_, first) =>
+      seen.push(first),
+    );
+    expect(requests).toHaveLength(2);
+    expect(seen).toEqual([0, 2]);
+    expect(requests[0]!.headers.get('content-type')).toMatch(/cloudevents-batch\+json/);
+    expect(outcomes.map((o) => o.status)).toEqual(['accepted', 'accepted', 'rejected']);
+    expect(outcomes[2]).toMatchObject({
+      rejection: { rejectedEventId: events[2]!.id, code: expect.stringMatching(/^batch\./) },
+    });
+  });
+
+  it('rejects what ingest refuses with its code and path (a key it does not know)', async () => {
+    const stranger = createPartner({
+      organizationId: CDMO,
+      keyId: `${CDMO}:unregistered`,
+      privateKeyPem: generateSigningKey().privateKeyPem,
+      defaultSource: `urn:concord:${CDMO}:mes`,
+    });
+    const outcome = await transport().send(stranger.complete(unsigned('batch/scheduled.v1')));
+    expect(outcome).toMatchObject({
+      status: 'rejected',
+      rejection: { code: 'sender.unknown-signing-key' },
+    });
+  });
+
+  it('checks every event before the first request: an invalid one sends nothing', async () => {
+    const good = partner.complete(unsigned('batch/scheduled.v1'));
+    const broken = { ...good, subject: '' } as ConcordEvent;
+    const error = await transport()
+      .sendBatch([good, broken])
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidEventError);
+    expect((error as InvalidEventError).message).toMatch(/^Event 1 /);
+    expect(requests).toHaveLength(0);
+  });
+
+  it('gives up at once on a refused token (not retriable)', async () => {
+    const error = await transport({ token: 'stolen' })
+      .send(partner.complete(unsigned('batch/scheduled.v1')))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HttpStatusError);
+    expect(error).toMatchObject({ status: 401, retriable: false });
+    expect(requests).toHaveLength(1);
+  });
+});
+
+describe('the HTTP transport when the network or the platform fails', () => {
+  const partner = createPartner({
+    organizationId: CDMO,
+    keyId: `${CDMO}:k`,
+    privateKeyPem: generateSigningKey().privateKeyPem,
+    defaultSource: `urn:concord:${CDMO}:mes`,
+  });
+  const event = partner.complete(unsigned('batch/scheduled.v1'));
+  const accepted = (count: number) =>
+    Response.json({
+      outcomes: Array.from({ length: count }, () => ({ status: 'accepted', duplicate: false })),
+    });
+  const retry = { retries: 3, initialRetryTimeMs: 1, maxRetryTimeMs: 5 };
+
+  it('retries network failures and 5xx/429, since ingest recognizes redeliveries', async () => {
+    const answers: (() => Response)[] = [
+      () => {
+        throw new TypeError('fetch failed');
+      },
+      () => new Response('busy', { status: 503 }),
+      () => new Response('slow down', { status: 429, headers: { 'retry-after': '0' } }),
+      () => accepted(1),
+    ];
+    let calls = 0;
+    const transport = httpTransport({
+      baseUrl: 'http://concord.test/api',
+      token: 't',
+      retry,
+      fetch: async (request) => {
+        expect(request.url).toBe('http://concord.test/api/ingest');
+        return answers[calls++]!();
+      },
+    });
+    expect(await transport.send(event)).toMatchObject({ status: 'accepted' });
+    expect(calls).toBe(4);
+  });
+
+  it('stops after the retries, with a retriable error carrying its cause', async () => {
+    let calls = 0;
+    const cause = new TypeError('connect ECONNREFUSED');
+    const transport = httpTransport({
+      baseUrl: 'http://concord.test',
+      token: 't',
+      retry,
+      fetch: async () => {
+        calls++;
+        throw cause;
+      },
+    });
+    const error = await transport.send(event).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PartnerClientError);
+    expect(error).toMatchObject({ retriable: true, cause });
+    expect(calls).toBe(4);
+  });
+
+  it('never retries what the platform cannot read (400, 413, 415)', async () => {
+    for (const status of [400, 413, 415]) {
+      let calls = 0;
+      const transport = httpTransport({
+        baseUrl: 'http://concord.test',
+        token: 't',
+        retry,
+        fetch: async () => {
+          calls++;
+          return Response.json({ error: 'unreadable' }, { status });
+        },
+      });
+      const error = await transport.send(event).catch((e: unknown) => e);
+      expect(error).toMatchObject({ status, retriable: false, message: /unreadable/ });
+      expect(calls).toBe(1);
+    }
+  });
+
+  it('splits large sends by count (500 by default) and by bytes', async () => {
+    const sizes: number[] = [];
+    const counting = async (request: Request) => {
+      const batch = (await request.json()) as unknown[];
+      sizes.push(batch.length);
+      return accepted(batch.length);
+    };
+    const events = Array.from({ length: 1001 }, () => event);
+    const outcomes = await httpTransport({
+      baseUrl: 'http://concord.test',
+      token: 't',
+      fetch: counting,
+    }).sendBatch(events);
+    expect(sizes).toEqual([500, 500, 1]);
+    expect(outcomes).toHaveLength(1001);
+
+    sizes.length = 0;
+    const oneEvent = JSON.stringify(event).length;
+    await httpTransport({
+      baseUrl: 'http://concord.test',
+      token: 't',
+      fetch: counting,
+      maxBatchBytes: oneEvent * 3 + 10,
+    }).sendBatch(events.slice(0, 7));
+    expect(sizes).toEqual([3, 3, 1]);
+  });
+
+  it('refuses an answer without one outcome per event', async () => {
+    const transport = httpTransport({
+      baseUrl: 'http://concord.test',
+      token: 't',
+      fetch: async () => accepted(2),
+    });
+    await expect(transport.send(event)).rejects.toMatchObject({ retriable: false });
+  });
+});
