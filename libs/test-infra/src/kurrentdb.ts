@@ -33,7 +33,12 @@ export async function resolveKurrentDb(env = process.env): Promise<ResolvedKurre
   if (await dockerAvailable()) {
     const { GenericContainer, Wait } = await import('testcontainers');
     const container = await new GenericContainer('docker.kurrent.io/kurrent-latest/kurrentdb:25.1')
-      .withEnvironment({ KURRENTDB_INSECURE: 'true', KURRENTDB_RUN_PROJECTIONS: 'None' })
+      // Concord events may be up to 1 MiB each; KurrentDB refuses appends over 1 MiB by default.
+      .withEnvironment({
+        KURRENTDB_INSECURE: 'true',
+        KURRENTDB_RUN_PROJECTIONS: 'None',
+        KURRENTDB_MAX_APPEND_SIZE: '16777216',
+      })
       .withExposedPorts(2113)
       .withWaitStrategy(Wait.forHttp('/health/live', 2113).forStatusCode(204))
       .start();
