@@ -1,0 +1,91 @@
+import { Command, CommanderError, Option } from 'commander';
+import { EXIT, UsageError, processIo, type CliIo } from './io.ts';
+import { keysGenerate } from './keys-generate.ts';
+import { publish } from './publish.ts';
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${value} is not a whole number`);
+  return n;
+}
+
+function program(io: CliIo, done: (code: number) => void): Command {
+  const concord = new Command('concord')
+    .description('Concord partner tools: signing keys, publishing events over HTTP or Kafka')
+    .showHelpAfterError('(concord --help lists the commands)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => void io.stdout.write(text),
+      writeErr: (text) => void io.stderr.write(text),
+    });
+
+  const keys = concord
+    .command('keys')
+    .description('manage signing keys')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => void io.stdout.write(text),
+      writeErr: (text) => void io.stderr.write(text),
+    });
+  keys
+    .command('generate')
+    .description(
+      'create an Ed25519 signing key: writes <keyId>.private.pem (mode 0600), prints the public key and its registration',
+    )
+    .requiredOption('--org <id>', 'your organization id, as registered with Concord')
+    .option('--key-id <id>', 'the key id (default: <org>:<YYYY-MM>)')
+    .option('--out <dir>', 'where to write the private key', '.')
+    .option('--valid-from <time>', 'from when the key signs (RFC 3339; default: now)')
+    .option('--force', 'replace an existing key file')
+    .option('--json', 'print one JSON object instead of text')
+    .action(async (options: Parameters<typeof keysGenerate>[0]) => {
+      done(await keysGenerate(options, io));
+    });
+
+  concord
+    .command('publish')
+    .description(
+      'sign and send the events of an NDJSON file (one event, or {type, subject, data, ...}, per line)',
+    )
+    .argument('<file>', 'the NDJSON file')
+    .requiredOption('--org <id>', 'your organization id')
+    .requiredOption('--key <file>', 'your Ed25519 private key (PEM)')
+    .requiredOption('--key-id <id>', 'the registered id of that key')
+    .addOption(
+      new Option('--http <baseUrl>', 'send to Concord over HTTP (batches)').conflicts('kafka'),
+    )
+    .option('--token <token>', 'the HTTP API token (default: $CONCORD_TOKEN)')
+    .option('--path <path>', 'the ingest endpoint, relative to --http', 'ingest')
+    .option('--kafka <brokers>', 'send to Concord over Kafka (host:port,...)')
+    .option('--topic <topic>', 'the Kafka topic (default: concord.in.<org>)')
+    .option('--source <urn>', 'source of lines that name none (default: urn:concord:<org>:cli)')
+    .option('--actor <id>', 'actorid of lines that name none')
+    .option('--batch-size <n>', 'events per request', positiveInt, 500)
+    .option('--no-progress', 'never show a progress bar')
+    .option('--dry-run', 'check and sign every line, send nothing')
+    .option('--json', 'print the summary as one JSON object')
+    .action(async (file: string, options: Parameters<typeof publish>[1]) => {
+      const token = options.token ?? io.env.CONCORD_TOKEN;
+      done(await publish(file, { ...options, ...(token ? { token } : {}) }, io));
+    });
+  return concord;
+}
+
+/** Runs the CLI on `argv` (without `node` and the script) and resolves to the exit code. */
+export async function run(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  let code: number = EXIT.ok;
+  try {
+    await program(io, (c) => (code = c)).parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (error instanceof UsageError) {
+      io.stderr.write(`concord: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    io.stderr.write(`concord: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
+    return EXIT.internal;
+  }
+}
