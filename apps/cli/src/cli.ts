@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT, UsageError, processIo, type CliIo } from './io.ts';
 import { keysGenerate } from './keys-generate.ts';
+import { outcomes } from './outcomes.ts';
 import { publish } from './publish.ts';
 
 function positiveInt(value: string): number {
@@ -67,6 +68,22 @@ function program(io: CliIo, done: (code: number) => void): Command {
     .action(async (file: string, options: Parameters<typeof publish>[1]) => {
       const token = options.token ?? io.env.CONCORD_TOKEN;
       done(await publish(file, { ...options, ...(token ? { token } : {}) }, io));
+    });
+
+  concord
+    .command('outcomes')
+    .description(
+      "follow Concord's answers on Kafka: accepted events (concord.out.<org>) and rejections (concord.rejections.<org>), one JSON line each",
+    )
+    .requiredOption('--org <id>', 'your organization id')
+    .requiredOption('--kafka <brokers>', 'host:port,...')
+    .option('--group <id>', 'the consumer group (default: concord-cli-<org>)')
+    .option('--from-beginning', 'read from the start when the group has no offsets yet')
+    .addOption(new Option('--only <which>', 'only one topic').choices(['events', 'rejections']))
+    .option('--topic-prefix <prefix>', 'the topic prefix', 'concord')
+    .option('--max <n>', 'stop after n records', positiveInt)
+    .action(async (options: Parameters<typeof outcomes>[0]) => {
+      done(await outcomes(options, io));
     });
   return concord;
 }

@@ -5,6 +5,8 @@ export interface CliIo {
   env: Readonly<Record<string, string | undefined>>;
   /** @default () => new Date() */
   clock?: () => Date;
+  /** Stops a long-running command (`outcomes`). @default SIGINT or SIGTERM */
+  signal?: AbortSignal;
 }
 
 /** Exit codes, documented in apps/cli/README.md. */
