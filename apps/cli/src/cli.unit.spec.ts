@@ -189,6 +189,26 @@ describe('concord publish --http against the ingest endpoint', () => {
     expect(stdout.text).toContain('accepted: 1');
   });
 
+  it('a re-run is recognized even for a line without time (its id ignores the filled time)', async () => {
+    const key = server.world.keys[CDMO]!;
+    const keyFile = join(dir, 'cdmo.pem');
+    await writeFile(keyFile, key.privateKeyPem, { mode: 0o600 });
+    const file = join(dir, 'events.ndjson');
+    const { time: _time, ...timeless } = JSON.parse(ofBatch('batch/scheduled.v1', 'b-cli-3'));
+    await writeFile(file, `${JSON.stringify(timeless)}\n`);
+    const args = ['publish', file, '--org', CDMO, '--key', keyFile, '--key-id', key.keyId];
+    const at = (time: string) => {
+      const captured = captureIo({ env: { CONCORD_TOKEN: CDMO_TOKEN } });
+      captured.io.clock = () => new Date(time);
+      return captured;
+    };
+    const first = at('2026-03-02T08:00:00Z');
+    expect(await run([...args, '--http', server.url, '--json'], first.io)).toBe(0);
+    const second = at('2026-03-02T09:00:00Z');
+    expect(await run([...args, '--http', server.url, '--json'], second.io)).toBe(0);
+    expect(JSON.parse(second.stdout.text)).toMatchObject({ accepted: 1, duplicates: 1 });
+  });
+
   it('exits 2 on a bad command line and 3 when the token is refused', async () => {
     const key = server.world.keys[CDMO]!;
     const keyFile = join(dir, 'cdmo.pem');
