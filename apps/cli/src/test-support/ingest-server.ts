@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { OrganizationSigningKeyRegisteredV1 } from '@concord/contract';
-import { InMemoryEventStore } from '@concord/event-store';
+import { InMemoryEventStore, type EventStore } from '@concord/event-store';
 import { bearerTokens, httpIngestHandler, IngestPipeline, streams } from '@concord/ingest';
 import { CDMO, seedPartnerWorld, type PartnerWorld } from '@concord/ingest/test-support';
 
@@ -55,6 +55,21 @@ export async function serve(handler: (request: Request) => Promise<Response>): P
   };
 }
 
+/** Records a partner's new key as the platform's administration does (see partner-world.ts). */
+export async function registerSigningKey(
+  store: EventStore,
+  registration: OrganizationSigningKeyRegisteredV1,
+): Promise<void> {
+  await store.append(streams.organization(registration.organizationId), [
+    {
+      id: randomUUID(),
+      type: 'concord.organization.signing-key-registered.v1',
+      data: { ...registration },
+      metadata: { actorid: 'concord-admin', actororg: 'concord', time: '2026-01-05T09:00:00Z' },
+    },
+  ]);
+}
+
 /** Concord's HTTP ingest over a seeded in-memory store; `registerKey` records a new key. */
 export async function ingestServer(): Promise<
   TestServer & {
@@ -72,16 +87,7 @@ export async function ingestServer(): Promise<
   );
   return Object.assign(server, {
     world,
-    async registerKey(registration: OrganizationSigningKeyRegisteredV1) {
-      // As the platform's administration records it (see partner-world.ts).
-      await store.append(streams.organization(registration.organizationId), [
-        {
-          id: randomUUID(),
-          type: 'concord.organization.signing-key-registered.v1',
-          data: { ...registration },
-          metadata: { actorid: 'concord-admin', actororg: 'concord', time: '2026-01-05T09:00:00Z' },
-        },
-      ]);
-    },
+    registerKey: (registration: OrganizationSigningKeyRegisteredV1) =>
+      registerSigningKey(store, registration),
   });
 }
