@@ -3,7 +3,7 @@
 #   start            start the platform on its embedded default
 #   test [args]      provision services, run every test tier of every project in one vitest run
 #                    (one summary line), stop what it started; args go to vitest (a path, -t NAME)
-#   bench [args]     run the benchmarks (a PostgreSQL server needed; see libs/*/bench)
+#   bench            run the benchmarks (event store, end-to-end ingest); starts the services
 #   check            formatting, then lint and typecheck every project (Nx, cached)
 #   services up|down|status   bring the test services up or down from a shell
 set -euo pipefail
@@ -50,7 +50,16 @@ case "$cmd" in
   bench)
     ensure_postgres
     bootstrap
-    pnpm --filter @concord/event-store-postgres run bench "$@"
+    pnpm --filter @concord/event-store-postgres run bench
+    # The ingest benchmark needs the Kafka broker too.
+    env_file="$(mktemp)"
+    services up --env-file "$env_file"
+    trap 'services down || true; rm -f "$env_file"' EXIT
+    set -a
+    # shellcheck disable=SC1090
+    source "$env_file"
+    set +a
+    pnpm --filter @concord/ingest-app run bench
     ;;
   check)
     bootstrap

@@ -1,9 +1,12 @@
 import { decodeKafkaRecord } from '@concord/contract';
-import type { IngestPipeline, Outcome } from '@concord/ingest';
-import type { Consumer, Kafka, Producer } from 'kafkajs';
+import type { IncomingEvent, IngestPipeline, Outcome } from '@concord/ingest';
+import type { Consumer, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { IngestMetrics } from './metrics.ts';
 import type { Topics } from './topics.ts';
+
+/** Records decided together: one read and one append per stream per chunk. */
+const CHUNK = 500;
 
 export interface IngestConsumerOptions {
   kafka: Kafka;
@@ -18,6 +21,8 @@ export interface IngestConsumerOptions {
   maxEventBytes?: number;
   /** Partitions handled at once (order within a partition is kept). @default 4 */
   partitionsConsumedConcurrently?: number;
+  /** How long a silent instance keeps its partitions. @default 30000 */
+  sessionTimeoutMs?: number;
 }
 
 /**
@@ -36,6 +41,9 @@ export class IngestConsumer {
     this.#options = options;
     this.#consumer = options.kafka.consumer({
       groupId: options.groupId ?? 'concord-ingest',
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      rebalanceTimeout: Math.max(options.sessionTimeoutMs ?? 30_000, 10_000),
+      heartbeatInterval: Math.floor((options.sessionTimeoutMs ?? 30_000) / 10),
       // Pattern subscriptions see topics created after start only on a metadata refresh.
       metadataMaxAge: 10_000,
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 30_000 },
@@ -48,25 +56,32 @@ export class IngestConsumer {
     await this.#consumer.subscribe({ topics: [topics.inboundPattern], fromBeginning: true });
     await this.#consumer.run({
       autoCommit: false,
+      eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.#options.partitionsConsumedConcurrently ?? 4,
-      eachMessage: async ({ topic, partition, message }) => {
-        const organizationId = topics.organizationOf(topic);
-        if (organizationId !== undefined) {
-          const decoded = decodeKafkaRecord(message, {
-            maxEventBytes: this.#options.maxEventBytes,
-          });
-          const outcome = await this.#ingestWithRetries(
-            organizationId,
-            decoded,
-            topic,
-            partition,
-            message.offset,
-          );
-          await this.#answer(outcome, message.key);
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        const organizationId = topics.organizationOf(batch.topic);
+        for (let start = 0; start < batch.messages.length; start += CHUNK) {
+          if (!isRunning() || isStale()) return;
+          const chunk = batch.messages.slice(start, start + CHUNK);
+          if (organizationId !== undefined) {
+            const incoming = chunk.map((message) => ({
+              channelOrganizationId: organizationId,
+              decoded: decodeKafkaRecord(message, { maxEventBytes: this.#options.maxEventBytes }),
+            }));
+            const outcomes = await this.#ingestWithRetries(incoming, batch.topic, batch.partition);
+            await this.#answer(outcomes, chunk);
+          }
+          const last = chunk.at(-1)!.offset;
+          resolveOffset(last);
+          await this.#consumer.commitOffsets([
+            {
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: (BigInt(last) + 1n).toString(),
+            },
+          ]);
+          await heartbeat();
         }
-        await this.#consumer.commitOffsets([
-          { topic, partition, offset: (BigInt(message.offset) + 1n).toString() },
-        ]);
       },
     });
     logger.info({ pattern: String(topics.inboundPattern) }, 'ingest consumer started');
@@ -78,23 +93,18 @@ export class IngestConsumer {
 
   /** Infrastructure failures (the database restarting, say) are retried with backoff, forever. */
   async #ingestWithRetries(
-    organizationId: string,
-    decoded: ReturnType<typeof decodeKafkaRecord>,
+    incoming: IncomingEvent[],
     topic: string,
     partition: number,
-    offset: string,
-  ): Promise<Outcome> {
+  ): Promise<Outcome[]> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.#options.pipeline.ingest({
-          channelOrganizationId: organizationId,
-          decoded,
-        });
+        return await this.#options.pipeline.ingestMany(incoming);
       } catch (error) {
         this.#options.metrics.retries++;
         const wait = Math.min(30_000, 200 * 2 ** Math.min(attempt, 8));
         this.#options.logger.warn(
-          { err: error, topic, partition, offset, attempt, wait },
+          { err: error, topic, partition, attempt, wait },
           'ingest failed, retrying',
         );
         await new Promise((resolve) => setTimeout(resolve, wait));
@@ -102,33 +112,33 @@ export class IngestConsumer {
     }
   }
 
-  async #answer(outcome: Outcome, key: Buffer | null): Promise<void> {
+  /** Counts the outcomes and acknowledges every rejection on its partner's rejection topic. */
+  async #answer(outcomes: Outcome[], messages: KafkaMessage[]): Promise<void> {
     const { metrics, logger, producer, topics } = this.#options;
-    if (outcome.status === 'accepted') {
-      if (outcome.duplicate) metrics.duplicates++;
-      else metrics.accepted++;
-      logger.debug(
-        { eventId: outcome.eventId, id: outcome.id, duplicate: outcome.duplicate },
-        'accepted',
+    const rejections: { topic: string; messages: Message[] }[] = [];
+    for (const [index, outcome] of outcomes.entries()) {
+      if (outcome.status === 'accepted') {
+        if (outcome.duplicate) metrics.duplicates++;
+        else metrics.accepted++;
+        continue;
+      }
+      const { rejection, organizationId } = outcome;
+      metrics.reject(rejection.code);
+      logger.info(
+        { id: rejection.rejectedEventId, code: rejection.code, path: rejection.path },
+        'rejected',
       );
-      return;
+      rejections.push({
+        topic: topics.rejections(organizationId),
+        messages: [
+          {
+            key: messages[index]?.key ?? (rejection.rejectedEventId || null),
+            value: JSON.stringify(rejection),
+            headers: { 'content-type': 'application/json', ce_type: 'concord.rejection.v2' },
+          },
+        ],
+      });
     }
-    const { rejection, organizationId } = outcome;
-    metrics.reject(rejection.code);
-    logger.info(
-      { id: rejection.rejectedEventId, code: rejection.code, path: rejection.path },
-      'rejected',
-    );
-    await producer.send({
-      topic: topics.rejections(organizationId),
-      acks: -1,
-      messages: [
-        {
-          key: key ?? (rejection.rejectedEventId || null),
-          value: JSON.stringify(rejection),
-          headers: { 'content-type': 'application/json', ce_type: 'concord.rejection.v2' },
-        },
-      ],
-    });
+    if (rejections.length > 0) await producer.sendBatch({ acks: -1, topicMessages: rejections });
   }
 }

@@ -20,6 +20,8 @@ export interface IngestServiceOptions {
   clock?: () => Date;
   /** Largest event accepted, in bytes. @default 1 MiB */
   maxEventBytes?: number;
+  /** How long a silent instance keeps its partitions. @default 30000 */
+  sessionTimeoutMs?: number;
 }
 
 export interface IngestService {
@@ -53,6 +55,7 @@ export async function startIngestService(options: IngestServiceOptions): Promise
     logger,
     groupId: options.groupId,
     maxEventBytes: options.maxEventBytes,
+    sessionTimeoutMs: options.sessionTimeoutMs,
   });
   const publisher = new OutboundPublisher({
     store,

@@ -1,6 +1,8 @@
 // The ingest process. Configuration from the environment:
 //   KAFKA_BROKERS (required), DATABASE_URL (the event store's PostgreSQL; required),
-//   CONCORD_TOPIC_PREFIX (default concord), LOG_LEVEL (default info).
+//   CONCORD_TOPIC_PREFIX (default concord), CONCORD_INGEST_GROUP (default concord-ingest),
+//   CONCORD_KAFKA_SESSION_TIMEOUT_MS (default 30000: how long a dead instance holds its partitions),
+//   LOG_LEVEL (default info).
 import { PostgresEventStore } from '@concord/event-store-postgres';
 import { pgDatabase } from '@concord/sql';
 import { pino } from 'pino';
@@ -25,7 +27,12 @@ const service = await startIngestService({
   brokers: required('KAFKA_BROKERS').split(','),
   logger,
   topicPrefix: process.env.CONCORD_TOPIC_PREFIX,
+  groupId: process.env.CONCORD_INGEST_GROUP,
+  sessionTimeoutMs: process.env.CONCORD_KAFKA_SESSION_TIMEOUT_MS
+    ? Number(process.env.CONCORD_KAFKA_SESSION_TIMEOUT_MS)
+    : undefined,
 });
+logger.info('ingest ready');
 const report = setInterval(
   () => logger.info(service.metrics.snapshot(), 'ingest counters'),
   60_000,

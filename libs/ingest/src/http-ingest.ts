@@ -60,26 +60,22 @@ export function httpIngestHandler(options: {
         first?.code === 'unsupported-content-type' ? 415 : first?.code === 'too-large' ? 413 : 400;
       return json(status, { error: first?.message ?? 'unreadable body', errors: decoded.errors });
     }
-    const outcomes: HttpIngestResponse['outcomes'] = [];
-    // One at a time, in the order sent: a batch's events about one batch must stay ordered.
-    for (const result of decoded.results) {
-      const outcome = await options.pipeline.ingest({
-        channelOrganizationId: organizationId,
-        decoded: result,
-      });
-      outcomes.push(
-        outcome.status === 'accepted'
-          ? {
-              status: 'accepted',
-              id: outcome.id,
-              source: outcome.source,
-              eventId: outcome.eventId,
-              duplicate: outcome.duplicate,
-              positions: outcome.positions.map(String),
-            }
-          : { status: 'rejected', rejection: outcome.rejection },
-      );
-    }
+    // Decided in the order sent: a batch's events about one batch stay ordered.
+    const results = await options.pipeline.ingestMany(
+      decoded.results.map((result) => ({ channelOrganizationId: organizationId, decoded: result })),
+    );
+    const outcomes: HttpIngestResponse['outcomes'] = results.map((outcome) =>
+      outcome.status === 'accepted'
+        ? {
+            status: 'accepted',
+            id: outcome.id,
+            source: outcome.source,
+            eventId: outcome.eventId,
+            duplicate: outcome.duplicate,
+            positions: outcome.positions.map(String),
+          }
+        : { status: 'rejected', rejection: outcome.rejection },
+    );
     return json(200, { outcomes } satisfies HttpIngestResponse);
   };
 }

@@ -1,8 +1,9 @@
 export {
-  handleCommand,
+  decideStreamCommands,
   type Decider,
   type DecidedEvent,
-  type HandleResult,
+  type StreamCommand,
+  type StreamCommandResult,
 } from './command-handler.ts';
 export {
   IngestPipeline,

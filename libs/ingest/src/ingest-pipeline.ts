@@ -9,14 +9,14 @@ import {
   deviationDecider,
   isDomainError,
   type Actor,
-  type BatchCommand,
+  type AgreementVersion,
+  type AuthorizationSubject,
   type CommandMetadata,
-  type DeviationCommand,
   type Role,
 } from '@concord/domain';
 import { ConcurrencyError, type EventStore, type JsonObject } from '@concord/event-store';
-import { handleCommand, type Decider, type HandleResult } from './command-handler.ts';
-import { keyValidAt } from './organization-directory.ts';
+import { decideStreamCommands, type Decider, type StreamCommand } from './command-handler.ts';
+import { keyValidAt, type OrganizationDirectory } from './organization-directory.ts';
 import {
   INGEST_REJECTION_CODES,
   type IngestRejectionCode,
@@ -36,6 +36,8 @@ export interface IngestPipelineOptions {
   store: EventStore;
   /** The platform's clock (recorded-at, received-at). @default () => new Date() */
   clock?: () => Date;
+  /** Streams decided and appended at once within one batch. @default 8 */
+  streamConcurrency?: number;
 }
 
 type StructuredEvent = Record<string, unknown> & {
@@ -81,65 +83,193 @@ const validationCode = (error: ValidationError): IngestRejectionCode => {
 };
 
 /**
+ * What one batch of events needs from other streams, read once per batch and completed by the
+ * batch's own events (a batch scheduled earlier in the same batch is known to later events).
+ */
+class BatchFacts {
+  readonly #registry: Registry;
+  readonly #memo = new Map<string, Promise<unknown>>();
+  readonly #scheduled = new Map<string, AuthorizationSubject>();
+  readonly #reported = new Map<string, string>();
+
+  constructor(registry: Registry) {
+    this.#registry = registry;
+  }
+
+  #once<T>(key: string, load: () => Promise<T>): Promise<T> {
+    let value = this.#memo.get(key) as Promise<T> | undefined;
+    if (!value) {
+      value = load();
+      this.#memo.set(key, value);
+    }
+    return value;
+  }
+
+  organization(id: string): Promise<OrganizationDirectory | undefined> {
+    return this.#once(`org:${id}`, () => this.#registry.organization(id));
+  }
+
+  agreementAt(agreementId: string, at: string): Promise<AgreementVersion | undefined> {
+    const versions = this.#once(`agreement:${agreementId}`, () =>
+      this.#registry.agreementHistory(agreementId),
+    );
+    return versions.then((history) => history.at(at));
+  }
+
+  async batchParties(batchId: string): Promise<AuthorizationSubject | undefined> {
+    return (
+      this.#scheduled.get(batchId) ??
+      this.#once(`batch:${batchId}`, () => this.#registry.batchParties(batchId))
+    );
+  }
+
+  async deviationAgreement(deviationId: string): Promise<string | undefined> {
+    return (
+      this.#reported.get(deviationId) ??
+      this.#once(`deviation:${deviationId}`, () => this.#registry.deviationAgreement(deviationId))
+    );
+  }
+
+  scheduled(batchId: string, parties: AuthorizationSubject): void {
+    if (!this.#scheduled.has(batchId)) this.#scheduled.set(batchId, parties);
+  }
+
+  reported(deviationId: string, agreementId: string): void {
+    if (!this.#reported.has(deviationId)) this.#reported.set(deviationId, agreementId);
+  }
+}
+
+interface Routed {
+  index: number;
+  event: StructuredEvent;
+  streamId: string;
+  decider: Decider<unknown, unknown>;
+  command: StreamCommand<unknown>;
+}
+
+/**
  * The front door. For each event: validated envelope and data → the sender proven (channel,
  * source, actor organization and Ed25519 signature all agree) → the actor's roles → routed to
  * its stream with the facts the domain needs → decided and appended exactly once → an outcome.
  * Every failure becomes a rejection with a stable code; only infrastructure errors throw.
+ *
+ * Events are taken in batches: the facts from other streams are read once per batch, and each
+ * stream is read once, its events decided in arrival order and appended in one call, so a busy
+ * partition costs a few round trips per batch rather than several per event.
  */
 export class IngestPipeline {
   readonly #store: EventStore;
   readonly #registry: Registry;
   readonly #clock: () => Date;
+  readonly #streamConcurrency: number;
 
   constructor(options: IngestPipelineOptions) {
     this.#store = options.store;
     this.#registry = new Registry(options.store);
     this.#clock = options.clock ?? (() => new Date());
+    this.#streamConcurrency = options.streamConcurrency ?? 8;
   }
 
   async ingest(incoming: IncomingEvent): Promise<Outcome> {
+    const [outcome] = await this.ingestMany([incoming]);
+    return outcome!;
+  }
+
+  /** Outcomes in the order of `items`; events about one stream are decided in that order. */
+  async ingestMany(items: readonly IncomingEvent[]): Promise<Outcome[]> {
     const receivedAt = this.#clock().toISOString();
-    const organizationId = incoming.channelOrganizationId;
-    if (!incoming.decoded.ok) {
-      return {
-        status: 'rejected',
-        organizationId,
-        rejection: this.#invalid(incoming.decoded.errors, receivedAt),
-      };
+    const facts = new BatchFacts(this.#registry);
+    const outcomes: Outcome[] = new Array(items.length);
+    const byStream = new Map<string, Routed[]>();
+
+    for (const [index, incoming] of items.entries()) {
+      const organizationId = incoming.channelOrganizationId;
+      if (!incoming.decoded.ok) {
+        outcomes[index] = {
+          status: 'rejected',
+          organizationId,
+          rejection: this.#invalid(incoming.decoded.errors, receivedAt),
+        };
+        continue;
+      }
+      const event = incoming.decoded.event as unknown as StructuredEvent;
+      try {
+        const actor = await this.#authenticate(event, organizationId, facts);
+        const routed = await this.#route(index, event, actor, receivedAt, facts);
+        byStream.set(routed.streamId, [...(byStream.get(routed.streamId) ?? []), routed]);
+      } catch (error) {
+        outcomes[index] = this.#rejected(error, event, organizationId, receivedAt);
+      }
     }
-    const event = incoming.decoded.event as unknown as StructuredEvent;
-    try {
-      const actor = await this.#authenticate(event, organizationId);
-      const eventId = storedEventId(event.source, event.id);
-      const { streamId, result } = await this.#record(event, actor, eventId, receivedAt);
-      return {
-        status: 'accepted',
-        id: event.id,
-        source: event.source,
-        eventId,
-        streamId,
-        positions: result.positions,
-        recordedTypes: result.duplicate ? [] : result.events.map((e) => e.type),
-        duplicate: result.duplicate,
-        organizationId,
-      };
-    } catch (error) {
-      const refusal = this.#refusalOf(error);
-      if (!refusal) throw error;
-      return {
-        status: 'rejected',
-        organizationId,
-        rejection: {
-          rejectedEventId: event.id,
-          rejectedEventSource: event.source,
-          rejectedEventType: event.type,
-          code: refusal.code,
-          message: refusal.message,
-          ...(refusal.path ? { path: refusal.path } : {}),
-          receivedAt,
-        },
-      };
+
+    const groups = [...byStream.values()];
+    let next = 0;
+    const worker = async () => {
+      while (next < groups.length) {
+        const group = groups[next++]!;
+        await this.#decideAndAppend(group, items, outcomes, receivedAt);
+      }
+    };
+    await Promise.all(
+      Array.from({ length: Math.min(this.#streamConcurrency, groups.length) }, worker),
+    );
+    return outcomes;
+  }
+
+  async #decideAndAppend(
+    group: Routed[],
+    items: readonly IncomingEvent[],
+    outcomes: Outcome[],
+    receivedAt: string,
+  ) {
+    const { streamId, decider } = group[0]!;
+    const results = await decideStreamCommands({
+      store: this.#store,
+      streamId,
+      decider,
+      commands: group.map((routed) => routed.command),
+    });
+    for (const [k, result] of results.entries()) {
+      const { index, event } = group[k]!;
+      const organizationId = items[index]!.channelOrganizationId;
+      outcomes[index] =
+        result.status === 'refused'
+          ? this.#rejected(result.error, event, organizationId, receivedAt)
+          : {
+              status: 'accepted',
+              id: event.id,
+              source: event.source,
+              eventId: group[k]!.command.eventId,
+              streamId,
+              positions: result.positions,
+              recordedTypes: result.status === 'recorded' ? result.types : [],
+              duplicate: result.status === 'duplicate',
+              organizationId,
+            };
     }
+  }
+
+  #rejected(
+    error: unknown,
+    event: StructuredEvent,
+    organizationId: string,
+    receivedAt: string,
+  ): Outcome {
+    const refusal = this.#refusalOf(error);
+    if (!refusal) throw error;
+    return {
+      status: 'rejected',
+      organizationId,
+      rejection: {
+        rejectedEventId: event.id,
+        rejectedEventSource: event.source,
+        rejectedEventType: event.type,
+        code: refusal.code,
+        message: refusal.message,
+        ...(refusal.path ? { path: refusal.path } : {}),
+        receivedAt,
+      },
+    };
   }
 
   #invalid(errors: readonly ValidationError[], receivedAt: string): Rejection {
@@ -163,7 +293,11 @@ export class IngestPipeline {
   }
 
   /** The channel, the source, the claimed organization and the signature must all agree. */
-  async #authenticate(event: StructuredEvent, channelOrg: string): Promise<Actor> {
+  async #authenticate(
+    event: StructuredEvent,
+    channelOrg: string,
+    facts: BatchFacts,
+  ): Promise<Actor> {
     if (!event.source.startsWith(`urn:concord:${channelOrg}:`)) {
       throw new Refusal(
         'sender.forged-source',
@@ -178,7 +312,7 @@ export class IngestPipeline {
         '/actororg',
       );
     }
-    const directory = await this.#registry.organization(channelOrg);
+    const directory = await facts.organization(channelOrg);
     if (!directory)
       throw new Refusal('sender.unknown-organization', `${channelOrg} is not registered.`);
     const keyId = event.signaturekeyid;
@@ -219,12 +353,15 @@ export class IngestPipeline {
     };
   }
 
-  async #record(
+  /** The stream an event belongs to, its decider, and its command with the facts it needs. */
+  async #route(
+    index: number,
     event: StructuredEvent,
     actor: Actor,
-    eventId: string,
     receivedAt: string,
-  ): Promise<{ streamId: string; result: HandleResult }> {
+    facts: BatchFacts,
+  ): Promise<Routed> {
+    const eventId = storedEventId(event.source, event.id);
     const metadata: CommandMetadata = {
       eventId,
       source: event.source,
@@ -239,44 +376,41 @@ export class IngestPipeline {
     // The partner's envelope, kept whole so its signature can be checked again later.
     const { data: _data, ...envelope } = event;
     const extraMetadata = { envelope: envelope as JsonObject };
-    const aggregate = await this.#route(event);
-    const handle = <C, S>(streamId: string, decider: Decider<C, S>, command: C) =>
-      handleCommand({
-        store: this.#store,
-        streamId,
-        decider,
-        command,
-        eventId,
-        extraMetadata,
-      }).then((result) => ({ streamId, result }));
+    const commandOf = (context: Record<string, unknown>): StreamCommand<unknown> => ({
+      eventId,
+      extraMetadata,
+      command: { type: event.type, data: event.data, metadata, context },
+    });
 
+    const aggregate = await this.#aggregateOf(event, facts);
     if (aggregate === 'batch') {
       const batchId = event.subject;
-      const agreementId =
-        event.type === 'concord.batch.scheduled.v1'
-          ? String(event.data.agreementId)
-          : (await this.#registry.batchParties(batchId))?.agreementId;
+      if (event.type === 'concord.batch.scheduled.v1') {
+        const { agreementId, productId, sponsorId, cdmoId } = event.data as Record<string, string>;
+        facts.scheduled(batchId, {
+          agreementId: agreementId!,
+          productId: productId!,
+          sponsorId: sponsorId!,
+          cdmoId: cdmoId!,
+        });
+      }
+      const agreementId = (await facts.batchParties(batchId))?.agreementId;
       if (agreementId === undefined)
         throw new Refusal('routing.unknown-subject', `Batch ${batchId} is not known.`, '/subject');
-      const agreement = await this.#registry.agreementAt(agreementId, event.time);
-      const command = {
-        type: event.type,
-        data: event.data,
-        metadata,
-        context: { agreement },
-      } as unknown as BatchCommand;
-      return handle(
-        streams.batch(batchId),
-        batchDecider as unknown as Decider<BatchCommand, unknown>,
-        command,
-      );
+      const agreement = await facts.agreementAt(agreementId, event.time);
+      return {
+        index,
+        event,
+        streamId: streams.batch(batchId),
+        decider: batchDecider as unknown as Decider<unknown, unknown>,
+        command: commandOf({ agreement }),
+      };
     }
 
     const deviationId = event.subject;
-    const agreementId =
-      event.type === 'concord.deviation.reported.v1'
-        ? String(event.data.agreementId)
-        : await this.#registry.deviationAgreement(deviationId);
+    if (event.type === 'concord.deviation.reported.v1')
+      facts.reported(deviationId, String(event.data.agreementId));
+    const agreementId = await facts.deviationAgreement(deviationId);
     if (agreementId === undefined) {
       throw new Refusal(
         'routing.unknown-subject',
@@ -284,34 +418,30 @@ export class IngestPipeline {
         '/subject',
       );
     }
-    const agreement = await this.#registry.agreementAt(agreementId, event.time);
-    const linkedBatches: Record<string, unknown> = {};
+    const agreement = await facts.agreementAt(agreementId, event.time);
+    const linkedBatches: Record<string, AuthorizationSubject> = {};
     if (event.type === 'concord.deviation.reported.v1') {
       for (const batchId of event.data.linkedBatchIds as string[]) {
-        const parties = await this.#registry.batchParties(batchId);
+        const parties = await facts.batchParties(batchId);
         if (parties) linkedBatches[batchId] = parties;
       }
     }
-    const command = {
-      type: event.type,
-      data: event.data,
-      metadata,
-      context: { agreement, linkedBatches },
-    } as unknown as DeviationCommand;
-    return handle(
-      streams.deviation(deviationId),
-      deviationDecider as unknown as Decider<DeviationCommand, unknown>,
-      command,
-    );
+    return {
+      index,
+      event,
+      streamId: streams.deviation(deviationId),
+      decider: deviationDecider as unknown as Decider<unknown, unknown>,
+      command: commandOf({ agreement, linkedBatches }),
+    };
   }
 
   /** Which aggregate an event is about; corrections go wherever their subject lives. */
-  async #route(event: StructuredEvent): Promise<'batch' | 'deviation'> {
+  async #aggregateOf(event: StructuredEvent, facts: BatchFacts): Promise<'batch' | 'deviation'> {
     if (event.type.startsWith('concord.batch.')) return 'batch';
     if (event.type.startsWith('concord.deviation.')) return 'deviation';
     if (event.type === 'concord.correction.recorded.v1') {
-      if (await this.#store.streamInfo(streams.batch(event.subject))) return 'batch';
-      if (await this.#store.streamInfo(streams.deviation(event.subject))) return 'deviation';
+      if (await facts.batchParties(event.subject)) return 'batch';
+      if (await facts.deviationAgreement(event.subject)) return 'deviation';
       throw new Refusal(
         'routing.unknown-subject',
         `Nothing is known about ${event.subject}.`,

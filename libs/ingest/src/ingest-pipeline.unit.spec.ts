@@ -166,3 +166,33 @@ describe('IngestPipeline', () => {
     );
   });
 });
+
+describe('IngestPipeline in batches', () => {
+  it('decides a stream’s events in order within one batch, including a repeat and a refusal', async () => {
+    const store = new InMemoryEventStore();
+    const world = await seedPartnerWorld(store);
+    const pipeline = new IngestPipeline({ store });
+    const scheduled = world.partnerEvent(CDMO, 'batch/scheduled.v1');
+    const started = world.partnerEvent(CDMO, 'batch/manufacturing-started.v1');
+    const shipped = world.partnerEvent(CDMO, 'batch/shipped.v1');
+    const held = world.partnerEvent(CDMO, 'batch/manufacturing-held.v1');
+    const outcomes = await pipeline.ingestMany(
+      [scheduled, started, structuredClone(started), shipped, held].map((event) =>
+        world.incoming(event),
+      ),
+    );
+    expect(
+      outcomes.map((o) =>
+        o.status === 'accepted' ? (o.duplicate ? 'duplicate' : 'accepted') : o.rejection.code,
+      ),
+    ).toEqual(['accepted', 'accepted', 'duplicate', expect.stringMatching(/^batch\./), 'accepted']);
+    expect((await store.readStream(`batch-${scheduled.subject}`)).map((e) => e.type)).toEqual([
+      'concord.batch.scheduled.v1',
+      'concord.batch.manufacturing-started.v1',
+      'concord.batch.manufacturing-held.v1',
+    ]);
+    const [, second, third] = outcomes;
+    if (second?.status === 'accepted' && third?.status === 'accepted')
+      expect(third.positions).toEqual(second.positions);
+  });
+});

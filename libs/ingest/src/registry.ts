@@ -33,6 +33,13 @@ export class Registry {
 
   /** The agreement version in force at `at`, if any. */
   async agreementAt(agreementId: string, at: string): Promise<AgreementVersion | undefined> {
+    return (await this.agreementHistory(agreementId)).at(at);
+  }
+
+  /** Every version of an agreement, to ask which one was in force at any instant. */
+  async agreementHistory(
+    agreementId: string,
+  ): Promise<{ at(instant: string): AgreementVersion | undefined }> {
     const events = await this.#store.readStream(streams.agreement(agreementId));
     const versions: AgreementVersion[] = [];
     let terminatedAt: string | undefined;
@@ -42,7 +49,7 @@ export class Registry {
       if (event.type === 'concord.agreement.terminated.v1')
         terminatedAt = String(event.data.effectiveAt);
     }
-    return agreementInForce(versions, at, terminatedAt);
+    return { at: (instant) => agreementInForce(versions, instant, terminatedAt) };
   }
 
   /** Who a batch belongs to, from the event that scheduled it (undefined: no such batch). */
