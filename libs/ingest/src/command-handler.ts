@@ -40,6 +40,76 @@ const asDomainEvent = (event: RecordedEvent): DecidedEvent => ({
 /** Ids the command's events are stored under: its own, and `<id>:<suffix>` for derived ones. */
 const belongsTo = (eventId: string, storedId: string) =>
   storedId === eventId || storedId.startsWith(`${eventId}:`);
+const baseId = (storedId: string) => storedId.split(':')[0]!;
+
+interface StreamSnapshot<State> {
+  version: number;
+  state: State;
+  /** Positions of the stream's events by the id of the command that recorded them. */
+  positionsByCommand: Map<string, bigint[]>;
+}
+
+/**
+ * The folded state of recently used streams, so a busy stream is not read from its start for
+ * every batch: only the events after the cached version are read. Bounded (least recently used
+ * streams are dropped); a stale entry is harmless, since the append's expected version catches it
+ * and the stream is then read again.
+ */
+export class StreamStateCache {
+  readonly #entries = new Map<string, StreamSnapshot<unknown>>();
+  readonly #capacity: number;
+
+  constructor(capacity = 10_000) {
+    this.#capacity = capacity;
+  }
+
+  get<State>(streamId: string): StreamSnapshot<State> | undefined {
+    const entry = this.#entries.get(streamId);
+    if (entry) {
+      this.#entries.delete(streamId);
+      this.#entries.set(streamId, entry);
+    }
+    return entry as StreamSnapshot<State> | undefined;
+  }
+
+  set<State>(streamId: string, snapshot: StreamSnapshot<State>): void {
+    this.#entries.delete(streamId);
+    this.#entries.set(streamId, snapshot);
+    if (this.#entries.size > this.#capacity)
+      this.#entries.delete(this.#entries.keys().next().value!);
+  }
+
+  delete(streamId: string): void {
+    this.#entries.delete(streamId);
+  }
+}
+
+async function loadSnapshot<Command, State>(
+  store: EventStore,
+  streamId: string,
+  decider: Decider<Command, State>,
+  cache: StreamStateCache | undefined,
+): Promise<StreamSnapshot<State>> {
+  const cached = cache?.get<State>(streamId);
+  const snapshot: StreamSnapshot<State> = cached
+    ? {
+        version: cached.version,
+        state: cached.state,
+        positionsByCommand: new Map(cached.positionsByCommand),
+      }
+    : { version: 0, state: decider.initialState(), positionsByCommand: new Map() };
+  const newer = await store.readStream(streamId, { fromVersion: snapshot.version + 1 });
+  for (const event of newer) {
+    snapshot.state = decider.evolve(snapshot.state, asDomainEvent(event));
+    const base = baseId(event.id);
+    snapshot.positionsByCommand.set(base, [
+      ...(snapshot.positionsByCommand.get(base) ?? []),
+      event.globalPosition,
+    ]);
+    snapshot.version = event.streamVersion;
+  }
+  return snapshot;
+}
 
 /**
  * Emmett-style command handling for a run of commands on one stream: read the stream once, fold
@@ -54,22 +124,24 @@ export async function decideStreamCommands<Command, State>(options: {
   streamId: string;
   decider: Decider<Command, State>;
   commands: readonly StreamCommand<Command>[];
+  cache?: StreamStateCache;
   maxRetries?: number;
 }): Promise<StreamCommandResult[]> {
-  const { store, streamId, decider, commands, maxRetries = 10 } = options;
+  const { store, streamId, decider, commands, cache, maxRetries = 10 } = options;
   for (let attempt = 0; ; attempt++) {
-    const history = await store.readStream(streamId);
-    let state = history.reduce(
-      (current, event) => decider.evolve(current, asDomainEvent(event)),
-      decider.initialState(),
+    const snapshot = await loadSnapshot(
+      store,
+      streamId,
+      decider,
+      attempt === 0 ? cache : undefined,
     );
-    const stored = [...history];
+    let state = snapshot.state;
     const results: (StreamCommandResult | { status: 'pending'; events: DecidedEvent[] })[] = [];
     const pending: { index: number; events: DecidedEvent[] }[] = [];
     for (const [index, { command, eventId, extraMetadata }] of commands.entries()) {
-      const original = stored.filter((event) => belongsTo(eventId, event.id));
-      if (original.length > 0) {
-        results.push({ status: 'duplicate', positions: original.map((e) => e.globalPosition) });
+      const original = snapshot.positionsByCommand.get(eventId);
+      if (original) {
+        results.push({ status: 'duplicate', positions: original });
         continue;
       }
       if (pending.some((p) => p.events.some((e) => belongsTo(eventId, e.metadata?.id ?? '')))) {
@@ -108,10 +180,11 @@ export async function decideStreamCommands<Command, State>(options: {
               metadata: metadata as JsonObject,
             };
           }),
-          { expectedVersion: history.length },
+          { expectedVersion: snapshot.version },
         );
         positions = appended.positions;
       } catch (error) {
+        cache?.delete(streamId);
         if (error instanceof ConcurrencyError && attempt < maxRetries) continue;
         throw error;
       }
@@ -133,6 +206,15 @@ export async function decideStreamCommands<Command, State>(options: {
           positions: positionsById.get(command.eventId) ?? [],
         };
       }
+    }
+    if (cache) {
+      const positionsByCommand = new Map(snapshot.positionsByCommand);
+      for (const [id, own] of positionsById) positionsByCommand.set(id, own);
+      cache.set(streamId, {
+        version: snapshot.version + toAppend.length,
+        state,
+        positionsByCommand,
+      });
     }
     return results as StreamCommandResult[];
   }

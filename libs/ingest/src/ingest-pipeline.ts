@@ -15,7 +15,12 @@ import {
   type Role,
 } from '@concord/domain';
 import { ConcurrencyError, type EventStore, type JsonObject } from '@concord/event-store';
-import { decideStreamCommands, type Decider, type StreamCommand } from './command-handler.ts';
+import {
+  decideStreamCommands,
+  StreamStateCache,
+  type Decider,
+  type StreamCommand,
+} from './command-handler.ts';
 import { keyValidAt, type OrganizationDirectory } from './organization-directory.ts';
 import {
   INGEST_REJECTION_CODES,
@@ -162,6 +167,7 @@ export class IngestPipeline {
   readonly #registry: Registry;
   readonly #clock: () => Date;
   readonly #streamConcurrency: number;
+  readonly #streamStates = new StreamStateCache();
 
   constructor(options: IngestPipelineOptions) {
     this.#store = options.store;
@@ -228,6 +234,7 @@ export class IngestPipeline {
       streamId,
       decider,
       commands: group.map((routed) => routed.command),
+      cache: this.#streamStates,
     });
     for (const [k, result] of results.entries()) {
       const { index, event } = group[k]!;

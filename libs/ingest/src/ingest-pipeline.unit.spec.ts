@@ -196,3 +196,29 @@ describe('IngestPipeline in batches', () => {
       expect(third.positions).toEqual(second.positions);
   });
 });
+
+describe('IngestPipeline instances sharing one store', () => {
+  it('see each other’s events: a cached stream state catches up before deciding', async () => {
+    const store = new InMemoryEventStore();
+    const world = await seedPartnerWorld(store);
+    const first = new IngestPipeline({ store });
+    const second = new IngestPipeline({ store });
+    const scheduled = world.partnerEvent(CDMO, 'batch/scheduled.v1');
+    expect((await first.ingest(world.incoming(scheduled))).status).toBe('accepted');
+    expect(
+      (
+        await second.ingest(
+          world.incoming(world.partnerEvent(CDMO, 'batch/manufacturing-started.v1')),
+        )
+      ).status,
+    ).toBe('accepted');
+    // The first instance cached the batch as scheduled; it must know manufacturing has started.
+    const held = await first.ingest(
+      world.incoming(world.partnerEvent(CDMO, 'batch/manufacturing-held.v1')),
+    );
+    expect(held.status).toBe('accepted');
+    const again = await first.ingest(world.incoming(structuredClone(scheduled)));
+    expect(again).toMatchObject({ status: 'accepted', duplicate: true });
+    expect(await store.readStream(`batch-${scheduled.subject}`)).toHaveLength(3);
+  });
+});
