@@ -1,5 +1,5 @@
 import type { EventStore } from '@concord/event-store';
-import { IngestPipeline } from '@concord/ingest';
+import { IngestPipeline, startDeviationBatchLinker } from '@concord/ingest';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { IngestConsumer } from './ingest-consumer.ts';
@@ -17,6 +17,8 @@ export interface IngestServiceOptions {
   groupId?: string;
   /** @default 'outbound-kafka' */
   outboundSubscriberId?: string;
+  /** @default 'process-manager-deviation-batch' */
+  processManagerSubscriberId?: string;
   clock?: () => Date;
   /** Largest event accepted, in bytes. @default 1 MiB */
   maxEventBytes?: number;
@@ -74,6 +76,16 @@ export async function startIngestService(options: IngestServiceOptions): Promise
     logger.error({ err: error }, 'outbound publisher stopped');
     fail(error);
   });
+  const linker = startDeviationBatchLinker({
+    store,
+    subscriberId: options.processManagerSubscriberId,
+    onRefused: ({ streamId, type, error }) =>
+      logger.warn({ streamId, type, err: error }, 'a batch refused a deviation link'),
+    onError: (error) => {
+      logger.error({ err: error }, 'deviation-batch process manager stopped');
+      fail(error);
+    },
+  });
   return {
     topics,
     metrics,
@@ -81,6 +93,7 @@ export async function startIngestService(options: IngestServiceOptions): Promise
     async stop() {
       await consumer.stop();
       await publisher.stop();
+      await linker.stop();
       await producer.disconnect();
     },
   };

@@ -38,3 +38,8 @@ export {
   type HttpAuthenticator,
   type HttpIngestResponse,
 } from './http-ingest.ts';
+export {
+  reactTo,
+  startDeviationBatchLinker,
+  type ProcessManagerOptions,
+} from './process-manager.ts';

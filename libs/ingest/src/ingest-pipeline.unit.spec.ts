@@ -106,7 +106,9 @@ describe('IngestPipeline', () => {
   });
 
   it('rejects a signature by a key the sender does not own, and a tampered event', async () => {
-    const signedBySponsor = world.partnerEvent(SPONSOR, 'batch/scheduled.v1');
+    const signedBySponsor = world.partnerEvent(SPONSOR, 'batch/scheduled.v1', {
+      source: `urn:concord:${CDMO}:mes`,
+    });
     expect(rejectionOf(await pipeline.ingest(world.incoming(signedBySponsor, CDMO))).code).toBe(
       'sender.unknown-signing-key',
     );

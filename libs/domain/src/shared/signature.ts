@@ -23,7 +23,8 @@ export const signatureRules = {
   'concord.batch.qp-certified.v1': { roles: ['qp'], meanings: ['responsibility'] },
   'concord.deviation.capa-approved.v1': { roles: ['qa'], meanings: ['approval'] },
   'concord.deviation.closure-approved.v1': { roles: ['qa'], meanings: ['approval'] },
-  'concord.deviation.closed.v1': { roles: ['qa'], meanings: ['approval'] },
+  // Closing is QA approving the outcome or taking responsibility for it; both are customary.
+  'concord.deviation.closed.v1': { roles: ['qa'], meanings: ['approval', 'responsibility'] },
 } as const satisfies Record<string, SignatureRule>;
 
 export type SignedEventType = keyof typeof signatureRules;

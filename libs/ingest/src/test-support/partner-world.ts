@@ -103,8 +103,13 @@ export async function seedPartnerWorld(store: EventStore): Promise<PartnerWorld>
     partnerEvent(organizationId, examplePath, overrides = {}, dataOverrides = {}) {
       const base = example(examplePath);
       const { signature: _s, signaturekeyid: _k, ...unsigned } = base;
+      // Concord's sender rule: a partner's sources are urn:concord:<org>:<system>.
+      const source = String(unsigned.source).startsWith(`urn:concord:${organizationId}:`)
+        ? unsigned.source
+        : `urn:concord:${organizationId}:qms`;
       const event = {
         ...unsigned,
+        source,
         id: randomUUID(),
         ...overrides,
         data: { ...base.data, ...dataOverrides },
