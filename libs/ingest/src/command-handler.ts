@@ -24,6 +24,11 @@ export interface StreamCommand<Command> {
   eventId: string;
   /** Extra metadata for the command's own event (the partner's envelope, say). */
   extraMetadata?: JsonObject;
+  /**
+   * The data to store for the command's own event when it differs from what the domain decided
+   * on: the partner's original, signed data (see `resolvedCorrection`).
+   */
+  storedData?: JsonObject;
 }
 
 export type StreamCommandResult =
@@ -31,11 +36,20 @@ export type StreamCommandResult =
   | { status: 'duplicate'; positions: bigint[] }
   | { status: 'refused'; error: unknown };
 
-const asDomainEvent = (event: RecordedEvent): DecidedEvent => ({
-  type: event.type,
-  data: event.data,
-  metadata: { ...event.metadata, id: event.id } as DecidedEvent['metadata'],
-});
+/**
+ * A stored event as the domain sees it. A partner's correction names the corrected event by the
+ * id the partner sent it with; the domain knows events by their stored ids. The stored data stays
+ * the partner's signed original, and the resolved id, kept in the metadata, is what the domain is
+ * shown, now and on every later read.
+ */
+const asDomainEvent = (event: RecordedEvent): DecidedEvent => {
+  const resolved = event.metadata.correctedStoredEventId;
+  return {
+    type: event.type,
+    data: typeof resolved === 'string' ? { ...event.data, correctedEventId: resolved } : event.data,
+    metadata: { ...event.metadata, id: event.id } as DecidedEvent['metadata'],
+  };
+};
 
 /** Ids the command's events are stored under: its own, and `<id>:<suffix>` for derived ones. */
 const belongsTo = (eventId: string, storedId: string) =>
@@ -138,7 +152,7 @@ export async function decideStreamCommands<Command, State>(options: {
     let state = snapshot.state;
     const results: (StreamCommandResult | { status: 'pending'; events: DecidedEvent[] })[] = [];
     const pending: { index: number; events: DecidedEvent[] }[] = [];
-    for (const [index, { command, eventId, extraMetadata }] of commands.entries()) {
+    for (const [index, { command, eventId, extraMetadata, storedData }] of commands.entries()) {
       const original = snapshot.positionsByCommand.get(eventId);
       if (original) {
         results.push({ status: 'duplicate', positions: original });
@@ -150,14 +164,19 @@ export async function decideStreamCommands<Command, State>(options: {
         continue;
       }
       try {
-        const events = decider.decide(command, state).map((event) => ({
+        const decided = decider.decide(command, state).map((event) => ({
           ...event,
           metadata: {
             ...(event.metadata ?? { id: eventId }),
             ...(event.metadata?.id === eventId ? extraMetadata : {}),
           } as DecidedEvent['metadata'],
         }));
-        for (const event of events) state = decider.evolve(state, event);
+        for (const event of decided) state = decider.evolve(state, event);
+        const events = decided.map((event) =>
+          storedData !== undefined && event.metadata?.id === eventId
+            ? { ...event, data: storedData }
+            : event,
+        );
         results.push({ status: 'pending', events });
         pending.push({ index, events });
       } catch (error) {

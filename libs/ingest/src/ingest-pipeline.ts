@@ -61,6 +61,21 @@ export function storedEventId(source: string, id: string): string {
   return `ev-${createHash('sha256').update(`${source}\u0000${id}`).digest('hex').slice(0, 40)}`;
 }
 
+const STORED_ID = /^ev-[0-9a-f]{40}(:.+)?$/;
+
+/**
+ * A partner names the event it corrects by the id it sent it with, from the same source; the
+ * platform's own events (an OOS investigation, a late-notification flag) by the id they carry on
+ * the outbound topics. Returns the correction's data with the stored id, or undefined when the
+ * event is not a correction.
+ */
+function resolvedCorrection(event: StructuredEvent): Record<string, unknown> | undefined {
+  if (event.type !== 'concord.correction.recorded.v1') return undefined;
+  const named = String(event.data.correctedEventId);
+  const correctedEventId = STORED_ID.test(named) ? named : storedEventId(event.source, named);
+  return { ...event.data, correctedEventId };
+}
+
 class Refusal extends Error {
   readonly code: string;
   readonly path?: string;
@@ -382,11 +397,16 @@ export class IngestPipeline {
     };
     // The partner's envelope, kept whole so its signature can be checked again later.
     const { data: _data, ...envelope } = event;
-    const extraMetadata = { envelope: envelope as JsonObject };
+    const correction = resolvedCorrection(event);
+    const extraMetadata: JsonObject = {
+      envelope: envelope as JsonObject,
+      ...(correction ? { correctedStoredEventId: String(correction.correctedEventId) } : {}),
+    };
     const commandOf = (context: Record<string, unknown>): StreamCommand<unknown> => ({
       eventId,
       extraMetadata,
-      command: { type: event.type, data: event.data, metadata, context },
+      ...(correction ? { storedData: event.data as JsonObject } : {}),
+      command: { type: event.type, data: correction ?? event.data, metadata, context },
     });
 
     const aggregate = await this.#aggregateOf(event, facts);

@@ -224,3 +224,45 @@ describe('IngestPipeline instances sharing one store', () => {
     expect(await store.readStream(`batch-${scheduled.subject}`)).toHaveLength(3);
   });
 });
+
+describe('IngestPipeline corrections', () => {
+  it('lets a partner correct its own event by the id it sent, keeping the signed data as sent', async () => {
+    const store = new InMemoryEventStore();
+    const world = await seedPartnerWorld(store);
+    const pipeline = new IngestPipeline({ store });
+    const send = (event: Record<string, unknown>) => pipeline.ingest(world.incoming(event));
+    await send(world.partnerEvent(CDMO, 'batch/scheduled.v1'));
+    await send(world.partnerEvent(CDMO, 'batch/manufacturing-started.v1'));
+    const completed = world.partnerEvent(CDMO, 'batch/manufacturing-completed.v1');
+    await send(completed);
+
+    const correction = world.partnerEvent(
+      CDMO,
+      'correction/recorded.v1',
+      { source: completed.source },
+      {
+        correctedEventId: completed.id,
+      },
+    );
+    expect(await send(correction)).toMatchObject({ status: 'accepted' });
+    const unknown = world.partnerEvent(
+      CDMO,
+      'correction/recorded.v1',
+      {},
+      { correctedEventId: 'no-such-event' },
+    );
+    expect(rejectionOf(await send(unknown)).code).toBe('correction.unknown-event');
+
+    const stored = (await store.readStream(`batch-${completed.subject}`)).at(-1)!;
+    expect(stored.type).toBe('concord.correction.recorded.v1');
+    expect(stored.data.correctedEventId).toBe(completed.id);
+    expect(stored.metadata.correctedStoredEventId).toBe(
+      storedEventId(String(completed.source), String(completed.id)),
+    );
+    // A later event on the same stream is decided against the state rebuilt from the store.
+    const reviewed = await new IngestPipeline({ store }).ingest(
+      world.incoming(world.partnerEvent(CDMO, 'batch/record-reviewed.v1')),
+    );
+    expect(reviewed.status).toBe('accepted');
+  });
+});
