@@ -72,6 +72,10 @@ export class IngestConsumer {
             await this.#answer(outcomes, chunk);
           }
           const last = chunk.at(-1)!.offset;
+          this.#options.metrics.lag.set(
+            `${batch.topic}/${batch.partition}`,
+            Number(BigInt(batch.highWatermark) - BigInt(last) - 1n),
+          );
           resolveOffset(last);
           await this.#consumer.commitOffsets([
             {

@@ -147,7 +147,14 @@ describeWithKafka('the ingest process against the real broker', ({ brokers }) =>
       // The other sponsor learns nothing about this batch, not even that it exists.
       expect(batchTypes(`${prefix}.out.${OTHER_SPONSOR}`)).toEqual([]);
       expect(received.get(`${prefix}.rejections.${SPONSOR}`)).toEqual([]);
-      expect(service.metrics.snapshot()).toMatchObject({ accepted: 2 });
+      const counters = service.metrics.snapshot();
+      expect(counters).toMatchObject({
+        accepted: 2,
+        rejected: { 'transport.undecodable': 1, 'sender.forged-source': 1 },
+      });
+      expect(Object.keys(counters.lag).some((key) => key.startsWith(`${prefix}.in.${CDMO}/`))).toBe(
+        true,
+      );
     });
 
     it('rejects every kind of abuse with its own code and keeps processing the partition', async () => {

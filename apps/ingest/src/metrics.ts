@@ -6,6 +6,8 @@ export class IngestMetrics {
   retries = 0;
   published = 0;
   deadLettered = 0;
+  /** Records not yet handled, per inbound topic-partition, as of its last batch. */
+  lag = new Map<string, number>();
 
   reject(code: string): void {
     this.rejected.set(code, (this.rejected.get(code) ?? 0) + 1);
@@ -19,6 +21,7 @@ export class IngestMetrics {
       retries: this.retries,
       published: this.published,
       deadLettered: this.deadLettered,
+      lag: Object.fromEntries(this.lag),
     };
   }
 }
