@@ -93,18 +93,22 @@ export async function resolveKafka(env = process.env): Promise<ResolvedKafka> {
     };
   }
   try {
-    const { stdout } = await run('bash', [LOCAL_KAFKA_SCRIPT, 'start'], {
+    const { stdout, stderr } = await run('bash', [LOCAL_KAFKA_SCRIPT, 'start'], {
       env,
       timeout: 10 * 60_000,
       maxBuffer: 16 * 1024 * 1024,
     });
     const brokers = /^KAFKA_BROKERS=(.+)$/m.exec(stdout)?.[1]?.split(',');
     if (!brokers) throw new Error(`kafka.sh printed no KAFKA_BROKERS line:\n${stdout}`);
+    // A broker another run started (a parallel Nx task, `services up`) is theirs to stop.
+    const startedHere = !/already running/.test(stderr);
     return {
       target: { available: true, brokers, source: 'local broker' },
-      stop: async () => {
-        await run('bash', [LOCAL_KAFKA_SCRIPT, 'stop'], { env });
-      },
+      stop: startedHere
+        ? async () => {
+            await run('bash', [LOCAL_KAFKA_SCRIPT, 'stop'], { env });
+          }
+        : undefined,
     };
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
