@@ -44,7 +44,13 @@ import {
   type SubscriptionHandler,
   type VerifyResult,
 } from '@concord/event-store';
-import { migrate, type SqlDatabase, type SqlExecutor } from '@concord/sql';
+import {
+  migrate,
+  sqlCheckpoints,
+  type SqlCheckpoints,
+  type SqlDatabase,
+  type SqlExecutor,
+} from '@concord/sql';
 import {
   asStored,
   assertStorableInKurrentDb,
@@ -142,6 +148,7 @@ export class KurrentDbEventStore implements EventStore {
   readonly #db: SqlDatabase;
   readonly #clock: () => Date;
   readonly #ownsClient: boolean;
+  readonly #checkpoints: SqlCheckpoints;
 
   private constructor(
     client: KurrentDBClient,
@@ -153,6 +160,7 @@ export class KurrentDbEventStore implements EventStore {
     this.#ownsClient = ownsClient;
     this.#db = db;
     this.#clock = clock;
+    this.#checkpoints = sqlCheckpoints(db, 'kurrent_checkpoints');
   }
 
   /** Applies the adapter's SQL migrations (idempotent, safe to race) and connects lazily. */
@@ -548,24 +556,12 @@ export class KurrentDbEventStore implements EventStore {
     await this.#client.setStreamMetadata(streamId, next);
   }
 
-  async loadCheckpoint(subscriberId: string, sql: SqlExecutor = this.#db): Promise<bigint> {
-    const { rows } = await sql.query<{ position: string }>(
-      'select position::text as position from kurrent_checkpoints where subscriber_id = $1',
-      [subscriberId],
-    );
-    return BigInt(rows[0]?.position ?? 0);
+  loadCheckpoint(subscriberId: string, sql?: SqlExecutor): Promise<bigint> {
+    return this.#checkpoints.load(subscriberId, sql);
   }
 
-  async saveCheckpoint(
-    subscriberId: string,
-    position: bigint,
-    sql: SqlExecutor = this.#db,
-  ): Promise<void> {
-    await sql.query(
-      `insert into kurrent_checkpoints (subscriber_id, position) values ($1, $2::bigint)
-       on conflict (subscriber_id) do update set position = excluded.position, updated_at = now()`,
-      [subscriberId, position.toString()],
-    );
+  saveCheckpoint(subscriberId: string, position: bigint, sql?: SqlExecutor): Promise<void> {
+    return this.#checkpoints.save(subscriberId, position, sql);
   }
 
   /**
@@ -596,23 +592,9 @@ export class KurrentDbEventStore implements EventStore {
           return this.readAll({ after, maxCount });
         },
         handle: (events) =>
-          this.#db.transaction(async (tx) => {
-            await tx.query(
-              `insert into kurrent_checkpoints (subscriber_id, position) values ($1, 0) on conflict do nothing`,
-              [subscriberId],
-            );
-            const { rows } = await tx.query<{ position: string }>(
-              'select position::text as position from kurrent_checkpoints where subscriber_id = $1 for update',
-              [subscriberId],
-            );
-            const stored = BigInt(rows[0]!.position);
-            const fresh = events.filter((event) => event.globalPosition > stored);
-            const last = events.at(-1)!.globalPosition;
-            if (fresh.length === 0) return stored > last ? stored : last;
-            await handler(fresh, { sql: tx });
-            await this.saveCheckpoint(subscriberId, last, tx);
-            return last;
-          }),
+          this.#checkpoints.handleOnce(subscriberId, events, (fresh, sql) =>
+            handler(fresh, { sql }),
+          ),
         waitForChange: async (timeoutMs, signal) => {
           if (changed) return;
           const woken = new AbortController();

@@ -28,7 +28,14 @@ import {
   type SubscriptionHandler,
   type VerifyResult,
 } from '@concord/event-store';
-import { migrate, postgresErrorOf, type SqlDatabase, type SqlExecutor } from '@concord/sql';
+import {
+  migrate,
+  postgresErrorOf,
+  sqlCheckpoints,
+  type SqlCheckpoints,
+  type SqlDatabase,
+  type SqlExecutor,
+} from '@concord/sql';
 
 const MIGRATIONS = fileURLToPath(new URL('../migrations', import.meta.url));
 const NOTIFY_CHANNEL = 'concord_events';
@@ -93,9 +100,11 @@ const asStored = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 export class PostgresEventStore implements EventStore {
   readonly #db: SqlDatabase;
   readonly #clock: () => Date;
+  readonly #checkpoints: SqlCheckpoints;
 
   private constructor(db: SqlDatabase, options: PostgresEventStoreOptions) {
     this.#db = db;
+    this.#checkpoints = sqlCheckpoints(db, 'es_checkpoints');
     this.#clock = options.clock ?? (() => new Date());
   }
 
@@ -294,24 +303,12 @@ export class PostgresEventStore implements EventStore {
     );
   }
 
-  async loadCheckpoint(subscriberId: string, sql: SqlExecutor = this.#db): Promise<bigint> {
-    const { rows } = await sql.query<{ position: string }>(
-      'select position::text as position from es_checkpoints where subscriber_id = $1',
-      [subscriberId],
-    );
-    return BigInt(rows[0]?.position ?? 0);
+  loadCheckpoint(subscriberId: string, sql?: SqlExecutor): Promise<bigint> {
+    return this.#checkpoints.load(subscriberId, sql);
   }
 
-  async saveCheckpoint(
-    subscriberId: string,
-    position: bigint,
-    sql: SqlExecutor = this.#db,
-  ): Promise<void> {
-    await sql.query(
-      `insert into es_checkpoints (subscriber_id, position) values ($1, $2::bigint)
-       on conflict (subscriber_id) do update set position = excluded.position, updated_at = now()`,
-      [subscriberId, position.toString()],
-    );
+  saveCheckpoint(subscriberId: string, position: bigint, sql?: SqlExecutor): Promise<void> {
+    return this.#checkpoints.save(subscriberId, position, sql);
   }
 
   /**
@@ -335,23 +332,9 @@ export class PostgresEventStore implements EventStore {
         },
         read: (after, maxCount) => this.readAll({ after, maxCount }),
         handle: (events) =>
-          this.#db.transaction(async (tx) => {
-            await tx.query(
-              `insert into es_checkpoints (subscriber_id, position) values ($1, 0) on conflict do nothing`,
-              [subscriberId],
-            );
-            const { rows } = await tx.query<{ position: string }>(
-              'select position::text as position from es_checkpoints where subscriber_id = $1 for update',
-              [subscriberId],
-            );
-            const stored = BigInt(rows[0]!.position);
-            const fresh = events.filter((event) => event.globalPosition > stored);
-            const last = events.at(-1)!.globalPosition;
-            if (fresh.length === 0) return stored > last ? stored : last;
-            await handler(fresh, { sql: tx });
-            await this.saveCheckpoint(subscriberId, last, tx);
-            return last;
-          }),
+          this.#checkpoints.handleOnce(subscriberId, events, (fresh, sql) =>
+            handler(fresh, { sql }),
+          ),
         waitForChange: (timeoutMs, signal) => {
           const woken = new AbortController();
           wake = () => woken.abort();

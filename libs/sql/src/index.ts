@@ -2,3 +2,4 @@ export { postgresErrorOf, type SqlDatabase, type SqlExecutor } from './database.
 export { migrate, type MigrateOptions } from './migrate.ts';
 export { pgDatabase, type PgDatabaseOptions } from './pg-database.ts';
 export { pgliteDatabase } from './pglite-database.ts';
+export { sqlCheckpoints, type SqlCheckpoints } from './checkpoints.ts';
