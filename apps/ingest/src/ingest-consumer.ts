@@ -95,6 +95,13 @@ export class IngestConsumer {
     await this.#consumer.disconnect();
   }
 
+  /** Calls `onFatal` when the consumer crashed and kafkajs will not restart it. */
+  onFatal(onFatal: (error: unknown) => void): void {
+    this.#consumer.on(this.#consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) onFatal(payload.error);
+    });
+  }
+
   /** Infrastructure failures (the database restarting, say) are retried with backoff, forever. */
   async #ingestWithRetries(
     incoming: IncomingEvent[],

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { IngestConsumer } from './ingest-consumer.ts';
 import { IngestMetrics } from './metrics.ts';
 import { OutboundPublisher } from './outbound-publisher.ts';
+import { supervise } from './supervise.ts';
 import { topics as topicNames, type Topics } from './topics.ts';
 
 export interface IngestServiceOptions {
@@ -29,7 +30,7 @@ export interface IngestServiceOptions {
 export interface IngestService {
   topics: Topics;
   metrics: IngestMetrics;
-  /** Resolves when the service failed for good (the process should exit non-zero). */
+  /** Resolves if the service fails for good (the process should then exit non-zero). */
   failed: Promise<unknown>;
   stop(): Promise<void>;
 }
@@ -71,29 +72,34 @@ export async function startIngestService(options: IngestServiceOptions): Promise
   const failed = new Promise<unknown>((resolve) => {
     fail = resolve;
   });
-  await consumer.start();
-  publisher.start((error) => {
-    logger.error({ err: error }, 'outbound publisher stopped');
+  consumer.onFatal((error) => {
+    logger.fatal({ err: error }, 'ingest consumer crashed and will not restart');
     fail(error);
   });
-  const linker = startDeviationBatchLinker({
-    store,
-    subscriberId: options.processManagerSubscriberId,
-    onRefused: ({ streamId, type, error }) =>
-      logger.warn({ streamId, type, err: error }, 'a batch refused a deviation link'),
-    onError: (error) => {
-      logger.error({ err: error }, 'deviation-batch process manager stopped');
-      fail(error);
-    },
-  });
+  await consumer.start();
+  // The subscriptions resume from their checkpoints after a transient failure; the consumer
+  // retries its own records. Nothing here ends the process but a failure to start.
+  const publishing = supervise('outbound-publisher', (onError) => publisher.start(onError), logger);
+  const linking = supervise(
+    'deviation-batch-linker',
+    (onError) =>
+      startDeviationBatchLinker({
+        store,
+        subscriberId: options.processManagerSubscriberId,
+        onRefused: ({ streamId, type, error }) =>
+          logger.warn({ streamId, type, err: error }, 'a batch refused a deviation link'),
+        onError,
+      }),
+    logger,
+  );
   return {
     topics,
     metrics,
     failed,
     async stop() {
       await consumer.stop();
-      await publisher.stop();
-      await linker.stop();
+      await publishing.stop();
+      await linking.stop();
       await producer.disconnect();
     },
   };
