@@ -24,14 +24,6 @@ export {
   type Rejection,
 } from './outcome.ts';
 export { Registry, streams } from './registry.ts';
-// Signing is part of the wire contract; re-exported here for existing callers.
-export {
-  generateSigningKey,
-  publicKeyFromBase64,
-  publicKeyToBase64,
-  signEvent,
-  verifyEventSignature,
-} from '@concord/contract';
 export {
   bearerTokens,
   httpIngestHandler,
