@@ -1,0 +1,2 @@
+export * from './partner-world.ts';
+export * from './partner-feed.ts';
