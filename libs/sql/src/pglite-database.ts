@@ -11,14 +11,21 @@ const executorOf = (db: PGlite | Transaction): SqlExecutor => ({
   },
 });
 
+/** A PGlite database, with the instance itself for other clients of it (Prisma's adapter). */
+export interface PgliteDatabase extends SqlDatabase {
+  readonly kind: 'pglite';
+  readonly pglite: PGlite;
+}
+
 /**
  * PGlite (PostgreSQL compiled to WebAssembly) in this process, persisted to `dataDir`, or in
  * memory when it is left out. It has one connection: transactions run one at a time.
  */
-export async function pgliteDatabase(options: { dataDir?: string } = {}): Promise<SqlDatabase> {
+export async function pgliteDatabase(options: { dataDir?: string } = {}): Promise<PgliteDatabase> {
   const db = await PGlite.create(options.dataDir);
   return {
     kind: 'pglite',
+    pglite: db,
     ...executorOf(db),
     transaction: (work) => db.transaction((tx) => work(executorOf(tx))),
     async listen(channel, onNotify) {

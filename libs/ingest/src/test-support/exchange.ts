@@ -1,0 +1,54 @@
+import type { EventStore } from '@concord/event-store';
+import { IngestPipeline } from '../ingest-pipeline.ts';
+import type { Outcome } from '../outcome.ts';
+import { reactTo } from '../process-manager.ts';
+import { partnerFeed, type PartnerEvent } from './partner-feed.ts';
+import { seedPartnerWorld, type PartnerWorld, type SeedOptions } from './partner-world.ts';
+
+export interface PartnerExchange {
+  world: PartnerWorld;
+  feed: ReturnType<typeof partnerFeed>;
+  /**
+   * Ingests partner events in order, each on its sender's channel, then lets the deviation ↔
+   * batch process manager react to what was recorded (as the running platform would), and
+   * resolves to the outcomes. Throws when one is rejected, unless `allowRejections` is set.
+   */
+  publish(events: PartnerEvent[], options?: { allowRejections?: boolean }): Promise<Outcome[]>;
+}
+
+/**
+ * A seeded world and the real ingest pipeline over `store`, without Kafka: the quickest way for
+ * a suite to fill a store with a believable, signed, authorized exchange.
+ */
+export async function partnerExchange(
+  store: EventStore,
+  options: SeedOptions & { clock?: () => Date } = {},
+): Promise<PartnerExchange> {
+  const world = await seedPartnerWorld(store, options);
+  const pipeline = new IngestPipeline({
+    store,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  const feed = partnerFeed(world);
+  let position = await store.headPosition();
+  return {
+    world,
+    feed,
+    async publish(events, { allowRejections = false } = {}) {
+      const outcomes = await pipeline.ingestMany(
+        events.map((event) => world.incoming(event, String(event.actororg))),
+      );
+      const refused = outcomes.filter((outcome) => outcome.status !== 'accepted');
+      if (refused.length > 0 && !allowRejections)
+        throw new Error(`refused by ingest: ${JSON.stringify(refused)}`);
+      // Follow what was recorded (and what the process manager records in turn) to the end.
+      for (;;) {
+        const recorded = await store.readAll({ after: position, maxCount: 1_000 });
+        if (recorded.length === 0) break;
+        for (const event of recorded) await reactTo(store, event);
+        position = recorded.at(-1)!.globalPosition;
+      }
+      return outcomes;
+    },
+  };
+}

@@ -1,0 +1,18 @@
+export { migrateReadModel } from './migrate-read-model.ts';
+export {
+  Projector,
+  ProjectionError,
+  type ProjectorLogger,
+  type ProjectorOptions,
+  type RebuildProgress,
+} from './projector.ts';
+export {
+  applyCorrection,
+  ProjectionChunk,
+  type ChunkWrites,
+  type ReadModelChange,
+  type RowLoader,
+} from './projections/project-chunk.ts';
+export { isReleaseReady, releaseBlockers } from './projections/readiness.ts';
+export type * from './projections/rows.ts';
+export { readModelTables, sqlRowLoader, truncateReadModel, writeChunk } from './sql-rows.ts';

@@ -1,0 +1,293 @@
+import type { EventStore } from '@concord/event-store';
+import { PostgresEventStore } from '@concord/event-store-postgres';
+import {
+  CDMO,
+  OTHER_CDMO,
+  OTHER_SPONSOR,
+  PAIR_A,
+  PAIR_B,
+  partnerExchange,
+  personIn,
+  SPONSOR,
+  type PartnerExchange,
+} from '@concord/ingest/test-support';
+import { pgDatabase, pgliteDatabase, type SqlDatabase } from '@concord/sql';
+import { describeWithPostgres } from '@concord/test-infra/vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrateReadModel } from './migrate-read-model.ts';
+import { ProjectionError, Projector } from './projector.ts';
+import type { ReadModelChange } from './projections/project-chunk.ts';
+import { readModelPrisma, scopedReadModel, type ReadModelPrisma } from './read-model-client.ts';
+import { readModelTables } from './sql-rows.ts';
+
+const NOW = '2026-05-01T12:00:00.000Z';
+const A1 = 'b-nb-hlv201-26-0201';
+const A2 = 'b-nb-hlv201-26-0202';
+const B1 = 'b-cal-aur310-26-0101';
+const DEV_MAJOR = 'dev-nb-26-0101';
+
+interface Subject {
+  db: SqlDatabase;
+  store: EventStore;
+  prisma: ReadModelPrisma;
+}
+
+/** Every read-model row, in key order, as JSON text: what "byte-identical" compares. */
+async function dump(db: SqlDatabase): Promise<string[]> {
+  const result: string[] = [];
+  for (const [table, key] of Object.entries(readModelTables)) {
+    const { rows } = await db.query<{ row: string }>(
+      `select to_jsonb(t)::text as row from ${table} t order by ${key.join(', ')}`,
+    );
+    result.push(`-- ${table}`, ...rows.map(({ row }) => row));
+  }
+  return result;
+}
+
+function projectorSuite(open: () => Promise<Subject>) {
+  let subject: Subject;
+  let exchange: PartnerExchange;
+  let projector: Projector;
+  const changes: ReadModelChange[] = [];
+  const ids: Record<string, { id: string; source: string }> = {};
+
+  beforeAll(async () => {
+    subject = await open();
+    await migrateReadModel(subject.db);
+    exchange = await partnerExchange(subject.store, {
+      secondPair: true,
+      clock: () => new Date(NOW),
+    });
+    projector = new Projector({
+      store: subject.store,
+      db: subject.db,
+      batchSize: 7, // small chunks: state must carry across chunk boundaries
+      onChange: (batch) => changes.push(...batch),
+    });
+    const { batch, deviation } = exchange.feed;
+    const a1 = batch(PAIR_A, A1);
+    const a2 = batch(PAIR_A, A2);
+    const b1 = batch(PAIR_B, B1);
+    const major = deviation(PAIR_A, DEV_MAJOR);
+    const qc = a1.qc('2026-04-20T10:00:00Z', 98.1);
+    ids.qc = { id: String(qc.id), source: String(qc.source) };
+    await exchange.publish([
+      a1.scheduled('2026-04-10T08:00:00Z'),
+      a1.started('2026-04-12T06:00:00Z'),
+      a1.completed('2026-04-14T18:00:00Z'),
+      a1.reviewed('2026-04-16T09:00:00Z'),
+      qc,
+      a1.coa('2026-04-21T09:00:00Z'),
+      a2.scheduled('2026-04-11T08:00:00Z'),
+      a2.started('2026-04-13T06:00:00Z'),
+      // Detected 100 h before it reached the platform: late against the 72 h for majors.
+      major.reported('2026-04-27T08:00:00Z', 'major', [A2], '2026-04-27T08:00:00Z'),
+      b1.scheduled('2026-04-15T08:00:00Z'),
+      b1.started('2026-04-16T08:00:00Z'),
+    ]);
+  });
+
+  afterAll(async () => {
+    await subject?.prisma.$disconnect();
+    await subject?.store.close();
+  });
+
+  it('projects batches, their QC results and release readiness', async () => {
+    await projector.catchUp();
+    const a1 = await subject.prisma.batch.findUniqueOrThrow({
+      where: { id: A1 },
+      include: { qcResults: true },
+    });
+    expect(a1).toMatchObject({
+      status: 'coa-issued',
+      sponsorId: SPONSOR,
+      cdmoId: CDMO,
+      productName: expect.stringContaining('HLV-201'),
+      releaseReady: true,
+    });
+    expect(a1.qcResults).toMatchObject([{ value: 98.1, withinSpecification: true }]);
+    expect((a1.blockers as { kind: string }[]).map((b) => b.kind)).toEqual([
+      'missing-disposition',
+      'missing-certification',
+    ]);
+
+    const a2 = await subject.prisma.batch.findUniqueOrThrow({ where: { id: A2 } });
+    expect(a2.status).toBe('in-manufacture');
+    expect(a2.releaseReady).toBe(false);
+    expect(a2.blockers).toContainEqual(
+      expect.objectContaining({ kind: 'open-deviation', reference: DEV_MAJOR, severity: 'major' }),
+    );
+    expect(changes).toContainEqual(expect.objectContaining({ kind: 'readiness', id: A2 }));
+  });
+
+  it('projects deviations with their notification deadline and lateness', async () => {
+    const deviation = await subject.prisma.deviation.findUniqueOrThrow({
+      where: { id: DEV_MAJOR },
+      include: { batchLinks: true },
+    });
+    expect(deviation).toMatchObject({
+      severity: 'major',
+      status: 'reported',
+      sponsorId: SPONSOR,
+      cdmoId: CDMO,
+      notifiedLate: true,
+      reportedByOrganizationId: CDMO,
+    });
+    expect(deviation.notificationDeadline?.toISOString()).toBe('2026-04-30T08:00:00.000Z');
+    expect(deviation.batchLinks.map((link) => link.batchId)).toEqual([A2]);
+  });
+
+  it('keeps a timeline of who did what, when and why', async () => {
+    const timeline = await subject.prisma.timelineEntry.findMany({
+      where: { batchId: A1 },
+      orderBy: { position: 'asc' },
+    });
+    expect(timeline.map((entry) => entry.type)).toEqual([
+      'concord.batch.scheduled.v1',
+      'concord.batch.manufacturing-started.v1',
+      'concord.batch.manufacturing-completed.v1',
+      'concord.batch.record-reviewed.v1',
+      'concord.batch.qc-result-recorded.v1',
+      'concord.batch.coa-issued.v1',
+    ]);
+    const reviewed = timeline[3]!;
+    expect(reviewed).toMatchObject({
+      actorOrganizationId: CDMO,
+      actorName: personIn(CDMO, String(reviewed.actorRole)).printedName,
+      summary: 'Batch record reviewed and approved',
+    });
+    expect(reviewed.eSignature).toMatchObject({ meaning: expect.any(String) });
+    expect(reviewed.reason).toMatch(/Signed by/);
+  });
+
+  it('shows a corrected QC result and marks the original on the timeline', async () => {
+    const qcAnalyst = personIn(CDMO, 'qc');
+    await exchange.publish([
+      exchange.world.partnerEvent(
+        CDMO,
+        'correction/recorded.v1',
+        {
+          subject: A1,
+          source: ids.qc!.source,
+          time: '2026-04-22T09:00:00Z',
+          actorid: qcAnalyst.personId,
+          actorrole: 'qc',
+          correlationid: `wf-${A1}`,
+        },
+        {
+          correctedEventId: ids.qc!.id,
+          changes: [{ path: '/value', oldValue: 98.1, newValue: 96.2 }],
+          reason: 'Integration error: the peak at 12.4 min was split; reprocessed per SOP-QC-114.',
+        },
+      ) as never,
+    ]);
+    await projector.catchUp();
+    const result = await subject.prisma.qcResult.findFirstOrThrow({ where: { batchId: A1 } });
+    expect(result).toMatchObject({ value: 96.2, withinSpecification: false, corrected: true });
+    const original = await subject.prisma.timelineEntry.findFirstOrThrow({
+      where: { batchId: A1, type: 'concord.batch.qc-result-recorded.v1' },
+    });
+    expect(original.data).toMatchObject({ value: 98.1 });
+    expect(original.correctedData).toMatchObject({ value: 96.2 });
+    expect(original.correctedByEventIds).toHaveLength(1);
+    const correction = await subject.prisma.timelineEntry.findFirstOrThrow({
+      where: { correctsEventId: original.eventId },
+    });
+    expect(correction.reason).toMatch(/Integration error/);
+  });
+
+  it('row-level security shows each organization only its own partnerships', async () => {
+    const asSponsor = scopedReadModel(subject.prisma, SPONSOR);
+    const asOtherSponsor = scopedReadModel(subject.prisma, OTHER_SPONSOR);
+    const asOtherCdmo = scopedReadModel(subject.prisma, OTHER_CDMO);
+    const asStranger = scopedReadModel(subject.prisma, 'nobody-pharma');
+    // No filters at all: the database itself decides what each may see.
+    expect((await asSponsor.batch.findMany()).map((b) => b.id).sort()).toEqual([A1, A2]);
+    expect((await asOtherSponsor.batch.findMany()).map((b) => b.id)).toEqual([B1]);
+    expect((await asOtherCdmo.batch.findMany()).map((b) => b.id)).toEqual([B1]);
+    expect(await asStranger.batch.count()).toBe(0);
+    expect(await asOtherSponsor.deviation.count()).toBe(0);
+    expect(await asOtherSponsor.timelineEntry.count({ where: { batchId: A1 } })).toBe(0);
+    expect(await asOtherSponsor.qcResult.count()).toBe(0);
+    expect(await asOtherSponsor.batch.findUnique({ where: { id: A1 } })).toBeNull();
+    expect((await asOtherSponsor.organization.findMany()).map((o) => o.id).sort()).toEqual(
+      [OTHER_CDMO, OTHER_SPONSOR].sort(),
+    );
+    expect((await asSponsor.person.findMany()).every((p) => p.organizationId === SPONSOR)).toBe(
+      true,
+    );
+    // The reader cannot write, whatever a resolver tries.
+    await expect(
+      asSponsor.batch.update({ where: { id: A1 }, data: { status: 'shipped' } }),
+    ).rejects.toThrow(/permission denied/);
+  });
+
+  it('rebuilds from position 0 into byte-identical read models', async () => {
+    const live = await dump(subject.db);
+    const progress = await new Projector({
+      store: subject.store,
+      db: subject.db,
+      batchSize: 1_000,
+    }).rebuild();
+    expect(progress.projected).toBeGreaterThan(20);
+    const rebuilt = await dump(subject.db);
+    expect(rebuilt).toEqual(live);
+  });
+
+  it('dead-letters an event it cannot project, and a rebuild stops on it', async () => {
+    // A deviation under an agreement the read model has never heard of: unprojectable.
+    await subject.store.append('deviation-dev-orphan', [
+      {
+        id: 'ev-orphan-deviation',
+        type: 'concord.deviation.reported.v1',
+        data: {
+          deviationId: 'dev-orphan',
+          title: 'Orphan',
+          description: 'No agreement',
+          category: 'other',
+          severity: 'minor',
+          productId: 'p',
+          agreementId: 'no-such-agreement',
+          linkedBatchIds: [],
+          detectedAt: NOW,
+        },
+        metadata: { actorid: 'x', actororg: CDMO, time: NOW },
+      },
+    ]);
+    const { batch } = exchange.feed;
+    await exchange.publish([batch(PAIR_A, A1).disposition('2026-04-25T09:00:00Z', 'released')]);
+    await projector.catchUp();
+    expect(await projector.deadLetters()).toMatchObject([
+      { eventId: 'ev-orphan-deviation', error: expect.stringContaining('no-such-agreement') },
+    ]);
+    // Later events are still projected.
+    const a1 = await subject.prisma.batch.findUniqueOrThrow({ where: { id: A1 } });
+    expect(a1.status).toBe('dispositioned');
+
+    await expect(new Projector({ store: subject.store, db: subject.db }).rebuild()).rejects.toThrow(
+      ProjectionError,
+    );
+  });
+}
+
+describeWithPostgres('the read-model projector on PostgreSQL', (database) => {
+  projectorSuite(async () => {
+    const db = pgDatabase({ connectionString: database().url });
+    return {
+      db,
+      store: await PostgresEventStore.open(db),
+      prisma: readModelPrisma({ connectionString: database().url }),
+    };
+  });
+});
+
+describe('the read-model projector on PGlite', () => {
+  projectorSuite(async () => {
+    const db = await pgliteDatabase();
+    return {
+      db,
+      store: await PostgresEventStore.open(db),
+      prisma: readModelPrisma({ pglite: db.pglite }),
+    };
+  });
+});
