@@ -1,0 +1,158 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  errors,
+  jwtVerify,
+  type JSONWebKeySet,
+  type JWTPayload,
+} from 'jose';
+
+/** The roles a person may hold at an organization (the domain's vocabulary). */
+export const CALLER_ROLES = ['qa', 'qc', 'production', 'qp', 'analyst', 'auditor'] as const;
+
+/** Who is calling: a person signed in through the identity provider, or a partner system. */
+export type Caller =
+  | {
+      kind: 'person';
+      personId: string;
+      organizationId: string;
+      roles: string[];
+      /** Present when the identity provider states it (`name`). */
+      name?: string;
+    }
+  | { kind: 'system'; systemId: string; organizationId: string; roles: string[] };
+
+/** Why a credential was refused; the API answers 401 with this sentence. */
+export class AuthenticationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AuthenticationError';
+  }
+}
+
+/** One partner system's API key, stored only as its SHA-256 digest. */
+export interface ApiKeyRecord {
+  /** Hex SHA-256 of the key. */
+  sha256: string;
+  organizationId: string;
+  systemId: string;
+  /** @default ['analyst'] */
+  roles?: string[];
+}
+
+export interface AuthenticatorOptions {
+  /** Expected `iss` of every token. */
+  issuer: string;
+  /** Expected `aud` of every token. */
+  audience: string;
+  /** Verification keys: a JWKS document, or the URL of the identity provider's JWKS. */
+  keys: JSONWebKeySet | URL;
+  /** Partner systems' API keys. @default [] */
+  apiKeys?: ApiKeyRecord[];
+  /** Accepted clock skew in seconds. @default 30 */
+  clockToleranceSeconds?: number;
+  /** How recent a step-up (e-signature) authentication must be, in seconds. @default 300 */
+  stepUpMaxAgeSeconds?: number;
+}
+
+/** The claim naming the caller's organization; roles travel in `roles`. */
+export const ORGANIZATION_CLAIM = 'concord_org';
+/** Marks a token issued by re-entering the credential, for one e-signature. */
+export const PURPOSE_CLAIM = 'concord_purpose';
+export const E_SIGNATURE_PURPOSE = 'e-signature';
+
+export const sha256Hex = (value: string) => createHash('sha256').update(value).digest('hex');
+
+/**
+ * Turns an `Authorization` header into a caller: `Bearer <JWT>` verified with jose against the
+ * configured issuer, audience and keys, or `ApiKey <key>` for partner systems. Anything else is
+ * an AuthenticationError with a sentence saying what was wrong (never which part matched).
+ */
+export class Authenticator {
+  readonly #options: AuthenticatorOptions;
+  readonly #keys: ReturnType<typeof createLocalJWKSet> | ReturnType<typeof createRemoteJWKSet>;
+
+  constructor(options: AuthenticatorOptions) {
+    this.#options = options;
+    this.#keys =
+      options.keys instanceof URL
+        ? createRemoteJWKSet(options.keys)
+        : createLocalJWKSet(options.keys);
+  }
+
+  /** Undefined when there is no header at all (an anonymous caller sees nothing). */
+  async authenticate(header: string | null | undefined): Promise<Caller | undefined> {
+    if (header === null || header === undefined || header.trim() === '') return undefined;
+    const [scheme, credential] = header.trim().split(/\s+/, 2);
+    if (!credential) throw new AuthenticationError('The Authorization header has no credential.');
+    if (/^bearer$/i.test(scheme!)) return this.#person(await this.#verify(credential));
+    if (/^apikey$/i.test(scheme!)) return this.#system(credential);
+    throw new AuthenticationError('Use "Authorization: Bearer <token>" or "ApiKey <key>".');
+  }
+
+  /**
+   * Checks the credential re-entered for an e-signature (21 CFR 11.200): a step-up token for
+   * the same person, issued for e-signatures, within the last few minutes.
+   */
+  async verifyStepUp(token: string, personId: string): Promise<void> {
+    const payload = await this.#verify(token);
+    if (payload.sub !== personId)
+      throw new AuthenticationError('The re-entered credential belongs to someone else.');
+    if (payload[PURPOSE_CLAIM] !== E_SIGNATURE_PURPOSE)
+      throw new AuthenticationError('The credential was not issued for an e-signature.');
+    const maxAge = this.#options.stepUpMaxAgeSeconds ?? 300;
+    if (typeof payload.iat !== 'number' || Date.now() / 1000 - payload.iat > maxAge)
+      throw new AuthenticationError(
+        `The re-entered credential is older than ${maxAge} seconds; sign in again to sign.`,
+      );
+  }
+
+  async #verify(token: string): Promise<JWTPayload> {
+    try {
+      const { payload } = await jwtVerify(token, this.#keys, {
+        issuer: this.#options.issuer,
+        audience: this.#options.audience,
+        clockTolerance: this.#options.clockToleranceSeconds ?? 30,
+      });
+      return payload;
+    } catch (error) {
+      if (error instanceof errors.JWTExpired)
+        throw new AuthenticationError('The token has expired.');
+      if (error instanceof errors.JOSEError)
+        throw new AuthenticationError(`The token is not valid (${error.code}).`);
+      throw error;
+    }
+  }
+
+  #person(payload: JWTPayload): Caller {
+    const organizationId = payload[ORGANIZATION_CLAIM];
+    if (typeof payload.sub !== 'string' || typeof organizationId !== 'string')
+      throw new AuthenticationError(`The token must name a subject and a ${ORGANIZATION_CLAIM}.`);
+    const roles = Array.isArray(payload.roles)
+      ? payload.roles.filter((role): role is string => typeof role === 'string')
+      : [];
+    return {
+      kind: 'person',
+      personId: payload.sub,
+      organizationId,
+      roles,
+      ...(typeof payload.name === 'string' ? { name: payload.name } : {}),
+    };
+  }
+
+  #system(key: string): Caller {
+    const digest = Buffer.from(sha256Hex(key), 'hex');
+    const record = (this.#options.apiKeys ?? []).find((candidate) => {
+      const stored = Buffer.from(candidate.sha256, 'hex');
+      return stored.length === digest.length && timingSafeEqual(stored, digest);
+    });
+    if (!record) throw new AuthenticationError('The API key is not known.');
+    return {
+      kind: 'system',
+      systemId: record.systemId,
+      organizationId: record.organizationId,
+      roles: record.roles ?? ['analyst'],
+    };
+  }
+}
