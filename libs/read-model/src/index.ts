@@ -16,3 +16,13 @@ export {
 export { isReleaseReady, releaseBlockers } from './projections/readiness.ts';
 export type * from './projections/rows.ts';
 export { readModelTables, sqlRowLoader, truncateReadModel, writeChunk } from './sql-rows.ts';
+export {
+  READER_ROLE,
+  readModelPrisma,
+  scopedReadModel,
+  type ReadModelPrisma,
+  type ReadModelSource,
+  type ScopedReadModel,
+} from './read-model-client.ts';
+export { getDatamodel } from './generated/pothos-types.ts';
+export type { default as PrismaTypes } from './generated/pothos-types.ts';

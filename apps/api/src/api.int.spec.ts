@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { A1, A2, DEV_A, openApiWorld, SPONSOR, type ApiWorld } from './test-support/api-world.ts';
+
+describe('the GraphQL API over the embedded read model (PGlite)', () => {
+  let world: ApiWorld;
+  beforeAll(async () => {
+    world = await openApiWorld('pglite');
+  });
+  afterAll(async () => world?.close());
+
+  it('lists the sponsor its batches with readiness, parties and a timeline', async () => {
+    const { status, body } = await world.graphql(
+      await world.token(SPONSOR),
+      `{
+        viewer { id organization { organizationId } }
+        batches(first: 10, orderBy: { field: BATCH_NUMBER, direction: ASC }) {
+          totalCount
+          edges { node { id batchId status releaseReady cdmo { name }
+            blockers { kind reference deviation { deviationId severity notifiedLate } }
+            timeline(first: 2) { totalCount edges { node { type actorName occurredAt } } } } }
+        }
+      }`,
+    );
+    expect(body.errors).toBeUndefined();
+    expect(status).toBe(200);
+    const data = body.data as {
+      batches: { totalCount: number; edges: { node: Record<string, unknown> }[] };
+    };
+    expect(data.batches.totalCount).toBe(2);
+    const [first, second] = data.batches.edges.map((edge) => edge.node);
+    expect(first).toMatchObject({ batchId: A1, status: 'COA_ISSUED', releaseReady: true });
+    expect(second).toMatchObject({ batchId: A2, status: 'IN_MANUFACTURE', releaseReady: false });
+    expect(second!.blockers).toContainEqual({
+      kind: 'OPEN_DEVIATION',
+      reference: DEV_A,
+      deviation: { deviationId: DEV_A, severity: 'MAJOR', notifiedLate: true },
+    });
+    expect((first!.timeline as { totalCount: number }).totalCount).toBe(6);
+  });
+
+  it('refuses an anonymous caller without saying what exists', async () => {
+    const { body } = await world.graphql(null, `{ batches(first: 5) { totalCount } }`);
+    expect(body.errors?.[0]?.message).toMatch(/Not authorized/);
+    expect(body.data ?? null).toBeNull();
+  });
+
+  it('answers 401 to a forged token', async () => {
+    const { status, body } = await world.graphql('not-a-token', `{ viewer { id } }`);
+    expect(status).toBe(401);
+    expect(body.errors?.[0]?.message).toMatch(/not valid/);
+  });
+});

@@ -1,0 +1,25 @@
+import type { Authenticator, Caller } from '@concord/auth';
+import type { ScopedReadModel } from '@concord/read-model';
+import type { ChangeFeed } from './change-feed.ts';
+import type { HumanActs } from './human-acts.ts';
+
+/** What every resolver gets: who is calling, the read model as they may see it, and the services. */
+export interface ApiContext {
+  /** Undefined for an anonymous request (which the schema refuses). */
+  caller: Caller | undefined;
+  /**
+   * The read model through PostgreSQL row-level security for the caller's organization (an
+   * anonymous caller's scope is empty): even a resolver that forgets its filter sees only rows
+   * the organization is party to.
+   */
+  db: ScopedReadModel;
+  changes: ChangeFeed;
+  acts: HumanActs;
+  authenticator: Authenticator;
+}
+
+/** The caller's organization; only called where the schema already required a member. */
+export function organizationOf(context: ApiContext): string {
+  if (!context.caller) throw new Error('no caller: the schema must require a member here');
+  return context.caller.organizationId;
+}

@@ -1,0 +1,212 @@
+import { randomUUID } from 'node:crypto';
+import { AuthenticationError, type Authenticator, type Caller } from '@concord/auth';
+import {
+  batchDecider,
+  deviationDecider,
+  type CommandMetadata,
+  type ElectronicSignature,
+  type Role,
+  type SignatureMeaning,
+} from '@concord/domain';
+import type { EventStore } from '@concord/event-store';
+import {
+  decideStreamCommands,
+  Registry,
+  storedEventId,
+  streams,
+  type Decider,
+} from '@concord/ingest';
+
+/** What the person signing states, plus the credential they re-entered for this signature. */
+export interface SignatureInput {
+  printedName: string;
+  meaning: SignatureMeaning;
+  reason: string;
+  /** A step-up token from the identity provider, issued for e-signatures moments ago. */
+  credential: string;
+}
+
+export type HumanAct =
+  | { kind: 'approve-capa'; deviationId: string; capaId: string }
+  | { kind: 'approve-deviation-closure'; deviationId: string }
+  | {
+      kind: 'record-disposition';
+      batchId: string;
+      decision: 'released' | 'rejected' | 'quarantined' | 'conditionally-released';
+      conditions?: string;
+    }
+  | { kind: 'certify-batch'; batchId: string; registerEntryId: string };
+
+/** A human act refused before the domain decided (who may sign, what may be seen). */
+export class ActRefusedError extends Error {
+  readonly code: string;
+
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'ActRefusedError';
+    this.code = code;
+  }
+}
+
+export interface RecordedAct {
+  eventId: string;
+  streamId: string;
+  position: bigint;
+  signature: ElectronicSignature;
+}
+
+/**
+ * Human acts through the API (approve a CAPA or a deviation closure, record a disposition,
+ * certify a batch) take the same path as partner events: the domain's decider, authorization by
+ * the quality agreement in force, one append with the expected version. What the API adds is the
+ * e-signature ceremony: a person (never a system) re-enters their credential, states their
+ * printed name as registered, the meaning and the reason; the signature binds to the event.
+ */
+export class HumanActs {
+  readonly #store: EventStore;
+  readonly #registry: Registry;
+  readonly #authenticator: Authenticator;
+  readonly #clock: () => Date;
+
+  constructor(options: { store: EventStore; authenticator: Authenticator; clock?: () => Date }) {
+    this.#store = options.store;
+    this.#registry = new Registry(options.store);
+    this.#authenticator = options.authenticator;
+    this.#clock = options.clock ?? (() => new Date());
+  }
+
+  async perform(caller: Caller, act: HumanAct, input: SignatureInput): Promise<RecordedAct> {
+    if (caller.kind !== 'person')
+      throw new ActRefusedError('act.person-required', 'Only a person can sign; systems cannot.');
+    const subject = await this.#subject(caller.organizationId, act);
+    try {
+      await this.#authenticator.verifyStepUp(input.credential, caller.personId);
+    } catch (error) {
+      if (error instanceof AuthenticationError)
+        throw new ActRefusedError('signature.credential-refused', error.message);
+      throw error;
+    }
+    const directory = await this.#registry.organization(caller.organizationId);
+    const person = directory?.people.get(caller.personId);
+    if (!person || person.roles.size === 0)
+      throw new ActRefusedError(
+        'signature.unknown-person',
+        `${caller.personId} holds no role at ${caller.organizationId}.`,
+      );
+    if (person.printedName.trim() !== input.printedName.trim())
+      throw new ActRefusedError(
+        'signature.printed-name-mismatch',
+        `The printed name must be the signer's registered name, ${person.printedName}.`,
+      );
+    if (input.reason.trim() === '')
+      throw new ActRefusedError('signature.reason-required', 'State the reason for signing.');
+
+    const now = this.#clock().toISOString();
+    const source = `urn:concord:${caller.organizationId}:concord-api`;
+    const eventId = storedEventId(source, randomUUID());
+    const signature: ElectronicSignature = {
+      signerId: caller.personId,
+      printedName: person.printedName,
+      signedAt: now,
+      meaning: input.meaning,
+      reason: input.reason.trim(),
+    };
+    const metadata: CommandMetadata = {
+      eventId,
+      source,
+      actor: {
+        personId: caller.personId,
+        organizationId: caller.organizationId,
+        roles: [...person.roles] as Role[],
+      },
+      occurredAt: now,
+      recordedAt: now,
+    };
+    const agreement = await this.#registry.agreementAt(subject.agreementId, now);
+    const { type, data } = eventOf(act, signature, now);
+    const [result] = await decideStreamCommands({
+      store: this.#store,
+      streamId: subject.streamId,
+      decider: subject.decider,
+      commands: [{ eventId, command: { type, data, metadata, context: { agreement } } }],
+    });
+    if (!result || result.status === 'refused') throw result?.error ?? new Error('not recorded');
+    return { eventId, streamId: subject.streamId, position: result.positions[0]!, signature };
+  }
+
+  /**
+   * The stream an act is about, if the caller's organization is party to it. Anything else is
+   * answered exactly like a subject that does not exist.
+   */
+  async #subject(organizationId: string, act: HumanAct) {
+    const notFound = () =>
+      new ActRefusedError(
+        'act.unknown-subject',
+        `No such ${'batchId' in act ? 'batch' : 'deviation'}.`,
+      );
+    if ('batchId' in act) {
+      const parties = await this.#registry.batchParties(act.batchId);
+      if (!parties || ![parties.sponsorId, parties.cdmoId].includes(organizationId))
+        throw notFound();
+      return {
+        streamId: streams.batch(act.batchId),
+        agreementId: parties.agreementId,
+        decider: batchDecider as unknown as Decider<unknown, unknown>,
+      };
+    }
+    const agreementId = await this.#registry.deviationAgreement(act.deviationId);
+    const agreement = agreementId
+      ? await this.#registry.agreementAt(agreementId, this.#clock().toISOString())
+      : undefined;
+    if (
+      !agreementId ||
+      !agreement ||
+      ![agreement.sponsorId, agreement.cdmoId].includes(organizationId)
+    )
+      throw notFound();
+    return {
+      streamId: streams.deviation(act.deviationId),
+      agreementId,
+      decider: deviationDecider as unknown as Decider<unknown, unknown>,
+    };
+  }
+}
+
+function eventOf(
+  act: HumanAct,
+  signature: ElectronicSignature,
+  now: string,
+): { type: string; data: Record<string, unknown> } {
+  switch (act.kind) {
+    case 'approve-capa':
+      return {
+        type: 'concord.deviation.capa-approved.v1',
+        data: { deviationId: act.deviationId, capaId: act.capaId, signature },
+      };
+    case 'approve-deviation-closure':
+      return {
+        type: 'concord.deviation.closure-approved.v1',
+        data: { deviationId: act.deviationId, signature },
+      };
+    case 'record-disposition':
+      return {
+        type: 'concord.batch.disposition-recorded.v1',
+        data: {
+          batchId: act.batchId,
+          decision: act.decision,
+          ...(act.conditions ? { conditions: act.conditions } : {}),
+          signature,
+        },
+      };
+    case 'certify-batch':
+      return {
+        type: 'concord.batch.qp-certified.v1',
+        data: {
+          batchId: act.batchId,
+          registerEntryId: act.registerEntryId,
+          certifiedAt: now,
+          signature,
+        },
+      };
+  }
+}

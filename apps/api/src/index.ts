@@ -1,0 +1,11 @@
+export { ChangeFeed } from './change-feed.ts';
+export type { ApiContext } from './context.ts';
+export {
+  ActRefusedError,
+  HumanActs,
+  type HumanAct,
+  type RecordedAct,
+  type SignatureInput,
+} from './human-acts.ts';
+export { printedSchema, schema } from './schema/index.ts';
+export { createApi, type Api, type ApiOptions } from './server.ts';

@@ -1,0 +1,293 @@
+import type { ReleaseBlocker as Blocker } from '@concord/read-model';
+import { builder } from '../builder.ts';
+import {
+  asSignature,
+  BatchStatus,
+  DateRange,
+  dateWhere,
+  Quantity,
+  SignatureManifestation,
+  SortDirection,
+} from './shared.ts';
+
+const BlockerKind = builder.enumType('ReleaseBlockerKind', {
+  values: {
+    OPEN_DEVIATION: { value: 'open-deviation' },
+    PENDING_SPONSOR_APPROVAL: { value: 'pending-sponsor-approval' },
+    OPEN_OOS: { value: 'open-oos' },
+    CONFIRMED_OOS: { value: 'confirmed-oos' },
+    MISSING_COA: { value: 'missing-coa' },
+    MISSING_DISPOSITION: { value: 'missing-disposition' },
+    MISSING_CERTIFICATION: { value: 'missing-certification' },
+  } as const,
+});
+
+export const ReleaseBlocker = builder.objectRef<Blocker>('ReleaseBlocker').implement({
+  description: 'One thing that stands between a batch and its release (review by exception).',
+  fields: (t) => ({
+    kind: t.field({ type: BlockerKind, resolve: (b) => b.kind }),
+    description: t.exposeString('description'),
+    severity: t.exposeString('severity', { nullable: true }),
+    reference: t.exposeString('reference', {
+      nullable: true,
+      description: 'The cause: a deviation id or an OOS investigation id.',
+    }),
+    deviation: t.prismaField({
+      type: 'Deviation',
+      nullable: true,
+      description: 'The deviation behind the blocker, when there is one.',
+      resolve: (query, blocker, _args, context) =>
+        blocker.reference !== null &&
+        (blocker.kind === 'open-deviation' || blocker.kind === 'pending-sponsor-approval')
+          ? context.db.deviation.findUnique({ ...query, where: { id: blocker.reference } })
+          : null,
+    }),
+  }),
+});
+
+const Disposition = builder
+  .objectRef<{ decision: string; at: Date | null; signature: unknown }>('Disposition')
+  .implement({
+    fields: (t) => ({
+      decision: t.exposeString('decision'),
+      recordedAt: t.field({ type: 'DateTime', nullable: true, resolve: (d) => d.at }),
+      signature: t.field({
+        type: SignatureManifestation,
+        nullable: true,
+        resolve: (d) => asSignature(d.signature),
+      }),
+    }),
+  });
+
+const Certification = builder
+  .objectRef<{ registerEntryId: string; at: Date | null; signature: unknown }>('Certification')
+  .implement({
+    description: "The Qualified Person's certification of the batch.",
+    fields: (t) => ({
+      registerEntryId: t.exposeString('registerEntryId'),
+      certifiedAt: t.field({ type: 'DateTime', nullable: true, resolve: (c) => c.at }),
+      signature: t.field({
+        type: SignatureManifestation,
+        nullable: true,
+        resolve: (c) => asSignature(c.signature),
+      }),
+    }),
+  });
+
+builder.prismaObject('QcResult', {
+  description: 'A QC result against its specification (after any correction).',
+  fields: (t) => ({
+    resultId: t.exposeID('resultId'),
+    test: t.exposeString('test'),
+    method: t.exposeString('method', { nullable: true }),
+    value: t.exposeFloat('value'),
+    unit: t.exposeString('unit'),
+    specificationLower: t.exposeFloat('specificationLower', { nullable: true }),
+    specificationUpper: t.exposeFloat('specificationUpper', { nullable: true }),
+    specificationUnit: t.exposeString('specificationUnit'),
+    withinSpecification: t.exposeBoolean('withinSpecification'),
+    testedAt: t.expose('testedAt', { type: 'DateTime' }),
+    corrected: t.exposeBoolean('corrected', {
+      description: 'A correction changed this result since it was first recorded.',
+    }),
+  }),
+});
+
+builder.prismaObject('DeviationBatch', {
+  name: 'DeviationLink',
+  description: 'A deviation linked to a batch, with the assessed impact on it.',
+  fields: (t) => ({
+    impact: t.exposeString('impact', { nullable: true }),
+    impactConclusion: t.exposeString('impactConclusion', { nullable: true }),
+    deviation: t.relation('deviation', { nullable: true }),
+    batch: t.relation('batch', { nullable: true }),
+  }),
+});
+
+builder.prismaNode('Batch', {
+  id: { field: 'id' },
+  nullable: true,
+  fields: (t) => ({
+    batchId: t.exposeID('id'),
+    batchNumber: t.exposeString('batchNumber'),
+    productId: t.exposeID('productId'),
+    productName: t.exposeString('productName', { nullable: true }),
+    agreementId: t.exposeID('agreementId'),
+    sponsor: t.prismaField({
+      type: 'Organization',
+      nullable: true,
+      resolve: (query, batch, _args, context) =>
+        context.db.organization.findUnique({ ...query, where: { id: batch.sponsorId } }),
+    }),
+    cdmo: t.prismaField({
+      type: 'Organization',
+      nullable: true,
+      resolve: (query, batch, _args, context) =>
+        context.db.organization.findUnique({ ...query, where: { id: batch.cdmoId } }),
+    }),
+    sponsorId: t.exposeID('sponsorId'),
+    cdmoId: t.exposeID('cdmoId'),
+    site: t.exposeString('site'),
+    status: t.field({ type: BatchStatus, resolve: (b) => b.status as never }),
+    plannedQuantity: t.field({
+      type: Quantity,
+      resolve: (b) => ({ value: b.plannedQuantityValue, unit: b.plannedQuantityUnit }),
+    }),
+    actualQuantity: t.field({
+      type: Quantity,
+      nullable: true,
+      resolve: (b) =>
+        b.actualQuantityValue === null
+          ? null
+          : { value: b.actualQuantityValue, unit: b.actualQuantityUnit ?? '' },
+    }),
+    plannedStart: t.expose('plannedStart', { type: 'DateTime' }),
+    scheduledAt: t.expose('scheduledAt', { type: 'DateTime' }),
+    startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
+    completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true }),
+    recordReviewedAt: t.expose('recordReviewedAt', { type: 'DateTime', nullable: true }),
+    coaId: t.exposeString('coaId', { nullable: true }),
+    coaIssuedAt: t.expose('coaIssuedAt', { type: 'DateTime', nullable: true }),
+    disposition: t.field({
+      type: Disposition,
+      nullable: true,
+      resolve: (b) =>
+        b.dispositionDecision === null
+          ? null
+          : {
+              decision: b.dispositionDecision,
+              at: b.dispositionedAt,
+              signature: b.dispositionSignature,
+            },
+    }),
+    certification: t.field({
+      type: Certification,
+      nullable: true,
+      resolve: (b) =>
+        b.registerEntryId === null
+          ? null
+          : {
+              registerEntryId: b.registerEntryId,
+              at: b.certifiedAt,
+              signature: b.certificationSignature,
+            },
+    }),
+    shippedAt: t.expose('shippedAt', { type: 'DateTime', nullable: true }),
+    releaseReady: t.exposeBoolean('releaseReady', {
+      description: 'Nothing but the final acts (disposition, certification) remains.',
+    }),
+    blockers: t.field({
+      type: [ReleaseBlocker],
+      resolve: (b) => b.blockers as unknown as Blocker[],
+    }),
+    lastChangedAt: t.expose('lastChangedAt', { type: 'DateTime' }),
+    qcResults: t.relation('qcResults', { query: { orderBy: { testedAt: 'asc' } } }),
+    deviationLinks: t.relation('deviationLinks'),
+    timeline: t.relatedConnection('timeline', {
+      cursor: 'eventId',
+      description: 'Every event of the batch, oldest first: who, what, when and why.',
+      query: { orderBy: { position: 'asc' } },
+      totalCount: true,
+    }),
+  }),
+});
+
+const BatchFilter = builder.inputType('BatchFilter', {
+  fields: (t) => ({
+    status: t.field({ type: [BatchStatus], required: false }),
+    productId: t.id({ required: false }),
+    partnerId: t.id({ required: false, description: 'The sponsor or CDMO on the other side.' }),
+    site: t.string({ required: false }),
+    scheduled: t.field({ type: DateRange, required: false }),
+    releaseReady: t.boolean({ required: false }),
+    blocked: t.boolean({
+      required: false,
+      description: 'Only batches with (or without) blockers.',
+    }),
+  }),
+});
+
+const BatchOrderField = builder.enumType('BatchOrderField', {
+  values: {
+    SCHEDULED_AT: { value: 'scheduledAt' },
+    LAST_CHANGED_AT: { value: 'lastChangedAt' },
+    BATCH_NUMBER: { value: 'batchNumber' },
+    BLOCKER_COUNT: { value: 'blockerCount' },
+  } as const,
+});
+
+const BatchOrder = builder.inputType('BatchOrder', {
+  fields: (t) => ({
+    field: t.field({ type: BatchOrderField, required: true }),
+    direction: t.field({ type: SortDirection, required: false, defaultValue: 'desc' }),
+  }),
+});
+
+type BatchFilterValue = typeof BatchFilter.$inferInput;
+
+function batchWhere(filter: BatchFilterValue | null | undefined) {
+  if (!filter) return {};
+  return {
+    ...(filter.status?.length ? { status: { in: filter.status as string[] } } : {}),
+    ...(filter.productId ? { productId: String(filter.productId) } : {}),
+    ...(filter.site ? { site: filter.site } : {}),
+    ...(filter.partnerId
+      ? { OR: [{ sponsorId: String(filter.partnerId) }, { cdmoId: String(filter.partnerId) }] }
+      : {}),
+    ...(filter.scheduled ? { scheduledAt: dateWhere(filter.scheduled) } : {}),
+    ...(typeof filter.releaseReady === 'boolean' ? { releaseReady: filter.releaseReady } : {}),
+    ...(typeof filter.blocked === 'boolean'
+      ? { blockerCount: filter.blocked ? { gt: 0 } : 0 }
+      : {}),
+  };
+}
+
+builder.queryFields((t) => ({
+  batches: t.prismaConnection({
+    type: 'Batch',
+    cursor: 'id',
+    authScopes: { member: true },
+    description: 'Batches you are party to, newest first unless ordered otherwise.',
+    args: {
+      filter: t.arg({ type: BatchFilter, required: false }),
+      orderBy: t.arg({ type: BatchOrder, required: false }),
+    },
+    totalCount: (_connection, args, context) =>
+      context.db.batch.count({ where: batchWhere(args.filter) }),
+    resolve: (query, _root, args, context) =>
+      context.db.batch.findMany({
+        ...query,
+        where: batchWhere(args.filter),
+        orderBy: [
+          { [args.orderBy?.field ?? 'scheduledAt']: args.orderBy?.direction ?? 'desc' },
+          { id: 'asc' },
+        ],
+      }),
+  }),
+  batch: t.prismaField({
+    type: 'Batch',
+    nullable: true,
+    authScopes: { member: true },
+    description: 'One batch by its id (null when it does not exist or is not yours to see).',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (query, _root, args, context) =>
+      context.db.batch.findUnique({ ...query, where: { id: String(args.id) } }),
+  }),
+  releaseReadiness: t.prismaConnection({
+    type: 'Batch',
+    cursor: 'id',
+    authScopes: { member: true },
+    description:
+      'Review by exception: batches still on their way to release, the most blocked first.',
+    totalCount: (_connection, _args, context) =>
+      context.db.batch.count({
+        where: { status: { notIn: ['aborted', 'qp-certified', 'shipped'] } },
+      }),
+    resolve: (query, _root, _args, context) =>
+      context.db.batch.findMany({
+        ...query,
+        where: { status: { notIn: ['aborted', 'qp-certified', 'shipped'] } },
+        orderBy: [{ blockerCount: 'desc' }, { id: 'asc' }],
+      }),
+  }),
+}));

@@ -1,0 +1,49 @@
+import type { ReadModelChange } from '@concord/read-model';
+import { builder } from '../builder.ts';
+import { organizationOf } from '../context.ts';
+
+builder.subscriptionType({
+  fields: (t) => ({
+    batchChanged: t.prismaField({
+      type: 'Batch',
+      nullable: true,
+      authScopes: { member: true },
+      description: 'A batch you are party to changed (after the read model committed it).',
+      args: { id: t.arg.id({ required: false, description: 'Only this batch.' }) },
+      subscribe: (_root, args, context) =>
+        context.changes.subscribe(organizationOf(context), 'batch', args.id && String(args.id)),
+      resolve: (query, change, _args, context) =>
+        context.db.batch.findUnique({
+          ...query,
+          where: { id: (change as unknown as ReadModelChange).id },
+        }),
+    }),
+    readinessChanged: t.prismaField({
+      type: 'Batch',
+      nullable: true,
+      authScopes: { member: true },
+      description: "A batch's release readiness (its blockers) changed.",
+      subscribe: (_root, _args, context) =>
+        context.changes.subscribe(organizationOf(context), 'readiness'),
+      resolve: (query, change, _args, context) =>
+        context.db.batch.findUnique({
+          ...query,
+          where: { id: (change as unknown as ReadModelChange).id },
+        }),
+    }),
+    deviationChanged: t.prismaField({
+      type: 'Deviation',
+      nullable: true,
+      authScopes: { member: true },
+      description: 'A deviation was raised or changed.',
+      args: { id: t.arg.id({ required: false }) },
+      subscribe: (_root, args, context) =>
+        context.changes.subscribe(organizationOf(context), 'deviation', args.id && String(args.id)),
+      resolve: (query, change, _args, context) =>
+        context.db.deviation.findUnique({
+          ...query,
+          where: { id: (change as unknown as ReadModelChange).id },
+        }),
+    }),
+  }),
+});

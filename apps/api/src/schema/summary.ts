@@ -1,0 +1,124 @@
+import { builder } from '../builder.ts';
+
+interface Summary {
+  batchesByStatus: { key: string; count: number }[];
+  deviationsBySeverity: { key: string; count: number }[];
+  openDeviations: number;
+  lateNotifications: number;
+  releaseReady: number;
+  blocked: number;
+  cycleTimes: { stage: string; averageHours: number | null; batches: number }[];
+  deviationRates: { productId: string; batches: number; deviations: number; rate: number }[];
+}
+
+const Count = builder
+  .objectRef<{ key: string; count: number }>('Count')
+  .implement({ fields: (t) => ({ key: t.exposeString('key'), count: t.exposeInt('count') }) });
+
+const CycleTime = builder.objectRef<Summary['cycleTimes'][number]>('CycleTime').implement({
+  description: 'Average time a stage takes, over the batches that went through it.',
+  fields: (t) => ({
+    stage: t.exposeString('stage'),
+    averageHours: t.exposeFloat('averageHours', { nullable: true }),
+    batches: t.exposeInt('batches'),
+  }),
+});
+
+const DeviationRate = builder
+  .objectRef<Summary['deviationRates'][number]>('DeviationRate')
+  .implement({
+    fields: (t) => ({
+      productId: t.exposeID('productId'),
+      batches: t.exposeInt('batches'),
+      deviations: t.exposeInt('deviations'),
+      rate: t.exposeFloat('rate', { description: 'Linked deviations per batch.' }),
+    }),
+  });
+
+const SummaryRef = builder.objectRef<Summary>('OrganizationSummary').implement({
+  description: "Dashboard figures over everything the caller's organization may see.",
+  fields: (t) => ({
+    batchesByStatus: t.field({ type: [Count], resolve: (s) => s.batchesByStatus }),
+    deviationsBySeverity: t.field({ type: [Count], resolve: (s) => s.deviationsBySeverity }),
+    openDeviations: t.exposeInt('openDeviations'),
+    lateNotifications: t.exposeInt('lateNotifications'),
+    releaseReady: t.exposeInt('releaseReady'),
+    blocked: t.exposeInt('blocked'),
+    cycleTimes: t.field({ type: [CycleTime], resolve: (s) => s.cycleTimes }),
+    deviationRates: t.field({ type: [DeviationRate], resolve: (s) => s.deviationRates }),
+  }),
+});
+
+/** Stages as pairs of milestone columns (from, to) of rm_batches. */
+const STAGES = [
+  ['manufacturing', 'started_at', 'completed_at'],
+  ['record-review', 'completed_at', 'record_reviewed_at'],
+  ['qc-release', 'record_reviewed_at', 'coa_issued_at'],
+  ['disposition', 'coa_issued_at', 'dispositioned_at'],
+  ['certification', 'dispositioned_at', 'certified_at'],
+  ['end-to-end', 'started_at', 'certified_at'],
+] as const;
+
+builder.queryFields((t) => ({
+  summary: t.field({
+    type: SummaryRef,
+    authScopes: { member: true },
+    resolve: async (_root, _args, context) => {
+      const { db } = context;
+      const [byStatus, bySeverity, openDeviations, late, ready, blocked] = await Promise.all([
+        db.batch.groupBy({ by: ['status'], _count: { _all: true }, orderBy: { status: 'asc' } }),
+        db.deviation.groupBy({
+          by: ['severity'],
+          _count: { _all: true },
+          orderBy: { severity: 'asc' },
+        }),
+        db.deviation.count({ where: { status: { not: 'closed' } } }),
+        db.deviation.count({ where: { notifiedLate: true } }),
+        db.batch.count({ where: { releaseReady: true } }),
+        db.batch.count({
+          where: {
+            blockerCount: { gt: 0 },
+            status: { notIn: ['aborted', 'qp-certified', 'shipped'] },
+          },
+        }),
+      ]);
+      // Aggregates Prisma cannot express; still read through the caller's row-level scope.
+      const cycleTimes = await Promise.all(
+        STAGES.map(async ([stage, from, to]) => {
+          const [row] = await db.$queryRawUnsafe<{ hours: number | null; batches: number }[]>(
+            `select avg(extract(epoch from (${to} - ${from})) / 3600)::float8 as hours,
+                    count(*)::int as batches
+               from rm_batches where ${from} is not null and ${to} is not null`,
+          );
+          return { stage, averageHours: row?.hours ?? null, batches: row?.batches ?? 0 };
+        }),
+      );
+      const rates = await db.$queryRawUnsafe<
+        { product_id: string; batches: number; deviations: number }[]
+      >(
+        `select b.product_id, count(distinct b.id)::int as batches,
+                count(distinct l.deviation_id)::int as deviations
+           from rm_batches b left join rm_deviation_batches l on l.batch_id = b.id
+          group by b.product_id order by b.product_id`,
+      );
+      return {
+        batchesByStatus: byStatus.map((row) => ({ key: row.status, count: row._count._all })),
+        deviationsBySeverity: bySeverity.map((row) => ({
+          key: row.severity,
+          count: row._count._all,
+        })),
+        openDeviations,
+        lateNotifications: late,
+        releaseReady: ready,
+        blocked,
+        cycleTimes,
+        deviationRates: rates.map((row) => ({
+          productId: row.product_id,
+          batches: row.batches,
+          deviations: row.deviations,
+          rate: row.batches === 0 ? 0 : row.deviations / row.batches,
+        })),
+      };
+    },
+  }),
+}));
