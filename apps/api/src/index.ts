@@ -9,3 +9,4 @@ export {
 } from './human-acts.ts';
 export { printedSchema, schema } from './schema/index.ts';
 export { createApi, type Api, type ApiOptions } from './server.ts';
+export { startApiServer, type ApiServer, type ApiServerOptions } from './api-server.ts';

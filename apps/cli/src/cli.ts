@@ -3,6 +3,7 @@ import { EXIT, UsageError, processIo, type CliIo } from './io.ts';
 import { keysGenerate } from './keys-generate.ts';
 import { outcomes } from './outcomes.ts';
 import { publish } from './publish.ts';
+import { tokensMint } from './tokens-mint.ts';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -42,6 +43,31 @@ function program(io: CliIo, done: (code: number) => void): Command {
     .action(async (options: Parameters<typeof keysGenerate>[0]) => {
       done(await keysGenerate(options, io));
     });
+
+  concord
+    .command('tokens')
+    .description('development sign-in tokens (the development issuer only)')
+    .exitOverride()
+    .command('mint')
+    .description('print a bearer token for a person of an organization')
+    .requiredOption('--org <id>', 'the organization')
+    .requiredOption('--person <id>', 'the person (token subject)')
+    .option('--role <role...>', 'roles held (qa, qc, production, qp, analyst, auditor)', [
+      'analyst',
+    ])
+    .option('--name <printedName>', 'the printed name')
+    .option('--expires <span>', 'lifetime, e.g. 12h or 30m', '12h')
+    .option('--step-up', 'a 5-minute credential for one e-signature')
+    .option(
+      '--key-file <file>',
+      "the development issuer's key (default: $CONCORD_DEV_ISSUER_KEY or .data/dev-issuer.json)",
+    )
+    .action(
+      async (options: Omit<Parameters<typeof tokensMint>[0], 'keyFile'> & { keyFile?: string }) => {
+        const keyFile = options.keyFile ?? io.env.CONCORD_DEV_ISSUER_KEY ?? '.data/dev-issuer.json';
+        done(await tokensMint({ ...options, keyFile }, io));
+      },
+    );
 
   concord
     .command('publish')

@@ -1,0 +1,122 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { AuthenticationError, type Authenticator } from '@concord/auth';
+import type { EventStore } from '@concord/event-store';
+import { httpIngestHandler, IngestPipeline } from '@concord/ingest';
+import { migrateReadModel, Projector, type ReadModelPrisma } from '@concord/read-model';
+import type { SqlDatabase } from '@concord/sql';
+import type { Logger } from 'pino';
+import { createApi, type Api, type ApiOptions } from './server.ts';
+
+export interface ApiServerOptions
+  extends Pick<ApiOptions, 'graphiql' | 'maxDepth' | 'maxAliases' | 'maxCost' | 'maxTokens'> {
+  store: EventStore;
+  /** The read model's database (the projector writes it). */
+  db: SqlDatabase;
+  prisma: ReadModelPrisma;
+  authenticator: Authenticator;
+  logger: Logger;
+  /** @default 4000 */
+  port?: number;
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** Also accept partner events over HTTP at /ingest (same pipeline as Kafka). @default true */
+  httpIngest?: boolean;
+}
+
+export interface ApiServer {
+  api: Api;
+  projector: Projector;
+  /** e.g. http://127.0.0.1:4000 */
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * One process serving the read side: migrations applied, the projector following the store and
+ * feeding subscriptions, GraphQL (with GraphiQL) at /graphql over HTTP, SSE and graphql-ws, HTTP
+ * ingest at /ingest, and /health.
+ */
+export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
+  const { store, db, prisma, authenticator, logger } = options;
+  await migrateReadModel(db);
+  const api = createApi({ ...options, prisma, store, authenticator });
+  const projector = new Projector({
+    store,
+    db,
+    logger,
+    onChange: (changes) => api.changes.publish(changes),
+  });
+  const projecting = projector.start((error) =>
+    logger.error({ err: error }, 'the projector stopped; the read model is no longer updated'),
+  );
+  const ingest =
+    options.httpIngest === false
+      ? undefined
+      : httpIngestHandler({
+          pipeline: new IngestPipeline({ store }),
+          authenticate: async (request) => {
+            try {
+              return (await authenticator.authenticate(request.headers.get('authorization')))
+                ?.organizationId;
+            } catch (error) {
+              if (error instanceof AuthenticationError) return undefined;
+              throw error;
+            }
+          },
+        });
+
+  const server = createServer((request, response) => {
+    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    if (path === '/health') {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ status: 'ok', projectedTo: String(projecting.position) }));
+      return;
+    }
+    if (path === '/ingest' && ingest) {
+      void serveFetch(ingest, request, response).catch((error: unknown) => {
+        logger.error({ err: error }, 'HTTP ingest failed');
+        if (!response.headersSent) response.writeHead(500).end();
+      });
+      return;
+    }
+    void api.yoga(request, response);
+  });
+  const closeSockets = api.attachWebSockets(server);
+  await new Promise<void>((resolve) =>
+    server.listen(options.port ?? 4000, options.host ?? '127.0.0.1', resolve),
+  );
+  const address = server.address() as { port: number; address: string };
+  const url = `http://${address.address}:${address.port}`;
+  return {
+    api,
+    projector,
+    url,
+    async close() {
+      await closeSockets();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await projecting.stop();
+    },
+  };
+}
+
+/** Serves a fetch-style handler on a node request. */
+async function serveFetch(
+  handler: (request: Request) => Promise<Response>,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(request.headers))
+    if (typeof value === 'string') headers.set(name, value);
+  const answer = await handler(
+    new Request(`http://localhost${request.url ?? '/'}`, {
+      method: request.method ?? 'GET',
+      headers,
+      ...(request.method === 'POST' ? { body: Buffer.concat(chunks) } : {}),
+    }),
+  );
+  response.writeHead(answer.status, Object.fromEntries(answer.headers));
+  response.end(Buffer.from(await answer.arrayBuffer()));
+}
