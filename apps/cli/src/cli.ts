@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { EXIT, UsageError, processIo, type CliIo } from './io.ts';
 import { keysGenerate } from './keys-generate.ts';
 import { outcomes } from './outcomes.ts';
+import { projectionsRebuild } from './projections-rebuild.ts';
 import { publish } from './publish.ts';
 import { tokensMint } from './tokens-mint.ts';
 
@@ -42,6 +43,22 @@ function program(io: CliIo, done: (code: number) => void): Command {
     .option('--json', 'print one JSON object instead of text')
     .action(async (options: Parameters<typeof keysGenerate>[0]) => {
       done(await keysGenerate(options, io));
+    });
+
+  concord
+    .command('projections')
+    .description('the read model (operators)')
+    .exitOverride()
+    .command('rebuild')
+    .description('empty the read model and project every event again from position 0')
+    .option('--database-url <url>', 'the event store and read model (default: $DATABASE_URL)')
+    .option('--pglite <dir>', 'the embedded data folder instead of a server')
+    .option('--batch-size <n>', 'events per transaction', positiveInt, 2_000)
+    .option('--no-progress', 'never show a progress bar')
+    .option('--json', 'print the summary as one JSON object')
+    .action(async (options: Parameters<typeof projectionsRebuild>[0]) => {
+      const databaseUrl = options.databaseUrl ?? io.env.DATABASE_URL;
+      done(await projectionsRebuild({ ...options, ...(databaseUrl ? { databaseUrl } : {}) }, io));
     });
 
   concord
