@@ -18,6 +18,7 @@ const BlockerKind = builder.enumType('ReleaseBlockerKind', {
     CONFIRMED_OOS: { value: 'confirmed-oos' },
     MISSING_COA: { value: 'missing-coa' },
     MISSING_DISPOSITION: { value: 'missing-disposition' },
+    DISPOSITION_NOT_RELEASED: { value: 'disposition-not-released' },
     MISSING_CERTIFICATION: { value: 'missing-certification' },
   } as const,
 });

@@ -738,8 +738,17 @@ function correctedIdOf(event: RecordedEvent): string {
   return typeof resolved === 'string' ? resolved : String(event.data.correctedEventId);
 }
 
+/** Readiness in a fixed field order (jsonb hands objects back with their keys reordered). */
 function readinessKey(batch: BatchRow): string {
-  return JSON.stringify([batch.blockers, batch.release_ready]);
+  return JSON.stringify([
+    batch.blockers.map(({ kind, reference, severity, description }) => [
+      kind,
+      reference,
+      severity,
+      description,
+    ]),
+    batch.release_ready,
+  ]);
 }
 
 function compareBigint(a: string, b: string): number {

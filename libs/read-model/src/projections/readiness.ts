@@ -4,8 +4,8 @@ const severityRank: Record<string, number> = { critical: 0, major: 1, minor: 2 }
 
 /** Statuses after which release readiness no longer applies (the batch is out of the pipeline). */
 const finished = new Set(['aborted', 'qp-certified', 'shipped']);
-/** Statuses from which a CoA is expected before disposition. */
-const awaitingCoa = new Set(['qc-testing']);
+/** Statuses in which a missing CoA still blocks (the domain lets QA disposition before it). */
+const awaitingCoa = new Set(['qc-testing', 'dispositioned']);
 
 /**
  * Review by exception: everything that stands between a batch and its release, most serious
@@ -74,6 +74,13 @@ export function releaseBlockers(
       reference: null,
       severity: null,
       description: 'No certificate of analysis issued yet',
+    });
+  if (batch.disposition_decision === 'rejected' || batch.disposition_decision === 'quarantined')
+    blockers.push({
+      kind: 'disposition-not-released',
+      reference: null,
+      severity: null,
+      description: `QA disposition: ${batch.disposition_decision}`,
     });
   if (batch.disposition_decision === null)
     blockers.push({

@@ -342,9 +342,9 @@ describe('isReleaseReady', () => {
     expect(isReleaseReady([], 'aborted')).toBe(false);
   });
 
-  // Known gaps, reported rather than fixed here: `it.fails` passes while readiness.ts still has
-  // them, and fails (asking to become a plain `it`) the moment they are fixed.
-  it.fails('is not ready once QA rejected the batch (the QP can never certify it)', () => {
+  // Two gaps these tests found (and that are now fixed): a rejected batch looked ready, and a
+  // batch dispositioned before its CoA did not ask for one.
+  it('is not ready once QA rejected the batch (the QP can never certify it)', () => {
     expect(
       readyFor({
         ...coaIssued,
@@ -355,7 +355,7 @@ describe('isReleaseReady', () => {
     ).toBe(false);
   });
 
-  it.fails('asks for the CoA of a batch dispositioned straight from QC testing', () => {
+  it('asks for the CoA of a batch dispositioned straight from QC testing', () => {
     // The domain allows the disposition before the CoA, but certification needs one.
     const row = batch({
       status: 'dispositioned',

@@ -42,6 +42,7 @@ export interface ReleaseBlocker {
     | 'confirmed-oos'
     | 'missing-coa'
     | 'missing-disposition'
+    | 'disposition-not-released'
     | 'missing-certification';
   reference: string | null;
   severity: string | null;
