@@ -3,7 +3,8 @@
 #   start            start the platform on its embedded default
 #   test [args]      provision services, run every test tier of every project in one vitest run
 #                    (one summary line), stop what it started; args go to vitest (a path, -t NAME)
-#   bench            run the benchmarks (event store, end-to-end ingest); starts the services
+#   bench            run the benchmarks (event store, read-model rebuild, end-to-end ingest);
+#                    starts the services
 #   check            formatting, then lint and typecheck every project (Nx, cached)
 #   services up|down|status   bring the test services up or down from a shell
 set -euo pipefail
@@ -51,6 +52,7 @@ case "$cmd" in
     ensure_postgres
     bootstrap
     pnpm --filter @concord/event-store-postgres run bench
+    pnpm --filter @concord/read-model run bench
     # The ingest benchmark needs the Kafka broker too.
     env_file="$(mktemp)"
     services up --env-file "$env_file"
