@@ -442,7 +442,11 @@ function compareSchema(models: PrismaModel[], database: DatabaseSchema): string[
 
 // --- the tests -------------------------------------------------------------------------------
 
-function agreementSuite(open: () => Promise<SqlDatabase>) {
+/** Migrates a fresh database and compares; `more` adds tests that use the same catalogue. */
+function agreementSuite(
+  open: () => Promise<SqlDatabase>,
+  more?: (database: () => DatabaseSchema) => void,
+) {
   let db: SqlDatabase;
   let database: DatabaseSchema;
 
@@ -484,14 +488,12 @@ function agreementSuite(open: () => Promise<SqlDatabase>) {
       columns: ['sponsor_id', 'scheduled_at DESC', 'id'],
     });
   });
+
+  more?.(() => database);
 }
 
 describeWithPostgres('schema.prisma against the migrated read model on PostgreSQL', (database) => {
   agreementSuite(async () => pgDatabase({ connectionString: database().url }));
-});
-
-describe('schema.prisma against the migrated read model on PGlite', () => {
-  agreementSuite(() => pgliteDatabase());
 });
 
 /** The real schema text with one edit; throws when the edit does not apply (a stale test). */
@@ -501,112 +503,111 @@ function altered(search: string | RegExp, replacement: string): string {
   return result;
 }
 
-describe('the schema comparison reports what differs', () => {
-  let db: SqlDatabase;
-  let database: DatabaseSchema;
-
-  beforeAll(async () => {
-    db = await pgliteDatabase();
-    await migrateReadModel(db);
-    database = await readDatabaseSchema(db);
-  });
-
-  afterAll(async () => {
-    await db?.close();
-  });
-
-  it.each([
-    {
-      change: 'a column renamed in the model',
-      schema: altered('@map("batch_number")', '@map("batch_no")'),
-      reported: [
-        'rm_batches.batch_number: column exists in the database but not in the model Batch',
-        'rm_batches.batch_no (Batch.batchNumber): column does not exist in the database',
-      ],
+describe('schema.prisma against the migrated read model on PGlite', () => {
+  agreementSuite(
+    () => pgliteDatabase(),
+    (database) => {
+      describe('the comparison reports what differs', () => {
+        // The real catalogue against the real schema with one deliberate edit each: proof that
+        // the test above can fail, and that its message says where.
+        it.each([
+          {
+            change: 'a column renamed in the model',
+            schema: altered('@map("batch_number")', '@map("batch_no")'),
+            reported: [
+              'rm_batches.batch_number: column exists in the database but not in the model Batch',
+              'rm_batches.batch_no (Batch.batchNumber): column does not exist in the database',
+            ],
+          },
+          {
+            change: 'a required column made optional',
+            schema: altered('  status                 String', '  status                 String?'),
+            reported: [
+              'rm_batches.status (Batch.status): optional in the model, not null in the database',
+            ],
+          },
+          {
+            change: 'an optional column made required',
+            schema: altered('coaId                  String?', 'coaId                  String '),
+            reported: [
+              'rm_batches.coa_id (Batch.coaId): required in the model, nullable in the database',
+            ],
+          },
+          {
+            change: 'a type changed',
+            schema: altered('version                    Int', 'version                    BigInt'),
+            reported: [
+              'rm_agreements.version (Agreement.version): type BigInt expects bigint, the database has integer',
+            ],
+          },
+          {
+            change: 'a timestamp without its time zone',
+            schema: altered(
+              '@map("effective_from") @db.Timestamptz',
+              '@map("effective_from")              ',
+            ),
+            reported: [
+              'rm_agreements.effective_from (Agreement.effectiveFrom): type DateTime expects timestamp without time zone, the database has timestamp with time zone',
+            ],
+          },
+          {
+            change: 'a list that is not one',
+            schema: altered('roles          String[]', 'roles          String  '),
+            reported: [
+              'rm_people.roles (Person.roles): type String expects text, the database has text[]',
+            ],
+          },
+          {
+            change: 'a default the database does not have, and one it has differently',
+            schema: altered(
+              'site                   String',
+              'site                   String @default("")',
+            ).replace('@default("none")', '@default("open")'),
+            reported: [
+              'rm_batches.site (Batch.site): @default("") in the model, no default in the database',
+              `rm_deviations.capa_status (Deviation.capaStatus): @default("open") in the model, default 'none'::text in the database`,
+            ],
+          },
+          {
+            change: 'a different primary key',
+            schema: altered('@@id([organizationId, personId])', '@@id([personId, organizationId])'),
+            reported: [
+              'rm_people (model Person): primary key (person_id, organization_id) in the model, (organization_id, person_id) in the database',
+            ],
+          },
+          {
+            change: 'an index the database does not have, and one on other columns',
+            schema: altered('map: "rm_batches_status"', 'map: "rm_batches_state"').replace(
+              '@@index([batchId], map: "rm_deviation_batches_batch")',
+              '@@index([batchId, deviationId], map: "rm_deviation_batches_batch")',
+            ),
+            reported: [
+              'rm_batches (model Batch): index rm_batches_state does not exist in the database',
+              'rm_deviation_batches (model DeviationBatch): index rm_deviation_batches_batch is on (batch_id, deviation_id) in the model, (batch_id) in the database',
+            ],
+          },
+          {
+            change: 'a uniqueness the database does not enforce',
+            schema: altered(
+              'streamId              String ',
+              'streamId              String @unique',
+            ),
+            reported: [
+              'rm_timeline (model TimelineEntry): unique (stream_id) in the model, no unique constraint on it in the database',
+            ],
+          },
+          {
+            change: 'a table left out of the model, and a model of no table',
+            schema: altered('@@map("rm_organizations")', '@@map("rm_organisations")'),
+            reported: [
+              'rm_organizations: table exists in the database but no model maps to it',
+              'rm_organisations (model Organization): table does not exist in the database',
+            ],
+          },
+        ])('$change', ({ schema, reported }) => {
+          expect(compareSchema(parsePrismaModels(schema), database())).toEqual(reported);
+        });
+      });
     },
-    {
-      change: 'a required column made optional',
-      schema: altered('  status                 String', '  status                 String?'),
-      reported: [
-        'rm_batches.status (Batch.status): optional in the model, not null in the database',
-      ],
-    },
-    {
-      change: 'an optional column made required',
-      schema: altered('coaId                  String?', 'coaId                  String '),
-      reported: [
-        'rm_batches.coa_id (Batch.coaId): required in the model, nullable in the database',
-      ],
-    },
-    {
-      change: 'a type changed',
-      schema: altered('version                    Int', 'version                    BigInt'),
-      reported: [
-        'rm_agreements.version (Agreement.version): type BigInt expects bigint, the database has integer',
-      ],
-    },
-    {
-      change: 'a timestamp without its time zone',
-      schema: altered(
-        '@map("effective_from") @db.Timestamptz',
-        '@map("effective_from")              ',
-      ),
-      reported: [
-        'rm_agreements.effective_from (Agreement.effectiveFrom): type DateTime expects timestamp without time zone, the database has timestamp with time zone',
-      ],
-    },
-    {
-      change: 'a list that is not one',
-      schema: altered('roles          String[]', 'roles          String  '),
-      reported: [
-        'rm_people.roles (Person.roles): type String expects text, the database has text[]',
-      ],
-    },
-    {
-      change: 'a default the database does not have, and one it has differently',
-      schema: altered(
-        'site                   String',
-        'site                   String @default("")',
-      ).replace('@default("none")', '@default("open")'),
-      reported: [
-        'rm_batches.site (Batch.site): @default("") in the model, no default in the database',
-        `rm_deviations.capa_status (Deviation.capaStatus): @default("open") in the model, default 'none'::text in the database`,
-      ],
-    },
-    {
-      change: 'a different primary key',
-      schema: altered('@@id([organizationId, personId])', '@@id([personId, organizationId])'),
-      reported: [
-        'rm_people (model Person): primary key (person_id, organization_id) in the model, (organization_id, person_id) in the database',
-      ],
-    },
-    {
-      change: 'an index the database does not have, and one on other columns',
-      schema: altered('map: "rm_batches_status"', 'map: "rm_batches_state"').replace(
-        '@@index([batchId], map: "rm_deviation_batches_batch")',
-        '@@index([batchId, deviationId], map: "rm_deviation_batches_batch")',
-      ),
-      reported: [
-        'rm_batches (model Batch): index rm_batches_state does not exist in the database',
-        'rm_deviation_batches (model DeviationBatch): index rm_deviation_batches_batch is on (batch_id, deviation_id) in the model, (batch_id) in the database',
-      ],
-    },
-    {
-      change: 'a uniqueness the database does not enforce',
-      schema: altered('streamId              String ', 'streamId              String @unique'),
-      reported: [
-        'rm_timeline (model TimelineEntry): unique (stream_id) in the model, no unique constraint on it in the database',
-      ],
-    },
-    {
-      change: 'a table left out of the model, and a model of no table',
-      schema: altered('@@map("rm_organizations")', '@@map("rm_organisations")'),
-      reported: [
-        'rm_organizations: table exists in the database but no model maps to it',
-        'rm_organisations (model Organization): table does not exist in the database',
-      ],
-    },
-  ])('$change', ({ schema, reported }) => {
-    expect(compareSchema(parsePrismaModels(schema), database)).toEqual(reported);
-  });
+  );
 });
