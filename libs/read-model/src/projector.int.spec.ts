@@ -234,6 +234,28 @@ function projectorSuite(open: () => Promise<Subject>) {
     expect(rebuilt).toEqual(live);
   });
 
+  it('a rebuild while the live projector runs leaves a complete read model', async () => {
+    const live = new Projector({ store: subject.store, db: subject.db, batchSize: 3 });
+    const following = live.start();
+    await following.waitFor(await subject.store.headPosition());
+    // Rebuild in small chunks while the live projector runs and new events arrive.
+    const rebuilding = new Projector({
+      store: subject.store,
+      db: subject.db,
+      batchSize: 2,
+    }).rebuild();
+    const { batch } = exchange.feed;
+    await exchange.publish([batch(PAIR_B, B1).held('2026-04-17T08:00:00Z')]);
+    const progress = await rebuilding;
+    expect(progress.position).toBeGreaterThanOrEqual(progress.head);
+    await following.waitFor(await subject.store.headPosition());
+    await following.stop();
+    const raced = await dump(subject.db);
+    expect(raced.filter((row) => row.includes('"status": "held"'))).toHaveLength(1);
+    await new Projector({ store: subject.store, db: subject.db }).rebuild();
+    expect(await dump(subject.db)).toEqual(raced);
+  });
+
   it('dead-letters an event it cannot project, and a rebuild stops on it', async () => {
     // A deviation under an agreement the read model has never heard of: unprojectable.
     await subject.store.append('deviation-dev-orphan', [

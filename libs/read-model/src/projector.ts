@@ -88,6 +88,7 @@ export class Projector {
     const { db, store, batchSize, pollIntervalMs } = this.#options;
     let wake: (() => void) | undefined;
     let unlisten: Promise<() => Promise<void>> | undefined;
+    let readAfter = 0n;
     const subscription = runSubscription(
       {
         loadCheckpoint: async () => {
@@ -95,8 +96,11 @@ export class Projector {
           await unlisten;
           return this.#checkpoints.load(this.name);
         },
-        read: (after, maxCount) => store.readAll({ after, maxCount }),
-        handle: (events) => this.#handleLive(events),
+        read: (after, maxCount) => {
+          readAfter = after;
+          return store.readAll({ after, maxCount });
+        },
+        handle: (events) => this.#handleLive(events, readAfter),
         waitForChange: (timeoutMs, signal) => {
           const woken = new AbortController();
           wake = () => woken.abort();
@@ -126,7 +130,7 @@ export class Projector {
         maxCount: this.#options.batchSize,
       });
       if (events.length === 0) break;
-      position = await this.#handleLive(events);
+      position = await this.#handleLive(events, position);
     }
     return position;
   }
@@ -183,12 +187,17 @@ export class Projector {
     }));
   }
 
-  async #handleLive(events: RecordedEvent[]): Promise<bigint> {
+  async #handleLive(events: RecordedEvent[], readAfter: bigint): Promise<bigint> {
     let changes: ReadModelChange[] = [];
     try {
-      const position = await this.#checkpoints.handleOnce(this.name, events, async (fresh, tx) => {
-        changes = await this.#project(fresh, tx);
-      });
+      const position = await this.#checkpoints.handleOnce(
+        this.name,
+        events,
+        async (fresh, tx) => {
+          changes = await this.#project(fresh, tx);
+        },
+        readAfter,
+      );
       this.#emit(changes);
       return position;
     } catch (error) {
@@ -198,18 +207,27 @@ export class Projector {
         { err: error, from: String(events[0]?.globalPosition) },
         'chunk failed, projecting it event by event',
       );
-      let position = 0n;
-      for (const event of events) position = await this.#handleOneOrDeadLetter(event);
+      let position = readAfter;
+      for (const event of events) {
+        const stored = await this.#handleOneOrDeadLetter(event, position);
+        if (stored < position) return stored; // reset meanwhile: read again from there
+        position = stored;
+      }
       return position;
     }
   }
 
-  async #handleOneOrDeadLetter(event: RecordedEvent): Promise<bigint> {
+  async #handleOneOrDeadLetter(event: RecordedEvent, readAfter: bigint): Promise<bigint> {
     let changes: ReadModelChange[] = [];
     try {
-      const position = await this.#checkpoints.handleOnce(this.name, [event], async (fresh, tx) => {
-        changes = await this.#project(fresh, tx);
-      });
+      const position = await this.#checkpoints.handleOnce(
+        this.name,
+        [event],
+        async (fresh, tx) => {
+          changes = await this.#project(fresh, tx);
+        },
+        readAfter,
+      );
       this.#emit(changes);
       return position;
     } catch (error) {
@@ -218,20 +236,25 @@ export class Projector {
         { err: error, eventId: event.id, type: event.type, position: String(event.globalPosition) },
         'event dead-lettered by the projector',
       );
-      return this.#checkpoints.handleOnce(this.name, [event], async (_fresh, tx) => {
-        await tx.query(
-          `insert into rm_dead_letters (projector, position, event_id, stream_id, type, error)
+      return this.#checkpoints.handleOnce(
+        this.name,
+        [event],
+        async (_fresh, tx) => {
+          await tx.query(
+            `insert into rm_dead_letters (projector, position, event_id, stream_id, type, error)
            values ($1, $2::bigint, $3, $4, $5, $6) on conflict do nothing`,
-          [
-            this.name,
-            String(event.globalPosition),
-            event.id,
-            event.streamId,
-            event.type,
-            error instanceof Error ? error.message : String(error),
-          ],
-        );
-      });
+            [
+              this.name,
+              String(event.globalPosition),
+              event.id,
+              event.streamId,
+              event.type,
+              error instanceof Error ? error.message : String(error),
+            ],
+          );
+        },
+        readAfter,
+      );
     }
   }
 

@@ -11,12 +11,16 @@ export interface SqlCheckpoints {
    * Hands the events after the stored checkpoint to `handler` in one transaction that then saves
    * the checkpoint, under a row lock on it: effects the handler writes through `tx` happen exactly
    * once, and a second running instance of the subscriber skips what the first already handled.
+   * `readAfter` is the position the caller read the events after: when the stored checkpoint is
+   * behind it (someone reset it, e.g. a rebuild from 0), nothing is handled, because the events
+   * in between would be skipped; the caller reads again from the returned, stored checkpoint.
    * Resolves to the checkpoint now stored.
    */
   handleOnce<E extends { globalPosition: bigint }>(
     subscriberId: string,
     events: readonly E[],
     handler: (fresh: E[], tx: SqlExecutor) => Promise<void>,
+    readAfter?: bigint,
   ): Promise<bigint>;
 }
 
@@ -38,7 +42,7 @@ export function sqlCheckpoints(db: SqlDatabase, table: string): SqlCheckpoints {
       return BigInt(rows[0]?.position ?? 0);
     },
     save,
-    handleOnce(subscriberId, events, handler) {
+    handleOnce(subscriberId, events, handler, readAfter) {
       return db.transaction(async (tx) => {
         await tx.query(
           `insert into ${table} (subscriber_id, position) values ($1, 0) on conflict do nothing`,
@@ -49,6 +53,7 @@ export function sqlCheckpoints(db: SqlDatabase, table: string): SqlCheckpoints {
           [subscriberId],
         );
         const stored = BigInt(rows[0]!.position);
+        if (readAfter !== undefined && stored < readAfter) return stored;
         const fresh = events.filter((event) => event.globalPosition > stored);
         const last = events.at(-1)?.globalPosition ?? stored;
         if (fresh.length === 0) return stored > last ? stored : last;

@@ -631,7 +631,14 @@ export class ProjectionChunk {
       actor_id: actorId,
       actor_name: actorName,
       actor_organization_id: actorOrganization,
-      actor_role: typeof metadata.actorrole === 'string' ? metadata.actorrole : null,
+      // The domain writes the role for signed acts; otherwise it is in the partner's envelope.
+      actor_role:
+        typeof metadata.actorrole === 'string'
+          ? metadata.actorrole
+          : typeof (metadata.envelope as { actorrole?: unknown } | undefined)?.actorrole ===
+              'string'
+            ? String((metadata.envelope as { actorrole: string }).actorrole)
+            : null,
       reason: reasonOf(data),
       data: data as Json,
       corrected_data: null,

@@ -36,14 +36,16 @@ export function releaseBlockers(
         description: `Open ${severity} deviation ${deviationId}${title}`,
       });
     }
-    if (deviation?.capa_status === 'proposed') {
+    // The sponsor's approvals gate release only for deviations that block it (major, critical).
+    const gating = severity === 'major' || severity === 'critical';
+    if (gating && deviation?.capa_status === 'proposed') {
       blockers.push({
         kind: 'pending-sponsor-approval',
         reference: deviationId,
         severity,
         description: `CAPA ${deviation.capa_id ?? ''} of deviation ${deviationId} awaits approval`,
       });
-    } else if (deviation?.status === 'capa-approved') {
+    } else if (gating && deviation?.status === 'capa-approved') {
       blockers.push({
         kind: 'pending-sponsor-approval',
         reference: deviationId,
@@ -75,7 +77,8 @@ export function releaseBlockers(
       severity: null,
       description: 'No certificate of analysis issued yet',
     });
-  if (batch.disposition_decision === 'rejected' || batch.disposition_decision === 'quarantined')
+  // QP certification needs an unconditional release (the domain refuses anything else).
+  if (batch.disposition_decision !== null && batch.disposition_decision !== 'released')
     blockers.push({
       kind: 'disposition-not-released',
       reference: null,

@@ -171,7 +171,7 @@ describe('releaseBlockers', () => {
     });
   });
 
-  it('shows a proposed CAPA as waiting for the sponsor, whatever the severity', () => {
+  it('shows a proposed CAPA as waiting for the sponsor only where the deviation gates release', () => {
     const blockers = releaseBlockers(
       batch({ ...coaIssued, open_deviations: { 'dev-major': 'major', 'dev-minor': 'minor' } }),
       lookup(
@@ -191,7 +191,7 @@ describe('releaseBlockers', () => {
     expect(summary(blockers)).toEqual([
       ['open-deviation', 'dev-major', 'major'],
       ['pending-sponsor-approval', 'dev-major', 'major'],
-      ['pending-sponsor-approval', 'dev-minor', 'minor'],
+      // A minor deviation neither blocks release nor waits on the sponsor to let it go.
       ['missing-disposition', null, null],
       ['missing-certification', null, null],
     ]);
@@ -202,25 +202,25 @@ describe('releaseBlockers', () => {
 
   it('shows closure as waiting for the sponsor once the CAPA is approved, and not after', () => {
     const approved = deviation('dev-1', {
-      severity: 'minor',
+      severity: 'major',
       status: 'capa-approved',
       capa_id: 'capa-26-0101',
       capa_status: 'approved',
       capa_approval_signature: SIGNATURE,
     });
     const waiting = releaseBlockers(
-      batch({ ...coaIssued, open_deviations: { 'dev-1': 'minor' } }),
+      batch({ ...coaIssued, open_deviations: { 'dev-1': 'major' } }),
       lookup(approved),
     );
-    expect(waiting[0]).toEqual({
+    expect(waiting[1]).toEqual({
       kind: 'pending-sponsor-approval',
       reference: 'dev-1',
-      severity: 'minor',
+      severity: 'major',
       description: 'Closure of deviation dev-1 awaits approval',
     });
 
     const closureApproved = releaseBlockers(
-      batch({ ...coaIssued, open_deviations: { 'dev-1': 'minor' } }),
+      batch({ ...coaIssued, open_deviations: { 'dev-1': 'major' } }),
       lookup({ ...approved, status: 'closure-approved', closure_approval_signature: SIGNATURE }),
     );
     expect(summary(closureApproved).map(([kind]) => kind)).not.toContain(
@@ -314,9 +314,13 @@ describe('isReleaseReady', () => {
   it.each<[string, Partial<BatchRow>, DeviationRow[]]>([
     ['an open major deviation', { open_deviations: { 'dev-1': 'major' } }, [deviation('dev-1')]],
     [
-      'a CAPA waiting for the sponsor',
-      { open_deviations: { 'dev-1': 'minor' } },
-      [deviation('dev-1', { severity: 'minor', capa_status: 'proposed', capa_id: 'capa-1' })],
+      'a conditional release (the QP certifies released batches only)',
+      {
+        status: 'dispositioned',
+        disposition_decision: 'conditionally-released',
+        disposition_signature: SIGNATURE,
+      },
+      [],
     ],
     ['an open OOS investigation', { oos_investigations: { 'oos-1': 'open' } }, []],
     ['a confirmed OOS result', { oos_investigations: { 'oos-1': 'confirmed' } }, []],
