@@ -1,0 +1,163 @@
+import { verifyEventSignature } from '@concord/contract';
+import type { ElectronicSignature } from '@concord/domain';
+import type { RecordedEvent } from '@concord/event-store';
+import { keyValidAt, storedEventId, type OrganizationDirectory } from '@concord/ingest';
+import { actorOf, derivedFromOf, isPlatformEvent } from './stored-event.ts';
+
+/**
+ * How an event's origin is proven, checked again from the record alone:
+ * - `valid`: the partner's Ed25519 signature verifies, with a key of the sender that was valid
+ *   when the event occurred;
+ * - `invalid`: the signature does not verify, or the stored event no longer matches the envelope
+ *   the partner signed;
+ * - `key-not-valid`: the key is unknown, not yet valid or already revoked at that time;
+ * - `e-signature-only`: a person's act through Concord's API, proven by their e-signature (21 CFR
+ *   Part 11) and the API's authentication, not by a partner system's key;
+ * - `platform`: recorded by the platform itself, or derived by it from another event;
+ * - `unsigned`: a partner's event with nothing that proves who sent it.
+ */
+export type SignatureStatus =
+  | { status: 'valid'; keyId: string }
+  | { status: 'invalid'; keyId: string | null; problem: string }
+  | { status: 'key-not-valid'; keyId: string; problem: string }
+  | { status: 'e-signature-only'; signerId: string; printedName: string; meaning: string }
+  | { status: 'platform'; derivedFrom: string | null }
+  | { status: 'unsigned'; problem: string };
+
+export type SignatureStatusKind = SignatureStatus['status'];
+
+/** Statuses that fail verification: the record no longer proves its origin. */
+export const SIGNATURE_PROBLEMS: ReadonlySet<SignatureStatusKind> = new Set([
+  'invalid',
+  'key-not-valid',
+  'unsigned',
+]);
+
+export const isSignatureProblem = (
+  status: SignatureStatus,
+): status is Extract<SignatureStatus, { problem: string }> => SIGNATURE_PROBLEMS.has(status.status);
+
+/** The e-signature an event's data carries (disposition, certification, approvals), if any. */
+export function eSignatureOf(event: RecordedEvent): ElectronicSignature | null {
+  const signature = event.data.signature as Partial<ElectronicSignature> | undefined;
+  if (!signature || typeof signature !== 'object' || typeof signature.signerId !== 'string')
+    return null;
+  return signature as ElectronicSignature;
+}
+
+/** The source human acts through the GraphQL API are recorded under. */
+const API_SOURCE = /^urn:concord:[^:]+:concord-api$/;
+
+/**
+ * The signature status of one stored event, from the record alone: the stored envelope and data
+ * (what the partner signed), and the directory of organizations (their keys over time).
+ */
+export function signatureStatusOf(
+  event: RecordedEvent,
+  directoryOf: (organizationId: string) => OrganizationDirectory | undefined,
+): SignatureStatus {
+  const { signature, signaturekeyid } = event.metadata;
+  if (typeof signature === 'string') return partnerSignatureStatus(event, directoryOf);
+  const derivedFrom = derivedFromOf(event);
+  if (isPlatformEvent(event) || derivedFrom !== null) return { status: 'platform', derivedFrom };
+  const eSignature = eSignatureOf(event);
+  const actor = actorOf(event);
+  if (
+    eSignature &&
+    eSignature.signerId === actor.personId &&
+    API_SOURCE.test(String(event.metadata.source ?? ''))
+  ) {
+    return {
+      status: 'e-signature-only',
+      signerId: eSignature.signerId,
+      printedName: eSignature.printedName,
+      meaning: eSignature.meaning,
+    };
+  }
+  return {
+    status: 'unsigned',
+    problem:
+      typeof signaturekeyid === 'string'
+        ? `names key ${signaturekeyid} but carries no signature`
+        : `an event of ${actor.organizationId} with neither a partner signature nor an e-signature through the API: nothing proves who sent it`,
+  };
+}
+
+/** The fields the metadata repeats from the signed envelope: they must still agree with it. */
+const BOUND_FIELDS = [
+  ['signature', 'signature'],
+  ['signaturekeyid', 'signaturekeyid'],
+  ['actorid', 'actorid'],
+  ['actororg', 'actororg'],
+  ['time', 'time'],
+  ['source', 'source'],
+] as const;
+
+function partnerSignatureStatus(
+  event: RecordedEvent,
+  directoryOf: (organizationId: string) => OrganizationDirectory | undefined,
+): SignatureStatus {
+  const keyId =
+    typeof event.metadata.signaturekeyid === 'string' ? event.metadata.signaturekeyid : null;
+  const invalid = (problem: string): SignatureStatus => ({ status: 'invalid', keyId, problem });
+  const envelope = event.metadata.envelope;
+  if (!envelope || typeof envelope !== 'object' || Array.isArray(envelope))
+    return invalid(
+      'the partner envelope is not stored with the event: the signature cannot be checked',
+    );
+  if (keyId === null) return invalid('the signature names no key (signaturekeyid)');
+  for (const [stored, signed] of BOUND_FIELDS) {
+    if (event.metadata[stored] !== envelope[signed])
+      return invalid(`the stored ${stored} differs from the one the partner signed`);
+  }
+  if (envelope.type !== event.type) return invalid('the stored type differs from the signed one');
+  // The stored id is derived from the signed source and id: a re-labelled event is caught here.
+  if (storedEventId(String(envelope.source), String(envelope.id)) !== event.id)
+    return invalid('the stored event id does not derive from the signed source and id');
+
+  const organizationId = String(envelope.actororg);
+  const directory = directoryOf(organizationId);
+  if (!directory)
+    return { status: 'key-not-valid', keyId, problem: `${organizationId} is not registered` };
+  const occurredAt = String(envelope.time);
+  const key = keyValidAt(directory, keyId, occurredAt);
+  if (!key) {
+    const known = directory.keys.get(keyId);
+    return {
+      status: 'key-not-valid',
+      keyId,
+      problem: !known
+        ? `${keyId} is not a registered key of ${organizationId}`
+        : known.revokedAt !== undefined && Date.parse(known.revokedAt) <= Date.parse(occurredAt)
+          ? `${keyId} was revoked at ${known.revokedAt}, before the event occurred (${occurredAt})`
+          : `${keyId} is valid only from ${known.validFrom}, after the event occurred (${occurredAt})`,
+    };
+  }
+  if (!verifyEventSignature({ ...envelope, data: event.data }, key.publicKey))
+    return invalid(`the Ed25519 signature does not verify with key ${keyId}`);
+  return { status: 'valid', keyId };
+}
+
+/** One line for a person: what the status means for this event. */
+export function describeSignatureStatus(status: SignatureStatus): string {
+  switch (status.status) {
+    case 'valid':
+      return `Partner signature valid (key ${status.keyId})`;
+    case 'invalid':
+      return `Partner signature INVALID: ${status.problem}`;
+    case 'key-not-valid':
+      return `Signing key NOT VALID at that time: ${status.problem}`;
+    case 'e-signature-only':
+      return `E-signature only (act through the Concord API by ${status.printedName}, meaning ${status.meaning})`;
+    case 'platform':
+      return status.derivedFrom
+        ? `Platform event, derived from ${status.derivedFrom}`
+        : 'Platform event';
+    case 'unsigned':
+      return `UNSIGNED: ${status.problem}`;
+    default: {
+      const unexpected: never = status;
+      return String(unexpected);
+    }
+  }
+}

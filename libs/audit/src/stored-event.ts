@@ -1,0 +1,96 @@
+import { PLATFORM_ORGANIZATION_ID } from '@concord/domain';
+import type { RecordedEvent } from '@concord/event-store';
+
+export const CORRECTION_TYPE = 'concord.correction.recorded.v1';
+
+/** The two clocks of the record: the partner's occurred-at and the store's recorded-at. */
+export type Timeline = 'occurred' | 'recorded';
+
+/**
+ * When it happened, according to whoever acted (the partner's `time`). Events written before the
+ * metadata took CloudEvents names carry `occurredAt`; the store's clock is the last resort.
+ */
+export function occurredAtOf(event: RecordedEvent): string {
+  const { time, occurredAt } = event.metadata;
+  if (typeof time === 'string') return time;
+  if (typeof occurredAt === 'string') return occurredAt;
+  return event.recordedAt;
+}
+
+/** The instant of an event on a timeline, in milliseconds. */
+export function instantOf(event: RecordedEvent, timeline: Timeline): number {
+  return Date.parse(timeline === 'occurred' ? occurredAtOf(event) : event.recordedAt);
+}
+
+/** An RFC 3339 instant as milliseconds; anything else is the caller's mistake. */
+export function parseInstant(instant: string): number {
+  const millis = Date.parse(instant);
+  if (Number.isNaN(millis)) throw new RangeError(`${instant} is not an RFC 3339 date-time`);
+  return millis;
+}
+
+export interface StoredActor {
+  personId: string;
+  organizationId: string;
+  role: string | null;
+}
+
+/** Who acted, as the metadata records it (CloudEvents names first, the store's older names next). */
+export function actorOf(event: RecordedEvent): StoredActor {
+  const { actorid, actorId, actororg, organizationId, actorrole, actorRole, envelope } =
+    event.metadata;
+  const text = (...values: unknown[]) => values.find((v) => typeof v === 'string') as string;
+  // The platform records the role an e-signature was given in; otherwise the role the partner
+  // stated in its signed envelope is the one the person acted in.
+  const claimed = (envelope as { actorrole?: unknown } | undefined)?.actorrole;
+  return {
+    personId: text(actorid, actorId) ?? 'unknown',
+    organizationId: text(actororg, organizationId) ?? 'unknown',
+    role: text(actorrole, actorRole, claimed) ?? null,
+  };
+}
+
+export const isPlatformEvent = (event: RecordedEvent): boolean =>
+  actorOf(event).organizationId === PLATFORM_ORGANIZATION_ID;
+
+/**
+ * The stored id of the event a correction corrects. A partner names it by the id it sent it
+ * with; ingest keeps the resolved stored id in the metadata (the data stays the partner's signed
+ * original), and that is what the domain is shown.
+ */
+export function correctedEventIdOf(event: RecordedEvent): string | undefined {
+  if (event.type !== CORRECTION_TYPE) return undefined;
+  const resolved = event.metadata.correctedStoredEventId;
+  if (typeof resolved === 'string') return resolved;
+  const named = event.data.correctedEventId;
+  return typeof named === 'string' ? named : undefined;
+}
+
+/**
+ * An event as the domain's `evolve` sees it: its stored id in the metadata and, for a
+ * correction, the resolved id of the corrected event (as ingest shows it to the decider).
+ */
+export function asDomainEvent<E>(event: RecordedEvent): E {
+  const corrected = correctedEventIdOf(event);
+  return {
+    type: event.type,
+    data: corrected === undefined ? event.data : { ...event.data, correctedEventId: corrected },
+    metadata: { ...event.metadata, id: event.id },
+  } as E;
+}
+
+/**
+ * The event a derived event was recorded for (`<id>:oos`, `<id>:late`, `<id>:link:<batch>`): the
+ * platform decided it from that event, so that event's signature is its proof of origin.
+ */
+export function derivedFromOf(event: RecordedEvent): string | null {
+  const cause = event.metadata.causationid;
+  if (typeof cause !== 'string') return null;
+  return event.id.startsWith(`${cause}:`) ? cause : null;
+}
+
+/** A JSON object's string field, or null. */
+export function textOf(data: Record<string, unknown> | undefined, key: string): string | null {
+  const value = data?.[key];
+  return typeof value === 'string' ? value : null;
+}
