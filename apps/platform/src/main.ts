@@ -1,0 +1,58 @@
+// `npm start`: the whole platform in one process on its embedded default. See --help.
+import { Command, Option } from 'commander';
+import { pino } from 'pino';
+import { startPlatform } from './platform.ts';
+import { printBanner } from './banner.ts';
+
+const program = new Command('concord-platform')
+  .description(
+    'Run Concord in one process: event store, projector, GraphQL API (GraphiQL), HTTP ingest and a live demo feed',
+  )
+  .option('--data <dir>', 'where the embedded database and development keys live', '.data')
+  .option('--port <port>', 'HTTP port (0: any free port)', '4000')
+  .option('--host <host>', 'interface to listen on', '127.0.0.1')
+  .option('--database-url <url>', 'use this PostgreSQL instead of the embedded PGlite')
+  .option('--store <url>', 'use a KurrentDB event store (kurrentdb://host:2113?tls=false)')
+  .option('--kafka <brokers>', 'also ingest from and publish to Kafka (host:port,...)')
+  .option('--no-demo', 'do not run the demo feed')
+  .addOption(new Option('--log-level <level>', 'log level').default('info').env('LOG_LEVEL'))
+  .parse();
+
+const options = program.opts<{
+  data: string;
+  port: string;
+  host: string;
+  databaseUrl?: string;
+  store?: string;
+  kafka?: string;
+  demo: boolean;
+  logLevel: string;
+}>();
+
+const logger = pino({ name: 'concord', level: options.logLevel });
+const started = Date.now();
+const platform = await startPlatform({
+  dataDir: options.data,
+  port: Number(options.port),
+  host: options.host,
+  ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+  ...(options.store ? { storeUrl: options.store } : {}),
+  ...(options.kafka ? { kafkaBrokers: options.kafka.split(',') } : {}),
+  ...(options.demo ? {} : { demo: false as const }),
+  logger,
+});
+await printBanner(platform, {
+  startedMs: Date.now() - started,
+  personas: platform.personas,
+  out: process.stdout,
+});
+
+let stopping = false;
+const shutdown = async () => {
+  if (stopping) return;
+  stopping = true;
+  await platform.close().catch((error: unknown) => logger.error({ err: error }, 'stop failed'));
+  process.exit(0);
+};
+process.once('SIGINT', () => void shutdown());
+process.once('SIGTERM', () => void shutdown());

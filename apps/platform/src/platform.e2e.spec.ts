@@ -1,0 +1,117 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { waitFor } from '@concord/test-infra';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPlatform, type Platform } from './platform.ts';
+
+// The README's start command, as a new user gets it: the embedded platform on a fresh data
+// folder with the demo feed (at test pace), then the same folder again after a restart.
+describe('the embedded platform with its demo feed', () => {
+  let dataDir: string;
+  let platform: Platform | undefined;
+  const logger = pino({ level: 'warn' });
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'concord-platform-'));
+  });
+  afterAll(async () => {
+    await platform?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  async function graphql(token: string, query: string) {
+    const response = await fetch(platform!.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query }),
+    });
+    return (await response.json()) as { data?: Record<string, never>; errors?: unknown[] };
+  }
+
+  const tokenOf = (index: number) => {
+    const persona = platform!.personas[index]!;
+    return platform!.mintToken({
+      personId: persona.personId,
+      organizationId: persona.organizationId,
+      roles: persona.roles,
+    });
+  };
+
+  it('starts, and a demo token sees its batches moving', async () => {
+    platform = await startPlatform({ dataDir, port: 0, logger, demo: { pace: 'fast' } });
+    expect(platform.personas.map((p) => p.organizationId)).toEqual(
+      expect.arrayContaining(['helvion-tx', 'aurora-bio']),
+    );
+    const sponsor = platform.personas.findIndex((p) => p.organizationId === 'helvion-tx');
+    const token = await tokenOf(sponsor);
+    const batches = await waitFor(
+      async () => {
+        const { data } = await graphql(
+          token,
+          '{ batches(first: 50) { totalCount edges { node { sponsorId status } } } }',
+        );
+        const found = data?.batches as unknown as {
+          totalCount: number;
+          edges: { node: { sponsorId: string; status: string } }[];
+        };
+        return found && found.edges.some((edge) => edge.node.status !== 'SCHEDULED')
+          ? found
+          : undefined;
+      },
+      { timeoutMs: 60_000, description: 'demo batches past scheduling' },
+    );
+    expect(batches.edges.every((edge) => edge.node.sponsorId === 'helvion-tx')).toBe(true);
+    expect(platform.demoFeed!.stats().rejected).toBe(0);
+  });
+
+  it('shows a live change on a subscription (SSE)', async () => {
+    const token = await tokenOf(0);
+    const controller = new AbortController();
+    const response = await fetch(platform!.graphqlUrl, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'text/event-stream',
+        authorization: `Bearer ${token}`,
+      },
+      body: JSON.stringify({ query: 'subscription { batchChanged { batchId status } }' }),
+      signal: controller.signal,
+    });
+    const reader = response.body!.getReader();
+    let text = '';
+    try {
+      await waitFor(
+        async () => {
+          const { value } = await reader.read();
+          text += new TextDecoder().decode(value);
+          return text.includes('"batchChanged"') ? true : undefined;
+        },
+        { timeoutMs: 60_000, description: 'a batchChanged event' },
+      );
+    } finally {
+      controller.abort();
+    }
+    expect(text).toMatch(/"status":"[A-Z_]+"/);
+  });
+
+  it('keeps its data across a restart and carries on without rejections', async () => {
+    const token = await tokenOf(0);
+    const before = (await graphql(token, '{ batches { totalCount } }')).data!
+      .batches as unknown as {
+      totalCount: number;
+    };
+    await platform!.close();
+    platform = await startPlatform({ dataDir, port: 0, logger, demo: { pace: 'fast' } });
+    const after = await graphql(await tokenOf(0), '{ batches { totalCount } }');
+    expect(
+      (after.data!.batches as unknown as { totalCount: number }).totalCount,
+    ).toBeGreaterThanOrEqual(before.totalCount);
+    await waitFor(async () => (platform!.demoFeed!.stats().accepted > 20 ? true : undefined), {
+      timeoutMs: 60_000,
+      description: 'the feed to go on after the restart',
+    });
+    expect(platform!.demoFeed!.stats().rejected).toBe(0);
+  });
+});

@@ -1,0 +1,192 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startApiServer, type ApiServer } from '@concord/api';
+import {
+  Authenticator,
+  DEV_AUDIENCE,
+  DEV_ISSUER,
+  DevIssuer,
+  type ApiKeyRecord,
+  type DevTokenClaims,
+} from '@concord/auth';
+import type { EventStore } from '@concord/event-store';
+import {
+  demoApiKeyRecords,
+  demoPersonas,
+  loadOrCreateDemoKeys,
+  seedDemoWorld,
+  startDemoFeed,
+  type DemoFeed,
+} from '@concord/demo';
+import { KurrentDbEventStore } from '@concord/event-store-kurrentdb';
+import { PostgresEventStore } from '@concord/event-store-postgres';
+import { startIngestService, type IngestService } from '@concord/ingest-app';
+import { readModelPrisma, type ReadModelPrisma } from '@concord/read-model';
+import { pgDatabase, pgliteDatabase, type SqlDatabase } from '@concord/sql';
+import type { Logger } from 'pino';
+import type { Persona } from './banner.ts';
+
+/** Where `vite build` puts the dashboard (apps/web). */
+const BUILT_DASHBOARD = fileURLToPath(new URL('../../web/dist/', import.meta.url));
+
+export interface PlatformOptions {
+  /** Where the embedded database and the development keys live. @default '.data' */
+  dataDir?: string;
+  /** A PostgreSQL server instead of the embedded PGlite (event store and read model). */
+  databaseUrl?: string;
+  /** A KurrentDB event store (`kurrentdb://…`); the read model stays in SQL. */
+  storeUrl?: string;
+  /** Also take partner events from Kafka and publish outcomes there (`host:port,…`). */
+  kafkaBrokers?: string[];
+  /** @default 4000 (0: any free port) */
+  port?: number;
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** API keys of partner systems for HTTP ingest (the demo feed brings its own). */
+  apiKeys?: ApiKeyRecord[];
+  /**
+   * Seed the demo world and run the live demo feed through HTTP ingest. `pace: 'fast'` is for
+   * tests. @default { pace: 'demo' }; false: no demo
+   */
+  demo?: false | { pace?: 'demo' | 'fast' };
+  /** Serve the dashboard from this folder at /. @default apps/web/dist when it is built */
+  webRoot?: string | false;
+  logger: Logger;
+}
+
+export interface Platform {
+  url: string;
+  graphqlUrl: string;
+  ingestUrl: string;
+  store: EventStore;
+  db: SqlDatabase;
+  prisma: ReadModelPrisma;
+  server: ApiServer;
+  issuer: DevIssuer;
+  /** The demo feed, when it runs. */
+  demoFeed: DemoFeed | undefined;
+  /** Who to sign in as: the demo organizations' people (empty without the demo). */
+  personas: Persona[];
+  /** Mints a development token (the embedded platform's stand-in identity provider). */
+  mintToken(claims: DevTokenClaims): Promise<string>;
+  /** What backs the platform, for the banner. */
+  describe(): { database: string; store: string; kafka: string };
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the whole platform in one process: by default everything embedded (PGlite persisted
+ * under the data folder, migrations applied on start), else the real services named in the
+ * options. The development issuer signs the demo tokens; its key is kept in the data folder.
+ */
+export async function startPlatform(options: PlatformOptions): Promise<Platform> {
+  const dataDir = resolve(options.dataDir ?? '.data');
+  await mkdir(dataDir, { recursive: true });
+  const { logger } = options;
+
+  const db: SqlDatabase = options.databaseUrl
+    ? pgDatabase({ connectionString: options.databaseUrl })
+    : await pgliteDatabase({ dataDir: join(dataDir, 'pglite') });
+  const prisma = options.databaseUrl
+    ? readModelPrisma({ connectionString: options.databaseUrl })
+    : readModelPrisma({ pglite: (db as Awaited<ReturnType<typeof pgliteDatabase>>).pglite });
+  const store: EventStore = options.storeUrl
+    ? await KurrentDbEventStore.open({ connectionString: options.storeUrl, checkpoints: db })
+    : await PostgresEventStore.open(db);
+
+  const demo = options.demo === false ? undefined : (options.demo ?? {});
+  const demoKeys = demo ? await loadOrCreateDemoKeys(join(dataDir, 'demo-keys.json')) : undefined;
+  if (demoKeys) await seedDemoWorld(store, { keys: demoKeys });
+
+  const issuer = await DevIssuer.open(join(dataDir, 'dev-issuer.json'));
+  const authenticator = new Authenticator({
+    issuer: DEV_ISSUER,
+    audience: DEV_AUDIENCE,
+    keys: issuer.jwks(),
+    apiKeys: [...(options.apiKeys ?? []), ...(demoKeys ? demoApiKeyRecords(demoKeys) : [])],
+  });
+  const webRoot =
+    options.webRoot === false
+      ? undefined
+      : (options.webRoot ??
+        (existsSync(join(BUILT_DASHBOARD, 'index.html')) ? BUILT_DASHBOARD : undefined));
+  const server = await startApiServer({
+    store,
+    db,
+    prisma,
+    authenticator,
+    logger,
+    port: options.port ?? 4000,
+    host: options.host ?? '127.0.0.1',
+    // The embedded platform is a development set-up: its issuer hands out demo tokens.
+    devIssuer: issuer,
+    ...(webRoot ? { webRoot } : {}),
+  });
+
+  let ingest: IngestService | undefined;
+  if (options.kafkaBrokers?.length) {
+    ingest = await startIngestService({ store, brokers: options.kafkaBrokers, logger });
+    void ingest.failed.then((error) =>
+      logger.error({ err: error }, 'Kafka ingest stopped; HTTP ingest still runs'),
+    );
+  }
+
+  const demoFeed =
+    demo && demoKeys
+      ? startDemoFeed({
+          ingestUrl: `${server.url}/ingest`,
+          keys: demoKeys,
+          pace: demo.pace ?? 'demo',
+          stateFile: join(dataDir, 'demo-feed.json'),
+          logger: logger.child({ component: 'demo-feed' }),
+        })
+      : undefined;
+  const personas: Persona[] = demo
+    ? demoPersonas().map(({ organizationName, primary }) => ({
+        organizationId: primary.organizationId,
+        organizationName,
+        personId: primary.personId,
+        printedName: primary.printedName,
+        roles: primary.roles,
+      }))
+    : [];
+
+  return {
+    url: server.url,
+    graphqlUrl: `${server.url}/graphql`,
+    ingestUrl: `${server.url}/ingest`,
+    store,
+    db,
+    prisma,
+    server,
+    issuer,
+    demoFeed,
+    personas,
+    mintToken: (claims) => issuer.mint(claims),
+    describe: () => ({
+      database: options.databaseUrl
+        ? `PostgreSQL ${redact(options.databaseUrl)}`
+        : `PGlite (embedded) in ${join(dataDir, 'pglite')}`,
+      store: options.storeUrl ? `KurrentDB ${redact(options.storeUrl)}` : 'the same database',
+      kafka: options.kafkaBrokers?.length
+        ? `Kafka ${options.kafkaBrokers.join(',')}`
+        : 'off (HTTP ingest only)',
+    }),
+    async close() {
+      await demoFeed?.stop();
+      await ingest?.stop();
+      await server.close();
+      await prisma.$disconnect();
+      await store.close();
+      // The PostgreSQL store closes its database; a KurrentDB store leaves the read model's.
+      if (options.storeUrl) await db.close();
+    },
+  };
+}
+
+/** A connection string without its password, for printing. */
+function redact(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}
