@@ -128,14 +128,15 @@ function originBadge(status: SignatureStatus): SafeHtml {
         : status.status === 'platform'
           ? 'plain'
           : 'bad';
-  const label = {
-    valid: 'Signature valid',
-    invalid: 'Signature INVALID',
-    'key-not-valid': 'Key NOT VALID',
-    'e-signature-only': 'E-signature only',
-    platform: 'Platform',
-    unsigned: 'UNSIGNED',
-  }[status.status];
+  const label =
+    {
+      valid: 'Signature valid',
+      invalid: 'Signature INVALID',
+      'key-not-valid': 'Key NOT VALID',
+      'e-signature-only': 'E-signature only',
+      platform: 'Platform',
+      unsigned: 'UNSIGNED',
+    }[status.status] ?? String(status.status);
   return html`<span class="badge ${kind}" title="${describeSignatureStatus(status)}"
     >${label}</span
   >`;

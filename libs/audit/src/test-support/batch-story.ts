@@ -96,11 +96,12 @@ export async function recordBatchStory(
   const batch = exchange.feed.batch(PAIR_A, batchId);
   const deviation = exchange.feed.deviation(PAIR_A, deviationId);
 
-  /** Publishes an event, recorded `delayMinutes` after it occurred (or at `recordedAt`). */
+  /** Publishes an event, recorded five minutes after it occurred (or at `recordedAt`). */
   const publish = async (event: PartnerEvent, recordedAt?: string): Promise<string> => {
     clock.set(recordedAt ?? minutesAfter(String(event.time), 5));
     const [outcome] = await exchange.publish([event]);
     if (outcome?.status !== 'accepted') throw new Error(`not accepted: ${JSON.stringify(outcome)}`);
+    await settle(store, exchange, outcome.positions);
     return outcome.eventId;
   };
 
@@ -155,6 +156,11 @@ export async function recordBatchStory(
   clock.set(STORY_TIMES.certificationOccurred);
   const certification = await certifyThroughApi(store, batchId, clock.now());
   await publish(batch.shipped(STORY_TIMES.shippedOccurred));
+  const streamIds = [streams.batch(batchId), streams.deviation(deviationId)];
+  const last = await Promise.all(
+    streamIds.map(async (streamId) => (await store.readStream(streamId)).at(-1)!.globalPosition),
+  );
+  await settle(store, exchange, last);
 
   return {
     store,
@@ -164,6 +170,27 @@ export async function recordBatchStory(
     deviationId,
     ids: { qcResult, correction, disposition, certification, deviationReported },
   };
+}
+
+/**
+ * Waits until readers of the global order see `positions`, then lets the process manager react
+ * to them. A PostgreSQL store shows a position only once every older transaction of the whole
+ * server has ended (the ordering guard), so another suite's open transaction can hide what was
+ * just appended for a while; the exchange's process manager would then miss it until its next
+ * publish.
+ */
+async function settle(
+  store: EventStore,
+  exchange: PartnerExchange,
+  positions: readonly bigint[],
+): Promise<void> {
+  const wanted = positions.reduce((max, position) => (position > max ? position : max), 0n);
+  const deadline = Date.now() + 60_000;
+  while ((await store.headPosition()) < wanted) {
+    if (Date.now() > deadline) throw new Error(`position ${wanted} never became visible`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await exchange.publish([]);
 }
 
 /**

@@ -1,1 +1,2 @@
 export * from './batch-story.ts';
+export * from './tamper.ts';
