@@ -15,6 +15,11 @@ const program = new Command('concord-platform')
   .option('--store <url>', 'use a KurrentDB event store (kurrentdb://host:2113?tls=false)')
   .option('--kafka <brokers>', 'also ingest from and publish to Kafka (host:port,...)')
   .option('--no-demo', 'do not run the demo feed')
+  .addOption(
+    new Option('--demo-pace <pace>', 'how fast the demo feed plays')
+      .choices(['demo', 'fast'])
+      .default('demo'),
+  )
   .addOption(new Option('--log-level <level>', 'log level').default('info').env('LOG_LEVEL'))
   .parse();
 
@@ -26,6 +31,7 @@ const options = program.opts<{
   store?: string;
   kafka?: string;
   demo: boolean;
+  demoPace: 'demo' | 'fast';
   logLevel: string;
 }>();
 
@@ -38,7 +44,7 @@ const platform = await startPlatform({
   ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
   ...(options.store ? { storeUrl: options.store } : {}),
   ...(options.kafka ? { kafkaBrokers: options.kafka.split(',') } : {}),
-  ...(options.demo ? {} : { demo: false as const }),
+  demo: options.demo ? { pace: options.demoPace } : false,
   logger,
 });
 await printBanner(platform, {
