@@ -1,11 +1,13 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { AuthenticationError, type Authenticator } from '@concord/auth';
+import { AuthenticationError, type Authenticator, type DevIssuer } from '@concord/auth';
 import type { EventStore } from '@concord/event-store';
 import { httpIngestHandler, IngestPipeline } from '@concord/ingest';
 import { migrateReadModel, Projector, type ReadModelPrisma } from '@concord/read-model';
 import type { SqlDatabase } from '@concord/sql';
 import type { Logger } from 'pino';
+import { DEV_TOKEN_PREFIX, devTokenRoutes } from './dev-tokens.ts';
 import { createApi, type Api, type ApiOptions } from './server.ts';
+import { staticFiles } from './static-files.ts';
 
 export interface ApiServerOptions
   extends Pick<ApiOptions, 'graphiql' | 'maxDepth' | 'maxAliases' | 'maxCost' | 'maxTokens'> {
@@ -21,6 +23,14 @@ export interface ApiServerOptions
   host?: string;
   /** Also accept partner events over HTTP at /ingest (same pipeline as Kafka). @default true */
   httpIngest?: boolean;
+  /**
+   * Development mode only (the embedded demo): mount /dev/personas, /dev/token and /dev/step-up,
+   * which hand out this issuer's tokens to anyone. Never pass it with a real identity provider.
+   * @default undefined (no development routes)
+   */
+  devIssuer?: DevIssuer;
+  /** Serve this folder (the built dashboard, apps/web/dist) at /. @default undefined */
+  webRoot?: string;
 }
 
 export interface ApiServer {
@@ -65,6 +75,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
           },
         });
 
+  const devTokens = options.devIssuer
+    ? devTokenRoutes({ issuer: options.devIssuer, authenticator, prisma })
+    : undefined;
+  const web = options.webRoot ? staticFiles(options.webRoot) : undefined;
+
   const server = createServer((request, response) => {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
     if (path === '/health') {
@@ -77,6 +92,26 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         logger.error({ err: error }, 'HTTP ingest failed');
         if (!response.headersSent) response.writeHead(500).end();
       });
+      return;
+    }
+    if (devTokens && path.startsWith(DEV_TOKEN_PREFIX)) {
+      const answer = async (fetchRequest: Request) =>
+        (await devTokens(fetchRequest)) ?? new Response(null, { status: 404 });
+      void serveFetch(answer, request, response).catch((error: unknown) => {
+        logger.error({ err: error }, 'development token route failed');
+        if (!response.headersSent) response.writeHead(500).end();
+      });
+      return;
+    }
+    if (web && path !== api.yoga.graphqlEndpoint) {
+      void web(request, response)
+        .then((served) => {
+          if (!served) void api.yoga(request, response);
+        })
+        .catch((error: unknown) => {
+          logger.error({ err: error }, 'serving the dashboard failed');
+          if (!response.headersSent) response.writeHead(500).end();
+        });
       return;
     }
     void api.yoga(request, response);
