@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Sourced by tools/dev.sh. System-level prerequisites of the integration tests: a PostgreSQL
-# server on 127.0.0.1:5432 and a JDK + Maven for the local Kafka broker. On a machine that lacks
+# server on 127.0.0.1:5432, a JDK + Maven for the local Kafka broker, and Chromium for the
+# dashboard's browser tests (Playwright drives the machine's browser; it never downloads one). On a machine that lacks
 # them it starts or installs them from Debian's packages (as root), and otherwise says what is
 # missing; the test harness then decides whether that means "skipped" or, under CI, "failed".
 
@@ -12,13 +13,22 @@ can_apt() {
   [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1
 }
 
+# Runs apt-get under one machine-wide lock, so parallel provisioning runs wait for each other.
+locked_apt_get() {
+  if command -v flock >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive flock /tmp/concord-apt.lock apt-get "$@"
+  else
+    DEBIAN_FRONTEND=noninteractive apt-get "$@"
+  fi
+}
+
 apt_install() {
   log "installing from Debian's packages: $*"
   if [ -z "${CONCORD_APT_UPDATED:-}" ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    locked_apt_get update -qq >/dev/null
     CONCORD_APT_UPDATED=1
   fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  locked_apt_get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
 ensure_postgres() {
@@ -57,7 +67,25 @@ ensure_java_and_maven() {
   fi
 }
 
+chromium_present() {
+  if [ -n "${CHROMIUM_PATH:-}" ]; then [ -x "$CHROMIUM_PATH" ]; return; fi
+  command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 ||
+    command -v google-chrome >/dev/null 2>&1
+}
+
+# The dashboard's browser tests (apps/web/src/*.e2e.spec.ts) drive Debian's Chromium through
+# Playwright; without it they are skipped with the reason, or fail under CI=true.
+ensure_chromium() {
+  chromium_present && return
+  if can_apt; then
+    apt_install chromium || log "could not install Chromium"
+  else
+    log "no Chromium: the dashboard's browser tests cannot run (apt-get install chromium, or set CHROMIUM_PATH)"
+  fi
+}
+
 ensure_system_services() {
   ensure_postgres
   ensure_java_and_maven
+  ensure_chromium
 }

@@ -94,16 +94,22 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   const path = join(SCREENSHOTS, `${name}.png`);
   await page.mouse.move(0, 0);
+  // From the top: a full-page capture of a scrolled page draws the sticky bars mid-page.
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path, fullPage: true });
   return path;
 }
 
-/** Collects what the page reports as broken (uncaught errors, console errors). */
-export function watchForPageErrors(page: Page): string[] {
+/**
+ * Collects what the page reports as broken (uncaught errors, console errors), but for console
+ * messages matching `expected` (e.g. the 401 of a refused step-up the test provokes).
+ */
+export function watchForPageErrors(page: Page, expected?: RegExp): string[] {
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
   page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(`console: ${message.text()}`);
+    if (message.type() !== 'error' || expected?.test(message.text())) return;
+    errors.push(`console: ${message.text()}`);
   });
   return errors;
 }
