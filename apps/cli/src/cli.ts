@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
+import { registerAuditCommands } from './audit-commands.ts';
 import { EXIT, UsageError, processIo, type CliIo } from './io.ts';
 import { keysGenerate } from './keys-generate.ts';
 import { outcomes } from './outcomes.ts';
@@ -128,6 +129,8 @@ function program(io: CliIo, done: (code: number) => void): Command {
     .action(async (options: Parameters<typeof outcomes>[0]) => {
       done(await outcomes(options, io));
     });
+
+  registerAuditCommands(concord, io, done);
   return concord;
 }
 

@@ -1,0 +1,63 @@
+import { Option, type Command } from 'commander';
+import { auditReportCommand, type AuditReportOptions } from './audit-report.ts';
+import { auditVerify, type AuditVerifyOptions } from './audit-verify.ts';
+import type { CliIo } from './io.ts';
+
+/** `concord audit verify` and `concord audit report`: the auditor's commands. */
+export function registerAuditCommands(
+  concord: Command,
+  io: CliIo,
+  done: (code: number) => void,
+): void {
+  const audit = concord
+    .command('audit')
+    .description('auditors: verify the record, report a batch as it stood')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => void io.stdout.write(text),
+      writeErr: (text) => void io.stderr.write(text),
+    });
+  const databaseUrlOf = (options: { databaseUrl?: string }) =>
+    options.databaseUrl ?? io.env.DATABASE_URL;
+
+  audit
+    .command('verify')
+    .description(
+      'recompute the hash chains and check every partner signature against the key valid when it was made; exit 0 verified, 1 failed',
+    )
+    .option('--batch <id>', 'a batch, its linked deviations and the streams they rest on')
+    .option('--deviation <id>', 'a deviation and the streams it rests on')
+    .option('--all', 'every event of the store, page by page')
+    .option('--database-url <url>', 'the event store (default: $DATABASE_URL)')
+    .option('--pglite <dir>', 'the embedded data folder instead of a server')
+    .option('--no-progress', 'never show a progress bar')
+    .option('--json', 'print the verification as one JSON object')
+    .action(async (options: AuditVerifyOptions) => {
+      const databaseUrl = databaseUrlOf(options);
+      done(await auditVerify({ ...options, ...(databaseUrl ? { databaseUrl } : {}) }, io));
+    });
+
+  audit
+    .command('report')
+    .description('the audit report of a batch: one self-contained HTML page, or JSON')
+    .requiredOption('--batch <id>', 'the batch')
+    .option('--as-of <time>', 'the batch as it stood at this instant (RFC 3339)')
+    .addOption(
+      new Option('--timeline <which>', 'the clock --as-of is read on (default: recorded)').choices([
+        'occurred',
+        'recorded',
+      ]),
+    )
+    .option('--out <file>', 'write the report here (default: standard output)')
+    .addOption(
+      new Option('--format <format>', 'the report format')
+        .choices(['html', 'json'])
+        .default('html'),
+    )
+    .option('--database-url <url>', 'the event store (default: $DATABASE_URL)')
+    .option('--pglite <dir>', 'the embedded data folder instead of a server')
+    .action(async (options: AuditReportOptions) => {
+      const databaseUrl = databaseUrlOf(options);
+      done(await auditReportCommand({ ...options, ...(databaseUrl ? { databaseUrl } : {}) }, io));
+    });
+}

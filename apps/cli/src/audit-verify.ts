@@ -1,0 +1,120 @@
+import {
+  UnknownSubjectError,
+  verifyAudit,
+  type AuditScope,
+  type AuditVerification,
+  type BrokenLink,
+} from '@concord/audit';
+import { Presets, SingleBar } from 'cli-progress';
+import { openAuditedStore, type StoreOptions } from './audit-store.ts';
+import { EXIT, UsageError, type CliIo } from './io.ts';
+
+export interface AuditVerifyOptions extends StoreOptions {
+  batch?: string;
+  deviation?: string;
+  all?: boolean;
+  progress: boolean;
+  json?: boolean;
+}
+
+/** Exactly one of --batch, --deviation and --all. */
+export function auditScopeOf(options: {
+  batch?: string;
+  deviation?: string;
+  all?: boolean;
+}): AuditScope {
+  const named = [options.batch, options.deviation, options.all ? 'all' : undefined].filter(
+    (value) => value !== undefined,
+  );
+  if (named.length !== 1)
+    throw new UsageError('name one thing to verify: --batch <id>, --deviation <id> or --all');
+  if (options.batch !== undefined) return { batchId: options.batch };
+  if (options.deviation !== undefined) return { deviationId: options.deviation };
+  return 'all';
+}
+
+export function describeScope(scope: AuditScope): string {
+  if (scope === 'all') return 'the whole store';
+  return 'batchId' in scope ? `batch ${scope.batchId}` : `deviation ${scope.deviationId}`;
+}
+
+/** The broken link in a few lines a person can act on. */
+export function describeBrokenLink(link: BrokenLink): string[] {
+  const lines = [
+    `first broken link: stream ${link.streamId}, version ${link.streamVersion}${link.eventId ? `, event ${link.eventId}` : ''}`,
+    `  ${link.check === 'hash-chain' ? 'hash chain' : 'signature'} (${link.problem}): ${link.detail}`,
+  ];
+  if (link.expected !== undefined || link.actual !== undefined)
+    lines.push(`  expected ${link.expected ?? '(nothing)'}, found ${link.actual ?? '(nothing)'}`);
+  return lines;
+}
+
+/** The verdict as a person reads it. */
+export function verdictLines(verification: AuditVerification): string[] {
+  const { signatures } = verification;
+  const counts = `${verification.streams} streams, ${verification.events} events; ${signatures.valid} partner signatures valid, ${signatures.eSignatureOnly} acts e-signed through the API, ${signatures.platform} platform events`;
+  const scope = describeScope(verification.scope);
+  if (verification.ok)
+    return [`VERIFIED ${scope}: hash chains intact and every origin proven (${counts})`];
+  const lines = [
+    `FAILED ${scope}: the record does not verify (${counts}; ${verification.problems.length} problem${verification.problems.length === 1 ? '' : 's'} found)`,
+    ...describeBrokenLink(verification.brokenLink!),
+  ];
+  const others = verification.problems.slice(1, 10);
+  if (others.length > 0) {
+    lines.push('other problems:');
+    for (const problem of others)
+      lines.push(
+        `  ${problem.streamId} v${problem.streamVersion}${problem.eventId ? ` (${problem.eventId})` : ''}: ${problem.detail}`,
+      );
+  }
+  return lines;
+}
+
+/**
+ * `concord audit verify`: recomputes the hash chains in scope and checks every partner signature
+ * against the key registered and valid when the event occurred. Exit 0 when the record verifies,
+ * 1 when it does not (naming the first broken link), 2 when the command cannot run as asked.
+ */
+export async function auditVerify(options: AuditVerifyOptions, io: CliIo): Promise<number> {
+  const scope = auditScopeOf(options);
+  const store = await openAuditedStore(options);
+  const started = Date.now();
+  const bar =
+    scope === 'all' && options.progress && io.stderr.isTTY
+      ? new SingleBar(
+          {
+            stream: io.stderr,
+            format:
+              'verifying |{bar}| {percentage}% | {value}/{total} | {rate} events/s | ETA {eta_formatted}',
+            hideCursor: true,
+            etaBuffer: 20,
+          },
+          Presets.shades_classic,
+        )
+      : undefined;
+  try {
+    const verification = await verifyAudit(store, scope, {
+      onProgress: (progress) => {
+        if (!bar) return;
+        const seconds = Math.max((Date.now() - started) / 1000, 0.001);
+        const rate = Math.round(progress.eventsChecked / seconds);
+        if (progress.eventsChecked === 0) bar.start(Number(progress.headPosition), 0, { rate });
+        else bar.update(Number(progress.position), { rate });
+      },
+    });
+    bar?.stop();
+    io.stdout.write(
+      options.json
+        ? `${JSON.stringify(verification)}\n`
+        : `${verdictLines(verification).join('\n')}\n`,
+    );
+    return verification.ok ? EXIT.ok : EXIT.rejected;
+  } catch (error) {
+    bar?.stop();
+    if (error instanceof UnknownSubjectError) throw new UsageError(error.message);
+    throw error;
+  } finally {
+    await store.close();
+  }
+}
