@@ -1,6 +1,20 @@
 import type { ReadModelChange } from '@concord/read-model';
+import { createGraphQLError } from 'graphql-yoga';
 import { builder } from '../builder.ts';
-import { organizationOf } from '../context.ts';
+import type { ApiContext } from '../context.ts';
+
+/**
+ * The caller's organization for `subscribe`. Scope-auth checks a subscription field's
+ * `authScopes` only when resolving each event (`authorizeOnSubscribe` is off), after `subscribe`
+ * has run, so an anonymous subscriber is refused here, with scope-auth's sentence.
+ */
+function subscriberOrganization(context: ApiContext): string {
+  if (!context.caller)
+    throw createGraphQLError('Not authorized: sign in with a token of your organization.', {
+      extensions: { code: 'UNAUTHORIZED' },
+    });
+  return context.caller.organizationId;
+}
 
 builder.subscriptionType({
   fields: (t) => ({
@@ -11,7 +25,11 @@ builder.subscriptionType({
       description: 'A batch you are party to changed (after the read model committed it).',
       args: { id: t.arg.id({ required: false, description: 'Only this batch.' }) },
       subscribe: (_root, args, context) =>
-        context.changes.subscribe(organizationOf(context), 'batch', args.id && String(args.id)),
+        context.changes.subscribe(
+          subscriberOrganization(context),
+          'batch',
+          args.id && String(args.id),
+        ),
       resolve: (query, change, _args, context) =>
         context.db.batch.findUnique({
           ...query,
@@ -24,7 +42,7 @@ builder.subscriptionType({
       authScopes: { member: true },
       description: "A batch's release readiness (its blockers) changed.",
       subscribe: (_root, _args, context) =>
-        context.changes.subscribe(organizationOf(context), 'readiness'),
+        context.changes.subscribe(subscriberOrganization(context), 'readiness'),
       resolve: (query, change, _args, context) =>
         context.db.batch.findUnique({
           ...query,
@@ -38,7 +56,11 @@ builder.subscriptionType({
       description: 'A deviation was raised or changed.',
       args: { id: t.arg.id({ required: false }) },
       subscribe: (_root, args, context) =>
-        context.changes.subscribe(organizationOf(context), 'deviation', args.id && String(args.id)),
+        context.changes.subscribe(
+          subscriberOrganization(context),
+          'deviation',
+          args.id && String(args.id),
+        ),
       resolve: (query, change, _args, context) =>
         context.db.deviation.findUnique({
           ...query,
