@@ -33,8 +33,14 @@ export interface DemoPace {
    * asynchronously (it polls the store), and releasing before it has would be refused.
    */
   settleMs: number;
-  /** Most batches and deviations in flight: new batches wait when the platform falls behind. */
+  /** Most batches and deviations in flight (a bound on memory, whatever happens). */
   maxInFlight: number;
+  /**
+   * Most requests to ingest at once. Due steps beyond it wait, oldest workflow first, and no new
+   * batch starts while any waits: a slow platform (PGlite on a busy machine) gets fewer batches
+   * that still finish, rather than many that all crawl.
+   */
+  concurrency: number;
 }
 
 /**
@@ -42,8 +48,8 @@ export interface DemoPace {
  * around ten batches in flight. `fast`: the same story in a few seconds, for tests.
  */
 export const DEMO_PACES: Readonly<Record<'demo' | 'fast', DemoPace>> = {
-  demo: { stepMs: 4_000, newBatchEverySteps: 8, settleMs: 3_000, maxInFlight: 60 },
-  fast: { stepMs: 20, newBatchEverySteps: 25, settleMs: 1_500, maxInFlight: 60 },
+  demo: { stepMs: 4_000, newBatchEverySteps: 8, settleMs: 3_000, maxInFlight: 60, concurrency: 4 },
+  fast: { stepMs: 20, newBatchEverySteps: 25, settleMs: 1_500, maxInFlight: 60, concurrency: 8 },
 };
 
 /** The slice of a pino logger the feed uses. */
@@ -474,19 +480,26 @@ export function startDemoFeed(options: DemoFeedOptions): DemoFeed {
 
   function tick(): void {
     const now = Date.now();
+    let waiting = 0;
+    // The map keeps insertion order: the oldest workflows are served first.
     for (const workflow of workflows.values()) {
       if (running.has(subjectOf(workflow)) || workflow.dueAt > now) continue;
       if (workflow.kind === 'batch' && workflow.blockedBy) {
         const step = stepsOf(workflow)[workflow.step];
         if (step?.waitsForBlocker && !blockerSettled(workflow, now)) continue;
       }
-      launch(workflow);
+      if (running.size >= pace.concurrency) waiting++;
+      else launch(workflow);
     }
     for (const partnership of DEMO_PARTNERSHIPS) {
       const due = nextBatchAt.get(partnership.agreementId);
       if (due === undefined || now < due) continue;
-      if (workflows.size < pace.maxInFlight) startBatch(partnership);
-      else logger.debug?.({ inFlight: workflows.size }, 'the platform is behind; no new batch');
+      if (waiting === 0 && workflows.size < pace.maxInFlight) startBatch(partnership);
+      else
+        logger.debug?.(
+          { inFlight: workflows.size, waiting },
+          'the platform is behind; no new batch',
+        );
       nextBatchAt.set(partnership.agreementId, now + ticks(pace.newBatchEverySteps));
     }
   }
