@@ -1,0 +1,754 @@
+// API benchmark (`pnpm bench`). Not a test: it reports two figures of the GraphQL API served on a
+// real HTTP server, each next to a ceiling measured in the same run on the same PostgreSQL server.
+//   - Visibility latency: partners' signed events offered on Kafka at a fixed rate → the ingest
+//     service → the event store → the projector → a graphql-ws subscriber (`batchChanged`), each
+//     timed from its send to the subscriber receiving its change. Ceiling: a bare append to the
+//     store → the projector's onChange (no Kafka, no ingest, no GraphQL) at the same rate.
+//   - A dashboard's list query under concurrent clients: `batches(first: 20, filter, orderBy)`
+//     over HTTP against a read model of thousands of batches of both pairs. Ceiling: the same SQL
+//     (same role, same organization scope, one short transaction per statement, as the API's
+//     scoped client runs it, through a `pg` pool of the same size) from the same clients.
+// The API (with its projector) and ingest each run in a child process (this file with --role),
+// as in production, so the clients' event loop is not theirs. Needs PostgreSQL (DATABASE_URL or
+// the local server) and Kafka (KAFKA_BROKERS or 127.0.0.1:9092). Sizes and durations: options
+// below or API_BENCH_* variables (API_BENCH_SECONDS=5 API_BENCH_QUERY_SECONDS=5 for a quick run).
+import { fork, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Authenticator, DEV_AUDIENCE, DEV_ISSUER, DevIssuer } from '@concord/auth';
+import { encodeKafkaRecord, type ConcordEvent } from '@concord/contract';
+import { InMemoryEventStore, type NewEvent, type RecordedEvent } from '@concord/event-store';
+import { PostgresEventStore } from '@concord/event-store-postgres';
+import { startIngestService } from '@concord/ingest-app';
+import {
+  CDMO,
+  OTHER_CDMO,
+  OTHER_SPONSOR,
+  PAIR_A,
+  PAIR_B,
+  partnerExchange,
+  personIn,
+  SPONSOR,
+  type Pair,
+  type PartnerExchange,
+} from '@concord/ingest/test-support';
+import { migrateReadModel, Projector, readModelPrisma } from '@concord/read-model';
+import { pgDatabase, type SqlDatabase } from '@concord/sql';
+import { createTestDatabase, LOCAL_POSTGRES_URL, uniqueName, waitFor } from '@concord/test-infra';
+import { createClient, type Client } from 'graphql-ws';
+import { Kafka, logLevel } from 'kafkajs';
+import { pino } from 'pino';
+import { WebSocket } from 'ws';
+import { createApi } from '../src/server.ts';
+
+const env = process.env;
+const { values } = parseArgs({
+  options: {
+    batches: { type: 'string', default: env.API_BENCH_BATCHES ?? '4000' },
+    clients: { type: 'string', default: env.API_BENCH_CLIENTS ?? '50' },
+    'query-seconds': { type: 'string', default: env.API_BENCH_QUERY_SECONDS ?? '15' },
+    rate: { type: 'string', default: env.API_BENCH_RATE ?? '500' },
+    seconds: { type: 'string', default: env.API_BENCH_SECONDS ?? '20' },
+    // Connections of the API's Prisma pool (readModelPrisma's default) and of the ceiling's pool.
+    pool: { type: 'string', default: env.API_BENCH_POOL ?? '10' },
+    out: { type: 'string', default: env.API_BENCH_OUT ?? 'artifacts/bench/api.json' },
+    // Internal: the child processes.
+    role: { type: 'string', default: 'main' },
+    'database-url': { type: 'string' },
+    'key-file': { type: 'string' },
+    prefix: { type: 'string' },
+  },
+});
+const BATCHES = Number(values.batches);
+const CLIENTS = Number(values.clients);
+const QUERY_SECONDS = Number(values['query-seconds']);
+const RATE = Number(values.rate);
+const SECONDS = Number(values.seconds);
+const POOL = Number(values.pool);
+const TARGET_VISIBILITY_P99 = 250;
+const TARGET_QUERY_P99 = 50;
+const BROKERS = (env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+
+/** The platform's clock when the read model was filled (ingest's, for lateness). */
+const NOW = '2026-05-01T12:00:00.000Z';
+/** Milliseconds on a clock every process on this machine shares (sub-millisecond). */
+const now = () => performance.timeOrigin + performance.now();
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const round = (ms: number) => Math.round(ms * 10) / 10;
+
+type Message =
+  | { type: 'ready'; port?: number }
+  | { type: 'changed'; t: number; ids: string[] }
+  | { type: 'stop' };
+
+/** The batches whose changes the API process reports the moment its projector hands them over. */
+const REPORTED = /^b-(live|ceil)-/;
+
+// ---- child processes ----------------------------------------------------------------------------
+
+/** The API process: GraphQL over HTTP, SSE and graphql-ws, fed by its projector. */
+async function serveApi(): Promise<void> {
+  const url = values['database-url']!;
+  const db = pgDatabase({ connectionString: url });
+  const store = await PostgresEventStore.open(db);
+  const prisma = readModelPrisma({ connectionString: url, maxConnections: POOL });
+  const issuer = await DevIssuer.open(values['key-file']);
+  const authenticator = new Authenticator({
+    issuer: DEV_ISSUER,
+    audience: DEV_AUDIENCE,
+    keys: issuer.jwks(),
+  });
+  const api = createApi({ prisma, store, authenticator, graphiql: false });
+  const projector = new Projector({
+    store,
+    db,
+    onChange: (changes) => {
+      // The ceiling's end point (and a waypoint of the full path): a committed chunk's changes.
+      const t = now();
+      const ids = changes.filter((c) => c.kind === 'batch' && REPORTED.test(c.id)).map((c) => c.id);
+      if (ids.length > 0) process.send!({ type: 'changed', t, ids } satisfies Message);
+      api.changes.publish(changes);
+    },
+  });
+  const projecting = projector.start((error) => {
+    console.error('the projector stopped', error);
+    process.exit(1);
+  });
+  const server = createServer(api.yoga);
+  const closeSockets = api.attachWebSockets(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  process.on('message', async (message: Message) => {
+    if (message.type === 'stop') {
+      await closeSockets();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await projecting.stop();
+      await prisma.$disconnect();
+      await store.close();
+      process.exit(0);
+    }
+  });
+  process.send!({ type: 'ready', port: (server.address() as AddressInfo).port } satisfies Message);
+}
+
+/** The ingest process: partners' topics in, the store, outbound topics out. */
+async function runIngest(): Promise<void> {
+  const store = await PostgresEventStore.open(
+    pgDatabase({ connectionString: values['database-url']! }),
+  );
+  const service = await startIngestService({
+    store,
+    brokers: BROKERS,
+    logger: pino({ level: 'warn' }),
+    topicPrefix: values.prefix!,
+    groupId: uniqueName('ingest'),
+  });
+  process.on('message', async (message: Message) => {
+    if (message.type !== 'stop') return;
+    await service.stop();
+    await store.close();
+    process.exit(0);
+  });
+  process.send!({ type: 'ready' } satisfies Message);
+}
+
+/** Starts this file in another role; resolves once it is ready (with its port, if it has one). */
+function spawn(
+  role: 'api' | 'ingest',
+  args: string[],
+  children: ChildProcess[],
+): Promise<{ child: ChildProcess; port: number }> {
+  const child = fork(fileURLToPath(import.meta.url), ['--role', role, ...args], {
+    stdio: 'inherit',
+  });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the ${role} process exited (${code})`)));
+    child.on('message', (message: Message) => {
+      if (message.type === 'ready') resolve({ child, port: message.port ?? 0 });
+    });
+  });
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.send({ type: 'stop' } satisfies Message);
+  await Promise.race([exited, sleep(10_000)]);
+  if (child.exitCode === null) child.kill();
+}
+
+// ---- a realistic read model ---------------------------------------------------------------------
+
+const T0 = '2026-04-01T06:00:00Z';
+const at = (h: number) =>
+  new Date(Date.parse(T0) + h * 3_600_000).toISOString().replace('.000Z', 'Z');
+/** How far each batch has come: scheduled, in manufacture, held, blocked, CoA issued, shipped. */
+const VARIANTS = 6;
+
+/** One batch's life up to `variant`, through the real pipeline (and process manager). */
+async function publishVariant(
+  exchange: PartnerExchange,
+  pair: Pair,
+  token: string,
+  variant: number,
+) {
+  const { batch, deviation } = exchange.feed;
+  const batchId = `b-${token}`;
+  const b = batch(pair, batchId);
+  const steps = [b.scheduled(at(0))];
+  if (variant >= 1) steps.push(b.started(at(24)));
+  if (variant === 2) steps.push(b.held(at(30)));
+  if (variant >= 4) steps.push(b.completed(at(96)), b.reviewed(at(120)), b.qc(at(150), 98.6));
+  if (variant >= 4) steps.push(b.coa(at(170)));
+  if (variant >= 5)
+    steps.push(b.disposition(at(180), 'released'), b.certified(at(190)), b.shipped(at(200)));
+  await exchange.publish(steps);
+  if (variant === 3)
+    await exchange.publish([
+      deviation(pair, `dev-${token}`).reported(at(30), 'major', [batchId], at(27)),
+    ]);
+}
+
+/** A run of consecutive events of one stream: appended together, in one call. */
+interface Run {
+  streamId: string;
+  events: NewEvent[];
+}
+
+const runsOf = (events: RecordedEvent[]) => {
+  const runs: Run[] = [];
+  for (const { id, type, data, metadata, streamId } of events) {
+    const last = runs.at(-1);
+    const event = { id, type, data, metadata };
+    if (last?.streamId === streamId) last.events.push(event);
+    else runs.push({ streamId, events: [event] });
+  }
+  return runs;
+};
+
+/** `tmpl-a3`: pair A (or B), variant 3; stands for the batch's own token in its ids and texts. */
+const templateToken = (pair: 'a' | 'b', variant: number) => `tmpl-${pair}${variant}`;
+
+interface Templates {
+  /** Organizations, keys, people and agreements, as the platform recorded them. */
+  seed: Run[];
+  /** Per pair and variant, the runs of one batch (and its deviation) as ingest recorded them. */
+  units: Record<string, Run[]>;
+}
+
+/**
+ * The world and one batch per pair and variant, recorded by the real pipeline into a store in
+ * memory: realistic rows without signing every event of thousands of batches.
+ */
+async function recordTemplates(exchange: PartnerExchange, memory: InMemoryEventStore) {
+  for (const [pair, key] of [
+    [PAIR_A, 'a'],
+    [PAIR_B, 'b'],
+  ] as const)
+    for (let variant = 0; variant < VARIANTS; variant++)
+      await publishVariant(exchange, pair, templateToken(key, variant), variant);
+  const recorded = await memory.readAll({ after: 0n, maxCount: 100_000 });
+  const templates: Templates = {
+    seed: runsOf(recorded.filter((e) => /^(organization|agreement)-/.test(e.streamId))),
+    units: {},
+  };
+  for (const key of ['a', 'b'])
+    for (let variant = 0; variant < VARIANTS; variant++) {
+      const token = templateToken(key as 'a' | 'b', variant);
+      templates.units[token] = runsOf(recorded.filter((e) => e.streamId.endsWith(token)));
+    }
+  return templates;
+}
+
+/**
+ * A template's runs for a batch of its own: its ids, stored event ids made unique (same shape),
+ * and every instant moved back by `shiftHours` so batches spread over weeks.
+ */
+function instantiate(template: Run[], token: string, id: string, shiftHours: number): Run[] {
+  const text = JSON.stringify(template)
+    .replaceAll(token, id)
+    .replaceAll(token.toUpperCase(), id.toUpperCase())
+    .replace(
+      /ev-[0-9a-f]{40}/g,
+      (stored) => `ev-${createHash('sha1').update(`${stored}/${id}`).digest('hex')}`,
+    )
+    .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, (instant) =>
+      new Date(Date.parse(instant) - shiftHours * 3_600_000).toISOString(),
+    );
+  return JSON.parse(text) as Run[];
+}
+
+/** Runs `count` jobs with `concurrency` at a time. */
+async function pool(count: number, concurrency: number, job: (i: number) => Promise<void>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) await job(next++);
+    }),
+  );
+}
+
+/** `count` batches, alternately of each pair, through every variant; then projected. */
+async function fillReadModel(store: PostgresEventStore, db: SqlDatabase, templates: Templates) {
+  for (const run of templates.seed) await store.append(run.streamId, run.events);
+  await pool(BATCHES, 8, async (n) => {
+    const token = templateToken(n % 2 === 0 ? 'a' : 'b', Math.floor(n / 2) % VARIANTS);
+    const runs = instantiate(
+      templates.units[token]!,
+      token,
+      `bench-${String(n).padStart(6, '0')}`,
+      (n * 7) % 720,
+    );
+    for (const run of runs) await store.append(run.streamId, run.events);
+  });
+  const projected = await new Projector({ store, db }).catchUp();
+  const { rows } = await db.query<{ status: string; count: number }>(
+    'select status, count(*)::int as count from rm_batches group by status order by status',
+  );
+  return {
+    events: Number(projected),
+    statuses: Object.fromEntries(rows.map((r) => [r.status, r.count])),
+  };
+}
+
+// ---- list query ---------------------------------------------------------------------------------
+
+const DASHBOARD = `query Dashboard($filter: BatchFilter, $orderBy: BatchOrder) {
+  batches(first: 20, filter: $filter, orderBy: $orderBy) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { node { id batchId batchNumber productName site status releaseReady scheduledAt
+      lastChangedAt blockers { kind severity reference } } }
+  }
+}`;
+
+/** The dashboard's views, each as GraphQL variables and as the SQL the API runs for it. */
+const VIEWS = [
+  {
+    name: 'in progress, newest scheduled first',
+    variables: {
+      filter: { status: ['IN_MANUFACTURE', 'HELD'] },
+      orderBy: { field: 'SCHEDULED_AT', direction: 'DESC' },
+    },
+    where: `status in ('in-manufacture', 'held')`,
+    order: 'scheduled_at desc',
+  },
+  {
+    name: 'blocked, most blockers first',
+    variables: {
+      filter: { blocked: true },
+      orderBy: { field: 'BLOCKER_COUNT', direction: 'DESC' },
+    },
+    where: 'blocker_count > 0',
+    order: 'blocker_count desc',
+  },
+  {
+    name: 'release-ready, last changed first',
+    variables: {
+      filter: { releaseReady: true },
+      orderBy: { field: 'LAST_CHANGED_AT', direction: 'DESC' },
+    },
+    where: 'release_ready = true',
+    order: 'last_changed_at desc',
+  },
+  {
+    name: 'all, newest scheduled first',
+    variables: { orderBy: { field: 'SCHEDULED_AT', direction: 'DESC' } },
+    where: 'true',
+    order: 'scheduled_at desc',
+  },
+];
+const ORGANIZATIONS = [SPONSOR, CDMO, OTHER_SPONSOR, OTHER_CDMO];
+
+interface LoadResult {
+  latencies: number[];
+  requests: number;
+  seconds: number;
+  failures: number;
+  firstFailure?: string;
+}
+
+/** `CLIENTS` loops, each its own organization and view, for `seconds`; latency of every call. */
+async function load(seconds: number, call: (client: number) => Promise<void>): Promise<LoadResult> {
+  const result: LoadResult = { latencies: [], requests: 0, seconds, failures: 0 };
+  const start = now();
+  const deadline = start + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async (_, client) => {
+      while (now() < deadline) {
+        const t0 = now();
+        try {
+          await call(client);
+          result.latencies.push(now() - t0);
+        } catch (error) {
+          result.failures++;
+          result.firstFailure ??= String(error);
+        }
+        result.requests++;
+      }
+    }),
+  );
+  result.seconds = (now() - start) / 1000;
+  result.latencies.sort((a, b) => a - b);
+  return result;
+}
+
+const viewOf = (client: number) => VIEWS[Math.floor(client / ORGANIZATIONS.length) % VIEWS.length]!;
+const organizationOf = (client: number) => ORGANIZATIONS[client % ORGANIZATIONS.length]!;
+
+async function graphqlCall(url: string, token: string, variables: unknown) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query: DASHBOARD, variables }),
+  });
+  const body = (await response.json()) as {
+    data?: { batches: { edges: unknown[] } };
+    errors?: { message: string }[];
+  };
+  if (response.status !== 200 || body.errors || !body.data)
+    throw new Error(`${response.status} ${JSON.stringify(body.errors)}`);
+  return body.data.batches.edges.length;
+}
+
+/** What the API's scoped client sends for one view: the page, then the count, each scoped. */
+async function sqlCall(db: SqlDatabase, organizationId: string, view: (typeof VIEWS)[number]) {
+  const scoped = <Row>(sql: string) =>
+    db.transaction(async (tx) => {
+      await tx.query(
+        `select set_config('role', 'concord_reader', true), set_config('concord.organization_id', $1, true)`,
+        [organizationId],
+      );
+      return (await tx.query<Row>(sql)).rows;
+    });
+  const page = await scoped(
+    `select * from rm_batches where ${view.where} order by ${view.order}, id asc limit 21 offset 0`,
+  );
+  await scoped<{ count: number }>(
+    `select count(*)::int as count from rm_batches where ${view.where}`,
+  );
+  return page.length;
+}
+
+// ---- visibility ---------------------------------------------------------------------------------
+
+interface Latencies {
+  sorted: number[];
+  offered: number;
+  missing: number;
+}
+
+/** From each item's send to its arrival (in `arrived`), sorted; how many never arrived. */
+function latencies(ids: string[], sentAt: Map<string, number>, arrived: Map<string, number>) {
+  const sorted = ids
+    .filter((id) => arrived.has(id))
+    .map((id) => arrived.get(id)! - sentAt.get(id)!)
+    .sort((a, b) => a - b);
+  return { sorted, offered: ids.length, missing: ids.length - sorted.length };
+}
+
+/**
+ * Offers `items` at `RATE` per second in ticks of 50 ms (`send` resolves when the tick's items
+ * are handed over), waits until `arrived` knows each (or 30 s after the last send) and resolves
+ * to when each was sent.
+ */
+async function offer<T extends { id: string }>(
+  items: T[],
+  send: (tick: T[]) => Promise<unknown>,
+  arrived: Map<string, number>,
+): Promise<Map<string, number>> {
+  const sentAt = new Map<string, number>();
+  const tickMs = 50;
+  const perTick = Math.max(1, Math.round((RATE * tickMs) / 1000));
+  const start = now();
+  for (let i = 0, tick = 0; i < items.length; i += perTick, tick++) {
+    await sleep(start + tick * tickMs - now());
+    const slice = items.slice(i, i + perTick);
+    const t = now();
+    for (const { id } of slice) sentAt.set(id, t);
+    await send(slice);
+  }
+  await waitFor(() => items.every((item) => arrived.has(item.id)), {
+    timeoutMs: 30_000,
+    intervalMs: 20,
+    description: 'every offered change',
+  }).catch(() => undefined);
+  return sentAt;
+}
+
+const summary = (l: Latencies) => ({
+  p50Ms: round(percentile(l.sorted, 50)),
+  p99Ms: round(percentile(l.sorted, 99)),
+  maxMs: round(l.sorted.at(-1) ?? NaN),
+  offered: l.offered,
+  missing: l.missing,
+});
+
+// ---- main ---------------------------------------------------------------------------------------
+
+async function main() {
+  const serverUrl = env.DATABASE_URL ?? LOCAL_POSTGRES_URL;
+  const database = await createTestDatabase(serverUrl, 'concord_bench');
+  const keyDir = await mkdtemp(join(tmpdir(), 'concord-api-bench-'));
+  const db = pgDatabase({ connectionString: database.url, maxConnections: POOL });
+  const children: ChildProcess[] = [];
+  const clients: Client[] = [];
+  const kafka = new Kafka({ brokers: BROKERS, clientId: 'api-bench', logLevel: logLevel.NOTHING });
+  const producer = kafka.producer({ idempotent: true });
+  try {
+    const store = await PostgresEventStore.open(db);
+    await migrateReadModel(db);
+    const postgres = (
+      await db.query<{ v: string }>(`select current_setting('server_version') as v`)
+    ).rows[0]!.v;
+
+    // The read model: thousands of batches of both pairs at every stage.
+    const memory = new InMemoryEventStore();
+    const exchange = await partnerExchange(memory, {
+      secondPair: true,
+      clock: () => new Date(NOW),
+    });
+    const templates = await recordTemplates(exchange, memory);
+    const fillStart = now();
+    const filled = await fillReadModel(store, db, templates);
+    const fillSeconds = (now() - fillStart) / 1000;
+    console.log(
+      `\nAPI benchmark — PostgreSQL ${postgres}, ${BATCHES} batches (${filled.events} events) filled and projected in ${fillSeconds.toFixed(1)} s`,
+    );
+
+    // The processes: the API (with its projector) and ingest, on their own topics.
+    const keyFile = join(keyDir, 'dev-issuer.json');
+    const issuer = await DevIssuer.open(keyFile);
+    const prefix = uniqueName('apibench').replace('-', '');
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: ORGANIZATIONS.flatMap((org) =>
+        ['in', 'out', 'rejections'].map((kind) => ({
+          topic: `${prefix}.${kind}.${org}`,
+          numPartitions: 3,
+        })),
+      ),
+    });
+    await admin.disconnect();
+    const { child: api, port } = await spawn(
+      'api',
+      ['--database-url', database.url, '--key-file', keyFile, '--pool', String(POOL)],
+      children,
+    );
+    const url = `http://127.0.0.1:${port}/graphql`;
+    const projectedAt = new Map<string, number>();
+    api.on('message', (message: Message) => {
+      if (message.type !== 'changed') return;
+      for (const id of message.ids) if (!projectedAt.has(id)) projectedAt.set(id, message.t);
+    });
+    await spawn('ingest', ['--database-url', database.url, '--prefix', prefix], children);
+    const tokens = await Promise.all(
+      ORGANIZATIONS.map((organizationId) => {
+        const person = personIn(organizationId, 'qa');
+        return issuer.mint({
+          personId: person.personId,
+          organizationId,
+          roles: ['qa'],
+          name: person.printedName,
+        });
+      }),
+    );
+
+    // Everything offered later, built now: signing and encoding must not stall the clients.
+    const scheduledOn = (pair: Pair, id: string, n: number) => ({
+      id,
+      topic: `${prefix}.in.${pair.cdmo}`,
+      record: encodeKafkaRecord(
+        exchange.feed.batch(pair, id).scheduled(at(-(n % 500))) as unknown as ConcordEvent,
+      ),
+    });
+    type Offered = ReturnType<typeof scheduledOn>;
+    const sendTick = (tick: Offered[]) =>
+      producer.sendBatch({
+        topicMessages: [PAIR_A, PAIR_B].map((pair) => ({
+          topic: `${prefix}.in.${pair.cdmo}`,
+          messages: tick
+            .filter((o) => o.topic === `${prefix}.in.${pair.cdmo}`)
+            .map((o) => o.record),
+        })),
+      });
+    const live = Array.from({ length: Math.round(RATE * SECONDS) }, (_, n) =>
+      scheduledOn(n % 2 === 0 ? PAIR_A : PAIR_B, `b-live-${String(n).padStart(6, '0')}`, n),
+    );
+    const bare = Array.from({ length: Math.round(RATE * SECONDS) }, (_, n) => {
+      const token = templateToken(n % 2 === 0 ? 'a' : 'b', 0);
+      const id = `ceil-${String(n).padStart(6, '0')}`;
+      return { id: `b-${id}`, runs: instantiate(templates.units[token]!, token, id, n % 500) };
+    });
+
+    // ---- list query: the API over HTTP, then the same SQL through pg ----------------------------
+    for (const view of VIEWS) {
+      const edges = await graphqlCall(url, tokens[0]!, view.variables);
+      if (edges === 0) throw new Error(`the view "${view.name}" is empty: a meaningless benchmark`);
+    }
+    const httpCall = (client: number) =>
+      graphqlCall(url, tokens[client % ORGANIZATIONS.length]!, viewOf(client).variables).then(
+        () => undefined,
+      );
+    const pgCall = (client: number) =>
+      sqlCall(db, organizationOf(client), viewOf(client)).then(() => undefined);
+    const warmUp = Math.min(3, QUERY_SECONDS);
+    await load(warmUp, httpCall);
+    const viaApi = await load(QUERY_SECONDS, httpCall);
+    await load(warmUp, pgCall);
+    const viaPg = await load(QUERY_SECONDS, pgCall);
+
+    // ---- visibility: Kafka → ingest → store → projector → graphql-ws ----------------------------
+    const arrived = new Map<string, number>();
+    const subscriptionErrors: unknown[] = [];
+    for (const token of [tokens[0]!, tokens[2]!]) {
+      const client = createClient({
+        url: url.replace(/^http/, 'ws'),
+        webSocketImpl: WebSocket,
+        connectionParams: { authorization: `Bearer ${token}` },
+        lazy: false,
+        retryAttempts: 0,
+      });
+      clients.push(client);
+      client.subscribe<{ batchChanged: { batchId: string; status: string } | null }>(
+        { query: 'subscription { batchChanged { batchId status } }' },
+        {
+          next: (result) => {
+            const t = now();
+            const id = result.data?.batchChanged?.batchId;
+            if (id && !arrived.has(id)) arrived.set(id, t);
+            if (result.errors) subscriptionErrors.push(...result.errors);
+          },
+          error: (error) => subscriptionErrors.push(error),
+          complete: () => undefined,
+        },
+      );
+    }
+    await producer.connect();
+    const warm = [scheduledOn(PAIR_A, 'b-warm-a', 0), scheduledOn(PAIR_B, 'b-warm-b', 1)];
+    // Until the ingest group has joined and the subscriptions listen, nothing is timed.
+    await sendTick(warm);
+    await waitFor(() => warm.every((w) => arrived.has(w.id)), {
+      timeoutMs: 90_000,
+      description: 'the warm-up events at both subscribers',
+    });
+    const liveIds = live.map((o) => o.id);
+    const liveSentAt = await offer(live, sendTick, arrived);
+    const visibility = latencies(liveIds, liveSentAt, arrived);
+    // A waypoint: when the API process's projector handed each change over.
+    const projected = latencies(liveIds, liveSentAt, projectedAt);
+
+    // ---- ceiling: a bare append → the projector's onChange, at the same rate ---------------------
+    const bareSentAt = await offer(
+      bare,
+      (tick) =>
+        Promise.all(
+          tick.flatMap((item) => item.runs.map((run) => store.append(run.streamId, run.events))),
+        ),
+      projectedAt,
+    );
+    const ceiling = latencies(
+      bare.map((b) => b.id),
+      bareSentAt,
+      projectedAt,
+    );
+
+    // ---- report -----------------------------------------------------------------------------------
+    const queryFigures = (r: LoadResult) => ({
+      p50Ms: round(percentile(r.latencies, 50)),
+      p99Ms: round(percentile(r.latencies, 99)),
+      requestsPerSecond: Math.round(r.requests / r.seconds),
+      requests: r.requests,
+      failures: r.failures,
+      ...(r.firstFailure ? { firstFailure: r.firstFailure } : {}),
+    });
+    const results = {
+      when: new Date().toISOString(),
+      postgres,
+      settings: {
+        batches: BATCHES,
+        events: filled.events,
+        statuses: filled.statuses,
+        clients: CLIENTS,
+        querySeconds: QUERY_SECONDS,
+        rate: RATE,
+        seconds: SECONDS,
+        pool: POOL,
+        views: VIEWS.map((v) => v.name),
+      },
+      visibility: {
+        path: 'Kafka → ingest service (own process) → store → projector → graphql-ws subscriber',
+        ...summary(visibility),
+        target: { p99Ms: TARGET_VISIBILITY_P99 },
+        waypoint: { path: 'Kafka send → projector onChange (API process)', ...summary(projected) },
+        ceiling: { path: 'store.append → projector onChange', ...summary(ceiling) },
+        p99OverCeiling: +(
+          percentile(visibility.sorted, 99) / percentile(ceiling.sorted, 99)
+        ).toFixed(2),
+        subscriptionErrors: subscriptionErrors.length,
+      },
+      listQuery: {
+        api: queryFigures(viaApi),
+        target: { p99Ms: TARGET_QUERY_P99 },
+        ceiling: { path: 'the same SQL through pg', ...queryFigures(viaPg) },
+        p99OverCeiling: +(
+          percentile(viaApi.latencies, 99) / percentile(viaPg.latencies, 99)
+        ).toFixed(2),
+      },
+    };
+    await mkdir(dirname(values.out!), { recursive: true });
+    await writeFile(values.out!, `${JSON.stringify(results, null, 2)}\n`);
+
+    const v = results.visibility;
+    const q = results.listQuery;
+    const missing = (l: { missing: number }) =>
+      l.missing > 0 ? `, ${l.missing} never arrived` : '';
+    console.log(
+      `\nvisibility at ${RATE} events/s for ${SECONDS} s (${v.offered} events, Kafka → ingest → projector → graphql-ws)`,
+    );
+    console.log(
+      `  subscriber receives change     p50 ${v.p50Ms} ms, p99 ${v.p99Ms} ms, max ${v.maxMs} ms (target p99 <= ${TARGET_VISIBILITY_P99} ms)${missing(v)}`,
+    );
+    console.log(
+      `    of which send → onChange     p50 ${v.waypoint.p50Ms} ms, p99 ${v.waypoint.p99Ms} ms, max ${v.waypoint.maxMs} ms`,
+    );
+    console.log(
+      `  bare append → onChange         p50 ${v.ceiling.p50Ms} ms, p99 ${v.ceiling.p99Ms} ms, max ${v.ceiling.maxMs} ms (ceiling, same run)${missing(v.ceiling)}`,
+    );
+    console.log(`  p99 / ceiling p99             ${v.p99OverCeiling}`);
+    console.log(
+      `\nlist query batches(first: 20, filter, orderBy), ${CLIENTS} clients for ${QUERY_SECONDS} s, ${BATCHES} batches`,
+    );
+    console.log(
+      `  GraphQL over HTTP              p50 ${q.api.p50Ms} ms, p99 ${q.api.p99Ms} ms, ${q.api.requestsPerSecond} req/s (target p99 <= ${TARGET_QUERY_P99} ms)${q.api.failures ? `, ${q.api.failures} failed` : ''}`,
+    );
+    console.log(
+      `  same SQL through pg            p50 ${q.ceiling.p50Ms} ms, p99 ${q.ceiling.p99Ms} ms, ${q.ceiling.requestsPerSecond} req/s (ceiling, same run)`,
+    );
+    console.log(`  p99 / ceiling p99             ${q.p99OverCeiling}`);
+    console.log(`\nwritten to ${values.out}`);
+  } finally {
+    await Promise.all(clients.map((client) => client.dispose()));
+    await producer.disconnect().catch(() => undefined);
+    await Promise.all(children.map(stop));
+    await db.close();
+    await database.drop();
+    await rm(keyDir, { recursive: true, force: true });
+  }
+}
+
+if (values.role === 'api') await serveApi();
+else if (values.role === 'ingest') await runIngest();
+else await main();
