@@ -42,7 +42,7 @@ describeWithPostgres('concord audit', (database) => {
       expect(await run(['audit', 'verify', '--batch', story.batchId], io)).toBe(0);
       expect(stdout.text).toMatch(
         new RegExp(
-          `^VERIFIED batch ${story.batchId}: hash chains intact and every origin proven \\(5 streams, \\d+ events; \\d+ partner signatures valid, 1 acts e-signed through the API`,
+          `^VERIFIED batch ${story.batchId}: hash chains intact and every origin proven \\(5 streams, \\d+ events; \\d+ partner signatures valid, 1 e-signed through the API`,
         ),
       );
       const deviation = captureIo({ env: env() });

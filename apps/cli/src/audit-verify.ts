@@ -52,7 +52,7 @@ export function describeBrokenLink(link: BrokenLink): string[] {
 /** The verdict as a person reads it. */
 export function verdictLines(verification: AuditVerification): string[] {
   const { signatures } = verification;
-  const counts = `${verification.streams} streams, ${verification.events} events; ${signatures.valid} partner signatures valid, ${signatures.eSignatureOnly} acts e-signed through the API, ${signatures.platform} platform events`;
+  const counts = `${verification.streams} streams, ${verification.events} events; ${signatures.valid} partner signatures valid, ${signatures.eSignatureOnly} e-signed through the API, ${signatures.platform} platform events`;
   const scope = describeScope(verification.scope);
   if (verification.ok)
     return [`VERIFIED ${scope}: hash chains intact and every origin proven (${counts})`];

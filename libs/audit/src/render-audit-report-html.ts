@@ -48,7 +48,7 @@ dd { margin: 0; font-weight: 600; overflow-wrap: anywhere; }
 table { width: 100%; border-collapse: collapse; margin: 6px 0 10px; font-size: 0.92rem; }
 th { text-align: left; font-size: 0.72rem; text-transform: uppercase; letter-spacing: 0.05em; color: var(--muted);
   background: var(--soft); border-bottom: 1px solid var(--line); padding: 6px 8px; }
-td { border-bottom: 1px solid var(--line); padding: 6px 8px; vertical-align: top; overflow-wrap: anywhere; }
+td { border-bottom: 1px solid var(--line); padding: 6px 8px; vertical-align: top; overflow-wrap: break-word; }
 tr { break-inside: avoid; }
 table.fixed { table-layout: fixed; }
 .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
@@ -58,7 +58,7 @@ table.fixed { table-layout: fixed; }
 .small { font-size: 0.82rem; }
 .mono { font-family: "DejaVu Sans Mono", "Liberation Mono", Consolas, monospace; font-size: 0.8rem; overflow-wrap: anywhere; }
 .badge { display: inline-block; padding: 1px 7px; border-radius: 10px; font-size: 0.74rem; font-weight: 600;
-  white-space: nowrap; border: 1px solid transparent; }
+  white-space: nowrap; overflow-wrap: normal; border: 1px solid transparent; }
 .badge.ok { background: var(--ok-bg); color: var(--ok); border-color: #a8d5b5; }
 .badge.bad { background: var(--bad-bg); color: var(--bad); border-color: #f1aeb1; }
 .badge.info { background: var(--info-bg); color: var(--info); border-color: #b7cde8; }
@@ -75,6 +75,10 @@ footer { margin-top: 34px; padding-top: 10px; border-top: 1px solid var(--line);
   html { font-size: 9pt; }
   main { max-width: none; padding: 0; }
   h2 { break-after: avoid; }
+  /* A4 columns are narrow: let instants and badges wrap rather than spill into the next column. */
+  .instant, .badge { white-space: normal; }
+  td, th { padding: 4px 5px; }
+  .mono { font-size: 0.72rem; }
   .verdict, .badge, .changed, th, .meta { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
 `;
@@ -93,6 +97,8 @@ export function formatInstant(instant: string | null | undefined): string {
 /** An instant in the page: never broken across lines. */
 const instant = (value: string | null | undefined) =>
   html`<span class="instant">${formatInstant(value)}</span>`;
+
+const plural = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`;
 
 /** 1685 → "28 h 5 min". */
 export function formatMinutes(minutes: number | null): string {
@@ -340,7 +346,7 @@ export function renderAuditReportHtml(report: AuditReport): string {
         <small
           >${verification.events} events in ${verification.streams} streams recomputed;
           ${verification.signatures.valid} partner signatures valid,
-          ${verification.signatures.eSignatureOnly} acts e-signed through the API,
+          ${plural(verification.signatures.eSignatureOnly, 'act', 'acts')} e-signed through the API,
           ${verification.signatures.platform} platform events.</small
         >
       </div>`
@@ -622,7 +628,9 @@ export function renderAuditReportHtml(report: AuditReport): string {
                                       html`<tr>
                                         <td>${action.description}</td>
                                         <td>${action.owner}</td>
-                                        <td class="when">${action.dueDate}</td>
+                                        <td class="when">
+                                          <span class="instant">${action.dueDate}</span>
+                                        </td>
                                       </tr>`,
                                   )}
                                 </tbody>
@@ -718,8 +726,8 @@ export function renderAuditReportHtml(report: AuditReport): string {
                     <col style="width:23%" />
                     <col style="width:17%" />
                     <col style="width:18%" />
-                    <col style="width:11%" />
-                    <col style="width:19%" />
+                    <col style="width:13%" />
+                    <col style="width:17%" />
                     <col style="width:12%" />
                   </colgroup>
                   <thead>

@@ -1,2 +1,4 @@
 export * from './batch-story.ts';
+export * from './chromium.ts';
+export * from './png.ts';
 export * from './tamper.ts';
