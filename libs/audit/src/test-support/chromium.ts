@@ -11,21 +11,37 @@ const run = promisify(execFile);
 /** Debian's package installs /usr/bin/chromium; other systems name it otherwise. */
 const CANDIDATES = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable'];
 
-/** The headless browser to render with: $CHROMIUM_PATH, else the first candidate on PATH. */
-export function findChromium(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (env.CHROMIUM_PATH) return env.CHROMIUM_PATH;
+const executable = (path: string) => {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * The headless browser to render with: $CHROMIUM_PATH, else the first candidate on PATH. An
+ * explicit choice that cannot run is reported as such, never silently replaced.
+ */
+export function findChromium(
+  env: NodeJS.ProcessEnv = process.env,
+): { available: true; path: string } | { available: false; reason: string } {
+  if (env.CHROMIUM_PATH) {
+    return executable(env.CHROMIUM_PATH)
+      ? { available: true, path: env.CHROMIUM_PATH }
+      : { available: false, reason: `CHROMIUM_PATH=${env.CHROMIUM_PATH} is not an executable` };
+  }
   for (const directory of (env.PATH ?? '').split(delimiter)) {
     for (const name of CANDIDATES) {
       const candidate = join(directory, name);
-      try {
-        accessSync(candidate, constants.X_OK);
-        return candidate;
-      } catch {
-        // not here
-      }
+      if (executable(candidate)) return { available: true, path: candidate };
     }
   }
-  return undefined;
+  return {
+    available: false,
+    reason: `none of ${CANDIDATES.join(', ')} on PATH and no CHROMIUM_PATH (apt-get install chromium)`,
+  };
 }
 
 // As root and without a network: no sandbox, and nothing that phones home at start.
