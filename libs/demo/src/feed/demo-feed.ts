@@ -30,7 +30,8 @@ export interface DemoPace {
   /**
    * Least wall-clock time between closing a blocking deviation and releasing the batch it
    * blocked: the platform's deviation ↔ batch process manager records the closure in the batch
-   * asynchronously (it polls the store), and releasing before it has would be refused.
+   * asynchronously (it polls the store, and on a busy server reads only below the oldest running
+   * transaction), and releasing before it has would be refused (the feed then tries again).
    */
   settleMs: number;
   /** Most batches and deviations in flight (a bound on memory, whatever happens). */
@@ -48,7 +49,7 @@ export interface DemoPace {
  * around ten batches in flight. `fast`: the same story in a few seconds, for tests.
  */
 export const DEMO_PACES: Readonly<Record<'demo' | 'fast', DemoPace>> = {
-  demo: { stepMs: 4_000, newBatchEverySteps: 8, settleMs: 3_000, maxInFlight: 60, concurrency: 4 },
+  demo: { stepMs: 4_000, newBatchEverySteps: 8, settleMs: 8_000, maxInFlight: 60, concurrency: 4 },
   fast: { stepMs: 20, newBatchEverySteps: 25, settleMs: 1_500, maxInFlight: 60, concurrency: 8 },
 };
 
