@@ -2,7 +2,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { Provider, useQuery } from 'urql';
 import { ErrorState, Loading } from './components/states.tsx';
 import { ViewerQuery } from './lib/api.ts';
-import { createConcordClient, type LiveStatus } from './lib/client.ts';
+import { createConcordClient, type ConcordClient, type LiveStatus } from './lib/client.ts';
 import { ConcordContext } from './lib/concord-context.tsx';
 import { href, Link, useRoute } from './lib/router.tsx';
 import { signOut, useSession, type Session } from './lib/session.ts';
@@ -23,8 +23,15 @@ export function App() {
 
 function SignedIn({ session }: { session: Session }) {
   const [live, setLive] = useState<LiveStatus>('connecting');
-  const concord = useMemo(() => createConcordClient(session.token, setLive), [session.token]);
-  useEffect(() => () => concord.dispose(), [concord]);
+  // Created and disposed by one effect, so a remount (StrictMode in development) never leaves
+  // the views holding a client whose socket was disposed.
+  const [concord, setConcord] = useState<ConcordClient | null>(null);
+  useEffect(() => {
+    const created = createConcordClient(session.token, setLive);
+    setConcord(created);
+    return () => created.dispose();
+  }, [session.token]);
+  if (!concord) return <Loading what="your session" />;
   return (
     <Provider value={concord.client}>
       <Shell session={session} live={live} />

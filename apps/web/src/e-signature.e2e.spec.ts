@@ -13,7 +13,13 @@ import {
   signInAs,
   watchForPageErrors,
 } from './test-support/browser.ts';
-import { A, A_DEVIATIONS, openWebWorld, SPONSOR_A, type WebWorld } from './test-support/web-world.ts';
+import {
+  A,
+  A_DEVIATIONS,
+  openWebWorld,
+  SPONSOR_A,
+  type WebWorld,
+} from './test-support/web-world.ts';
 
 describeWithBrowser('e-signatures in the dashboard (browser)', (executablePath) => {
   let world: WebWorld;
@@ -57,7 +63,7 @@ describeWithBrowser('e-signatures in the dashboard (browser)', (executablePath) 
     await dialog.getByRole('button', { name: 'Sign and approve' }).click();
     await expect
       .poll(() => dialog.getByRole('alert').innerText())
-      .toContain("registered name, Dr. Lena Vogel");
+      .toContain('registered name, Dr. Lena Vogel');
     await screenshot(page, '11-e-signature-refused');
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await dialog.waitFor({ state: 'hidden' });
@@ -77,7 +83,9 @@ describeWithBrowser('e-signatures in the dashboard (browser)', (executablePath) 
     await expect.poll(() => page.locator('h1').innerText()).toContain('CAPA approved');
     const signed = page.locator('.signed-act', { hasText: 'CAPA approved by the sponsor' });
     await expect.poll(() => signed.innerText()).toContain('Dr. Lena Vogel');
-    await expect.poll(() => signed.innerText()).toContain('CAPA reviewed: adequate to prevent recurrence.');
+    await expect
+      .poll(() => signed.innerText())
+      .toContain('CAPA reviewed: adequate to prevent recurrence.');
     await expect
       .poll(() => page.locator('.timeline-item').last().innerText())
       .toMatch(/CAPA[\s\S]*approv[\s\S]*Dr\. Lena Vogel/i);

@@ -72,9 +72,11 @@ export function ensureDashboardBuilt(): string {
   );
   if (!existsSync(index) || statSync(index).mtimeMs < sources) {
     const vite = join(WEB_ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
+    // vitest sets NODE_ENV=test, which would make Vite bundle React's development build.
     execFileSync(process.execPath, [vite, 'build', '--logLevel', 'warn'], {
       cwd: WEB_ROOT,
       stdio: 'inherit',
+      env: { ...process.env, NODE_ENV: 'production' },
     });
   }
   return DIST;
