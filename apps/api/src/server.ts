@@ -3,9 +3,19 @@ import { AuthenticationError, type Authenticator, type Caller } from '@concord/a
 import type { EventStore } from '@concord/event-store';
 import { scopedReadModel, type ReadModelPrisma } from '@concord/read-model';
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
-import type { ExecutionArgs, GraphQLError, execute, subscribe } from 'graphql';
+import {
+  getOperationAST,
+  getVariableValues,
+  Kind,
+  type ExecutionArgs,
+  type FragmentDefinitionNode,
+  type GraphQLError,
+  type SelectionNode,
+  type execute,
+  type subscribe,
+} from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { createGraphQLError, createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { createGraphQLError, createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import { ChangeFeed } from './change-feed.ts';
 import type { ApiContext } from './context.ts';
@@ -26,7 +36,10 @@ export interface ApiOptions {
   maxDepth?: number;
   /** Most aliases in one operation. @default 10 */
   maxAliases?: number;
-  /** Highest estimated cost of one operation (graphql-armor's estimate). @default 5000 */
+  /**
+   * Highest estimated cost of one operation (graphql-armor's estimate, with page sizes given as
+   * variables counted at their value). @default 5000
+   */
   maxCost?: number;
   /** Most tokens in one document. @default 3000 */
   maxTokens?: number;
@@ -38,6 +51,87 @@ type Enveloped = {
   execute: (args: ExecutionArgs) => ReturnType<typeof execute>;
   subscribe: (args: ExecutionArgs) => ReturnType<typeof subscribe>;
 };
+
+/** The largest page a connection serves (`first`/`last`), as the schema builder caps it. */
+const MAX_PAGE_SIZE = 100;
+
+/**
+ * Page sizes as the request states them, variables included. graphql-armor reads `first`/`last`
+ * only as literals, so in its cost estimate `first: $n` counted as 1 whatever `$n` was (nested
+ * pages of 100 passed the limit); and a page above the maximum was silently cut to it. This
+ * refuses both before execution: the same estimate as armor's (its default weights: objects 2,
+ * scalars 1, ×1.5 per level, × the page size), with variables' values.
+ */
+function pageLimits(maxCost: number): Plugin {
+  const refusal = (args: ExecutionArgs): GraphQLError | undefined => {
+    const operation = getOperationAST(args.document, args.operationName);
+    if (!operation) return undefined; // execution reports it
+    const { coerced } = getVariableValues(
+      args.schema,
+      operation.variableDefinitions ?? [],
+      args.variableValues ?? {},
+    );
+    if (!coerced) return undefined; // invalid variables: execution reports them
+    const fragments = new Map(
+      args.document.definitions
+        .filter((node): node is FragmentDefinitionNode => node.kind === Kind.FRAGMENT_DEFINITION)
+        .map((node) => [node.name.value, node]),
+    );
+    const fragmentCosts = new Map<string, number>();
+    let tooLarge: GraphQLError | undefined;
+    const cost = (node: SelectionNode | FragmentDefinitionNode): number => {
+      if (node.kind === Kind.FRAGMENT_SPREAD) {
+        const name = node.name.value;
+        if (!fragmentCosts.has(name)) {
+          fragmentCosts.set(name, 0); // a cycle (refused by validation) adds nothing
+          const fragment = fragments.get(name);
+          fragmentCosts.set(name, fragment ? cost(fragment) : 0);
+        }
+        return 1 + 1.5 * fragmentCosts.get(name)!;
+      }
+      if (node.kind === Kind.FIELD && node.name.value === '__schema') return 0;
+      if (!node.selectionSet) return 1;
+      const own = node.selectionSet.selections.reduce((sum, child) => sum + 1.5 * cost(child), 2);
+      if (node.kind !== Kind.FIELD) return own;
+      let page = 1;
+      for (const argument of node.arguments ?? []) {
+        if (argument.name.value !== 'first' && argument.name.value !== 'last') continue;
+        const { value } = argument;
+        const size =
+          value.kind === Kind.INT
+            ? Number(value.value)
+            : value.kind === Kind.VARIABLE
+              ? coerced[value.name.value]
+              : undefined;
+        if (typeof size !== 'number') continue;
+        if (size > MAX_PAGE_SIZE)
+          tooLarge ??= createGraphQLError(
+            `Page size ${size} exceeds the maximum of ${MAX_PAGE_SIZE} (${argument.name.value} on ${node.name.value}).`,
+          );
+        page = Math.max(page, size);
+      }
+      return own * page;
+    };
+    const total = operation.selectionSet.selections.reduce((sum, node) => sum + cost(node), 0);
+    if (tooLarge) return tooLarge;
+    // armor's own sentence, so one limit reads the same whether pages are literals or variables
+    if (total > maxCost)
+      return createGraphQLError(
+        `Syntax Error: Query Cost limit of ${maxCost} exceeded, found ${total}.`,
+      );
+    return undefined;
+  };
+  return {
+    onExecute({ args, setResultAndStopExecution }) {
+      const error = refusal(args);
+      if (error) setResultAndStopExecution({ errors: [error] });
+    },
+    onSubscribe({ args, setResultAndStopExecution }) {
+      const error = refusal(args);
+      if (error) setResultAndStopExecution({ errors: [error] });
+    },
+  };
+}
 
 /** The scope of a caller who has not signed in: an organization id nothing belongs to. */
 const NOBODY = '';
@@ -89,7 +183,7 @@ export function createApi(options: ApiOptions): Api {
     schema,
     graphiql: options.graphiql ?? true,
     maskedErrors: true,
-    plugins: [...armor.protect().plugins],
+    plugins: [...armor.protect().plugins, pageLimits(options.maxCost ?? 5_000)],
     context: async ({ request }) =>
       contextFor(await authenticate(request.headers.get('authorization'))),
   });

@@ -1,0 +1,210 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { A1, A2, DEV_A, openApiWorld, SPONSOR, type ApiWorld } from './test-support/api-world.ts';
+
+/**
+ * An operation `levels` fields deep, leaf included: batch → deviationLinks → deviation →
+ * batchLinks → batch → … → a scalar of the type reached.
+ */
+function nested(levels: number): string {
+  const chain = ['deviationLinks', 'deviation', 'batchLinks', 'batch'];
+  // The type each level's field returns, from `batch` (level 1) on.
+  const leaves = ['batchId', 'impact', 'deviationId', 'impact'];
+  let selection = leaves[(levels - 2) % 4]!;
+  for (let level = levels - 1; level >= 2; level -= 1)
+    selection = `${chain[(level - 2) % 4]} { ${selection} }`;
+  return `query Deep($id: ID!) { batch(id: $id) { ${selection} } }`;
+}
+
+const DASHBOARD = (releaseFirst: string, deviationsFirst: string) => `query Dashboard${
+  releaseFirst.startsWith('$') ? '($releaseFirst: Int, $deviationsFirst: Int)' : ''
+} {
+  viewer { id roles organization { name } }
+  summary {
+    batchesByStatus { key count } deviationsBySeverity { key count }
+    openDeviations lateNotifications releaseReady blocked
+    cycleTimes { stage averageHours batches }
+  }
+  releaseReadiness(first: ${releaseFirst}) {
+    totalCount
+    edges { node { id batchId batchNumber status releaseReady cdmo { name }
+      blockers { kind description severity reference } } }
+  }
+  deviations(first: ${deviationsFirst}, filter: { open: true }) {
+    totalCount
+    edges { node { id deviationId title severity status notifiedLate ageDays } }
+  }
+}`;
+
+const COST = /^Syntax Error: Query Cost limit of 5000 exceeded, found \d+(\.\d+)?\.$/;
+
+describe('limits on what one operation may ask (embedded read model, PGlite)', () => {
+  let world: ApiWorld;
+  let token: string;
+  beforeAll(async () => {
+    world = await openApiWorld('pglite');
+    token = await world.token(SPONSOR);
+  });
+  afterAll(async () => world?.close());
+
+  /** Sends an operation that must be refused before it runs; resolves to the one message. */
+  async function refused(query: string, variables?: Record<string, unknown>): Promise<string> {
+    const { status, body } = await world.graphql(token, query, variables);
+    expect(status).toBe(200);
+    expect(body.data ?? null).toBeNull();
+    expect(body.errors).toHaveLength(1);
+    return body.errors![0]!.message;
+  }
+
+  async function answered(query: string, variables?: Record<string, unknown>) {
+    const { status, body } = await world.graphql(token, query, variables);
+    expect(body.errors).toBeUndefined();
+    expect(status).toBe(200);
+    return body.data as Record<string, unknown>;
+  }
+
+  it('answers a dashboard-sized query, page sizes given as literals or as variables', async () => {
+    for (const [query, variables] of [
+      [DASHBOARD('50', '20'), undefined],
+      [DASHBOARD('$releaseFirst', '$deviationsFirst'), { releaseFirst: 50, deviationsFirst: 20 }],
+    ] as const) {
+      const data = (await answered(query, variables)) as {
+        releaseReadiness: { totalCount: number; edges: { node: { batchId: string } }[] };
+        deviations: { totalCount: number; edges: { node: { deviationId: string } }[] };
+      };
+      expect(data.releaseReadiness.edges.map((edge) => edge.node.batchId).sort()).toEqual([A1, A2]);
+      expect(data.deviations.edges.map((edge) => edge.node.deviationId)).toEqual([DEV_A]);
+    }
+  });
+
+  it('refuses a selection deeper than 10 levels (batch → deviationLinks → deviation → …)', async () => {
+    const ten = (await answered(nested(10), { id: A2 })) as { batch: { batchId: string } | null };
+    expect(ten.batch).not.toBeNull();
+    expect(await refused(nested(11), { id: A2 })).toBe(
+      'Syntax Error: Query depth limit of 10 exceeded, found 11.',
+    );
+    expect(await refused(nested(16), { id: A2 })).toBe(
+      'Syntax Error: Query depth limit of 10 exceeded, found 16.',
+    );
+    // Much deeper, the estimated cost (×1.5 per level) gives out first: refused all the same.
+    expect(await refused(nested(60), { id: A2 })).toMatch(COST);
+    // The same attack spread over fragments is measured through them (12 fields; armor counts
+    // each spread and its fragment as a level too).
+    const viaFragments = `query($id: ID!) { batch(id: $id) { ...L1 } }
+      fragment L1 on Batch { deviationLinks { deviation { batchLinks { batch { ...L2 } } } } }
+      fragment L2 on Batch {
+        deviationLinks { deviation { batchLinks { batch { deviationLinks { deviation { deviationId } } } } } }
+      }`;
+    expect(await refused(viaFragments, { id: A2 })).toBe(
+      'Syntax Error: Query depth limit of 10 exceeded, found 16.',
+    );
+  });
+
+  it('refuses more than 10 aliases (an alias flood of batches)', async () => {
+    const aliases = (count: number) =>
+      `{ ${Array.from({ length: count }, (_, index) => `b${index}: batches { totalCount }`).join(' ')} }`;
+    const ten = await answered(aliases(10));
+    expect(Object.values(ten)).toEqual(Array.from({ length: 10 }, () => ({ totalCount: 2 })));
+    expect(await refused(aliases(11))).toBe(
+      'Syntax Error: Aliases limit of 10 exceeded, found 11.',
+    );
+    expect(await refused(aliases(250))).toBe(
+      'Syntax Error: Aliases limit of 10 exceeded, found 250.',
+    );
+  });
+
+  it('refuses an operation estimated above 5000, whether its page sizes are literals or variables', async () => {
+    const pages = (first: string) =>
+      `batches(first: ${first}) { edges { node { batchId
+        timeline(first: ${first}) { edges { node { eventId
+          batch { timeline(first: ${first}) { totalCount } } } } } } } }`;
+    expect(await refused(`{ ${pages('100')} }`)).toMatch(COST);
+    // A variable page size used to count as 1 in the estimate, and this ran.
+    expect(await refused(`query($n: Int) { ${pages('$n')} }`, { n: 100 })).toMatch(COST);
+    // A variable's default value counts too.
+    expect(await refused(`query($n: Int = 100) { ${pages('$n')} }`)).toMatch(COST);
+    // So do pages inside fragments.
+    expect(
+      await refused(
+        `query($n: Int) { batches(first: $n) { ...Page } }
+         fragment Page on QueryBatchesConnection {
+           edges { node { timeline(first: $n) { edges { node { batch { batchId } } } } } } }`,
+        { n: 100 },
+      ),
+    ).toMatch(COST);
+    // The same shape with small pages is fine.
+    const small = (await answered(`query($n: Int) { ${pages('$n')} }`, { n: 2 })) as {
+      batches: { edges: unknown[] };
+    };
+    expect(small.batches.edges).toHaveLength(2);
+  });
+
+  it('refuses a document of more than 3000 tokens', async () => {
+    const { status, body } = await world.graphql(
+      token,
+      `{ viewer { ${Array.from({ length: 3_000 }, () => 'id').join(' ')} } }`,
+    );
+    expect(status).toBe(200);
+    expect(body.data ?? null).toBeNull();
+    expect(body.errors).toEqual([
+      {
+        message: 'Syntax Error: Token limit of 3000 exceeded.',
+        extensions: { code: 'GRAPHQL_PARSE_FAILED' },
+      },
+    ]);
+  });
+
+  it('refuses a page above 100 on any connection, as a literal or a variable', async () => {
+    const hundred = (await answered('{ batches(first: 100) { edges { node { batchId } } } }')) as {
+      batches: { edges: unknown[] };
+    };
+    expect(hundred.batches.edges).toHaveLength(2);
+    expect(await refused('{ batches(first: 101) { totalCount } }')).toBe(
+      'Page size 101 exceeds the maximum of 100 (first on batches).',
+    );
+    expect(
+      await refused('query($n: Int) { deviations(last: $n) { totalCount } }', { n: 5_000 }),
+    ).toBe('Page size 5000 exceeds the maximum of 100 (last on deviations).');
+    expect(
+      await refused(
+        '{ releaseReadiness(first: 1) { edges { node { timeline(first: 101) { totalCount } } } } }',
+      ),
+    ).toBe('Page size 101 exceeds the maximum of 100 (first on timeline).');
+  });
+
+  it('refuses more than 20 directives', async () => {
+    const directives = (count: number) =>
+      `{ viewer { ${Array.from({ length: count }, () => 'id @include(if: true)').join(' ')} } }`;
+    expect(await answered(directives(20))).toEqual({ viewer: { id: expect.any(String) } });
+    expect(await refused(directives(21))).toBe(
+      'Syntax Error: Directives limit of 20 exceeded, found 21.',
+    );
+  });
+
+  it('does not suggest field names to someone probing the schema', async () => {
+    const { body } = await world.graphql(token, '{ batchez { totalCount } }');
+    expect(body.errors?.[0]?.message).toBe(
+      'Cannot query field "batchez" on type "Query". [Suggestion hidden]',
+    );
+  });
+
+  it('applies the page limits to subscriptions too', async () => {
+    const response = await world.api.yoga.fetch('http://concord.test/graphql', {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'text/event-stream',
+        authorization: `Bearer ${token}`,
+      },
+      body: JSON.stringify({
+        query: 'subscription { batchChanged { batchId timeline(first: 101) { totalCount } } }',
+      }),
+    });
+    // A refused subscription is one `next` event with the error, then `complete`.
+    const text = await response.text();
+    const [, data] = /event: next\ndata: (.*)\n/.exec(text) ?? [];
+    expect(JSON.parse(data!)).toEqual({
+      errors: [{ message: 'Page size 101 exceeds the maximum of 100 (first on timeline).' }],
+    });
+    expect(text).toContain('event: complete');
+  });
+});
