@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pgDatabase, pgliteDatabase, type SqlDatabase } from '@concord/sql';
@@ -22,7 +22,11 @@ function collectingLogger() {
     warn: (details, message) => lines.push({ level: 'warn', message, details }),
     error: (details, message) => lines.push({ level: 'error', message, details }),
   };
-  return { logger, errors: () => lines.filter((line) => line.level === 'error') };
+  return {
+    logger,
+    errors: () => lines.filter((line) => line.level === 'error'),
+    warnings: () => lines.filter((line) => line.level === 'warn'),
+  };
 }
 
 interface BatchRow {
@@ -219,6 +223,43 @@ describeWithPostgres('the demo feed through HTTP ingest on PostgreSQL', (databas
       const added = [...after.keys()].filter((stream) => !before.has(stream));
       expect(added.length).toBeGreaterThanOrEqual(3);
       expect(await platform.store.verify('all')).toMatchObject({ ok: true });
+    },
+    LONG,
+  );
+
+  it(
+    'drops, with a warning, saved work the database does not know (a state file that outlived it)',
+    async () => {
+      const strayFile = join(mkdtempSync(join(tmpdir(), 'demo-stray-')), 'state.json');
+      const stray: Workflow = {
+        kind: 'batch',
+        agreementId: 'qa-htx-nb-2026',
+        batchId: 'b-nb-hlv201-26-zzzzzz',
+        batchNumber: 'HLV201-26-ZZZZZZ',
+        scenario: 'clean',
+        step: 3,
+        dueAt: 0,
+      };
+      writeFileSync(
+        strayFile,
+        JSON.stringify({ version: 1, numbers: {}, rotation: {}, workflows: [stray] }),
+      );
+      const log = collectingLogger();
+      const feed = startDemoFeed({
+        ingestUrl: platform.ingestUrl,
+        keys,
+        pace: 'fast',
+        logger: log.logger,
+        stateFile: strayFile,
+      });
+      try {
+        await waitFor(() => log.warnings().some((line) => line.message.includes('does not know')));
+      } finally {
+        await feed.stop();
+      }
+      expect(feed.stats().resumed).toBe(1);
+      expect(feed.stats().rejected).toBe(0);
+      expect(log.errors()).toEqual([]);
     },
     LONG,
   );

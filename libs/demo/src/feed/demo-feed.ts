@@ -45,7 +45,7 @@ export interface DemoPace {
 }
 
 /**
- * `demo`: a batch lifecycle in 1.5–2.5 minutes, a new batch per partnership about every 30 s,
+ * `demo`: a batch lifecycle in 1.3–2.5 minutes, a new batch per partnership about every 30 s,
  * around ten batches in flight. `fast`: the same story in a few seconds, for tests.
  */
 export const DEMO_PACES: Readonly<Record<'demo' | 'fast', DemoPace>> = {
@@ -184,6 +184,8 @@ export function startDemoFeed(options: DemoFeedOptions): DemoFeed {
   let numbers: NumberSeries = {};
   const rotation = new Map<string, number>();
   const nextBatchAt = new Map<string, number>();
+  // Carried on from the state file and not yet confirmed by an accepted step.
+  const unconfirmed = new Set<string>();
   let dirty = false;
   let lastSavedAt = 0;
   const counters: Omit<DemoFeedStats, 'inFlight' | 'lastRejection'> = {
@@ -247,6 +249,7 @@ export function startDemoFeed(options: DemoFeedOptions): DemoFeed {
           dueAt: now + index * 25,
           deferrals: 0,
         } as Workflow);
+        unconfirmed.add(subjectOf(workflow));
       }
       counters.resumed = workflows.size;
       if (workflows.size > 0)
@@ -326,6 +329,7 @@ export function startDemoFeed(options: DemoFeedOptions): DemoFeed {
   /** The workflow is done: forget it; a batch its deviation blocked may go on once settled. */
   function finish(workflow: Workflow): void {
     workflows.delete(subjectOf(workflow));
+    unconfirmed.delete(subjectOf(workflow));
     if (workflow.kind !== 'deviation') return;
     const batch = workflows.get(workflow.batchId);
     if (batch?.kind === 'batch' && batch.blockedBy === workflow.deviationId)
@@ -335,10 +339,11 @@ export function startDemoFeed(options: DemoFeedOptions): DemoFeed {
   /** The workflow cannot go on (a bug was logged): drop it, and a batch waiting on it. */
   function abandon(workflow: Workflow): void {
     workflows.delete(subjectOf(workflow));
+    unconfirmed.delete(subjectOf(workflow));
     if (workflow.kind !== 'deviation') return;
     const batch = workflows.get(workflow.batchId);
     if (batch?.kind === 'batch' && batch.blockedBy === workflow.deviationId) {
-      logger.error(
+      logger.warn(
         { batchId: batch.batchId, deviationId: workflow.deviationId },
         'abandoning a batch whose blocking deviation could not be closed',
       );
@@ -433,9 +438,23 @@ export function startDemoFeed(options: DemoFeedOptions): DemoFeed {
         workflow.dueAt = Date.now() + pace.settleMs;
         return;
       }
+      const unknownHere = refused.every(
+        (outcome) =>
+          outcome.status === 'rejected' && outcome.rejection.code === 'routing.unknown-subject',
+      );
+      if (unknownHere && unconfirmed.has(subjectOf(workflow))) {
+        // The state file outlived its database (wiped, or another one): not a bug, just stale.
+        logger.warn(
+          { subject: subjectOf(workflow) },
+          'the saved feed state names a batch or deviation this platform does not know; dropped',
+        );
+        unconfirmed.delete(subjectOf(workflow));
+        return abandon(workflow);
+      }
       rejected(workflow, step, outcomes);
       return abandon(workflow);
     }
+    unconfirmed.delete(subjectOf(workflow));
     for (const outcome of outcomes) {
       counters.accepted++;
       if (outcome.status === 'accepted' && outcome.duplicate) counters.duplicates++;
