@@ -49,6 +49,22 @@ describeWithBrowser('e-signatures in the dashboard (browser)', (executablePath) 
     return dialog;
   };
 
+  it('shows every view over an exchange with batches at every stage', async () => {
+    for (const [view, ready, name] of [
+      ['board', '.batch-card', 'world-01-batch-board'],
+      ['readiness', '.blockers', 'world-02-release-readiness'],
+      [`batches/${A.blocked}`, '.timeline-item', 'world-03-batch-blocked'],
+      [`batches/${A.shipped}`, '.timeline-item', 'world-04-batch-shipped'],
+      ['deviations?show=all', 'table', 'world-05-deviations'],
+      ['trends', '.recharts-surface', 'world-06-trends'],
+    ] as const) {
+      await page.goto(`${world.url}/#/${view}`);
+      await page.locator(ready).first().waitFor();
+      await page.waitForTimeout(700);
+      await screenshot(page, name);
+    }
+  });
+
   it('refuses a wrong password and a printed name that is not the signer’s, saying why', async () => {
     let dialog = await openDialog();
     await dialog.getByLabel('Reason').fill('CAPA reviewed: adequate to prevent recurrence.');

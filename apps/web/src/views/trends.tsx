@@ -211,11 +211,13 @@ function ChartPanel({
   title,
   caption,
   empty,
+  emptyText = 'Figures appear once batches have gone through this stage.',
   children,
 }: {
   title: string;
   caption: string;
   empty: boolean;
+  emptyText?: string;
   children: React.ReactElement;
 }) {
   return (
@@ -225,7 +227,7 @@ function ChartPanel({
         <p className="muted small">{caption}</p>
       </figcaption>
       {empty ? (
-        <Empty title="No data yet">Figures appear once batches have gone through this stage.</Empty>
+        <Empty title="No data yet">{emptyText}</Empty>
       ) : (
         <div className="chart">
           <ResponsiveContainer width="100%" height={260}>
