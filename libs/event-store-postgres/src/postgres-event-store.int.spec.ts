@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { eventStoreContract } from '@concord/event-store/contract-suite';
 import { pgDatabase, pgliteDatabase, type SqlExecutor } from '@concord/sql';
 import { describeWithPostgres } from '@concord/test-infra/vitest';
-import { describe } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PostgresEventStore } from './postgres-event-store.ts';
 
 /** Changes a stored event's data with plain SQL, behind the store's back. */
@@ -58,4 +58,31 @@ describe('PostgresEventStore on PGlite (embedded)', () => {
     },
     { tamper: true, reopen: true },
   );
+});
+
+describe('subscriptions on PGlite (one connection)', () => {
+  it('let a handler read and append through the store without waiting for itself', async () => {
+    const store = await PostgresEventStore.open(await pgliteDatabase());
+    try {
+      await store.append('deviation-d1', [{ id: 'e1', type: 'reported', data: { n: 1 } }]);
+      const seen: string[] = [];
+      const subscription = store.subscribe('reactor', async (events) => {
+        for (const event of events) {
+          seen.push(event.id);
+          if (!event.streamId.startsWith('deviation-')) continue;
+          // What the deviation ↔ batch process manager does: read a stream, append to another.
+          await store.readStream(event.streamId);
+          await store.append('batch-b1', [
+            { id: `${event.id}:link`, type: 'linked', data: { from: event.id } },
+          ]);
+        }
+      });
+      await subscription.waitFor(2n);
+      await subscription.stop();
+      expect(seen).toEqual(['e1', 'e1:link']);
+      expect(await store.loadCheckpoint('reactor')).toBe(2n);
+    } finally {
+      await store.close();
+    }
+  });
 });

@@ -45,7 +45,10 @@ const MAX_APPEND_RETRIES = 20;
 
 /** What a PostgreSQL subscription handler gets: the transaction its checkpoint is saved in. */
 export interface PostgresSubscriptionContext {
-  /** Write the handler's effects here and they commit atomically with the checkpoint. */
+  /**
+   * Write the handler's effects here and they commit atomically with the checkpoint (on a
+   * server). On PGlite it is the database itself and the checkpoint is saved after the handler.
+   */
   sql: SqlExecutor;
 }
 
@@ -332,9 +335,11 @@ export class PostgresEventStore implements EventStore {
         },
         read: (after, maxCount) => this.readAll({ after, maxCount }),
         handle: (events) =>
-          this.#checkpoints.handleOnce(subscriberId, events, (fresh, sql) =>
-            handler(fresh, { sql }),
-          ),
+          this.#db.kind === 'pglite'
+            ? this.#handleThenCheckpoint(subscriberId, events, handler)
+            : this.#checkpoints.handleOnce(subscriberId, events, (fresh, sql) =>
+                handler(fresh, { sql }),
+              ),
         waitForChange: (timeoutMs, signal) => {
           const woken = new AbortController();
           wake = () => woken.abort();
@@ -352,6 +357,26 @@ export class PostgresEventStore implements EventStore {
       if (unlisten) await (await unlisten.catch(() => async () => undefined))();
     });
     return subscription;
+  }
+
+  /**
+   * PGlite has one connection: a handler that reads or appends through the store while the
+   * checkpoint's transaction is open would wait for itself forever. There the batch is handled
+   * first and the checkpoint saved after it, so a crash in between hands the batch over again
+   * (at least once, as with other adapters); handlers are idempotent for that reason.
+   */
+  async #handleThenCheckpoint(
+    subscriberId: string,
+    events: RecordedEvent[],
+    handler: SubscriptionHandler<PostgresSubscriptionContext>,
+  ): Promise<bigint> {
+    const stored = await this.#checkpoints.load(subscriberId);
+    const fresh = events.filter((event) => event.globalPosition > stored);
+    const last = events.at(-1)?.globalPosition ?? stored;
+    if (fresh.length === 0) return stored > last ? stored : last;
+    await handler(fresh, { sql: this.#db });
+    await this.#checkpoints.save(subscriberId, last);
+    return last;
   }
 
   async verify(scope: { streamId: string } | 'all'): Promise<VerifyResult> {
