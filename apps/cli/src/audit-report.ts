@@ -19,6 +19,8 @@ export interface AuditReportOptions extends StoreOptions {
   format: 'html' | 'json';
 }
 
+const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 function asOfOf(options: AuditReportOptions): AsOf | undefined {
   if (options.asOf === undefined) {
     if (options.timeline !== undefined) throw new UsageError('--timeline needs --as-of <time>');
@@ -59,7 +61,7 @@ export async function auditReportCommand(options: AuditReportOptions, io: CliIo)
     const where = options.out ? `wrote ${options.out}` : 'wrote the report';
     const when = asOf ? ` as of ${asOf.instant} (${asOf.timeline} timeline)` : '';
     io.stderr.write(
-      `${where}: batch ${report.batch.batchNumber}${when}, ${report.timeline.length} events, ${report.signatures.length} e-signatures, ${report.corrections.length} corrections; verification ${verification.ok ? 'passed' : 'FAILED'}\n`,
+      `${where}: batch ${report.batch.batchNumber}${when}, ${count(report.timeline.length, 'event')}, ${count(report.signatures.length, 'e-signature')}, ${count(report.corrections.length, 'correction')}; verification ${verification.ok ? 'passed' : 'FAILED'}\n`,
     );
     if (!verification.ok) {
       io.stderr.write(`${describeBrokenLink(verification.brokenLink!).join('\n')}\n`);
