@@ -100,6 +100,9 @@ export class HumanActs {
       );
     if (input.reason.trim() === '')
       throw new ActRefusedError('signature.reason-required', 'State the reason for signing.');
+    // The person signs in the roles the platform registered for them *and* the session was
+    // issued with: someone registered as QA who signed in as an auditor does not sign as QA.
+    const roles = [...person.roles].filter((role) => caller.roles.includes(role));
 
     const now = this.#clock().toISOString();
     const source = `urn:concord:${caller.organizationId}:concord-api`;
@@ -117,7 +120,7 @@ export class HumanActs {
       actor: {
         personId: caller.personId,
         organizationId: caller.organizationId,
-        roles: [...person.roles] as Role[],
+        roles: roles as Role[],
       },
       occurredAt: now,
       recordedAt: now,

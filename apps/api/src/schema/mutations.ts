@@ -62,7 +62,9 @@ const actField = <Args extends object>(
   t.field({
     type: RecordedActRef,
     description,
-    authScopes: { person: true },
+    // Any member; a partner system is refused by the act itself (act.person-required), in the
+    // result, rather than told to sign in.
+    authScopes: { member: true },
     errors: { types: [DomainError, ActRefusedError] },
     args: { ...args, signature: t.arg({ type: SignatureInputRef, required: true }) },
     resolve: (_root, input, context) =>
