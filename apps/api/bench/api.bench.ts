@@ -152,6 +152,8 @@ async function runIngest(): Promise<void> {
     topicPrefix: values.prefix!,
     groupId: uniqueName('ingest'),
   });
+  // As in production, an ingest service that failed for good ends its process (and is reported).
+  void service.failed.then(() => process.exit(3));
   process.on('message', async (message: Message) => {
     if (message.type !== 'stop') return;
     await service.stop();
@@ -160,6 +162,9 @@ async function runIngest(): Promise<void> {
   });
   process.send!({ type: 'ready' } satisfies Message);
 }
+
+/** Processes that ended before they were told to stop: the figures after that mean little. */
+const died: string[] = [];
 
 /** Starts this file in another role; resolves once it is ready (with its port, if it has one). */
 function spawn(
@@ -172,14 +177,20 @@ function spawn(
   });
   children.push(child);
   return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`the ${role} process exited (${code})`)));
+    child.once('exit', (code) => {
+      if (!stopping) died.push(`the ${role} process exited (${code}) during the run`);
+      reject(new Error(`the ${role} process exited (${code})`));
+    });
     child.on('message', (message: Message) => {
       if (message.type === 'ready') resolve({ child, port: message.port ?? 0 });
     });
   });
 }
 
+let stopping = false;
+
 async function stop(child: ChildProcess): Promise<void> {
+  stopping = true;
   if (child.exitCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.send({ type: 'stop' } satisfies Message);
@@ -699,6 +710,7 @@ async function main() {
         ).toFixed(2),
         subscriptionErrors: subscriptionErrors.length,
       },
+      died,
       listQuery: {
         api: queryFigures(viaApi),
         target: { p99Ms: TARGET_QUERY_P99 },
@@ -738,6 +750,7 @@ async function main() {
       `  same SQL through pg            p50 ${q.ceiling.p50Ms} ms, p99 ${q.ceiling.p99Ms} ms, ${q.ceiling.requestsPerSecond} req/s (ceiling, same run)`,
     );
     console.log(`  p99 / ceiling p99             ${q.p99OverCeiling}`);
+    for (const death of died) console.log(`\nWARNING: ${death}; the figures after it mean little.`);
     console.log(`\nwritten to ${values.out}`);
   } finally {
     await Promise.all(clients.map((client) => client.dispose()));
