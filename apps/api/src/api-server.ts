@@ -1,10 +1,11 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { AuthenticationError, type Authenticator, type DevIssuer } from '@concord/auth';
 import type { EventStore } from '@concord/event-store';
-import { httpIngestHandler, IngestPipeline } from '@concord/ingest';
+import { httpIngestHandler, IngestPipeline, startDeviationBatchLinker } from '@concord/ingest';
 import { migrateReadModel, Projector, type ReadModelPrisma } from '@concord/read-model';
 import type { SqlDatabase } from '@concord/sql';
 import type { Logger } from 'pino';
+import { AUDIT_PREFIX, auditRoutes } from './audit-routes.ts';
 import { DEV_TOKEN_PREFIX, devTokenRoutes } from './dev-tokens.ts';
 import { createApi, type Api, type ApiOptions } from './server.ts';
 import { staticFiles } from './static-files.ts';
@@ -23,6 +24,12 @@ export interface ApiServerOptions
   host?: string;
   /** Also accept partner events over HTTP at /ingest (same pipeline as Kafka). @default true */
   httpIngest?: boolean;
+  /**
+   * Run the deviation ↔ batch process manager here (what blocks a release follows its
+   * deviations). Safe beside the ingest process's own: same subscriber, idempotent commands.
+   * @default true when HTTP ingest is on
+   */
+  processManager?: boolean;
   /**
    * Development mode only (the embedded demo): mount /dev/personas, /dev/token and /dev/step-up,
    * which hand out this issuer's tokens to anyone. Never pass it with a real identity provider.
@@ -59,6 +66,19 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const projecting = projector.start((error) =>
     logger.error({ err: error }, 'the projector stopped; the read model is no longer updated'),
   );
+  const linker =
+    (options.processManager ?? options.httpIngest !== false)
+      ? startDeviationBatchLinker({
+          store,
+          onError: (error) =>
+            logger.error({ err: error }, 'the deviation ↔ batch process manager stopped'),
+          onRefused: (refusal) =>
+            logger.warn(
+              { streamId: refusal.streamId, type: refusal.type, err: refusal.error },
+              'a batch refused what the process manager asked',
+            ),
+        })
+      : undefined;
   const ingest =
     options.httpIngest === false
       ? undefined
@@ -79,6 +99,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     ? devTokenRoutes({ issuer: options.devIssuer, authenticator, prisma })
     : undefined;
   const web = options.webRoot ? staticFiles(options.webRoot) : undefined;
+  const audit = auditRoutes({ store, prisma, authenticator });
 
   const server = createServer((request, response) => {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
@@ -90,6 +111,13 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     if (path === '/ingest' && ingest) {
       void serveFetch(ingest, request, response).catch((error: unknown) => {
         logger.error({ err: error }, 'HTTP ingest failed');
+        if (!response.headersSent) response.writeHead(500).end();
+      });
+      return;
+    }
+    if (path.startsWith(AUDIT_PREFIX)) {
+      void serveFetch(audit, request, response).catch((error: unknown) => {
+        logger.error({ err: error }, 'the audit report failed');
         if (!response.headersSent) response.writeHead(500).end();
       });
       return;
@@ -129,6 +157,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     async close() {
       await closeSockets();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await linker?.stop();
       await projecting.stop();
     },
   };

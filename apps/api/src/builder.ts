@@ -21,6 +21,8 @@ export const builder = new SchemaBuilder<{
   plugins: [ScopeAuthPlugin, ErrorsPlugin, PrismaPlugin, RelayPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
+    // Check a subscription's scopes before it starts listening, not per event.
+    authorizeOnSubscribe: true,
     authScopes: (context) => ({
       member: context.caller !== undefined,
       person: context.caller?.kind === 'person',
@@ -44,7 +46,12 @@ export const builder = new SchemaBuilder<{
     defaultConnectionSize: 20,
     maxConnectionSize: 100,
   },
-  relay: { clientMutationId: 'omit', cursorType: 'String' },
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    nodeQueryOptions: { authScopes: { member: true } },
+    nodesQueryOptions: { authScopes: { member: true } },
+  },
 });
 
 builder.scalarType('DateTime', {

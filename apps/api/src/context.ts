@@ -1,4 +1,5 @@
 import type { Authenticator, Caller } from '@concord/auth';
+import type { EventStore } from '@concord/event-store';
 import type { ScopedReadModel } from '@concord/read-model';
 import type { ChangeFeed } from './change-feed.ts';
 import type { HumanActs } from './human-acts.ts';
@@ -16,10 +17,24 @@ export interface ApiContext {
   changes: ChangeFeed;
   acts: HumanActs;
   authenticator: Authenticator;
+  /**
+   * The record itself, for the auditor's views (history, as-of, verification). Unscoped: only
+   * reached through a Batch or Deviation the caller could already see.
+   */
+  store: EventStore;
 }
 
 /** The caller's organization; only called where the schema already required a member. */
 export function organizationOf(context: ApiContext): string {
   if (!context.caller) throw new Error('no caller: the schema must require a member here');
   return context.caller.organizationId;
+}
+
+/**
+ * The first barrier: the rows of the partnerships the caller's organization is party to, as a
+ * Prisma filter every root resolver applies itself (row-level security is the second).
+ */
+export function partyOf(context: ApiContext) {
+  const organizationId = organizationOf(context);
+  return { OR: [{ sponsorId: organizationId }, { cdmoId: organizationId }] };
 }

@@ -887,30 +887,16 @@ describeWithPostgres(
       }
     });
 
-    it('answers node and nodes to an anonymous caller with nothing (an empty scope)', async () => {
+    // node and nodes carry the member scope like every other root field (builder.ts).
+    it('refuses node and nodes to an anonymous caller like every other root field', async () => {
       for (const [query, variables] of NODE_LOOKUPS) {
         const { body } = await world.graphql(null, query, variables);
-        expect(body.data, query).toEqual(
-          query.includes('nodes') ? { nodes: [null, null] } : { node: null },
-        );
+        expect(body.errors?.[0]?.message, query).toBe(UNAUTHORIZED);
         const text = JSON.stringify(body);
         for (const identifier of [...identifiers.A, ...identifiers.B])
           expect(text).not.toContain(identifier);
       }
     });
-
-    // Known gap: the relay plugin's node/nodes fields carry no auth scope (that is set in
-    // builder.ts, relay.nodeQueryOptions/nodesQueryOptions), so an anonymous caller is answered
-    // null rather than refused. Nothing leaks (see above); the refusal is just not uniform.
-    it.fails(
-      'refuses node and nodes to an anonymous caller like every other root field',
-      async () => {
-        for (const [query, variables] of NODE_LOOKUPS) {
-          const { body } = await world.graphql(null, query, variables);
-          expect(body.errors?.[0]?.message, query).toBe(UNAUTHORIZED);
-        }
-      },
-    );
 
     it('answers 401 to a token whose organization claim was altered or signed by another issuer', async () => {
       const genuine = await world.token(OTHER_SPONSOR);

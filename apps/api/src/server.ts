@@ -165,6 +165,7 @@ export function createApi(options: ApiOptions): Api {
     changes,
     acts,
     authenticator: options.authenticator,
+    store: options.store,
   });
 
   const authenticate = async (header: string | null | undefined) => {

@@ -1,5 +1,6 @@
 import type { ReleaseBlocker as Blocker } from '@concord/read-model';
 import { builder } from '../builder.ts';
+import { partyOf } from '../context.ts';
 import {
   asSignature,
   BatchStatus,
@@ -254,11 +255,11 @@ builder.queryFields((t) => ({
       orderBy: t.arg({ type: BatchOrder, required: false }),
     },
     totalCount: (_connection, args, context) =>
-      context.db.batch.count({ where: batchWhere(args.filter) }),
+      context.db.batch.count({ where: { AND: [partyOf(context), batchWhere(args.filter)] } }),
     resolve: (query, _root, args, context) =>
       context.db.batch.findMany({
         ...query,
-        where: batchWhere(args.filter),
+        where: { AND: [partyOf(context), batchWhere(args.filter)] },
         orderBy: [
           { [args.orderBy?.field ?? 'scheduledAt']: args.orderBy?.direction ?? 'desc' },
           { id: 'asc' },
@@ -272,7 +273,7 @@ builder.queryFields((t) => ({
     description: 'One batch by its id (null when it does not exist or is not yours to see).',
     args: { id: t.arg.id({ required: true }) },
     resolve: (query, _root, args, context) =>
-      context.db.batch.findUnique({ ...query, where: { id: String(args.id) } }),
+      context.db.batch.findFirst({ ...query, where: { id: String(args.id), ...partyOf(context) } }),
   }),
   releaseReadiness: t.prismaConnection({
     type: 'Batch',
@@ -282,12 +283,12 @@ builder.queryFields((t) => ({
       'Review by exception: batches still on their way to release, the most blocked first.',
     totalCount: (_connection, _args, context) =>
       context.db.batch.count({
-        where: { status: { notIn: ['aborted', 'qp-certified', 'shipped'] } },
+        where: { ...partyOf(context), status: { notIn: ['aborted', 'qp-certified', 'shipped'] } },
       }),
     resolve: (query, _root, _args, context) =>
       context.db.batch.findMany({
         ...query,
-        where: { status: { notIn: ['aborted', 'qp-certified', 'shipped'] } },
+        where: { ...partyOf(context), status: { notIn: ['aborted', 'qp-certified', 'shipped'] } },
         orderBy: [{ blockerCount: 'desc' }, { id: 'asc' }],
       }),
   }),

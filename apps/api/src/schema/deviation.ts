@@ -1,4 +1,5 @@
 import { builder } from '../builder.ts';
+import { partyOf } from '../context.ts';
 import {
   asSignature,
   DateRange,
@@ -144,11 +145,13 @@ builder.queryFields((t) => ({
       orderBy: t.arg({ type: DeviationOrder, required: false }),
     },
     totalCount: (_connection, args, context) =>
-      context.db.deviation.count({ where: deviationWhere(args.filter) }),
+      context.db.deviation.count({
+        where: { AND: [partyOf(context), deviationWhere(args.filter)] },
+      }),
     resolve: (query, _root, args, context) =>
       context.db.deviation.findMany({
         ...query,
-        where: deviationWhere(args.filter),
+        where: { AND: [partyOf(context), deviationWhere(args.filter)] },
         orderBy: [
           { [args.orderBy?.field ?? 'reportedAt']: args.orderBy?.direction ?? 'desc' },
           { id: 'asc' },
@@ -161,6 +164,9 @@ builder.queryFields((t) => ({
     authScopes: { member: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: (query, _root, args, context) =>
-      context.db.deviation.findUnique({ ...query, where: { id: String(args.id) } }),
+      context.db.deviation.findFirst({
+        ...query,
+        where: { id: String(args.id), ...partyOf(context) },
+      }),
   }),
 }));

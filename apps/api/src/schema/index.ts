@@ -8,6 +8,7 @@ import './timeline.ts';
 import './summary.ts';
 import './subscriptions.ts';
 import './mutations.ts';
+import './audit.ts';
 
 builder.queryType({});
 builder.mutationType({});

@@ -1,4 +1,5 @@
 import { builder } from '../builder.ts';
+import { organizationOf, partyOf } from '../context.ts';
 
 interface Summary {
   batchesByStatus: { key: string; count: number }[];
@@ -65,30 +66,41 @@ builder.queryFields((t) => ({
     authScopes: { member: true },
     resolve: async (_root, _args, context) => {
       const { db } = context;
+      const party = partyOf(context);
+      const organizationId = organizationOf(context);
       const [byStatus, bySeverity, openDeviations, late, ready, blocked] = await Promise.all([
-        db.batch.groupBy({ by: ['status'], _count: { _all: true }, orderBy: { status: 'asc' } }),
+        db.batch.groupBy({
+          by: ['status'],
+          where: party,
+          _count: { _all: true },
+          orderBy: { status: 'asc' },
+        }),
         db.deviation.groupBy({
           by: ['severity'],
+          where: party,
           _count: { _all: true },
           orderBy: { severity: 'asc' },
         }),
-        db.deviation.count({ where: { status: { not: 'closed' } } }),
-        db.deviation.count({ where: { notifiedLate: true } }),
-        db.batch.count({ where: { releaseReady: true } }),
+        db.deviation.count({ where: { ...party, status: { not: 'closed' } } }),
+        db.deviation.count({ where: { ...party, notifiedLate: true } }),
+        db.batch.count({ where: { ...party, releaseReady: true } }),
         db.batch.count({
           where: {
+            ...party,
             blockerCount: { gt: 0 },
             status: { notIn: ['aborted', 'qp-certified', 'shipped'] },
           },
         }),
       ]);
-      // Aggregates Prisma cannot express; still read through the caller's row-level scope.
+      // Aggregates Prisma cannot express, filtered here too and read through row-level security.
       const cycleTimes = await Promise.all(
         STAGES.map(async ([stage, from, to]) => {
           const [row] = await db.$queryRawUnsafe<{ hours: number | null; batches: number }[]>(
             `select avg(extract(epoch from (${to} - ${from})) / 3600)::float8 as hours,
                     count(*)::int as batches
-               from rm_batches where ${from} is not null and ${to} is not null`,
+               from rm_batches
+              where ${from} is not null and ${to} is not null and $1 in (sponsor_id, cdmo_id)`,
+            organizationId,
           );
           return { stage, averageHours: row?.hours ?? null, batches: row?.batches ?? 0 };
         }),
@@ -99,7 +111,9 @@ builder.queryFields((t) => ({
         `select b.product_id, count(distinct b.id)::int as batches,
                 count(distinct l.deviation_id)::int as deviations
            from rm_batches b left join rm_deviation_batches l on l.batch_id = b.id
+          where $1 in (b.sponsor_id, b.cdmo_id)
           group by b.product_id order by b.product_id`,
+        organizationId,
       );
       return {
         batchesByStatus: byStatus.map((row) => ({ key: row.status, count: row._count._all })),

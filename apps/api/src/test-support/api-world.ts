@@ -39,6 +39,7 @@ export interface ApiWorld {
   exchange: PartnerExchange;
   projector: Projector;
   issuer: DevIssuer;
+  authenticator: Authenticator;
   api: Api;
   /** A bearer token for the first person holding `role` at `organizationId`. */
   token(organizationId: string, role?: string): Promise<string>;
@@ -117,6 +118,7 @@ export async function openApiWorld(database: { url: string } | 'pglite'): Promis
     exchange,
     projector,
     issuer,
+    authenticator,
     api,
     token: (organizationId, role = 'qa') => issuer.mint(person(organizationId, role)),
     stepUp: (organizationId, role) => issuer.mintStepUp(person(organizationId, role)),

@@ -41,10 +41,26 @@ export async function partnerExchange(
       const refused = outcomes.filter((outcome) => outcome.status !== 'accepted');
       if (refused.length > 0 && !allowRejections)
         throw new Error(`refused by ingest: ${JSON.stringify(refused)}`);
-      // Follow what was recorded (and what the process manager records in turn) to the end.
+      // Follow what was recorded to the end, letting the process manager react to it. Readers
+      // see an event only once every older transaction on the server has ended, so on a busy
+      // server the last positions may take a moment to become visible: wait for them.
+      const target = outcomes.reduce(
+        (max, outcome) =>
+          outcome.status === 'accepted'
+            ? outcome.positions.reduce((m, p) => (p > m ? p : m), max)
+            : max,
+        position,
+      );
+      const deadline = Date.now() + 30_000;
       for (;;) {
         const recorded = await store.readAll({ after: position, maxCount: 1_000 });
-        if (recorded.length === 0) break;
+        if (recorded.length === 0) {
+          if (position >= target) break;
+          if (Date.now() > deadline)
+            throw new Error(`position ${target} did not become visible within 30 s`);
+          await new Promise((resolve) => setTimeout(resolve, 10));
+          continue;
+        }
         for (const event of recorded) await reactTo(store, event);
         position = recorded.at(-1)!.globalPosition;
       }

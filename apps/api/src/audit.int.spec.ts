@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditRoutes } from './audit-routes.ts';
+import {
+  A1,
+  B1,
+  OTHER_SPONSOR,
+  openApiWorld,
+  SPONSOR,
+  type ApiWorld,
+} from './test-support/api-world.ts';
+
+describe('the auditor views through the API', () => {
+  let world: ApiWorld;
+  let reports: (request: Request) => Promise<Response>;
+  beforeAll(async () => {
+    world = await openApiWorld('pglite');
+    reports = auditRoutes({
+      store: world.store,
+      prisma: world.prisma,
+      authenticator: world.authenticator,
+    });
+  });
+  afterAll(async () => world?.close());
+
+  const historyQuery = `query ($id: ID!, $at: DateTime!) {
+    batch(id: $id) {
+      history { type summary who { personId printedName organizationId role } occurredAt recordedAt
+        signature { status description } authority { agreementId version } }
+      before: asOf(at: $at, timeline: OCCURRED) { status eventsApplied }
+      now: asOf(at: "2099-01-01T00:00:00Z") { status }
+      verification { ok events signaturesValid brokenLink { streamId } }
+    }
+  }`;
+
+  it('gives the full record of a batch, its state as of an instant, and its verification', async () => {
+    const { body } = await world.graphql(await world.token(SPONSOR), historyQuery, {
+      id: A1,
+      at: '2026-04-13T00:00:00Z',
+    });
+    expect(body.errors).toBeUndefined();
+    const batch = (body.data as { batch: Record<string, never> }).batch as unknown as {
+      history: { type: string; signature: { status: string }; who: { organizationId: string } }[];
+      before: { status: string; eventsApplied: number };
+      now: { status: string };
+      verification: { ok: boolean; events: number; signaturesValid: number };
+    };
+    expect(batch.history.map((entry) => entry.type)).toContain('concord.batch.coa-issued.v1');
+    expect(batch.history.every((entry) => entry.signature.status === 'valid')).toBe(true);
+    // Scheduled on the 10th and started on the 12th (occurred): in manufacture on the 13th.
+    expect(batch.before).toEqual({ status: 'in-manufacture', eventsApplied: 2 });
+    expect(batch.now.status).toBe('coa-issued');
+    expect(batch.verification).toMatchObject({ ok: true, signaturesValid: 6 });
+  });
+
+  it("shows another partnership's batch to nobody, exactly like a missing one", async () => {
+    const token = await world.token(OTHER_SPONSOR);
+    const theirs = await world.graphql(token, historyQuery, { id: A1, at: '2026-04-13T00:00:00Z' });
+    const missing = await world.graphql(token, historyQuery, {
+      id: 'no-such-batch',
+      at: '2026-04-13T00:00:00Z',
+    });
+    expect(theirs.body).toEqual({ data: { batch: null } });
+    expect(theirs.body).toEqual(missing.body);
+  });
+
+  it('downloads the report of a batch the caller may see, as HTML or JSON', async () => {
+    const token = await world.token(SPONSOR);
+    const html = await reports(
+      new Request(`http://concord.test/audit/batches/${A1}/report`, {
+        headers: { authorization: `Bearer ${token}` },
+      }),
+    );
+    expect(html.status).toBe(200);
+    expect(html.headers.get('content-disposition')).toContain(`audit-${A1}.html`);
+    expect(await html.text()).toContain(A1);
+    const json = await reports(
+      new Request(
+        `http://concord.test/audit/batches/${A1}/report?format=json&asOf=2026-04-13T00:00:00Z&timeline=occurred`,
+        { headers: { authorization: `Bearer ${token}` } },
+      ),
+    );
+    expect(json.status).toBe(200);
+    expect(((await json.json()) as { asOf: unknown }).asOf).toEqual({
+      instant: '2026-04-13T00:00:00.000Z',
+      timeline: 'occurred',
+    });
+  });
+
+  it('refuses the report to strangers and the anonymous, saying nothing of what exists', async () => {
+    const other = await world.token(OTHER_SPONSOR);
+    const get = (batchId: string, token?: string) =>
+      reports(
+        new Request(`http://concord.test/audit/batches/${batchId}/report`, {
+          headers: token ? { authorization: `Bearer ${token}` } : {},
+        }),
+      );
+    const theirs = await get(A1, other);
+    const missing = await get('no-such-batch', other);
+    expect(theirs.status).toBe(404);
+    expect(missing.status).toBe(404);
+    expect((await theirs.text()).replace(A1, 'X')).toBe(
+      (await missing.text()).replace('no-such-batch', 'X'),
+    );
+    expect((await get(B1, other)).status).toBe(200);
+    expect((await get(A1)).status).toBe(401);
+  });
+});

@@ -1,0 +1,229 @@
+import {
+  batchHistory,
+  batchStateAsOf,
+  describeSignatureStatus,
+  deviationHistory,
+  deviationStateAsOf,
+  verifyAudit,
+  type AuditVerification,
+  type BrokenLink,
+  type HistoryEntry,
+} from '@concord/audit';
+import { builder } from '../builder.ts';
+import { asSignature, SignatureManifestation } from './shared.ts';
+
+// The auditor's views. Every field here hangs off a Batch or a Deviation, which the caller can
+// only reach through row-level security: the record is read from the event store itself (the
+// source of truth, not the projection) only for subjects the caller may already see.
+
+const Timeline = builder.enumType('AuditTimeline', {
+  description: 'Which clock an "as of" instant is read on.',
+  values: {
+    OCCURRED: { value: 'occurred', description: 'When it happened, as the acting party states.' },
+    RECORDED: { value: 'recorded', description: 'When Concord recorded it.' },
+  } as const,
+});
+
+type Entry = HistoryEntry;
+
+const Who = builder.objectRef<Entry['who']>('AuditWho').implement({
+  fields: (t) => ({
+    personId: t.exposeID('personId'),
+    printedName: t.exposeString('printedName', { nullable: true }),
+    organizationId: t.exposeID('organizationId'),
+    organizationName: t.exposeString('organizationName', { nullable: true }),
+    role: t.exposeString('role', { nullable: true }),
+  }),
+});
+
+const Authority = builder.objectRef<NonNullable<Entry['authority']>>('AuditAuthority').implement({
+  description: 'The quality agreement (and its version) in force when the act was performed.',
+  fields: (t) => ({
+    agreementId: t.exposeID('agreementId'),
+    version: t.exposeInt('version', { nullable: true }),
+    effectiveFrom: t.exposeString('effectiveFrom', { nullable: true }),
+  }),
+});
+
+const ChangedValue = builder
+  .objectRef<{ path: string; oldValue?: unknown; newValue?: unknown }>('AuditChangedValue')
+  .implement({
+    fields: (t) => ({
+      path: t.exposeString('path', { description: 'A JSON pointer into the event data.' }),
+      oldValue: t.field({ type: 'JSON', nullable: true, resolve: (c) => c.oldValue ?? null }),
+      newValue: t.field({ type: 'JSON', nullable: true, resolve: (c) => c.newValue ?? null }),
+    }),
+  });
+
+const ChangeMark = builder
+  .objectRef<Entry['changedSinceFirstEntry'][number]>('AuditChangeMark')
+  .implement({
+    description: 'A value changed by a later correction since it was first entered.',
+    fields: (t) => ({
+      path: t.exposeString('path'),
+      oldValue: t.field({ type: 'JSON', nullable: true, resolve: (c) => c.oldValue ?? null }),
+      newValue: t.field({ type: 'JSON', nullable: true, resolve: (c) => c.newValue ?? null }),
+      correctionEventId: t.exposeID('correctionEventId'),
+      recordedAt: t.exposeString('recordedAt'),
+      reason: t.exposeString('reason'),
+    }),
+  });
+
+const Correction = builder
+  .objectRef<NonNullable<Entry['correction']>>('AuditCorrection')
+  .implement({
+    fields: (t) => ({
+      correctedEventId: t.exposeID('correctedEventId'),
+      correctedEventType: t.exposeString('correctedEventType', { nullable: true }),
+      reason: t.exposeString('reason'),
+      changes: t.field({ type: [ChangedValue], resolve: (c) => c.changes }),
+    }),
+  });
+
+const SignatureStatus = builder.objectRef<Entry['signature']>('AuditSignatureStatus').implement({
+  description: "The event's proof of origin, checked against the key valid at its time.",
+  fields: (t) => ({
+    status: t.exposeString('status'),
+    description: t.string({ resolve: (s) => describeSignatureStatus(s) }),
+  }),
+});
+
+const HistoryEntryRef = builder.objectRef<Entry>('AuditHistoryEntry').implement({
+  description: 'One event of the record: who, what, when (both clocks), why, on whose authority.',
+  fields: (t) => ({
+    eventId: t.exposeID('eventId'),
+    streamVersion: t.exposeInt('streamVersion'),
+    globalPosition: t.exposeString('globalPosition'),
+    type: t.exposeString('type'),
+    summary: t.exposeString('summary'),
+    data: t.field({ type: 'JSON', description: 'As first entered.', resolve: (e) => e.data }),
+    currentData: t.field({
+      type: 'JSON',
+      description: 'With every later correction applied.',
+      resolve: (e) => e.currentData,
+    }),
+    who: t.field({ type: Who, resolve: (e) => e.who }),
+    occurredAt: t.exposeString('occurredAt'),
+    recordedAt: t.exposeString('recordedAt'),
+    why: t.exposeString('why', { nullable: true }),
+    authority: t.field({ type: Authority, nullable: true, resolve: (e) => e.authority }),
+    signature: t.field({ type: SignatureStatus, resolve: (e) => e.signature }),
+    eSignature: t.field({
+      type: SignatureManifestation,
+      nullable: true,
+      resolve: (e) => asSignature(e.eSignature),
+    }),
+    correction: t.field({ type: Correction, nullable: true, resolve: (e) => e.correction }),
+    changedSinceFirstEntry: t.field({
+      type: [ChangeMark],
+      resolve: (e) => e.changedSinceFirstEntry,
+    }),
+    hash: t.exposeString('hash'),
+    previousHash: t.exposeString('previousHash', { nullable: true }),
+  }),
+});
+
+const AsOfRef = builder
+  .objectRef<{
+    instant: string;
+    timeline: string;
+    state: unknown;
+    facts: unknown;
+    eventsApplied: number;
+    correctionsApplied: number;
+  }>('AuditAsOf')
+  .implement({
+    description:
+      "The record as it stood at an instant, rebuilt from the events by the domain's own evolve (not read from the projection).",
+    fields: (t) => ({
+      instant: t.exposeString('instant'),
+      timeline: t.exposeString('timeline'),
+      status: t.string({
+        resolve: (a) => String((a.state as { status?: unknown }).status ?? 'empty'),
+      }),
+      facts: t.field({ type: 'JSON', nullable: true, resolve: (a) => a.facts ?? null }),
+      eventsApplied: t.exposeInt('eventsApplied'),
+      correctionsApplied: t.exposeInt('correctionsApplied'),
+    }),
+  });
+
+const BrokenLinkRef = builder.objectRef<BrokenLink>('AuditBrokenLink').implement({
+  fields: (t) => ({
+    streamId: t.exposeString('streamId'),
+    streamVersion: t.exposeInt('streamVersion'),
+    eventId: t.exposeString('eventId', { nullable: true }),
+    check: t.exposeString('check'),
+    detail: t.exposeString('detail'),
+  }),
+});
+
+const VerificationRef = builder.objectRef<AuditVerification>('AuditVerification').implement({
+  description: 'Hash chains recomputed and partner signatures checked, now.',
+  fields: (t) => ({
+    ok: t.exposeBoolean('ok'),
+    streams: t.exposeInt('streams'),
+    events: t.exposeInt('events'),
+    signaturesChecked: t.int({ resolve: (v) => v.signatures.checked }),
+    signaturesValid: t.int({ resolve: (v) => v.signatures.valid }),
+    eSignatureOnly: t.int({ resolve: (v) => v.signatures.eSignatureOnly }),
+    platformEvents: t.int({ resolve: (v) => v.signatures.platform }),
+    brokenLink: t.field({ type: BrokenLinkRef, nullable: true, resolve: (v) => v.brokenLink }),
+    anchors: t.field({
+      type: 'JSON',
+      description: 'The head hash of every stream verified (what anchors the record).',
+      resolve: (v) => v.verifiedStreams,
+    }),
+  }),
+});
+
+builder.prismaObjectFields('Batch', (t) => ({
+  history: t.field({
+    type: [HistoryEntryRef],
+    description: "The batch's full record from the event store, oldest first.",
+    resolve: async (batch, _args, context) => (await batchHistory(context.store, batch.id)).entries,
+  }),
+  asOf: t.field({
+    type: AsOfRef,
+    args: {
+      at: t.arg({ type: 'DateTime', required: true }),
+      timeline: t.arg({ type: Timeline, required: false, defaultValue: 'recorded' }),
+    },
+    resolve: async (batch, args, context) => {
+      const instant = args.at.toISOString();
+      const timeline = args.timeline ?? 'recorded';
+      const found = await batchStateAsOf(context.store, batch.id, instant, timeline);
+      return { instant, timeline, ...found };
+    },
+  }),
+  verification: t.field({
+    type: VerificationRef,
+    description: "Verifies the batch's record (and its linked deviations') now.",
+    resolve: (batch, _args, context) => verifyAudit(context.store, { batchId: batch.id }),
+  }),
+}));
+
+builder.prismaObjectFields('Deviation', (t) => ({
+  history: t.field({
+    type: [HistoryEntryRef],
+    resolve: async (deviation, _args, context) =>
+      (await deviationHistory(context.store, deviation.id)).entries,
+  }),
+  asOf: t.field({
+    type: AsOfRef,
+    args: {
+      at: t.arg({ type: 'DateTime', required: true }),
+      timeline: t.arg({ type: Timeline, required: false, defaultValue: 'recorded' }),
+    },
+    resolve: async (deviation, args, context) => {
+      const instant = args.at.toISOString();
+      const timeline = args.timeline ?? 'recorded';
+      const found = await deviationStateAsOf(context.store, deviation.id, instant, timeline);
+      return { instant, timeline, ...found };
+    },
+  }),
+  verification: t.field({
+    type: VerificationRef,
+    resolve: (deviation, _args, context) =>
+      verifyAudit(context.store, { deviationId: deviation.id }),
+  }),
+}));
