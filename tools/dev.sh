@@ -27,6 +27,13 @@ shift || true
 case "$cmd" in
   start)
     bootstrap
+    # The dashboard the platform serves at /: rebuilt only when its sources are newer than it.
+    web="$CONCORD_ROOT/apps/web"
+    if [ ! -f "$web/dist/index.html" ] ||
+      [ -n "$(find "$web/src" "$web/index.html" "$web"/vite.config.* -newer "$web/dist/index.html" -print -quit 2>/dev/null)" ]; then
+      log "Building the dashboard (apps/web/dist is missing or older than its sources)…"
+      (cd "$CONCORD_ROOT" && NODE_ENV=production pnpm --filter @concord/web run build)
+    fi
     if [ -f apps/platform/src/main.ts ]; then
       exec node --experimental-strip-types --no-warnings=ExperimentalWarning apps/platform/src/main.ts "$@"
     fi

@@ -102,7 +102,7 @@ function Shell({ session, live }: { session: Session; live: LiveStatus }) {
   else if (section === 'readiness') view = <ReadinessView />;
   else if (section === 'deviations') view = <DeviationsView />;
   else if (section === 'trends') view = <TrendsView />;
-  else if (section === 'audit') view = <AuditView />;
+  else if (section === 'audit') view = <AuditView batchId={id} />;
   else view = <BatchBoard />;
 
   return (

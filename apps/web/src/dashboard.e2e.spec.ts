@@ -180,7 +180,7 @@ describeWithBrowser('dashboard on the embedded platform (browser)', (executableP
     await page.waitForTimeout(800);
     await screenshot(page, '07-trends');
     await page.goto(`${platform.url}/#/audit`);
-    await page.locator('.state-unavailable').waitFor();
+    await page.locator('.audit-batch-list li').first().waitFor();
     await screenshot(page, '08-audit');
   });
 

@@ -628,3 +628,89 @@ export const CertifyBatchMutation = gql<
     }
   }
 `;
+
+export type AuditTimeline = 'OCCURRED' | 'RECORDED';
+
+export interface AuditVerification {
+  ok: boolean;
+  streams: number;
+  events: number;
+  signaturesChecked: number;
+  signaturesValid: number;
+  eSignatureOnly: number;
+  platformEvents: number;
+  brokenLink: {
+    streamId: string;
+    streamVersion: number;
+    eventId: string | null;
+    check: string;
+    detail: string;
+  } | null;
+}
+
+/** A batch's verification verdict: hash chains recomputed and partner signatures checked now. */
+export const AuditVerificationQuery = gql<
+  {
+    batch:
+      | (Pick<
+          BatchCard,
+          'id' | 'batchId' | 'batchNumber' | 'status' | 'productId' | 'productName'
+        > & { verification: AuditVerification })
+      | null;
+  },
+  { id: string }
+>`
+  query AuditVerification($id: ID!) {
+    batch(id: $id) {
+      id
+      batchId
+      batchNumber
+      status
+      productId
+      productName
+      verification {
+        ok
+        streams
+        events
+        signaturesChecked
+        signaturesValid
+        eSignatureOnly
+        platformEvents
+        brokenLink {
+          streamId
+          streamVersion
+          eventId
+          check
+          detail
+        }
+      }
+    }
+  }
+`;
+
+export interface AuditAsOf {
+  instant: string;
+  timeline: string;
+  status: string;
+  eventsApplied: number;
+  correctionsApplied: number;
+}
+
+/** The batch as it stood at an instant, on the occurred or the recorded timeline. */
+export const AuditAsOfQuery = gql<
+  { batch: { id: string; asOf: AuditAsOf } | null },
+  { id: string; at: string; timeline: AuditTimeline }
+>`
+  query AuditAsOf($id: ID!, $at: DateTime!, $timeline: AuditTimeline) {
+    batch(id: $id) {
+      id
+      asOf(at: $at, timeline: $timeline) {
+        instant
+        timeline
+        status
+        eventsApplied
+        correctionsApplied
+      }
+    }
+  }
+`;

@@ -16,6 +16,7 @@ import {
   type BatchDetail,
   type DispositionDecision,
 } from '../lib/api.ts';
+import { downloadAuditReport } from '../lib/audit-report.ts';
 import { useConcord, useOrganizationName } from '../lib/concord-context.tsx';
 import {
   BLOCKER_LABELS,
@@ -90,6 +91,7 @@ export function BatchDetailView({ batchId }: { batchId: string }) {
           </>
         }
         subtitle={batch.productName ?? batch.productId}
+        actions={<AuditReportLink batchId={batch.batchId} />}
       />
       <div className="detail-grid">
         <div className="detail-main">
@@ -184,6 +186,40 @@ export function BatchDetailView({ batchId }: { batchId: string }) {
           )}
         </section>
       </div>
+    </div>
+  );
+}
+
+/** The batch's audit report (HTML), downloaded with the session's token; the audit view beside it. */
+function AuditReportLink({ batchId }: { batchId: string }) {
+  const { session } = useConcord();
+  const [state, setState] = useState<
+    { kind: 'idle' } | { kind: 'busy' } | { kind: 'failed'; message: string }
+  >({ kind: 'idle' });
+  return (
+    <div className="audit-report-link">
+      <Link to={href('audit', batchId)} className="button button-small">
+        Audit view
+      </Link>
+      <button
+        type="button"
+        className="button button-small button-primary"
+        disabled={state.kind === 'busy'}
+        onClick={() => {
+          setState({ kind: 'busy' });
+          downloadAuditReport(session.token, batchId, 'html').then(
+            () => setState({ kind: 'idle' }),
+            (error: Error) => setState({ kind: 'failed', message: error.message }),
+          );
+        }}
+      >
+        {state.kind === 'busy' ? 'Preparing report…' : 'Download audit report'}
+      </button>
+      {state.kind === 'failed' ? (
+        <p className="audit-report-error" role="alert">
+          The audit report could not be downloaded: {state.message}
+        </p>
+      ) : null}
     </div>
   );
 }
