@@ -621,6 +621,22 @@ async function main() {
     await load(warmUp, pgCall);
     const viaPg = await load(QUERY_SECONDS, pgCall);
 
+    // ---- ceiling: a bare append → the projector's onChange, at the same rate ---------------------
+    // First, while ingest is idle and nobody subscribes: nothing else competes with it.
+    const bareSentAt = await offer(
+      bare,
+      (tick) =>
+        Promise.all(
+          tick.flatMap((item) => item.runs.map((run) => store.append(run.streamId, run.events))),
+        ),
+      projectedAt,
+    );
+    const ceiling = latencies(
+      bare.map((b) => b.id),
+      bareSentAt,
+      projectedAt,
+    );
+
     // ---- visibility: Kafka → ingest → store → projector → graphql-ws ----------------------------
     const arrived = new Map<string, number>();
     const subscriptionErrors: unknown[] = [];
@@ -660,21 +676,6 @@ async function main() {
     const visibility = latencies(liveIds, liveSentAt, arrived);
     // A waypoint: when the API process's projector handed each change over.
     const projected = latencies(liveIds, liveSentAt, projectedAt);
-
-    // ---- ceiling: a bare append → the projector's onChange, at the same rate ---------------------
-    const bareSentAt = await offer(
-      bare,
-      (tick) =>
-        Promise.all(
-          tick.flatMap((item) => item.runs.map((run) => store.append(run.streamId, run.events))),
-        ),
-      projectedAt,
-    );
-    const ceiling = latencies(
-      bare.map((b) => b.id),
-      bareSentAt,
-      projectedAt,
-    );
 
     // ---- report -----------------------------------------------------------------------------------
     const queryFigures = (r: LoadResult) => ({
