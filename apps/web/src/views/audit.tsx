@@ -172,6 +172,14 @@ function Verdict({
   onRecheck: () => void;
 }) {
   const broken = verification.brokenLink;
+  // Each checked event is proven by a partner signature, an e-signature or the platform itself.
+  const unproven = Math.max(
+    0,
+    verification.signaturesChecked -
+      verification.signaturesValid -
+      verification.eSignatureOnly -
+      verification.platformEvents,
+  );
   return (
     <div
       className={verification.ok ? 'verdict verdict-ok' : 'verdict verdict-failed'}
@@ -230,17 +238,16 @@ function Verdict({
         <Count
           label="Signatures checked"
           value={verification.signaturesChecked}
-          hint="partner signatures at the source"
+          hint="Every event's origin: partner signature, e-signature or the platform itself"
         />
         <Count
-          label="Signatures valid"
+          label="Partner signatures valid"
           value={verification.signaturesValid}
-          tone={
-            verification.signaturesValid < verification.signaturesChecked ? 'danger' : undefined
-          }
+          tone={unproven > 0 ? 'danger' : undefined}
         />
         <Count label="E-signature only" value={verification.eSignatureOnly} />
         <Count label="Platform events" value={verification.platformEvents} />
+        {unproven > 0 ? <Count label="Origins not proven" value={unproven} tone="danger" /> : null}
       </dl>
     </div>
   );
