@@ -197,7 +197,7 @@ function Verdict({
           </strong>
           <p className="verdict-text">
             {verification.ok
-              ? 'Every hash chain recomputes and every partner signature checks, as of now.'
+              ? 'Every hash chain recomputes and every event’s origin is proven, as of now.'
               : 'The recorded history does not verify. The first broken link:'}
           </p>
         </div>
