@@ -28,6 +28,7 @@ export async function printBanner(
     '',
     `Concord is up in ${(options.startedMs / 1000).toFixed(1)} s`,
     '',
+    ...(platform.dashboardUrl ? [`  Dashboard       ${platform.dashboardUrl}`] : []),
     `  GraphiQL        ${platform.graphqlUrl}`,
     `  HTTP ingest     POST ${platform.ingestUrl}`,
     `  Health          ${platform.url}/health`,

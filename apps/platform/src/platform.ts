@@ -58,6 +58,8 @@ export interface PlatformOptions {
 
 export interface Platform {
   url: string;
+  /** Where the dashboard is served (undefined when it is not built). */
+  dashboardUrl: string | undefined;
   graphqlUrl: string;
   ingestUrl: string;
   store: EventStore;
@@ -155,6 +157,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
 
   return {
     url: server.url,
+    dashboardUrl: webRoot ? `${server.url}/` : undefined,
     graphqlUrl: `${server.url}/graphql`,
     ingestUrl: `${server.url}/ingest`,
     store,
