@@ -16,7 +16,8 @@ source "$CONCORD_ROOT/tools/bootstrap.sh"
 source "$CONCORD_ROOT/tools/system.sh"
 cd "$CONCORD_ROOT"
 
-run_ts() { node --experimental-strip-types --no-warnings=ExperimentalWarning "$@"; }
+# `--` ends node's own options: Node 24 otherwise takes a script's `--env-file FILE` for itself.
+run_ts() { node --experimental-strip-types --no-warnings=ExperimentalWarning -- "$@"; }
 
 services() {
   run_ts libs/test-infra/src/cli.ts "$@"
