@@ -12,6 +12,7 @@ export {
   type EventType,
 } from './generated/catalogue.ts';
 export {
+  claimedIdentity,
   compiledSchemas,
   isEventType,
   parseEvent,
@@ -19,6 +20,7 @@ export {
   validateEventData,
   validateParsedEvent,
   validateRejection,
+  type ClaimedIdentity,
   type DataValidationResult,
   type EventValidationResult,
   type ValidationOptions,

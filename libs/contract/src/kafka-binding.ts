@@ -8,6 +8,7 @@ import type { ConcordEvent } from './events.ts';
 import { ContractViolationError } from './contract-violation-error.ts';
 import { DEFAULT_MAX_EVENT_BYTES, tooLarge } from './size.ts';
 import {
+  claimedIdentity,
   parseJson,
   validateEvent,
   validateParsedEvent,
@@ -22,6 +23,15 @@ export const KAFKA_CONTENT_TYPE_HEADER = 'content-type';
 export const JSON_CONTENT_TYPE = 'application/json';
 
 type HeaderValue = Uint8Array | string;
+
+/**
+ * A binary-mode event needs a dozen headers (CloudEvents attributes, content type); tracing adds a
+ * few. More is not a Concord event, and refusing it before reading any header keeps a hostile
+ * record cheap to answer.
+ */
+export const MAX_KAFKA_HEADERS = 64;
+/** A record key is the subject: an id, never kilobytes. */
+export const MAX_KAFKA_KEY_BYTES = 1024;
 
 /** A Kafka record as a client delivers it (kafkajs `KafkaMessage` fits). */
 export interface KafkaRecordIn {
@@ -107,13 +117,37 @@ export function decodeKafkaRecord(
       };
     }
     const headers = record.headers ?? {};
-    let size = byteLength(record.value) + byteLength(record.key);
+    const claimed = claimedFromHeaders(headers);
+    const refuse = (error: ValidationError): EventValidationResult => ({
+      ok: false,
+      errors: [error],
+      ...(claimed ? { claimed } : {}),
+    });
+    let headerCount = 0;
+    for (const value of Object.values(headers))
+      headerCount += Array.isArray(value) ? value.length : 1;
+    if (headerCount > MAX_KAFKA_HEADERS) {
+      return refuse({
+        path: '',
+        code: 'too-many-headers',
+        message: `The record carries ${headerCount} headers; a Concord event carries at most ${MAX_KAFKA_HEADERS}.`,
+      });
+    }
+    const keyBytes = byteLength(record.key);
+    if (keyBytes > MAX_KAFKA_KEY_BYTES) {
+      return refuse({
+        path: '/subject',
+        code: 'too-large',
+        message: `The record key is ${keyBytes} bytes; a key (the subject) is at most ${MAX_KAFKA_KEY_BYTES} bytes.`,
+      });
+    }
+    let size = byteLength(record.value) + keyBytes;
     for (const [name, value] of Object.entries(headers)) {
       size += name.length;
       for (const item of Array.isArray(value) ? value : [value])
         size += byteLength(item as HeaderValue | undefined);
     }
-    if (size > limit) return { ok: false, errors: [tooLarge(size, limit, 'The record')] };
+    if (size > limit) return refuse(tooLarge(size, limit, 'The record'));
 
     const errors: ValidationError[] = [];
     const attributes: Record<string, unknown> = {};
@@ -165,10 +199,10 @@ export function decodeKafkaRecord(
         message: `The content-type header is ${JSON.stringify(contentType)}; Concord Kafka records use binary mode with content-type: ${JSON_CONTENT_TYPE}${mediaType(contentType) === 'application/cloudevents+json' ? ' (structured mode is for HTTP)' : ''}.`,
       });
     }
-    if (errors.length > 0) return { ok: false, errors };
+    if (errors.length > 0) return { ok: false, errors, ...(claimed ? { claimed } : {}) };
 
     const data = parseJson(record.value, 'The record value');
-    if (!data.ok) return { ok: false, errors: [{ ...data.error, path: '/data' }] };
+    if (!data.ok) return refuse({ ...data.error, path: '/data' });
     const result = validateParsedEvent({
       ...attributes,
       datacontenttype: JSON_CONTENT_TYPE,
@@ -184,7 +218,11 @@ export function decodeKafkaRecord(
         code: 'key-mismatch',
         message: `The record key must equal the subject ${JSON.stringify(subject)} (it is ${key === undefined ? 'missing or not UTF-8' : JSON.stringify(key.slice(0, 200))}), so one aggregate's events stay in one partition.`,
       };
-      return { ok: false, errors: [...(result.ok ? [] : result.errors), keyError] };
+      return {
+        ok: false,
+        errors: [...(result.ok ? [] : result.errors), keyError],
+        ...(claimed ? { claimed } : {}),
+      };
     }
     return result;
   } catch (error) {
@@ -199,4 +237,19 @@ export function decodeKafkaRecord(
       ],
     };
   }
+}
+
+/** The `ce_id`, `ce_source` and `ce_type` headers, when present once and readable. */
+function claimedFromHeaders(headers: NonNullable<KafkaRecordIn['headers']>) {
+  const attribute = (name: string) => {
+    const value = headers[`${KAFKA_HEADER_PREFIX}${name}`];
+    return value === undefined || Array.isArray(value)
+      ? undefined
+      : headerText(value as HeaderValue);
+  };
+  return claimedIdentity({
+    id: attribute('id'),
+    source: attribute('source'),
+    type: attribute('type'),
+  });
 }

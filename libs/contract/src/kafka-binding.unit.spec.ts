@@ -138,6 +138,41 @@ describe('Kafka binary mode', () => {
     expect(decodeKafkaRecord(record, { maxEventBytes: 100 }).ok).toBe(false);
   });
 
+
+  it('refuses a record with more headers than an event needs, before reading them', () => {
+    const event = example('concord.batch.scheduled.v1');
+    const record = encodeKafkaRecord(event);
+    const padding = Object.fromEntries(
+      Array.from({ length: 20_000 }, (_, i) => [`x-${i}`, Buffer.from('y')]),
+    );
+    const result = decodeKafkaRecord({ ...record, headers: { ...record.headers, ...padding } });
+    expect(result).toMatchObject({
+      ok: false,
+      errors: [{ path: '', code: 'too-many-headers' }],
+      claimed: { id: event.id, source: event.source, type: event.type },
+    });
+    // One repeated header name counts each time it appears.
+    const repeated = { ...record.headers, 'x-r': Array.from({ length: 65 }, () => 'y') };
+    expect(errorCodes({ ...record, headers: repeated })).toEqual([['', 'too-many-headers']]);
+    const traced = { ...record.headers, traceparent: 'a', tracestate: 'b' };
+    expect(decodeKafkaRecord({ ...record, headers: traced }).ok).toBe(true);
+  });
+
+  it('refuses an oversized key (the subject is an id)', () => {
+    const record = encodeKafkaRecord(example('concord.batch.scheduled.v1'));
+    expect(errorCodes({ ...record, key: Buffer.alloc(2048, 0x61) })).toEqual([
+      ['/subject', 'too-large'],
+    ]);
+  });
+
+  it('names the event it could not decode, when its id header is readable', () => {
+    const event = example('concord.batch.scheduled.v1');
+    const record = encodeKafkaRecord(event);
+    const result = decodeKafkaRecord({ ...record, value: Buffer.from('{not json') });
+    expect(result).toMatchObject({ ok: false, claimed: { id: event.id, source: event.source } });
+    const invalid = decodeKafkaRecord({ ...record, value: Buffer.from('{}') });
+    expect(invalid).toMatchObject({ ok: false, claimed: { id: event.id, type: event.type } });
+  });
   it('validates the data against the type', () => {
     const record = encodeKafkaRecord(example('concord.batch.scheduled.v1'));
     const value = Buffer.from(JSON.stringify({ batchId: 'b-1' }));

@@ -32,7 +32,31 @@ export interface ValidationOptions {
 
 export type EventValidationResult =
   | { readonly ok: true; readonly event: ConcordEvent }
-  | { readonly ok: false; readonly errors: readonly ValidationError[] };
+  | {
+      readonly ok: false;
+      readonly errors: readonly ValidationError[];
+      /** What the invalid event says it is, where readable: its rejection names it. */
+      readonly claimed?: ClaimedIdentity;
+    };
+
+/** The `id`, `source` and `type` an event claims, kept only when they are strings. */
+export interface ClaimedIdentity {
+  readonly id?: string;
+  readonly source?: string;
+  readonly type?: string;
+}
+
+/** The identity attributes of a would-be event, for answering it even when it is invalid. */
+export function claimedIdentity(input: unknown): ClaimedIdentity | undefined {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return undefined;
+  const claimed: { id?: string; source?: string; type?: string } = {};
+  for (const name of ['id', 'source', 'type'] as const) {
+    const value = (input as Record<string, unknown>)[name];
+    // Bounded: a claim only names the event in a rejection; an absurd one is not repeated back.
+    if (typeof value === 'string' && value.length > 0 && value.length <= 512) claimed[name] = value;
+  }
+  return Object.keys(claimed).length > 0 ? claimed : undefined;
+}
 
 export type DataValidationResult<T extends EventType> =
   | { readonly ok: true; readonly data: EventDataByType[T] }
@@ -117,11 +141,15 @@ export function validateEventData<T extends EventType>(
  * already (the bindings). Never throws.
  */
 export function validateParsedEvent(input: unknown): EventValidationResult {
+  let result: EventValidationResult;
   try {
-    return validateParsed(input);
+    result = validateParsed(input);
   } catch (error) {
-    return { ok: false, errors: [unexpected(error)] };
+    result = { ok: false, errors: [unexpected(error)] };
   }
+  if (result.ok) return result;
+  const claimed = claimedIdentity(input);
+  return claimed ? { ...result, claimed } : result;
 }
 
 function validateParsed(input: unknown): EventValidationResult {

@@ -15,6 +15,7 @@ export type ValidationErrorCode =
   | 'duplicate-items'
   | 'too-few-properties'
   | 'too-large'
+  | 'too-many-headers'
   | 'unknown-type'
   | 'dataschema-mismatch'
   | 'undecodable'

@@ -7,7 +7,17 @@ export interface PgDatabaseOptions {
   maxConnections?: number;
   /** Names this process in pg_stat_activity. @default 'concord' */
   applicationName?: string;
+  /** Told about connections lost and listeners re-established (logging). */
+  onConnectionEvent?: (event: PgConnectionEvent) => void;
+  /** First pause before a lost LISTEN connection is opened again (doubling, capped). @default 250 */
+  reconnectDelayMs?: number;
+  /** @default 10000 */
+  maxReconnectDelayMs?: number;
 }
+
+export type PgConnectionEvent =
+  | { kind: 'connection-lost'; where: 'pool' | 'transaction' | 'listener'; error: unknown }
+  | { kind: 'listener-reconnected'; channel: string; attempts: number };
 
 const executorOf = (client: pg.PoolClient | pg.Pool): SqlExecutor => ({
   query: async <Row>(sql: string, params?: unknown[]) => {
@@ -19,51 +29,140 @@ const executorOf = (client: pg.PoolClient | pg.Pool): SqlExecutor => ({
   },
 });
 
-/** A PostgreSQL server through a `pg` pool. */
+/**
+ * A PostgreSQL server through a `pg` pool. Connections are lost sometimes (a restart, a failover,
+ * `pg_terminate_backend`): a lost connection never ends the process, the pool opens new ones as
+ * needed, a transaction cut mid-way fails with its error (its caller retries), and a listener
+ * reconnects by itself and then wakes its callback, since notifications sent while it was away are
+ * lost.
+ */
 export function pgDatabase(options: PgDatabaseOptions): SqlDatabase {
+  const report = options.onConnectionEvent ?? (() => undefined);
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.maxConnections ?? 10,
     application_name: options.applicationName ?? 'concord',
   });
   // An idle client that loses its connection emits here; without a listener it would crash the process.
-  pool.on('error', () => undefined);
-  const listeners = new Set<pg.Client>();
+  pool.on('error', (error) => report({ kind: 'connection-lost', where: 'pool', error }));
+  const listeners = new Set<{ close(): Promise<void> }>();
   return {
     kind: 'postgres',
     ...executorOf(pool),
     async transaction(work) {
       const client = await pool.connect();
+      // A checked-out client has no listener of the pool's: a connection lost between two
+      // statements would emit 'error' unheard and end the process. The next statement fails.
+      let lost: unknown;
+      const onError = (error: unknown) => {
+        lost ??= error;
+        report({ kind: 'connection-lost', where: 'transaction', error });
+      };
+      client.on('error', onError);
       try {
         await client.query('begin');
         const result = await work(executorOf(client));
         await client.query('commit');
         return result;
       } catch (error) {
-        await client.query('rollback').catch(() => undefined);
+        lost ??= await client.query('rollback').then(
+          () => undefined,
+          (rollbackError: unknown) => rollbackError,
+        );
         throw error;
       } finally {
-        client.release();
+        client.off('error', onError);
+        // A client whose connection failed is destroyed, not handed to the next caller.
+        client.release(lost === undefined ? undefined : (lost as Error));
       }
     },
     async listen(channel, onNotify) {
-      // LISTEN needs a connection of its own for as long as it listens: never a pooled one.
-      const client = new pg.Client({ connectionString: options.connectionString });
-      client.on('error', () => undefined);
-      await client.connect();
-      client.on('notification', (message) => {
-        if (message.channel === channel) onNotify(message.payload ?? '');
-      });
-      await client.query(`listen ${pg.escapeIdentifier(channel)}`);
-      listeners.add(client);
+      const listener = await keepListening(options, channel, onNotify, report);
+      listeners.add(listener);
       return async () => {
-        listeners.delete(client);
-        await client.end().catch(() => undefined);
+        listeners.delete(listener);
+        await listener.close();
       };
     },
     async close() {
-      await Promise.all([...listeners].map((client) => client.end().catch(() => undefined)));
+      await Promise.all([...listeners].map((listener) => listener.close()));
       await pool.end();
+    },
+  };
+}
+
+/**
+ * LISTEN needs a connection of its own for as long as it listens: never a pooled one. When that
+ * connection is lost it is opened again (backoff, capped) and `onNotify('')` is called once it
+ * listens again, so the caller looks for what it may have missed.
+ */
+async function keepListening(
+  options: PgDatabaseOptions,
+  channel: string,
+  onNotify: (payload: string) => void,
+  report: (event: PgConnectionEvent) => void,
+): Promise<{ close(): Promise<void> }> {
+  const initialDelay = options.reconnectDelayMs ?? 250;
+  const maxDelay = options.maxReconnectDelayMs ?? 10_000;
+  let closed = false;
+  let current: pg.Client | undefined;
+  let timer: NodeJS.Timeout | undefined;
+
+  const connect = async (): Promise<pg.Client> => {
+    const client = new pg.Client({
+      connectionString: options.connectionString,
+      application_name: options.applicationName ?? 'concord',
+    });
+    let lost = false;
+    const onLost = (error?: unknown) => {
+      if (lost) return;
+      lost = true;
+      void client.end().catch(() => undefined);
+      if (closed || current !== client) return;
+      current = undefined;
+      report({ kind: 'connection-lost', where: 'listener', error });
+      reconnect(1);
+    };
+    client.on('error', onLost);
+    client.on('end', () => onLost(new Error('the LISTEN connection ended')));
+    client.on('notification', (message) => {
+      if (message.channel === channel) onNotify(message.payload ?? '');
+    });
+    try {
+      await client.connect();
+      await client.query(`listen ${pg.escapeIdentifier(channel)}`);
+    } catch (error) {
+      lost = true;
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    return client;
+  };
+
+  const reconnect = (attempt: number) => {
+    const wait = Math.min(maxDelay, initialDelay * 2 ** Math.min(attempt - 1, 16));
+    timer = setTimeout(() => {
+      if (closed) return;
+      connect().then(
+        async (client) => {
+          if (closed) return void (await client.end().catch(() => undefined));
+          current = client;
+          report({ kind: 'listener-reconnected', channel, attempts: attempt });
+          onNotify('');
+        },
+        () => reconnect(attempt + 1),
+      );
+    }, wait);
+  };
+
+  current = await connect();
+  return {
+    async close() {
+      closed = true;
+      clearTimeout(timer);
+      const client = current;
+      current = undefined;
+      await client?.end().catch(() => undefined);
     },
   };
 }

@@ -6,7 +6,7 @@ import { describeWithPostgres } from '@concord/test-infra/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlDatabase } from './database.ts';
 import { migrate } from './migrate.ts';
-import { pgDatabase } from './pg-database.ts';
+import { pgDatabase, type PgConnectionEvent } from './pg-database.ts';
 import { pgliteDatabase } from './pglite-database.ts';
 
 async function migrationsDir(files: Record<string, string>): Promise<string> {
@@ -102,6 +102,67 @@ describeWithPostgres('SqlDatabase on a PostgreSQL server (pg)', (database) => {
     }
   });
 });
+
+describeWithPostgres(
+  'SqlDatabase on a PostgreSQL server whose connections are terminated',
+  (database) => {
+    const events: PgConnectionEvent[] = [];
+    let db: SqlDatabase;
+    let admin: SqlDatabase;
+    beforeAll(() => {
+      db = pgDatabase({
+        connectionString: database().url,
+        applicationName: 'concord-victim',
+        onConnectionEvent: (event) => events.push(event),
+      });
+      admin = pgDatabase({ connectionString: database().url, applicationName: 'concord-admin' });
+    });
+    afterAll(async () => {
+      await db.close();
+      await admin.close();
+    });
+    const terminate = (where: 'idle' | 'active' = 'idle') =>
+      admin.query(
+        `select pg_terminate_backend(pid) from pg_stat_activity
+       where application_name = 'concord-victim' and ($1 = 'idle' or state like 'idle in%')`,
+        [where],
+      );
+
+    it('survives a transaction cut between two statements; the caller retries', async () => {
+      await db.exec('create table cut (n int primary key)');
+      const attempt = db.transaction(async (tx) => {
+        await tx.query('insert into cut values (1)');
+        await terminate('active');
+        await waitFor(() => events.some((e) => e.kind === 'connection-lost'), {
+          description: 'the lost connection reported',
+        });
+        await tx.query('insert into cut values (2)');
+      });
+      await expect(attempt).rejects.toThrow();
+      // Nothing of the cut transaction committed, and the pool serves the retry.
+      await db.transaction((tx) => tx.query('insert into cut values (1), (2)'));
+      const { rows } = await db.query<{ n: number }>('select n from cut order by n');
+      expect(rows).toEqual([{ n: 1 }, { n: 2 }]);
+    });
+
+    it('listens again after its LISTEN connection is terminated, and wakes its caller', async () => {
+      const received: string[] = [];
+      const stop = await db.listen('concord_cut_channel', (payload) => received.push(payload));
+      try {
+        await terminate();
+        await waitFor(() => events.some((e) => e.kind === 'listener-reconnected'), {
+          description: 'the listener back',
+        });
+        expect(received).toContain(''); // the wake-up: look for what was missed
+        await admin.query(`select pg_notify('concord_cut_channel', 'after')`);
+        await waitFor(() => received.includes('after'), { description: 'a later notification' });
+      } finally {
+        await stop();
+      }
+      expect(events.filter((e) => e.kind === 'connection-lost').map((e) => e.kind)).not.toEqual([]);
+    });
+  },
+);
 
 describe('SqlDatabase on PGlite', () => {
   sqlDatabaseBehaviour(() => pgliteDatabase());
