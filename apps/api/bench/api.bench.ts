@@ -26,6 +26,7 @@ import { Authenticator, DEV_AUDIENCE, DEV_ISSUER, DevIssuer } from '@concord/aut
 import { encodeKafkaRecord, type ConcordEvent } from '@concord/contract';
 import { InMemoryEventStore, type NewEvent, type RecordedEvent } from '@concord/event-store';
 import { PostgresEventStore } from '@concord/event-store-postgres';
+import { sqlOutcomeLog } from '@concord/ingest';
 import { startIngestService } from '@concord/ingest-app';
 import {
   CDMO,
@@ -142,18 +143,16 @@ async function serveApi(): Promise<void> {
 
 /** The ingest process: partners' topics in, the store, outbound topics out. */
 async function runIngest(): Promise<void> {
-  const store = await PostgresEventStore.open(
-    pgDatabase({ connectionString: values['database-url']! }),
-  );
+  const db = pgDatabase({ connectionString: values['database-url']! });
+  const store = await PostgresEventStore.open(db);
   const service = await startIngestService({
     store,
+    outcomes: await sqlOutcomeLog(db),
     brokers: BROKERS,
     logger: pino({ level: 'warn' }),
     topicPrefix: values.prefix!,
     groupId: uniqueName('ingest'),
   });
-  // As in production, an ingest service that failed for good ends its process (and is reported).
-  void service.failed.then(() => process.exit(3));
   process.on('message', async (message: Message) => {
     if (message.type !== 'stop') return;
     await service.stop();

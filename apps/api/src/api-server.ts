@@ -1,7 +1,12 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { AuthenticationError, type Authenticator, type DevIssuer } from '@concord/auth';
 import type { EventStore } from '@concord/event-store';
-import { httpIngestHandler, IngestPipeline, startDeviationBatchLinker } from '@concord/ingest';
+import {
+  httpIngestHandler,
+  IngestPipeline,
+  sqlOutcomeLog,
+  startDeviationBatchLinker,
+} from '@concord/ingest';
 import { migrateReadModel, Projector, type ReadModelPrisma } from '@concord/read-model';
 import type { SqlDatabase } from '@concord/sql';
 import type { Logger } from 'pino';
@@ -83,7 +88,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     options.httpIngest === false
       ? undefined
       : httpIngestHandler({
-          pipeline: new IngestPipeline({ store }),
+          pipeline: new IngestPipeline({ store, outcomes: await sqlOutcomeLog(db) }),
           authenticate: async (request) => {
             try {
               return (await authenticator.authenticate(request.headers.get('authorization')))

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { encodeKafkaRecord, type ConcordEvent } from '@concord/contract';
 import type { Subscription } from '@concord/event-store';
+import { inMemoryOutcomeLog } from '@concord/ingest';
 import { startIngestService, type IngestService } from '@concord/ingest-app';
 import {
   CDMO,
@@ -182,6 +183,7 @@ describeWithKafka(
         await producer.connect();
         service = await startIngestService({
           store: world.store,
+          outcomes: inMemoryOutcomeLog(),
           brokers,
           logger: pino({ level: 'warn' }),
           topicPrefix: prefix,

@@ -4,6 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InMemoryEventStore } from '@concord/event-store';
+import { inMemoryOutcomeLog } from '@concord/ingest';
 import { startIngestService, type IngestService } from '@concord/ingest-app';
 import { CDMO, example, seedPartnerWorld } from '@concord/ingest/test-support';
 import { uniqueName, waitFor } from '@concord/test-infra';
@@ -40,6 +41,7 @@ describeWithKafka('concord publish --kafka through the ingest process', ({ broke
     }
     service = await startIngestService({
       store,
+      outcomes: inMemoryOutcomeLog(),
       brokers,
       logger: pino({ level: 'silent' }),
       topicPrefix: prefix,

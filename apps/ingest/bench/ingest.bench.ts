@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { encodeKafkaRecord, type ConcordEvent } from '@concord/contract';
 import { PostgresEventStore } from '@concord/event-store-postgres';
+import { sqlOutcomeLog } from '@concord/ingest';
 import { CDMO, SPONSOR, seedPartnerWorld, type PartnerWorld } from '@concord/ingest/test-support';
 import { pgDatabase } from '@concord/sql';
 import { createTestDatabase, LOCAL_POSTGRES_URL, uniqueName } from '@concord/test-infra';
@@ -54,7 +55,9 @@ async function main() {
     process.env.DATABASE_URL ?? LOCAL_POSTGRES_URL,
     'concord_bench',
   );
-  const store = await PostgresEventStore.open(pgDatabase({ connectionString: database.url }));
+  const db = pgDatabase({ connectionString: database.url });
+  const store = await PostgresEventStore.open(db);
+  const outcomes = await sqlOutcomeLog(db);
   const prefix = uniqueName('bench').replace('-', '');
   const inbound = `${prefix}.in.${CDMO}`;
   const outbound = `${prefix}.out.${SPONSOR}`;
@@ -108,6 +111,7 @@ async function main() {
     const start = performance.now();
     const service = await startIngestService({
       store,
+      outcomes,
       brokers,
       logger: pino({ level: 'warn' }),
       topicPrefix: prefix,

@@ -1,6 +1,15 @@
 import { decodeKafkaRecord } from '@concord/contract';
-import type { IncomingEvent, IngestPipeline, Outcome } from '@concord/ingest';
-import type { Consumer, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
+import type { IncomingEvent, IngestPipeline, Outcome, Rejection } from '@concord/ingest';
+import type {
+  Admin,
+  Batch,
+  Consumer,
+  EachBatchPayload,
+  Kafka,
+  KafkaMessage,
+  Message,
+  Producer,
+} from 'kafkajs';
 import type { Logger } from 'pino';
 import type { IngestMetrics } from './metrics.ts';
 import type { Topics } from './topics.ts';
@@ -15,141 +24,434 @@ export interface IngestConsumerOptions {
   topics: Topics;
   metrics: IngestMetrics;
   logger: Logger;
+  /**
+   * Resolves when the event store answers: tells a failure of the infrastructure (everybody's
+   * records wait) from a failure of one record (that record is retried, then quarantined).
+   */
+  storeAnswers: () => Promise<unknown>;
   /** @default 'concord-ingest' */
   groupId?: string;
   /** Largest event accepted, in bytes. @default 1 MiB */
   maxEventBytes?: number;
-  /** Partitions handled at once (order within a partition is kept). @default 4 */
+  /** Partitions handled at once (order within a partition is kept). @default 8 */
   partitionsConsumedConcurrently?: number;
-  /** How long a silent instance keeps its partitions. @default 30000 */
+  /** How long a silent instance keeps its partitions. @default 10000 */
   sessionTimeoutMs?: number;
+  /** How often the topic list is read to pick up partners' new inbound topics. @default 5000 */
+  topicRefreshMs?: number;
+  /** Attempts at one record while the store answers, before it is quarantined. @default 3 */
+  maxRecordAttempts?: number;
+  /** First pause of a partition while the store is unavailable (doubling, capped). @default 500 */
+  outageDelayMs?: number;
+  /** @default 30000 */
+  maxOutageDelayMs?: number;
 }
+
+/** A record that failed by itself while the store answered, `maxRecordAttempts` times. */
+interface Quarantined {
+  status: 'quarantined';
+  organizationId: string;
+  rejection: Rejection;
+  error: unknown;
+}
+
+/** The store did not answer: the whole chunk waits, nothing is held against its records. */
+class StoreUnavailable extends Error {
+  override readonly cause: unknown;
+  constructor(cause: unknown) {
+    super('the event store does not answer');
+    this.cause = cause;
+  }
+}
+
+const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Reads every partner inbound topic, runs each record through the pipeline and makes its outcome
  * durable before committing the record's offset: an accepted event is in the event store (the
- * outbound publisher announces it from there), a rejection is acknowledged on the partner's
- * rejection topic. A crash anywhere replays from the last committed offset, and the pipeline
- * recognizes what it already recorded, so nothing is lost or recorded twice. A record that cannot
- * be read is rejected like any other bad event; only infrastructure failures are retried.
+ * outbound publisher announces it from there), a rejection is on record and acknowledged on the
+ * partner's rejection topic. A crash anywhere replays from the last committed offset, and the
+ * pipeline answers what it already answered the same way, so nothing is lost or decided twice.
+ *
+ * Nothing stalls the exchange for long:
+ * - a record that cannot be read, or that the domain refuses, is rejected like any bad event;
+ * - a record that fails by itself while the store answers is retried a few times, then set aside
+ *   on the quarantine topic with the reason, and its partner is told; the partition moves on;
+ * - when the store does not answer, the partition is paused and resumed with backoff while the
+ *   consumer keeps heartbeating, so the instance keeps its partitions and catches up after;
+ * - partners' new inbound topics are picked up within `topicRefreshMs`, departed ones dropped;
+ * - a consumer that kafkajs gives up on is replaced (the topic watcher keeps trying).
  */
 export class IngestConsumer {
   readonly #options: IngestConsumerOptions;
-  readonly #consumer: Consumer;
+  readonly #admin: Admin;
+  #consumer: Consumer | undefined;
+  #subscribed: string[] = [];
+  #stopped = false;
+  #watcher: NodeJS.Timeout | undefined;
+  /** One change of consumer (new topics, a crash) at a time. */
+  #changing: Promise<void> = Promise.resolve();
+  readonly #recordAttempts = new Map<string, number>();
+  readonly #outages = new Map<string, number>();
+  readonly #resumeTimers = new Set<NodeJS.Timeout>();
 
   constructor(options: IngestConsumerOptions) {
     this.#options = options;
-    this.#consumer = options.kafka.consumer({
-      groupId: options.groupId ?? 'concord-ingest',
-      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
-      rebalanceTimeout: Math.max(options.sessionTimeoutMs ?? 30_000, 10_000),
-      heartbeatInterval: Math.floor((options.sessionTimeoutMs ?? 30_000) / 10),
-      // Pattern subscriptions see topics created after start only on a metadata refresh.
-      metadataMaxAge: 10_000,
-      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 30_000 },
-    });
+    this.#admin = options.kafka.admin();
   }
 
   async start(): Promise<void> {
     const { topics, logger } = this.#options;
-    await this.#consumer.connect();
-    await this.#consumer.subscribe({ topics: [topics.inboundPattern], fromBeginning: true });
-    await this.#consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.#options.partitionsConsumedConcurrently ?? 4,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        const organizationId = topics.organizationOf(batch.topic);
-        for (let start = 0; start < batch.messages.length; start += CHUNK) {
-          if (!isRunning() || isStale()) return;
-          const chunk = batch.messages.slice(start, start + CHUNK);
-          if (organizationId !== undefined) {
-            const incoming = chunk.map((message) => ({
-              channelOrganizationId: organizationId,
-              decoded: decodeKafkaRecord(message, { maxEventBytes: this.#options.maxEventBytes }),
-            }));
-            const outcomes = await this.#ingestWithRetries(incoming, batch.topic, batch.partition);
-            await this.#answer(outcomes, chunk);
-          }
-          const last = chunk.at(-1)!.offset;
-          this.#options.metrics.lag.set(
-            `${batch.topic}/${batch.partition}`,
-            Number(BigInt(batch.highWatermark) - BigInt(last) - 1n),
-          );
-          resolveOffset(last);
-          await this.#consumer.commitOffsets([
-            {
-              topic: batch.topic,
-              partition: batch.partition,
-              offset: (BigInt(last) + 1n).toString(),
-            },
-          ]);
-          await heartbeat();
-        }
-      },
-    });
+    await this.#admin.connect();
+    await this.#replaceConsumer(await this.#inboundTopics());
+    const refresh = this.#options.topicRefreshMs ?? 5_000;
+    const watch = () => {
+      this.#watcher = setTimeout(() => {
+        void this.#refreshTopics().finally(() => {
+          if (!this.#stopped) watch();
+        });
+      }, refresh);
+    };
+    watch();
     logger.info({ pattern: String(topics.inboundPattern) }, 'ingest consumer started');
   }
 
   async stop(): Promise<void> {
-    await this.#consumer.disconnect();
+    this.#stopped = true;
+    clearTimeout(this.#watcher);
+    for (const timer of this.#resumeTimers) clearTimeout(timer);
+    await this.#changing;
+    // Leaving the group (not just closing the socket) hands the partitions over at once.
+    await this.#consumer?.disconnect();
+    await this.#admin.disconnect();
   }
 
-  /** Calls `onFatal` when the consumer crashed and kafkajs will not restart it. */
-  onFatal(onFatal: (error: unknown) => void): void {
-    this.#consumer.on(this.#consumer.events.CRASH, ({ payload }) => {
-      if (!payload.restart) onFatal(payload.error);
-    });
+  async #inboundTopics(): Promise<string[]> {
+    const { topics } = this.#options;
+    return (await this.#admin.listTopics())
+      .filter((topic) => topics.inboundPattern.test(topic) && topics.organizationOf(topic))
+      .sort();
   }
 
-  /** Infrastructure failures (the database restarting, say) are retried with backoff, forever. */
-  async #ingestWithRetries(
-    incoming: IncomingEvent[],
-    topic: string,
-    partition: number,
-  ): Promise<Outcome[]> {
-    for (let attempt = 0; ; attempt++) {
+  async #refreshTopics(): Promise<void> {
+    try {
+      const current = await this.#inboundTopics();
+      if (current.join('\n') === this.#subscribed.join('\n')) return;
+      const joined = current.filter((topic) => !this.#subscribed.includes(topic));
+      const left = this.#subscribed.filter((topic) => !current.includes(topic));
+      this.#options.logger.info({ joined, left }, 'partner inbound topics changed; resubscribing');
+      await this.#replaceConsumer(current);
+    } catch (error) {
+      this.#options.logger.warn({ err: error }, 'could not read the topic list; trying again');
+    }
+  }
+
+  /** Leaves with the current consumer (if any) and joins with a new one on `topics`. */
+  #replaceConsumer(topics: string[]): Promise<void> {
+    const change = this.#changing.then(async () => {
+      if (this.#stopped) return;
+      const previous = this.#consumer;
+      this.#consumer = undefined;
+      await previous?.disconnect().catch((error: unknown) => {
+        this.#options.logger.warn({ err: error }, 'the previous consumer did not leave cleanly');
+      });
+      this.#subscribed = topics;
+      if (topics.length === 0) {
+        this.#options.logger.info('no partner inbound topic yet; watching for one');
+        return;
+      }
+      const consumer = this.#newConsumer();
+      this.#consumer = consumer;
       try {
-        return await this.#options.pipeline.ingestMany(incoming);
+        await consumer.connect();
+        await consumer.subscribe({ topics, fromBeginning: true });
+        await consumer.run({
+          autoCommit: false,
+          eachBatchAutoResolve: false,
+          partitionsConsumedConcurrently: this.#options.partitionsConsumedConcurrently ?? 8,
+          eachBatch: (payload) => this.#eachBatch(consumer, payload),
+        });
       } catch (error) {
-        this.#options.metrics.retries++;
-        const wait = Math.min(30_000, 200 * 2 ** Math.min(attempt, 8));
-        this.#options.logger.warn(
-          { err: error, topic, partition, attempt, wait },
-          'ingest failed, retrying',
+        // The topic watcher sees nothing subscribed and tries again on its next round.
+        this.#consumer = undefined;
+        this.#subscribed = [];
+        await consumer.disconnect().catch(() => undefined);
+        throw error;
+      }
+    });
+    this.#changing = change.catch(() => undefined);
+    return change;
+  }
+
+  #newConsumer(): Consumer {
+    const { kafka, logger } = this.#options;
+    const sessionTimeout = this.#options.sessionTimeoutMs ?? 10_000;
+    const consumer = kafka.consumer({
+      groupId: this.#options.groupId ?? 'concord-ingest',
+      sessionTimeout,
+      rebalanceTimeout: Math.max(sessionTimeout, 10_000),
+      heartbeatInterval: Math.max(100, Math.floor(sessionTimeout / 10)),
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 30_000 },
+    });
+    const { GROUP_JOIN, REBALANCING, CRASH } = consumer.events;
+    consumer.on(GROUP_JOIN, ({ payload }) =>
+      logger.info(
+        { groupId: payload.groupId, assigned: payload.memberAssignment },
+        'joined the ingest group',
+      ),
+    );
+    consumer.on(REBALANCING, () => logger.info('the ingest group is rebalancing'));
+    consumer.on(CRASH, ({ payload }) => {
+      if (payload.restart) {
+        logger.warn({ err: payload.error }, 'the consumer lost its session; kafkajs restarts it');
+        return;
+      }
+      if (this.#stopped || this.#consumer !== consumer) return;
+      logger.error({ err: payload.error }, 'the consumer crashed; starting a new one');
+      void this.#replaceConsumer(this.#subscribed).catch((error: unknown) =>
+        logger.error({ err: error }, 'no new consumer yet; the topic watcher tries again'),
+      );
+    });
+    return consumer;
+  }
+
+  async #eachBatch(consumer: Consumer, payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    const { topics, metrics, logger } = this.#options;
+    const organizationId = topics.organizationOf(batch.topic);
+    const partitionKey = `${batch.topic}/${batch.partition}`;
+    for (let start = 0; start < batch.messages.length; start += CHUNK) {
+      if (!isRunning() || isStale()) return;
+      const chunk = batch.messages.slice(start, start + CHUNK);
+      try {
+        if (organizationId !== undefined) {
+          const outcomes = await this.#ingestChunk(organizationId, chunk, batch, heartbeat);
+          await this.#answer(outcomes, chunk, batch);
+        }
+      } catch (error) {
+        this.#pauseWhileUnavailable(consumer, batch, chunk[0]!.offset, error);
+        return;
+      }
+      const outage = this.#outages.get(partitionKey);
+      if (outage !== undefined) {
+        this.#outages.delete(partitionKey);
+        logger.info(
+          { topic: batch.topic, partition: batch.partition },
+          'partition caught up again',
         );
-        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+      const last = chunk.at(-1)!.offset;
+      metrics.lag.set(partitionKey, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n));
+      resolveOffset(last);
+      await consumer.commitOffsets([
+        { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
+      ]);
+      await heartbeat();
+    }
+  }
+
+  /**
+   * The chunk's outcomes. If the pipeline fails and the store answers, something in the chunk
+   * fails by itself: the records are taken one at a time, each retried a few times and then
+   * quarantined, so the rest of the partition (and every other partner) goes on.
+   */
+  async #ingestChunk(
+    organizationId: string,
+    chunk: KafkaMessage[],
+    batch: Batch,
+    heartbeat: () => Promise<void>,
+  ): Promise<(Outcome | Quarantined)[]> {
+    const incoming: IncomingEvent[] = chunk.map((message) => ({
+      channelOrganizationId: organizationId,
+      decoded: decodeKafkaRecord(message, { maxEventBytes: this.#options.maxEventBytes }),
+    }));
+    try {
+      return await this.#options.pipeline.ingestMany(incoming);
+    } catch (error) {
+      await this.#assertStoreAnswers(error);
+      this.#options.logger.warn(
+        { err: error, topic: batch.topic, partition: batch.partition },
+        'a chunk failed while the store answers; handling its records one at a time',
+      );
+    }
+    const outcomes: (Outcome | Quarantined)[] = [];
+    for (const [index, message] of chunk.entries()) {
+      outcomes.push(await this.#ingestOne(incoming[index]!, message, batch, heartbeat));
+    }
+    return outcomes;
+  }
+
+  async #ingestOne(
+    incoming: IncomingEvent,
+    message: KafkaMessage,
+    batch: Batch,
+    heartbeat: () => Promise<void>,
+  ): Promise<Outcome | Quarantined> {
+    const { pipeline, logger, metrics } = this.#options;
+    const maxAttempts = this.#options.maxRecordAttempts ?? 3;
+    const recordKey = `${batch.topic}/${batch.partition}/${message.offset}`;
+    for (;;) {
+      try {
+        const [outcome] = await pipeline.ingestMany([incoming]);
+        this.#recordAttempts.delete(recordKey);
+        return outcome!;
+      } catch (error) {
+        await this.#assertStoreAnswers(error);
+        const attempts = (this.#recordAttempts.get(recordKey) ?? 0) + 1;
+        this.#recordAttempts.set(recordKey, attempts);
+        metrics.retries++;
+        if (attempts >= maxAttempts) {
+          this.#recordAttempts.delete(recordKey);
+          return this.#quarantined(incoming, error);
+        }
+        logger.warn(
+          { err: error, topic: batch.topic, partition: batch.partition, offset: message.offset },
+          `a record failed by itself (attempt ${attempts} of ${maxAttempts}); retrying`,
+        );
+        await wait(100 * 2 ** attempts);
+        await heartbeat();
       }
     }
   }
 
-  /** Counts the outcomes and acknowledges every rejection on its partner's rejection topic. */
-  async #answer(outcomes: Outcome[], messages: KafkaMessage[]): Promise<void> {
+  async #assertStoreAnswers(cause: unknown): Promise<void> {
+    try {
+      await this.#options.storeAnswers();
+    } catch {
+      throw new StoreUnavailable(cause);
+    }
+  }
+
+  #quarantined(incoming: IncomingEvent, error: unknown): Quarantined {
+    const claimed = incoming.decoded.ok
+      ? (incoming.decoded.event as unknown as { id: string; source: string; type: string })
+      : incoming.decoded.claimed;
+    return {
+      status: 'quarantined',
+      organizationId: incoming.channelOrganizationId,
+      error,
+      rejection: {
+        rejectedEventId: claimed?.id ?? '',
+        rejectedEventSource: claimed?.source ?? '',
+        ...(claimed?.type ? { rejectedEventType: claimed.type } : {}),
+        code: 'ingest.quarantined',
+        message:
+          'The event could not be processed and was set aside for Concord’s operators; it was not recorded. Send it again later under the same id, or contact Concord.',
+        receivedAt: new Date().toISOString(),
+      },
+    };
+  }
+
+  /**
+   * The store (or the broker) does not answer: this partition waits and is tried again from the
+   * chunk's first record, while every other partition goes on and the consumer keeps its session.
+   */
+  #pauseWhileUnavailable(consumer: Consumer, batch: Batch, offset: string, error: unknown) {
+    const { logger, metrics } = this.#options;
+    const key = `${batch.topic}/${batch.partition}`;
+    const outage = (this.#outages.get(key) ?? 0) + 1;
+    this.#outages.set(key, outage);
+    metrics.retries++;
+    const initial = this.#options.outageDelayMs ?? 500;
+    const delay = Math.min(this.#options.maxOutageDelayMs ?? 30_000, initial * 2 ** (outage - 1));
+    const partition = [{ topic: batch.topic, partitions: [batch.partition] }];
+    consumer.pause(partition);
+    consumer.seek({ topic: batch.topic, partition: batch.partition, offset });
+    logger.warn(
+      {
+        err: error instanceof StoreUnavailable ? error.cause : error,
+        topic: batch.topic,
+        partition: batch.partition,
+        offset,
+        attempt: outage,
+        resumeInMs: delay,
+      },
+      error instanceof StoreUnavailable
+        ? 'the event store does not answer; partition paused'
+        : 'the outcome could not be answered; partition paused',
+    );
+    const timer = setTimeout(() => {
+      this.#resumeTimers.delete(timer);
+      if (this.#stopped || this.#consumer !== consumer) return;
+      logger.info({ topic: batch.topic, partition: batch.partition }, 'partition resumed');
+      consumer.resume(partition);
+    }, delay);
+    this.#resumeTimers.add(timer);
+  }
+
+  /**
+   * Counts the outcomes, acknowledges every rejection on its partner's rejection topic and sets
+   * quarantined records aside on the quarantine topic with the reason.
+   */
+  async #answer(
+    outcomes: (Outcome | Quarantined)[],
+    messages: KafkaMessage[],
+    batch: Batch,
+  ): Promise<void> {
     const { metrics, logger, producer, topics } = this.#options;
-    const rejections: { topic: string; messages: Message[] }[] = [];
+    const topicMessages: { topic: string; messages: Message[] }[] = [];
     for (const [index, outcome] of outcomes.entries()) {
       if (outcome.status === 'accepted') {
         if (outcome.duplicate) metrics.duplicates++;
         else metrics.accepted++;
         continue;
       }
+      const message = messages[index]!;
       const { rejection, organizationId } = outcome;
-      metrics.reject(rejection.code);
-      logger.info(
-        { id: rejection.rejectedEventId, code: rejection.code, path: rejection.path },
-        'rejected',
-      );
-      rejections.push({
+      if (outcome.status === 'quarantined') {
+        metrics.quarantine(organizationId);
+        logger.error(
+          {
+            err: outcome.error,
+            id: rejection.rejectedEventId,
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: message.offset,
+          },
+          'record quarantined',
+        );
+        topicMessages.push({
+          topic: topics.quarantine,
+          messages: [quarantineRecord(message, batch, outcome)],
+        });
+      } else {
+        metrics.reject(rejection.code);
+        logger.info(
+          { id: rejection.rejectedEventId, code: rejection.code, path: rejection.path },
+          'rejected',
+        );
+      }
+      topicMessages.push({
         topic: topics.rejections(organizationId),
         messages: [
           {
-            key: messages[index]?.key ?? (rejection.rejectedEventId || null),
+            key: message.key ?? (rejection.rejectedEventId || null),
             value: JSON.stringify(rejection),
             headers: { 'content-type': 'application/json', ce_type: 'concord.rejection.v2' },
           },
         ],
       });
     }
-    if (rejections.length > 0) await producer.sendBatch({ acks: -1, topicMessages: rejections });
+    if (topicMessages.length > 0) await producer.sendBatch({ acks: -1, topicMessages });
   }
+}
+
+/** The record as it came, with where it came from and why it was set aside. */
+function quarantineRecord(message: KafkaMessage, batch: Batch, outcome: Quarantined): Message {
+  const reason =
+    outcome.error instanceof Error
+      ? `${outcome.error.name}: ${outcome.error.message}`
+      : String(outcome.error);
+  return {
+    key: message.key,
+    value: message.value,
+    headers: {
+      ...message.headers,
+      'concord-quarantine-topic': batch.topic,
+      'concord-quarantine-partition': String(batch.partition),
+      'concord-quarantine-offset': message.offset,
+      'concord-quarantine-reason': reason.slice(0, 2_000),
+      'concord-quarantined-at': new Date().toISOString(),
+    },
+  };
 }

@@ -8,6 +8,7 @@ import {
   seedPartnerWorld,
   type PartnerWorld,
 } from '@concord/ingest/test-support';
+import { sqlOutcomeLog, type OutcomeLog } from '@concord/ingest';
 import { pgDatabase } from '@concord/sql';
 import { uniqueName, waitFor } from '@concord/test-infra';
 import { describeWithKafka, describeWithPostgres } from '@concord/test-infra/vitest';
@@ -24,6 +25,7 @@ describeWithKafka('the ingest process against the real broker', ({ brokers }) =>
     const consumers: Consumer[] = [];
     const received = new Map<string, KafkaMessage[]>();
     let store: EventStore;
+    let outcomes: OutcomeLog;
     let world: PartnerWorld;
     let service: IngestService;
 
@@ -41,7 +43,9 @@ describeWithKafka('the ingest process against the real broker', ({ brokers }) =>
       (received.get(topic) ?? []).map((m) => m.headers?.ce_type?.toString());
 
     beforeAll(async () => {
-      store = await PostgresEventStore.open(pgDatabase({ connectionString: database().url }));
+      const db = pgDatabase({ connectionString: database().url });
+      store = await PostgresEventStore.open(db);
+      outcomes = await sqlOutcomeLog(db);
       world = await seedPartnerWorld(store);
       const admin = kafka.admin();
       await admin.connect();
@@ -63,6 +67,7 @@ describeWithKafka('the ingest process against the real broker', ({ brokers }) =>
       }
       service = await startIngestService({
         store,
+        outcomes,
         brokers,
         logger: pino({ level: 'warn' }),
         topicPrefix: prefix,

@@ -1,5 +1,5 @@
 import type { EventStore } from '@concord/event-store';
-import { IngestPipeline, startDeviationBatchLinker } from '@concord/ingest';
+import { IngestPipeline, startDeviationBatchLinker, type OutcomeLog } from '@concord/ingest';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { IngestConsumer } from './ingest-consumer.ts';
@@ -10,6 +10,8 @@ import { topics as topicNames, type Topics } from './topics.ts';
 
 export interface IngestServiceOptions {
   store: EventStore;
+  /** Every answer given, kept for redeliveries (`sqlOutcomeLog` over the store's database). */
+  outcomes: OutcomeLog;
   brokers: string[];
   logger: Logger;
   /** @default 'concord' */
@@ -23,15 +25,15 @@ export interface IngestServiceOptions {
   clock?: () => Date;
   /** Largest event accepted, in bytes. @default 1 MiB */
   maxEventBytes?: number;
-  /** How long a silent instance keeps its partitions. @default 30000 */
+  /** How long a silent instance keeps its partitions. @default 10000 */
   sessionTimeoutMs?: number;
+  /** How often partners' new inbound topics are looked for. @default 5000 */
+  topicRefreshMs?: number;
 }
 
 export interface IngestService {
   topics: Topics;
   metrics: IngestMetrics;
-  /** Resolves if the service fails for good (the process should then exit non-zero). */
-  failed: Promise<unknown>;
   stop(): Promise<void>;
 }
 
@@ -48,7 +50,7 @@ export async function startIngestService(options: IngestServiceOptions): Promise
   await producer.connect();
   const topics = topicNames(options.topicPrefix);
   const metrics = new IngestMetrics();
-  const pipeline = new IngestPipeline({ store, clock: options.clock });
+  const pipeline = new IngestPipeline({ store, outcomes: options.outcomes, clock: options.clock });
   const consumer = new IngestConsumer({
     kafka,
     producer,
@@ -59,6 +61,8 @@ export async function startIngestService(options: IngestServiceOptions): Promise
     groupId: options.groupId,
     maxEventBytes: options.maxEventBytes,
     sessionTimeoutMs: options.sessionTimeoutMs,
+    topicRefreshMs: options.topicRefreshMs,
+    storeAnswers: () => store.headPosition(),
   });
   const publisher = new OutboundPublisher({
     store,
@@ -68,17 +72,9 @@ export async function startIngestService(options: IngestServiceOptions): Promise
     logger,
     subscriberId: options.outboundSubscriberId,
   });
-  let fail: (error: unknown) => void = () => undefined;
-  const failed = new Promise<unknown>((resolve) => {
-    fail = resolve;
-  });
-  consumer.onFatal((error) => {
-    logger.fatal({ err: error }, 'ingest consumer crashed and will not restart');
-    fail(error);
-  });
   await consumer.start();
-  // The subscriptions resume from their checkpoints after a transient failure; the consumer
-  // retries its own records. Nothing here ends the process but a failure to start.
+  // Nothing ends the service but a failure to start: the consumer replaces itself, and the
+  // subscriptions resume from their checkpoints after a transient failure.
   const publishing = supervise('outbound-publisher', (onError) => publisher.start(onError), logger);
   const linking = supervise(
     'deviation-batch-linker',
@@ -95,7 +91,6 @@ export async function startIngestService(options: IngestServiceOptions): Promise
   return {
     topics,
     metrics,
-    failed,
     async stop() {
       await consumer.stop();
       await publishing.stop();

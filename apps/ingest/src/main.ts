@@ -1,9 +1,12 @@
 // The ingest process. Configuration from the environment:
 //   KAFKA_BROKERS (required), DATABASE_URL (the event store's PostgreSQL; required),
 //   CONCORD_TOPIC_PREFIX (default concord), CONCORD_INGEST_GROUP (default concord-ingest),
-//   CONCORD_KAFKA_SESSION_TIMEOUT_MS (default 30000: how long a dead instance holds its partitions),
+//   CONCORD_KAFKA_SESSION_TIMEOUT_MS (default 10000: how long a killed instance holds its
+//   partitions), CONCORD_TOPIC_REFRESH_MS (default 5000: how soon a new partner's topic is read),
+//   CONCORD_METRICS_INTERVAL_MS (default 60000: how often the counters are logged),
 //   LOG_LEVEL (default info).
 import { PostgresEventStore } from '@concord/event-store-postgres';
+import { sqlOutcomeLog } from '@concord/ingest';
 import { pgDatabase } from '@concord/sql';
 import { pino } from 'pino';
 import { startIngestService } from './ingest-service.ts';
@@ -18,32 +21,55 @@ function required(name: string): string {
   }
   return value;
 }
+const optionalNumber = (name: string) =>
+  process.env[name] ? Number(process.env[name]) : undefined;
 
-const store = await PostgresEventStore.open(
-  pgDatabase({ connectionString: required('DATABASE_URL') }),
-);
+const db = pgDatabase({
+  connectionString: required('DATABASE_URL'),
+  applicationName: 'concord-ingest',
+  onConnectionEvent: (event) =>
+    event.kind === 'connection-lost'
+      ? logger.warn({ err: event.error, where: event.where }, 'a database connection was lost')
+      : logger.info({ channel: event.channel }, 'listening to the database again'),
+});
+const store = await PostgresEventStore.open(db);
 const service = await startIngestService({
   store,
+  outcomes: await sqlOutcomeLog(db),
   brokers: required('KAFKA_BROKERS').split(','),
   logger,
   topicPrefix: process.env.CONCORD_TOPIC_PREFIX,
   groupId: process.env.CONCORD_INGEST_GROUP,
-  sessionTimeoutMs: process.env.CONCORD_KAFKA_SESSION_TIMEOUT_MS
-    ? Number(process.env.CONCORD_KAFKA_SESSION_TIMEOUT_MS)
-    : undefined,
+  sessionTimeoutMs: optionalNumber('CONCORD_KAFKA_SESSION_TIMEOUT_MS'),
+  topicRefreshMs: optionalNumber('CONCORD_TOPIC_REFRESH_MS'),
 });
 logger.info('ingest ready');
 const report = setInterval(
   () => logger.info(service.metrics.snapshot(), 'ingest counters'),
-  60_000,
+  optionalNumber('CONCORD_METRICS_INTERVAL_MS') ?? 60_000,
 );
 report.unref();
 
+let stopping = false;
 const shutdown = async (code: number) => {
+  if (stopping) return;
+  stopping = true;
+  // Leaving the consumer group hands this instance's partitions over at once, not after the
+  // session timeout; a second signal, or a stop that hangs, ends the process anyway.
+  const deadline = setTimeout(() => process.exit(code), 15_000);
+  deadline.unref();
   await service.stop().catch((error: unknown) => logger.error({ err: error }, 'stop failed'));
   await store.close();
   process.exit(code);
 };
 process.once('SIGTERM', () => void shutdown(0));
 process.once('SIGINT', () => void shutdown(0));
-void service.failed.then(() => shutdown(1));
+// A defect must not leave a silent member holding partitions: log it, leave the group, exit.
+process.on('uncaughtException', (error) => {
+  logger.fatal({ err: error }, 'uncaught exception; leaving the group and exiting');
+  void shutdown(1);
+});
+process.on('unhandledRejection', (error) => {
+  logger.fatal({ err: error }, 'unhandled rejection; leaving the group and exiting');
+  void shutdown(1);
+});

@@ -6,11 +6,17 @@ export class IngestMetrics {
   retries = 0;
   published = 0;
   deadLettered = 0;
+  /** Records set aside on the quarantine topic, per partner. */
+  quarantined = new Map<string, number>();
   /** Records not yet handled, per inbound topic-partition, as of its last batch. */
   lag = new Map<string, number>();
 
   reject(code: string): void {
     this.rejected.set(code, (this.rejected.get(code) ?? 0) + 1);
+  }
+
+  quarantine(organizationId: string): void {
+    this.quarantined.set(organizationId, (this.quarantined.get(organizationId) ?? 0) + 1);
   }
 
   snapshot() {
@@ -21,6 +27,7 @@ export class IngestMetrics {
       retries: this.retries,
       published: this.published,
       deadLettered: this.deadLettered,
+      quarantined: Object.fromEntries(this.quarantined),
       lag: Object.fromEntries(this.lag),
     };
   }

@@ -1,7 +1,7 @@
 import { encodeKafkaRecord, type ConcordEvent } from '@concord/contract';
 import type { EventStore, RecordedEvent } from '@concord/event-store';
 import { PostgresEventStore } from '@concord/event-store-postgres';
-import { storedEventId } from '@concord/ingest';
+import { sqlOutcomeLog, storedEventId, type OutcomeLog } from '@concord/ingest';
 import {
   AGREEMENT,
   CDMO,
@@ -99,6 +99,7 @@ describeWithKafka('two sponsors and two CDMOs on one ingest process', ({ brokers
     let observer: Consumer | undefined;
     let admin: Admin | undefined;
     let store: EventStore;
+    let outcomes: OutcomeLog;
     let world: PartnerWorld;
     let service: IngestService | undefined;
 
@@ -107,7 +108,9 @@ describeWithKafka('two sponsors and two CDMOs on one ingest process', ({ brokers
     const rejections = (org: string) => `${prefix}.rejections.${org}`;
 
     beforeAll(async () => {
-      store = await PostgresEventStore.open(pgDatabase({ connectionString: database().url }));
+      const db = pgDatabase({ connectionString: database().url });
+      store = await PostgresEventStore.open(db);
+      outcomes = await sqlOutcomeLog(db);
       world = await seedPartnerWorld(store, { secondPair: true });
       admin = kafka.admin();
       await admin.connect();
@@ -135,6 +138,7 @@ describeWithKafka('two sponsors and two CDMOs on one ingest process', ({ brokers
       });
       service = await startIngestService({
         store,
+        outcomes,
         brokers,
         logger: pino({ level: 'warn' }),
         topicPrefix: prefix,

@@ -1,12 +1,14 @@
 /**
  * Topic names: `<prefix>.in.<org>` (a partner's events in), `<prefix>.out.<org>` (what the
- * partner may see), `<prefix>.rejections.<org>`. The prefix is `concord`; tests use their own.
+ * partner may see), `<prefix>.rejections.<org>`, and `<prefix>.quarantine` for operators. The prefix is `concord`; tests use their own.
  */
 export interface Topics {
   readonly prefix: string;
   inbound(organizationId: string): string;
   outbound(organizationId: string): string;
   rejections(organizationId: string): string;
+  /** Records that failed by themselves, set aside for operators: `<prefix>.quarantine`. */
+  readonly quarantine: string;
   /** Every inbound topic, present and future (new partners need no redeploy). */
   inboundPattern: RegExp;
   /** The organization an inbound topic belongs to (undefined: not an inbound topic). */
@@ -23,6 +25,7 @@ export function topics(prefix = 'concord'): Topics {
     inbound: (org) => `${prefix}.in.${org}`,
     outbound: (org) => `${prefix}.out.${org}`,
     rejections: (org) => `${prefix}.rejections.${org}`,
+    quarantine: `${prefix}.quarantine`,
     inboundPattern: new RegExp(`^${escaped}\\.in\\.[A-Za-z0-9][A-Za-z0-9._-]*$`),
     organizationOf(topic) {
       const organization = inbound.exec(topic)?.[1];

@@ -22,6 +22,7 @@ import {
 } from '@concord/demo';
 import { KurrentDbEventStore } from '@concord/event-store-kurrentdb';
 import { PostgresEventStore } from '@concord/event-store-postgres';
+import { sqlOutcomeLog } from '@concord/ingest';
 import { startIngestService, type IngestService } from '@concord/ingest-app';
 import { readModelPrisma, type ReadModelPrisma } from '@concord/read-model';
 import { pgDatabase, pgliteDatabase, type SqlDatabase } from '@concord/sql';
@@ -129,10 +130,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
 
   let ingest: IngestService | undefined;
   if (options.kafkaBrokers?.length) {
-    ingest = await startIngestService({ store, brokers: options.kafkaBrokers, logger });
-    void ingest.failed.then((error) =>
-      logger.error({ err: error }, 'Kafka ingest stopped; HTTP ingest still runs'),
-    );
+    ingest = await startIngestService({
+      store,
+      outcomes: await sqlOutcomeLog(db),
+      brokers: options.kafkaBrokers,
+      logger,
+    });
   }
 
   const demoFeed =

@@ -138,7 +138,6 @@ describe('Kafka binary mode', () => {
     expect(decodeKafkaRecord(record, { maxEventBytes: 100 }).ok).toBe(false);
   });
 
-
   it('refuses a record with more headers than an event needs, before reading them', () => {
     const event = example('concord.batch.scheduled.v1');
     const record = encodeKafkaRecord(event);

@@ -147,6 +147,10 @@ export function validateParsedEvent(input: unknown): EventValidationResult {
   } catch (error) {
     result = { ok: false, errors: [unexpected(error)] };
   }
+  return withClaimedIdentity(result, input);
+}
+
+function withClaimedIdentity(result: EventValidationResult, input: unknown) {
   if (result.ok) return result;
   const claimed = claimedIdentity(input);
   return claimed ? { ...result, claimed } : result;
@@ -206,13 +210,14 @@ export function validateEvent(
   input: unknown,
   options: ValidationOptions = {},
 ): EventValidationResult {
+  let result: EventValidationResult;
   try {
     const tooBig = checkValueSize(input, options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES);
-    if (tooBig) return { ok: false, errors: [tooBig] };
-    return validateParsed(input);
+    result = tooBig ? { ok: false, errors: [tooBig] } : validateParsed(input);
   } catch (error) {
-    return { ok: false, errors: [unexpected(error)] };
+    result = { ok: false, errors: [unexpected(error)] };
   }
+  return withClaimedIdentity(result, input);
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });

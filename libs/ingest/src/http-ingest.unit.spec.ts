@@ -3,6 +3,7 @@ import { InMemoryEventStore } from '@concord/event-store';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { bearerTokens, httpIngestHandler, type HttpIngestResponse } from './http-ingest.ts';
 import { IngestPipeline } from './ingest-pipeline.ts';
+import { inMemoryOutcomeLog } from './outcome-log.ts';
 import {
   CDMO,
   SPONSOR,
@@ -17,7 +18,7 @@ describe('HTTP ingest', () => {
     const store = new InMemoryEventStore();
     world = await seedPartnerWorld(store);
     handler = httpIngestHandler({
-      pipeline: new IngestPipeline({ store }),
+      pipeline: new IngestPipeline({ store, outcomes: inMemoryOutcomeLog() }),
       authenticate: bearerTokens({ 'cdmo-token': CDMO, 'sponsor-token': SPONSOR }),
     });
   });

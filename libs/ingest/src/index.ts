@@ -23,6 +23,13 @@ export {
   type Outcome,
   type Rejection,
 } from './outcome.ts';
+export {
+  inMemoryOutcomeLog,
+  sqlOutcomeLog,
+  type OutcomeKey,
+  type OutcomeLog,
+  type RecordedAnswer,
+} from './outcome-log.ts';
 export { Registry, streams } from './registry.ts';
 export {
   bearerTokens,

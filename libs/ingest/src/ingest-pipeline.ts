@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import {
+  canonicalJson,
   verifyEventSignature,
+  type ClaimedIdentity,
   type EventValidationResult,
   type ValidationError,
 } from '@concord/contract';
@@ -14,13 +16,20 @@ import {
   type CommandMetadata,
   type Role,
 } from '@concord/domain';
-import { ConcurrencyError, type EventStore, type JsonObject } from '@concord/event-store';
+import {
+  ConcurrencyError,
+  EventIdConflictError,
+  InvalidAppendError,
+  type EventStore,
+  type JsonObject,
+} from '@concord/event-store';
 import {
   decideStreamCommands,
   StreamStateCache,
   type Decider,
   type StreamCommand,
 } from './command-handler.ts';
+import { outcomeKeyString, type OutcomeKey, type OutcomeLog } from './outcome-log.ts';
 import { keyValidAt, type OrganizationDirectory } from './organization-directory.ts';
 import {
   INGEST_REJECTION_CODES,
@@ -39,6 +48,11 @@ export interface IncomingEvent {
 
 export interface IngestPipelineOptions {
   store: EventStore;
+  /**
+   * Where every answer is kept (`sqlOutcomeLog` on a server or PGlite): a redelivered event gets
+   * the answer it got the first time, and an event once rejected is never decided again.
+   */
+  outcomes: OutcomeLog;
   /** The platform's clock (recorded-at, received-at). @default () => new Date() */
   clock?: () => Date;
   /** Streams decided and appended at once within one batch. @default 8 */
@@ -86,10 +100,57 @@ class Refusal extends Error {
   }
 }
 
+/** A decoded event's key in the outcome log and the digest of its whole signed content. */
+interface Identity {
+  key: OutcomeKey;
+  digest: string;
+  event: StructuredEvent;
+}
+
+function identityOf(incoming: IncomingEvent): Identity | undefined {
+  if (!incoming.decoded.ok) return undefined;
+  const event = incoming.decoded.event as unknown as StructuredEvent;
+  return {
+    key: {
+      channelOrganizationId: incoming.channelOrganizationId,
+      source: event.source,
+      id: event.id,
+    },
+    digest: createHash('sha256').update(canonicalJson(event)).digest('hex'),
+    event,
+  };
+}
+
+/** An answer given again: an accepted event is now a redelivery; a rejection is word for word. */
+const answerAgain = (outcome: Outcome): Outcome =>
+  outcome.status === 'accepted' ? { ...outcome, duplicate: true } : outcome;
+
+const idConflict = (event: StructuredEvent) =>
+  new Refusal(
+    'event.id-conflict',
+    `${event.source} already sent a different event with the id ${event.id}; a new event needs a new id.`,
+    '/id',
+  );
+
+/** A failure of the record itself, which retrying cannot cure (as opposed to the database's). */
+function recordFault(error: unknown): Refusal | undefined {
+  if (error instanceof EventIdConflictError)
+    return new Refusal(
+      'event.id-conflict',
+      'The source and id were already used for a different event; a new event needs a new id.',
+      '/id',
+    );
+  if (error instanceof InvalidAppendError)
+    return new Refusal('event.unstorable', `The event cannot be stored: ${error.message}`);
+  return undefined;
+}
+
 const validationCode = (error: ValidationError): IngestRejectionCode => {
   switch (error.code) {
     case 'too-large':
       return 'event.too-large';
+    case 'too-many-headers':
+      return 'transport.too-many-headers';
     case 'unknown-type':
       return 'event.unknown-type';
     case 'undecodable':
@@ -179,6 +240,7 @@ interface Routed {
  */
 export class IngestPipeline {
   readonly #store: EventStore;
+  readonly #outcomes: OutcomeLog;
   readonly #registry: Registry;
   readonly #clock: () => Date;
   readonly #streamConcurrency: number;
@@ -186,6 +248,7 @@ export class IngestPipeline {
 
   constructor(options: IngestPipelineOptions) {
     this.#store = options.store;
+    this.#outcomes = options.outcomes;
     this.#registry = new Registry(options.store);
     this.#clock = options.clock ?? (() => new Date());
     this.#streamConcurrency = options.streamConcurrency ?? 8;
@@ -196,24 +259,41 @@ export class IngestPipeline {
     return outcome!;
   }
 
-  /** Outcomes in the order of `items`; events about one stream are decided in that order. */
+  /**
+   * Outcomes in the order of `items`; events about one stream are decided in that order. An event
+   * answered before gets that answer again; every new answer is on record before this resolves.
+   * Throws only when the infrastructure fails (or on a defect): then nothing new was answered.
+   */
   async ingestMany(items: readonly IncomingEvent[]): Promise<Outcome[]> {
     const receivedAt = this.#clock().toISOString();
     const facts = new BatchFacts(this.#registry);
     const outcomes: Outcome[] = new Array(items.length);
     const byStream = new Map<string, Routed[]>();
 
+    const identities = items.map((incoming) => identityOf(incoming));
+    const onRecord = await this.#outcomes.find(
+      identities.flatMap((identity) => (identity ? [identity.key] : [])),
+    );
     for (const [index, incoming] of items.entries()) {
       const organizationId = incoming.channelOrganizationId;
       if (!incoming.decoded.ok) {
         outcomes[index] = {
           status: 'rejected',
           organizationId,
-          rejection: this.#invalid(incoming.decoded.errors, receivedAt),
+          rejection: this.#invalid(incoming.decoded.errors, receivedAt, incoming.decoded.claimed),
         };
         continue;
       }
       const event = incoming.decoded.event as unknown as StructuredEvent;
+      const identity = identities[index]!;
+      const answered = onRecord.get(outcomeKeyString(identity.key));
+      if (answered) {
+        outcomes[index] =
+          answered.digest === identity.digest
+            ? answerAgain(answered.outcome)
+            : this.#rejected(idConflict(event), event, organizationId, receivedAt);
+        continue;
+      }
       try {
         const actor = await this.#authenticate(event, organizationId, facts);
         const routed = await this.#route(index, event, actor, receivedAt, facts);
@@ -234,23 +314,84 @@ export class IngestPipeline {
     await Promise.all(
       Array.from({ length: Math.min(this.#streamConcurrency, groups.length) }, worker),
     );
+    await this.#keepAnswers(identities, onRecord, outcomes, receivedAt);
     return outcomes;
   }
 
+  /**
+   * Puts this batch's new answers on record. Another instance handling the same records (a
+   * rebalance, a second group) may have answered first: its answer is the one on record, and the
+   * one given.
+   */
+  async #keepAnswers(
+    identities: readonly (Identity | undefined)[],
+    answeredBefore: Map<string, unknown>,
+    outcomes: Outcome[],
+    receivedAt: string,
+  ) {
+    const fresh = identities.flatMap((identity, index) =>
+      identity && !answeredBefore.has(outcomeKeyString(identity.key)) ? [{ index, identity }] : [],
+    );
+    if (fresh.length === 0) return;
+    const onRecord = await this.#outcomes.record(
+      fresh.map(({ index, identity }) => ({
+        key: identity.key,
+        digest: identity.digest,
+        outcome: outcomes[index]!,
+      })),
+    );
+    for (const { index, identity } of fresh) {
+      const answered = onRecord.get(outcomeKeyString(identity.key));
+      if (!answered) continue;
+      const { event } = identity;
+      if (answered.digest !== identity.digest) {
+        // The same source + id twice in one batch with other content: the first is the event.
+        outcomes[index] = this.#rejected(
+          idConflict(event),
+          event,
+          identity.key.channelOrganizationId,
+          receivedAt,
+        );
+      } else if (answered.outcome.status !== outcomes[index]!.status) {
+        outcomes[index] = answerAgain(answered.outcome);
+      }
+    }
+  }
+
+  /**
+   * Decides and appends one stream's events. A fault of a record rather than of the database (an
+   * id already used elsewhere, content PostgreSQL refuses) is isolated: the events are retried one
+   * by one, and the one at fault is rejected; the others are recorded.
+   */
   async #decideAndAppend(
     group: Routed[],
     items: readonly IncomingEvent[],
     outcomes: Outcome[],
     receivedAt: string,
-  ) {
+  ): Promise<void> {
     const { streamId, decider } = group[0]!;
-    const results = await decideStreamCommands({
-      store: this.#store,
-      streamId,
-      decider,
-      commands: group.map((routed) => routed.command),
-      cache: this.#streamStates,
-    });
+    let results;
+    try {
+      results = await decideStreamCommands({
+        store: this.#store,
+        streamId,
+        decider,
+        commands: group.map((routed) => routed.command),
+        cache: this.#streamStates,
+      });
+    } catch (error) {
+      const refusal = recordFault(error);
+      if (!refusal) throw error;
+      if (group.length === 1) {
+        const { index, event } = group[0]!;
+        const organizationId = items[index]!.channelOrganizationId;
+        outcomes[index] = this.#rejected(refusal, event, organizationId, receivedAt);
+        return;
+      }
+      for (const routed of group)
+        await this.#decideAndAppend([routed], items, outcomes, receivedAt);
+      return;
+    }
     for (const [k, result] of results.entries()) {
       const { index, event } = group[k]!;
       const organizationId = items[index]!.channelOrganizationId;
@@ -294,11 +435,16 @@ export class IngestPipeline {
     };
   }
 
-  #invalid(errors: readonly ValidationError[], receivedAt: string): Rejection {
+  #invalid(
+    errors: readonly ValidationError[],
+    receivedAt: string,
+    claimed: ClaimedIdentity | undefined,
+  ): Rejection {
     const first = errors[0] ?? { path: '', code: 'invalid', message: 'The event is invalid.' };
     return {
-      rejectedEventId: '',
-      rejectedEventSource: '',
+      rejectedEventId: claimed?.id ?? '',
+      rejectedEventSource: claimed?.source ?? '',
+      ...(claimed?.type ? { rejectedEventType: claimed.type } : {}),
       code: validationCode(first as ValidationError),
       message: first.message,
       path: first.path,

@@ -1,6 +1,7 @@
 import { InMemoryEventStore } from '@concord/event-store';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { IngestPipeline, storedEventId } from './ingest-pipeline.ts';
+import { inMemoryOutcomeLog } from './outcome-log.ts';
 import type { Outcome } from './outcome.ts';
 import {
   CDMO,
@@ -23,7 +24,11 @@ describe('IngestPipeline', () => {
   beforeEach(async () => {
     store = new InMemoryEventStore();
     world = await seedPartnerWorld(store);
-    pipeline = new IngestPipeline({ store, clock: () => new Date('2026-03-02T08:16:00.000Z') });
+    pipeline = new IngestPipeline({
+      store,
+      outcomes: inMemoryOutcomeLog(),
+      clock: () => new Date('2026-03-02T08:16:00.000Z'),
+    });
   });
 
   const schedule = () => world.partnerEvent(CDMO, 'batch/scheduled.v1');
@@ -173,7 +178,7 @@ describe('IngestPipeline in batches', () => {
   it('decides a stream’s events in order within one batch, including a repeat and a refusal', async () => {
     const store = new InMemoryEventStore();
     const world = await seedPartnerWorld(store);
-    const pipeline = new IngestPipeline({ store });
+    const pipeline = new IngestPipeline({ store, outcomes: inMemoryOutcomeLog() });
     const scheduled = world.partnerEvent(CDMO, 'batch/scheduled.v1');
     const started = world.partnerEvent(CDMO, 'batch/manufacturing-started.v1');
     const shipped = world.partnerEvent(CDMO, 'batch/shipped.v1');
@@ -203,8 +208,8 @@ describe('IngestPipeline instances sharing one store', () => {
   it('see each other’s events: a cached stream state catches up before deciding', async () => {
     const store = new InMemoryEventStore();
     const world = await seedPartnerWorld(store);
-    const first = new IngestPipeline({ store });
-    const second = new IngestPipeline({ store });
+    const first = new IngestPipeline({ store, outcomes: inMemoryOutcomeLog() });
+    const second = new IngestPipeline({ store, outcomes: inMemoryOutcomeLog() });
     const scheduled = world.partnerEvent(CDMO, 'batch/scheduled.v1');
     expect((await first.ingest(world.incoming(scheduled))).status).toBe('accepted');
     expect(
@@ -229,7 +234,7 @@ describe('IngestPipeline corrections', () => {
   it('lets a partner correct its own event by the id it sent, keeping the signed data as sent', async () => {
     const store = new InMemoryEventStore();
     const world = await seedPartnerWorld(store);
-    const pipeline = new IngestPipeline({ store });
+    const pipeline = new IngestPipeline({ store, outcomes: inMemoryOutcomeLog() });
     const send = (event: Record<string, unknown>) => pipeline.ingest(world.incoming(event));
     await send(world.partnerEvent(CDMO, 'batch/scheduled.v1'));
     await send(world.partnerEvent(CDMO, 'batch/manufacturing-started.v1'));
@@ -260,7 +265,7 @@ describe('IngestPipeline corrections', () => {
       storedEventId(String(completed.source), String(completed.id)),
     );
     // A later event on the same stream is decided against the state rebuilt from the store.
-    const reviewed = await new IngestPipeline({ store }).ingest(
+    const reviewed = await new IngestPipeline({ store, outcomes: inMemoryOutcomeLog() }).ingest(
       world.incoming(world.partnerEvent(CDMO, 'batch/record-reviewed.v1')),
     );
     expect(reviewed.status).toBe('accepted');

@@ -36,6 +36,7 @@ export type Outcome =
 export const INGEST_REJECTION_CODES = {
   'transport.undecodable': 'The bytes are not a readable CloudEvent.',
   'transport.unsupported-content-type': 'The content type is not one Concord accepts.',
+  'transport.too-many-headers': 'The Kafka record carries more headers than a Concord event has.',
   'event.too-large': 'The event is larger than the limit.',
   'event.unknown-type': 'The event type is not in the catalogue.',
   'event.invalid-envelope': 'A CloudEvents attribute is missing or invalid.',
@@ -51,6 +52,11 @@ export const INGEST_REJECTION_CODES = {
   'routing.unknown-subject': 'The event refers to a batch or deviation Concord does not know.',
   'routing.platform-only': 'Only the platform may emit this event type.',
   'store.conflict': 'The stream kept changing while the event was being recorded; send it again.',
+  'event.id-conflict':
+    'The source and id were already used for a different event; a new event needs a new id.',
+  'event.unstorable': 'The event cannot be stored (the database refuses its content).',
+  'ingest.quarantined':
+    'The event could not be processed and was set aside for Concord’s operators; it was not recorded.',
 } as const;
 
 export type IngestRejectionCode = keyof typeof INGEST_REJECTION_CODES;

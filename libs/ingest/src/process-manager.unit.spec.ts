@@ -1,6 +1,7 @@
 import { InMemoryEventStore } from '@concord/event-store';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { IngestPipeline } from './ingest-pipeline.ts';
+import { inMemoryOutcomeLog } from './outcome-log.ts';
 import type { Outcome } from './outcome.ts';
 import { reactTo } from './process-manager.ts';
 import {
@@ -18,7 +19,7 @@ describe('the deviation ↔ batch process manager', () => {
   beforeEach(async () => {
     store = new InMemoryEventStore();
     world = await seedPartnerWorld(store);
-    pipeline = new IngestPipeline({ store });
+    pipeline = new IngestPipeline({ store, outcomes: inMemoryOutcomeLog() });
     handled = await store.headPosition();
   });
 

@@ -3,6 +3,7 @@ import { InMemoryEventStore } from '@concord/event-store';
 import {
   bearerTokens,
   httpIngestHandler,
+  inMemoryOutcomeLog,
   IngestPipeline,
   type HttpIngestResponse,
 } from '@concord/ingest';
@@ -38,7 +39,7 @@ describe('the HTTP transport against the ingest endpoint', () => {
     const store = new InMemoryEventStore();
     world = await seedPartnerWorld(store);
     handler = httpIngestHandler({
-      pipeline: new IngestPipeline({ store }),
+      pipeline: new IngestPipeline({ store, outcomes: inMemoryOutcomeLog() }),
       authenticate: bearerTokens({ 'cdmo-token': CDMO }),
     });
     requests = [];

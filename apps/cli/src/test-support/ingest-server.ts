@@ -5,7 +5,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { OrganizationSigningKeyRegisteredV1 } from '@concord/contract';
 import { InMemoryEventStore, type EventStore } from '@concord/event-store';
-import { bearerTokens, httpIngestHandler, IngestPipeline, streams } from '@concord/ingest';
+import {
+  bearerTokens,
+  httpIngestHandler,
+  inMemoryOutcomeLog,
+  IngestPipeline,
+  streams,
+} from '@concord/ingest';
 import { CDMO, seedPartnerWorld, type PartnerWorld } from '@concord/ingest/test-support';
 
 export const CDMO_TOKEN = 'cdmo-token';
@@ -81,7 +87,7 @@ export async function ingestServer(): Promise<
   const world = await seedPartnerWorld(store);
   const server = await serve(
     httpIngestHandler({
-      pipeline: new IngestPipeline({ store }),
+      pipeline: new IngestPipeline({ store, outcomes: inMemoryOutcomeLog() }),
       authenticate: bearerTokens({ [CDMO_TOKEN]: CDMO }),
     }),
   );

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateEvent } from '@concord/contract';
 import { InMemoryEventStore, type RecordedEvent } from '@concord/event-store';
-import { IngestPipeline, reactTo, type Outcome } from '@concord/ingest';
+import { inMemoryOutcomeLog, IngestPipeline, reactTo, type Outcome } from '@concord/ingest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadOrCreateDemoKeys, type DemoKeys } from '../demo-keys.ts';
 import { DEMO_PARTNERSHIPS, type DemoPartnership } from '../demo-world.ts';
@@ -38,7 +38,7 @@ describe('demo workflows through the ingest pipeline', () => {
     keys = await loadOrCreateDemoKeys(join(mkdtempSync(join(tmpdir(), 'demo-')), 'keys.json'));
     store = new InMemoryEventStore();
     await seedDemoWorld(store, { keys });
-    pipeline = new IngestPipeline({ store });
+    pipeline = new IngestPipeline({ store, outcomes: inMemoryOutcomeLog() });
     events = new PartnerEvents(keys);
     position = await store.headPosition();
   });

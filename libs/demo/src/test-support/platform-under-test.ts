@@ -16,6 +16,7 @@ import { PostgresEventStore } from '@concord/event-store-postgres';
 import {
   httpIngestHandler,
   IngestPipeline,
+  sqlOutcomeLog,
   reactTo,
   startDeviationBatchLinker,
 } from '@concord/ingest';
@@ -130,7 +131,7 @@ export async function startPlatformUnderTest(
   });
   const server = await serve(
     httpIngestHandler({
-      pipeline: new IngestPipeline({ store }),
+      pipeline: new IngestPipeline({ store, outcomes: await sqlOutcomeLog(db) }),
       authenticate: async (request) => {
         try {
           return (await authenticator.authenticate(request.headers.get('authorization')))

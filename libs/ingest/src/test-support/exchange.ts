@@ -1,5 +1,6 @@
 import type { EventStore } from '@concord/event-store';
 import { IngestPipeline } from '../ingest-pipeline.ts';
+import { inMemoryOutcomeLog } from '../outcome-log.ts';
 import type { Outcome } from '../outcome.ts';
 import { reactTo } from '../process-manager.ts';
 import { partnerFeed, type PartnerEvent } from './partner-feed.ts';
@@ -27,6 +28,7 @@ export async function partnerExchange(
   const world = await seedPartnerWorld(store, options);
   const pipeline = new IngestPipeline({
     store,
+    outcomes: inMemoryOutcomeLog(),
     ...(options.clock ? { clock: options.clock } : {}),
   });
   const feed = partnerFeed(world);

@@ -1,0 +1,164 @@
+import { InMemoryEventStore, type EventStore } from '@concord/event-store';
+import { PostgresEventStore } from '@concord/event-store-postgres';
+import { pgDatabase } from '@concord/sql';
+import { describeWithPostgres } from '@concord/test-infra/vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { IngestPipeline } from './ingest-pipeline.ts';
+import { inMemoryOutcomeLog, sqlOutcomeLog, type OutcomeLog } from './outcome-log.ts';
+import type { Outcome } from './outcome.ts';
+import { CDMO, seedPartnerWorld, type PartnerWorld } from './test-support/partner-world.ts';
+
+interface Target {
+  store: EventStore;
+  outcomes: OutcomeLog;
+}
+
+const codeOf = (outcome: Outcome) =>
+  outcome.status === 'accepted'
+    ? outcome.duplicate
+      ? 'duplicate'
+      : 'accepted'
+    : outcome.rejection.code;
+
+/** One answer per event, forever: the same behaviour on every store the pipeline runs on. */
+function answersBehaviour(open: () => Promise<Target>) {
+  let target: Target;
+  let world: PartnerWorld;
+  let clock = new Date('2026-03-02T08:00:00.000Z');
+  const pipeline = (outcomes = target.outcomes) =>
+    new IngestPipeline({ store: target.store, outcomes, clock: () => clock });
+  beforeEach(async () => {
+    target = await open();
+    world = await seedPartnerWorld(target.store);
+    clock = new Date('2026-03-02T08:00:00.000Z');
+  });
+  const batch = (batchId: string) => ({
+    scheduled: world.partnerEvent(CDMO, 'batch/scheduled.v1', { subject: batchId }, { batchId }),
+    started: world.partnerEvent(
+      CDMO,
+      'batch/manufacturing-started.v1',
+      { subject: batchId },
+      { batchId },
+    ),
+  });
+
+  it('answers a redelivered rejection word for word, and never accepts it later', async () => {
+    const { scheduled, started } = batch('b-answer-1');
+    const [refused] = await pipeline().ingestMany([world.incoming(started)]);
+    expect(refused!.status).toBe('rejected');
+
+    // The batch now exists: deciding the same event again would accept it.
+    clock = new Date('2026-03-02T09:00:00.000Z');
+    expect(codeOf((await pipeline().ingestMany([world.incoming(scheduled)]))[0]!)).toBe('accepted');
+    for (const replay of [pipeline(), pipeline()]) {
+      const [again] = await replay.ingestMany([world.incoming(structuredClone(started))]);
+      expect(again).toEqual(refused);
+    }
+    expect(await target.store.readStream('batch-b-answer-1')).toHaveLength(1);
+  });
+
+  it('refuses the same source and id with other content, and still recognizes the original', async () => {
+    const first = batch('b-answer-2').scheduled;
+    const [accepted] = await pipeline().ingestMany([world.incoming(first)]);
+    expect(codeOf(accepted!)).toBe('accepted');
+
+    const elsewhere = world.partnerEvent(
+      CDMO,
+      'batch/scheduled.v1',
+      { subject: 'b-answer-3', id: first.id },
+      { batchId: 'b-answer-3' },
+    );
+    const changed = world.partnerEvent(
+      CDMO,
+      'batch/scheduled.v1',
+      { subject: 'b-answer-2', id: first.id },
+      { batchId: 'b-answer-2', plannedQuantity: { value: 1, unit: 'vials' } },
+    );
+    const answers = await pipeline().ingestMany([
+      world.incoming(elsewhere),
+      world.incoming(changed),
+      world.incoming(structuredClone(first)),
+    ]);
+    expect(answers.map(codeOf)).toEqual(['event.id-conflict', 'event.id-conflict', 'duplicate']);
+    expect(answers[0]).toMatchObject({ rejection: { rejectedEventId: first.id, path: '/id' } });
+    if (answers[2]!.status === 'accepted' && accepted!.status === 'accepted')
+      expect(answers[2]!.positions).toEqual(accepted!.positions);
+    expect(await target.store.readStream('batch-b-answer-3')).toEqual([]);
+  });
+
+  it('rejects an id used in another stream even when its answer was never kept, and records the rest', async () => {
+    const first = batch('b-answer-4').scheduled;
+    await pipeline().ingestMany([world.incoming(first)]);
+    // A pipeline with nothing on record (the answer lost between append and record): the store
+    // itself refuses the id, and that is the record's fault, answered, not retried forever.
+    const forgetful = pipeline(inMemoryOutcomeLog());
+    const reuse = world.partnerEvent(
+      CDMO,
+      'batch/scheduled.v1',
+      { subject: 'b-answer-5', id: first.id },
+      { batchId: 'b-answer-5' },
+    );
+    const { scheduled: other } = batch('b-answer-6');
+    const answers = await forgetful.ingestMany([world.incoming(reuse), world.incoming(other)]);
+    expect(answers.map(codeOf)).toEqual(['event.id-conflict', 'accepted']);
+  });
+
+  it('names the event it could not read, when the event says who it is', async () => {
+    const event = world.partnerEvent(CDMO, 'batch/scheduled.v1', {}, { plannedQuantity: 'lots' });
+    const [answer] = await pipeline().ingestMany([world.incoming(event)]);
+    expect(answer).toMatchObject({
+      status: 'rejected',
+      rejection: {
+        code: 'event.invalid-data',
+        rejectedEventId: event.id,
+        rejectedEventSource: event.source,
+        rejectedEventType: 'concord.batch.scheduled.v1',
+      },
+    });
+  });
+}
+
+describe('ingest answers, in memory', () => {
+  answersBehaviour(async () => ({
+    store: new InMemoryEventStore(),
+    outcomes: inMemoryOutcomeLog(),
+  }));
+});
+
+describeWithPostgres('ingest answers, on PostgreSQL', (database) => {
+  const opened: PostgresEventStore[] = [];
+  afterAll(async () => {
+    await Promise.all(opened.map((store) => store.close()));
+  });
+  // Each test its own schema-less world: the tables are cleared between tests.
+  answersBehaviour(async () => {
+    const db = pgDatabase({ connectionString: database().url, maxConnections: 4 });
+    const store = await PostgresEventStore.open(db);
+    opened.push(store);
+    const outcomes = await sqlOutcomeLog(db);
+    await db.exec('truncate es_events, es_streams, es_checkpoints, ingest_outcomes');
+    return { store, outcomes };
+  });
+
+  it('rejects content PostgreSQL refuses and records the rest of the stream’s events', async () => {
+    const db = pgDatabase({ connectionString: database().url, maxConnections: 4 });
+    const store = await PostgresEventStore.open(db);
+    opened.push(store);
+    await db.exec('truncate es_events, es_streams, es_checkpoints, ingest_outcomes');
+    const world = await seedPartnerWorld(store);
+    const pipeline = new IngestPipeline({ store, outcomes: await sqlOutcomeLog(db) });
+    const on = (path: string, data: Record<string, unknown> = {}) =>
+      world.partnerEvent(CDMO, path, { subject: 'b-nul-1' }, { batchId: 'b-nul-1', ...data });
+    const answers = await pipeline.ingestMany(
+      [
+        on('batch/scheduled.v1'),
+        on('batch/manufacturing-started.v1'),
+        // JSON allows U+0000 in a string; PostgreSQL's jsonb does not.
+        on('batch/manufacturing-held.v1', { reason: 'alarm\u0000on line 2' }),
+        on('batch/manufacturing-held.v1'),
+      ].map((event) => world.incoming(event)),
+    );
+    expect(answers.map(codeOf)).toEqual(['accepted', 'accepted', 'event.unstorable', 'accepted']);
+    expect(await store.readStream('batch-b-nul-1')).toHaveLength(3);
+  });
+});
