@@ -4,7 +4,8 @@
 # to this script) and run on the machine's JDK (17+).
 #
 #   kafka.sh fetch    resolve the broker jars into the cache (once)
-#   kafka.sh start    fetch if needed, wipe the data dir, start, wait until ready
+#   kafka.sh start    fetch if needed, wipe the data dir (unless KAFKA_KEEP_DATA=1), start, wait
+#                     until ready
 #   kafka.sh stop     stop the broker started by this script (SIGTERM, then SIGKILL)
 #   kafka.sh status   exit 0 and print KAFKA_BROKERS=... if it is running
 #
@@ -52,7 +53,7 @@ usage() {
 usage: $(basename -- "$0") fetch|start|stop|status
 
 Kafka $KAFKA_VERSION, cache: $KAFKA_HOME_DIR
-env: CONCORD_CACHE_DIR KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_DATA_DIR KAFKA_LOG_DIR
+env: CONCORD_CACHE_DIR KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_DATA_DIR KAFKA_LOG_DIR KAFKA_KEEP_DATA
      KAFKA_START_TIMEOUT KAFKA_STOP_TIMEOUT KAFKA_HEAP_OPTS KAFKA_JVM_OPTS JAVA_HOME
 EOF
 }
@@ -251,7 +252,12 @@ cmd_start() {
 
   cmd_fetch
   [[ -n "$DATA_DIR" && "$DATA_DIR" != "/" ]] || die "refusing to use data dir '$DATA_DIR'"
-  rm -rf "$DATA_DIR"
+  # KAFKA_KEEP_DATA=1 restarts a broker on the data it had (a restart, not a new cluster).
+  local keep=""
+  if [[ "${KAFKA_KEEP_DATA:-}" == "1" && -f "$DATA_DIR/meta.properties" ]]; then keep=1; fi
+  if [[ -z "$keep" ]]; then
+    rm -rf "$DATA_DIR"
+  fi
   mkdir -p "$DATA_DIR"
   write_configs
   : >"$LOG_FILE"
@@ -266,11 +272,15 @@ cmd_start() {
   read -r -a heap <<<"$HEAP_OPTS"
   read -r -a jvm <<<"$JVM_OPTS"
 
-  log "formatting KRaft storage in $DATA_DIR"
-  if ! "$JAVA_BIN" "${sysprops[@]}" -cp "$cp" kafka.tools.StorageTool format \
-      -t "$(random_cluster_id)" -c "$SERVER_PROPS" >>"$LOG_FILE" 2>&1; then
-    show_log_tail
-    die "formatting storage failed"
+  if [[ -n "$keep" ]]; then
+    log "keeping the KRaft storage in $DATA_DIR (KAFKA_KEEP_DATA=1)"
+  else
+    log "formatting KRaft storage in $DATA_DIR"
+    if ! "$JAVA_BIN" "${sysprops[@]}" -cp "$cp" kafka.tools.StorageTool format \
+        -t "$(random_cluster_id)" -c "$SERVER_PROPS" >>"$LOG_FILE" 2>&1; then
+      show_log_tail
+      die "formatting storage failed"
+    fi
   fi
 
   log "starting Kafka $KAFKA_VERSION on $BROKERS (controller $HOST:$CONTROLLER_PORT), log: $LOG_FILE"

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { AuthenticationError, type Authenticator, type DevIssuer } from '@concord/auth';
-import type { EventStore } from '@concord/event-store';
+import { superviseSubscription, type EventStore } from '@concord/event-store';
 import {
   httpIngestHandler,
   IngestPipeline,
@@ -68,21 +68,27 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     logger,
     onChange: (changes) => api.changes.publish(changes),
   });
-  const projecting = projector.start((error) =>
-    logger.error({ err: error }, 'the projector stopped; the read model is no longer updated'),
-  );
+  // A lost database connection stops a subscription; it starts again from its checkpoint.
+  const restarting = (subscription: string) => (error: unknown, retryInMs: number) =>
+    logger.error({ err: error, subscription, retryInMs }, 'subscription failed; restarting');
+  const projecting = superviseSubscription((onError) => projector.start(onError), {
+    onFailure: restarting('projector'),
+  });
   const linker =
     (options.processManager ?? options.httpIngest !== false)
-      ? startDeviationBatchLinker({
-          store,
-          onError: (error) =>
-            logger.error({ err: error }, 'the deviation ↔ batch process manager stopped'),
-          onRefused: (refusal) =>
-            logger.warn(
-              { streamId: refusal.streamId, type: refusal.type, err: refusal.error },
-              'a batch refused what the process manager asked',
-            ),
-        })
+      ? superviseSubscription(
+          (onError) =>
+            startDeviationBatchLinker({
+              store,
+              onError,
+              onRefused: (refusal) =>
+                logger.warn(
+                  { streamId: refusal.streamId, type: refusal.type, err: refusal.error },
+                  'a batch refused what the process manager asked',
+                ),
+            }),
+          { onFailure: restarting('deviation-batch-linker') },
+        )
       : undefined;
   const ingest =
     options.httpIngest === false

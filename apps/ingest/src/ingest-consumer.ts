@@ -20,7 +20,7 @@ const CHUNK = 500;
 export interface IngestConsumerOptions {
   kafka: Kafka;
   producer: Producer;
-  pipeline: IngestPipeline;
+  pipeline: Pick<IngestPipeline, 'ingestMany'>;
   topics: Topics;
   metrics: IngestMetrics;
   logger: Logger;
@@ -87,6 +87,8 @@ export class IngestConsumer {
   readonly #admin: Admin;
   #consumer: Consumer | undefined;
   #subscribed: string[] = [];
+  /** The last consumer could not be started (or crashed): the watcher starts one again. */
+  #needsConsumer = false;
   #stopped = false;
   #watcher: NodeJS.Timeout | undefined;
   /** One change of consumer (new topics, a crash) at a time. */
@@ -136,10 +138,18 @@ export class IngestConsumer {
   async #refreshTopics(): Promise<void> {
     try {
       const current = await this.#inboundTopics();
-      if (current.join('\n') === this.#subscribed.join('\n')) return;
-      const joined = current.filter((topic) => !this.#subscribed.includes(topic));
-      const left = this.#subscribed.filter((topic) => !current.includes(topic));
-      this.#options.logger.info({ joined, left }, 'partner inbound topics changed; resubscribing');
+      const changed = current.join('\n') !== this.#subscribed.join('\n');
+      if (!changed && !this.#needsConsumer) return;
+      if (changed) {
+        const joined = current.filter((topic) => !this.#subscribed.includes(topic));
+        const left = this.#subscribed.filter((topic) => !current.includes(topic));
+        this.#options.logger.info(
+          { joined, left },
+          'partner inbound topics changed; resubscribing',
+        );
+      } else {
+        this.#options.logger.info('starting the consumer again');
+      }
       await this.#replaceConsumer(current);
     } catch (error) {
       this.#options.logger.warn({ err: error }, 'could not read the topic list; trying again');
@@ -156,6 +166,7 @@ export class IngestConsumer {
         this.#options.logger.warn({ err: error }, 'the previous consumer did not leave cleanly');
       });
       this.#subscribed = topics;
+      this.#needsConsumer = false;
       if (topics.length === 0) {
         this.#options.logger.info('no partner inbound topic yet; watching for one');
         return;
@@ -172,9 +183,9 @@ export class IngestConsumer {
           eachBatch: (payload) => this.#eachBatch(consumer, payload),
         });
       } catch (error) {
-        // The topic watcher sees nothing subscribed and tries again on its next round.
+        // The topic watcher tries again on its next round.
         this.#consumer = undefined;
-        this.#subscribed = [];
+        this.#needsConsumer = true;
         await consumer.disconnect().catch(() => undefined);
         throw error;
       }
@@ -188,6 +199,10 @@ export class IngestConsumer {
     const sessionTimeout = this.#options.sessionTimeoutMs ?? 10_000;
     const consumer = kafka.consumer({
       groupId: this.#options.groupId ?? 'concord-ingest',
+      // A departed partner's topic must stay gone: reading it must not create it again.
+      allowAutoTopicCreation: false,
+      // An idle fetch returns after this long: a resumed partition is read again this soon.
+      maxWaitTimeInMs: 1_000,
       sessionTimeout,
       rebalanceTimeout: Math.max(sessionTimeout, 10_000),
       heartbeatInterval: Math.max(100, Math.floor(sessionTimeout / 10)),

@@ -1,11 +1,10 @@
-import type { EventStore } from '@concord/event-store';
+import { superviseSubscription, type EventStore } from '@concord/event-store';
 import { IngestPipeline, startDeviationBatchLinker, type OutcomeLog } from '@concord/ingest';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { IngestConsumer } from './ingest-consumer.ts';
 import { IngestMetrics } from './metrics.ts';
 import { OutboundPublisher } from './outbound-publisher.ts';
-import { supervise } from './supervise.ts';
 import { topics as topicNames, type Topics } from './topics.ts';
 
 export interface IngestServiceOptions {
@@ -75,9 +74,12 @@ export async function startIngestService(options: IngestServiceOptions): Promise
   await consumer.start();
   // Nothing ends the service but a failure to start: the consumer replaces itself, and the
   // subscriptions resume from their checkpoints after a transient failure.
-  const publishing = supervise('outbound-publisher', (onError) => publisher.start(onError), logger);
-  const linking = supervise(
-    'deviation-batch-linker',
+  const restarting = (subscription: string) => (error: unknown, retryInMs: number) =>
+    logger.error({ err: error, subscription, retryInMs }, 'subscription failed; restarting');
+  const publishing = superviseSubscription((onError) => publisher.start(onError), {
+    onFailure: restarting('outbound-publisher'),
+  });
+  const linking = superviseSubscription(
     (onError) =>
       startDeviationBatchLinker({
         store,
@@ -86,7 +88,7 @@ export async function startIngestService(options: IngestServiceOptions): Promise
           logger.warn({ streamId, type, err: error }, 'a batch refused a deviation link'),
         onError,
       }),
-    logger,
+    { onFailure: restarting('deviation-batch-linker') },
   );
   return {
     topics,

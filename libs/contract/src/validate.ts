@@ -50,10 +50,12 @@ export interface ClaimedIdentity {
 export function claimedIdentity(input: unknown): ClaimedIdentity | undefined {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) return undefined;
   const claimed: { id?: string; source?: string; type?: string } = {};
+  // Bounded as the rejection schema bounds them: an absurd claim is not repeated back.
+  const limits = { id: 256, source: 1024, type: 256 } as const;
   for (const name of ['id', 'source', 'type'] as const) {
     const value = (input as Record<string, unknown>)[name];
-    // Bounded: a claim only names the event in a rejection; an absurd one is not repeated back.
-    if (typeof value === 'string' && value.length > 0 && value.length <= 512) claimed[name] = value;
+    if (typeof value === 'string' && value.length > 0 && value.length <= limits[name])
+      claimed[name] = value;
   }
   return Object.keys(claimed).length > 0 ? claimed : undefined;
 }

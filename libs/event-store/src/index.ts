@@ -7,6 +7,11 @@ export {
 export { contentHash, eventHash, type HashedFields } from './hash-chain.ts';
 export { InMemoryEventStore } from './in-memory-event-store.ts';
 export { delay, runSubscription, type SubscriptionSource } from './subscription-runner.ts';
+export {
+  superviseSubscription,
+  type SuperviseOptions,
+  type SupervisedSubscription,
+} from './supervise.ts';
 export type {
   AppendOptions,
   AppendResult,

@@ -45,6 +45,13 @@ export function pgDatabase(options: PgDatabaseOptions): SqlDatabase {
   });
   // An idle client that loses its connection emits here; without a listener it would crash the process.
   pool.on('error', (error) => report({ kind: 'connection-lost', where: 'pool', error }));
+  // pg-pool listens to a client only while it is idle or running a pool.query; a connection lost
+  // in any other moment (checked out between statements, handed over between callers) would emit
+  // 'error' unheard and end the process. Every client is heard for its whole life; the failing
+  // statement, or the next one, reports the loss to its caller.
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   const listeners = new Set<{ close(): Promise<void> }>();
   return {
     kind: 'postgres',

@@ -1,5 +1,12 @@
 export { dockerAvailable } from './docker.ts';
-export { kafkaAnswers, resolveKafka, type KafkaTarget, type ResolvedKafka } from './kafka.ts';
+export {
+  kafkaAnswers,
+  resolveKafka,
+  startPrivateKafkaBroker,
+  type KafkaTarget,
+  type PrivateKafkaBroker,
+  type ResolvedKafka,
+} from './kafka.ts';
 export { resolveKurrentDb, type KurrentDbTarget, type ResolvedKurrentDb } from './kurrentdb.ts';
 export { randomGroupId, randomTopic, uniqueName } from './names.ts';
 export { tcpAnswers } from './net.ts';

@@ -117,3 +117,47 @@ export async function resolveKafka(env = process.env): Promise<ResolvedKafka> {
     };
   }
 }
+
+/** A broker of one test's own, which it may stop and restart without disturbing other suites. */
+export interface PrivateKafkaBroker {
+  brokers: string[];
+  /** Stops the broker (SIGTERM) and starts it again on the data it had. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a single-node KRaft broker of the test's own on `port` (the controller on `port + 1`),
+ * from the same cached jars as the run's broker. Resolves to undefined, with the reason, where the
+ * machine cannot run one (no java or mvn); the caller skips, or fails under CI.
+ */
+export async function startPrivateKafkaBroker(
+  port: number,
+): Promise<PrivateKafkaBroker | { unavailable: string }> {
+  const missing = [];
+  for (const command of ['java', 'mvn']) if (!(await hasCommand(command))) missing.push(command);
+  if (missing.length > 0) return { unavailable: `no ${missing.join('/')} to run a private broker` };
+  const env = {
+    ...process.env,
+    KAFKA_PORT: String(port),
+    KAFKA_CONTROLLER_PORT: String(port + 1),
+  };
+  const script = (command: 'start' | 'stop', extra: Record<string, string> = {}) =>
+    run('bash', [LOCAL_KAFKA_SCRIPT, command], {
+      env: { ...env, ...extra },
+      timeout: 10 * 60_000,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+  await script('stop'); // a broker a killed run left behind on this port
+  await script('start');
+  return {
+    brokers: [`127.0.0.1:${port}`],
+    async restart() {
+      await script('stop');
+      await script('start', { KAFKA_KEEP_DATA: '1' });
+    },
+    async stop() {
+      await script('stop');
+    },
+  };
+}

@@ -1,8 +1,6 @@
-import { InMemoryEventStore } from '@concord/event-store';
-import { waitFor } from '@concord/test-infra';
-import { pino } from 'pino';
 import { expect, it } from 'vitest';
-import { supervise } from './supervise.ts';
+import { InMemoryEventStore } from './in-memory-event-store.ts';
+import { superviseSubscription } from './supervise.ts';
 
 it('restarts a failing subscription from its checkpoint until it gets through', async () => {
   const store = new InMemoryEventStore();
@@ -12,8 +10,8 @@ it('restarts a failing subscription from its checkpoint until it gets through', 
   );
   let failuresLeft = 2;
   const handled: string[] = [];
-  const supervised = supervise(
-    'test',
+  const failures: number[] = [];
+  const supervised = superviseSubscription(
     (onError) =>
       store.subscribe(
         'flaky',
@@ -23,11 +21,14 @@ it('restarts a failing subscription from its checkpoint until it gets through', 
         },
         { onError, pollIntervalMs: 20 },
       ),
-    pino({ level: 'silent' }),
-    { initialDelayMs: 5 },
+    { initialDelayMs: 5, onFailure: (_error, wait) => failures.push(wait) },
   );
-  await waitFor(() => handled.length === 3, { description: 'the events after two failures' });
+  // Waiting for a position outlives the runs that failed before reaching it.
+  await supervised.waitFor(3n);
   expect(handled).toEqual(['e1', 'e2', 'e3']);
   expect(supervised.restarts).toBe(2);
+  expect(failures).toEqual([5, 10]);
+  expect(supervised.position).toBe(3n);
   await supervised.stop();
+  await supervised.done;
 });
