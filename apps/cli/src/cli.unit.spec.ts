@@ -189,7 +189,7 @@ describe('concord publish --http against the ingest endpoint', () => {
     expect(stdout.text).toContain('accepted: 1');
   });
 
-  it('a re-run is recognized even for a line without time (its id ignores the filled time)', async () => {
+  it('a re-run of a line without time sends the same event (stamped with the file’s time)', async () => {
     const key = server.world.keys[CDMO]!;
     const keyFile = join(dir, 'cdmo.pem');
     await writeFile(keyFile, key.privateKeyPem, { mode: 0o600 });
@@ -207,6 +207,9 @@ describe('concord publish --http against the ingest endpoint', () => {
     const second = at('2026-03-02T09:00:00Z');
     expect(await run([...args, '--http', server.url, '--json'], second.io)).toBe(0);
     expect(JSON.parse(second.stdout.text)).toMatchObject({ accepted: 1, duplicates: 1 });
+    const [recorded] = await server.store.readStream('batch-b-cli-3');
+    const envelope = recorded!.metadata.envelope as { time: string };
+    expect(envelope.time).toBe((await stat(file)).mtime.toISOString());
   });
 
   it('exits 2 on a bad command line and 3 when the token is refused', async () => {

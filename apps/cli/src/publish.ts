@@ -245,10 +245,15 @@ function printSummary(summary: PublishSummary, sink: Sink, io: CliIo, json: bool
 export async function publish(file: string, options: PublishOptions, io: CliIo): Promise<number> {
   checkOptions(options);
   let size: number;
+  // A line without a time is stamped with the file's modification time, not the run's clock:
+  // publishing the unchanged file again sends the very same events, which Concord recognizes as
+  // redeliveries (the same id with other content would be a different event, refused).
+  let written: Date;
   try {
     const info = await stat(file);
     if (!info.isFile()) throw new Error('not a file');
     size = info.size;
+    written = info.mtime;
   } catch (error) {
     throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
   }
@@ -307,6 +312,7 @@ export async function publish(file: string, options: PublishOptions, io: CliIo):
       }
       const value = item.value;
       const defaults = {
+        time: written,
         ...(options.actor ? { actorId: options.actor } : {}),
         ...(isPlainObject(value) && value.id === undefined
           ? {

@@ -80,6 +80,7 @@ export async function registerSigningKey(
 export async function ingestServer(): Promise<
   TestServer & {
     world: PartnerWorld;
+    store: EventStore;
     registerKey(registration: OrganizationSigningKeyRegisteredV1): Promise<void>;
   }
 > {
@@ -93,6 +94,7 @@ export async function ingestServer(): Promise<
   );
   return Object.assign(server, {
     world,
+    store,
     registerKey: (registration: OrganizationSigningKeyRegisteredV1) =>
       registerSigningKey(store, registration),
   });

@@ -387,8 +387,12 @@ export function startDemoFeed(options: DemoFeedOptions): DemoFeed {
     const steps = stepsOf(workflow);
     const step = steps[workflow.step];
     if (!step) return finish(workflow);
+    // A step sent again (after a restart, a lost answer) must be the same event, not a new one
+    // under the same id (which the platform refuses as event.id-conflict): built at the same time.
+    workflow.stepBuiltAt ??= clock().getTime();
+    dirty = true;
     // An event the contract refuses throws here: a bug, reported by launch().
-    const built = step.build(clock());
+    const built = step.build(new Date(workflow.stepBuiltAt));
     let outcomes: IngestOutcome[];
     try {
       outcomes = await postToIngest({
@@ -430,6 +434,7 @@ export function startDemoFeed(options: DemoFeedOptions): DemoFeed {
         // The process manager has not recorded the closure yet (it is slower than settleMs):
         // not the feed's mistake, and the same release will pass a little later.
         workflow.deferrals = (workflow.deferrals ?? 0) + 1;
+        delete workflow.stepBuiltAt;
         counters.deferredReleases++;
         logger.warn(
           { batchId: workflow.batchId, deviationId: workflow.blockedBy },
@@ -469,6 +474,7 @@ export function startDemoFeed(options: DemoFeedOptions): DemoFeed {
     logger.debug?.({ subject: subjectOf(workflow), step: step.name }, 'step accepted');
     if (step.discovers && workflow.kind === 'batch') startDeviation(workflow, step.discovers);
     workflow.step++;
+    delete workflow.stepBuiltAt;
     dirty = true;
     const next = steps[workflow.step];
     if (!next) return finish(workflow);

@@ -51,6 +51,8 @@ export interface BatchWorkflow {
   blockerClosedAt?: number;
   /** Times the release was refused as blocked although the blocker was closed (see the feed). */
   deferrals?: number;
+  /** Epoch ms the pending step was first built: sent again, it is the same event (see the feed). */
+  stepBuiltAt?: number;
 }
 
 export interface DeviationWorkflow {
@@ -65,6 +67,8 @@ export interface DeviationWorkflow {
   detectedAt: string;
   step: number;
   dueAt: number;
+  /** Epoch ms the pending step was first built: sent again, it is the same event (see the feed). */
+  stepBuiltAt?: number;
 }
 
 export type Workflow = BatchWorkflow | DeviationWorkflow;
@@ -401,7 +405,13 @@ export function batchSteps(
               : `QA disposition per quality agreement ${partnership.agreementId.toUpperCase()}, section 7.3: batch record, QC results and deviations reviewed.`,
           ),
         },
-        options('disposition', 'qms', 'qa', now),
+        // A release refused as still blocked is a new act when tried again: a new event id.
+        options(
+          workflow.deferrals ? `disposition-${workflow.deferrals}` : 'disposition',
+          'qms',
+          'qa',
+          now,
+        ),
       ),
     ],
   });
