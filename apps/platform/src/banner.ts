@@ -35,6 +35,9 @@ export async function printBanner(
     `  Database        ${database}`,
     `  Event store     ${store}`,
     `  Kafka           ${kafka}`,
+    platform.devSignIn
+      ? `  Sign-in         development sign-in ON: anyone reaching this port signs in as any demo person (--no-dev-sign-in turns it off)`
+      : `  Sign-in         development sign-in off (--dev-sign-in, embedded demo only)`,
     '',
   ];
   if (options.personas.length > 0) {

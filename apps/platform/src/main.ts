@@ -20,6 +20,11 @@ const program = new Command('concord-platform')
       .choices(['demo', 'fast'])
       .default('demo'),
   )
+  .option(
+    '--dev-sign-in',
+    'mount the development sign-in (anyone reaching the port signs in as any demo person); the embedded demo only, where it is on by default',
+  )
+  .option('--no-dev-sign-in', 'do not mount the development sign-in')
   .addOption(new Option('--log-level <level>', 'log level').default('info').env('LOG_LEVEL'))
   .parse();
 
@@ -32,6 +37,7 @@ const options = program.opts<{
   kafka?: string;
   demo: boolean;
   demoPace: 'demo' | 'fast';
+  devSignIn?: boolean;
   logLevel: string;
 }>();
 
@@ -45,7 +51,11 @@ const platform = await startPlatform({
   ...(options.store ? { storeUrl: options.store } : {}),
   ...(options.kafka ? { kafkaBrokers: options.kafka.split(',') } : {}),
   demo: options.demo ? { pace: options.demoPace } : false,
+  ...(options.devSignIn === undefined ? {} : { devSignIn: options.devSignIn }),
   logger,
+}).catch((error: unknown) => {
+  logger.fatal(error instanceof Error ? error.message : String(error));
+  process.exit(2);
 });
 await printBanner(platform, {
   startedMs: Date.now() - started,

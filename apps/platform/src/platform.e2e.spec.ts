@@ -115,3 +115,59 @@ describe('the embedded platform with its demo feed', () => {
     expect(platform!.demoFeed!.stats().rejected).toBe(0);
   });
 });
+
+// Development sign-in hands a token for any demo person to anyone who reaches the port: only
+// the embedded demo mounts it, and it can be switched off.
+describe('the development sign-in', () => {
+  const logger = pino({ level: 'warn' });
+  const dirs: string[] = [];
+  afterAll(async () => {
+    await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+  });
+  const start = async (options: Partial<Parameters<typeof startPlatform>[0]>) => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'concord-dev-sign-in-'));
+    dirs.push(dataDir);
+    return startPlatform({ dataDir, port: 0, logger, webRoot: false, ...options });
+  };
+  const routes = async (platform: Platform) => {
+    const personas = await fetch(`${platform.url}/dev/personas`);
+    const token = await fetch(`${platform.url}/dev/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ personId: 'htx-p-0021', password: 'concord-demo' }),
+    });
+    const stepUp = await fetch(`${platform.url}/dev/step-up`, { method: 'POST' });
+    return [personas.status, token.status, stepUp.status];
+  };
+
+  it('is mounted for the embedded demo by default, and switched off on request', async () => {
+    const on = await start({ demo: { pace: 'fast' } });
+    try {
+      expect(on.devSignIn).toBe(true);
+      expect((await routes(on))[0]).toBe(200);
+    } finally {
+      await on.close();
+    }
+    const off = await start({ demo: { pace: 'fast' }, devSignIn: false });
+    try {
+      expect(off.devSignIn).toBe(false);
+      expect(await routes(off)).toEqual([404, 404, 404]);
+    } finally {
+      await off.close();
+    }
+  });
+
+  it('is never mounted without the demo, and refused when asked for', async () => {
+    const bare = await start({ demo: false });
+    try {
+      expect(bare.devSignIn).toBe(false);
+      expect(await routes(bare)).toEqual([404, 404, 404]);
+    } finally {
+      await bare.close();
+    }
+    await expect(start({ demo: false, devSignIn: true })).rejects.toThrow(/only for the demo/);
+    await expect(
+      start({ databaseUrl: 'postgres://nobody@127.0.0.1:1/none', devSignIn: true }),
+    ).rejects.toThrow(/not with --database-url/);
+  });
+});

@@ -54,7 +54,25 @@ export interface PlatformOptions {
   demo?: false | { pace?: 'demo' | 'fast' };
   /** Serve the dashboard from this folder at /. @default apps/web/dist when it is built */
   webRoot?: string | false;
+  /**
+   * Mount the development sign-in (`/dev/personas`, `/dev/token`, `/dev/step-up`): anyone who
+   * reaches the port can then sign in as any demo person. Only for the embedded demo (the demo
+   * on, PGlite, no KurrentDB); asking for it otherwise is refused.
+   * @default true for the embedded demo, false otherwise
+   */
+  devSignIn?: boolean;
   logger: Logger;
+}
+
+/** Why `devSignIn` cannot be had with these options, if it cannot. */
+export function devSignInRefusal(options: PlatformOptions): string | undefined {
+  if (options.demo === false)
+    return 'the development sign-in is only for the demo (not with --no-demo)';
+  if (options.databaseUrl)
+    return 'the development sign-in is only for the embedded demo (not with --database-url)';
+  if (options.storeUrl)
+    return 'the development sign-in is only for the embedded demo (not with --store)';
+  return undefined;
 }
 
 export interface Platform {
@@ -68,6 +86,8 @@ export interface Platform {
   prisma: ReadModelPrisma;
   server: ApiServer;
   issuer: DevIssuer;
+  /** Whether the development sign-in routes are mounted. */
+  devSignIn: boolean;
   /** The demo feed, when it runs. */
   demoFeed: DemoFeed | undefined;
   /** Who to sign in as: the demo organizations' people (empty without the demo). */
@@ -85,6 +105,9 @@ export interface Platform {
  * options. The development issuer signs the demo tokens; its key is kept in the data folder.
  */
 export async function startPlatform(options: PlatformOptions): Promise<Platform> {
+  const refusal = devSignInRefusal(options);
+  if (options.devSignIn && refusal) throw new Error(refusal);
+  const devSignIn = options.devSignIn ?? refusal === undefined;
   const dataDir = resolve(options.dataDir ?? '.data');
   await mkdir(dataDir, { recursive: true });
   const { logger } = options;
@@ -123,8 +146,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     logger,
     port: options.port ?? 4000,
     host: options.host ?? '127.0.0.1',
-    // The embedded platform is a development set-up: its issuer hands out demo tokens.
-    devIssuer: issuer,
+    // The embedded demo is a development set-up: its issuer hands out demo tokens to anyone.
+    ...(devSignIn ? { devIssuer: issuer } : {}),
     ...(webRoot ? { webRoot } : {}),
   });
 
@@ -168,6 +191,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     prisma,
     server,
     issuer,
+    devSignIn,
     demoFeed,
     personas,
     mintToken: (claims) => issuer.mint(claims),

@@ -2,18 +2,24 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventStoreContract } from '@concord/event-store/contract-suite';
-import { pgDatabase, pgliteDatabase, type SqlExecutor } from '@concord/sql';
+import { pgDatabase, pgliteDatabase, type SqlDatabase } from '@concord/sql';
 import { describeWithPostgres } from '@concord/test-infra/vitest';
 import { describe, expect, it } from 'vitest';
 import { PostgresEventStore } from './postgres-event-store.ts';
 
-/** Changes a stored event's data with plain SQL, behind the store's back. */
-const tamperWith = (sql: SqlExecutor) => async (streamId: string, streamVersion: number) => {
-  await sql.query(
-    `update es_events set data = jsonb_set(data, '{note}', '"edited by hand"')
-     where stream_id = $1 and stream_version = $2`,
-    [streamId, streamVersion],
-  );
+/**
+ * Changes a stored event's data with plain SQL, behind the store's back, as an insider who can
+ * switch the append-only trigger off (a superuser).
+ */
+const tamperWith = (sql: SqlDatabase) => async (streamId: string, streamVersion: number) => {
+  await sql.transaction(async (tx) => {
+    await tx.query('set local session_replication_role = replica');
+    await tx.query(
+      `update es_events set data = jsonb_set(data, '{note}', '"edited by hand"')
+       where stream_id = $1 and stream_version = $2`,
+      [streamId, streamVersion],
+    );
+  });
 };
 
 describeWithPostgres('PostgresEventStore on a PostgreSQL server', (database) => {

@@ -55,6 +55,12 @@ export interface PostgresSubscriptionContext {
 export interface PostgresEventStoreOptions {
   /** The platform's clock for `recordedAt`. @default () => new Date() */
   clock?: () => Date;
+  /**
+   * Apply the store's migrations on open. A process that logs in as a concord_writer member
+   * (which may append but not alter the schema) opens with false, after a deploy step migrated
+   * as the owner. @default true
+   */
+  migrate?: boolean;
 }
 
 interface EventRow {
@@ -116,7 +122,8 @@ export class PostgresEventStore implements EventStore {
     db: SqlDatabase,
     options: PostgresEventStoreOptions = {},
   ): Promise<PostgresEventStore> {
-    await migrate(db, { directory: MIGRATIONS, table: 'es_migrations' });
+    if (options.migrate !== false)
+      await migrate(db, { directory: MIGRATIONS, table: 'es_migrations' });
     return new PostgresEventStore(db, options);
   }
 

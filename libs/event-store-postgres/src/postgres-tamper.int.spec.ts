@@ -79,7 +79,11 @@ describeWithPostgres('PostgresEventStore verify against tampering', (database) =
     );
     expect((await store.verify({ streamId })).ok).toBe(true);
 
-    await db.query(sql, [streamId]);
+    // As an insider who can switch the append-only trigger off (a superuser).
+    await db.transaction(async (tx) => {
+      await tx.query('set local session_replication_role = replica');
+      await tx.query(sql, [streamId]);
+    });
 
     const result = await store.verify({ streamId });
     expect(result.ok).toBe(false);

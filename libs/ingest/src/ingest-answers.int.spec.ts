@@ -1,6 +1,6 @@
 import { InMemoryEventStore, type EventStore } from '@concord/event-store';
 import { PostgresEventStore } from '@concord/event-store-postgres';
-import { pgDatabase } from '@concord/sql';
+import { pgDatabase, type SqlDatabase } from '@concord/sql';
 import { describeWithPostgres } from '@concord/test-infra/vitest';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { IngestPipeline } from './ingest-pipeline.ts';
@@ -125,6 +125,13 @@ describe('ingest answers, in memory', () => {
   }));
 });
 
+/** Empties the store between tests (switching its append-only trigger off, as only a test may). */
+const reset = (db: SqlDatabase) =>
+  db.transaction(async (tx) => {
+    await tx.query('set local session_replication_role = replica');
+    await tx.exec('truncate es_events, es_streams, es_checkpoints, ingest_outcomes');
+  });
+
 describeWithPostgres('ingest answers, on PostgreSQL', (database) => {
   const opened: PostgresEventStore[] = [];
   afterAll(async () => {
@@ -136,7 +143,7 @@ describeWithPostgres('ingest answers, on PostgreSQL', (database) => {
     const store = await PostgresEventStore.open(db);
     opened.push(store);
     const outcomes = await sqlOutcomeLog(db);
-    await db.exec('truncate es_events, es_streams, es_checkpoints, ingest_outcomes');
+    await reset(db);
     return { store, outcomes };
   });
 
@@ -144,7 +151,7 @@ describeWithPostgres('ingest answers, on PostgreSQL', (database) => {
     const db = pgDatabase({ connectionString: database().url, maxConnections: 4 });
     const store = await PostgresEventStore.open(db);
     opened.push(store);
-    await db.exec('truncate es_events, es_streams, es_checkpoints, ingest_outcomes');
+    await reset(db);
     const world = await seedPartnerWorld(store);
     const pipeline = new IngestPipeline({ store, outcomes: await sqlOutcomeLog(db) });
     const on = (path: string, data: Record<string, unknown> = {}) =>
