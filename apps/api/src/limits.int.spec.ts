@@ -35,7 +35,10 @@ const DASHBOARD = (releaseFirst: string, deviationsFirst: string) => `query Dash
   }
 }`;
 
-const COST = /^Syntax Error: Query Cost limit of 5000 exceeded, found \d+(\.\d+)?\.$/;
+const COST =
+  /^The operation is estimated to cost \d+(\.\d+)?, above the limit of 5000: ask for smaller pages \(first\/last\), fewer nested connections or fewer fields, or split it into several operations\.$/;
+const DEPTH = (found: number) =>
+  `The operation nests fields ${found} levels deep, above the limit of 10: select less deeply, and follow links in a second operation.`;
 
 describe('limits on what one operation may ask (embedded read model, PGlite)', () => {
   let world: ApiWorld;
@@ -79,12 +82,8 @@ describe('limits on what one operation may ask (embedded read model, PGlite)', (
   it('refuses a selection deeper than 10 levels (batch → deviationLinks → deviation → …)', async () => {
     const ten = (await answered(nested(10), { id: A2 })) as { batch: { batchId: string } | null };
     expect(ten.batch).not.toBeNull();
-    expect(await refused(nested(11), { id: A2 })).toBe(
-      'Syntax Error: Query depth limit of 10 exceeded, found 11.',
-    );
-    expect(await refused(nested(16), { id: A2 })).toBe(
-      'Syntax Error: Query depth limit of 10 exceeded, found 16.',
-    );
+    expect(await refused(nested(11), { id: A2 })).toBe(DEPTH(11));
+    expect(await refused(nested(16), { id: A2 })).toBe(DEPTH(16));
     // Much deeper, the estimated cost (×1.5 per level) gives out first: refused all the same.
     expect(await refused(nested(60), { id: A2 })).toMatch(COST);
     // The same attack spread over fragments is measured through them (12 fields; armor counts
@@ -94,9 +93,7 @@ describe('limits on what one operation may ask (embedded read model, PGlite)', (
       fragment L2 on Batch {
         deviationLinks { deviation { batchLinks { batch { deviationLinks { deviation { deviationId } } } } } }
       }`;
-    expect(await refused(viaFragments, { id: A2 })).toBe(
-      'Syntax Error: Query depth limit of 10 exceeded, found 16.',
-    );
+    expect(await refused(viaFragments, { id: A2 })).toBe(DEPTH(16));
   });
 
   it('refuses more than 10 aliases (an alias flood of batches)', async () => {
@@ -105,10 +102,10 @@ describe('limits on what one operation may ask (embedded read model, PGlite)', (
     const ten = await answered(aliases(10));
     expect(Object.values(ten)).toEqual(Array.from({ length: 10 }, () => ({ totalCount: 2 })));
     expect(await refused(aliases(11))).toBe(
-      'Syntax Error: Aliases limit of 10 exceeded, found 11.',
+      'The operation uses 11 aliases, above the limit of 10: use fewer aliases (a list field with a filter asks for many records at once).',
     );
     expect(await refused(aliases(250))).toBe(
-      'Syntax Error: Aliases limit of 10 exceeded, found 250.',
+      'The operation uses 250 aliases, above the limit of 10: use fewer aliases (a list field with a filter asks for many records at once).',
     );
   });
 
@@ -147,8 +144,9 @@ describe('limits on what one operation may ask (embedded read model, PGlite)', (
     expect(body.data ?? null).toBeNull();
     expect(body.errors).toEqual([
       {
-        message: 'Syntax Error: Token limit of 3000 exceeded.',
-        extensions: { code: 'GRAPHQL_PARSE_FAILED' },
+        message:
+          'The document has more than 3000 tokens: send a smaller operation (fewer fields, or split it).',
+        extensions: { code: 'TOKEN_LIMIT_EXCEEDED', limit: 3000 },
       },
     ]);
   });
@@ -176,7 +174,7 @@ describe('limits on what one operation may ask (embedded read model, PGlite)', (
       `{ viewer { ${Array.from({ length: count }, () => 'id @include(if: true)').join(' ')} } }`;
     expect(await answered(directives(20))).toEqual({ viewer: { id: expect.any(String) } });
     expect(await refused(directives(21))).toBe(
-      'Syntax Error: Directives limit of 20 exceeded, found 21.',
+      'The operation uses 21 directives, above the limit of 20: use fewer @include/@skip.',
     );
   });
 

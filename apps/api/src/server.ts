@@ -4,6 +4,7 @@ import type { EventStore } from '@concord/event-store';
 import { scopedReadModel, type ReadModelPrisma } from '@concord/read-model';
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import {
+  GraphQLError as GraphQLErrorClass,
   getOperationAST,
   getVariableValues,
   Kind,
@@ -11,6 +12,7 @@ import {
   type FragmentDefinitionNode,
   type GraphQLError,
   type SelectionNode,
+  type ValidationContext,
   type execute,
   type subscribe,
 } from 'graphql';
@@ -114,11 +116,8 @@ function pageLimits(maxCost: number): Plugin {
     };
     const total = operation.selectionSet.selections.reduce((sum, node) => sum + cost(node), 0);
     if (tooLarge) return tooLarge;
-    // armor's own sentence, so one limit reads the same whether pages are literals or variables
-    if (total > maxCost)
-      return createGraphQLError(
-        `Syntax Error: Query Cost limit of ${maxCost} exceeded, found ${total}.`,
-      );
+    // The same sentence as armor's limit (see explainedLimits), literals or variables alike.
+    if (total > maxCost) return costError(maxCost, total);
     return undefined;
   };
   return {
@@ -129,6 +128,72 @@ function pageLimits(maxCost: number): Plugin {
     onSubscribe({ args, setResultAndStopExecution }) {
       const error = refusal(args);
       if (error) setResultAndStopExecution({ errors: [error] });
+    },
+  };
+}
+
+const costError = (limit: number, found: number) =>
+  createGraphQLError(
+    `The operation is estimated to cost ${found}, above the limit of ${limit}: ask for smaller pages (first/last), fewer nested connections or fewer fields, or split it into several operations.`,
+    { extensions: { code: 'COST_LIMIT_EXCEEDED', limit, found } },
+  );
+
+/** graphql-armor's refusals ("Syntax Error: …"), said as what was exceeded and how to fix it. */
+const ARMOR_LIMITS: [RegExp, (limit: number, found: number | undefined) => GraphQLError][] = [
+  [
+    /^Syntax Error: Query Cost limit of (\d+) exceeded, found ([\d.]+)\.$/,
+    (l, f) => costError(l, f!),
+  ],
+  [
+    /^Syntax Error: Query depth limit of (\d+) exceeded, found (\d+)\.$/,
+    (limit, found) =>
+      createGraphQLError(
+        `The operation nests fields ${found} levels deep, above the limit of ${limit}: select less deeply, and follow links in a second operation.`,
+        { extensions: { code: 'DEPTH_LIMIT_EXCEEDED', limit, found } },
+      ),
+  ],
+  [
+    /^Syntax Error: Aliases limit of (\d+) exceeded, found (\d+)\.$/,
+    (limit, found) =>
+      createGraphQLError(
+        `The operation uses ${found} aliases, above the limit of ${limit}: use fewer aliases (a list field with a filter asks for many records at once).`,
+        { extensions: { code: 'ALIAS_LIMIT_EXCEEDED', limit, found } },
+      ),
+  ],
+  [
+    /^Syntax Error: Directives limit of (\d+) exceeded, found (\d+)\.$/,
+    (limit, found) =>
+      createGraphQLError(
+        `The operation uses ${found} directives, above the limit of ${limit}: use fewer @include/@skip.`,
+        { extensions: { code: 'DIRECTIVE_LIMIT_EXCEEDED', limit, found } },
+      ),
+  ],
+  [
+    /^Syntax Error: Token limit of (\d+) exceeded\.$/,
+    (limit) =>
+      createGraphQLError(
+        `The document has more than ${limit} tokens: send a smaller operation (fewer fields, or split it).`,
+        { extensions: { code: 'TOKEN_LIMIT_EXCEEDED', limit } },
+      ),
+  ],
+];
+
+function explained(error: GraphQLError): GraphQLError {
+  for (const [pattern, explain] of ARMOR_LIMITS) {
+    const match = pattern.exec(error.message);
+    if (match)
+      return explain(Number(match[1]), match[2] === undefined ? undefined : Number(match[2]));
+  }
+  return error;
+}
+
+/** The token limit refuses while parsing (HTTP and WebSocket alike): its error explained. */
+function explainedTokenLimit(): Plugin {
+  return {
+    onParse() {
+      return ({ result, replaceParseResult }) => {
+        if (result instanceof GraphQLErrorClass) replaceParseResult(explained(result));
+      };
     },
   };
 }
@@ -150,12 +215,25 @@ export function createApi(options: ApiOptions): Api {
     authenticator: options.authenticator,
     ...(options.clock ? { clock: options.clock } : {}),
   });
+  // Validation limits report their refusal, explained, instead of throwing armor's sentence;
+  // one refusal per operation (the first limit found), as when they threw.
+  const refused = new WeakSet<ValidationContext>();
+  const explain = {
+    propagateOnRejection: false,
+    onReject: [
+      (context: ValidationContext | null, error: GraphQLError) => {
+        if (!context || refused.has(context)) return;
+        refused.add(context);
+        context.reportError(explained(error));
+      },
+    ],
+  };
   const armor = new EnvelopArmor({
-    maxDepth: { n: options.maxDepth ?? 10 },
-    maxAliases: { n: options.maxAliases ?? 10 },
-    costLimit: { maxCost: options.maxCost ?? 5_000 },
+    maxDepth: { n: options.maxDepth ?? 10, ...explain },
+    maxAliases: { n: options.maxAliases ?? 10, ...explain },
+    costLimit: { maxCost: options.maxCost ?? 5_000, ...explain },
     maxTokens: { n: options.maxTokens ?? 3_000 },
-    maxDirectives: { n: 20 },
+    maxDirectives: { n: 20, ...explain },
     blockFieldSuggestion: { enabled: true },
   });
 
@@ -184,7 +262,11 @@ export function createApi(options: ApiOptions): Api {
     schema,
     graphiql: options.graphiql ?? true,
     maskedErrors: true,
-    plugins: [...armor.protect().plugins, pageLimits(options.maxCost ?? 5_000)],
+    plugins: [
+      explainedTokenLimit(),
+      ...armor.protect().plugins,
+      pageLimits(options.maxCost ?? 5_000),
+    ],
     context: async ({ request }) =>
       contextFor(await authenticate(request.headers.get('authorization'))),
   });
