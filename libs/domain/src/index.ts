@@ -67,6 +67,7 @@ export {
 export { agreementInForce } from './agreement/agreement-in-force.ts';
 export {
   activityByEventType,
+  platformEventTypes,
   activityOf,
   assertAuthorized,
   authorize,

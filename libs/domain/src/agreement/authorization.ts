@@ -22,6 +22,7 @@ export const activityByEventType = {
   'concord.batch.disposition-recorded.v1': 'qa-disposition',
   'concord.batch.qp-certified.v1': 'qp-certification',
   'concord.batch.shipped.v1': 'shipping',
+  'concord.batch.shipped.v2': 'shipping',
   'concord.deviation.reported.v1': 'deviation-reporting',
   'concord.deviation.classified.v1': 'deviation-investigation',
   'concord.deviation.investigation-updated.v1': 'deviation-investigation',
@@ -32,6 +33,26 @@ export const activityByEventType = {
   'concord.deviation.capa-approved.v1': 'deviation-approval',
   'concord.deviation.closure-approved.v1': 'deviation-approval',
 } as const satisfies Record<string, Activity>;
+
+/**
+ * The published event types only the platform records: its registries (organizations, keys,
+ * people, agreements) and what deciders and process managers derive. Every other type in the
+ * catalogue is a partner's, with an activity above (or a correction, which takes the corrected
+ * event's); a test walks the catalogue to keep it so.
+ */
+export const platformEventTypes = [
+  'concord.organization.registered.v1',
+  'concord.organization.signing-key-registered.v1',
+  'concord.organization.signing-key-revoked.v1',
+  'concord.organization.role-granted.v1',
+  'concord.organization.role-revoked.v1',
+  'concord.agreement.version-approved.v1',
+  'concord.agreement.terminated.v1',
+  'concord.batch.oos-investigation-opened.v1',
+  'concord.batch.deviation-linked.v1',
+  'concord.batch.deviation-link-closed.v1',
+  'concord.deviation.reported-late.v1',
+] as const;
 
 export function activityOf(eventType: string): Activity | undefined {
   return (activityByEventType as Record<string, Activity | undefined>)[eventType];

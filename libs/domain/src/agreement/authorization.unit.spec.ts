@@ -1,3 +1,4 @@
+import { eventTypes } from '@concord/contract';
 import { describe, expect, it } from 'vitest';
 import { activities } from '../shared/vocabulary.ts';
 import { PLATFORM_ORGANIZATION_ID } from '../shared/command.ts';
@@ -9,7 +10,13 @@ import {
   PRODUCT,
   SPONSOR,
 } from '../test-support/fixtures.ts';
-import { activityByEventType, activityOf, authorize, responsibleParty } from './authorization.ts';
+import {
+  activityByEventType,
+  activityOf,
+  authorize,
+  platformEventTypes,
+  responsibleParty,
+} from './authorization.ts';
 
 const subject = { agreementId: AGREEMENT, productId: PRODUCT, sponsorId: SPONSOR, cdmoId: CDMO };
 
@@ -92,5 +99,22 @@ describe('authorize', () => {
     const mapped = new Set(Object.values(activityByEventType));
     expect(activities.filter((activity) => !mapped.has(activity))).toEqual([]);
     expect(activityOf('concord.batch.oos-investigation-opened.v1')).toBeUndefined();
+  });
+});
+
+describe('the published catalogue', () => {
+  it('gives every event type exactly one author: a partner activity, a correction, or the platform', () => {
+    const platform = new Set<string>(platformEventTypes);
+    for (const type of eventTypes) {
+      const authors = [
+        activityOf(type) !== undefined,
+        type === 'concord.correction.recorded.v1',
+        platform.has(type),
+      ].filter(Boolean);
+      expect(authors, type).toHaveLength(1);
+    }
+    // And names nothing outside the catalogue.
+    for (const type of [...Object.keys(activityByEventType), ...platform])
+      expect(eventTypes as readonly string[], type).toContain(type);
   });
 });

@@ -77,6 +77,7 @@ export function decideBatch(command: BatchCommand, state: BatchState): BatchEven
     case 'concord.batch.qp-certified.v1':
       return certifyBatch(command, state);
     case 'concord.batch.shipped.v1':
+    case 'concord.batch.shipped.v2':
       return shipBatch(command, state);
     case 'concord.batch.deviation-linked.v1':
       return linkDeviation(command, state);

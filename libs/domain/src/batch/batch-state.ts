@@ -205,6 +205,7 @@ export function evolveBatch(state: BatchState, event: BatchEvent): BatchState {
     case 'concord.batch.qp-certified.v1':
       return { ...known, status: 'qp-certified', registerEntryId: event.data.registerEntryId };
     case 'concord.batch.shipped.v1':
+    case 'concord.batch.shipped.v2':
       return { ...known, status: 'shipped', shipmentId: event.data.shipmentId };
     case 'concord.batch.deviation-linked.v1':
       return {

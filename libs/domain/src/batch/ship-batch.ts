@@ -1,12 +1,23 @@
-import type { BatchShipped } from '../events/batch-events.ts';
+import type { BatchShipped, BatchShippedV2 } from '../events/batch-events.ts';
 import { eventMetadata } from '../shared/command.ts';
 import type { BatchCommandOf } from './batch-command.ts';
 import { outOfOrder, type ScheduledBatch } from './batch-state.ts';
 
-export type ShipBatch = BatchCommandOf<'concord.batch.shipped.v1'>;
+export type ShipBatch = BatchCommandOf<'concord.batch.shipped.v1' | 'concord.batch.shipped.v2'>;
 
-/** Only a QP-certified batch leaves the site; shipping ends the lifecycle. */
-export function shipBatch(command: ShipBatch, state: ScheduledBatch): BatchShipped[] {
+/**
+ * Only a QP-certified batch leaves the site; shipping ends the lifecycle. Either published version
+ * of the event records it (v2 names the destination as a site and a country).
+ */
+export function shipBatch(
+  command: ShipBatch,
+  state: ScheduledBatch,
+): (BatchShipped | BatchShippedV2)[] {
   if (state.status !== 'qp-certified') throw outOfOrder(command.type, state);
-  return [{ type: command.type, data: command.data, metadata: eventMetadata(command.metadata) }];
+  const metadata = eventMetadata(command.metadata);
+  return [
+    command.type === 'concord.batch.shipped.v1'
+      ? { type: command.type, data: command.data, metadata }
+      : { type: command.type, data: command.data, metadata },
+  ];
 }

@@ -123,6 +123,18 @@ export type BatchShipped = Event<
   { batchId: Id; shipmentId: Id; shippedAt: Instant; destination: string; quantity: Quantity }
 >;
 
+/** v2: the destination as a site and an ISO 3166-1 country (v1 named it in free text). */
+export type BatchShippedV2 = Event<
+  'concord.batch.shipped.v2',
+  {
+    batchId: Id;
+    shipmentId: Id;
+    shippedAt: Instant;
+    destination: { siteName: string; country: string };
+    quantity: Quantity;
+  }
+>;
+
 export type DeviationLinked = Event<
   'concord.batch.deviation-linked.v1',
   { batchId: Id; deviationId: Id; severity: Severity }
@@ -148,6 +160,7 @@ export type BatchEvent =
   | DispositionRecorded
   | QpCertified
   | BatchShipped
+  | BatchShippedV2
   | DeviationLinked
   | DeviationLinkClosed
   | CorrectionRecorded;

@@ -9,115 +9,118 @@ import type { OrganizationEvent } from './organization-events.ts';
 // @concord/contract): same type strings, field names, optionality and value types.
 type DomainEvent = AgreementEvent | BatchEvent | DeviationEvent | OrganizationEvent;
 type DomainData = { [Type in DomainEvent['type']]: Extract<DomainEvent, { type: Type }>['data'] };
-type ContractV1Data = Omit<EventDataByType, 'concord.batch.shipped.v2'>;
+type ContractData = EventDataByType;
 
 describe('domain events and the wire contract', () => {
   it('cover the same event types', () => {
-    expectTypeOf<keyof DomainData>().toEqualTypeOf<keyof ContractV1Data>();
+    expectTypeOf<keyof DomainData>().toEqualTypeOf<keyof ContractData>();
   });
 
   it('carry the same data, type by type', () => {
     expectTypeOf<DomainData['concord.organization.registered.v1']>().toEqualTypeOf<
-      ContractV1Data['concord.organization.registered.v1']
+      ContractData['concord.organization.registered.v1']
     >();
     expectTypeOf<DomainData['concord.organization.signing-key-registered.v1']>().toEqualTypeOf<
-      ContractV1Data['concord.organization.signing-key-registered.v1']
+      ContractData['concord.organization.signing-key-registered.v1']
     >();
     expectTypeOf<DomainData['concord.organization.signing-key-revoked.v1']>().toEqualTypeOf<
-      ContractV1Data['concord.organization.signing-key-revoked.v1']
+      ContractData['concord.organization.signing-key-revoked.v1']
     >();
     expectTypeOf<DomainData['concord.organization.role-granted.v1']>().toEqualTypeOf<
-      ContractV1Data['concord.organization.role-granted.v1']
+      ContractData['concord.organization.role-granted.v1']
     >();
     expectTypeOf<DomainData['concord.organization.role-revoked.v1']>().toEqualTypeOf<
-      ContractV1Data['concord.organization.role-revoked.v1']
+      ContractData['concord.organization.role-revoked.v1']
     >();
     expectTypeOf<DomainData['concord.agreement.version-approved.v1']>().toEqualTypeOf<
-      ContractV1Data['concord.agreement.version-approved.v1']
+      ContractData['concord.agreement.version-approved.v1']
     >();
     expectTypeOf<DomainData['concord.agreement.terminated.v1']>().toEqualTypeOf<
-      ContractV1Data['concord.agreement.terminated.v1']
+      ContractData['concord.agreement.terminated.v1']
     >();
     expectTypeOf<DomainData['concord.batch.scheduled.v1']>().toEqualTypeOf<
-      ContractV1Data['concord.batch.scheduled.v1']
+      ContractData['concord.batch.scheduled.v1']
     >();
     expectTypeOf<DomainData['concord.batch.manufacturing-started.v1']>().toEqualTypeOf<
-      ContractV1Data['concord.batch.manufacturing-started.v1']
+      ContractData['concord.batch.manufacturing-started.v1']
     >();
     expectTypeOf<DomainData['concord.batch.manufacturing-held.v1']>().toEqualTypeOf<
-      ContractV1Data['concord.batch.manufacturing-held.v1']
+      ContractData['concord.batch.manufacturing-held.v1']
     >();
     expectTypeOf<DomainData['concord.batch.manufacturing-resumed.v1']>().toEqualTypeOf<
-      ContractV1Data['concord.batch.manufacturing-resumed.v1']
+      ContractData['concord.batch.manufacturing-resumed.v1']
     >();
     expectTypeOf<DomainData['concord.batch.manufacturing-aborted.v1']>().toEqualTypeOf<
-      ContractV1Data['concord.batch.manufacturing-aborted.v1']
+      ContractData['concord.batch.manufacturing-aborted.v1']
     >();
     expectTypeOf<DomainData['concord.batch.manufacturing-completed.v1']>().toEqualTypeOf<
-      ContractV1Data['concord.batch.manufacturing-completed.v1']
+      ContractData['concord.batch.manufacturing-completed.v1']
     >();
     expectTypeOf<DomainData['concord.batch.record-reviewed.v1']>().toEqualTypeOf<
-      ContractV1Data['concord.batch.record-reviewed.v1']
+      ContractData['concord.batch.record-reviewed.v1']
     >();
     expectTypeOf<DomainData['concord.batch.qc-result-recorded.v1']>().toEqualTypeOf<
-      ContractV1Data['concord.batch.qc-result-recorded.v1']
+      ContractData['concord.batch.qc-result-recorded.v1']
     >();
     expectTypeOf<DomainData['concord.batch.oos-investigation-opened.v1']>().toEqualTypeOf<
-      ContractV1Data['concord.batch.oos-investigation-opened.v1']
+      ContractData['concord.batch.oos-investigation-opened.v1']
     >();
     expectTypeOf<DomainData['concord.batch.oos-resolved.v1']>().toEqualTypeOf<
-      ContractV1Data['concord.batch.oos-resolved.v1']
+      ContractData['concord.batch.oos-resolved.v1']
     >();
     expectTypeOf<DomainData['concord.batch.coa-issued.v1']>().toEqualTypeOf<
-      ContractV1Data['concord.batch.coa-issued.v1']
+      ContractData['concord.batch.coa-issued.v1']
     >();
     expectTypeOf<DomainData['concord.batch.disposition-recorded.v1']>().toEqualTypeOf<
-      ContractV1Data['concord.batch.disposition-recorded.v1']
+      ContractData['concord.batch.disposition-recorded.v1']
     >();
     expectTypeOf<DomainData['concord.batch.qp-certified.v1']>().toEqualTypeOf<
-      ContractV1Data['concord.batch.qp-certified.v1']
+      ContractData['concord.batch.qp-certified.v1']
     >();
     expectTypeOf<DomainData['concord.batch.shipped.v1']>().toEqualTypeOf<
-      ContractV1Data['concord.batch.shipped.v1']
+      ContractData['concord.batch.shipped.v1']
+    >();
+    expectTypeOf<DomainData['concord.batch.shipped.v2']>().toEqualTypeOf<
+      ContractData['concord.batch.shipped.v2']
     >();
     expectTypeOf<DomainData['concord.batch.deviation-linked.v1']>().toEqualTypeOf<
-      ContractV1Data['concord.batch.deviation-linked.v1']
+      ContractData['concord.batch.deviation-linked.v1']
     >();
     expectTypeOf<DomainData['concord.batch.deviation-link-closed.v1']>().toEqualTypeOf<
-      ContractV1Data['concord.batch.deviation-link-closed.v1']
+      ContractData['concord.batch.deviation-link-closed.v1']
     >();
     expectTypeOf<DomainData['concord.correction.recorded.v1']>().toEqualTypeOf<
-      ContractV1Data['concord.correction.recorded.v1']
+      ContractData['concord.correction.recorded.v1']
     >();
     expectTypeOf<DomainData['concord.deviation.reported.v1']>().toEqualTypeOf<
-      ContractV1Data['concord.deviation.reported.v1']
+      ContractData['concord.deviation.reported.v1']
     >();
     expectTypeOf<DomainData['concord.deviation.reported-late.v1']>().toEqualTypeOf<
-      ContractV1Data['concord.deviation.reported-late.v1']
+      ContractData['concord.deviation.reported-late.v1']
     >();
     expectTypeOf<DomainData['concord.deviation.classified.v1']>().toEqualTypeOf<
-      ContractV1Data['concord.deviation.classified.v1']
+      ContractData['concord.deviation.classified.v1']
     >();
     expectTypeOf<DomainData['concord.deviation.investigation-updated.v1']>().toEqualTypeOf<
-      ContractV1Data['concord.deviation.investigation-updated.v1']
+      ContractData['concord.deviation.investigation-updated.v1']
     >();
     expectTypeOf<DomainData['concord.deviation.root-cause-identified.v1']>().toEqualTypeOf<
-      ContractV1Data['concord.deviation.root-cause-identified.v1']
+      ContractData['concord.deviation.root-cause-identified.v1']
     >();
     expectTypeOf<DomainData['concord.deviation.batch-impact-assessed.v1']>().toEqualTypeOf<
-      ContractV1Data['concord.deviation.batch-impact-assessed.v1']
+      ContractData['concord.deviation.batch-impact-assessed.v1']
     >();
     expectTypeOf<DomainData['concord.deviation.capa-proposed.v1']>().toEqualTypeOf<
-      ContractV1Data['concord.deviation.capa-proposed.v1']
+      ContractData['concord.deviation.capa-proposed.v1']
     >();
     expectTypeOf<DomainData['concord.deviation.capa-approved.v1']>().toEqualTypeOf<
-      ContractV1Data['concord.deviation.capa-approved.v1']
+      ContractData['concord.deviation.capa-approved.v1']
     >();
     expectTypeOf<DomainData['concord.deviation.closure-approved.v1']>().toEqualTypeOf<
-      ContractV1Data['concord.deviation.closure-approved.v1']
+      ContractData['concord.deviation.closure-approved.v1']
     >();
     expectTypeOf<DomainData['concord.deviation.closed.v1']>().toEqualTypeOf<
-      ContractV1Data['concord.deviation.closed.v1']
+      ContractData['concord.deviation.closed.v1']
     >();
   });
 });
