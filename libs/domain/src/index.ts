@@ -25,6 +25,7 @@ export {
   isDomainError,
   type DomainErrorCode,
 } from './shared/domain-error.ts';
+export { assertNotAfterReceipt, DEFAULT_CLOCK_TOLERANCE_MS } from './shared/time.ts';
 export {
   eventMetadata,
   PLATFORM_ORGANIZATION_ID,
@@ -67,7 +68,9 @@ export {
 export { agreementInForce } from './agreement/agreement-in-force.ts';
 export {
   activityByEventType,
+  assertAuthorizedInForce,
   platformEventTypes,
+  type AgreementsInForce,
   activityOf,
   assertAuthorized,
   authorize,

@@ -6,7 +6,13 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { IngestPipeline } from './ingest-pipeline.ts';
 import { inMemoryOutcomeLog, sqlOutcomeLog, type OutcomeLog } from './outcome-log.ts';
 import type { Outcome } from './outcome.ts';
-import { CDMO, seedPartnerWorld, type PartnerWorld } from './test-support/partner-world.ts';
+import { streams } from './registry.ts';
+import {
+  AGREEMENT,
+  CDMO,
+  seedPartnerWorld,
+  type PartnerWorld,
+} from './test-support/partner-world.ts';
 
 interface Target {
   store: EventStore;
@@ -24,13 +30,13 @@ const codeOf = (outcome: Outcome) =>
 function answersBehaviour(open: () => Promise<Target>) {
   let target: Target;
   let world: PartnerWorld;
-  let clock = new Date('2026-03-02T08:00:00.000Z');
+  let clock = new Date('2026-06-01T08:00:00.000Z');
   const pipeline = (outcomes = target.outcomes) =>
     new IngestPipeline({ store: target.store, outcomes, clock: () => clock });
   beforeEach(async () => {
     target = await open();
     world = await seedPartnerWorld(target.store);
-    clock = new Date('2026-03-02T08:00:00.000Z');
+    clock = new Date('2026-06-01T08:00:00.000Z');
   });
   const batch = (batchId: string) => ({
     scheduled: world.partnerEvent(CDMO, 'batch/scheduled.v1', { subject: batchId }, { batchId }),
@@ -48,7 +54,7 @@ function answersBehaviour(open: () => Promise<Target>) {
     expect(refused!.status).toBe('rejected');
 
     // The batch now exists: deciding the same event again would accept it.
-    clock = new Date('2026-03-02T09:00:00.000Z');
+    clock = new Date('2026-06-01T09:00:00.000Z');
     expect(codeOf((await pipeline().ingestMany([world.incoming(scheduled)]))[0]!)).toBe('accepted');
     for (const replay of [pipeline(), pipeline()]) {
       const [again] = await replay.ingestMany([world.incoming(structuredClone(started))]);
@@ -167,5 +173,104 @@ describeWithPostgres('ingest answers, on PostgreSQL', (database) => {
     );
     expect(answers.map(codeOf)).toEqual(['accepted', 'accepted', 'event.unstorable', 'accepted']);
     expect(await store.readStream('batch-b-nul-1')).toHaveLength(3);
+  });
+});
+
+describe('time is the platform’s to bound', () => {
+  const received = '2026-03-02T08:00:00.000Z';
+  const setUp = async (clockToleranceMs?: number) => {
+    const store = new InMemoryEventStore();
+    const world = await seedPartnerWorld(store);
+    const pipeline = new IngestPipeline({
+      store,
+      outcomes: inMemoryOutcomeLog(),
+      clock: () => new Date(received),
+      ...(clockToleranceMs !== undefined ? { clockToleranceMs } : {}),
+    });
+    const scheduledAt = (time: string, batchId: string) =>
+      world.partnerEvent(CDMO, 'batch/scheduled.v1', { subject: batchId, time }, { batchId });
+    return { store, world, pipeline, scheduledAt };
+  };
+
+  it('refuses an event that says it happened after it was received, beyond the tolerance', async () => {
+    const { pipeline, scheduledAt, world } = await setUp();
+    const answers = await pipeline.ingestMany(
+      [
+        scheduledAt('2027-03-02T08:00:00Z', 'b-time-1'), // a year ahead
+        scheduledAt('2026-03-02T08:06:00Z', 'b-time-2'), // six minutes ahead
+        scheduledAt('2026-03-02T08:04:00Z', 'b-time-3'), // within five minutes
+        scheduledAt('2026-01-15T08:00:00Z', 'b-time-4'), // a late entry: legitimate
+      ].map((event) => world.incoming(event)),
+    );
+    expect(answers.map(codeOf)).toEqual([
+      'time.in-the-future',
+      'time.in-the-future',
+      'accepted',
+      'accepted',
+    ]);
+    expect(answers[0]).toMatchObject({
+      rejection: { message: expect.stringMatching(/365 days after Concord received it/) },
+    });
+  });
+
+  it('takes the tolerance it is configured with', async () => {
+    const { pipeline, scheduledAt, world } = await setUp(60 * 60_000);
+    const [answer] = await pipeline.ingestMany([
+      world.incoming(scheduledAt('2026-03-02T08:30:00Z', 'b-time-5')),
+    ]);
+    expect(codeOf(answer!)).toBe('accepted');
+  });
+
+  it('judges a late entry under the agreement in force when it occurred and when it was received', async () => {
+    const { store, pipeline, scheduledAt, world } = await setUp();
+    const inTime = await pipeline.ingestMany([
+      world.incoming(scheduledAt('2026-02-10T08:00:00Z', 'b-time-7')),
+    ]);
+    expect(codeOf(inTime[0]!)).toBe('accepted');
+    await store.append(streams.agreement(AGREEMENT), [
+      {
+        id: 'terminate-agreement',
+        type: 'concord.agreement.terminated.v1',
+        data: {
+          agreementId: AGREEMENT,
+          effectiveAt: '2026-02-20T00:00:00Z',
+          reason: 'Supply transferred.',
+        },
+        metadata: { actorid: 'concord-admin', actororg: 'concord', time: '2026-02-15T00:00:00Z' },
+      },
+    ]);
+    // Occurred while the agreement was in force, received after it ended: refused.
+    const late = await pipeline.ingestMany([
+      world.incoming(scheduledAt('2026-02-12T08:00:00Z', 'b-time-8')),
+    ]);
+    expect(late[0]).toMatchObject({
+      status: 'rejected',
+      rejection: { code: 'authorization.no-agreement' },
+    });
+  });
+
+  it('refuses an event signed by a key revoked before it was received, whatever time it claims', async () => {
+    const { store, pipeline, scheduledAt, world } = await setUp();
+    await store.append(streams.organization(CDMO), [
+      {
+        id: 'revoke-cdmo-key',
+        type: 'concord.organization.signing-key-revoked.v1',
+        data: {
+          organizationId: CDMO,
+          keyId: world.keys[CDMO]!.keyId,
+          revokedAt: '2026-02-01T00:00:00Z',
+          reason: 'Key compromised.',
+        },
+        metadata: { actorid: 'concord-admin', actororg: 'concord', time: '2026-02-01T00:00:00Z' },
+      },
+    ]);
+    // Backdated to when the key was still valid, received after its revocation.
+    const [answer] = await pipeline.ingestMany([
+      world.incoming(scheduledAt('2026-01-20T08:00:00Z', 'b-time-6')),
+    ]);
+    expect(answer).toMatchObject({
+      status: 'rejected',
+      rejection: { code: 'sender.signing-key-revoked', path: '/signaturekeyid' },
+    });
   });
 });

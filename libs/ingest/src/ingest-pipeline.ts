@@ -57,6 +57,11 @@ export interface IngestPipelineOptions {
   clock?: () => Date;
   /** Streams decided and appended at once within one batch. @default 8 */
   streamConcurrency?: number;
+  /**
+   * How far ahead of the platform's clock a partner's `time` may be.
+   * @default DEFAULT_CLOCK_TOLERANCE_MS (5 minutes)
+   */
+  clockToleranceMs?: number;
 }
 
 type StructuredEvent = Record<string, unknown> & {
@@ -244,6 +249,7 @@ export class IngestPipeline {
   readonly #registry: Registry;
   readonly #clock: () => Date;
   readonly #streamConcurrency: number;
+  readonly #clockToleranceMs: number | undefined;
   readonly #streamStates = new StreamStateCache();
 
   constructor(options: IngestPipelineOptions) {
@@ -252,6 +258,7 @@ export class IngestPipeline {
     this.#registry = new Registry(options.store);
     this.#clock = options.clock ?? (() => new Date());
     this.#streamConcurrency = options.streamConcurrency ?? 8;
+    this.#clockToleranceMs = options.clockToleranceMs;
   }
 
   async ingest(incoming: IncomingEvent): Promise<Outcome> {
@@ -295,7 +302,7 @@ export class IngestPipeline {
         continue;
       }
       try {
-        const actor = await this.#authenticate(event, organizationId, facts);
+        const actor = await this.#authenticate(event, organizationId, facts, receivedAt);
         const routed = await this.#route(index, event, actor, receivedAt, facts);
         byStream.set(routed.streamId, [...(byStream.get(routed.streamId) ?? []), routed]);
       } catch (error) {
@@ -465,6 +472,7 @@ export class IngestPipeline {
     event: StructuredEvent,
     channelOrg: string,
     facts: BatchFacts,
+    receivedAt: string,
   ): Promise<Actor> {
     if (!event.source.startsWith(`urn:concord:${channelOrg}:`)) {
       throw new Refusal(
@@ -498,6 +506,21 @@ export class IngestPipeline {
         `Key ${keyId} is not a key of ${channelOrg} valid at ${event.time}.`,
         '/signaturekeyid',
       );
+    }
+    // A key revoked before the event reached Concord signs nothing received after: a backdated
+    // event cannot borrow the validity its claimed time would give it.
+    if (!keyValidAt(directory, keyId, receivedAt)) {
+      throw key.revokedAt !== undefined && Date.parse(key.revokedAt) <= Date.parse(receivedAt)
+        ? new Refusal(
+            'sender.signing-key-revoked',
+            `Key ${keyId} of ${channelOrg} was revoked at ${key.revokedAt}, before this event was received (${receivedAt}).`,
+            '/signaturekeyid',
+          )
+        : new Refusal(
+            'sender.unknown-signing-key',
+            `Key ${keyId} is not a key of ${channelOrg} valid at ${receivedAt}, when the event was received.`,
+            '/signaturekeyid',
+          );
     }
     if (!verifyEventSignature(event, key.publicKey)) {
       throw new Refusal(
@@ -540,6 +563,7 @@ export class IngestPipeline {
       ...(typeof event.causationid === 'string' ? { causationId: event.causationid } : {}),
       signature: event.signature as string,
       signatureKeyId: event.signaturekeyid as string,
+      ...(this.#clockToleranceMs !== undefined ? { clockToleranceMs: this.#clockToleranceMs } : {}),
     };
     // The partner's envelope, kept whole so its signature can be checked again later.
     const { data: _data, ...envelope } = event;
@@ -570,13 +594,15 @@ export class IngestPipeline {
       const agreementId = (await facts.batchParties(batchId))?.agreementId;
       if (agreementId === undefined)
         throw new Refusal('routing.unknown-subject', `Batch ${batchId} is not known.`, '/subject');
+      // Judged under the agreement in force when the act occurred and when it was received.
       const agreement = await facts.agreementAt(agreementId, event.time);
+      const agreementAtReceipt = (await facts.agreementAt(agreementId, receivedAt)) ?? null;
       return {
         index,
         event,
         streamId: streams.batch(batchId),
         decider: batchDecider as unknown as Decider<unknown, unknown>,
-        command: commandOf({ agreement }),
+        command: commandOf({ agreement, agreementAtReceipt }),
       };
     }
 
@@ -592,6 +618,7 @@ export class IngestPipeline {
       );
     }
     const agreement = await facts.agreementAt(agreementId, event.time);
+    const agreementAtReceipt = (await facts.agreementAt(agreementId, receivedAt)) ?? null;
     const linkedBatches: Record<string, AuthorizationSubject> = {};
     if (event.type === 'concord.deviation.reported.v1') {
       for (const batchId of event.data.linkedBatchIds as string[]) {
@@ -604,7 +631,7 @@ export class IngestPipeline {
       event,
       streamId: streams.deviation(deviationId),
       decider: deviationDecider as unknown as Decider<unknown, unknown>,
-      command: commandOf({ agreement, linkedBatches }),
+      command: commandOf({ agreement, agreementAtReceipt, linkedBatches }),
     };
   }
 

@@ -27,7 +27,7 @@ describe('IngestPipeline', () => {
     pipeline = new IngestPipeline({
       store,
       outcomes: inMemoryOutcomeLog(),
-      clock: () => new Date('2026-03-02T08:16:00.000Z'),
+      clock: () => new Date('2026-06-02T08:16:00.000Z'),
     });
   });
 

@@ -48,6 +48,8 @@ export const INGEST_REJECTION_CODES = {
   'sender.unknown-signing-key':
     'The signing key is not registered for the sender, or was not valid then.',
   'sender.invalid-signature': 'The signature does not verify against the sender’s key.',
+  'sender.signing-key-revoked':
+    'The signing key was revoked before the event was received: it signs nothing received after.',
   'sender.unknown-person': 'The acting person holds no role at the sending organization.',
   'routing.unknown-subject': 'The event refers to a batch or deviation Concord does not know.',
   'routing.platform-only': 'Only the platform may emit this event type.',

@@ -159,6 +159,35 @@ export function authorize(
   return { allowed: true, activity, party: responsibility.performedBy };
 }
 
+/**
+ * The agreement versions a command is judged under: the one in force when the act occurred and,
+ * when the command says so, the one in force when Concord received it (null: none was). A late
+ * entry must have been allowed then and still be allowed now: an agreement that ended, or moved
+ * the activity to the other party, before the event arrived cannot be used by backdating it.
+ */
+export type AgreementsInForce = {
+  agreement?: AgreementVersion;
+  agreementAtReceipt?: AgreementVersion | null;
+};
+
+/** `assertAuthorized` under every agreement version the command is judged under. */
+export function assertAuthorizedInForce(
+  eventType: string,
+  actorOrg: Id,
+  context: AgreementsInForce,
+  subject: AuthorizationSubject,
+): void {
+  for (const agreement of agreementsOf(context))
+    assertAuthorized(eventType, actorOrg, agreement, subject);
+}
+
+/** The versions to judge under, the one at occurred-at first (its refusal is the one given). */
+export function agreementsOf(context: AgreementsInForce): (AgreementVersion | undefined)[] {
+  if (context.agreementAtReceipt === undefined) return [context.agreement];
+  const atReceipt = context.agreementAtReceipt ?? undefined;
+  return atReceipt === context.agreement ? [context.agreement] : [context.agreement, atReceipt];
+}
+
 /** `authorize`, throwing the refusal; for deciders. */
 export function assertAuthorized(
   eventType: string,

@@ -1,4 +1,4 @@
-import type { AgreementVersion } from '../events/agreement-events.ts';
+import type { AgreementsInForce } from '../agreement/authorization.ts';
 import type { BatchEvent, OosInvestigationOpened } from '../events/batch-events.ts';
 import type { RecordEvent } from '../shared/command.ts';
 
@@ -6,7 +6,7 @@ import type { RecordEvent } from '../shared/command.ts';
  * What the batch decider needs from elsewhere: the quality agreement version in force at the
  * command's occurred-at (see `agreementInForce`). Platform commands need none.
  */
-export type BatchContext = { agreement?: AgreementVersion };
+export type BatchContext = AgreementsInForce;
 
 /** Every batch event a partner, a person or the platform may ask to record. */
 export type BatchCommand = RecordEvent<Exclude<BatchEvent, OosInvestigationOpened>, BatchContext>;

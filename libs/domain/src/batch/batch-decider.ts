@@ -1,9 +1,10 @@
-import { assertAuthorized } from '../agreement/authorization.ts';
+import { assertAuthorizedInForce } from '../agreement/authorization.ts';
 import type { BatchEvent } from '../events/batch-events.ts';
 import type { CorrectionRecorded } from '../events/correction-events.ts';
 import { eventMetadata } from '../shared/command.ts';
 import { checkCorrection } from '../shared/correction.ts';
 import { DomainError, unsupported } from '../shared/domain-error.ts';
+import { assertNotAfterReceipt } from '../shared/time.ts';
 import type { BatchCommand } from './batch-command.ts';
 import { evolveBatch, initialBatchState, type BatchState } from './batch-state.ts';
 import { certifyBatch } from './certify-batch.ts';
@@ -23,6 +24,8 @@ import { shipBatch } from './ship-batch.ts';
  * force, own batch); then the operation's lifecycle, signature and release invariants.
  */
 export function decideBatch(command: BatchCommand, state: BatchState): BatchEvent[] {
+  const { occurredAt, recordedAt, clockToleranceMs } = command.metadata;
+  assertNotAfterReceipt(occurredAt, recordedAt, clockToleranceMs);
   if (command.type === 'concord.batch.scheduled.v1') return scheduleBatch(command, state);
   if (state.status === 'empty') {
     throw new DomainError('batch.not-scheduled', 'The batch has not been scheduled.', {
@@ -31,10 +34,10 @@ export function decideBatch(command: BatchCommand, state: BatchState): BatchEven
   }
   if (command.type === 'concord.correction.recorded.v1') {
     const correctedType = checkCorrection(command.data, state.seen);
-    assertAuthorized(
+    assertAuthorizedInForce(
       correctedType,
       command.metadata.actor.organizationId,
-      command.context.agreement,
+      command.context,
       state,
     );
     const correction: CorrectionRecorded = {
@@ -51,10 +54,10 @@ export function decideBatch(command: BatchCommand, state: BatchState): BatchEven
       { batchId: command.data.batchId, streamBatchId: state.batchId },
     );
   }
-  assertAuthorized(
+  assertAuthorizedInForce(
     command.type,
     command.metadata.actor.organizationId,
-    command.context.agreement,
+    command.context,
     state,
   );
   switch (command.type) {

@@ -1,5 +1,5 @@
 import type { BatchScheduled } from '../events/batch-events.ts';
-import { assertAuthorized } from '../agreement/authorization.ts';
+import { assertAuthorizedInForce } from '../agreement/authorization.ts';
 import { eventMetadata } from '../shared/command.ts';
 import { DomainError } from '../shared/domain-error.ts';
 import { toMillis } from '../shared/time.ts';
@@ -20,7 +20,7 @@ export function scheduleBatch(command: ScheduleBatch, state: BatchState): BatchS
     );
   }
   const { data, metadata, context } = command;
-  assertAuthorized(command.type, metadata.actor.organizationId, context.agreement, data);
+  assertAuthorizedInForce(command.type, metadata.actor.organizationId, context, data);
   toMillis(data.plannedStart, 'plannedStart');
   return [{ type: command.type, data, metadata: eventMetadata(metadata) }];
 }

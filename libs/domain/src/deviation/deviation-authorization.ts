@@ -1,6 +1,8 @@
 import {
+  agreementsOf,
   assertAuthorized,
   authorize,
+  type AgreementsInForce,
   type AuthorizationSubject,
 } from '../agreement/authorization.ts';
 import type { AgreementVersion } from '../events/agreement-events.ts';
@@ -44,6 +46,17 @@ const sponsorApprovals: ReadonlySet<string> = new Set([
  * (CAPA approval, closure approval) are approved by the sponsor whatever the agreement says.
  */
 export function authorizeDeviationAct(
+  eventType: string,
+  actorOrg: Id,
+  severity: Severity,
+  subject: AuthorizationSubject,
+  context: AgreementsInForce,
+): void {
+  for (const agreement of agreementsOf(context))
+    authorizeUnder(eventType, actorOrg, severity, subject, agreement);
+}
+
+function authorizeUnder(
   eventType: string,
   actorOrg: Id,
   severity: Severity,

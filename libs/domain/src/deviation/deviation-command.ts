@@ -1,5 +1,4 @@
-import type { AuthorizationSubject } from '../agreement/authorization.ts';
-import type { AgreementVersion } from '../events/agreement-events.ts';
+import type { AgreementsInForce, AuthorizationSubject } from '../agreement/authorization.ts';
 import type { DeviationEvent, DeviationReportedLate } from '../events/deviation-events.ts';
 import type { RecordEvent } from '../shared/command.ts';
 import type { Id } from '../shared/vocabulary.ts';
@@ -9,8 +8,7 @@ import type { Id } from '../shared/vocabulary.ts';
  * command's occurred-at (parties, responsibilities, notification deadlines) and, when a report
  * links batches, those batches' parties (from their streams), so nobody links another's batch.
  */
-export type DeviationContext = {
-  agreement?: AgreementVersion;
+export type DeviationContext = AgreementsInForce & {
   linkedBatches?: Readonly<Record<Id, AuthorizationSubject>>;
 };
 

@@ -14,6 +14,7 @@ import {
 } from './deviation-state.ts';
 import { investigateDeviation } from './investigate-deviation.ts';
 import { reportDeviation } from './report-deviation.ts';
+import { assertNotAfterReceipt } from '../shared/time.ts';
 
 /**
  * Decides whether a deviation event may be recorded: the deviation exists and is the subject;
@@ -24,6 +25,8 @@ export function decideDeviation(
   command: DeviationCommand,
   state: DeviationState,
 ): DeviationEvent[] {
+  const { occurredAt, recordedAt, clockToleranceMs } = command.metadata;
+  assertNotAfterReceipt(occurredAt, recordedAt, clockToleranceMs);
   if (command.type === 'concord.deviation.reported.v1') return reportDeviation(command, state);
   if (state.status === 'empty') {
     throw new DomainError('deviation.not-reported', 'The deviation has not been reported.', {
@@ -34,13 +37,7 @@ export function decideDeviation(
   const subject = deviationSubject(state, command.context.agreement);
   if (command.type === 'concord.correction.recorded.v1') {
     const correctedType = checkCorrection(command.data, state.seen);
-    authorizeDeviationAct(
-      correctedType,
-      actorOrg,
-      state.severity,
-      subject,
-      command.context.agreement,
-    );
+    authorizeDeviationAct(correctedType, actorOrg, state.severity, subject, command.context);
     return [{ type: command.type, data: command.data, metadata: eventMetadata(command.metadata) }];
   }
   if (command.data.deviationId !== state.deviationId) {
@@ -50,7 +47,7 @@ export function decideDeviation(
       { deviationId: command.data.deviationId, streamDeviationId: state.deviationId },
     );
   }
-  authorizeDeviationAct(command.type, actorOrg, state.severity, subject, command.context.agreement);
+  authorizeDeviationAct(command.type, actorOrg, state.severity, subject, command.context);
   if (state.status === 'closed') throw outOfOrder(command.type, state);
   switch (command.type) {
     case 'concord.deviation.classified.v1':

@@ -1,4 +1,4 @@
-import { assertAuthorized } from '../agreement/authorization.ts';
+import { assertAuthorizedInForce } from '../agreement/authorization.ts';
 import type { DeviationReported, DeviationReportedLate } from '../events/deviation-events.ts';
 import { eventMetadata } from '../shared/command.ts';
 import { DomainError } from '../shared/domain-error.ts';
@@ -32,7 +32,7 @@ export function reportDeviation(
   const { data, metadata, context } = command;
   const actorOrg = metadata.actor.organizationId;
   const subject = deviationSubject(data, context.agreement);
-  assertAuthorized(command.type, actorOrg, context.agreement, subject);
+  assertAuthorizedInForce(command.type, actorOrg, context, subject);
   for (const batchId of data.linkedBatchIds) {
     const batch = context.linkedBatches?.[batchId];
     if (batch === undefined) {

@@ -16,6 +16,11 @@ export type CommandMetadata = {
   recordedAt: Instant;
   correlationId?: Id;
   causationId?: Id;
+  /**
+   * How far ahead of `recordedAt` the partner's `occurredAt` may be (clocks disagree).
+   * @default DEFAULT_CLOCK_TOLERANCE_MS (5 minutes)
+   */
+  clockToleranceMs?: number;
   /** The partner's Ed25519 signature over the canonical event, verified at ingest. */
   signature?: string;
   signatureKeyId?: string;

@@ -8,6 +8,8 @@ export const domainErrorCatalogue = {
   'command.invalid':
     'The command carries a value the domain cannot interpret (e.g. an unparsable instant).',
   'command.subject-mismatch': "The command's aggregate id differs from the stream's.",
+  'time.in-the-future':
+    'The event says it happened after Concord received it, beyond the clock tolerance.',
   'batch.not-scheduled': 'The batch has not been scheduled.',
   'batch.already-scheduled': 'The batch has already been scheduled.',
   'batch.out-of-order': 'The event does not follow the batch lifecycle.',

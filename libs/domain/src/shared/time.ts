@@ -13,6 +13,36 @@ export function toMillis(instant: Instant, field: string): number {
   return millis;
 }
 
+/** How far ahead of the platform's clock a partner's clock may run. */
+export const DEFAULT_CLOCK_TOLERANCE_MS = 5 * 60_000;
+
+/**
+ * Time is the platform's to bound: an act cannot have happened after Concord received it, beyond
+ * the tolerance for clocks that disagree. (Late entries, occurred long before they were recorded,
+ * are legitimate: both instants are kept, and history shows them.)
+ */
+export function assertNotAfterReceipt(
+  occurredAt: Instant,
+  recordedAt: Instant,
+  toleranceMs = DEFAULT_CLOCK_TOLERANCE_MS,
+): void {
+  const ahead = toMillis(occurredAt, 'time') - toMillis(recordedAt, 'recordedAt');
+  if (ahead > toleranceMs) {
+    throw new DomainError(
+      'time.in-the-future',
+      `The event says it happened at ${occurredAt}, ${describeDuration(ahead)} after Concord received it (${recordedAt}); a clock may run ahead by at most ${describeDuration(toleranceMs)}.`,
+      { occurredAt, recordedAt, toleranceMs },
+    );
+  }
+}
+
+function describeDuration(ms: number): string {
+  const minutes = ms / 60_000;
+  if (minutes < 120) return `${Math.round(minutes * 10) / 10} minutes`;
+  const hours = minutes / 60;
+  return hours < 48 ? `${Math.round(hours)} hours` : `${Math.round(hours / 24)} days`;
+}
+
 export function toInstant(millis: number): Instant {
   return new Date(millis).toISOString();
 }
