@@ -274,7 +274,7 @@ describeWithKafka(
         }
       });
 
-      it('refuses a too-deep subscription with armor’s message and keeps the socket usable', async () => {
+      it('refuses a too-deep subscription with the depth explained and keeps the socket usable', async () => {
         // One socket for the whole test (not lazy: it would close when no operation is active).
         const sockets = { connected: 0, closed: 0 };
         const client = wsClient(await world.token(SPONSOR), {
@@ -294,7 +294,11 @@ describeWithKafka(
         const [error] = await waitFor(() => deep.errors.length > 0 && deep.errors, {
           description: 'the depth refusal',
         });
-        expect(JSON.stringify(error)).toMatch(/Query depth limit of 10 exceeded/);
+        // Explained over graphql-ws as over HTTP: what was exceeded and how to fix it.
+        expect(error).toMatchObject({
+          message: expect.stringMatching(/nests fields \d+ levels deep, above the limit of 10/),
+          extensions: { code: 'DEPTH_LIMIT_EXCEEDED', limit: 10 },
+        });
 
         // The same socket still serves: a query, then a subscription that hears a change.
         const viewer = collectWs<{ viewer: { organization: { organizationId: string } } }>(

@@ -37,6 +37,15 @@ export function newEvent(type = 'concord.test.happened.v1', data: NewEvent['data
 const events = (count: number, type?: string) =>
   Array.from({ length: count }, (_, i) => newEvent(type, { index: i }));
 
+/** Resolves once `position` is visible to readers (bounded: 30 s). */
+async function visible(store: EventStore, position: bigint): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while ((await store.headPosition()) < position) {
+    if (Date.now() > deadline) throw new Error(`position ${position} not visible within 30 s`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 async function readEverything(store: EventStore, after = 0n): Promise<RecordedEvent[]> {
   const all: RecordedEvent[] = [];
   for (;;) {
@@ -217,6 +226,13 @@ export function eventStoreContract(
         ...Array.from({ length: 6 }, () => writer(hot, 5)),
         ...cold.map((target) => writer(target, 4)),
       ]);
+      const heads = await Promise.all(
+        [hot, ...cold].map(async (id) => (await store.readStream(id)).at(-1)?.globalPosition ?? 0n),
+      );
+      await visible(
+        store,
+        heads.reduce((m, p) => (p > m ? p : m), 0n),
+      );
       const stored = await readEverything(store, before);
       const ours = stored.filter((e) => e.streamId === hot || cold.includes(e.streamId));
       expect(ours.map((e) => e.id).sort()).toEqual([...written].sort());
@@ -274,7 +290,11 @@ export function eventStoreContract(
     it('reads all events in one increasing order, in pages, without repeats', async () => {
       const before = await store.headPosition();
       const ids = Array.from({ length: 25 }, () => stream('many'));
-      await Promise.all(ids.map((id) => store.append(id, events(4))));
+      const appended = await Promise.all(ids.map((id) => store.append(id, events(4))));
+      // Readers see an event once every older transaction on the server has ended: on a busy
+      // server (other suites' transactions) that is a moment after the appends return.
+      const last = appended.flatMap((a) => a.positions).reduce((m, p) => (p > m ? p : m), 0n);
+      await visible(store, last);
       const read = await readEverything(store, before);
       const ours = read.filter((e) => ids.includes(e.streamId));
       expect(ours).toHaveLength(100);
