@@ -9,7 +9,13 @@ import { parseArgs } from 'node:util';
 import { encodeKafkaRecord, type ConcordEvent } from '@concord/contract';
 import { PostgresEventStore } from '@concord/event-store-postgres';
 import { sqlOutcomeLog } from '@concord/ingest';
-import { CDMO, SPONSOR, seedPartnerWorld, type PartnerWorld } from '@concord/ingest/test-support';
+import {
+  CDMO,
+  holdResumePath,
+  SPONSOR,
+  seedPartnerWorld,
+  type PartnerWorld,
+} from '@concord/ingest/test-support';
 import { pgDatabase } from '@concord/sql';
 import { createTestDatabase, LOCAL_POSTGRES_URL, uniqueName } from '@concord/test-infra';
 import { Kafka, logLevel } from 'kafkajs';
@@ -37,14 +43,7 @@ const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 function lifecycle(world: PartnerWorld, batchId: string, step: number) {
-  const path =
-    step === 0
-      ? 'batch/scheduled.v1'
-      : step === 1
-        ? 'batch/manufacturing-started.v1'
-        : step % 2 === 0
-          ? 'batch/manufacturing-held.v1'
-          : 'batch/manufacturing-resumed.v1';
+  const path = holdResumePath(step);
   return encodeKafkaRecord(
     world.partnerEvent(CDMO, path, { subject: batchId }, { batchId }) as unknown as ConcordEvent,
   );

@@ -9,6 +9,7 @@ import { PostgresEventStore } from '@concord/event-store-postgres';
 import { storedEventId } from '@concord/ingest';
 import {
   CDMO,
+  holdResumePath,
   OTHER_CDMO,
   OTHER_SPONSOR,
   PAIR_B,
@@ -154,14 +155,7 @@ describeWithPostgres('ingest under chaos', (database) => {
       for (let step = 0; step < EVENTS_PER_BATCH; step++) {
         for (let b = 0; b < BATCHES_A; b++) {
           const batchId = `b-chaos-a-${b}`;
-          const path =
-            step === 0
-              ? 'batch/scheduled.v1'
-              : step === 1
-                ? 'batch/manufacturing-started.v1'
-                : step % 2 === 0
-                  ? 'batch/manufacturing-held.v1'
-                  : 'batch/manufacturing-resumed.v1';
+          const path = holdResumePath(step);
           add(CDMO, world.partnerEvent(CDMO, path, { subject: batchId }, { batchId }));
         }
         for (let b = 0; b < BATCHES_B; b++) {

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { encodeKafkaRecord, type ConcordEvent } from '@concord/contract';
 import { PostgresEventStore } from '@concord/event-store-postgres';
-import { CDMO, SPONSOR, seedPartnerWorld } from '@concord/ingest/test-support';
+import { CDMO, holdResumePath, SPONSOR, seedPartnerWorld } from '@concord/ingest/test-support';
 import { pgDatabase } from '@concord/sql';
 import { uniqueName, waitFor } from '@concord/test-infra';
 import { describeWithKafka, describeWithPostgres } from '@concord/test-infra/vitest';
@@ -110,14 +110,7 @@ describeWithKafka(
             for (let step = 0; step < EVENTS_PER_BATCH; step++) {
               for (let b = 0; b < BATCHES; b++) {
                 const batchId = `b-crash-${b}`;
-                const path =
-                  step === 0
-                    ? 'batch/scheduled.v1'
-                    : step === 1
-                      ? 'batch/manufacturing-started.v1'
-                      : step % 2 === 0
-                        ? 'batch/manufacturing-held.v1'
-                        : 'batch/manufacturing-resumed.v1';
+                const path = holdResumePath(step);
                 const event = world.partnerEvent(CDMO, path, { subject: batchId }, { batchId });
                 feed.push({
                   key: batchId,

@@ -231,3 +231,13 @@ export async function seedPartnerWorld(
     },
   };
 }
+
+/**
+ * The example path of step `step` of a long batch lifecycle for load and crash runs: scheduled,
+ * started, then held and resumed in turn, for as long as the run needs (every step is accepted).
+ */
+export function holdResumePath(step: number): string {
+  if (step === 0) return 'batch/scheduled.v1';
+  if (step === 1) return 'batch/manufacturing-started.v1';
+  return step % 2 === 0 ? 'batch/manufacturing-held.v1' : 'batch/manufacturing-resumed.v1';
+}
