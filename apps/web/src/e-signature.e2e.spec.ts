@@ -116,9 +116,12 @@ describeWithBrowser('e-signatures in the dashboard (browser)', (executablePath) 
     expect(await page.locator('.timeline-item.is-corrected').innerText()).toContain(
       'Changed since first entry',
     );
+    // A hash route: the previous batch's chart stays on screen until the new page renders, so
+    // wait for this batch's chart rather than for any chart.
     await page.goto(`${world.url}/#/batches/${A.oos}`);
-    await page.locator('.qc-chart').waitFor();
-    expect(await page.locator('.qc-chart').innerText()).toContain('OUT OF SPECIFICATION');
+    await expect
+      .poll(() => page.locator('.qc-chart').first().innerText(), { timeout: 15_000 })
+      .toContain('OUT OF SPECIFICATION');
     await page.locator('.recharts-surface').first().waitFor();
     await screenshot(page, '14-batch-oos');
   });
