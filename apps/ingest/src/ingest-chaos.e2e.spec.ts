@@ -205,10 +205,13 @@ describeWithPostgres('ingest under chaos', (database) => {
               });
               break;
             } catch {
-              // The broker is restarting: send again (a redelivery is answered the same way).
+              // The broker is restarting: back off, then send again (a redelivery is answered
+              // the same way). A retry pause, not a wait for a state.
               await new Promise((resolve) => setTimeout(resolve, 500));
             }
           }
+          // Paces the offered load so the faults land while the feed still flows (every wait
+          // for a state below polls with waitFor).
           await new Promise((resolve) => setTimeout(resolve, 100));
         }
       };

@@ -203,6 +203,7 @@ describeWithKafka('ingest that never stops', ({ brokers }) => {
       const sending = (async () => {
         for (let i = 0; i < load.length; i += 50) {
           await send(CDMO, load.slice(i, i + 50));
+          // Paces the offered load so the cuts land under load (not a wait for a state).
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
       })();

@@ -15,6 +15,7 @@ export function shipBatch(
 ): (BatchShipped | BatchShippedV2)[] {
   if (state.status !== 'qp-certified') throw outOfOrder(command.type, state);
   const metadata = eventMetadata(command.metadata);
+  // The same in both branches: only after narrowing does TypeScript pair each type with its data.
   return [
     command.type === 'concord.batch.shipped.v1'
       ? { type: command.type, data: command.data, metadata }
