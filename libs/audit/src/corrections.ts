@@ -1,5 +1,5 @@
 import type { Json, JsonObject, RecordedEvent } from '@concord/event-store';
-import { valueAt, withValues } from './json-pointer.ts';
+import { correctedData, valueAt } from '@concord/domain';
 import { correctedEventIdOf } from './stored-event.ts';
 
 /** One changed value: what the record held before, what the correction claims it held, what it holds now. */
@@ -55,8 +55,11 @@ export function applyCorrections(events: readonly RecordedEvent[]): CorrectedRec
       if (oldValue !== undefined) change.statedOldValue = oldValue;
       return change;
     });
-    if (before !== undefined)
-      dataById.set(correctedEventId, withValues(before, stated) as JsonObject);
+    // Only declared correctable fields change (a correction stored before that rule existed may
+    // name others: it stays on the record, and changes nothing the domain would not change).
+    const correctedType = typeById.get(correctedEventId);
+    if (before !== undefined && correctedType !== undefined)
+      dataById.set(correctedEventId, correctedData(correctedType, before, stated) as JsonObject);
     applied.push({
       correction: event,
       correctedEventId,

@@ -1,10 +1,9 @@
-import type { AgreementVersion, ElectronicSignature } from '@concord/domain';
+import { pointerSegments, type AgreementVersion, type ElectronicSignature } from '@concord/domain';
 import type { EventStore, JsonObject, RecordedEvent } from '@concord/event-store';
 import { streams, type OrganizationDirectory } from '@concord/ingest';
 import { AuditFacts } from './audit-facts.ts';
 import { applyCorrections, type CorrectedValue } from './corrections.ts';
 import { describeEvent, formatValue, reasonOf } from './describe-event.ts';
-import { pointerSegments } from './json-pointer.ts';
 import { eSignatureOf, signatureStatusOf, type SignatureStatus } from './signature-status.ts';
 import { actorOf, isPlatformEvent, occurredAtOf } from './stored-event.ts';
 

@@ -56,7 +56,7 @@ describe('the signature status of a stored event', () => {
   it("tells a person's act through the API, and the platform's own and derived events", () => {
     expect(statusOf(byId(story.ids.certification))).toMatchObject({
       status: 'e-signature-only',
-      printedName: 'Dr. Declan Ryan',
+      printedName: 'Dr. Katarzyna Nowak',
       meaning: 'responsibility',
     });
     const late = byId(`${story.ids.deviationReported}:late`);

@@ -69,7 +69,7 @@ describe('a batch and a deviation as they stood at an instant', () => {
       disposition: { decision: 'released', signature: { meaning: 'approval' } },
       certification: {
         eventId: story.ids.certification,
-        signature: { printedName: 'Dr. Declan Ryan', meaning: 'responsibility' },
+        signature: { printedName: 'Dr. Katarzyna Nowak', meaning: 'responsibility' },
       },
       shipment: null,
     });

@@ -50,7 +50,7 @@ export const DEMO_ORGANIZATIONS: readonly DemoOrganization[] = [
     kind: 'cdmo',
     people: [
       person('nb-p-0147', 'Siobhán Murphy', 'qa'),
-      person('nb-p-0409', 'Dr. Declan Ryan', 'qp'),
+      person('nb-p-0409', 'Dr. Katarzyna Nowak', 'qp'),
       person('nb-p-0331', 'Aoife Byrne', 'qc'),
       person('nb-p-0212', 'Ciarán Walsh', 'production'),
       person('nb-p-0518', "Niamh O'Sullivan", 'analyst'),

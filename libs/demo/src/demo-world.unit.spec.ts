@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sha256Hex } from '@concord/auth';
-import { isEventType, validateEventData } from '@concord/contract';
+import { eventTypes, isEventType, validateEventData } from '@concord/contract';
+import { exampleEvent } from '@concord/contract/examples';
 import { InMemoryEventStore } from '@concord/event-store';
 import { Registry } from '@concord/ingest';
 import { describe, expect, it } from 'vitest';
@@ -154,5 +155,38 @@ describe('nextNumber', () => {
     // A new run, a second later and with no memory of the first, continues above it.
     const later = nextNumber({}, 'batch/HLV201', new Date(at.getTime() + 1_000));
     expect(parseInt(later.number, 36)).toBeGreaterThan(parseInt(second.number, 36));
+  });
+});
+
+describe('the published examples', () => {
+  it("name the demo's people as they are registered: role held, printed name as registered", () => {
+    const registered = new Map(
+      DEMO_ORGANIZATIONS.flatMap((organization) =>
+        organization.people.map((person) => [person.personId, person] as const),
+      ),
+    );
+    let checked = 0;
+    for (const type of eventTypes) {
+      const event = exampleEvent(type) as unknown as Record<string, unknown> & {
+        data: Record<string, unknown>;
+      };
+      const actor = registered.get(String(event.actorid));
+      if (actor) {
+        expect(event.actorrole, `${type} actorrole`).toBe(actor.role);
+        checked++;
+      }
+      const signatures = [
+        event.data.signature,
+        ...((event.data.signatures as unknown[] | undefined) ?? []),
+        event.data.personId === undefined ? undefined : event.data,
+      ].filter(Boolean) as { signerId?: string; personId?: string; printedName?: string }[];
+      for (const signature of signatures) {
+        const person = registered.get(String(signature.signerId ?? signature.personId));
+        if (person === undefined || signature.printedName === undefined) continue;
+        expect(signature.printedName, `${type} printed name`).toBe(person.printedName);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(20);
   });
 });

@@ -41,14 +41,25 @@ export {
   type SignatureRule,
   type SignedEventType,
 } from './shared/signature.ts';
-export { checkCorrection, rememberEvent, type SeenEvents } from './shared/correction.ts';
+export {
+  checkCorrection,
+  correctableFieldsOf,
+  correctedData,
+  isCorrectablePath,
+  rememberEvent,
+  type SeenEvent,
+  type SeenEvents,
+} from './shared/correction.ts';
+export { pointerSegments, valueAt, withValues, type Json } from './shared/json-pointer.ts';
 
 // Events (the catalogue)
 export type { Event, EventMetadata } from './events/event.ts';
 export type * from './events/organization-events.ts';
 export type * from './events/agreement-events.ts';
 export type * from './events/batch-events.ts';
+export { correctableBatchFields } from './events/batch-events.ts';
 export type * from './events/deviation-events.ts';
+export { correctableDeviationFields } from './events/deviation-events.ts';
 export type * from './events/correction-events.ts';
 
 // Quality agreement

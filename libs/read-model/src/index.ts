@@ -7,7 +7,6 @@ export {
   type RebuildProgress,
 } from './projector.ts';
 export {
-  applyCorrection,
   ProjectionChunk,
   type ChunkWrites,
   type ReadModelChange,

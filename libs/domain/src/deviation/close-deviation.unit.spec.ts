@@ -96,13 +96,17 @@ describe('closing a deviation', () => {
       .thenThrows('deviation.already-closed');
   });
 
-  it('accepts a correction after closure', () => {
+  it('accepts a correction of a recorded value after closure, never of the signed closure', () => {
     const correction = deviationCommand(
       'concord.correction.recorded.v1',
       {
-        correctedEventId: deviation.closed.metadata?.id ?? '',
+        correctedEventId: deviation.investigating.metadata?.id ?? '',
         changes: [
-          { path: '/conclusion', oldValue: 'No impact', newValue: 'No impact on product quality' },
+          {
+            path: '/summary',
+            oldValue: 'Logger data pulled',
+            newValue: 'Logger data pulled for cold room 2',
+          },
         ],
         reason: 'Wording agreed with the sponsor',
       },
@@ -113,6 +117,46 @@ describe('closing a deviation', () => {
       .given(deviationHistory.closed)
       .when({ ...correction, data: { ...correction.data, correctedEventId: 'nope' } })
       .thenThrows('correction.unknown-event');
+    spec
+      .given(deviationHistory.closed)
+      .when({
+        ...correction,
+        data: {
+          ...correction.data,
+          correctedEventId: deviation.closed.metadata?.id ?? '',
+          changes: [
+            {
+              path: '/conclusion',
+              oldValue: 'No impact',
+              newValue: 'No impact on product quality',
+            },
+          ],
+        },
+      })
+      .thenThrows('correction.field-not-correctable');
+  });
+
+  it('corrects one action of a CAPA by index, never its id', () => {
+    const correction = (path: string, oldValue: unknown, newValue: unknown) =>
+      deviationCommand(
+        'concord.correction.recorded.v1',
+        {
+          correctedEventId: deviation.capaProposed.metadata?.id ?? '',
+          changes: [{ path, oldValue, newValue }],
+          reason: 'Due date agreed with the sponsor',
+        },
+        people.cdmoQa,
+      );
+    const dueDate = correction('/actions/0/dueDate', '2026-04-01', '2026-04-15');
+    spec.given(deviationHistory.capaProposed).when(dueDate).then(accepted(dueDate));
+    spec
+      .given(deviationHistory.capaProposed)
+      .when(correction('/capaId', 'capa-1', 'capa-2'))
+      .thenThrows('correction.field-not-correctable');
+    spec
+      .given(deviationHistory.capaProposed)
+      .when(correction('/actions/first/dueDate', null, '2026-04-15'))
+      .thenThrows('correction.field-not-correctable');
   });
 
   it('refuses a closure signed as "review"', () => {

@@ -1,5 +1,5 @@
 import type { ElectronicSignature, Id, Instant, Quantity, Severity } from '../shared/vocabulary.ts';
-import type { CorrectionRecorded } from './correction-events.ts';
+import type { CorrectableFields, CorrectionRecorded } from './correction-events.ts';
 import type { Event } from './event.ts';
 
 export type BatchScheduled = Event<
@@ -166,3 +166,29 @@ export type BatchEvent =
   | CorrectionRecorded;
 
 export type BatchEventType = BatchEvent['type'];
+
+/**
+ * What a correction may change on a batch event (see `CorrectableFields`). Ids, parties, the
+ * agreement, specification limits and every e-signed act are left out on purpose.
+ */
+export const correctableBatchFields: CorrectableFields<
+  Exclude<BatchEventType, CorrectionRecorded['type']>
+> = {
+  'concord.batch.scheduled.v1': ['/site', '/plannedQuantity', '/plannedStart'],
+  'concord.batch.manufacturing-started.v1': ['/startedAt'],
+  'concord.batch.manufacturing-held.v1': ['/heldAt', '/reason'],
+  'concord.batch.manufacturing-resumed.v1': ['/resumedAt', '/reason'],
+  'concord.batch.manufacturing-aborted.v1': ['/abortedAt', '/reason'],
+  'concord.batch.manufacturing-completed.v1': ['/completedAt', '/actualQuantity'],
+  'concord.batch.record-reviewed.v1': [],
+  'concord.batch.qc-result-recorded.v1': ['/test', '/method', '/value', '/unit', '/testedAt'],
+  'concord.batch.oos-investigation-opened.v1': [],
+  'concord.batch.oos-resolved.v1': [],
+  'concord.batch.coa-issued.v1': [],
+  'concord.batch.disposition-recorded.v1': [],
+  'concord.batch.qp-certified.v1': [],
+  'concord.batch.shipped.v1': ['/shippedAt', '/destination', '/quantity'],
+  'concord.batch.shipped.v2': ['/shippedAt', '/destination', '/quantity'],
+  'concord.batch.deviation-linked.v1': [],
+  'concord.batch.deviation-link-closed.v1': [],
+};

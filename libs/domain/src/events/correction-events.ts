@@ -8,3 +8,12 @@ export type CorrectionRecorded = Event<
   'concord.correction.recorded.v1',
   { correctedEventId: Id; changes: CorrectionChange[]; reason: string }
 >;
+
+/**
+ * The fields of each event type that a correction may change, as JSON pointers into its data
+ * (`*` stands for any array index; a pointer covers what lies beneath it). A correction restates
+ * a recorded value (a QC result, a quantity, a typo in free text). It never changes a decision,
+ * an identity, the parties, anything an electronic signature covers, or a fact the platform
+ * derived: those change only through a new act. An empty list says exactly that.
+ */
+export type CorrectableFields<Type extends string> = { readonly [T in Type]: readonly string[] };

@@ -5,7 +5,7 @@ import type {
   Instant,
   Severity,
 } from '../shared/vocabulary.ts';
-import type { CorrectionRecorded } from './correction-events.ts';
+import type { CorrectableFields, CorrectionRecorded } from './correction-events.ts';
 import type { Event } from './event.ts';
 
 export type DeviationReported = Event<
@@ -92,3 +92,27 @@ export type DeviationEvent =
   | CorrectionRecorded;
 
 export type DeviationEventType = DeviationEvent['type'];
+
+/**
+ * What a correction may change on a deviation event (see `CorrectableFields`). Severity and
+ * category change only by classification, impacts by a new assessment, and detection time (which
+ * starts the notification clock) not at all.
+ */
+export const correctableDeviationFields: CorrectableFields<
+  Exclude<DeviationEventType, CorrectionRecorded['type']>
+> = {
+  'concord.deviation.reported.v1': ['/title', '/description'],
+  'concord.deviation.reported-late.v1': [],
+  'concord.deviation.classified.v1': ['/rationale'],
+  'concord.deviation.investigation-updated.v1': ['/summary'],
+  'concord.deviation.root-cause-identified.v1': ['/rootCause', '/rootCauseCategory'],
+  'concord.deviation.batch-impact-assessed.v1': ['/assessments/*/conclusion'],
+  'concord.deviation.capa-proposed.v1': [
+    '/actions/*/description',
+    '/actions/*/owner',
+    '/actions/*/dueDate',
+  ],
+  'concord.deviation.capa-approved.v1': [],
+  'concord.deviation.closure-approved.v1': [],
+  'concord.deviation.closed.v1': [],
+};

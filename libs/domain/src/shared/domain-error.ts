@@ -60,6 +60,12 @@ export const domainErrorCatalogue = {
   'correction.unknown-event': 'The corrected event is not an event of this stream.',
   'correction.reason-required': 'A correction must carry a reason.',
   'correction.no-changes': 'A correction must change at least one value.',
+  'correction.field-not-correctable':
+    'The field is a decision, an identity, a signed value or a platform fact: only a new act changes it.',
+  'correction.old-value-mismatch':
+    "The correction's stated old value is not what the record holds.",
+  'correction.invalid-change':
+    'A change names a field by JSON pointer and gives a new value of the same kind that differs from the old one.',
   'process-manager.missing-metadata': 'The process manager needs the triggering event metadata.',
 } as const;
 

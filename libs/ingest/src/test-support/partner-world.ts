@@ -48,7 +48,7 @@ const PEOPLE: Record<string, Person[]> = {
     person('nb-p-0212', 'Ciarán Walsh', 'production'),
     person('nb-p-0331', 'Aoife Byrne', 'qc'),
     person('nb-p-0147', 'Siobhán Murphy', 'qa'),
-    person('nb-p-0409', 'Dr. Declan Ryan', 'qp'),
+    person('nb-p-0409', 'Dr. Katarzyna Nowak', 'qp'),
   ],
   [SPONSOR]: [person('htx-p-0021', 'Dr. Lena Vogel', 'qa')],
   [OTHER_SPONSOR]: [person('aur-p-0001', 'Maya Lindqvist', 'qa')],

@@ -1,4 +1,5 @@
 import {
+  correctedData,
   evolveBatch,
   evolveDeviation,
   withinSpecification,
@@ -70,30 +71,6 @@ const key = (...parts: string[]) => parts.join('\u0000');
 function streamKind(streamId: string): { kind: string; id: string } {
   const dash = streamId.indexOf('-');
   return { kind: streamId.slice(0, dash), id: streamId.slice(dash + 1) };
-}
-
-/** Applies RFC 6901 pointer changes to a copy of an event's data. */
-export function applyCorrection(
-  data: Json,
-  changes: readonly { path: string; newValue: unknown }[],
-): Json {
-  const copy = structuredClone(data) as Json;
-  for (const { path, newValue } of changes) {
-    const segments = path
-      .split('/')
-      .slice(1)
-      .map((segment) => segment.replaceAll('~1', '/').replaceAll('~0', '~'));
-    const last = segments.pop();
-    if (last === undefined) continue;
-    let target = copy as Record<string, Json> | Json[] | null;
-    for (const segment of segments) {
-      if (target === null || typeof target !== 'object') break;
-      target = (target as Record<string, Json>)[segment] as Record<string, Json> | null;
-    }
-    if (target !== null && typeof target === 'object')
-      (target as Record<string, Json>)[last] = newValue as Json;
-  }
-  return copy;
 }
 
 /**
@@ -597,7 +574,13 @@ export class ProjectionChunk {
     if (!original) return;
     const changes = (event.data.changes ?? []) as { path: string; newValue: unknown }[];
     // Earlier corrections of the same event stay applied: restate from the latest corrected data.
-    const corrected = applyCorrection(original.corrected_data ?? original.data, changes) as Data;
+    // Only the fields the domain lets a correction change are applied, so a correction stored
+    // before that rule existed cannot show a decision or a signature nobody made.
+    const corrected = correctedData(
+      original.type,
+      original.corrected_data ?? original.data,
+      changes,
+    ) as Data;
     original.corrected_data = corrected as Json;
     original.corrected_by_event_ids = [...original.corrected_by_event_ids, event.id];
     this.#dirty.add(key('timeline', original.event_id));

@@ -1,7 +1,6 @@
 import type { EventMetadata, JsonObject, RecordedEvent } from '@concord/event-store';
 import { describe, expect, it } from 'vitest';
 import {
-  applyCorrection,
   ProjectionChunk,
   type ChunkWrites,
   type ReadModelChange,
@@ -442,18 +441,40 @@ describe('ProjectionChunk', () => {
     // A correction states facts; it does not move the lifecycle.
     expect(model.batch().status).toBe('qc-testing');
 
-    // A second correction builds on the first (a nested path this time).
-    const second = log.correction(qc, [{ path: '/specification/lower', newValue: 95 }]);
+    // A second correction builds on the first.
+    const second = log.correction(qc, [{ path: '/value', newValue: 97.4 }]);
     await project(model, [second]);
     expect(model.tables.qcResults.get(`${BATCH}/qc-014`)).toMatchObject({
-      value: 96.2,
-      specification_lower: 95,
+      value: 97.4,
       within_specification: true,
     });
     const twice = model.tables.timeline.get(String(qc.globalPosition))!;
     expect(twice.data).toEqual(qc.data);
-    expect(twice.corrected_data).toMatchObject({ value: 96.2, specification: { lower: 95 } });
+    expect(twice.corrected_data).toMatchObject({ value: 97.4 });
     expect(twice.corrected_by_event_ids).toEqual([first.id, second.id]);
+  });
+
+  it('applies only correctable fields: a stored correction of a specification limit changes nothing', async () => {
+    // The domain refuses such a correction today; one stored before the rule stays on the
+    // record but cannot make an out-of-specification result pass in the read model.
+    const log = eventLog();
+    const model = new MemoryReadModel();
+    const qc = log.qc(96.2);
+    await project(model, [...log.world(), log.scheduled(), log.started(), log.completed()]);
+    await project(model, [log.reviewed(), qc]);
+    const legacy = log.correction(qc, [
+      { path: '/specification/lower', newValue: 95 },
+      { path: '/value', newValue: 96.4 },
+    ]);
+    await project(model, [legacy]);
+    expect(model.tables.qcResults.get(`${BATCH}/qc-014`)).toMatchObject({
+      value: 96.4,
+      specification_lower: 97,
+      within_specification: false,
+    });
+    expect(model.tables.timeline.get(String(legacy.globalPosition))).toMatchObject({
+      corrects_event_id: qc.id,
+    });
   });
 
   it("changes a linked batch's blockers when its deviation changes, and says so", async () => {
@@ -517,55 +538,5 @@ describe('ProjectionChunk', () => {
     const started = await project(model, [log.started()]);
     expect(kinds(model.batch())).toEqual(['missing-disposition', 'missing-certification']);
     expect(readinessOf(started.changes)).toEqual([]);
-  });
-});
-
-describe('applyCorrection', () => {
-  const recorded: Json = {
-    value: 98.1,
-    specification: { lower: 97, unit: '%' },
-    'a/b': 'slash',
-    'm~n': 'tilde',
-    results: [{ value: 1 }, { value: 2 }],
-  };
-
-  it('replaces the values the JSON pointers name, nested ones included', () => {
-    expect(
-      applyCorrection(recorded, [
-        { path: '/value', newValue: 96.2 },
-        { path: '/specification/lower', newValue: 95 },
-        { path: '/results/1/value', newValue: 3 },
-      ]),
-    ).toEqual({
-      ...(recorded as object),
-      value: 96.2,
-      specification: { lower: 95, unit: '%' },
-      results: [{ value: 1 }, { value: 3 }],
-    });
-  });
-
-  it('unescapes ~1 as / and ~0 as ~ (RFC 6901), in that order', () => {
-    expect(
-      applyCorrection(recorded, [
-        { path: '/a~1b', newValue: 'corrected slash' },
-        { path: '/m~0n', newValue: 'corrected tilde' },
-      ]),
-    ).toMatchObject({ 'a/b': 'corrected slash', 'm~n': 'corrected tilde' });
-    // `~01` is a literal `~1`, not a slash.
-    expect(applyCorrection({}, [{ path: '/~01', newValue: true }])).toEqual({ '~1': true });
-  });
-
-  it('adds a missing last segment, ignores a path through nothing, and leaves the input alone', () => {
-    const before = structuredClone(recorded);
-    const corrected = applyCorrection(recorded, [
-      { path: '/specification/upper', newValue: 103 },
-      { path: '/missing/deeper', newValue: 1 },
-      { path: '', newValue: 'the whole document is not replaced' },
-    ]);
-    expect(corrected).toEqual({
-      ...(recorded as object),
-      specification: { lower: 97, unit: '%', upper: 103 },
-    });
-    expect(recorded).toEqual(before);
   });
 });

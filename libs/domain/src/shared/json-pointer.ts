@@ -1,4 +1,5 @@
-import type { Json } from '@concord/event-store';
+/** A JSON value, as events carry it. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /** The reference tokens of an RFC 6901 JSON pointer (`/a/b~1c` → `a`, `b/c`). */
 export function pointerSegments(pointer: string): string[] {
