@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { AuthenticationError, type Authenticator, type Caller } from '@concord/auth';
 import {
+  assertRegisteredPrintedName,
   batchDecider,
   deviationDecider,
+  isDomainError,
   type CommandMetadata,
   type ElectronicSignature,
   type Role,
@@ -93,11 +95,14 @@ export class HumanActs {
         'signature.unknown-person',
         `${caller.personId} holds no role at ${caller.organizationId}.`,
       );
-    if (person.printedName.trim() !== input.printedName.trim())
-      throw new ActRefusedError(
-        'signature.printed-name-mismatch',
-        `The printed name must be the signer's registered name, ${person.printedName}.`,
-      );
+    // The ceremony answers a wrong name before anything is decided; the domain's rule, the same
+    // one partner events meet, judges it.
+    try {
+      assertRegisteredPrintedName(input.printedName, person.printedName);
+    } catch (error) {
+      if (isDomainError(error)) throw new ActRefusedError(error.code, error.message);
+      throw error;
+    }
     if (input.reason.trim() === '')
       throw new ActRefusedError('signature.reason-required', 'State the reason for signing.');
     // The person signs in the roles the platform registered for them *and* the session was
@@ -121,6 +126,7 @@ export class HumanActs {
         personId: caller.personId,
         organizationId: caller.organizationId,
         roles: roles as Role[],
+        printedName: person.printedName,
       },
       occurredAt: now,
       recordedAt: now,

@@ -135,7 +135,7 @@ describe('concord publish --http against the ingest endpoint', () => {
     expect(first.stdout.text).toContain('accepted: 2 (0 already recorded)');
     expect(first.stdout.text).toContain('rejected: 2');
     expect(first.stdout.text).toMatch(/^ {4}line 3: batch\.out-of-order: /m);
-    expect(first.stdout.text).toMatch(/^ {4}line 4: routing\.unknown-subject at \/subject: /m);
+    expect(first.stdout.text).toMatch(/^ {4}line 4: subject\.unknown: /m);
     expect(first.stderr.text).toMatch(/^line 3: rejected: batch\.out-of-order/m);
 
     const again = captureIo();
@@ -144,7 +144,7 @@ describe('concord publish --http against the ingest endpoint', () => {
     expect(summary).toMatchObject({ lines: 4, sent: 4, accepted: 2, duplicates: 2, rejected: 2 });
     expect(summary.rejectionsByCode).toEqual({
       'batch.out-of-order': 1,
-      'routing.unknown-subject': 1,
+      'subject.unknown': 1,
     });
     expect(summary.rejections[0]).toMatchObject({
       line: 3,

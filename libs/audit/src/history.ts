@@ -238,8 +238,19 @@ export function whoOf(
       (eSignature?.signerId === actor.personId ? eSignature.printedName : null),
     organizationId: actor.organizationId,
     organizationName: directory?.name ?? null,
-    role: actor.role,
+    role: actor.role ?? heldClaim(actor, directory),
   };
+}
+
+/** An older event's claimed role, shown only when the registry says the person holds it. */
+function heldClaim(
+  actor: ReturnType<typeof actorOf>,
+  directory: OrganizationDirectory | undefined,
+): string | null {
+  const { claimedRole } = actor;
+  if (claimedRole === null) return null;
+  const roles = directory?.people.get(actor.personId)?.roles as ReadonlySet<string> | undefined;
+  return roles?.has(claimedRole) ? claimedRole : null;
 }
 
 /** "Corrected value 98.1 → 97.6 in: QC result …, Purity by SEC-HPLC: 98.1 %". */

@@ -32,7 +32,10 @@ export function parseInstant(instant: string): number {
 export interface StoredActor {
   personId: string;
   organizationId: string;
+  /** The role the platform recorded for the act. */
   role: string | null;
+  /** The role the partner's envelope stated (checked against the registry only since it was). */
+  claimedRole: string | null;
 }
 
 /** Who acted, as the metadata records it (CloudEvents names first, the store's older names next). */
@@ -40,13 +43,14 @@ export function actorOf(event: RecordedEvent): StoredActor {
   const { actorid, actorId, actororg, organizationId, actorrole, actorRole, envelope } =
     event.metadata;
   const text = (...values: unknown[]) => values.find((v) => typeof v === 'string') as string;
-  // The platform records the role an e-signature was given in; otherwise the role the partner
-  // stated in its signed envelope is the one the person acted in.
+  // The platform records the role it checked (a signature's, or a claimed role the person
+  // holds). Older events name it only in the partner's envelope: a claim, kept apart.
   const claimed = (envelope as { actorrole?: unknown } | undefined)?.actorrole;
   return {
     personId: text(actorid, actorId) ?? 'unknown',
     organizationId: text(actororg, organizationId) ?? 'unknown',
-    role: text(actorrole, actorRole, claimed) ?? null,
+    role: text(actorrole, actorRole) ?? null,
+    claimedRole: typeof claimed === 'string' ? claimed : null,
   };
 }
 

@@ -25,8 +25,10 @@ export {
   isDomainError,
   type DomainErrorCode,
 } from './shared/domain-error.ts';
+export { assertSubjectKnownTo, type NamedSubject, type SubjectParties } from './shared/subject.ts';
 export { assertNotAfterReceipt, DEFAULT_CLOCK_TOLERANCE_MS } from './shared/time.ts';
 export {
+  assertActsInRegisteredRole,
   eventMetadata,
   PLATFORM_ORGANIZATION_ID,
   platformActor,
@@ -35,6 +37,7 @@ export {
   type RecordEvent,
 } from './shared/command.ts';
 export {
+  assertRegisteredPrintedName,
   SIGNATURE_TIME_TOLERANCE_MS,
   signatureRules,
   verifySignature,

@@ -10,11 +10,14 @@ import {
   batchDecider,
   deviationDecider,
   isDomainError,
+  assertSubjectKnownTo,
   type Actor,
   type AgreementVersion,
   type AuthorizationSubject,
   type CommandMetadata,
+  type NamedSubject,
   type Role,
+  type SubjectParties,
 } from '@concord/domain';
 import {
   ConcurrencyError,
@@ -195,11 +198,18 @@ class BatchFacts {
     return this.#once(`org:${id}`, () => this.#registry.organization(id));
   }
 
-  agreementAt(agreementId: string, at: string): Promise<AgreementVersion | undefined> {
-    const versions = this.#once(`agreement:${agreementId}`, () =>
+  #agreementHistory(agreementId: string) {
+    return this.#once(`agreement:${agreementId}`, () =>
       this.#registry.agreementHistory(agreementId),
     );
-    return versions.then((history) => history.at(at));
+  }
+
+  agreementAt(agreementId: string, at: string): Promise<AgreementVersion | undefined> {
+    return this.#agreementHistory(agreementId).then((history) => history.at(at));
+  }
+
+  agreementParties(agreementId: string): Promise<SubjectParties | undefined> {
+    return this.#agreementHistory(agreementId).then((history) => history.parties);
   }
 
   async batchParties(batchId: string): Promise<AuthorizationSubject | undefined> {
@@ -537,10 +547,13 @@ export class IngestPipeline {
         '/actorid',
       );
     }
+    // The registered facts travel with the claims; the domain judges the claims against them.
     return {
       personId: event.actorid,
       organizationId: channelOrg,
       roles: [...person.roles] as Role[],
+      printedName: person.printedName,
+      ...(typeof event.actorrole === 'string' ? { role: event.actorrole as Role } : {}),
     };
   }
 
@@ -580,6 +593,12 @@ export class IngestPipeline {
     });
 
     const aggregate = await this.#aggregateOf(event, facts);
+    const actorOrg = actor.organizationId;
+    // The kind the event's type names, so that the answer depends on nothing but the claim.
+    const named = (id: string): NamedSubject => ({
+      kind: event.type === 'concord.correction.recorded.v1' ? 'either' : aggregate,
+      id,
+    });
     if (aggregate === 'batch') {
       const batchId = event.subject;
       if (event.type === 'concord.batch.scheduled.v1') {
@@ -591,9 +610,9 @@ export class IngestPipeline {
           cdmoId: cdmoId!,
         });
       }
-      const agreementId = (await facts.batchParties(batchId))?.agreementId;
-      if (agreementId === undefined)
-        throw new Refusal('routing.unknown-subject', `Batch ${batchId} is not known.`, '/subject');
+      const parties = await facts.batchParties(batchId);
+      assertSubjectKnownTo(actorOrg, named(batchId), parties);
+      const { agreementId } = parties!;
       // Judged under the agreement in force when the act occurred and when it was received.
       const agreement = await facts.agreementAt(agreementId, event.time);
       const agreementAtReceipt = (await facts.agreementAt(agreementId, receivedAt)) ?? null;
@@ -610,13 +629,12 @@ export class IngestPipeline {
     if (event.type === 'concord.deviation.reported.v1')
       facts.reported(deviationId, String(event.data.agreementId));
     const agreementId = await facts.deviationAgreement(deviationId);
-    if (agreementId === undefined) {
-      throw new Refusal(
-        'routing.unknown-subject',
-        `Deviation ${deviationId} is not known.`,
-        '/subject',
-      );
-    }
+    assertSubjectKnownTo(
+      actorOrg,
+      named(deviationId),
+      agreementId === undefined ? undefined : await facts.agreementParties(agreementId),
+    );
+    if (agreementId === undefined) throw new Error('unreachable: an unknown subject is refused');
     const agreement = await facts.agreementAt(agreementId, event.time);
     const agreementAtReceipt = (await facts.agreementAt(agreementId, receivedAt)) ?? null;
     const linkedBatches: Record<string, AuthorizationSubject> = {};
@@ -642,11 +660,11 @@ export class IngestPipeline {
     if (event.type === 'concord.correction.recorded.v1') {
       if (await facts.batchParties(event.subject)) return 'batch';
       if (await facts.deviationAgreement(event.subject)) return 'deviation';
-      throw new Refusal(
-        'routing.unknown-subject',
-        `Nothing is known about ${event.subject}.`,
-        '/subject',
-      );
+      return assertSubjectKnownTo(
+        event.actororg,
+        { kind: 'either', id: event.subject },
+        undefined,
+      ) as never;
     }
     throw new Refusal(
       'routing.platform-only',

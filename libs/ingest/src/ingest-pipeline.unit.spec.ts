@@ -140,7 +140,7 @@ describe('IngestPipeline', () => {
   it('passes the domain’s refusals on with their codes', async () => {
     const started = world.partnerEvent(CDMO, 'batch/manufacturing-started.v1');
     expect(rejectionOf(await pipeline.ingest(world.incoming(started))).code).toBe(
-      'routing.unknown-subject',
+      'subject.unknown',
     );
 
     await pipeline.ingest(world.incoming(schedule()));

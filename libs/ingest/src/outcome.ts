@@ -51,7 +51,6 @@ export const INGEST_REJECTION_CODES = {
   'sender.signing-key-revoked':
     'The signing key was revoked before the event was received: it signs nothing received after.',
   'sender.unknown-person': 'The acting person holds no role at the sending organization.',
-  'routing.unknown-subject': 'The event refers to a batch or deviation Concord does not know.',
   'routing.platform-only': 'Only the platform may emit this event type.',
   'store.conflict': 'The stream kept changing while the event was being recorded; send it again.',
   'event.id-conflict':

@@ -3,6 +3,7 @@ import {
   type AgreementVersion,
   type AuthorizationSubject,
   type OrganizationEvent,
+  type SubjectParties,
 } from '@concord/domain';
 import type { EventStore } from '@concord/event-store';
 import { foldOrganization, type OrganizationDirectory } from './organization-directory.ts';
@@ -37,9 +38,11 @@ export class Registry {
   }
 
   /** Every version of an agreement, to ask which one was in force at any instant. */
-  async agreementHistory(
-    agreementId: string,
-  ): Promise<{ at(instant: string): AgreementVersion | undefined }> {
+  async agreementHistory(agreementId: string): Promise<{
+    at(instant: string): AgreementVersion | undefined;
+    /** The two parties (they never change between versions); undefined: no such agreement. */
+    parties: SubjectParties | undefined;
+  }> {
     const events = await this.#store.readStream(streams.agreement(agreementId));
     const versions: AgreementVersion[] = [];
     let terminatedAt: string | undefined;
@@ -49,7 +52,11 @@ export class Registry {
       if (event.type === 'concord.agreement.terminated.v1')
         terminatedAt = String(event.data.effectiveAt);
     }
-    return { at: (instant) => agreementInForce(versions, instant, terminatedAt) };
+    const first = versions[0];
+    return {
+      at: (instant) => agreementInForce(versions, instant, terminatedAt),
+      parties: first && { sponsorId: first.sponsorId, cdmoId: first.cdmoId },
+    };
   }
 
   /** Who a batch belongs to, from the event that scheduled it (undefined: no such batch). */

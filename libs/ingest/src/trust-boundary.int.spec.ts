@@ -7,7 +7,7 @@ import { describeWithPostgres } from '@concord/test-infra/vitest';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Outcome } from './outcome.ts';
 import { partnerExchange, type PartnerExchange } from './test-support/exchange.ts';
-import { PAIR_A, type PartnerEvent } from './test-support/partner-feed.ts';
+import { PAIR_A, PAIR_B, type PartnerEvent } from './test-support/partner-feed.ts';
 import { CDMO } from './test-support/partner-world.ts';
 
 const codeOf = (outcome: Outcome) =>
@@ -108,5 +108,118 @@ describeWithPostgres('the trust boundary at ingest', (database) => {
       initialBatchState(),
     );
     expect(state).toMatchObject({ status: 'dispositioned', decision: 'rejected' });
+  });
+
+  it('takes who acted from the registry: the role must be held, the printed name registered', async () => {
+    const { batch, build } = exchange.feed;
+    const steps = batch(PAIR_A, 'b-tb-actor');
+    await send([steps.scheduled(at(1))]);
+    // The production operator (nb-p-0212) says they act as the QP.
+    const claimsQp = build(CDMO, 'batch/manufacturing-started.v1', 'b-tb-actor', at(2), {
+      startedAt: at(2),
+    });
+    const forged = exchange.world.partnerEvent(
+      CDMO,
+      'batch/manufacturing-started.v1',
+      { subject: 'b-tb-actor', time: at(2), actorid: claimsQp.actorid, actorrole: 'qp' },
+      { batchId: 'b-tb-actor', startedAt: at(2) },
+    ) as PartnerEvent;
+    expect(await send([forged])).toEqual(['actor.role-not-held']);
+    expect(await send([claimsQp])).toEqual(['accepted']);
+    const [started] = await store.readStream('batch-b-tb-actor', { fromVersion: 2 });
+    expect(started?.metadata.actorrole).toBe('production');
+
+    await send([
+      steps.completed(at(3)),
+      steps.reviewed(at(4)),
+      steps.qc(at(5), 98.6),
+      steps.coa(at(6)),
+      steps.disposition(at(7), 'released'),
+    ]);
+    // The QP's system signs with a name that is not the one registered for the QP.
+    const certified = steps.certified(at(8));
+    const misnamed = build(
+      PAIR_A.certifier,
+      'batch/qp-certified.v1',
+      'b-tb-actor',
+      at(8),
+      {
+        ...certified.data,
+        signature: { ...(certified.data.signature as object), printedName: 'Dr. Declan Ryan' },
+      },
+      { role: 'qp' },
+    );
+    expect(await send([misnamed])).toEqual(['signature.printed-name-mismatch']);
+    expect(await send([certified])).toEqual(['accepted']);
+  });
+
+  it("answers another partnership's batch or deviation exactly like one that does not exist", async () => {
+    const { batch, deviation, build } = exchange.feed;
+    const theirs = batch(PAIR_A, 'b-tb-theirs');
+    await send([theirs.scheduled(at(1)), theirs.started(at(2))]);
+    await send([
+      deviation(PAIR_A, 'dev-tb-theirs').reported(at(3), 'minor', ['b-tb-theirs'], at(2)),
+    ]);
+
+    const batchPaths = [
+      'batch/manufacturing-started.v1',
+      'batch/manufacturing-held.v1',
+      'batch/manufacturing-completed.v1',
+      'batch/record-reviewed.v1',
+      'batch/qc-result-recorded.v1',
+      'batch/coa-issued.v1',
+      'batch/disposition-recorded.v1',
+      'batch/qp-certified.v1',
+      'batch/shipped.v1',
+      'batch/shipped.v2',
+    ];
+    const deviationPaths = [
+      'deviation/classified.v1',
+      'deviation/investigation-updated.v1',
+      'deviation/capa-proposed.v1',
+      'deviation/capa-approved.v1',
+      'deviation/closed.v1',
+    ];
+    const rejectionOf = async (event: PartnerEvent, subject: string) => {
+      const [outcome] = await exchange.publish([event], { allowRejections: true });
+      if (outcome?.status !== 'rejected') return outcome?.status;
+      const { code, message, path } = outcome.rejection;
+      return { code, message: message.replaceAll(subject, '<subject>'), path };
+    };
+    // From the other partnership, and from a sender that is party to nothing at all.
+    for (const sender of [PAIR_B.cdmo, PAIR_B.sponsor]) {
+      for (const path of [...batchPaths, ...deviationPaths]) {
+        const [existing, missing] = path.startsWith('batch/')
+          ? ['b-tb-theirs', 'b-tb-nowhere']
+          : ['dev-tb-theirs', 'dev-tb-nowhere'];
+        // Everyone acts as QA here, a role both senders' people hold.
+        const as = { role: 'qa' };
+        const foreign = await rejectionOf(build(sender, path, existing, at(10), {}, as), existing);
+        const unknown = await rejectionOf(build(sender, path, missing, at(10), {}, as), missing);
+        expect(foreign, `${sender} ${path}`).toEqual(unknown);
+        expect(foreign).toMatchObject({ code: 'subject.unknown' });
+      }
+      const correctionOf = (subject: string) =>
+        exchange.world.partnerEvent(
+          sender,
+          'correction/recorded.v1',
+          { subject, time: at(10) },
+          { correctedEventId: 'whatever' },
+        ) as PartnerEvent;
+      expect(await rejectionOf(correctionOf('b-tb-theirs'), 'b-tb-theirs')).toEqual(
+        await rejectionOf(correctionOf('b-tb-nowhere'), 'b-tb-nowhere'),
+      );
+      expect(await rejectionOf(correctionOf('dev-tb-theirs'), 'dev-tb-theirs')).toEqual(
+        await rejectionOf(correctionOf('b-tb-nowhere'), 'b-tb-nowhere'),
+      );
+    }
+
+    // A deviation of the other partnership naming this batch as affected.
+    const linking = (linked: string) =>
+      deviation(PAIR_B, `dev-tb-link-${linked}`).reported(at(11), 'minor', [linked], at(10));
+    const foreignLink = await rejectionOf(linking('b-tb-theirs'), 'b-tb-theirs');
+    const unknownLink = await rejectionOf(linking('b-tb-nowhere'), 'b-tb-nowhere');
+    expect(foreignLink).toEqual(unknownLink);
+    expect(foreignLink).toMatchObject({ code: 'deviation.unknown-batch' });
   });
 });

@@ -444,8 +444,7 @@ export function startDemoFeed(options: DemoFeedOptions): DemoFeed {
         return;
       }
       const unknownHere = refused.every(
-        (outcome) =>
-          outcome.status === 'rejected' && outcome.rejection.code === 'routing.unknown-subject',
+        (outcome) => outcome.status === 'rejected' && outcome.rejection.code === 'subject.unknown',
       );
       if (unknownHere && unconfirmed.has(subjectOf(workflow))) {
         // The state file outlived its database (wiped, or another one): not a bug, just stale.

@@ -432,7 +432,7 @@ describe('batch decider under random command sequences', () => {
       'batch.release-blocked.open-deviation',
       'batch.release-blocked.open-oos',
       'qp.requires-release',
-      'authorization.not-own-batch',
+      'subject.unknown',
       'signature.wrong-role',
       'signature.wrong-meaning',
       'correction.unknown-event',

@@ -1,9 +1,10 @@
 import { assertAuthorizedInForce } from '../agreement/authorization.ts';
 import type { BatchEvent } from '../events/batch-events.ts';
 import type { CorrectionRecorded } from '../events/correction-events.ts';
-import { eventMetadata } from '../shared/command.ts';
+import { assertActsInRegisteredRole, eventMetadata } from '../shared/command.ts';
 import { checkCorrection } from '../shared/correction.ts';
 import { DomainError, unsupported } from '../shared/domain-error.ts';
+import { assertSubjectKnownTo } from '../shared/subject.ts';
 import { assertNotAfterReceipt } from '../shared/time.ts';
 import type { BatchCommand } from './batch-command.ts';
 import { evolveBatch, initialBatchState, type BatchState } from './batch-state.ts';
@@ -26,12 +27,19 @@ import { shipBatch } from './ship-batch.ts';
 export function decideBatch(command: BatchCommand, state: BatchState): BatchEvent[] {
   const { occurredAt, recordedAt, clockToleranceMs } = command.metadata;
   assertNotAfterReceipt(occurredAt, recordedAt, clockToleranceMs);
+  assertActsInRegisteredRole(command.metadata.actor);
   if (command.type === 'concord.batch.scheduled.v1') return scheduleBatch(command, state);
   if (state.status === 'empty') {
     throw new DomainError('batch.not-scheduled', 'The batch has not been scheduled.', {
       type: command.type,
     });
   }
+  const isCorrection = command.type === 'concord.correction.recorded.v1';
+  assertSubjectKnownTo(
+    command.metadata.actor.organizationId,
+    { kind: isCorrection ? 'either' : 'batch', id: state.batchId },
+    state,
+  );
   if (command.type === 'concord.correction.recorded.v1') {
     const correctedType = checkCorrection(command.data, state.seen);
     assertAuthorizedInForce(

@@ -82,11 +82,11 @@ describe('manufacturing', () => {
     spec.given(batchHistory.held).when(complete).thenThrows('batch.out-of-order');
   });
 
-  it('refuses manufacturing events from another CDMO or from the sponsor', () => {
+  it('refuses manufacturing events from another CDMO (as if no such batch) or from the sponsor', () => {
     spec
       .given(batchHistory.scheduled)
       .when({ ...start, metadata: { ...start.metadata, actor: people.otherCdmoProduction } })
-      .thenThrows('authorization.not-own-batch');
+      .thenThrows('subject.unknown');
     spec
       .given(batchHistory.scheduled)
       .when({ ...start, metadata: { ...start.metadata, actor: people.sponsorQa } })

@@ -1,5 +1,5 @@
 import type { DeviationEvent } from '../events/deviation-events.ts';
-import { eventMetadata } from '../shared/command.ts';
+import { assertActsInRegisteredRole, eventMetadata } from '../shared/command.ts';
 import { checkCorrection } from '../shared/correction.ts';
 import { DomainError, unsupported } from '../shared/domain-error.ts';
 import { approveCapa, proposeCapa } from './capa.ts';
@@ -14,6 +14,7 @@ import {
 } from './deviation-state.ts';
 import { investigateDeviation } from './investigate-deviation.ts';
 import { reportDeviation } from './report-deviation.ts';
+import { assertSubjectKnownTo } from '../shared/subject.ts';
 import { assertNotAfterReceipt } from '../shared/time.ts';
 
 /**
@@ -27,6 +28,7 @@ export function decideDeviation(
 ): DeviationEvent[] {
   const { occurredAt, recordedAt, clockToleranceMs } = command.metadata;
   assertNotAfterReceipt(occurredAt, recordedAt, clockToleranceMs);
+  assertActsInRegisteredRole(command.metadata.actor);
   if (command.type === 'concord.deviation.reported.v1') return reportDeviation(command, state);
   if (state.status === 'empty') {
     throw new DomainError('deviation.not-reported', 'The deviation has not been reported.', {
@@ -34,6 +36,18 @@ export function decideDeviation(
     });
   }
   const actorOrg = command.metadata.actor.organizationId;
+  // The parties are the agreement's; with no version in force, deviationSubject refuses.
+  const parties = command.context.agreement ?? command.context.agreementAtReceipt ?? undefined;
+  if (parties !== undefined) {
+    assertSubjectKnownTo(
+      actorOrg,
+      {
+        kind: command.type === 'concord.correction.recorded.v1' ? 'either' : 'deviation',
+        id: state.deviationId,
+      },
+      parties,
+    );
+  }
   const subject = deviationSubject(state, command.context.agreement);
   if (command.type === 'concord.correction.recorded.v1') {
     const correctedType = checkCorrection(command.data, state.seen);

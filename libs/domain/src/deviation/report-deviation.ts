@@ -35,16 +35,13 @@ export function reportDeviation(
   assertAuthorizedInForce(command.type, actorOrg, context, subject);
   for (const batchId of data.linkedBatchIds) {
     const batch = context.linkedBatches?.[batchId];
-    if (batch === undefined) {
+    // Another partnership's batch is answered like a batch that does not exist.
+    if (batch === undefined || (actorOrg !== batch.sponsorId && actorOrg !== batch.cdmoId)) {
       throw new DomainError('deviation.unknown-batch', `Linked batch ${batchId} is unknown.`, {
         batchId,
       });
     }
-    if (
-      batch.agreementId !== data.agreementId ||
-      batch.productId !== data.productId ||
-      (actorOrg !== batch.sponsorId && actorOrg !== batch.cdmoId)
-    ) {
+    if (batch.agreementId !== data.agreementId || batch.productId !== data.productId) {
       throw new DomainError(
         'authorization.not-own-batch',
         `Batch ${batchId} is not a batch of product ${data.productId} under agreement ${data.agreementId} for ${actorOrg}.`,

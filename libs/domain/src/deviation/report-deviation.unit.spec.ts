@@ -98,7 +98,7 @@ describe('reporting a deviation', () => {
       .then({ type: command.type, data: command.data });
   });
 
-  it("refuses a link to another CDMO's batch", () => {
+  it("answers a link to another partnership's batch like a link to an unknown batch", () => {
     const command = report('major', 10);
     spec
       .given([])
@@ -111,7 +111,7 @@ describe('reporting a deviation', () => {
           },
         },
       })
-      .thenThrows('authorization.not-own-batch');
+      .thenThrows('deviation.unknown-batch');
   });
 
   it('refuses a link to a batch the context does not know', () => {

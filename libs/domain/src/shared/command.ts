@@ -1,8 +1,20 @@
+import { DomainError } from './domain-error.ts';
 import type { Event, EventMetadata } from '../events/event.ts';
 import type { Id, Instant, Role } from './vocabulary.ts';
 
-/** The person acting, the organization they act for and the roles they hold there. */
-export type Actor = { personId: Id; organizationId: Id; roles: readonly Role[] };
+/**
+ * The person acting, the organization they act for and the roles the platform registered for
+ * them there. `role` is the role they say they act in (a partner's `actorrole`), a claim the
+ * domain checks against `roles`; `printedName` is their name as registered, which an
+ * e-signature must carry.
+ */
+export type Actor = {
+  personId: Id;
+  organizationId: Id;
+  roles: readonly Role[];
+  role?: Role;
+  printedName?: string;
+};
 
 /**
  * Who, when and under which id: the same for a partner's event arriving over Kafka/HTTP and for
@@ -59,7 +71,10 @@ export function eventMetadata(
     actororg: metadata.actor.organizationId,
   };
   if (metadata.source !== undefined) result.source = metadata.source;
-  if (options.actorRole !== undefined) result.actorrole = options.actorRole;
+  // The role recorded is one the platform checked: the one a signature was given in, else the
+  // claimed role the actor holds (see assertActsInRegisteredRole).
+  const actorRole = options.actorRole ?? metadata.actor.role;
+  if (actorRole !== undefined) result.actorrole = actorRole;
   if (metadata.correlationId !== undefined) result.correlationid = metadata.correlationId;
   if (options.idSuffix !== undefined) result.causationid = metadata.eventId;
   else if (metadata.causationId !== undefined) result.causationid = metadata.causationId;
@@ -68,4 +83,18 @@ export function eventMetadata(
     if (metadata.signatureKeyId !== undefined) result.signaturekeyid = metadata.signatureKeyId;
   }
   return result;
+}
+
+/**
+ * Who acted is a registered fact, not a claim: a person acting in a role must hold it (a
+ * production operator cannot sign off as the QP by writing `actorrole: qp`).
+ */
+export function assertActsInRegisteredRole(actor: Actor): void {
+  if (actor.role !== undefined && !actor.roles.includes(actor.role)) {
+    throw new DomainError(
+      'actor.role-not-held',
+      `${actor.personId} acts as ${actor.role} but holds ${actor.roles.length === 0 ? 'no role' : actor.roles.join(', ')} at ${actor.organizationId}.`,
+      { personId: actor.personId, claimedRole: actor.role, heldRoles: actor.roles },
+    );
+  }
 }

@@ -8,6 +8,8 @@ export const domainErrorCatalogue = {
   'command.invalid':
     'The command carries a value the domain cannot interpret (e.g. an unparsable instant).',
   'command.subject-mismatch': "The command's aggregate id differs from the stream's.",
+  'subject.unknown':
+    "No batch or deviation with this id is known to the actor's organization (one of another partnership is answered the same way).",
   'time.in-the-future':
     'The event says it happened after Concord received it, beyond the clock tolerance.',
   'batch.not-scheduled': 'The batch has not been scheduled.',
@@ -51,6 +53,9 @@ export const domainErrorCatalogue = {
   'authorization.not-own-batch':
     "The actor's organization is not a party to this batch, deviation or agreement.",
   'authorization.platform-only': 'Only the platform may emit this event type.',
+  'actor.role-not-held': 'The actor does not hold the role the event says they acted in.',
+  'signature.printed-name-mismatch':
+    "The signature's printed name is not the signer's name as registered.",
   'signature.missing': 'The act needs an electronic signature.',
   'signature.wrong-role': 'The signer does not hold the role the act requires.',
   'signature.wrong-meaning': "The signature's meaning does not match the act.",

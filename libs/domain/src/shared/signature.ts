@@ -51,12 +51,16 @@ export function verifySignature(
       { signerId: signature.signerId, actorId: metadata.actor.personId },
     );
   }
-  const role = rule.roles.find((candidate) => metadata.actor.roles.includes(candidate));
+  if (metadata.actor.printedName !== undefined)
+    assertRegisteredPrintedName(signature.printedName, metadata.actor.printedName);
+  // Acting in a stated role, the person signs in that role only.
+  const held = metadata.actor.role === undefined ? metadata.actor.roles : [metadata.actor.role];
+  const role = rule.roles.find((candidate) => held.includes(candidate));
   if (role === undefined) {
     throw new DomainError(
       'signature.wrong-role',
       `${eventType} must be signed by a person holding the role ${rule.roles.join(' or ')}.`,
-      { required: rule.roles, held: metadata.actor.roles },
+      { required: rule.roles, held },
     );
   }
   if (!rule.meanings.includes(signature.meaning)) {
@@ -78,4 +82,21 @@ export function verifySignature(
     );
   }
   return role;
+}
+
+/** Names compare as people read them: the same letters, whatever the Unicode form or spacing. */
+const normalName = (name: string) => name.normalize('NFC').trim().replace(/\s+/g, ' ');
+
+/**
+ * An e-signature shows the signer's printed name (21 CFR 11.50(a)(1)): the name the platform
+ * registered for them, never one the signing system supplies.
+ */
+export function assertRegisteredPrintedName(stated: string, registered: string): void {
+  if (typeof stated !== 'string' || normalName(stated) !== normalName(registered)) {
+    throw new DomainError(
+      'signature.printed-name-mismatch',
+      `The printed name must be the signer's registered name, ${registered}.`,
+      { stated, registered },
+    );
+  }
 }

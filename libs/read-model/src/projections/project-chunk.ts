@@ -587,6 +587,23 @@ export class ProjectionChunk {
     restate(original.type, corrected);
   }
 
+  /**
+   * The role the actor acted in, as the platform knows it: the domain records the role it checked
+   * (a signature's, or a claimed role the person holds). An event recorded before that names the
+   * role only in the partner's envelope; it is shown when the person holds it, never on trust.
+   */
+  #registeredRole(
+    metadata: RecordedEvent['metadata'],
+    organizationId: string,
+    personId: string,
+  ): string | null {
+    if (typeof metadata.actorrole === 'string') return metadata.actorrole;
+    const claimed = (metadata.envelope as { actorrole?: unknown } | undefined)?.actorrole;
+    if (typeof claimed !== 'string') return null;
+    const person = this.#people.get(key(organizationId, personId));
+    return person?.roles.includes(claimed) ? claimed : null;
+  }
+
   #addTimeline(
     event: RecordedEvent,
     subject: { batch_id: string | null; deviation_id: string | null },
@@ -614,14 +631,7 @@ export class ProjectionChunk {
       actor_id: actorId,
       actor_name: actorName,
       actor_organization_id: actorOrganization,
-      // The domain writes the role for signed acts; otherwise it is in the partner's envelope.
-      actor_role:
-        typeof metadata.actorrole === 'string'
-          ? metadata.actorrole
-          : typeof (metadata.envelope as { actorrole?: unknown } | undefined)?.actorrole ===
-              'string'
-            ? String((metadata.envelope as { actorrole: string }).actorrole)
-            : null,
+      actor_role: this.#registeredRole(metadata, actorOrganization, actorId),
       reason: reasonOf(data),
       data: data as Json,
       corrected_data: null,
