@@ -14,6 +14,7 @@ import { AUDIT_PREFIX, auditRoutes } from './audit-routes.ts';
 import { DEV_TOKEN_PREFIX, devTokenRoutes } from './dev-tokens.ts';
 import { createApi, type Api, type ApiOptions } from './server.ts';
 import { staticFiles } from './static-files.ts';
+import { sqlStepUpLedger } from './step-up-ledger.ts';
 
 export interface ApiServerOptions
   extends Pick<ApiOptions, 'graphiql' | 'maxDepth' | 'maxAliases' | 'maxCost' | 'maxTokens'> {
@@ -61,7 +62,8 @@ export interface ApiServer {
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const { store, db, prisma, authenticator, logger } = options;
   await migrateReadModel(db);
-  const api = createApi({ ...options, prisma, store, authenticator });
+  const stepUps = await sqlStepUpLedger(db);
+  const api = createApi({ ...options, prisma, store, authenticator, stepUps });
   const projector = new Projector({
     store,
     db,
@@ -95,10 +97,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       ? undefined
       : httpIngestHandler({
           pipeline: new IngestPipeline({ store, outcomes: await sqlOutcomeLog(db) }),
+          // Events come from partner systems, on their API keys; a person's token (to read, to
+          // sign) is never a way to send them.
           authenticate: async (request) => {
             try {
-              return (await authenticator.authenticate(request.headers.get('authorization')))
-                ?.organizationId;
+              const caller = await authenticator.authenticate(request.headers.get('authorization'));
+              return caller?.kind === 'system' ? caller.organizationId : undefined;
             } catch (error) {
               if (error instanceof AuthenticationError) return undefined;
               throw error;

@@ -256,6 +256,19 @@ describeWithPostgres('human acts with e-signatures (real PostgreSQL)', (database
       code: 'deviation.sponsor-approval-required',
       message: `A major deviation's CAPA must be approved by the sponsor (${SPONSOR}).`,
     });
+    // A step-up credential signs one act: once used (even by an act the domain refused), it is
+    // spent, and the step-up token is no sign-in token either.
+    const once = await signatureOf(SPONSOR, 'qa', { meaning: 'REVIEW' });
+    expect(await approve(once)).toMatchObject({ code: 'signature.wrong-meaning' });
+    expect(await approve({ ...once, meaning: 'APPROVAL' })).toEqual({
+      __typename: 'SignatureRefusal',
+      code: 'signature.credential-used',
+      message:
+        'The re-entered credential has already signed an act; re-enter it for this signature.',
+    });
+    const asSignIn = await world.graphql(once.credential, '{ batches { totalCount } }');
+    expect(asSignIn.status).toBe(401);
+    expect(JSON.stringify(asSignIn.body)).toContain('issued for an e-signature');
   });
 
   it('refuses an auditor: the domain requires QA to approve', async () => {

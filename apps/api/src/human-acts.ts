@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { AuthenticationError, type Authenticator, type Caller } from '@concord/auth';
+import {
+  AuthenticationError,
+  inMemoryStepUpLedger,
+  type Authenticator,
+  type Caller,
+  type StepUpLedger,
+} from '@concord/auth';
 import {
   assertRegisteredPrintedName,
   batchDecider,
@@ -69,20 +75,29 @@ export class HumanActs {
   readonly #registry: Registry;
   readonly #authenticator: Authenticator;
   readonly #clock: () => Date;
+  readonly #stepUps: StepUpLedger;
 
-  constructor(options: { store: EventStore; authenticator: Authenticator; clock?: () => Date }) {
+  constructor(options: {
+    store: EventStore;
+    authenticator: Authenticator;
+    clock?: () => Date;
+    /** @default this process's memory */
+    stepUps?: StepUpLedger;
+  }) {
     this.#store = options.store;
     this.#registry = new Registry(options.store);
     this.#authenticator = options.authenticator;
     this.#clock = options.clock ?? (() => new Date());
+    this.#stepUps = options.stepUps ?? inMemoryStepUpLedger();
   }
 
   async perform(caller: Caller, act: HumanAct, input: SignatureInput): Promise<RecordedAct> {
     if (caller.kind !== 'person')
       throw new ActRefusedError('act.person-required', 'Only a person can sign; systems cannot.');
     const subject = await this.#subject(caller.organizationId, act);
+    let credential;
     try {
-      await this.#authenticator.verifyStepUp(input.credential, caller.personId);
+      credential = await this.#authenticator.verifyStepUp(input.credential, caller.personId);
     } catch (error) {
       if (error instanceof AuthenticationError)
         throw new ActRefusedError('signature.credential-refused', error.message);
@@ -131,6 +146,12 @@ export class HumanActs {
       occurredAt: now,
       recordedAt: now,
     };
+    // The re-entered credential signs this act and nothing else, even if the act is refused.
+    if (!(await this.#stepUps.consume(credential)))
+      throw new ActRefusedError(
+        'signature.credential-used',
+        'The re-entered credential has already signed an act; re-enter it for this signature.',
+      );
     const agreement = await this.#registry.agreementAt(subject.agreementId, now);
     const { type, data } = eventOf(act, signature, now);
     const [result] = await decideStreamCommands({

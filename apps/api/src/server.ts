@@ -1,5 +1,10 @@
 import type { Server } from 'node:http';
-import { AuthenticationError, type Authenticator, type Caller } from '@concord/auth';
+import {
+  AuthenticationError,
+  type Authenticator,
+  type Caller,
+  type StepUpLedger,
+} from '@concord/auth';
 import type { EventStore } from '@concord/event-store';
 import { scopedReadModel, type ReadModelPrisma } from '@concord/read-model';
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
@@ -16,6 +21,7 @@ import {
   type execute,
   type subscribe,
 } from 'graphql';
+import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { createGraphQLError, createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
@@ -47,6 +53,8 @@ export interface ApiOptions {
   maxTokens?: number;
   /** The platform's clock for human acts. @default () => new Date() */
   clock?: () => Date;
+  /** Where used e-signature credentials are kept. @default this process's memory */
+  stepUps?: StepUpLedger;
 }
 
 type Enveloped = {
@@ -198,6 +206,9 @@ function explainedTokenLimit(): Plugin {
   };
 }
 
+/** The longest delay setTimeout keeps (about 24.8 days); tokens live far shorter. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** The scope of a caller who has not signed in: an organization id nothing belongs to. */
 const NOBODY = '';
 
@@ -213,6 +224,7 @@ export function createApi(options: ApiOptions): Api {
   const acts = new HumanActs({
     store: options.store,
     authenticator: options.authenticator,
+    ...(options.stepUps ? { stepUps: options.stepUps } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
   });
   // Validation limits report their refusal, explained, instead of throwing armor's sentence;
@@ -281,6 +293,22 @@ export function createApi(options: ApiOptions): Api {
           // Run each operation with the enveloped (plugin-wrapped) execute/subscribe of onSubscribe.
           execute: (args) => (args.rootValue as Enveloped).execute(args),
           subscribe: (args) => (args.rootValue as Enveloped).subscribe(args),
+          // A connection lives no longer than the sign-in token it opened with: at its expiry
+          // the socket closes (4401), ending every subscription on it; the client signs in again.
+          onConnect: async (socket) => {
+            const header = socket.connectionParams?.authorization;
+            const caller = await options.authenticator
+              .authenticate(typeof header === 'string' ? header : undefined)
+              .catch(() => undefined);
+            if (caller?.kind !== 'person' || caller.expiresAt === undefined) return true;
+            const untilExpiry = caller.expiresAt.getTime() - Date.now();
+            const timer = setTimeout(
+              () => socket.extra.socket.close(CloseCode.Unauthorized, 'The token has expired.'),
+              Math.min(Math.max(untilExpiry, 0), MAX_TIMER_MS),
+            );
+            socket.extra.socket.once('close', () => clearTimeout(timer));
+            return true;
+          },
           onSubscribe: async (socket, _id, params) => {
             const header = socket.connectionParams?.authorization;
             let caller: Caller | undefined;

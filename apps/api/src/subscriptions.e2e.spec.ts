@@ -11,6 +11,7 @@ import {
   PAIR_A,
   PAIR_B,
   partnerFeed,
+  personIn,
   SPONSOR,
   type PartnerEvent,
 } from '@concord/ingest/test-support';
@@ -272,6 +273,32 @@ describeWithKafka(
           expect(JSON.stringify(refused.errors[0])).toMatch(/Not authorized/);
           expect(refused.results.filter((r) => r.payload?.batchChanged)).toEqual([]);
         }
+      });
+
+      it('ends a graphql-ws connection, and its subscriptions, when its sign-in token expires', async () => {
+        const person = personIn(SPONSOR, 'qa');
+        const token = await world.issuer.mint({
+          personId: person.personId,
+          organizationId: SPONSOR,
+          roles: ['qa'],
+          expiresIn: '3s',
+        });
+        const closes: { code: number; reason: string }[] = [];
+        const client = wsClient(token, {
+          lazy: false,
+          onNonLazyError: () => undefined,
+          on: { closed: (event) => closes.push(event as { code: number; reason: string }) },
+        });
+        const live = collectWs<BatchPayload>(client, BATCH_CHANGED);
+        streams.push(live as Collected<unknown>);
+        const [closed] = await waitFor(() => closes.length > 0 && closes, {
+          timeoutMs: 20_000,
+          description: 'the socket closing at the expiry',
+        });
+        expect(closed).toMatchObject({ code: 4401, reason: 'The token has expired.' });
+        // The subscription ends with the connection, and says why.
+        await waitFor(() => live.errors.length > 0, { description: 'the subscription ending' });
+        expect(live.errors[0]).toMatchObject({ code: 4401 });
       });
 
       it('refuses a too-deep subscription with the depth explained and keeps the socket usable', async () => {

@@ -99,7 +99,11 @@ function program(io: CliIo, done: (code: number) => void): Command {
     .addOption(
       new Option('--http <baseUrl>', 'send to Concord over HTTP (batches)').conflicts('kafka'),
     )
-    .option('--token <token>', 'the HTTP API token (default: $CONCORD_TOKEN)')
+    .option(
+      '--api-key <key>',
+      "your partner system's API key, what Concord's /ingest takes (default: $CONCORD_API_KEY)",
+    )
+    .option('--token <token>', 'a bearer token instead, for a gateway that takes one')
     .option('--path <path>', 'the ingest endpoint, relative to --http', 'ingest')
     .option('--kafka <brokers>', 'send to Concord over Kafka (host:port,...)')
     .option('--topic <topic>', 'the Kafka topic (default: concord.in.<org>)')
@@ -110,8 +114,15 @@ function program(io: CliIo, done: (code: number) => void): Command {
     .option('--dry-run', 'check and sign every line, send nothing')
     .option('--json', 'print the summary as one JSON object')
     .action(async (file: string, options: Parameters<typeof publish>[1]) => {
+      const apiKey = options.apiKey ?? io.env.CONCORD_API_KEY;
       const token = options.token ?? io.env.CONCORD_TOKEN;
-      done(await publish(file, { ...options, ...(token ? { token } : {}) }, io));
+      done(
+        await publish(
+          file,
+          { ...options, ...(apiKey ? { apiKey } : {}), ...(token ? { token } : {}) },
+          io,
+        ),
+      );
     });
 
   concord

@@ -99,7 +99,7 @@ describe('concord tokens mint', () => {
     );
     await expect(
       authenticator.verifyStepUp(stepUp.stdout.text.trim(), 'htx-p-0301'),
-    ).resolves.toBeUndefined();
+    ).resolves.toMatchObject({ personId: 'htx-p-0301' });
   });
 
   it('refuses to invent a key the API does not know', async () => {

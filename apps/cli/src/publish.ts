@@ -20,6 +20,7 @@ export interface PublishOptions {
   kafka?: string;
   topic?: string;
   http?: string;
+  apiKey?: string;
   token?: string;
   path?: string;
   source?: string;
@@ -94,11 +95,13 @@ function checkOptions(options: PublishOptions): void {
   const targets = [options.kafka, options.http].filter((t) => t !== undefined).length;
   if (options.dryRun ? targets > 1 : targets !== 1) {
     throw new UsageError(
-      'publish needs one target: --http <baseUrl> (with --token) or --kafka <brokers>, or --dry-run',
+      'publish needs one target: --http <baseUrl> (with --api-key) or --kafka <brokers>, or --dry-run',
     );
   }
-  if (options.http !== undefined && !options.token) {
-    throw new UsageError('--http needs --token <token> (or CONCORD_TOKEN in the environment)');
+  if (options.http !== undefined && !options.apiKey && !options.token) {
+    throw new UsageError(
+      '--http needs --api-key <key> (or CONCORD_API_KEY in the environment), or --token <token>',
+    );
   }
   if (!Number.isInteger(options.batchSize) || options.batchSize < 1 || options.batchSize > 1000) {
     throw new UsageError('--batch-size must be a whole number from 1 to 1000');
@@ -139,7 +142,7 @@ function createSink(
   if (options.http !== undefined) {
     const transport = httpTransport({
       baseUrl: options.http,
-      token: options.token!,
+      credential: options.apiKey ? { apiKey: options.apiKey } : { token: options.token! },
       ...(options.path ? { path: options.path } : {}),
       batchSize: options.batchSize,
     });

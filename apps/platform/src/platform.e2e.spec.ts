@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sha256Hex } from '@concord/auth';
 import { waitFor } from '@concord/test-infra';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -169,5 +170,52 @@ describe('the development sign-in', () => {
     await expect(
       start({ databaseUrl: 'postgres://nobody@127.0.0.1:1/none', devSignIn: true }),
     ).rejects.toThrow(/not with --database-url/);
+  });
+});
+
+// Each credential for its purpose: partner systems send events with their API keys; a person's
+// sign-in token reads and a step-up token signs one act, and neither sends events.
+describe('HTTP ingest credentials', () => {
+  const logger = pino({ level: 'warn' });
+  let dataDir: string;
+  let platform: Platform | undefined;
+  const KEY = 'nb-mes-test-key-0001';
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'concord-ingest-credentials-'));
+    platform = await startPlatform({
+      dataDir,
+      port: 0,
+      logger,
+      webRoot: false,
+      demo: false,
+      apiKeys: [{ sha256: sha256Hex(KEY), organizationId: 'northbridge-bio', systemId: 'mes' }],
+    });
+  });
+  afterAll(async () => {
+    await platform?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const send = (authorization: string) =>
+    fetch(platform!.ingestUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/cloudevents-batch+json', authorization },
+      // Unsigned, so refused, but answered: the credential is what this is about.
+      body: JSON.stringify([
+        { specversion: '1.0', id: 'e-1', source: 'urn:concord:northbridge-bio:mes', type: 'x' },
+      ]),
+    });
+
+  it("takes a partner system's API key, and refuses a person's sign-in token", async () => {
+    const person = { personId: 'nb-p-0212', organizationId: 'northbridge-bio', roles: ['qa'] };
+    const answered = await send(`ApiKey ${KEY}`);
+    expect(answered.status).toBe(200);
+    expect(((await answered.json()) as { outcomes: unknown[] }).outcomes).toHaveLength(1);
+    const refused = await send(`Bearer ${await platform!.mintToken(person)}`);
+    expect(refused.status).toBe(401);
+    expect(await refused.json()).toEqual({
+      error: "a partner system's credential is required (Authorization: ApiKey <key>)",
+    });
+    expect((await send('ApiKey not-a-key')).status).toBe(401);
   });
 });

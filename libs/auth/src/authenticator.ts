@@ -20,6 +20,8 @@ export type Caller =
       roles: string[];
       /** Present when the identity provider states it (`name`). */
       name?: string;
+      /** When the sign-in token expires (`exp`): a long-lived subscription ends then. */
+      expiresAt?: Date;
     }
   | { kind: 'system'; systemId: string; organizationId: string; roles: string[] };
 
@@ -54,6 +56,36 @@ export interface AuthenticatorOptions {
   clockToleranceSeconds?: number;
   /** How recent a step-up (e-signature) authentication must be, in seconds. @default 300 */
   stepUpMaxAgeSeconds?: number;
+}
+
+/** A step-up credential that passed its checks: its id (a digest), whose, and how long it lives. */
+export interface StepUpCredential {
+  id: string;
+  personId: string;
+  issuedAt: Date;
+  usableUntil: Date;
+}
+
+/**
+ * Where used step-up credentials are kept, so each signs one act only. `consume` resolves to
+ * false when the credential was used before (by this process or any other sharing the ledger).
+ */
+export interface StepUpLedger {
+  consume(credential: StepUpCredential): Promise<boolean>;
+}
+
+/** A ledger in this process's memory (tests, and a single process without a database). */
+export function inMemoryStepUpLedger(): StepUpLedger {
+  const used = new Map<string, Date>();
+  return {
+    async consume(credential) {
+      const now = Date.now();
+      for (const [id, until] of used) if (until.getTime() < now) used.delete(id);
+      if (used.has(credential.id)) return false;
+      used.set(credential.id, credential.usableUntil);
+      return true;
+    },
+  };
 }
 
 /** The claim naming the caller's organization; roles travel in `roles`. */
@@ -95,7 +127,7 @@ export class Authenticator {
    * Checks the credential re-entered for an e-signature (21 CFR 11.200): a step-up token for
    * the same person, issued for e-signatures, within the last few minutes.
    */
-  async verifyStepUp(token: string, personId: string): Promise<void> {
+  async verifyStepUp(token: string, personId: string): Promise<StepUpCredential> {
     const payload = await this.#verify(token);
     if (payload.sub !== personId)
       throw new AuthenticationError('The re-entered credential belongs to someone else.');
@@ -106,6 +138,13 @@ export class Authenticator {
       throw new AuthenticationError(
         `The re-entered credential is older than ${maxAge} seconds; sign in again to sign.`,
       );
+    // Kept until the credential could no longer pass the age check anyway.
+    const usableUntil = new Date((payload.iat + maxAge + this.#tolerance()) * 1000);
+    return { id: sha256Hex(token), personId, issuedAt: new Date(payload.iat * 1000), usableUntil };
+  }
+
+  #tolerance(): number {
+    return this.#options.clockToleranceSeconds ?? 30;
   }
 
   async #verify(token: string): Promise<JWTPayload> {
@@ -113,7 +152,7 @@ export class Authenticator {
       const { payload } = await jwtVerify(token, this.#keys, {
         issuer: this.#options.issuer,
         audience: this.#options.audience,
-        clockTolerance: this.#options.clockToleranceSeconds ?? 30,
+        clockTolerance: this.#tolerance(),
       });
       return payload;
     } catch (error) {
@@ -126,6 +165,11 @@ export class Authenticator {
   }
 
   #person(payload: JWTPayload): Caller {
+    // A credential re-entered for one e-signature is not a way in: it signs that act only.
+    if (payload[PURPOSE_CLAIM] !== undefined)
+      throw new AuthenticationError(
+        'The token was issued for an e-signature; sign in with a sign-in token.',
+      );
     const organizationId = payload[ORGANIZATION_CLAIM];
     if (typeof payload.sub !== 'string' || typeof organizationId !== 'string')
       throw new AuthenticationError(`The token must name a subject and a ${ORGANIZATION_CLAIM}.`);
@@ -138,6 +182,7 @@ export class Authenticator {
       organizationId,
       roles,
       ...(typeof payload.name === 'string' ? { name: payload.name } : {}),
+      ...(typeof payload.exp === 'number' ? { expiresAt: new Date(payload.exp * 1000) } : {}),
     };
   }
 

@@ -1,6 +1,11 @@
 import { SignJWT, generateKeyPair } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { AuthenticationError, Authenticator, sha256Hex } from './authenticator.ts';
+import {
+  AuthenticationError,
+  Authenticator,
+  inMemoryStepUpLedger,
+  sha256Hex,
+} from './authenticator.ts';
 import { DEV_AUDIENCE, DEV_ISSUER, DevIssuer } from './dev-issuer.ts';
 
 describe('Authenticator', () => {
@@ -30,6 +35,7 @@ describe('Authenticator', () => {
       kind: 'person',
       ...person,
       name: 'Dr. Lena Vogt',
+      expiresAt: expect.any(Date),
     });
   });
 
@@ -75,5 +81,29 @@ describe('Authenticator', () => {
     await expect(
       authenticator.verifyStepUp(await issuer.mint(person), person.personId),
     ).rejects.toThrow(/not issued for an e-signature/);
+  });
+
+  it('never takes a step-up token as a sign-in token', async () => {
+    const stepUp = await issuer.mintStepUp(person);
+    await expect(authenticator.authenticate(`Bearer ${stepUp}`)).rejects.toThrow(
+      /issued for an e-signature/,
+    );
+  });
+
+  it('spends a step-up credential on its first use, in a ledger', async () => {
+    const ledger = inMemoryStepUpLedger();
+    const first = await authenticator.verifyStepUp(
+      await issuer.mintStepUp(person),
+      person.personId,
+    );
+    const second = await authenticator.verifyStepUp(
+      await issuer.mintStepUp(person),
+      person.personId,
+    );
+    expect(first.id).not.toBe(second.id);
+    expect(await ledger.consume(first)).toBe(true);
+    expect(await ledger.consume(first)).toBe(false);
+    expect(await ledger.consume(second)).toBe(true);
+    expect(first.usableUntil.getTime()).toBeGreaterThan(Date.now());
   });
 });

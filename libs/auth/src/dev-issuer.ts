@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -75,18 +76,22 @@ export class DevIssuer {
   }
 
   #sign(claims: DevTokenClaims, extra: Record<string, string>, expiresIn: string) {
-    return new SignJWT({
-      [ORGANIZATION_CLAIM]: claims.organizationId,
-      roles: claims.roles,
-      ...(claims.name ? { name: claims.name } : {}),
-      ...extra,
-    })
-      .setProtectedHeader({ alg: 'EdDSA', kid: 'concord-dev' })
-      .setSubject(claims.personId)
-      .setIssuer(DEV_ISSUER)
-      .setAudience(DEV_AUDIENCE)
-      .setIssuedAt()
-      .setExpirationTime(expiresIn)
-      .sign(this.#privateKey);
+    return (
+      new SignJWT({
+        [ORGANIZATION_CLAIM]: claims.organizationId,
+        roles: claims.roles,
+        ...(claims.name ? { name: claims.name } : {}),
+        ...extra,
+      })
+        .setProtectedHeader({ alg: 'EdDSA', kid: 'concord-dev' })
+        .setSubject(claims.personId)
+        .setIssuer(DEV_ISSUER)
+        .setAudience(DEV_AUDIENCE)
+        .setIssuedAt()
+        // Every credential is a new one, even two minted for one person in the same second.
+        .setJti(randomUUID())
+        .setExpirationTime(expiresIn)
+        .sign(this.#privateKey)
+    );
   }
 }

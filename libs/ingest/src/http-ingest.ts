@@ -42,7 +42,10 @@ export function httpIngestHandler(options: {
   return async (request) => {
     if (request.method !== 'POST') return json(405, { error: 'POST CloudEvents here' });
     const organizationId = await options.authenticate(request);
-    if (!organizationId) return json(401, { error: 'a valid bearer token is required' });
+    if (!organizationId)
+      return json(401, {
+        error: "a partner system's credential is required (Authorization: ApiKey <key>)",
+      });
     const declared = Number(request.headers.get('content-length') ?? 0);
     if (declared > maxBodyBytes)
       return json(413, { error: `the body exceeds ${maxBodyBytes} bytes` });

@@ -12,8 +12,11 @@ import { withRetries, type RetryOptions } from './retry.ts';
 export interface HttpTransportOptions {
   /** Where Concord listens, e.g. `https://concord.example.com/`. */
   baseUrl: string | URL;
-  /** The organization's API token, sent as `Authorization: Bearer <token>`. */
-  token: string;
+  /**
+   * The partner system's credential: an API key Concord issued (`Authorization: ApiKey <key>`,
+   * what Concord's own endpoint takes), or a bearer token for an endpoint that takes one.
+   */
+  credential: { apiKey: string } | { token: string };
   /** The ingest endpoint, relative to `baseUrl`. @default 'ingest' */
   path?: string;
   /** A Fetch API function (a test can pass a handler straight in). @default globalThis.fetch */
@@ -70,6 +73,10 @@ export function httpTransport(options: HttpTransportOptions): HttpTransport {
   const batchSize = options.batchSize ?? 500;
   const maxBatchBytes = options.maxBatchBytes ?? 8 * 1024 * 1024;
   const timeoutMs = options.timeoutMs ?? 30_000;
+  const authorization =
+    'apiKey' in options.credential
+      ? `ApiKey ${options.credential.apiKey}`
+      : `Bearer ${options.credential.token}`;
 
   async function post(contentType: string, body: string, count: number): Promise<IngestOutcome[]> {
     let response: Response;
@@ -79,7 +86,7 @@ export function httpTransport(options: HttpTransportOptions): HttpTransport {
           method: 'POST',
           headers: {
             'content-type': `${contentType}; charset=utf-8`,
-            authorization: `Bearer ${options.token}`,
+            authorization: authorization,
             accept: 'application/json',
           },
           body,

@@ -33,7 +33,12 @@ describe('the HTTP transport against the ingest endpoint', () => {
     return handler(request);
   };
   const transport = (options: Partial<Parameters<typeof httpTransport>[0]> = {}) =>
-    httpTransport({ baseUrl: 'http://concord.test', token: 'cdmo-token', fetch, ...options });
+    httpTransport({
+      baseUrl: 'http://concord.test',
+      credential: { token: 'cdmo-token' },
+      fetch,
+      ...options,
+    });
 
   beforeEach(async () => {
     const store = new InMemoryEventStore();
@@ -108,7 +113,7 @@ describe('the HTTP transport against the ingest endpoint', () => {
   });
 
   it('gives up at once on a refused token (not retriable)', async () => {
-    const error = await transport({ token: 'stolen' })
+    const error = await transport({ credential: { token: 'stolen' } })
       .send(partner.complete(unsigned('batch/scheduled.v1')))
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HttpStatusError);
@@ -143,7 +148,7 @@ describe('the HTTP transport when the network or the platform fails', () => {
     let calls = 0;
     const transport = httpTransport({
       baseUrl: 'http://concord.test/api',
-      token: 't',
+      credential: { token: 't' },
       retry,
       fetch: async (request) => {
         expect(request.url).toBe('http://concord.test/api/ingest');
@@ -159,7 +164,7 @@ describe('the HTTP transport when the network or the platform fails', () => {
     const cause = new TypeError('connect ECONNREFUSED');
     const transport = httpTransport({
       baseUrl: 'http://concord.test',
-      token: 't',
+      credential: { token: 't' },
       retry,
       fetch: async () => {
         calls++;
@@ -177,7 +182,7 @@ describe('the HTTP transport when the network or the platform fails', () => {
       let calls = 0;
       const transport = httpTransport({
         baseUrl: 'http://concord.test',
-        token: 't',
+        credential: { token: 't' },
         retry,
         fetch: async () => {
           calls++;
@@ -200,7 +205,7 @@ describe('the HTTP transport when the network or the platform fails', () => {
     const events = Array.from({ length: 1001 }, () => event);
     const outcomes = await httpTransport({
       baseUrl: 'http://concord.test',
-      token: 't',
+      credential: { token: 't' },
       fetch: counting,
     }).sendBatch(events);
     expect(sizes).toEqual([500, 500, 1]);
@@ -210,7 +215,7 @@ describe('the HTTP transport when the network or the platform fails', () => {
     const oneEvent = JSON.stringify(event).length;
     await httpTransport({
       baseUrl: 'http://concord.test',
-      token: 't',
+      credential: { token: 't' },
       fetch: counting,
       maxBatchBytes: oneEvent * 3 + 10,
     }).sendBatch(events.slice(0, 7));
@@ -220,7 +225,7 @@ describe('the HTTP transport when the network or the platform fails', () => {
   it('refuses an answer without one outcome per event', async () => {
     const transport = httpTransport({
       baseUrl: 'http://concord.test',
-      token: 't',
+      credential: { token: 't' },
       fetch: async () => accepted(2),
     });
     await expect(transport.send(event)).rejects.toMatchObject({ retriable: false });
