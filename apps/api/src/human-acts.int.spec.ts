@@ -164,7 +164,7 @@ describeWithPostgres('human acts with e-signatures (real PostgreSQL)', (database
       __typename: 'DomainRefusal',
       code: 'deviation.out-of-order',
       message:
-        'concord.deviation.capa-approved.v1 cannot be recorded while the deviation is reported.',
+        'concord.deviation.capa-approved.v1 cannot be recorded while the deviation is reported. What may come next: concord.deviation.classified.v1.',
     });
     expect(
       await refusedAct(stream, token, APPROVE_CLOSURE, {
@@ -508,7 +508,7 @@ describeWithPostgres('human acts with e-signatures (real PostgreSQL)', (database
       __typename: 'DomainRefusal',
       code: 'batch.out-of-order',
       message:
-        'concord.batch.disposition-recorded.v1 cannot be recorded while the batch is in-manufacture.',
+        'concord.batch.disposition-recorded.v1 cannot be recorded while the batch is in-manufacture. What may come next: concord.batch.manufacturing-held.v1, concord.batch.manufacturing-aborted.v1, concord.batch.manufacturing-completed.v1.',
     });
 
     const disposition = await act(await world.token(CDMO), RECORD_DISPOSITION, {

@@ -7,7 +7,7 @@ import { isMajorOrCritical, type Severity, type SignatureMeaning } from '../shar
 import { at, batch, batchCommand, BATCH, people, signature } from '../test-support/fixtures.ts';
 import type { BatchCommand } from './batch-command.ts';
 import { batchDecider } from './batch-decider.ts';
-import { batchTransitions, type BatchState } from './batch-state.ts';
+import { batchLifecycle, batchTransitions, nextBatchActs, type BatchState } from './batch-state.ts';
 
 // Random command sequences through the batch decider; accepted events are evolved. An oracle
 // rebuilt from the accepted events alone (not from the decider's state) checks the invariants.
@@ -336,12 +336,14 @@ const unresolvedOos = (oracle: Oracle) =>
 function outcome(
   command: BatchCommand,
   state: BatchState,
-): { events: BatchEvent[] } | { code: string } {
+): { events: BatchEvent[] } | { code: string; next?: unknown } {
   try {
     return { events: batchDecider.decide(command, state) };
   } catch (error) {
     if (!(error instanceof DomainError)) throw error;
-    return { code: error.code };
+    return error.code === 'batch.out-of-order'
+      ? { code: error.code, next: error.details.next }
+      : { code: error.code };
   }
 }
 
@@ -368,10 +370,18 @@ function invariantsHold(coverage: Coverage) {
         // decide is deterministic and leaves the state alone.
         expect(outcome(command, state)).toEqual(result);
         expect(state).toEqual(before);
+        // What a refusal names as next is what the lifecycle takes: never the refused act, and
+        // an act accepted is one it named.
+        const named = nextBatchActs(state);
         if ('code' in result) {
           refusals.add(result.code);
+          if (result.code === 'batch.out-of-order') {
+            expect(result.next).toEqual(named);
+            expect(named).not.toContain(command.type);
+          }
           return;
         }
+        if (command.type in batchLifecycle) expect(named).toContain(command.type);
         for (const event of result.events) {
           if (
             event.type === 'concord.batch.disposition-recorded.v1' &&

@@ -1,4 +1,4 @@
-import type { BatchEvent, DispositionDecision } from '../events/batch-events.ts';
+import type { BatchEvent, BatchEventType, DispositionDecision } from '../events/batch-events.ts';
 import { rememberEvent, type SeenEvents } from '../shared/correction.ts';
 import { DomainError } from '../shared/domain-error.ts';
 import { isMajorOrCritical, type Id, type Severity } from '../shared/vocabulary.ts';
@@ -133,12 +133,77 @@ export function assertNothingBlocksRelease(state: BatchFacts, act: string): void
   }
 }
 
+/** The partner acts the batch lifecycle orders (the others are accepted at any time). */
+export type BatchLifecycleAct = Exclude<
+  BatchEventType,
+  | 'concord.batch.scheduled.v1'
+  | 'concord.batch.oos-investigation-opened.v1'
+  | 'concord.batch.deviation-linked.v1'
+  | 'concord.batch.deviation-link-closed.v1'
+  | 'concord.correction.recorded.v1'
+>;
+
+const manufacturing =
+  (...statuses: BatchStatus[]) =>
+  (state: ScheduledBatch) =>
+    statuses.includes(state.status);
+
+/**
+ * When each act may come next: the one rule the acts check, and what an out-of-order refusal
+ * names as the steps that may follow instead. A batch can be abandoned before it starts, while
+ * running or on hold, never after; the CoA may come before or after the disposition; quarantine
+ * and conditional release are not final; QP certification follows a release.
+ */
+export const batchLifecycle: {
+  readonly [Act in BatchLifecycleAct]: (state: ScheduledBatch) => boolean;
+} = {
+  'concord.batch.manufacturing-started.v1': manufacturing('scheduled'),
+  'concord.batch.manufacturing-held.v1': manufacturing('in-manufacture'),
+  'concord.batch.manufacturing-resumed.v1': manufacturing('held'),
+  'concord.batch.manufacturing-aborted.v1': manufacturing('scheduled', 'in-manufacture', 'held'),
+  'concord.batch.manufacturing-completed.v1': manufacturing('in-manufacture'),
+  'concord.batch.record-reviewed.v1': manufacturing('manufacturing-complete'),
+  'concord.batch.qc-result-recorded.v1': manufacturing('record-reviewed', 'qc-testing'),
+  'concord.batch.oos-resolved.v1': (state) =>
+    Object.values(state.oosInvestigations).includes('open'),
+  'concord.batch.coa-issued.v1': (state) =>
+    state.status === 'qc-testing' ||
+    (state.status === 'dispositioned' && state.coaId === undefined),
+  'concord.batch.disposition-recorded.v1': (state) =>
+    state.status === 'qc-testing' ||
+    state.status === 'coa-issued' ||
+    (state.status === 'dispositioned' &&
+      (state.decision === 'quarantined' || state.decision === 'conditionally-released')),
+  'concord.batch.qp-certified.v1': (state) =>
+    state.status === 'dispositioned' && state.decision === 'released',
+  'concord.batch.shipped.v1': manufacturing('qp-certified'),
+  'concord.batch.shipped.v2': manufacturing('qp-certified'),
+};
+
+/** The lifecycle acts that may come next. */
+export function nextBatchActs(state: BatchState): string[] {
+  if (state.status === 'empty') return ['concord.batch.scheduled.v1'];
+  return Object.entries(batchLifecycle)
+    .filter(([, allowed]) => allowed(state))
+    .map(([type]) => type);
+}
+
 export function outOfOrder(type: string, state: BatchState): DomainError {
+  const next = nextBatchActs(state);
   return new DomainError(
     'batch.out-of-order',
-    `${type} cannot be recorded while the batch is ${state.status}.`,
-    { type, status: state.status },
+    `${type} cannot be recorded while the batch is ${state.status}. ${
+      next.length === 0
+        ? 'Its lifecycle has ended (a correction is still accepted).'
+        : `What may come next: ${next.join(', ')}.`
+    }`,
+    { type, status: state.status, next },
   );
+}
+
+/** Refuses an act its lifecycle does not allow now, naming what may come next instead. */
+export function assertInLifecycle(type: BatchLifecycleAct, state: ScheduledBatch): void {
+  if (!batchLifecycle[type](state)) throw outOfOrder(type, state);
 }
 
 export function evolveBatch(state: BatchState, event: BatchEvent): BatchState {

@@ -3,7 +3,12 @@ import { eventMetadata } from '../shared/command.ts';
 import { DomainError } from '../shared/domain-error.ts';
 import { verifySignature } from '../shared/signature.ts';
 import type { BatchCommandOf } from './batch-command.ts';
-import { assertNothingBlocksRelease, outOfOrder, type ScheduledBatch } from './batch-state.ts';
+import {
+  assertNothingBlocksRelease,
+  batchLifecycle,
+  outOfOrder,
+  type ScheduledBatch,
+} from './batch-state.ts';
 
 export type CertifyBatch = BatchCommandOf<'concord.batch.qp-certified.v1'>;
 
@@ -13,17 +18,20 @@ export type CertifyBatch = BatchCommandOf<'concord.batch.qp-certified.v1'>;
  * only while nothing blocks release.
  */
 export function certifyBatch(command: CertifyBatch, state: ScheduledBatch): QpCertified[] {
-  if (
-    state.status !== 'qc-testing' &&
-    state.status !== 'coa-issued' &&
-    state.status !== 'dispositioned'
-  ) {
+  if (!batchLifecycle[command.type](state)) {
+    // Around the disposition, the specific reason says more than "out of order".
+    if (
+      state.status === 'qc-testing' ||
+      state.status === 'coa-issued' ||
+      state.status === 'dispositioned'
+    ) {
+      throw new DomainError(
+        'qp.requires-release',
+        'QP certification needs a released disposition.',
+        { decision: state.status === 'dispositioned' ? state.decision : undefined },
+      );
+    }
     throw outOfOrder(command.type, state);
-  }
-  if (state.status !== 'dispositioned' || state.decision !== 'released') {
-    throw new DomainError('qp.requires-release', 'QP certification needs a released disposition.', {
-      decision: state.status === 'dispositioned' ? state.decision : undefined,
-    });
   }
   if (state.coaId === undefined) {
     throw new DomainError(

@@ -3,7 +3,7 @@ import { eventMetadata } from '../shared/command.ts';
 import { DomainError } from '../shared/domain-error.ts';
 import { verifySignature } from '../shared/signature.ts';
 import type { BatchCommandOf } from './batch-command.ts';
-import { investigationsWith, outOfOrder, type ScheduledBatch } from './batch-state.ts';
+import { assertInLifecycle, investigationsWith, type ScheduledBatch } from './batch-state.ts';
 
 export type IssueCoa = BatchCommandOf<'concord.batch.coa-issued.v1'>;
 
@@ -12,10 +12,7 @@ export type IssueCoa = BatchCommandOf<'concord.batch.coa-issued.v1'>;
  * open. It may come before or after the disposition; QP certification needs both.
  */
 export function issueCoa(command: IssueCoa, state: ScheduledBatch): CoaIssued[] {
-  const allowed =
-    state.status === 'qc-testing' ||
-    (state.status === 'dispositioned' && state.coaId === undefined);
-  if (!allowed) throw outOfOrder(command.type, state);
+  assertInLifecycle(command.type, state);
   const open = investigationsWith(state, 'open');
   if (open.length > 0) {
     throw new DomainError(

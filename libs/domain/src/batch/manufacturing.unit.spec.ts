@@ -1,5 +1,5 @@
 import { DeciderSpecification } from '@concord/testing';
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { at, batchCommand, batchHistory, BATCH, people } from '../test-support/fixtures.ts';
 import { batchDecider } from './batch-decider.ts';
 
@@ -91,5 +91,48 @@ describe('manufacturing', () => {
       .given(batchHistory.scheduled)
       .when({ ...start, metadata: { ...start.metadata, actor: people.sponsorQa } })
       .thenThrows('authorization.not-responsible-party');
+  });
+});
+
+describe('an act out of order', () => {
+  it('is refused naming the acts that may come next', () => {
+    const ship = batchCommand(
+      'concord.batch.shipped.v1',
+      {
+        batchId: BATCH,
+        shipmentId: 'shp-1',
+        shippedAt: at(50),
+        destination: 'Depot',
+        quantity: { value: 1, unit: 'L' },
+      },
+      people.cdmoProduction,
+    );
+    spec
+      .given(batchHistory.inManufacture)
+      .when(ship)
+      .thenThrows((error) => {
+        expect(error).toMatchObject({
+          code: 'batch.out-of-order',
+          message:
+            'concord.batch.shipped.v1 cannot be recorded while the batch is in-manufacture. What may come next: concord.batch.manufacturing-held.v1, concord.batch.manufacturing-aborted.v1, concord.batch.manufacturing-completed.v1.',
+          details: {
+            next: [
+              'concord.batch.manufacturing-held.v1',
+              'concord.batch.manufacturing-aborted.v1',
+              'concord.batch.manufacturing-completed.v1',
+            ],
+          },
+        });
+        return true;
+      });
+    spec
+      .given(batchHistory.aborted)
+      .when(ship)
+      .thenThrows((error) => {
+        expect((error as Error).message).toContain(
+          'Its lifecycle has ended (a correction is still accepted).',
+        );
+        return true;
+      });
   });
 });

@@ -3,7 +3,11 @@ import { eventMetadata } from '../shared/command.ts';
 import { DomainError } from '../shared/domain-error.ts';
 import { verifySignature } from '../shared/signature.ts';
 import type { BatchCommandOf } from './batch-command.ts';
-import { assertNothingBlocksRelease, outOfOrder, type ScheduledBatch } from './batch-state.ts';
+import {
+  assertInLifecycle,
+  assertNothingBlocksRelease,
+  type ScheduledBatch,
+} from './batch-state.ts';
 
 export type RecordDisposition = BatchCommandOf<'concord.batch.disposition-recorded.v1'>;
 
@@ -15,12 +19,7 @@ export function recordDisposition(
   command: RecordDisposition,
   state: ScheduledBatch,
 ): DispositionRecorded[] {
-  const allowed =
-    state.status === 'qc-testing' ||
-    state.status === 'coa-issued' ||
-    (state.status === 'dispositioned' &&
-      (state.decision === 'quarantined' || state.decision === 'conditionally-released'));
-  if (!allowed) throw outOfOrder(command.type, state);
+  assertInLifecycle(command.type, state);
   const { data, metadata } = command;
   const actorRole = verifySignature(command.type, data.signature, metadata);
   if (

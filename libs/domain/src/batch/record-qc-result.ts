@@ -8,7 +8,7 @@ import { DomainError } from '../shared/domain-error.ts';
 import { toMillis } from '../shared/time.ts';
 import type { Id } from '../shared/vocabulary.ts';
 import type { BatchCommandOf } from './batch-command.ts';
-import { outOfOrder, type ScheduledBatch } from './batch-state.ts';
+import { assertInLifecycle, type ScheduledBatch } from './batch-state.ts';
 
 export type RecordQcResult = BatchCommandOf<'concord.batch.qc-result-recorded.v1'>;
 
@@ -53,9 +53,7 @@ export function recordQcResult(
   command: RecordQcResult,
   state: ScheduledBatch,
 ): (QcResultRecorded | OosInvestigationOpened)[] {
-  if (state.status !== 'record-reviewed' && state.status !== 'qc-testing') {
-    throw outOfOrder(command.type, state);
-  }
+  assertInLifecycle(command.type, state);
   const { data, metadata } = command;
   if (state.qcResultIds.includes(data.resultId)) {
     throw new DomainError(

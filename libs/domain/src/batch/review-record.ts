@@ -2,13 +2,13 @@ import type { RecordReviewed } from '../events/batch-events.ts';
 import { eventMetadata } from '../shared/command.ts';
 import { verifySignature } from '../shared/signature.ts';
 import type { BatchCommandOf } from './batch-command.ts';
-import { outOfOrder, type ScheduledBatch } from './batch-state.ts';
+import { assertInLifecycle, type ScheduledBatch } from './batch-state.ts';
 
 export type ReviewRecord = BatchCommandOf<'concord.batch.record-reviewed.v1'>;
 
 /** QA reviews the executed batch record once manufacturing is complete; "returned" asks for rework. */
 export function reviewRecord(command: ReviewRecord, state: ScheduledBatch): RecordReviewed[] {
-  if (state.status !== 'manufacturing-complete') throw outOfOrder(command.type, state);
+  assertInLifecycle(command.type, state);
   const actorRole = verifySignature(command.type, command.data.signature, command.metadata);
   return [
     {

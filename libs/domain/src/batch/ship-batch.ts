@@ -1,7 +1,7 @@
 import type { BatchShipped, BatchShippedV2 } from '../events/batch-events.ts';
 import { eventMetadata } from '../shared/command.ts';
 import type { BatchCommandOf } from './batch-command.ts';
-import { outOfOrder, type ScheduledBatch } from './batch-state.ts';
+import { assertInLifecycle, type ScheduledBatch } from './batch-state.ts';
 
 export type ShipBatch = BatchCommandOf<'concord.batch.shipped.v1' | 'concord.batch.shipped.v2'>;
 
@@ -13,7 +13,7 @@ export function shipBatch(
   command: ShipBatch,
   state: ScheduledBatch,
 ): (BatchShipped | BatchShippedV2)[] {
-  if (state.status !== 'qp-certified') throw outOfOrder(command.type, state);
+  assertInLifecycle(command.type, state);
   const metadata = eventMetadata(command.metadata);
   // The same in both branches: only after narrowing does TypeScript pair each type with its data.
   return [

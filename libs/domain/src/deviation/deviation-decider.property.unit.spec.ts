@@ -18,7 +18,7 @@ import {
 } from '../test-support/fixtures.ts';
 import type { DeviationCommand } from './deviation-command.ts';
 import { deviationDecider } from './deviation-decider.ts';
-import type { DeviationState } from './deviation-state.ts';
+import { deviationLifecycle, nextDeviationActs, type DeviationState } from './deviation-state.ts';
 
 // Random command sequences through the deviation decider, with random actors and agreements
 // (some let the CDMO approve): closure and approval rules must hold whatever happens.
@@ -150,12 +150,20 @@ function rulesHold(accepted: Set<string>) {
     steps.forEach((step, index) => {
       const command = commandFor(step, state, index + 1);
       let events: DeviationEvent[];
+      // What a refusal names as next is what the lifecycle takes: never the refused act, and
+      // an act accepted is one it named.
+      const named = nextDeviationActs(state);
       try {
         events = deviationDecider.decide(command, state);
       } catch (error) {
         if (!(error instanceof DomainError)) throw error;
+        if (error.code === 'deviation.out-of-order') {
+          expect(error.details.next).toEqual(named);
+          expect(named).not.toContain(command.type);
+        }
         return;
       }
+      if (command.type in deviationLifecycle) expect(named).toContain(command.type);
       for (const event of events) {
         accepted.add(event.type);
         expect(closed, 'an event after closure').toBe(false);

@@ -1,7 +1,7 @@
-import type { DeviationEvent } from '../events/deviation-events.ts';
+import type { DeviationEvent, DeviationEventType } from '../events/deviation-events.ts';
 import { rememberEvent, type SeenEvents } from '../shared/correction.ts';
 import { DomainError } from '../shared/domain-error.ts';
-import type { Id, Severity } from '../shared/vocabulary.ts';
+import { isMajorOrCritical, type Id, type Severity } from '../shared/vocabulary.ts';
 
 export type DeviationFacts = {
   deviationId: Id;
@@ -30,21 +30,96 @@ export type ReportedDeviation = Exclude<DeviationState, { status: 'empty' }>;
 
 export const initialDeviationState = (): DeviationState => ({ status: 'empty' });
 
+/** The partner acts the deviation lifecycle orders. */
+export type DeviationLifecycleAct = Exclude<
+  DeviationEventType,
+  | 'concord.deviation.reported.v1'
+  | 'concord.deviation.reported-late.v1'
+  | 'concord.correction.recorded.v1'
+>;
+
+const from =
+  (...statuses: DeviationStatus[]) =>
+  (state: ReportedDeviation) =>
+    statuses.includes(state.status);
+
+/**
+ * Where the outcome can be approved for closure: after the CAPA approval; a minor deviation may
+ * need no CAPA and may be closed from its impact assessment.
+ */
+export function outcomeReady(state: ReportedDeviation): boolean {
+  return isMajorOrCritical(state.severity)
+    ? state.status === 'capa-approved'
+    : state.status === 'impact-assessed' || state.status === 'capa-approved';
+}
+
+/**
+ * When each act may come next: the one rule the acts check, and what an out-of-order refusal
+ * names instead. Classification may be revised and the investigation updated until the outcome
+ * is approved for closure; root cause and impact assessment until the CAPA is proposed; a
+ * revised CAPA proposal replaces an unapproved one; a major or critical deviation closes only
+ * after the sponsor approved the closure.
+ */
+export const deviationLifecycle: {
+  readonly [Act in DeviationLifecycleAct]: (state: ReportedDeviation) => boolean;
+} = {
+  'concord.deviation.classified.v1': from(
+    'reported',
+    'classified',
+    'under-investigation',
+    'root-cause-identified',
+    'impact-assessed',
+    'capa-proposed',
+    'capa-approved',
+  ),
+  'concord.deviation.investigation-updated.v1': from(
+    'classified',
+    'under-investigation',
+    'root-cause-identified',
+    'impact-assessed',
+    'capa-proposed',
+    'capa-approved',
+  ),
+  'concord.deviation.root-cause-identified.v1': from(
+    'under-investigation',
+    'root-cause-identified',
+  ),
+  'concord.deviation.batch-impact-assessed.v1': from('root-cause-identified', 'impact-assessed'),
+  'concord.deviation.capa-proposed.v1': from('impact-assessed', 'capa-proposed'),
+  'concord.deviation.capa-approved.v1': from('capa-proposed'),
+  'concord.deviation.closure-approved.v1': outcomeReady,
+  'concord.deviation.closed.v1': (state) =>
+    state.status === 'closure-approved' ||
+    (!isMajorOrCritical(state.severity) && outcomeReady(state)),
+};
+
+/** The lifecycle acts that may come next. */
+export function nextDeviationActs(state: DeviationState): string[] {
+  if (state.status === 'empty') return ['concord.deviation.reported.v1'];
+  return Object.entries(deviationLifecycle)
+    .filter(([, allowed]) => allowed(state))
+    .map(([type]) => type);
+}
+
 export function outOfOrder(type: string, state: DeviationState): DomainError {
   if (state.status === 'closed') {
     return new DomainError(
       'deviation.already-closed',
-      `Deviation ${state.deviationId} is closed.`,
-      {
-        type,
-      },
+      `Deviation ${state.deviationId} is closed (a correction is still accepted).`,
+      { type, next: [] },
     );
   }
+  const next = nextDeviationActs(state);
   return new DomainError(
     'deviation.out-of-order',
-    `${type} cannot be recorded while the deviation is ${state.status}.`,
-    { type, status: state.status },
+    `${type} cannot be recorded while the deviation is ${state.status}. What may come next: ${next.join(', ')}.`,
+    { type, status: state.status, next },
   );
+}
+
+/** Refuses an act its lifecycle does not allow now, naming what may come next instead. */
+export function assertInLifecycle(type: DeviationLifecycleAct, state: ReportedDeviation): void {
+  if (!deviationLifecycle[type](state)) throw outOfOrder(type, state);
 }
 
 export function evolveDeviation(state: DeviationState, event: DeviationEvent): DeviationState {

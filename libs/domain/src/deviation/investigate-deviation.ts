@@ -7,7 +7,7 @@ import type {
 import { eventMetadata } from '../shared/command.ts';
 import { DomainError } from '../shared/domain-error.ts';
 import type { DeviationCommandOf } from './deviation-command.ts';
-import { outOfOrder, type DeviationStatus, type ReportedDeviation } from './deviation-state.ts';
+import { assertInLifecycle, type ReportedDeviation } from './deviation-state.ts';
 
 export type ClassifyDeviation = DeviationCommandOf<'concord.deviation.classified.v1'>;
 export type UpdateInvestigation = DeviationCommandOf<'concord.deviation.investigation-updated.v1'>;
@@ -25,38 +25,11 @@ type InvestigationEvent =
   | RootCauseIdentified
   | BatchImpactAssessed;
 
-/**
- * The statuses each investigation step may follow. Classification may be revised and the
- * investigation updated until the outcome is approved for closure; root cause and impact
- * assessment may be revised before the CAPA is proposed.
- */
-const allowedFrom: Record<InvestigationCommand['type'], readonly DeviationStatus[]> = {
-  'concord.deviation.classified.v1': [
-    'reported',
-    'classified',
-    'under-investigation',
-    'root-cause-identified',
-    'impact-assessed',
-    'capa-proposed',
-    'capa-approved',
-  ],
-  'concord.deviation.investigation-updated.v1': [
-    'classified',
-    'under-investigation',
-    'root-cause-identified',
-    'impact-assessed',
-    'capa-proposed',
-    'capa-approved',
-  ],
-  'concord.deviation.root-cause-identified.v1': ['under-investigation', 'root-cause-identified'],
-  'concord.deviation.batch-impact-assessed.v1': ['root-cause-identified', 'impact-assessed'],
-};
-
 export function investigateDeviation(
   command: InvestigationCommand,
   state: ReportedDeviation,
 ): InvestigationEvent[] {
-  if (!allowedFrom[command.type].includes(state.status)) throw outOfOrder(command.type, state);
+  assertInLifecycle(command.type, state);
   if (command.type === 'concord.deviation.batch-impact-assessed.v1') {
     const unlinked = command.data.assessments
       .map((assessment) => assessment.batchId)
