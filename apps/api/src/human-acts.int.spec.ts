@@ -472,7 +472,7 @@ describeWithPostgres('human acts with e-signatures (real PostgreSQL)', (database
     ).toEqual({
       __typename: 'DomainRefusal',
       code: 'deviation.already-closed',
-      message: `Deviation ${DEV_A} is closed.`,
+      message: `Deviation ${DEV_A} is closed (a correction is still accepted).`,
     });
   });
 

@@ -469,13 +469,14 @@ describeWithKafka('two sponsors and two CDMOs on one ingest process', ({ brokers
 
     it('records each pair’s history, blocks and then allows a release, and never crosses pairs', async () => {
       await Promise.all([pairAManufactures(), pairBManufactures()]);
-      // The second CDMO writes about the first pair's batch on its own channel with its own key.
+      // The second CDMO writes about the first pair's batch on its own channel with its own key:
+      // answered as if there were no such batch.
       await send(OTHER_CDMO, [
         reject(
           build(OTHER_CDMO, 'batch/manufacturing-held.v1', A3, t(29, '07:00'), {
             heldAt: t(29, '07:00'),
           }),
-          'authorization.not-own-batch',
+          'subject.unknown',
         ),
       ]);
       await Promise.all([pairADeviatesAndReleases(), pairBCertifiesAndDeviates()]);

@@ -1,12 +1,11 @@
 // The trust boundary through the real pipeline on PostgreSQL: what a partner sends is a claim,
 // checked against what the platform knows, with the same rules the domain applies on every path.
-import { evolveBatch, initialBatchState, type BatchEvent } from '@concord/domain';
 import { PostgresEventStore } from '@concord/event-store-postgres';
 import { pgDatabase } from '@concord/sql';
 import { describeWithPostgres } from '@concord/test-infra/vitest';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Outcome } from './outcome.ts';
-import { partnerExchange, type PartnerExchange } from './test-support/exchange.ts';
+import { batchStateOf, partnerExchange, type PartnerExchange } from './test-support/exchange.ts';
 import { PAIR_A, PAIR_B, type PartnerEvent } from './test-support/partner-feed.ts';
 import { CDMO } from './test-support/partner-world.ts';
 
@@ -98,15 +97,7 @@ describeWithPostgres('the trust boundary at ingest', (database) => {
     expect(
       recorded.filter((event) => event.type === 'concord.correction.recorded.v1'),
     ).toHaveLength(1);
-    const state = recorded.reduce(
-      (folded, event) =>
-        evolveBatch(folded, {
-          type: event.type,
-          data: event.data,
-          metadata: { ...event.metadata, id: event.id },
-        } as unknown as BatchEvent),
-      initialBatchState(),
-    );
+    const state = batchStateOf(recorded);
     expect(state).toMatchObject({ status: 'dispositioned', decision: 'rejected' });
   });
 

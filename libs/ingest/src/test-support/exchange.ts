@@ -1,4 +1,5 @@
-import type { EventStore } from '@concord/event-store';
+import { evolveBatch, initialBatchState, type BatchEvent, type BatchState } from '@concord/domain';
+import type { EventStore, RecordedEvent } from '@concord/event-store';
 import { IngestPipeline } from '../ingest-pipeline.ts';
 import { inMemoryOutcomeLog } from '../outcome-log.ts';
 import type { Outcome } from '../outcome.ts';
@@ -69,4 +70,17 @@ export async function partnerExchange(
       return outcomes;
     },
   };
+}
+
+/** A batch's state as the domain folds it from the stored events (tests compare views with it). */
+export function batchStateOf(events: readonly RecordedEvent[]): BatchState {
+  return events.reduce(
+    (folded, event) =>
+      evolveBatch(folded, {
+        type: event.type,
+        data: event.data,
+        metadata: { ...event.metadata, id: event.id },
+      } as unknown as BatchEvent),
+    initialBatchState(),
+  );
 }
