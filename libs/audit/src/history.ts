@@ -1,4 +1,9 @@
-import { pointerSegments, type AgreementVersion, type ElectronicSignature } from '@concord/domain';
+import {
+  lateEntry,
+  pointerSegments,
+  type AgreementVersion,
+  type ElectronicSignature,
+} from '@concord/domain';
 import type { EventStore, JsonObject, RecordedEvent } from '@concord/event-store';
 import { streams, type OrganizationDirectory } from '@concord/ingest';
 import { AuditFacts } from './audit-facts.ts';
@@ -74,6 +79,8 @@ export interface HistoryEntry {
   occurredAt: string;
   /** When the platform recorded it (the store's clock). */
   recordedAt: string;
+  /** Set when it was recorded well after it occurred (a late entry: legitimate, and shown). */
+  lateEntry: { recordedAfterMinutes: number; description: string } | null;
   why: string | null;
   authority: Authority | null;
   signature: SignatureStatus;
@@ -187,6 +194,7 @@ export function buildHistory(
       who: whoOf(event, context.directoryOf),
       occurredAt,
       recordedAt: event.recordedAt,
+      lateEntry: lateEntry(occurredAt, event.recordedAt) ?? null,
       why: reasonOf(event.data),
       authority:
         context.agreementId === null

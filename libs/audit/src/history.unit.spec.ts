@@ -99,6 +99,13 @@ describe('the history of a batch and of a deviation', () => {
     });
     expect(qc.occurredAt).toBe(STORY_TIMES.qcOccurred);
     expect(qc.recordedAt).toBe(STORY_TIMES.qcRecorded);
+    // Recorded ten minutes after: contemporaneous. The shipment, entered two days later, is a
+    // late entry: legitimate, and marked.
+    expect(qc.lateEntry).toBeNull();
+    expect(entry(story.ids.shipped).lateEntry).toEqual({
+      recordedAfterMinutes: 48 * 60 + 30,
+      description: 'Late entry: recorded 2 days after it occurred.',
+    });
     expect(qc.authority).toEqual({
       agreementId: AGREEMENT,
       version: 1,

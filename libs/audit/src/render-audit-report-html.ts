@@ -55,6 +55,7 @@ table.fixed { table-layout: fixed; }
 .when { font-variant-numeric: tabular-nums; }
 .instant { white-space: nowrap; font-variant-numeric: tabular-nums; }
 .muted { color: var(--muted); }
+.late-entry { font-weight: 600; }
 .small { font-size: 0.82rem; }
 .mono { font-family: "DejaVu Sans Mono", "Liberation Mono", Consolas, monospace; font-size: 0.8rem; overflow-wrap: anywhere; }
 .badge { display: inline-block; padding: 1px 7px; border-radius: 10px; font-size: 0.74rem; font-weight: 600;
@@ -276,6 +277,9 @@ function timelineRows(entries: readonly HistoryEntry[]): SafeHtml {
         <td class="when">
           ${instant(entry.occurredAt)}
           <div class="muted small">recorded ${instant(entry.recordedAt)}</div>
+          ${entry.lateEntry
+            ? html`<div class="small late-entry">${entry.lateEntry.description}</div>`
+            : ''}
         </td>
         <td>
           ${entry.summary}${entry.why && !entry.summary.includes(entry.why)

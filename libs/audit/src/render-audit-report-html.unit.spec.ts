@@ -83,6 +83,8 @@ describe('the audit report as one HTML page', () => {
     expect(page).toContain(escapeHtml(report.corrections[0]!.reason));
     for (const anchor of report.anchors) expect(page).toContain(anchor.headHash!);
     expect(page).toContain(`concord audit verify --batch ${story.batchId}`);
+    // The shipment was entered two days late: the report says so beside both instants.
+    expect(page).toContain('Late entry: recorded 2 days after it occurred.');
   });
 
   it('names the first broken link when verification failed', () => {

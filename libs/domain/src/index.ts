@@ -26,7 +26,12 @@ export {
   type DomainErrorCode,
 } from './shared/domain-error.ts';
 export { assertSubjectKnownTo, type NamedSubject, type SubjectParties } from './shared/subject.ts';
-export { assertNotAfterReceipt, DEFAULT_CLOCK_TOLERANCE_MS } from './shared/time.ts';
+export {
+  assertNotAfterReceipt,
+  DEFAULT_CLOCK_TOLERANCE_MS,
+  LATE_ENTRY_AFTER_MS,
+  lateEntry,
+} from './shared/time.ts';
 export {
   assertActsInRegisteredRole,
   eventMetadata,

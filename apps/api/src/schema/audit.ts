@@ -80,6 +80,14 @@ const Correction = builder
     }),
   });
 
+const LateEntry = builder.objectRef<NonNullable<Entry['lateEntry']>>('AuditLateEntry').implement({
+  description: 'An event recorded well after it occurred (ALCOA+: records are contemporaneous).',
+  fields: (t) => ({
+    recordedAfterMinutes: t.exposeInt('recordedAfterMinutes'),
+    description: t.exposeString('description'),
+  }),
+});
+
 const SignatureStatus = builder.objectRef<Entry['signature']>('AuditSignatureStatus').implement({
   description: "The event's proof of origin, checked against the key valid at its time.",
   fields: (t) => ({
@@ -105,6 +113,13 @@ const HistoryEntryRef = builder.objectRef<Entry>('AuditHistoryEntry').implement(
     who: t.field({ type: Who, resolve: (e) => e.who }),
     occurredAt: t.exposeString('occurredAt'),
     recordedAt: t.exposeString('recordedAt'),
+    lateEntry: t.field({
+      type: LateEntry,
+      nullable: true,
+      description:
+        'Set when the event was recorded well after it occurred (more than an hour): a late entry, legitimate and shown as such.',
+      resolve: (e) => e.lateEntry,
+    }),
     why: t.exposeString('why', { nullable: true }),
     authority: t.field({ type: Authority, nullable: true, resolve: (e) => e.authority }),
     signature: t.field({ type: SignatureStatus, resolve: (e) => e.signature }),

@@ -59,6 +59,8 @@ export const STORY_TIMES = {
   dispositionOccurred: '2026-04-27T09:00:00.000Z',
   certificationOccurred: '2026-04-28T10:00:00.000Z',
   shippedOccurred: '2026-04-29T08:00:00.000Z',
+  /** The shipment is entered two days after the truck left: a late entry. */
+  shippedRecorded: '2026-05-01T08:30:00.000Z',
 } as const;
 
 export interface BatchStory {
@@ -73,6 +75,7 @@ export interface BatchStory {
     correction: string;
     disposition: string;
     certification: string;
+    shipped: string;
     deviationReported: string;
   };
 }
@@ -155,7 +158,10 @@ export async function recordBatchStory(
   const disposition = await publish(batch.disposition(STORY_TIMES.dispositionOccurred, 'released'));
   clock.set(STORY_TIMES.certificationOccurred);
   const certification = await certifyThroughApi(store, batchId, clock.now());
-  await publish(batch.shipped(STORY_TIMES.shippedOccurred));
+  const shipped = await publish(
+    batch.shipped(STORY_TIMES.shippedOccurred),
+    STORY_TIMES.shippedRecorded,
+  );
   const streamIds = [streams.batch(batchId), streams.deviation(deviationId)];
   const last = await Promise.all(
     streamIds.map(async (streamId) => (await store.readStream(streamId)).at(-1)!.globalPosition),
@@ -168,7 +174,7 @@ export async function recordBatchStory(
     exchange,
     batchId,
     deviationId,
-    ids: { qcResult, correction, disposition, certification, deviationReported },
+    ids: { qcResult, correction, disposition, certification, shipped, deviationReported },
   };
 }
 

@@ -14,6 +14,7 @@ import {
   signature,
 } from '../test-support/fixtures.ts';
 import type { Actor } from './command.ts';
+import { lateEntry } from './time.ts';
 
 // Who acted is a registered fact: the same rule for partner events (ingest passes the registered
 // roles and name with the partner's claims) and for the API's human acts.
@@ -94,5 +95,18 @@ describe('the actor', () => {
       .given(batchHistory.released)
       .when(spaced)
       .then({ type: spaced.type, data: spaced.data });
+  });
+});
+
+describe('a late entry', () => {
+  it('is one recorded more than an hour after it occurred, described for a reader', () => {
+    expect(lateEntry('2026-04-01T08:00:00Z', '2026-04-01T09:00:00Z')).toBeUndefined();
+    expect(lateEntry('2026-04-01T08:00:00Z', '2026-04-01T09:30:00Z')).toEqual({
+      recordedAfterMinutes: 90,
+      description: 'Late entry: recorded 90 minutes after it occurred.',
+    });
+    expect(lateEntry('2026-04-01T08:00:00Z', '2026-04-04T08:00:00Z')?.description).toBe(
+      'Late entry: recorded 3 days after it occurred.',
+    );
   });
 });

@@ -36,6 +36,26 @@ export function assertNotAfterReceipt(
   }
 }
 
+/**
+ * A record should be contemporaneous (ALCOA+): one recorded more than an hour after the act it
+ * records (beyond clock skew and transfer delays; typically entered after the shift) is a late
+ * entry. It is legitimate, and shown as such beside both instants.
+ */
+export const LATE_ENTRY_AFTER_MS = 60 * 60_000;
+
+/** How late an entry was recorded, or undefined when it was recorded contemporaneously. */
+export function lateEntry(
+  occurredAt: Instant,
+  recordedAt: Instant,
+): { recordedAfterMinutes: number; description: string } | undefined {
+  const late = Date.parse(recordedAt) - Date.parse(occurredAt);
+  if (!(late > LATE_ENTRY_AFTER_MS)) return undefined;
+  return {
+    recordedAfterMinutes: Math.round(late / 60_000),
+    description: `Late entry: recorded ${describeDuration(late)} after it occurred.`,
+  };
+}
+
 function describeDuration(ms: number): string {
   const minutes = ms / 60_000;
   if (minutes < 120) return `${Math.round(minutes * 10) / 10} minutes`;
