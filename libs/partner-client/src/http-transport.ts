@@ -27,6 +27,8 @@ export interface HttpTransportOptions {
   maxBatchBytes?: number;
   /** Per request. @default 30000 */
   timeoutMs?: number;
+  /** Cancels requests in flight (and retries) when it aborts, e.g. on shutdown. */
+  signal?: AbortSignal;
   /** Network failures, 408, 429 and 5xx are retried (ingest recognizes redeliveries). */
   retry?: RetryOptions;
 }
@@ -90,7 +92,9 @@ export function httpTransport(options: HttpTransportOptions): HttpTransport {
             accept: 'application/json',
           },
           body,
-          signal: AbortSignal.timeout(timeoutMs),
+          signal: options.signal
+            ? AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs)])
+            : AbortSignal.timeout(timeoutMs),
         }),
       );
     } catch (cause) {

@@ -120,6 +120,26 @@ describe('the HTTP transport against the ingest endpoint', () => {
     expect(error).toMatchObject({ status: 401, retriable: false });
     expect(requests).toHaveLength(1);
   });
+
+  it("sends a partner system's API key as Concord's endpoint takes it", async () => {
+    await transport({ credential: { apiKey: 'k-nb-mes-1' } })
+      .send(partner.complete(unsigned('batch/scheduled.v1')))
+      .catch(() => undefined);
+    expect(requests[0]!.headers.get('authorization')).toBe('ApiKey k-nb-mes-1');
+  });
+
+  it('stops a request in flight when its signal aborts', async () => {
+    const controller = new AbortController();
+    handler = (request) =>
+      new Promise((_resolve, reject) =>
+        request.signal.addEventListener('abort', () => reject(request.signal.reason)),
+      );
+    const sending = transport({ signal: controller.signal, retry: { retries: 0 } }).send(
+      partner.complete(unsigned('batch/scheduled.v1')),
+    );
+    controller.abort();
+    await expect(sending).rejects.toBeInstanceOf(PartnerClientError);
+  });
 });
 
 describe('the HTTP transport when the network or the platform fails', () => {

@@ -1,9 +1,14 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import {
+  httpTransport,
+  PartnerClientError,
+  type HttpTransport,
+  type IngestOutcome,
+} from '@concord/partner-client';
 import { keysOf, type DemoKeys } from '../demo-keys.ts';
 import { DEMO_PARTNERSHIPS, type DemoPartnership } from '../demo-world.ts';
-import { IngestRequestError, postToIngest, type IngestOutcome } from './ingest-client.ts';
 import { nextNumber, type NumberSeries } from './numbering.ts';
 import { PartnerEvents } from './partner-events.ts';
 import {
@@ -172,11 +177,28 @@ export function startDemoFeed(options: DemoFeedOptions): DemoFeed {
   const pace = paceOf(options.pace);
   const clock = options.clock ?? (() => new Date());
   const logger = options.logger ?? consoleLogger;
-  const ingestUrl = String(options.ingestUrl);
+  const ingestUrl = new URL(options.ingestUrl);
   const events = new PartnerEvents(options.keys);
   const partnerships = new Map(DEMO_PARTNERSHIPS.map((p) => [p.agreementId, p]));
   const controller = new AbortController();
   const signal = controller.signal;
+  // Each organization sends as a partner system would: the partner client, with its API key. A
+  // step that goes unanswered is retried by the feed itself (after a pause), not by the client.
+  const transports = new Map<string, HttpTransport>();
+  const transportOf = (sender: string): HttpTransport => {
+    let transport = transports.get(sender);
+    if (!transport) {
+      transport = httpTransport({
+        baseUrl: new URL('.', ingestUrl),
+        path: ingestUrl.pathname.split('/').pop() ?? 'ingest',
+        credential: { apiKey: keysOf(options.keys, sender).apiKey },
+        retry: { retries: 0 },
+        signal,
+      });
+      transports.set(sender, transport);
+    }
+    return transport;
+  };
 
   const workflows = new Map<string, Workflow>();
   const running = new Set<string>();
@@ -395,17 +417,12 @@ export function startDemoFeed(options: DemoFeedOptions): DemoFeed {
     const built = step.build(new Date(workflow.stepBuiltAt));
     let outcomes: IngestOutcome[];
     try {
-      outcomes = await postToIngest({
-        ingestUrl,
-        apiKey: keysOf(options.keys, step.sender).apiKey,
-        events: built,
-        signal,
-      });
+      outcomes = await transportOf(step.sender).sendBatch(built);
     } catch (error) {
       // Stopping cancels requests; the step is sent again (a redelivery) when the feed resumes.
       if (signal.aborted) return;
       counters.failedRequests++;
-      const retriable = error instanceof IngestRequestError && error.retriable;
+      const retriable = error instanceof PartnerClientError && error.retriable;
       if (!retriable) {
         logger.error(
           { err: error, subject: subjectOf(workflow), step: step.name },
