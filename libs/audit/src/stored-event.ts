@@ -11,10 +11,7 @@ export type Timeline = 'occurred' | 'recorded';
  * metadata took CloudEvents names carry `occurredAt`; the store's clock is the last resort.
  */
 export function occurredAtOf(event: RecordedEvent): string {
-  const { time, occurredAt } = event.metadata;
-  if (typeof time === 'string') return time;
-  if (typeof occurredAt === 'string') return occurredAt;
-  return event.recordedAt;
+  return event.metadata.time ?? event.recordedAt;
 }
 
 /** The instant of an event on a timeline, in milliseconds. */
@@ -38,18 +35,16 @@ export interface StoredActor {
   claimedRole: string | null;
 }
 
-/** Who acted, as the metadata records it (CloudEvents names first, the store's older names next). */
+/** Who acted, as the metadata records it (the CloudEvents extension names). */
 export function actorOf(event: RecordedEvent): StoredActor {
-  const { actorid, actorId, actororg, organizationId, actorrole, actorRole, envelope } =
-    event.metadata;
-  const text = (...values: unknown[]) => values.find((v) => typeof v === 'string') as string;
+  const { actorid, actororg, actorrole, envelope } = event.metadata;
   // The platform records the role it checked (a signature's, or a claimed role the person
   // holds). Older events name it only in the partner's envelope: a claim, kept apart.
   const claimed = (envelope as { actorrole?: unknown } | undefined)?.actorrole;
   return {
-    personId: text(actorid, actorId) ?? 'unknown',
-    organizationId: text(actororg, organizationId) ?? 'unknown',
-    role: text(actorrole, actorRole) ?? null,
+    personId: actorid ?? 'unknown',
+    organizationId: actororg ?? 'unknown',
+    role: actorrole ?? null,
     claimedRole: typeof claimed === 'string' ? claimed : null,
   };
 }

@@ -115,16 +115,16 @@ describe('event ids', () => {
 
 describe('metadata envelope', () => {
   it('adds the envelope under the reserved key and strips it again on read', () => {
-    const metadata = { source: 'urn:concord:test', actorId: 'person-1', skipped: undefined };
+    const metadata = { source: 'urn:concord:test', actorid: 'person-1', skipped: undefined };
     const stored = wrapMetadata(metadata, envelope);
     expect(stored).toEqual({
       source: 'urn:concord:test',
-      actorId: 'person-1',
+      actorid: 'person-1',
       [ENVELOPE_KEY]: envelope,
     });
     expect(Object.hasOwn(stored, 'skipped')).toBe(false);
     const read = unwrapMetadata(JSON.parse(JSON.stringify(stored)));
-    expect(read.metadata).toEqual({ source: 'urn:concord:test', actorId: 'person-1' });
+    expect(read.metadata).toEqual({ source: 'urn:concord:test', actorid: 'person-1' });
     expect(read.envelope).toEqual(envelope);
   });
 

@@ -41,12 +41,13 @@ function qcEvent(i: number): NewEvent {
     },
     metadata: {
       source: '//cdmo-alpha.example/lims',
-      actorId: 'person-qc-analyst-7',
-      organizationId: 'cdmo-alpha',
-      actorRole: 'qc',
-      occurredAt: '2026-03-02T10:15:00.000Z',
-      correlationId: randomUUID(),
-      signature: { keyId: 'cdmo-alpha-2026', value: 'x'.repeat(88) },
+      actorid: 'person-qc-analyst-7',
+      actororg: 'cdmo-alpha',
+      actorrole: 'qc',
+      time: '2026-03-02T10:15:00.000Z',
+      correlationid: randomUUID(),
+      signaturekeyid: 'cdmo-alpha:2026-01',
+      signature: 'x'.repeat(88),
     },
   };
 }

@@ -20,7 +20,7 @@ const tamperings: [string, string, number][] = [
   ],
   [
     'the actor in the metadata',
-    `update es_events set metadata = jsonb_set(metadata, '{actorId}', '"someone-else"') where stream_id = $1 and stream_version = 2`,
+    `update es_events set metadata = jsonb_set(metadata, '{actorid}', '"someone-else"') where stream_id = $1 and stream_version = 2`,
     2,
   ],
   [

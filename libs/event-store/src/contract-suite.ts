@@ -26,10 +26,10 @@ export function newEvent(type = 'concord.test.happened.v1', data: NewEvent['data
     data: { note: 'a test event', ...data },
     metadata: {
       source: 'urn:concord:test',
-      actorId: 'person-1',
-      organizationId: 'org-1',
-      occurredAt: '2026-03-01T08:00:00.000Z',
-      correlationId: randomUUID(),
+      actorid: 'person-1',
+      actororg: 'org-1',
+      time: '2026-03-01T08:00:00.000Z',
+      correlationid: randomUUID(),
     },
   };
 }

@@ -9,18 +9,21 @@ export type JsonObject = { [key: string]: Json };
 export interface EventMetadata {
   /** The partner system that emitted the event (CloudEvents `source`); with the id it identifies the event. */
   source?: string;
+  /** When it happened, according to the party that acted (RFC 3339; CloudEvents `time`). */
+  time?: string;
   /** The person who acted. */
-  actorId?: string;
+  actorid?: string;
   /** The organization the person acted for. */
-  organizationId?: string;
-  actorRole?: string;
-  correlationId?: string;
-  causationId?: string;
-  /** When it happened, according to the partner (RFC 3339). */
-  occurredAt?: string;
-  /** The partner's Ed25519 signature over the canonical event, kept so origin can be proven later. */
-  signature?: { keyId: string; value: string };
-  /** Anything else the caller wants recorded (the agreement version in force, say). */
+  actororg?: string;
+  /** The role the platform checked that the person acted in. */
+  actorrole?: string;
+  correlationid?: string;
+  causationid?: string;
+  /** The partner's Ed25519 signature over the canonical event (base64), kept to prove origin later. */
+  signature?: string;
+  /** The registered key that signature is made with. */
+  signaturekeyid?: string;
+  /** Anything else the writer records (the partner's envelope, the agreement version in force…). */
   [key: string]: Json | undefined;
 }
 

@@ -113,8 +113,7 @@ export class ProjectionChunk {
       if (typeof event.data.deviationId === 'string') deviationIds.add(event.data.deviationId);
       for (const batchId of (event.data.linkedBatchIds as string[] | undefined) ?? [])
         batchIds.add(batchId);
-      if (event.metadata.organizationId) organizationIds.add(event.metadata.organizationId);
-      if (typeof event.metadata.actororg === 'string') organizationIds.add(event.metadata.actororg);
+      if (event.metadata.actororg !== undefined) organizationIds.add(event.metadata.actororg);
       if (event.type === 'concord.correction.recorded.v1') corrected.add(correctedIdOf(event));
     }
     await Promise.all([
@@ -611,8 +610,8 @@ export class ProjectionChunk {
   ): void {
     const data = event.data as Data;
     const metadata = event.metadata;
-    const actorId = String(metadata.actorid ?? metadata.actorId ?? 'unknown');
-    const actorOrganization = String(metadata.actororg ?? metadata.organizationId ?? 'unknown');
+    const actorId = metadata.actorid ?? 'unknown';
+    const actorOrganization = metadata.actororg ?? 'unknown';
     const signature = (data.signature as Signature | undefined) ?? null;
     const actorName =
       this.#people.get(key(actorOrganization, actorId))?.printed_name ??
@@ -626,7 +625,7 @@ export class ProjectionChunk {
       cdmo_id: parties.cdmo_id,
       type: event.type,
       summary: describeEvent(event.type, data),
-      occurred_at: String(metadata.time ?? metadata.occurredAt ?? event.recordedAt),
+      occurred_at: metadata.time ?? event.recordedAt,
       recorded_at: event.recordedAt,
       actor_id: actorId,
       actor_name: actorName,
