@@ -1,4 +1,5 @@
 import { encodeKafkaRecord, type ConcordEvent } from '@concord/contract';
+import { streamOf, streams } from '@concord/domain';
 import type { EventStore, RecordedEvent, Subscription } from '@concord/event-store';
 import type { Producer } from 'kafkajs';
 import type { Logger } from 'pino';
@@ -81,17 +82,16 @@ export class OutboundPublisher {
   async #recipients(event: RecordedEvent): Promise<string[]> {
     const cached = this.#parties.get(event.streamId);
     if (cached) return cached;
-    const [kind, ...rest] = event.streamId.split('-');
-    const id = rest.join('-');
+    const { kind, id } = streamOf(event.streamId) ?? {};
     let parties: string[] = [];
-    if (kind === 'organization') parties = [id];
+    if (kind === 'organization') parties = [id!];
     else if (kind === 'batch' || kind === 'agreement')
       parties = await this.#partiesFromFirstEvent(event.streamId);
     else if (kind === 'deviation') {
       const [first] = await this.#options.store.readStream(event.streamId, { maxCount: 1 });
       const agreementId = first?.data.agreementId;
       if (typeof agreementId === 'string')
-        parties = await this.#partiesFromFirstEvent(`agreement-${agreementId}`);
+        parties = await this.#partiesFromFirstEvent(streams.agreement(agreementId));
     }
     if (parties.length > 0) this.#parties.set(event.streamId, parties);
     return parties;
@@ -114,7 +114,7 @@ export function toCloudEvent(event: RecordedEvent): ConcordEvent {
   const envelope = metadata.envelope as Record<string, unknown> | undefined;
   const recordedtime = String(metadata.recordedtime ?? event.recordedAt);
   if (envelope) return { ...envelope, recordedtime, data: event.data } as unknown as ConcordEvent;
-  const subject = event.streamId.slice(event.streamId.indexOf('-') + 1);
+  const subject = streamOf(event.streamId)?.id ?? event.streamId;
   const attributes: Record<string, unknown> = {
     specversion: '1.0',
     id: event.id,

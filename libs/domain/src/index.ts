@@ -59,6 +59,7 @@ export {
   type SeenEvents,
 } from './shared/correction.ts';
 export { pointerSegments, valueAt, withValues, type Json } from './shared/json-pointer.ts';
+export { streamOf, streams, type StreamKind } from './shared/streams.ts';
 
 // Events (the catalogue)
 export type { Event, EventMetadata } from './events/event.ts';

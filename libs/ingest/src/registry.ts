@@ -1,5 +1,6 @@
 import {
   agreementInForce,
+  streams,
   type AgreementVersion,
   type AuthorizationSubject,
   type OrganizationEvent,
@@ -8,13 +9,7 @@ import {
 import type { EventStore } from '@concord/event-store';
 import { foldOrganization, type OrganizationDirectory } from './organization-directory.ts';
 
-/** Stream names of the platform's aggregates (one convention for every writer and reader). */
-export const streams = {
-  organization: (id: string) => `organization-${id}`,
-  agreement: (id: string) => `agreement-${id}`,
-  batch: (id: string) => `batch-${id}`,
-  deviation: (id: string) => `deviation-${id}`,
-};
+export { streams };
 
 /**
  * The facts ingest needs from other streams, read from the event store itself (the source of

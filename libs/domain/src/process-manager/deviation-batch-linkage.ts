@@ -3,6 +3,7 @@ import type { DeviationEvent } from '../events/deviation-events.ts';
 import type { EventMetadata } from '../events/event.ts';
 import { platformActor, type CommandMetadata } from '../shared/command.ts';
 import { DomainError } from '../shared/domain-error.ts';
+import { streams } from '../shared/streams.ts';
 import type { Id, Severity } from '../shared/vocabulary.ts';
 
 /** What the linkage remembers per deviation: the batches it names and its current severity. */
@@ -91,7 +92,7 @@ export function reactToDeviation(
   const link = (deviationId: Id, batchIds: readonly Id[], severity: Severity) =>
     batchIds.map(
       (batchId): BatchStreamCommand => ({
-        streamId: `batch-${batchId}`,
+        streamId: streams.batch(batchId),
         command: {
           type: 'concord.batch.deviation-linked.v1',
           data: { batchId, deviationId, severity },
@@ -110,7 +111,7 @@ export function reactToDeviation(
     case 'concord.deviation.closed.v1':
       if (state.status !== 'open') return [];
       return state.linkedBatchIds.map((batchId) => ({
-        streamId: `batch-${batchId}`,
+        streamId: streams.batch(batchId),
         command: {
           type: 'concord.batch.deviation-link-closed.v1',
           data: { batchId, deviationId: state.deviationId },

@@ -1,5 +1,6 @@
 import {
   correctedData,
+  streamOf,
   evolveBatch,
   evolveDeviation,
   withinSpecification,
@@ -67,10 +68,9 @@ type Signature = ElectronicSignature;
 
 const key = (...parts: string[]) => parts.join('\u0000');
 
-/** A stored id whose stream name is `<kind>-<id>`. */
+/** What a stream stands for; a stream that follows no convention projects nothing. */
 function streamKind(streamId: string): { kind: string; id: string } {
-  const dash = streamId.indexOf('-');
-  return { kind: streamId.slice(0, dash), id: streamId.slice(dash + 1) };
+  return streamOf(streamId) ?? { kind: '', id: streamId };
 }
 
 /**
