@@ -1,5 +1,8 @@
 import {
+  describeEvent,
+  formatValue,
   lateEntry,
+  reasonOf,
   pointerSegments,
   type AgreementVersion,
   type ElectronicSignature,
@@ -8,7 +11,6 @@ import type { EventStore, JsonObject, RecordedEvent } from '@concord/event-store
 import { streams, type OrganizationDirectory } from '@concord/ingest';
 import { AuditFacts } from './audit-facts.ts';
 import { applyCorrections, type CorrectedValue } from './corrections.ts';
-import { describeEvent, formatValue, reasonOf } from './describe-event.ts';
 import { eSignatureOf, signatureStatusOf, type SignatureStatus } from './signature-status.ts';
 import { actorOf, isPlatformEvent, occurredAtOf } from './stored-event.ts';
 

@@ -14,7 +14,7 @@ export {
   type CorrectedRecord,
   type CorrectedValue,
 } from './corrections.ts';
-export { describeEvent, formatValue, reasonOf } from './describe-event.ts';
+export { describeEvent, formatValue, reasonOf } from '@concord/domain';
 export {
   auditSubject,
   batchHistory,

@@ -1,6 +1,6 @@
 import type { Json } from '@concord/event-store';
 import type { AuditReport, CorrectionEntry, SignatureManifestation } from './audit-report.ts';
-import { formatValue } from './describe-event.ts';
+import { formatValue } from '@concord/domain';
 import type { ChangeMark, HistoryEntry, Who } from './history.ts';
 import { html, SafeHtml } from './html.ts';
 import { describeSignatureStatus, type SignatureStatus } from './signature-status.ts';

@@ -60,6 +60,7 @@ export {
 } from './shared/correction.ts';
 export { pointerSegments, valueAt, withValues, type Json } from './shared/json-pointer.ts';
 export { streamOf, streams, type StreamKind } from './shared/streams.ts';
+export { describeEvent, formatValue, reasonOf } from './shared/describe-event.ts';
 
 // Events (the catalogue)
 export type { Event, EventMetadata } from './events/event.ts';

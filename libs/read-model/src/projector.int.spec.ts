@@ -154,7 +154,7 @@ function projectorSuite(open: () => Promise<Subject>) {
     expect(reviewed).toMatchObject({
       actorOrganizationId: CDMO,
       actorName: personIn(CDMO, String(reviewed.actorRole)).printedName,
-      summary: 'Batch record reviewed and approved',
+      summary: 'Executed batch record reviewed and approved',
     });
     expect(reviewed.eSignature).toMatchObject({ meaning: expect.any(String) });
     expect(reviewed.reason).toMatch(/Signed by/);

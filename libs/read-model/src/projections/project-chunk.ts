@@ -1,5 +1,7 @@
 import {
   correctedData,
+  describeEvent,
+  reasonOf,
   streamOf,
   evolveBatch,
   evolveDeviation,
@@ -11,7 +13,6 @@ import {
   type ElectronicSignature,
 } from '@concord/domain';
 import type { RecordedEvent } from '@concord/event-store';
-import { describeEvent, reasonOf } from './describe.ts';
 import { isReleaseReady, releaseBlockers } from './readiness.ts';
 import type {
   AgreementRow,

@@ -369,7 +369,7 @@ describe('ProjectionChunk', () => {
       batch_id: BATCH,
       actor_id: QC_ANALYST.personId,
       actor_name: QC_ANALYST.printedName,
-      summary: 'QC result Purity by SEC-HPLC (monomer): 98.1 %',
+      summary: 'QC result qc-014, Purity by SEC-HPLC (monomer): 98.1 %',
     });
   });
 
@@ -435,7 +435,7 @@ describe('ProjectionChunk', () => {
     expect(original.corrected_by_event_ids).toEqual([first.id]);
     expect(model.tables.timeline.get(String(first.globalPosition))).toMatchObject({
       corrects_event_id: qc.id,
-      summary: 'Correction of /value',
+      summary: 'Correction: /value → 96.2',
       reason: expect.stringMatching(/^Integration error/),
     });
     // A correction states facts; it does not move the lifecycle.

@@ -21,8 +21,9 @@ export function formatValue(value: unknown): string {
 }
 
 /**
- * What an event says, in one line an inspector reads without knowing the catalogue. Pure, and
- * total: an event type it does not know is described by its type.
+ * What an event says, in one line an inspector reads without knowing the catalogue: the one
+ * wording of the timeline, the audit history and the report. Pure, and total: an event type it
+ * does not know is described by its type.
  */
 export function describeEvent(type: string, data: Data): string {
   switch (type) {
