@@ -1,6 +1,9 @@
 import {
-  agreementInForce,
+  agreementVersionAt,
+  evolveAgreement,
+  initialAgreementState,
   streams,
+  type AgreementEvent,
   type AgreementVersion,
   type AuthorizationSubject,
   type OrganizationEvent,
@@ -39,17 +42,19 @@ export class Registry {
     parties: SubjectParties | undefined;
   }> {
     const events = await this.#store.readStream(streams.agreement(agreementId));
-    const versions: AgreementVersion[] = [];
-    let terminatedAt: string | undefined;
-    for (const event of events) {
-      if (event.type === 'concord.agreement.version-approved.v1')
-        versions.push(event.data as unknown as AgreementVersion);
-      if (event.type === 'concord.agreement.terminated.v1')
-        terminatedAt = String(event.data.effectiveAt);
-    }
-    const first = versions[0];
+    // The agreement's own decider folds its history: one rule for what is in force when.
+    const state = events.reduce(
+      (folded, event) =>
+        evolveAgreement(folded, {
+          type: event.type,
+          data: event.data,
+          metadata: { id: event.id },
+        } as unknown as AgreementEvent),
+      initialAgreementState(),
+    );
+    const first = state.status === 'empty' ? undefined : state.versions[0];
     return {
-      at: (instant) => agreementInForce(versions, instant, terminatedAt),
+      at: (instant) => agreementVersionAt(state, instant),
       parties: first && { sponsorId: first.sponsorId, cdmoId: first.cdmoId },
     };
   }
