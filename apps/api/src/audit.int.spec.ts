@@ -25,6 +25,7 @@ describe('the auditor views through the API', () => {
   const historyQuery = `query ($id: ID!, $at: DateTime!) {
     batch(id: $id) {
       history { type summary who { personId printedName organizationId role } occurredAt recordedAt
+        lateEntry { recordedAfterMinutes description }
         signature { status description } authority { agreementId version } }
       before: asOf(at: $at, timeline: OCCURRED) { status eventsApplied }
       now: asOf(at: "2099-01-01T00:00:00Z") { status }
@@ -45,6 +46,17 @@ describe('the auditor views through the API', () => {
       verification: { ok: boolean; events: number; signaturesValid: number };
     };
     expect(batch.history.map((entry) => entry.type)).toContain('concord.batch.coa-issued.v1');
+    // Instants are DateTimes; the world's April events were recorded later, as late entries.
+    const [scheduled] = batch.history as unknown as {
+      occurredAt: string;
+      recordedAt: string;
+      lateEntry: { recordedAfterMinutes: number; description: string } | null;
+    }[];
+    expect(scheduled!.occurredAt).toBe('2026-04-10T08:00:00.000Z');
+    expect(scheduled!.recordedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(scheduled!.lateEntry?.description).toMatch(
+      /^Late entry: recorded \d+ (hours|days) after/,
+    );
     expect(batch.history.every((entry) => entry.signature.status === 'valid')).toBe(true);
     // Scheduled on the 10th and started on the 12th (occurred): in manufacture on the 13th.
     expect(batch.before).toEqual({ status: 'in-manufacture', eventsApplied: 2 });

@@ -41,7 +41,11 @@ const Authority = builder.objectRef<NonNullable<Entry['authority']>>('AuditAutho
   fields: (t) => ({
     agreementId: t.exposeID('agreementId'),
     version: t.exposeInt('version', { nullable: true }),
-    effectiveFrom: t.exposeString('effectiveFrom', { nullable: true }),
+    effectiveFrom: t.field({
+      type: 'DateTime',
+      nullable: true,
+      resolve: (a) => (a.effectiveFrom === null ? null : new Date(a.effectiveFrom)),
+    }),
   }),
 });
 
@@ -64,7 +68,7 @@ const ChangeMark = builder
       oldValue: t.field({ type: 'JSON', nullable: true, resolve: (c) => c.oldValue ?? null }),
       newValue: t.field({ type: 'JSON', nullable: true, resolve: (c) => c.newValue ?? null }),
       correctionEventId: t.exposeID('correctionEventId'),
-      recordedAt: t.exposeString('recordedAt'),
+      recordedAt: t.field({ type: 'DateTime', resolve: (c) => new Date(c.recordedAt) }),
       reason: t.exposeString('reason'),
     }),
   });
@@ -111,8 +115,8 @@ const HistoryEntryRef = builder.objectRef<Entry>('AuditHistoryEntry').implement(
       resolve: (e) => e.currentData,
     }),
     who: t.field({ type: Who, resolve: (e) => e.who }),
-    occurredAt: t.exposeString('occurredAt'),
-    recordedAt: t.exposeString('recordedAt'),
+    occurredAt: t.field({ type: 'DateTime', resolve: (e) => new Date(e.occurredAt) }),
+    recordedAt: t.field({ type: 'DateTime', resolve: (e) => new Date(e.recordedAt) }),
     lateEntry: t.field({
       type: LateEntry,
       nullable: true,
