@@ -25,7 +25,12 @@ export {
   isDomainError,
   type DomainErrorCode,
 } from './shared/domain-error.ts';
-export { assertSubjectKnownTo, type NamedSubject, type SubjectParties } from './shared/subject.ts';
+export {
+  assertSubjectKnownTo,
+  unknownSubject,
+  type NamedSubject,
+  type SubjectParties,
+} from './shared/subject.ts';
 export {
   assertNotAfterReceipt,
   DEFAULT_CLOCK_TOLERANCE_MS,

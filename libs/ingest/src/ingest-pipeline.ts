@@ -11,6 +11,7 @@ import {
   deviationDecider,
   isDomainError,
   assertSubjectKnownTo,
+  unknownSubject,
   type Actor,
   type AgreementVersion,
   type AuthorizationSubject,
@@ -660,11 +661,7 @@ export class IngestPipeline {
     if (event.type === 'concord.correction.recorded.v1') {
       if (await facts.batchParties(event.subject)) return 'batch';
       if (await facts.deviationAgreement(event.subject)) return 'deviation';
-      return assertSubjectKnownTo(
-        event.actororg,
-        { kind: 'either', id: event.subject },
-        undefined,
-      ) as never;
+      throw unknownSubject({ kind: 'either', id: event.subject });
     }
     throw new Refusal(
       'routing.platform-only',

@@ -53,6 +53,16 @@ export function outcomeReady(state: ReportedDeviation): boolean {
     : state.status === 'impact-assessed' || state.status === 'capa-approved';
 }
 
+/** From classification until the outcome is approved for closure: the investigation is open. */
+const UNTIL_CLOSURE_APPROVAL: readonly DeviationStatus[] = [
+  'classified',
+  'under-investigation',
+  'root-cause-identified',
+  'impact-assessed',
+  'capa-proposed',
+  'capa-approved',
+];
+
 /**
  * When each act may come next: the one rule the acts check, and what an out-of-order refusal
  * names instead. Classification may be revised and the investigation updated until the outcome
@@ -63,23 +73,8 @@ export function outcomeReady(state: ReportedDeviation): boolean {
 export const deviationLifecycle: {
   readonly [Act in DeviationLifecycleAct]: (state: ReportedDeviation) => boolean;
 } = {
-  'concord.deviation.classified.v1': from(
-    'reported',
-    'classified',
-    'under-investigation',
-    'root-cause-identified',
-    'impact-assessed',
-    'capa-proposed',
-    'capa-approved',
-  ),
-  'concord.deviation.investigation-updated.v1': from(
-    'classified',
-    'under-investigation',
-    'root-cause-identified',
-    'impact-assessed',
-    'capa-proposed',
-    'capa-approved',
-  ),
+  'concord.deviation.classified.v1': from('reported', ...UNTIL_CLOSURE_APPROVAL),
+  'concord.deviation.investigation-updated.v1': from(...UNTIL_CLOSURE_APPROVAL),
   'concord.deviation.root-cause-identified.v1': from(
     'under-investigation',
     'root-cause-identified',

@@ -27,7 +27,8 @@ export function assertSubjectKnownTo(
   throw unknownSubject(subject);
 }
 
-function unknownSubject({ kind, id }: NamedSubject): DomainError {
+/** The answer for a subject the sender's organization has none of. */
+export function unknownSubject({ kind, id }: NamedSubject): DomainError {
   const message =
     kind === 'batch'
       ? `Batch ${id} is not known.`
