@@ -67,7 +67,8 @@ export function auditRoutes(options: AuditRoutesOptions): (request: Request) => 
       if (error instanceof UnknownSubjectError) return notFound();
       throw error;
     }
-    const filename = `audit-${batchId}${asOf ? `-as-of-${asOf.instant.slice(0, 10)}` : ''}.${format}`;
+    // A namespaced id's colon is not allowed in file names on every system (browsers turn it into _).
+    const filename = `audit-${batchId.replaceAll(':', '_')}${asOf ? `-as-of-${asOf.instant.slice(0, 10)}` : ''}.${format}`;
     return new Response(
       format === 'json' ? JSON.stringify(report, null, 2) : renderAuditReportHtml(report),
       {

@@ -18,7 +18,8 @@ import {
   type ApiWorld,
 } from './test-support/api-world.ts';
 
-const CAPA_A = `capa-${DEV_A.slice(4)}`;
+// The feed names a CAPA after its deviation's own reference, without the namespace.
+const CAPA_A = `capa-${DEV_A.split(':')[1]!.slice(4)}`;
 const REGISTER_ENTRY = 'QPR-NB-HLV201-26-0301';
 /** The world has no auditor; the suite registers this one at the sponsor (see beforeAll). */
 const AUDITOR = { personId: 'htx-p-0090', printedName: 'Dr. Ines Keller' };

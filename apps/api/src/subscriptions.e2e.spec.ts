@@ -46,10 +46,10 @@ import {
 
 const ORGANIZATIONS = [SPONSOR, CDMO, OTHER_SPONSOR, OTHER_CDMO];
 /** Batches and deviations only this suite creates (the world already holds A1, A2, B1...). */
-const A_NEW = 'b-nb-hlv201-26-0401';
-const DEV_A_NEW = 'dev-nb-26-0401';
-const B_NEW = 'b-cal-aur310-26-0401';
-const DEV_B_NEW = 'dev-cal-26-0401';
+const A_NEW = 'northbridge-bio:b-nb-hlv201-26-0401';
+const DEV_A_NEW = 'northbridge-bio:dev-nb-26-0401';
+const B_NEW = 'caldera-biologics:b-cal-aur310-26-0401';
+const DEV_B_NEW = 'caldera-biologics:dev-cal-26-0401';
 
 const BATCH_CHANGED = `subscription { batchChanged { batchId status } }`;
 const READINESS_CHANGED = `subscription { readinessChanged { batchId blockers { kind } } }`;

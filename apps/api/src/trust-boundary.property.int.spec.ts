@@ -120,7 +120,7 @@ describeWithPostgres('the trust boundary under random partner traffic (property)
       async (steps) => {
         run++;
         const pairs: Pair[] = [PAIR_A, PAIR_B];
-        const ids = pairs.map((_, index) => `b-prop-${run}-${index}`);
+        const ids = pairs.map((pair, index) => `${pair.cdmo}:b-prop-${run}-${index}`);
         const lifecycles = ids.map((id, index) => {
           const steps = batch(pairs[index]!, id);
           return [
@@ -227,8 +227,10 @@ describeWithPostgres('the trust boundary under random partner traffic (property)
             case 'cross': {
               // The other partnership's CDMO acts on this batch, and on one that does not exist.
               const other = pairs[1 - current.batch]!;
-              const answer = async (subject: string) => {
-                const event = build(other.cdmo, 'batch/manufacturing-held.v1', subject, time());
+              const answer = async (subject: string, claim = false) => {
+                const event = claim
+                  ? batch(other, subject).scheduled(time())
+                  : build(other.cdmo, 'batch/manufacturing-held.v1', subject, time());
                 const [outcome] = await send([event]);
                 return outcome!.status === 'rejected'
                   ? {
@@ -237,7 +239,12 @@ describeWithPostgres('the trust boundary under random partner traffic (property)
                     }
                   : 'accepted';
               };
-              expect(await answer(ids[current.batch]!)).toEqual(await answer(`b-prop-${run}-none`));
+              const none = `${pairs[current.batch]!.cdmo}:b-prop-${run}-none`;
+              expect(await answer(ids[current.batch]!)).toEqual(await answer(none));
+              // Nor can it take the id for a batch of its own: the same answer as for a free one.
+              const claimed = await answer(ids[current.batch]!, true);
+              expect(claimed).toEqual(await answer(none, true));
+              expect(claimed).toMatchObject({ code: 'id.outside-namespace' });
               break;
             }
             case 'correct': {

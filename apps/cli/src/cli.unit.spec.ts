@@ -108,10 +108,10 @@ describe('concord publish --http against the ingest endpoint', () => {
     await server.registerKey(key.registration);
     const file = join(dir, 'events.ndjson');
     const lines = [
-      ofBatch('batch/scheduled.v1', 'b-cli-1'),
-      ofBatch('batch/manufacturing-started.v1', 'b-cli-1'),
-      ofBatch('batch/shipped.v1', 'b-cli-1'),
-      ofBatch('batch/manufacturing-started.v1', 'b-nowhere'),
+      ofBatch('batch/scheduled.v1', 'northbridge-bio:b-cli-1'),
+      ofBatch('batch/manufacturing-started.v1', 'northbridge-bio:b-cli-1'),
+      ofBatch('batch/shipped.v1', 'northbridge-bio:b-cli-1'),
+      ofBatch('batch/manufacturing-started.v1', 'northbridge-bio:b-nowhere'),
     ];
     await writeFile(file, `${lines.join('\n')}\n`);
     const args = [
@@ -160,7 +160,7 @@ describe('concord publish --http against the ingest endpoint', () => {
     await writeFile(
       file,
       [
-        ofBatch('batch/scheduled.v1', 'b-cli-2'),
+        ofBatch('batch/scheduled.v1', 'northbridge-bio:b-cli-2'),
         '{"type": "concord.batch.scheduled.v1", "subject": ',
         '',
         line('batch/scheduled.v1', { actororg: 'helvion-tx' }),
@@ -194,7 +194,9 @@ describe('concord publish --http against the ingest endpoint', () => {
     const keyFile = join(dir, 'cdmo.pem');
     await writeFile(keyFile, key.privateKeyPem, { mode: 0o600 });
     const file = join(dir, 'events.ndjson');
-    const { time: _time, ...timeless } = JSON.parse(ofBatch('batch/scheduled.v1', 'b-cli-3'));
+    const { time: _time, ...timeless } = JSON.parse(
+      ofBatch('batch/scheduled.v1', 'northbridge-bio:b-cli-3'),
+    );
     await writeFile(file, `${JSON.stringify(timeless)}\n`);
     const args = ['publish', file, '--org', CDMO, '--key', keyFile, '--key-id', key.keyId];
     const at = (time: string) => {
@@ -207,7 +209,7 @@ describe('concord publish --http against the ingest endpoint', () => {
     const second = at('2026-03-02T09:00:00Z');
     expect(await run([...args, '--http', server.url, '--json'], second.io)).toBe(0);
     expect(JSON.parse(second.stdout.text)).toMatchObject({ accepted: 1, duplicates: 1 });
-    const [recorded] = await server.store.readStream('batch-b-cli-3');
+    const [recorded] = await server.store.readStream('batch-northbridge-bio:b-cli-3');
     const envelope = recorded!.metadata.envelope as { time: string };
     expect(envelope.time).toBe((await stat(file)).mtime.toISOString());
   });

@@ -13,7 +13,11 @@ import { captureIo } from './test-support/capture.ts';
 
 describeWithPostgres('concord projections rebuild', (database) => {
   const db = () => pgDatabase({ connectionString: database().url });
-  const batchIds = ['b-nb-hlv201-26-0801', 'b-nb-hlv201-26-0802', 'b-nb-hlv201-26-0803'];
+  const batchIds = [
+    'northbridge-bio:b-nb-hlv201-26-0801',
+    'northbridge-bio:b-nb-hlv201-26-0802',
+    'northbridge-bio:b-nb-hlv201-26-0803',
+  ];
 
   beforeAll(async () => {
     const sql = db();

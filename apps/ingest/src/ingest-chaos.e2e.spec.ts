@@ -154,12 +154,12 @@ describeWithPostgres('ingest under chaos', (database) => {
         new Date(Date.parse('2026-03-02T08:00:00Z') + step * 60_000).toISOString();
       for (let step = 0; step < EVENTS_PER_BATCH; step++) {
         for (let b = 0; b < BATCHES_A; b++) {
-          const batchId = `b-chaos-a-${b}`;
+          const batchId = `${CDMO}:b-chaos-a-${b}`;
           const path = holdResumePath(step);
           add(CDMO, world.partnerEvent(CDMO, path, { subject: batchId }, { batchId }));
         }
         for (let b = 0; b < BATCHES_B; b++) {
-          const lifecycle = feed.batch(PAIR_B, `b-chaos-b-${b}`);
+          const lifecycle = feed.batch(PAIR_B, `${OTHER_CDMO}:b-chaos-b-${b}`);
           const at = minute(step);
           add(
             OTHER_CDMO,
@@ -180,8 +180,8 @@ describeWithPostgres('ingest under chaos', (database) => {
             world.partnerEvent(
               CDMO,
               'batch/scheduled.v1',
-              { subject: `b-chaos-clash-${step}`, id: earlier.id },
-              { batchId: `b-chaos-clash-${step}` },
+              { subject: `${CDMO}:b-chaos-clash-${step}`, id: earlier.id },
+              { batchId: `${CDMO}:b-chaos-clash-${step}` },
             ),
             'event.id-conflict',
           );
@@ -320,8 +320,8 @@ describeWithPostgres('ingest under chaos', (database) => {
 
       // Every batch holds its lifecycle once, in order; nothing rejected was accepted.
       for (const [prefixOf, count] of [
-        ['b-chaos-a-', BATCHES_A],
-        ['b-chaos-b-', BATCHES_B],
+        [`${CDMO}:b-chaos-a-`, BATCHES_A],
+        [`${OTHER_CDMO}:b-chaos-b-`, BATCHES_B],
       ] as const) {
         for (let b = 0; b < count; b++) {
           expect(await store.readStream(`batch-${prefixOf}${b}`)).toHaveLength(EVENTS_PER_BATCH);

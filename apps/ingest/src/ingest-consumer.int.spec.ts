@@ -108,7 +108,7 @@ describeWithKafka('the ingest consumer when records or the store fail', ({ broke
 
     let batches = 0;
     const scheduled = () => {
-      const batchId = `b-faults-${++batches}`;
+      const batchId = `${CDMO}:b-faults-${++batches}`;
       return world.partnerEvent(CDMO, 'batch/scheduled.v1', { subject: batchId }, { batchId });
     };
     const send = (events: Record<string, unknown>[]) =>

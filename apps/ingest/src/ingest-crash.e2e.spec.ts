@@ -109,7 +109,7 @@ describeWithKafka(
             }[] = [];
             for (let step = 0; step < EVENTS_PER_BATCH; step++) {
               for (let b = 0; b < BATCHES; b++) {
-                const batchId = `b-crash-${b}`;
+                const batchId = `${CDMO}:b-crash-${b}`;
                 const path = holdResumePath(step);
                 const event = world.partnerEvent(CDMO, path, { subject: batchId }, { batchId });
                 feed.push({
@@ -153,7 +153,7 @@ describeWithKafka(
               description: 'every accepted event published to the sponsor',
             });
             for (let b = 0; b < BATCHES; b++) {
-              const events = await store.readStream(`batch-b-crash-${b}`);
+              const events = await store.readStream(`batch-${CDMO}:b-crash-${b}`);
               expect(events).toHaveLength(EVENTS_PER_BATCH);
               expect(new Set(events.map((e) => e.id)).size).toBe(EVENTS_PER_BATCH);
             }

@@ -112,7 +112,7 @@ describeWithKafka('ingest that never stops', ({ brokers }) => {
 
     let batches = 0;
     const feed = partnerFeed(() => world);
-    const scheduledBy = (org: string, batchId = `b-${org.slice(0, 3)}-${++batches}`) =>
+    const scheduledBy = (org: string, batchId = `${org}:b-${++batches}`) =>
       org === CDMO
         ? world.partnerEvent(org, 'batch/scheduled.v1', { subject: batchId }, { batchId })
         : feed.batch(PAIR_B, batchId).scheduled('2026-03-02T08:00:00Z');
@@ -241,7 +241,7 @@ describeWithKafka('ingest that never stops', ({ brokers }) => {
     });
 
     it('answers a replayed rejection word for word, even from a second consumer group', async () => {
-      const batchId = `b-replay-${batches++}`;
+      const batchId = `${CDMO}:b-replay-${batches++}`;
       const started = world.partnerEvent(
         CDMO,
         'batch/manufacturing-started.v1',

@@ -167,11 +167,11 @@ describeWithKafka('the ingest process against the real broker', ({ brokers }) =>
         CDMO,
         'batch/scheduled.v1',
         {
-          subject: 'b-abuse-1',
+          subject: `${CDMO}:b-abuse-1`,
         },
-        { batchId: 'b-abuse-1' },
+        { batchId: `${CDMO}:b-abuse-1` },
       );
-      const subject = 'b-abuse-1';
+      const subject = `${CDMO}:b-abuse-1`;
       const record = (event: Record<string, unknown>) =>
         encodeKafkaRecord(event as unknown as ConcordEvent);
       // What a misbehaving partner could produce: binary mode without the contract's checks.

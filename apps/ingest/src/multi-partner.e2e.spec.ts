@@ -35,20 +35,37 @@ const ORGANIZATIONS = [SPONSOR, CDMO, OTHER_SPONSOR, OTHER_CDMO];
 const A = PAIR_A;
 const B = PAIR_B;
 
-const A1 = 'b-nb-hlv201-26-0117';
-const A2 = 'b-nb-hlv201-26-0118';
-const A3 = 'b-nb-hlv201-26-0119';
-const DEV_A_MAJOR = 'dev-nb-26-0042';
-const DEV_A_MINOR = 'dev-nb-26-0043';
-const B1 = 'b-cal-aur310-26-0001';
-const B2 = 'b-cal-aur310-26-0002';
-const B3 = 'b-cal-aur310-26-0003';
-const DEV_B_CRITICAL = 'dev-cal-26-0007';
+const A1 = `${CDMO}:b-nb-hlv201-26-0117`;
+const A2 = `${CDMO}:b-nb-hlv201-26-0118`;
+const A3 = `${CDMO}:b-nb-hlv201-26-0119`;
+const DEV_A_MAJOR = `${CDMO}:dev-nb-26-0042`;
+const DEV_A_MINOR = `${CDMO}:dev-nb-26-0043`;
+const B1 = `${OTHER_CDMO}:b-cal-aur310-26-0001`;
+const B2 = `${OTHER_CDMO}:b-cal-aur310-26-0002`;
+const B3 = `${OTHER_CDMO}:b-cal-aur310-26-0003`;
+const DEV_B_CRITICAL = `${OTHER_CDMO}:dev-cal-26-0007`;
 
 /** Identifiers of one pair that must never appear on the other pair's topics. */
 const IDENTIFIERS: Record<'A' | 'B', string[]> = {
-  A: [SPONSOR, CDMO, AGREEMENT, PRODUCT, 'b-nb-', 'dev-nb-', 'htx-p-', 'nb-p-'],
-  B: [OTHER_SPONSOR, OTHER_CDMO, OTHER_AGREEMENT, OTHER_PRODUCT, 'b-cal-', 'dev-cal-', 'aur-p-'],
+  A: [
+    SPONSOR,
+    CDMO,
+    AGREEMENT,
+    PRODUCT,
+    'northbridge-bio:b-nb-',
+    'northbridge-bio:dev-nb-',
+    'htx-p-',
+    'nb-p-',
+  ],
+  B: [
+    OTHER_SPONSOR,
+    OTHER_CDMO,
+    OTHER_AGREEMENT,
+    OTHER_PRODUCT,
+    'caldera-biologics:b-cal-',
+    'caldera-biologics:dev-cal-',
+    'aur-p-',
+  ],
 };
 const pairOfOrganization = (org: string): 'A' | 'B' =>
   org === SPONSOR || org === CDMO ? 'A' : 'B';
@@ -58,14 +75,14 @@ function partiesOf(streamId: string): string[] {
   if (streamId.startsWith('organization-')) return [streamId.slice('organization-'.length)];
   if (
     streamId === `agreement-${AGREEMENT}` ||
-    streamId.startsWith('batch-b-nb-') ||
-    streamId.startsWith('deviation-dev-nb-')
+    streamId.startsWith('batch-northbridge-bio:b-nb-') ||
+    streamId.startsWith('deviation-northbridge-bio:dev-nb-')
   )
     return [SPONSOR, CDMO];
   if (
     streamId === `agreement-${OTHER_AGREEMENT}` ||
-    streamId.startsWith('batch-b-cal-') ||
-    streamId.startsWith('deviation-dev-cal-')
+    streamId.startsWith('batch-caldera-biologics:b-cal-') ||
+    streamId.startsWith('deviation-caldera-biologics:dev-cal-')
   )
     return [OTHER_SPONSOR, OTHER_CDMO];
   throw new Error(`unexpected stream ${streamId}`);

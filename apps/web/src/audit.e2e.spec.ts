@@ -20,6 +20,9 @@ import {
   watchForPageErrors,
 } from './test-support/browser.ts';
 
+/** The download's file name: a namespaced id's colon becomes _ (as browsers do). */
+const fileSafe = (id: string) => id.replaceAll(':', '_');
+
 const personaOf = (organizationId: string) => {
   const found = demoPersonas().find((org) => org.organizationId === organizationId)!;
   return { ...found.primary, organizationName: found.organizationName };
@@ -112,7 +115,7 @@ describeWithBrowser('audit view on the embedded platform (browser)', (executable
     expect(await verdict.getAttribute('data-verdict')).toBe('verified');
     expect(await verdict.innerText()).toMatch(/Record verified/);
     expect(await page.locator('h1').innerText()).toBe('Audit');
-    expect(page.url()).toContain(`#/audit/${signed.batchId}`);
+    expect(page.url()).toContain(`#/audit/${encodeURIComponent(signed.batchId)}`);
     const counts = await page.locator('.verdict-count').allInnerTexts();
     expect(counts.join('\n')).toMatch(/Signatures checked\s+\d+/);
     await page.waitForTimeout(300);
@@ -139,17 +142,17 @@ describeWithBrowser('audit view on the embedded platform (browser)', (executable
       page.waitForEvent('download'),
       page.getByRole('button', { name: 'Download HTML report' }).click(),
     ]);
-    expect(html.suggestedFilename()).toBe(`audit-${signed.batchId}.html`);
+    expect(html.suggestedFilename()).toBe(`audit-${fileSafe(signed.batchId)}.html`);
     const content = await readFile((await html.path())!, 'utf8');
     expect(content).toContain(signed.batchId);
     expect(content).toContain(escapeHtml(signed.printedName));
-    await page.getByText(`Downloaded audit-${signed.batchId}.html.`).waitFor();
+    await page.getByText(`Downloaded audit-${fileSafe(signed.batchId)}.html.`).waitFor();
 
     const [json] = await Promise.all([
       page.waitForEvent('download'),
       page.getByRole('button', { name: 'Download JSON report' }).click(),
     ]);
-    expect(json.suggestedFilename()).toBe(`audit-${signed.batchId}.json`);
+    expect(json.suggestedFilename()).toBe(`audit-${fileSafe(signed.batchId)}.json`);
     const report = await readFile((await json.path())!, 'utf8');
     expect(report).toContain(signed.batchId);
     expect(report).toContain(signed.printedName);
@@ -162,7 +165,7 @@ describeWithBrowser('audit view on the embedded platform (browser)', (executable
     const button = page.getByRole('button', { name: 'Download audit report' });
     await button.waitFor();
     const [download] = await Promise.all([page.waitForEvent('download'), button.click()]);
-    expect(download.suggestedFilename()).toBe(`audit-${signed.batchId}.html`);
+    expect(download.suggestedFilename()).toBe(`audit-${fileSafe(signed.batchId)}.html`);
     expect(await readFile((await download.path())!, 'utf8')).toContain(signed.batchId);
     await page.locator('.timeline-item').first().waitFor();
     await screenshot(page, 'audit-04-batch-detail-link');

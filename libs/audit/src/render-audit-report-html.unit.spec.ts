@@ -138,13 +138,13 @@ describe('the audit report as one HTML page', () => {
   it('reads a hostile event that came through ingest as text', async () => {
     const store = new InMemoryEventStore();
     const hostileStory = await recordBatchStory(async () => store, {
-      batchId: 'b-nb-hlv201-26-0666',
-      deviationId: 'dev-nb-26-0666',
+      batchId: 'northbridge-bio:b-nb-hlv201-26-0666',
+      deviationId: 'northbridge-bio:dev-nb-26-0666',
     });
     const deviation = hostileStory.exchange.feed.build(
       PAIR_A.cdmo,
       'deviation/reported.v1',
-      'dev-nb-26-0667',
+      'northbridge-bio:dev-nb-26-0667',
       '2026-04-21T13:00:00Z',
       {
         title: HOSTILE,
@@ -152,13 +152,15 @@ describe('the audit report as one HTML page', () => {
         severity: 'minor',
         productId: PAIR_A.product,
         agreementId: PAIR_A.agreement,
-        linkedBatchIds: ['b-nb-hlv201-26-0666'],
+        linkedBatchIds: ['northbridge-bio:b-nb-hlv201-26-0666'],
         detectedAt: '2026-04-21T12:00:00Z',
       },
     );
     await hostileStory.exchange.publish([deviation]);
-    const hostilePage = renderAuditReportHtml(await auditReport(store, 'b-nb-hlv201-26-0666'));
-    expect(hostilePage).toContain(`dev-nb-26-0667: ${escapeHtml(HOSTILE)}`);
+    const hostilePage = renderAuditReportHtml(
+      await auditReport(store, 'northbridge-bio:b-nb-hlv201-26-0666'),
+    );
+    expect(hostilePage).toContain(`northbridge-bio:dev-nb-26-0667: ${escapeHtml(HOSTILE)}`);
     expect(hostilePage).not.toMatch(/<script|<img|<a\s/i);
   });
 

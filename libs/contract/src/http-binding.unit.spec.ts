@@ -78,7 +78,7 @@ describe('HTTP structured batches', () => {
   });
 
   it('validates each event on its own', () => {
-    const broken = { ...events[1], data: { batchId: 'b-nb-hlv201-26-0117' } };
+    const broken = { ...events[1], data: { batchId: 'northbridge-bio:b-nb-hlv201-26-0117' } };
     const result = decodeHttpBatch({
       contentType: CLOUDEVENTS_BATCH_JSON,
       body: JSON.stringify([events[0], broken, 'not an event']),

@@ -53,7 +53,7 @@ describeWithKafka('Kafka binary mode through a real broker', ({ brokers }) => {
     for (const event of events) expect(byId.get(event.id)).toEqual(event);
     // Per subject, the order of production is kept (same key, same partition).
     const batchIds = (list: { id: string; subject: string }[]) =>
-      list.filter((e) => e.subject === 'b-nb-hlv201-26-0117').map((e) => e.id);
+      list.filter((e) => e.subject === 'northbridge-bio:b-nb-hlv201-26-0117').map((e) => e.id);
     expect(batchIds(decoded.flatMap((r) => (r.ok ? [r.event] : [])))).toEqual(batchIds(events));
   });
 });

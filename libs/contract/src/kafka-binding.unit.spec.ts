@@ -14,7 +14,7 @@ describe('Kafka binary mode', () => {
   it('puts attributes in ce_ headers, data in the value and the subject in the key', () => {
     const event = example('concord.batch.scheduled.v1');
     const record = encodeKafkaRecord(event);
-    expect(record.key.toString()).toBe('b-nb-hlv201-26-0117');
+    expect(record.key.toString()).toBe('northbridge-bio:b-nb-hlv201-26-0117');
     expect(JSON.parse(record.value.toString())).toEqual(event.data);
     expect(record.headers['content-type']?.toString()).toBe('application/json');
     expect(record.headers['ce_specversion']?.toString()).toBe('1.0');

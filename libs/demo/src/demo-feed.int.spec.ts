@@ -234,7 +234,7 @@ describeWithPostgres('the demo feed through HTTP ingest on PostgreSQL', (databas
       const stray: Workflow = {
         kind: 'batch',
         agreementId: 'qa-htx-nb-2026',
-        batchId: 'b-nb-hlv201-26-zzzzzz',
+        batchId: 'northbridge-bio:b-nb-hlv201-26-zzzzzz',
         batchNumber: 'HLV201-26-ZZZZZZ',
         scenario: 'clean',
         step: 3,

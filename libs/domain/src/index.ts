@@ -26,7 +26,10 @@ export {
   type DomainErrorCode,
 } from './shared/domain-error.ts';
 export {
+  assertInOwnNamespace,
   assertSubjectKnownTo,
+  namespaceOf,
+  NAMESPACE_SEPARATOR,
   unknownSubject,
   type NamedSubject,
   type SubjectParties,

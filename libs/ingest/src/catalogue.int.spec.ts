@@ -32,7 +32,7 @@ describeWithPostgres('the published catalogue through ingest', (database) => {
     };
 
     // A whole lifecycle with an OOS result invalidated, shipped under v1; another shipped under v2.
-    const first = batch(PAIR_A, 'b-cat-1');
+    const first = batch(PAIR_A, 'northbridge-bio:b-cat-1');
     await publish([
       first.scheduled(at(1)),
       first.started(at(2)),
@@ -43,11 +43,11 @@ describeWithPostgres('the published catalogue through ingest', (database) => {
       first.qc(at(7), 96.4), // below the 97 % specification: an OOS investigation opens
     ]);
     await publish([
-      build(CDMO, 'batch/oos-resolved.v1', 'b-cat-1', at(8), {
+      build(CDMO, 'batch/oos-resolved.v1', 'northbridge-bio:b-cat-1', at(8), {
         investigationId: oosInvestigationId('qc-b-cat-1-014'),
         outcome: 'invalidated',
       }),
-      build(CDMO, 'batch/qc-result-recorded.v1', 'b-cat-1', at(9), {
+      build(CDMO, 'batch/qc-result-recorded.v1', 'northbridge-bio:b-cat-1', at(9), {
         resultId: 'qc-b-cat-1-015',
         value: 98.6,
         testedAt: at(9),
@@ -57,7 +57,7 @@ describeWithPostgres('the published catalogue through ingest', (database) => {
       first.certified(at(12)),
       first.shipped(at(13)),
     ]);
-    const second = batch(PAIR_A, 'b-cat-2');
+    const second = batch(PAIR_A, 'northbridge-bio:b-cat-2');
     await publish([
       second.scheduled(at(1)),
       second.started(at(2)),
@@ -67,35 +67,38 @@ describeWithPostgres('the published catalogue through ingest', (database) => {
       second.coa(at(10)),
       second.disposition(at(11), 'released'),
       second.certified(at(12)),
-      build(CDMO, 'batch/shipped.v2', 'b-cat-2', at(13), {
+      build(CDMO, 'batch/shipped.v2', 'northbridge-bio:b-cat-2', at(13), {
         shipmentId: 'shp-CAT-2',
         shippedAt: at(13),
         destination: { siteName: 'Helvion Therapeutics central depot Basel', country: 'CH' },
       }),
     ]);
     // Aborted, with a correction of a recorded value on the way.
-    const third = batch(PAIR_A, 'b-cat-3');
+    const third = batch(PAIR_A, 'northbridge-bio:b-cat-3');
     const started = third.started(at(2));
     await publish([third.scheduled(at(1)), started]);
     const correction = exchange.world.partnerEvent(
       CDMO,
       'correction/recorded.v1',
-      { subject: 'b-cat-3' },
+      { subject: 'northbridge-bio:b-cat-3' },
       {
         correctedEventId: started.id,
         changes: [{ path: '/startedAt', oldValue: started.data.startedAt, newValue: at(1) }],
         reason: 'The MES clock was an hour fast; start time corrected from the line logbook.',
       },
     ) as PartnerEvent;
-    await publish([correction, build(CDMO, 'batch/manufacturing-aborted.v1', 'b-cat-3', at(4))]);
-    // A major deviation through to its closure, approved by the sponsor.
-    const major = deviation(PAIR_A, 'dev-cat-1');
     await publish([
-      major.reported(at(20), 'major', ['b-cat-3'], at(19)),
+      correction,
+      build(CDMO, 'batch/manufacturing-aborted.v1', 'northbridge-bio:b-cat-3', at(4)),
+    ]);
+    // A major deviation through to its closure, approved by the sponsor.
+    const major = deviation(PAIR_A, 'northbridge-bio:dev-cat-1');
+    await publish([
+      major.reported(at(20), 'major', ['northbridge-bio:b-cat-3'], at(19)),
       major.classified(at(21), 'major'),
       major.investigated(at(22)),
       major.rootCause(at(23)),
-      major.assessed(at(24), ['b-cat-3']),
+      major.assessed(at(24), ['northbridge-bio:b-cat-3']),
       major.capaProposed(at(25)),
       major.capaApproved(at(26)),
       major.closureApproved(at(27)),

@@ -49,7 +49,7 @@ function answersBehaviour(open: () => Promise<Target>) {
   });
 
   it('answers a redelivered rejection word for word, and never accepts it later', async () => {
-    const { scheduled, started } = batch('b-answer-1');
+    const { scheduled, started } = batch('northbridge-bio:b-answer-1');
     const [refused] = await pipeline().ingestMany([world.incoming(started)]);
     expect(refused!.status).toBe('rejected');
 
@@ -60,25 +60,25 @@ function answersBehaviour(open: () => Promise<Target>) {
       const [again] = await replay.ingestMany([world.incoming(structuredClone(started))]);
       expect(again).toEqual(refused);
     }
-    expect(await target.store.readStream('batch-b-answer-1')).toHaveLength(1);
+    expect(await target.store.readStream('batch-northbridge-bio:b-answer-1')).toHaveLength(1);
   });
 
   it('refuses the same source and id with other content, and still recognizes the original', async () => {
-    const first = batch('b-answer-2').scheduled;
+    const first = batch('northbridge-bio:b-answer-2').scheduled;
     const [accepted] = await pipeline().ingestMany([world.incoming(first)]);
     expect(codeOf(accepted!)).toBe('accepted');
 
     const elsewhere = world.partnerEvent(
       CDMO,
       'batch/scheduled.v1',
-      { subject: 'b-answer-3', id: first.id },
-      { batchId: 'b-answer-3' },
+      { subject: 'northbridge-bio:b-answer-3', id: first.id },
+      { batchId: 'northbridge-bio:b-answer-3' },
     );
     const changed = world.partnerEvent(
       CDMO,
       'batch/scheduled.v1',
-      { subject: 'b-answer-2', id: first.id },
-      { batchId: 'b-answer-2', plannedQuantity: { value: 1, unit: 'vials' } },
+      { subject: 'northbridge-bio:b-answer-2', id: first.id },
+      { batchId: 'northbridge-bio:b-answer-2', plannedQuantity: { value: 1, unit: 'vials' } },
     );
     const answers = await pipeline().ingestMany([
       world.incoming(elsewhere),
@@ -89,11 +89,11 @@ function answersBehaviour(open: () => Promise<Target>) {
     expect(answers[0]).toMatchObject({ rejection: { rejectedEventId: first.id, path: '/id' } });
     if (answers[2]!.status === 'accepted' && accepted!.status === 'accepted')
       expect(answers[2]!.positions).toEqual(accepted!.positions);
-    expect(await target.store.readStream('batch-b-answer-3')).toEqual([]);
+    expect(await target.store.readStream('batch-northbridge-bio:b-answer-3')).toEqual([]);
   });
 
   it('rejects an id used in another stream even when its answer was never kept, and records the rest', async () => {
-    const first = batch('b-answer-4').scheduled;
+    const first = batch('northbridge-bio:b-answer-4').scheduled;
     await pipeline().ingestMany([world.incoming(first)]);
     // A pipeline with nothing on record (the answer lost between append and record): the store
     // itself refuses the id, and that is the record's fault, answered, not retried forever.
@@ -101,10 +101,10 @@ function answersBehaviour(open: () => Promise<Target>) {
     const reuse = world.partnerEvent(
       CDMO,
       'batch/scheduled.v1',
-      { subject: 'b-answer-5', id: first.id },
-      { batchId: 'b-answer-5' },
+      { subject: 'northbridge-bio:b-answer-5', id: first.id },
+      { batchId: 'northbridge-bio:b-answer-5' },
     );
-    const { scheduled: other } = batch('b-answer-6');
+    const { scheduled: other } = batch('northbridge-bio:b-answer-6');
     const answers = await forgetful.ingestMany([world.incoming(reuse), world.incoming(other)]);
     expect(answers.map(codeOf)).toEqual(['event.id-conflict', 'accepted']);
   });
@@ -161,7 +161,12 @@ describeWithPostgres('ingest answers, on PostgreSQL', (database) => {
     const world = await seedPartnerWorld(store);
     const pipeline = new IngestPipeline({ store, outcomes: await sqlOutcomeLog(db) });
     const on = (path: string, data: Record<string, unknown> = {}) =>
-      world.partnerEvent(CDMO, path, { subject: 'b-nul-1' }, { batchId: 'b-nul-1', ...data });
+      world.partnerEvent(
+        CDMO,
+        path,
+        { subject: 'northbridge-bio:b-nul-1' },
+        { batchId: 'northbridge-bio:b-nul-1', ...data },
+      );
     const answers = await pipeline.ingestMany(
       [
         on('batch/scheduled.v1'),
@@ -172,7 +177,7 @@ describeWithPostgres('ingest answers, on PostgreSQL', (database) => {
       ].map((event) => world.incoming(event)),
     );
     expect(answers.map(codeOf)).toEqual(['accepted', 'accepted', 'event.unstorable', 'accepted']);
-    expect(await store.readStream('batch-b-nul-1')).toHaveLength(3);
+    expect(await store.readStream('batch-northbridge-bio:b-nul-1')).toHaveLength(3);
   });
 });
 
@@ -196,10 +201,10 @@ describe('time is the platform’s to bound', () => {
     const { pipeline, scheduledAt, world } = await setUp();
     const answers = await pipeline.ingestMany(
       [
-        scheduledAt('2027-03-02T08:00:00Z', 'b-time-1'), // a year ahead
-        scheduledAt('2026-03-02T08:06:00Z', 'b-time-2'), // six minutes ahead
-        scheduledAt('2026-03-02T08:04:00Z', 'b-time-3'), // within five minutes
-        scheduledAt('2026-01-15T08:00:00Z', 'b-time-4'), // a late entry: legitimate
+        scheduledAt('2027-03-02T08:00:00Z', 'northbridge-bio:b-time-1'), // a year ahead
+        scheduledAt('2026-03-02T08:06:00Z', 'northbridge-bio:b-time-2'), // six minutes ahead
+        scheduledAt('2026-03-02T08:04:00Z', 'northbridge-bio:b-time-3'), // within five minutes
+        scheduledAt('2026-01-15T08:00:00Z', 'northbridge-bio:b-time-4'), // a late entry: legitimate
       ].map((event) => world.incoming(event)),
     );
     expect(answers.map(codeOf)).toEqual([
@@ -216,7 +221,7 @@ describe('time is the platform’s to bound', () => {
   it('takes the tolerance it is configured with', async () => {
     const { pipeline, scheduledAt, world } = await setUp(60 * 60_000);
     const [answer] = await pipeline.ingestMany([
-      world.incoming(scheduledAt('2026-03-02T08:30:00Z', 'b-time-5')),
+      world.incoming(scheduledAt('2026-03-02T08:30:00Z', 'northbridge-bio:b-time-5')),
     ]);
     expect(codeOf(answer!)).toBe('accepted');
   });
@@ -224,7 +229,7 @@ describe('time is the platform’s to bound', () => {
   it('judges a late entry under the agreement in force when it occurred and when it was received', async () => {
     const { store, pipeline, scheduledAt, world } = await setUp();
     const inTime = await pipeline.ingestMany([
-      world.incoming(scheduledAt('2026-02-10T08:00:00Z', 'b-time-7')),
+      world.incoming(scheduledAt('2026-02-10T08:00:00Z', 'northbridge-bio:b-time-7')),
     ]);
     expect(codeOf(inTime[0]!)).toBe('accepted');
     await store.append(streams.agreement(AGREEMENT), [
@@ -241,7 +246,7 @@ describe('time is the platform’s to bound', () => {
     ]);
     // Occurred while the agreement was in force, received after it ended: refused.
     const late = await pipeline.ingestMany([
-      world.incoming(scheduledAt('2026-02-12T08:00:00Z', 'b-time-8')),
+      world.incoming(scheduledAt('2026-02-12T08:00:00Z', 'northbridge-bio:b-time-8')),
     ]);
     expect(late[0]).toMatchObject({
       status: 'rejected',
@@ -266,7 +271,7 @@ describe('time is the platform’s to bound', () => {
     ]);
     // Backdated to when the key was still valid, received after its revocation.
     const [answer] = await pipeline.ingestMany([
-      world.incoming(scheduledAt('2026-01-20T08:00:00Z', 'b-time-6')),
+      world.incoming(scheduledAt('2026-01-20T08:00:00Z', 'northbridge-bio:b-time-6')),
     ]);
     expect(answer).toMatchObject({
       status: 'rejected',

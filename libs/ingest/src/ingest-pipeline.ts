@@ -10,6 +10,7 @@ import {
   batchDecider,
   deviationDecider,
   isDomainError,
+  assertInOwnNamespace,
   assertSubjectKnownTo,
   unknownSubject,
   type Actor,
@@ -603,6 +604,8 @@ export class IngestPipeline {
     if (aggregate === 'batch') {
       const batchId = event.subject;
       if (event.type === 'concord.batch.scheduled.v1') {
+        // Before anything is looked up, so that the answer cannot depend on what exists.
+        assertInOwnNamespace(actorOrg, named(batchId));
         const { agreementId, productId, sponsorId, cdmoId } = event.data as Record<string, string>;
         facts.scheduled(batchId, {
           agreementId: agreementId!,
@@ -627,8 +630,10 @@ export class IngestPipeline {
     }
 
     const deviationId = event.subject;
-    if (event.type === 'concord.deviation.reported.v1')
+    if (event.type === 'concord.deviation.reported.v1') {
+      assertInOwnNamespace(actorOrg, named(deviationId));
       facts.reported(deviationId, String(event.data.agreementId));
+    }
     const agreementId = await facts.deviationAgreement(deviationId);
     assertSubjectKnownTo(
       actorOrg,

@@ -151,12 +151,19 @@ describe('IngestPipeline', () => {
   });
 
   it('refuses a sponsor scheduling a batch, which the agreement assigns to the CDMO', async () => {
-    const event = world.partnerEvent(SPONSOR, 'batch/scheduled.v1', {
-      source: `urn:concord:${SPONSOR}:erp`,
-      actororg: SPONSOR,
-      actorid: 'htx-p-0021',
-      actorrole: 'qa',
-    });
+    const batchId = `${SPONSOR}:b-htx-0001`;
+    const event = world.partnerEvent(
+      SPONSOR,
+      'batch/scheduled.v1',
+      {
+        source: `urn:concord:${SPONSOR}:erp`,
+        subject: batchId,
+        actororg: SPONSOR,
+        actorid: 'htx-p-0021',
+        actorrole: 'qa',
+      },
+      { batchId },
+    );
     expect(rejectionOf(await pipeline.ingest(world.incoming(event))).code).toMatch(
       /^authorization\./,
     );

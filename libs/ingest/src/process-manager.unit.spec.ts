@@ -55,7 +55,7 @@ describe('the deviation ↔ batch process manager', () => {
     ]) {
       expect(codeOf(await send(CDMO, path)), path).toBe('accepted');
     }
-    const batch = await store.readStream('batch-b-nb-hlv201-26-0117');
+    const batch = await store.readStream('batch-northbridge-bio:b-nb-hlv201-26-0117');
     expect(batch.map((e) => e.type)).toContain('concord.batch.deviation-linked.v1');
     // A QC result within its limits (purity >= 97 %), so only the deviation stands in the way.
     expect(codeOf(await send(CDMO, 'batch/qc-result-recorded.v1', { value: 98.9 }))).toBe(
@@ -76,17 +76,19 @@ describe('the deviation ↔ batch process manager', () => {
     expect(codeOf(await send(SPONSOR, 'deviation/capa-approved.v1'))).toBe('accepted');
     expect(codeOf(await send(SPONSOR, 'deviation/closure-approved.v1'))).toBe('accepted');
     expect(codeOf(await send(CDMO, 'deviation/closed.v1'))).toBe('accepted');
-    const links = (await store.readStream('batch-b-nb-hlv201-26-0117')).map((e) => e.type);
+    const links = (await store.readStream('batch-northbridge-bio:b-nb-hlv201-26-0117')).map(
+      (e) => e.type,
+    );
     expect(links).toContain('concord.batch.deviation-link-closed.v1');
     expect(codeOf(await send(CDMO, 'batch/disposition-recorded.v1'))).toBe('accepted');
   });
 
   it('records each link once when the same deviation event is handled again', async () => {
     for (const path of ['batch/scheduled.v1', 'deviation/reported.v1']) await send(CDMO, path);
-    const reported = (await store.readStream('deviation-dev-nb-26-0042'))[0]!;
+    const reported = (await store.readStream('deviation-northbridge-bio:dev-nb-26-0042'))[0]!;
     await reactTo(store, reported);
     await reactTo(store, reported);
-    const linked = (await store.readStream('batch-b-nb-hlv201-26-0117')).filter(
+    const linked = (await store.readStream('batch-northbridge-bio:b-nb-hlv201-26-0117')).filter(
       (e) => e.type === 'concord.batch.deviation-linked.v1',
     );
     expect(linked).toHaveLength(1);

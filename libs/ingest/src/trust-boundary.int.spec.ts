@@ -1,5 +1,6 @@
 // The trust boundary through the real pipeline on PostgreSQL: what a partner sends is a claim,
 // checked against what the platform knows, with the same rules the domain applies on every path.
+import { streams } from '@concord/domain';
 import { PostgresEventStore } from '@concord/event-store-postgres';
 import { pgDatabase } from '@concord/sql';
 import { describeWithPostgres } from '@concord/test-infra/vitest';
@@ -49,7 +50,7 @@ describeWithPostgres('the trust boundary at ingest', (database) => {
 
   it('lets a correction restate a recorded value truly, never change a signed decision', async () => {
     const { batch } = exchange.feed;
-    const steps = batch(PAIR_A, 'b-tb-corr');
+    const steps = batch(PAIR_A, 'northbridge-bio:b-tb-corr');
     const completed = steps.completed(at(3));
     const disposition = steps.disposition(at(9), 'rejected');
     expect(
@@ -93,7 +94,7 @@ describeWithPostgres('the trust boundary at ingest', (database) => {
     ]);
     expect(await send([truthful, stale])).toEqual(['accepted', 'correction.old-value-mismatch']);
 
-    const recorded = await store.readStream('batch-b-tb-corr');
+    const recorded = await store.readStream('batch-northbridge-bio:b-tb-corr');
     expect(
       recorded.filter((event) => event.type === 'concord.correction.recorded.v1'),
     ).toHaveLength(1);
@@ -103,21 +104,34 @@ describeWithPostgres('the trust boundary at ingest', (database) => {
 
   it('takes who acted from the registry: the role must be held, the printed name registered', async () => {
     const { batch, build } = exchange.feed;
-    const steps = batch(PAIR_A, 'b-tb-actor');
+    const steps = batch(PAIR_A, 'northbridge-bio:b-tb-actor');
     await send([steps.scheduled(at(1))]);
     // The production operator (nb-p-0212) says they act as the QP.
-    const claimsQp = build(CDMO, 'batch/manufacturing-started.v1', 'b-tb-actor', at(2), {
-      startedAt: at(2),
-    });
+    const claimsQp = build(
+      CDMO,
+      'batch/manufacturing-started.v1',
+      'northbridge-bio:b-tb-actor',
+      at(2),
+      {
+        startedAt: at(2),
+      },
+    );
     const forged = exchange.world.partnerEvent(
       CDMO,
       'batch/manufacturing-started.v1',
-      { subject: 'b-tb-actor', time: at(2), actorid: claimsQp.actorid, actorrole: 'qp' },
-      { batchId: 'b-tb-actor', startedAt: at(2) },
+      {
+        subject: 'northbridge-bio:b-tb-actor',
+        time: at(2),
+        actorid: claimsQp.actorid,
+        actorrole: 'qp',
+      },
+      { batchId: 'northbridge-bio:b-tb-actor', startedAt: at(2) },
     ) as PartnerEvent;
     expect(await send([forged])).toEqual(['actor.role-not-held']);
     expect(await send([claimsQp])).toEqual(['accepted']);
-    const [started] = await store.readStream('batch-b-tb-actor', { fromVersion: 2 });
+    const [started] = await store.readStream('batch-northbridge-bio:b-tb-actor', {
+      fromVersion: 2,
+    });
     expect(started?.metadata.actorrole).toBe('production');
 
     await send([
@@ -132,7 +146,7 @@ describeWithPostgres('the trust boundary at ingest', (database) => {
     const misnamed = build(
       PAIR_A.certifier,
       'batch/qp-certified.v1',
-      'b-tb-actor',
+      'northbridge-bio:b-tb-actor',
       at(8),
       {
         ...certified.data,
@@ -146,10 +160,15 @@ describeWithPostgres('the trust boundary at ingest', (database) => {
 
   it("answers another partnership's batch or deviation exactly like one that does not exist", async () => {
     const { batch, deviation, build } = exchange.feed;
-    const theirs = batch(PAIR_A, 'b-tb-theirs');
+    const theirs = batch(PAIR_A, 'northbridge-bio:b-tb-theirs');
     await send([theirs.scheduled(at(1)), theirs.started(at(2))]);
     await send([
-      deviation(PAIR_A, 'dev-tb-theirs').reported(at(3), 'minor', ['b-tb-theirs'], at(2)),
+      deviation(PAIR_A, 'northbridge-bio:dev-tb-theirs').reported(
+        at(3),
+        'minor',
+        ['northbridge-bio:b-tb-theirs'],
+        at(2),
+      ),
     ]);
 
     const batchPaths = [
@@ -181,8 +200,8 @@ describeWithPostgres('the trust boundary at ingest', (database) => {
     for (const sender of [PAIR_B.cdmo, PAIR_B.sponsor]) {
       for (const path of [...batchPaths, ...deviationPaths]) {
         const [existing, missing] = path.startsWith('batch/')
-          ? ['b-tb-theirs', 'b-tb-nowhere']
-          : ['dev-tb-theirs', 'dev-tb-nowhere'];
+          ? ['northbridge-bio:b-tb-theirs', 'northbridge-bio:b-tb-nowhere']
+          : ['northbridge-bio:dev-tb-theirs', 'northbridge-bio:dev-tb-nowhere'];
         // Everyone acts as QA here, a role both senders' people hold.
         const as = { role: 'qa' };
         const foreign = await rejectionOf(build(sender, path, existing, at(10), {}, as), existing);
@@ -197,20 +216,88 @@ describeWithPostgres('the trust boundary at ingest', (database) => {
           { subject, time: at(10) },
           { correctedEventId: 'whatever' },
         ) as PartnerEvent;
-      expect(await rejectionOf(correctionOf('b-tb-theirs'), 'b-tb-theirs')).toEqual(
-        await rejectionOf(correctionOf('b-tb-nowhere'), 'b-tb-nowhere'),
+      expect(
+        await rejectionOf(
+          correctionOf('northbridge-bio:b-tb-theirs'),
+          'northbridge-bio:b-tb-theirs',
+        ),
+      ).toEqual(
+        await rejectionOf(
+          correctionOf('northbridge-bio:b-tb-nowhere'),
+          'northbridge-bio:b-tb-nowhere',
+        ),
       );
-      expect(await rejectionOf(correctionOf('dev-tb-theirs'), 'dev-tb-theirs')).toEqual(
-        await rejectionOf(correctionOf('b-tb-nowhere'), 'b-tb-nowhere'),
+      expect(
+        await rejectionOf(
+          correctionOf('northbridge-bio:dev-tb-theirs'),
+          'northbridge-bio:dev-tb-theirs',
+        ),
+      ).toEqual(
+        await rejectionOf(
+          correctionOf('northbridge-bio:b-tb-nowhere'),
+          'northbridge-bio:b-tb-nowhere',
+        ),
       );
     }
 
     // A deviation of the other partnership naming this batch as affected.
     const linking = (linked: string) =>
-      deviation(PAIR_B, `dev-tb-link-${linked}`).reported(at(11), 'minor', [linked], at(10));
-    const foreignLink = await rejectionOf(linking('b-tb-theirs'), 'b-tb-theirs');
-    const unknownLink = await rejectionOf(linking('b-tb-nowhere'), 'b-tb-nowhere');
+      deviation(PAIR_B, `${PAIR_B.cdmo}:dev-tb-link-${linked.split(':')[1]}`).reported(
+        at(11),
+        'minor',
+        [linked],
+        at(10),
+      );
+    const foreignLink = await rejectionOf(
+      linking('northbridge-bio:b-tb-theirs'),
+      'northbridge-bio:b-tb-theirs',
+    );
+    const unknownLink = await rejectionOf(
+      linking('northbridge-bio:b-tb-nowhere'),
+      'northbridge-bio:b-tb-nowhere',
+    );
     expect(foreignLink).toEqual(unknownLink);
     expect(foreignLink).toMatchObject({ code: 'deviation.unknown-batch' });
+  });
+
+  it("cannot probe or take another partnership's ids: a new id is in its creator's namespace", async () => {
+    const { batch, deviation } = exchange.feed;
+    const taken = `${CDMO}:b-tb-taken`;
+    await send([batch(PAIR_A, taken).scheduled(at(1))]);
+    await send([
+      deviation(PAIR_A, `${CDMO}:dev-tb-taken`).reported(at(3), 'minor', [taken], at(2)),
+    ]);
+    const answer = async (event: PartnerEvent) => {
+      const [outcome] = await exchange.publish([event], { allowRejections: true });
+      if (outcome?.status !== 'rejected') return outcome?.status;
+      const { code, message, path } = outcome.rejection;
+      return { code, message: message.replaceAll(event.subject, '<id>'), path };
+    };
+
+    // Caldera's own batch, under its own name: the same reference as Northbridge's, no collision.
+    const theirOwn = `${PAIR_B.cdmo}:b-tb-taken`;
+    expect(await send([batch(PAIR_B, theirOwn).scheduled(at(4))])).toEqual(['accepted']);
+
+    // Caldera naming a new record in Northbridge's namespace, or in none: one answer, whether
+    // or not Northbridge has a record with that id.
+    const scheduling = (batchId: string) => answer(batch(PAIR_B, batchId).scheduled(at(5)));
+    const reporting = (deviationId: string) =>
+      answer(deviation(PAIR_B, deviationId).reported(at(6), 'minor', [theirOwn], at(5)));
+    const outside = await scheduling(taken);
+    expect(outside).toMatchObject({ code: 'id.outside-namespace' });
+    expect(await scheduling(`${CDMO}:b-tb-free`)).toEqual(outside);
+    expect(await scheduling('b-tb-taken')).toEqual(outside);
+    const outsideDeviation = await reporting(`${CDMO}:dev-tb-taken`);
+    expect(outsideDeviation).toMatchObject({ code: 'id.outside-namespace' });
+    expect(await reporting(`${CDMO}:dev-tb-free`)).toEqual(outsideDeviation);
+
+    // Only the creator ever meets its own ids again.
+    expect(await send([batch(PAIR_A, taken).scheduled(at(7))])).toEqual([
+      'batch.already-scheduled',
+    ]);
+    const stateOf = async (batchId: string) =>
+      batchStateOf(await store.readStream(streams.batch(batchId)));
+    expect(await stateOf(theirOwn)).toMatchObject({ cdmoId: PAIR_B.cdmo });
+    expect(await stateOf(taken)).toMatchObject({ cdmoId: CDMO });
   });
 });

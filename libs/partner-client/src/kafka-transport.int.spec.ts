@@ -120,7 +120,7 @@ describeWithKafka('the partner client through a real broker', ({ brokers }) => {
         topic: rejections,
         messages: [
           { key: 'not-json', value: '{oops' },
-          { key: 'b-nb-hlv201-26-0117', value: JSON.stringify(rejection) },
+          { key: 'northbridge-bio:b-nb-hlv201-26-0117', value: JSON.stringify(rejection) },
         ],
       });
     } finally {

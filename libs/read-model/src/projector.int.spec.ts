@@ -21,10 +21,10 @@ import { readModelPrisma, scopedReadModel, type ReadModelPrisma } from './read-m
 import { readModelTables } from './sql-rows.ts';
 
 const NOW = '2026-05-01T12:00:00.000Z';
-const A1 = 'b-nb-hlv201-26-0201';
-const A2 = 'b-nb-hlv201-26-0202';
-const B1 = 'b-cal-aur310-26-0101';
-const DEV_MAJOR = 'dev-nb-26-0101';
+const A1 = 'northbridge-bio:b-nb-hlv201-26-0201';
+const A2 = 'northbridge-bio:b-nb-hlv201-26-0202';
+const B1 = 'caldera-biologics:b-cal-aur310-26-0101';
+const DEV_MAJOR = 'northbridge-bio:dev-nb-26-0101';
 
 interface Subject {
   db: SqlDatabase;

@@ -23,12 +23,12 @@ import { createApi, type Api } from '../server.ts';
 
 export const NOW = '2026-05-01T12:00:00.000Z';
 /** Pair A (helvion-tx ↔ northbridge-bio) */
-export const A1 = 'b-nb-hlv201-26-0301';
-export const A2 = 'b-nb-hlv201-26-0302';
-export const DEV_A = 'dev-nb-26-0301';
+export const A1 = `${CDMO}:b-nb-hlv201-26-0301`;
+export const A2 = `${CDMO}:b-nb-hlv201-26-0302`;
+export const DEV_A = `${CDMO}:dev-nb-26-0301`;
 /** Pair B (aurora-bio ↔ caldera-biologics) */
-export const B1 = 'b-cal-aur310-26-0301';
-export const DEV_B = 'dev-cal-26-0301';
+export const B1 = `${OTHER_CDMO}:b-cal-aur310-26-0301`;
+export const DEV_B = `${OTHER_CDMO}:dev-cal-26-0301`;
 
 export { CDMO, OTHER_CDMO, OTHER_SPONSOR, SPONSOR };
 

@@ -81,7 +81,7 @@ export async function downloadAuditReport(
   const blob = await response.blob();
   const filename =
     filenameFromDisposition(response.headers.get('content-disposition')) ??
-    `audit-${batchId}.${format}`;
+    `audit-${batchId.replaceAll(':', '_')}.${format}`;
   const url = URL.createObjectURL(blob);
   const anchor = document.createElement('a');
   anchor.href = url;

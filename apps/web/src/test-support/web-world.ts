@@ -26,24 +26,27 @@ export const CDMO_B = PAIR_B.cdmo;
 
 /** Pair A's batches (Helvion ↔ Northbridge). */
 export const A = {
-  shipped: 'b-nb-hlv201-26-0290',
-  released: 'b-nb-hlv201-26-0295',
-  ready: 'b-nb-hlv201-26-0301',
-  blocked: 'b-nb-hlv201-26-0302',
-  oos: 'b-nb-hlv201-26-0303',
-  held: 'b-nb-hlv201-26-0304',
-  live: 'b-nb-hlv201-26-0305',
-  scheduled: 'b-nb-hlv201-26-0306',
+  shipped: `${PAIR_A.cdmo}:b-nb-hlv201-26-0290`,
+  released: `${PAIR_A.cdmo}:b-nb-hlv201-26-0295`,
+  ready: `${PAIR_A.cdmo}:b-nb-hlv201-26-0301`,
+  blocked: `${PAIR_A.cdmo}:b-nb-hlv201-26-0302`,
+  oos: `${PAIR_A.cdmo}:b-nb-hlv201-26-0303`,
+  held: `${PAIR_A.cdmo}:b-nb-hlv201-26-0304`,
+  live: `${PAIR_A.cdmo}:b-nb-hlv201-26-0305`,
+  scheduled: `${PAIR_A.cdmo}:b-nb-hlv201-26-0306`,
 } as const;
 /** Pair A's deviations: a late major one awaiting the sponsor's CAPA approval, a closed minor. */
-export const A_DEVIATIONS = { capa: 'dev-nb-26-0301', closed: 'dev-nb-26-0288' } as const;
+export const A_DEVIATIONS = {
+  capa: `${PAIR_A.cdmo}:dev-nb-26-0301`,
+  closed: `${PAIR_A.cdmo}:dev-nb-26-0288`,
+} as const;
 /** Pair B's batches and deviation (Aurora ↔ Caldera). */
 export const B = {
-  certified: 'b-cal-aur310-26-0280',
-  running: 'b-cal-aur310-26-0301',
-  scheduled: 'b-cal-aur310-26-0302',
+  certified: `${PAIR_B.cdmo}:b-cal-aur310-26-0280`,
+  running: `${PAIR_B.cdmo}:b-cal-aur310-26-0301`,
+  scheduled: `${PAIR_B.cdmo}:b-cal-aur310-26-0302`,
 } as const;
-export const B_DEVIATIONS = { minor: 'dev-cal-26-0301' } as const;
+export const B_DEVIATIONS = { minor: `${PAIR_B.cdmo}:dev-cal-26-0301` } as const;
 
 export interface WebWorld {
   server: ApiServer;

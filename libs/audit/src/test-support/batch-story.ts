@@ -37,8 +37,8 @@ export class SteppedClock {
   readonly now = (): Date => new Date(this.#now);
 }
 
-export const STORY_BATCH = 'b-nb-hlv201-26-0301';
-export const STORY_DEVIATION = 'dev-nb-26-0301';
+export const STORY_BATCH = `${CDMO}:b-nb-hlv201-26-0301`;
+export const STORY_DEVIATION = `${CDMO}:dev-nb-26-0301`;
 export const FIRST_QC_VALUE = 98.1;
 export const CORRECTED_QC_VALUE = 97.6;
 export const CORRECTION_REASON =

@@ -317,7 +317,8 @@ export function startDemoFeed(options: DemoFeedOptions): DemoFeed {
     const workflow: BatchWorkflow = {
       kind: 'batch',
       agreementId: partnership.agreementId,
-      batchId: `b-${partnership.siteCode}-${product.code.toLowerCase()}-${year}-${number.toLowerCase()}`,
+      // The CDMO schedules the batch, so its id is in the CDMO's namespace.
+      batchId: `${partnership.cdmoId}:b-${partnership.siteCode}-${product.code.toLowerCase()}-${year}-${number.toLowerCase()}`,
       batchNumber: `${product.code}-${year}-${number}`,
       scenario: SCENARIO_ROTATION[(index + offset) % SCENARIO_ROTATION.length]!,
       step: 0,
@@ -334,7 +335,8 @@ export function startDemoFeed(options: DemoFeedOptions): DemoFeed {
     const workflow: DeviationWorkflow = {
       kind: 'deviation',
       agreementId: batch.agreementId,
-      deviationId: `dev-${site}-${year}-${number.toLowerCase()}`,
+      // The CDMO reports the deviation, in its own namespace.
+      deviationId: `${partnership.cdmoId}:dev-${site}-${year}-${number.toLowerCase()}`,
       deviationNumber: `DEV-${site.toUpperCase()}-${year}-${number}`,
       capaId: `capa-${site}-${year}-${number.toLowerCase()}`,
       batchId: batch.batchId,

@@ -65,7 +65,7 @@ describe('demo workflows through the ingest pipeline', () => {
     const batch: BatchWorkflow = {
       kind: 'batch',
       agreementId: partnership.agreementId,
-      batchId: `b-test-${code}-${n}`,
+      batchId: `${partnership.cdmoId}:b-test-${code}-${n}`,
       batchNumber: `${partnership.product.code}-TEST-${n}`,
       scenario,
       step: 0,
@@ -83,7 +83,7 @@ describe('demo workflows through the ingest pipeline', () => {
       const deviation: DeviationWorkflow = {
         kind: 'deviation',
         agreementId: partnership.agreementId,
-        deviationId: `dev-test-${code}-${n}`,
+        deviationId: `${partnership.cdmoId}:dev-test-${code}-${n}`,
         deviationNumber: `DEV-TEST-${n}`,
         capaId: `capa-test-${code}-${n}`,
         batchId: batch.batchId,

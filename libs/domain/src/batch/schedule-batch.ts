@@ -2,6 +2,7 @@ import type { BatchScheduled } from '../events/batch-events.ts';
 import { assertAuthorizedInForce } from '../agreement/authorization.ts';
 import { eventMetadata } from '../shared/command.ts';
 import { DomainError } from '../shared/domain-error.ts';
+import { assertInOwnNamespace } from '../shared/subject.ts';
 import { toMillis } from '../shared/time.ts';
 import type { BatchCommandOf } from './batch-command.ts';
 import type { BatchState } from './batch-state.ts';
@@ -10,6 +11,10 @@ export type ScheduleBatch = BatchCommandOf<'concord.batch.scheduled.v1'>;
 
 /** Opens the batch stream; the batch's parties and agreement come from the scheduling event. */
 export function scheduleBatch(command: ScheduleBatch, state: BatchState): BatchScheduled[] {
+  assertInOwnNamespace(command.metadata.actor.organizationId, {
+    kind: 'batch',
+    id: command.data.batchId,
+  });
   if (state.status !== 'empty') {
     throw new DomainError(
       'batch.already-scheduled',

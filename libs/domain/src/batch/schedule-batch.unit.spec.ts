@@ -8,11 +8,14 @@ import {
   CDMO,
   OTHER_CDMO,
   people,
+  SPONSOR,
 } from '../test-support/fixtures.ts';
 import { batchDecider } from './batch-decider.ts';
 
 const spec = DeciderSpecification.for(batchDecider);
 const data = batch.scheduled.data;
+/** The same batch named in another organization's namespace, as that organization would. */
+const namedBy = (organizationId: string) => ({ ...data, batchId: `${organizationId}:b-1` });
 
 describe('scheduling a batch', () => {
   it('records the schedule of the CDMO the agreement names, with the metadata of the act', () => {
@@ -35,6 +38,19 @@ describe('scheduling a batch', () => {
       });
   });
 
+  it("names a new batch only in the scheduler's own namespace, whether or not the id is taken", () => {
+    for (const batchId of ['b-1', `${OTHER_CDMO}:b-1`, `${SPONSOR}:b-1`, `:b-1`, `${CDMO}b-1`]) {
+      for (const given of [[], [{ ...batch.scheduled, data: { ...data, batchId } }]]) {
+        spec
+          .given(given)
+          .when(
+            batchCommand('concord.batch.scheduled.v1', { ...data, batchId }, people.cdmoProduction),
+          )
+          .thenThrows('id.outside-namespace');
+      }
+    }
+  });
+
   it('refuses to schedule the same batch twice', () => {
     spec
       .given([batch.scheduled])
@@ -45,7 +61,9 @@ describe('scheduling a batch', () => {
   it("refuses another CDMO scheduling this agreement's batch", () => {
     spec
       .given([])
-      .when(batchCommand('concord.batch.scheduled.v1', data, people.otherCdmoProduction))
+      .when(
+        batchCommand('concord.batch.scheduled.v1', namedBy(OTHER_CDMO), people.otherCdmoProduction),
+      )
       .thenThrows('authorization.not-own-batch');
   });
 
@@ -55,7 +73,7 @@ describe('scheduling a batch', () => {
       .when(
         batchCommand(
           'concord.batch.scheduled.v1',
-          { ...data, cdmoId: OTHER_CDMO },
+          { ...namedBy(OTHER_CDMO), cdmoId: OTHER_CDMO },
           people.otherCdmoProduction,
         ),
       )
@@ -65,7 +83,7 @@ describe('scheduling a batch', () => {
   it('refuses the sponsor when the agreement gives scheduling to the CDMO', () => {
     spec
       .given([])
-      .when(batchCommand('concord.batch.scheduled.v1', data, people.sponsorQa))
+      .when(batchCommand('concord.batch.scheduled.v1', namedBy(SPONSOR), people.sponsorQa))
       .thenThrows('authorization.not-responsible-party');
   });
 
@@ -78,8 +96,12 @@ describe('scheduling a batch', () => {
     };
     spec
       .given([])
-      .when(batchCommand('concord.batch.scheduled.v1', data, people.sponsorQa, { agreement }))
-      .then({ type: 'concord.batch.scheduled.v1', data });
+      .when(
+        batchCommand('concord.batch.scheduled.v1', namedBy(SPONSOR), people.sponsorQa, {
+          agreement,
+        }),
+      )
+      .then({ type: 'concord.batch.scheduled.v1', data: namedBy(SPONSOR) });
   });
 
   it('refuses a product the agreement does not cover', () => {

@@ -2,6 +2,7 @@ import { assertAuthorizedInForce } from '../agreement/authorization.ts';
 import type { DeviationReported, DeviationReportedLate } from '../events/deviation-events.ts';
 import { eventMetadata } from '../shared/command.ts';
 import { DomainError } from '../shared/domain-error.ts';
+import { assertInOwnNamespace } from '../shared/subject.ts';
 import { toInstant, toMillis } from '../shared/time.ts';
 import type { DeviationCommandOf } from './deviation-command.ts';
 import { deviationSubject } from './deviation-authorization.ts';
@@ -22,6 +23,10 @@ export function reportDeviation(
   command: ReportDeviation,
   state: DeviationState,
 ): (DeviationReported | DeviationReportedLate)[] {
+  assertInOwnNamespace(command.metadata.actor.organizationId, {
+    kind: 'deviation',
+    id: command.data.deviationId,
+  });
   if (state.status !== 'empty') {
     throw new DomainError(
       'deviation.already-reported',

@@ -7,6 +7,7 @@ import {
   BATCH,
   CDMO,
   deviation,
+  SPONSOR,
   deviationCommand,
   linkedBatches,
   OTHER_CDMO,
@@ -84,7 +85,11 @@ describe('reporting a deviation', () => {
 
   it('refuses the sponsor when the agreement gives reporting to the CDMO, accepts it otherwise', () => {
     const command = report('major', 10);
-    const bySponsor = { ...command, metadata: { ...command.metadata, actor: people.sponsorQa } };
+    const bySponsor = {
+      ...command,
+      data: { ...command.data, deviationId: `${SPONSOR}:dev-1` },
+      metadata: { ...command.metadata, actor: people.sponsorQa },
+    };
     spec.given([]).when(bySponsor).thenThrows('authorization.not-responsible-party');
     spec
       .given([])
@@ -95,7 +100,7 @@ describe('reporting a deviation', () => {
           agreement: agreementWith('deviation-reporting', 'sponsor'),
         },
       })
-      .then({ type: command.type, data: command.data });
+      .then({ type: command.type, data: bySponsor.data });
   });
 
   it("answers a link to another partnership's batch like a link to an unknown batch", () => {
@@ -125,8 +130,17 @@ describe('reporting a deviation', () => {
     const command = report('major', 10);
     spec
       .given([])
-      .when({ ...command, metadata: { ...command.metadata, actor: people.otherCdmoProduction } })
+      .when({
+        ...command,
+        data: { ...command.data, deviationId: `${OTHER_CDMO}:dev-1` },
+        metadata: { ...command.metadata, actor: people.otherCdmoProduction },
+      })
       .thenThrows('authorization.not-own-batch');
+    // Named in the reporter's namespace or not, a stranger learns nothing about the deviation.
+    spec
+      .given([deviation.reported])
+      .when({ ...command, metadata: { ...command.metadata, actor: people.otherCdmoProduction } })
+      .thenThrows('id.outside-namespace');
     expect(command.metadata.actor.organizationId).toBe(CDMO);
   });
 });

@@ -27,7 +27,7 @@ describe('deviation ↔ batch linkage', () => {
       commands?.map(({ streamId, command }) => [streamId, command.type, command.data]),
     ).toEqual([
       [
-        'batch-b-1',
+        `batch-${BATCH}`,
         'concord.batch.deviation-linked.v1',
         { batchId: BATCH, deviationId: DEVIATION, severity: 'major' },
       ],
@@ -43,7 +43,7 @@ describe('deviation ↔ batch linkage', () => {
     const [commands] = run([deviation.reported]);
     const metadata = commands?.[0]?.command.metadata;
     expect(metadata?.actor.organizationId).toBe(PLATFORM_ORGANIZATION_ID);
-    expect(metadata?.eventId).toBe('d-reported:link:b-1');
+    expect(metadata?.eventId).toBe(`d-reported:link:${BATCH}`);
     expect(metadata?.causationId).toBe('d-reported');
     expect(run([deviation.reported])).toEqual(run([deviation.reported]));
   });
@@ -64,7 +64,7 @@ describe('deviation ↔ batch linkage', () => {
     const results = run([twoBatches, deviation.investigating, deviation.closed, deviation.closed]);
     expect(results[1]).toEqual([]);
     expect(results[2]?.map(({ streamId, command }) => [streamId, command.type])).toEqual([
-      ['batch-b-1', 'concord.batch.deviation-link-closed.v1'],
+      [`batch-${BATCH}`, 'concord.batch.deviation-link-closed.v1'],
       ['batch-b-2', 'concord.batch.deviation-link-closed.v1'],
     ]);
     expect(results[3]).toEqual([]);

@@ -10,6 +10,8 @@ export const domainErrorCatalogue = {
   'command.subject-mismatch': "The command's aggregate id differs from the stream's.",
   'subject.unknown':
     "No batch or deviation with this id is known to the actor's organization (one of another partnership is answered the same way).",
+  'id.outside-namespace':
+    "A new batch or deviation id does not begin with the creating organization's id and a colon (the answer is the same whether or not such a record exists).",
   'time.in-the-future':
     'The event says it happened after Concord received it, beyond the clock tolerance.',
   'batch.not-scheduled': 'The batch has not been scheduled.',

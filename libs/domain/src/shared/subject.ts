@@ -37,3 +37,29 @@ export function unknownSubject({ kind, id }: NamedSubject): DomainError {
         : `Nothing is known about ${id}.`;
   return new DomainError('subject.unknown', message, { subject: id });
 }
+
+/** Separates the organization that names a record from its own reference: `<org>:<reference>`. */
+export const NAMESPACE_SEPARATOR = ':';
+
+/** The organization whose namespace an id is in (undefined for an id outside every namespace). */
+export function namespaceOf(id: Id): Id | undefined {
+  const separator = id.indexOf(NAMESPACE_SEPARATOR);
+  return separator > 0 ? id.slice(0, separator) : undefined;
+}
+
+/**
+ * An organization names the batches and deviations it creates in its own namespace, so an id
+ * one partner chooses can never be one another partnership already holds: a collision is only
+ * ever with the creator's own records, and the answer for an id outside its namespace is the
+ * same whether or not a record with that id exists.
+ */
+export function assertInOwnNamespace(organizationId: Id, subject: NamedSubject): void {
+  if (namespaceOf(subject.id) === organizationId) return;
+  const noun = subject.kind === 'deviation' ? 'deviation' : 'batch';
+  const namespace = `${organizationId}${NAMESPACE_SEPARATOR}`;
+  throw new DomainError(
+    'id.outside-namespace',
+    `A ${noun} id you create must begin with your organization's namespace, "${namespace}"; ${subject.id} does not.`,
+    { subject: subject.id, namespace },
+  );
+}

@@ -13,8 +13,8 @@ export const CDMO = 'cdmo-x';
 export const OTHER_CDMO = 'cdmo-y';
 export const PRODUCT = 'prod-1';
 export const AGREEMENT = 'qa-1';
-export const BATCH = 'b-1';
-export const DEVIATION = 'dev-1';
+export const BATCH = `${CDMO}:b-1`;
+export const DEVIATION = `${CDMO}:dev-1`;
 
 const T0 = Date.parse('2026-03-01T08:00:00Z');
 

@@ -49,6 +49,9 @@ export const PAIR_B: Pair = {
   destination: 'Aurora Bio distribution centre, Uppsala, SE',
 };
 
+/** An id without its namespace: `northbridge-bio:b-1` → `b-1`. */
+const localPart = (id: string) => id.slice(id.indexOf(':') + 1);
+
 /** A signed partner event as it goes on the wire. */
 export type PartnerEvent = Record<string, unknown> & {
   id: string;
@@ -125,7 +128,7 @@ export function partnerFeed(world: PartnerWorld | (() => PartnerWorld)) {
 
   /** The lifecycle steps of a batch, each an event of the party the pair's agreement names. */
   const batch = (pair: Pair, batchId: string) => {
-    const number = batchId.slice(2).toUpperCase();
+    const number = localPart(batchId).slice(2).toUpperCase();
     const cdmo = (path: string, time: string, data: Record<string, unknown> = {}) =>
       build(pair.cdmo, path, batchId, time, data);
     return {
@@ -158,7 +161,7 @@ export function partnerFeed(world: PartnerWorld | (() => PartnerWorld)) {
       // Purity at or above 97 % is within the specification (the example's 96.4 is not).
       qc: (time: string, value: number) =>
         cdmo('batch/qc-result-recorded.v1', time, {
-          resultId: `qc-${batchId}-014`,
+          resultId: `qc-${localPart(batchId)}-014`,
           value,
           testedAt: time,
         }),
@@ -188,7 +191,7 @@ export function partnerFeed(world: PartnerWorld | (() => PartnerWorld)) {
   const deviation = (pair: Pair, deviationId: string) => {
     const cdmo = (path: string, time: string, data: Record<string, unknown> = {}) =>
       build(pair.cdmo, path, deviationId, time, data);
-    const capaId = `capa-${deviationId.slice(4)}`;
+    const capaId = `capa-${localPart(deviationId).slice(4)}`;
     return {
       reported: (time: string, severity: string, linkedBatchIds: string[], detectedAt: string) =>
         cdmo('deviation/reported.v1', time, {

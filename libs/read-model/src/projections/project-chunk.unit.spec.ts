@@ -12,8 +12,8 @@ const SPONSOR = 'helvion-tx';
 const CDMO = 'northbridge-bio';
 const AGREEMENT = 'qa-htx-nb-2026';
 const PRODUCT = 'prd-hlv-201';
-const BATCH = 'b-nb-hlv201-26-0201';
-const DEVIATION = 'dev-nb-26-0101';
+const BATCH = 'northbridge-bio:b-nb-hlv201-26-0201';
+const DEVIATION = 'northbridge-bio:dev-nb-26-0101';
 const QC_ANALYST = { personId: 'nb-p-0331', printedName: 'Aoife Byrne' };
 const QA = { personId: 'nb-p-0147', printedName: 'Siobhán Murphy' };
 

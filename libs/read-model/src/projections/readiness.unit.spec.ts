@@ -14,7 +14,7 @@ const SIGNATURE: ElectronicSignature = {
 /** A batch in QC testing with nothing against it; each test states what it changes. */
 function batch(overrides: Partial<BatchRow> = {}): BatchRow {
   return {
-    id: 'b-nb-hlv201-26-0201',
+    id: 'northbridge-bio:b-nb-hlv201-26-0201',
     batch_number: 'NB-HLV201-26-0201',
     product_id: 'prd-hlv-201',
     product_name: 'Velarimab 150 mg/mL solution for injection (HLV-201)',
