@@ -16,7 +16,7 @@ describe('the GraphQL API over the embedded read model (PGlite)', () => {
         batches(first: 10, orderBy: { field: BATCH_NUMBER, direction: ASC }) {
           totalCount
           edges { node { id batchId status releaseReady cdmo { name }
-            blockers { kind reference deviation { deviationId severity notifiedLate } }
+            blockers { kind blocksRelease reference deviation { deviationId severity notifiedLate } }
             timeline(first: 2) { totalCount edges { node { type actorName occurredAt } } } } }
         }
       }`,
@@ -32,9 +32,17 @@ describe('the GraphQL API over the embedded read model (PGlite)', () => {
     expect(second).toMatchObject({ batchId: A2, status: 'IN_MANUFACTURE', releaseReady: false });
     expect(second!.blockers).toContainEqual({
       kind: 'OPEN_DEVIATION',
+      blocksRelease: true,
       reference: DEV_A,
       deviation: { deviationId: DEV_A, severity: 'MAJOR', notifiedLate: true },
     });
+    // Ready for release: only the final acts remain, none of which stops it.
+    expect(first!.blockers).toContainEqual(
+      expect.objectContaining({ kind: 'MISSING_DISPOSITION', blocksRelease: false }),
+    );
+    expect((first!.blockers as { blocksRelease: boolean }[]).some((b) => b.blocksRelease)).toBe(
+      false,
+    );
     expect((first!.timeline as { totalCount: number }).totalCount).toBe(6);
   });
 

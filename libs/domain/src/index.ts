@@ -121,10 +121,12 @@ export {
   batchTransitions,
   evolveBatch,
   initialBatchState,
+  releaseBlocks,
   type BatchFacts,
   type BatchState,
   type BatchStatus,
   type OosStatus,
+  type ReleaseBlock,
 } from './batch/batch-state.ts';
 export { oosInvestigationId, withinSpecification } from './batch/record-qc-result.ts';
 export type { ScheduleBatch } from './batch/schedule-batch.ts';

@@ -1,4 +1,4 @@
-import type { ReleaseBlocker as Blocker } from '@concord/read-model';
+import { blocksReleaseOutright, type ReleaseBlocker as Blocker } from '@concord/read-model';
 import { builder } from '../builder.ts';
 import { partyOf } from '../context.ts';
 import {
@@ -28,6 +28,11 @@ export const ReleaseBlocker = builder.objectRef<Blocker>('ReleaseBlocker').imple
   description: 'One thing that stands between a batch and its release (review by exception).',
   fields: (t) => ({
     kind: t.field({ type: BlockerKind, resolve: (b) => b.kind }),
+    blocksRelease: t.boolean({
+      description:
+        'Whether it stops release until resolved (an open deviation, an OOS, a pending approval, a disposition that is not a release); the rest are steps still to come.',
+      resolve: (b) => blocksReleaseOutright(b.kind),
+    }),
     description: t.exposeString('description'),
     severity: t.exposeString('severity', { nullable: true }),
     reference: t.exposeString('reference', {

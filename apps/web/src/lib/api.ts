@@ -51,6 +51,8 @@ export interface Signature {
 
 export interface Blocker {
   kind: BlockerKind;
+  /** Stops release until resolved; the others are steps still to come. */
+  blocksRelease: boolean;
   description: string;
   reference: string | null;
   severity: string | null;
@@ -70,12 +72,12 @@ export interface BatchCard {
   releaseReady: boolean;
   lastChangedAt: string;
   scheduledAt: string;
-  blockers: Pick<Blocker, 'kind' | 'severity'>[];
+  blockers: Pick<Blocker, 'kind' | 'severity' | 'blocksRelease'>[];
 }
 
 const BATCH_CARD = `
   id batchId batchNumber status productId productName site sponsorId cdmoId releaseReady
-  lastChangedAt scheduledAt blockers { kind severity }
+  lastChangedAt scheduledAt blockers { kind severity blocksRelease }
 `;
 
 export interface Viewer {
@@ -245,6 +247,7 @@ export const ReadinessQuery = gql<{
           scheduledAt
           blockers {
             kind
+            blocksRelease
             description
             reference
             severity
@@ -328,7 +331,7 @@ export const BatchQuery = gql<{ batch: BatchDetail | null }, { id: string }>`
       cdmo { organizationId name kind }
       disposition { decision recordedAt signature { ${SIGNATURE} } }
       certification { registerEntryId certifiedAt signature { ${SIGNATURE} } }
-      blockers { kind description reference severity deviation { id deviationId title } }
+      blockers { kind blocksRelease description reference severity deviation { id deviationId title } }
       qcResults {
         resultId test method value unit specificationLower specificationUpper specificationUnit
         withinSpecification corrected testedAt

@@ -54,11 +54,6 @@ export const BLOCKER_LABELS: Record<BlockerKind, string> = {
   PENDING_SPONSOR_APPROVAL: 'Sponsor approval',
 };
 
-/** Blockers that stop a release outright (the rest are the remaining steps towards it). */
-export function isHardBlocker(kind: BlockerKind): boolean {
-  return !['MISSING_CERTIFICATION', 'MISSING_COA', 'MISSING_DISPOSITION'].includes(kind);
-}
-
 export const STAGE_LABELS: Record<string, string> = {
   manufacturing: 'Manufacturing',
   'record-review': 'Record review',

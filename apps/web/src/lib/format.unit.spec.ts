@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  formatAge,
-  formatHours,
-  formatLateness,
-  formatSpecification,
-  humanize,
-  isHardBlocker,
-} from './format.ts';
+import { formatAge, formatHours, formatLateness, formatSpecification, humanize } from './format.ts';
 
 describe('format', () => {
   it('turns API vocabulary into words', () => {
@@ -30,11 +23,5 @@ describe('format', () => {
     const now = new Date('2026-05-01T12:00:00Z');
     expect(formatAge('2026-05-01T11:56:00Z', now)).toBe('4 min ago');
     expect(formatAge('2026-04-28T12:00:00Z', now)).toBe('3 d ago');
-  });
-
-  it('tells blockers that stop a release from the steps still to come', () => {
-    expect(isHardBlocker('OPEN_DEVIATION')).toBe(true);
-    expect(isHardBlocker('OPEN_OOS')).toBe(true);
-    expect(isHardBlocker('MISSING_DISPOSITION')).toBe(false);
   });
 });

@@ -11,7 +11,7 @@ import {
   type BatchFilterInput,
 } from '../lib/api.ts';
 import { useConcord, useOrganizationName } from '../lib/concord-context.tsx';
-import { BOARD_COLUMNS, formatAge, isHardBlocker, STATUS_LABELS } from '../lib/format.ts';
+import { BOARD_COLUMNS, formatAge, STATUS_LABELS } from '../lib/format.ts';
 import { href, Link, navigate, useRoute } from '../lib/router.tsx';
 
 const FILTERS = ['product', 'partner', 'site'] as const;
@@ -237,7 +237,7 @@ function BatchCardView({
   changed: boolean;
   partner: string;
 }) {
-  const hard = batch.blockers.filter((blocker) => isHardBlocker(blocker.kind));
+  const hard = batch.blockers.filter((blocker) => blocker.blocksRelease);
   const finished = batch.status === 'QP_CERTIFIED' || batch.status === 'SHIPPED';
   return (
     <Link

@@ -24,7 +24,6 @@ import {
   formatLateness,
   formatNumber,
   humanize,
-  isHardBlocker,
 } from '../lib/format.ts';
 import { href, Link, useRoute } from '../lib/router.tsx';
 import { blockerLink } from './readiness.tsx';
@@ -319,7 +318,7 @@ function ReleaseSection({ batch, onSigned }: { batch: BatchDetail; onSigned: () 
           {batch.blockers.map((blocker, index) => (
             <li
               key={`${blocker.kind}-${blocker.reference ?? index}`}
-              className={isHardBlocker(blocker.kind) ? 'blocker hard' : 'blocker'}
+              className={blocker.blocksRelease ? 'blocker hard' : 'blocker'}
             >
               <Link to={blockerLink(batch.batchId, blocker)}>
                 <span className="blocker-kind">{BLOCKER_LABELS[blocker.kind]}</span>

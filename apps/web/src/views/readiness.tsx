@@ -5,7 +5,7 @@ import { Metric, PageHeader } from '../components/page-header.tsx';
 import { Empty, ErrorState, Loading } from '../components/states.tsx';
 import { ReadinessChanged, ReadinessQuery, type Blocker, type ReadinessBatch } from '../lib/api.ts';
 import { useConcord, useOrganizationName } from '../lib/concord-context.tsx';
-import { BLOCKER_LABELS, formatAge, isHardBlocker } from '../lib/format.ts';
+import { BLOCKER_LABELS, formatAge } from '../lib/format.ts';
 import { href, Link } from '../lib/router.tsx';
 
 /** Where a blocker's cause lives: the deviation, the QC result, or the batch's next step. */
@@ -28,7 +28,7 @@ export function ReadinessView() {
   useSubscription({ query: ReadinessChanged }, onChange);
 
   const batches = data?.releaseReadiness.edges.map((edge) => edge.node) ?? [];
-  const blocked = batches.filter((batch) => batch.blockers.some((b) => isHardBlocker(b.kind)));
+  const blocked = batches.filter((batch) => batch.blockers.some((b) => b.blocksRelease));
   const ready = batches.filter((batch) => !blocked.includes(batch) && batch.releaseReady);
   const underway = batches.filter((batch) => !blocked.includes(batch) && !batch.releaseReady);
 
@@ -121,7 +121,7 @@ function ReadinessSection({
                     {batch.blockers.map((blocker, index) => (
                       <li
                         key={`${blocker.kind}-${blocker.reference ?? index}`}
-                        className={isHardBlocker(blocker.kind) ? 'blocker hard' : 'blocker'}
+                        className={blocker.blocksRelease ? 'blocker hard' : 'blocker'}
                       >
                         <Link to={blockerLink(batch.batchId, blocker)}>
                           <span className="blocker-kind">{BLOCKER_LABELS[blocker.kind]}</span>

@@ -89,11 +89,41 @@ export function facts(state: ScheduledBatch): BatchFacts {
   return result;
 }
 
-/** Linked deviations that block release and certification. */
-export function openBlockingDeviations(state: BatchFacts): Id[] {
-  return Object.entries(state.openDeviations)
+/** What refuses release outright; the read model lists the same, and the remaining steps. */
+export type ReleaseBlock =
+  | { kind: 'open-deviation'; reference: Id; severity: Severity }
+  | { kind: 'open-oos'; reference: Id }
+  | { kind: 'confirmed-oos'; reference: Id };
+
+/** Most serious first. */
+const SEVERITY_ORDER: readonly Severity[] = ['critical', 'major', 'minor'];
+
+/**
+ * Everything that blocks release, QA disposition and QP certification, most serious first: each
+ * linked major or critical deviation that is open, each OOS investigation that is open, each
+ * that confirmed an out-of-specification result. The one statement of the rule: the deciders
+ * refuse with it, and the read model's readiness shows it.
+ */
+export function releaseBlocks(
+  facts: Pick<BatchFacts, 'openDeviations' | 'oosInvestigations'>,
+): ReleaseBlock[] {
+  const deviations = Object.entries(facts.openDeviations)
     .filter(([, severity]) => isMajorOrCritical(severity))
-    .map(([deviationId]) => deviationId);
+    .sort(
+      ([a, severityA], [b, severityB]) =>
+        SEVERITY_ORDER.indexOf(severityA) - SEVERITY_ORDER.indexOf(severityB) || a.localeCompare(b),
+    )
+    .map(
+      ([reference, severity]): ReleaseBlock => ({ kind: 'open-deviation', reference, severity }),
+    );
+  const investigations = Object.entries(facts.oosInvestigations).sort(([a], [b]) =>
+    a.localeCompare(b),
+  );
+  const oos = (status: OosStatus, kind: 'open-oos' | 'confirmed-oos') =>
+    investigations
+      .filter(([, current]) => current === status)
+      .map(([reference]): ReleaseBlock => ({ kind, reference }));
+  return [...deviations, ...oos('open', 'open-oos'), ...oos('confirmed', 'confirmed-oos')];
 }
 
 export function investigationsWith(state: BatchFacts, status: OosStatus): Id[] {
@@ -102,35 +132,27 @@ export function investigationsWith(state: BatchFacts, status: OosStatus): Id[] {
     .map(([investigationId]) => investigationId);
 }
 
-/**
- * The invariant behind release, conditional release and QP certification: no linked major or
- * critical deviation open, no OOS investigation open, no confirmed OOS result.
- */
+/** The invariant behind release, conditional release and QP certification: no release block. */
 export function assertNothingBlocksRelease(state: BatchFacts, act: string): void {
-  const deviations = openBlockingDeviations(state);
-  if (deviations.length > 0) {
+  const blocks = releaseBlocks(state);
+  const first = blocks[0];
+  if (first === undefined) return;
+  const references = blocks.filter((block) => block.kind === first.kind).map((b) => b.reference);
+  const listed = references.join(', ');
+  if (first.kind === 'open-deviation') {
     throw new DomainError(
       'batch.release-blocked.open-deviation',
-      `${act} is blocked: linked deviation ${deviations.join(', ')} (major or critical) is open.`,
-      { batchId: state.batchId, deviationIds: deviations },
+      `${act} is blocked: linked deviation ${listed} (major or critical) is open.`,
+      { batchId: state.batchId, deviationIds: references },
     );
   }
-  const open = investigationsWith(state, 'open');
-  if (open.length > 0) {
-    throw new DomainError(
-      'batch.release-blocked.open-oos',
-      `${act} is blocked: OOS investigation ${open.join(', ')} is open.`,
-      { batchId: state.batchId, investigationIds: open },
-    );
-  }
-  const confirmed = investigationsWith(state, 'confirmed');
-  if (confirmed.length > 0) {
-    throw new DomainError(
-      'batch.release-blocked.confirmed-oos',
-      `${act} is blocked: OOS investigation ${confirmed.join(', ')} confirmed an out-of-specification result.`,
-      { batchId: state.batchId, investigationIds: confirmed },
-    );
-  }
+  throw new DomainError(
+    `batch.release-blocked.${first.kind}`,
+    first.kind === 'open-oos'
+      ? `${act} is blocked: OOS investigation ${listed} is open.`
+      : `${act} is blocked: OOS investigation ${listed} confirmed an out-of-specification result.`,
+    { batchId: state.batchId, investigationIds: references },
+  );
 }
 
 /** The partner acts the batch lifecycle orders (the others are accepted at any time). */

@@ -1,6 +1,5 @@
+import { releaseBlocks, type OosStatus, type Severity } from '@concord/domain';
 import type { BatchRow, DeviationRow, ReleaseBlocker } from './rows.ts';
-
-const severityRank: Record<string, number> = { critical: 0, major: 1, minor: 2 };
 
 /** Statuses after which release readiness no longer applies (the batch is out of the pipeline). */
 const finished = new Set(['aborted', 'qp-certified', 'shipped']);
@@ -9,10 +8,10 @@ const awaitingCoa = new Set(['qc-testing', 'dispositioned']);
 
 /**
  * Review by exception: everything that stands between a batch and its release, most serious
- * first. Linked major/critical deviations that are open block release (the domain refuses the
- * disposition); a linked deviation whose CAPA or closure waits for the sponsor is a pending
- * approval; OOS investigations that are open or confirmed block; and the documents the lifecycle
- * still needs (CoA, disposition, QP certification) are listed as missing.
+ * first. What the domain refuses release for (`releaseBlocks`: open major/critical linked
+ * deviations, open or confirmed OOS investigations); a blocking deviation whose CAPA or closure
+ * waits for the sponsor is a pending approval; and the documents the lifecycle still needs
+ * (CoA, disposition, QP certification) are listed as missing.
  */
 export function releaseBlockers(
   batch: BatchRow,
@@ -20,32 +19,47 @@ export function releaseBlockers(
 ): ReleaseBlocker[] {
   if (finished.has(batch.status)) return [];
   const blockers: ReleaseBlocker[] = [];
-  const open = Object.entries(batch.open_deviations).sort(
-    ([a, severityA], [b, severityB]) =>
-      (severityRank[severityA] ?? 9) - (severityRank[severityB] ?? 9) || a.localeCompare(b),
+  // The deviation's own severity is the latest word on it (a reclassification reaches the
+  // batch stream only through the process manager).
+  const openDeviations = Object.fromEntries(
+    Object.entries(batch.open_deviations).map(([deviationId, linkedSeverity]) => [
+      deviationId,
+      (deviationOf(deviationId)?.severity ?? linkedSeverity) as Severity,
+    ]),
   );
-  for (const [deviationId, linkedSeverity] of open) {
-    const deviation = deviationOf(deviationId);
-    const severity = deviation?.severity ?? linkedSeverity;
-    const title = deviation ? `: ${deviation.title}` : '';
-    if (severity === 'major' || severity === 'critical') {
+  const oosInvestigations = batch.oos_investigations as Record<string, OosStatus>;
+  // What refuses release is the domain's rule; the read model adds what is still to be done.
+  for (const block of releaseBlocks({ openDeviations, oosInvestigations })) {
+    if (block.kind !== 'open-deviation') {
       blockers.push({
-        kind: 'open-deviation',
-        reference: deviationId,
-        severity,
-        description: `Open ${severity} deviation ${deviationId}${title}`,
+        kind: block.kind,
+        reference: block.reference,
+        severity: null,
+        description:
+          block.kind === 'open-oos'
+            ? `OOS investigation ${block.reference} is open`
+            : `OOS investigation ${block.reference} confirmed an out-of-specification result`,
       });
+      continue;
     }
-    // The sponsor's approvals gate release only for deviations that block it (major, critical).
-    const gating = severity === 'major' || severity === 'critical';
-    if (gating && deviation?.capa_status === 'proposed') {
+    const { reference: deviationId, severity } = block;
+    const deviation = deviationOf(deviationId);
+    const title = deviation ? `: ${deviation.title}` : '';
+    blockers.push({
+      kind: 'open-deviation',
+      reference: deviationId,
+      severity,
+      description: `Open ${severity} deviation ${deviationId}${title}`,
+    });
+    // The sponsor's approvals gate release for the deviations that block it.
+    if (deviation?.capa_status === 'proposed') {
       blockers.push({
         kind: 'pending-sponsor-approval',
         reference: deviationId,
         severity,
         description: `CAPA ${deviation.capa_id ?? ''} of deviation ${deviationId} awaits approval`,
       });
-    } else if (gating && deviation?.status === 'capa-approved') {
+    } else if (deviation?.status === 'capa-approved') {
       blockers.push({
         kind: 'pending-sponsor-approval',
         reference: deviationId,
@@ -53,22 +67,6 @@ export function releaseBlockers(
         description: `Closure of deviation ${deviationId} awaits approval`,
       });
     }
-  }
-  for (const [investigationId, status] of Object.entries(batch.oos_investigations).sort()) {
-    if (status === 'open')
-      blockers.push({
-        kind: 'open-oos',
-        reference: investigationId,
-        severity: null,
-        description: `OOS investigation ${investigationId} is open`,
-      });
-    if (status === 'confirmed')
-      blockers.push({
-        kind: 'confirmed-oos',
-        reference: investigationId,
-        severity: null,
-        description: `OOS investigation ${investigationId} confirmed an out-of-specification result`,
-      });
   }
   if (awaitingCoa.has(batch.status) && batch.coa_id === null)
     blockers.push({
@@ -100,6 +98,18 @@ export function releaseBlockers(
       description: 'Not certified by a Qualified Person yet',
     });
   return blockers;
+}
+
+/** The steps still to come; every other blocker refuses release until it is resolved. */
+const REMAINING_STEPS: ReadonlySet<ReleaseBlocker['kind']> = new Set([
+  'missing-coa',
+  'missing-disposition',
+  'missing-certification',
+]);
+
+/** Whether a blocker stops release outright, rather than being a step still to come. */
+export function blocksReleaseOutright(kind: ReleaseBlocker['kind']): boolean {
+  return !REMAINING_STEPS.has(kind);
 }
 
 /** Ready for release: nothing but the final acts (disposition, certification) remains. */
