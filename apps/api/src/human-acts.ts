@@ -11,19 +11,15 @@ import {
   batchDecider,
   deviationDecider,
   isDomainError,
+  type BatchCommandOf,
   type CommandMetadata,
+  type DeviationCommandOf,
   type ElectronicSignature,
   type Role,
   type SignatureMeaning,
 } from '@concord/domain';
 import type { EventStore } from '@concord/event-store';
-import {
-  decideStreamCommands,
-  Registry,
-  storedEventId,
-  streams,
-  type Decider,
-} from '@concord/ingest';
+import { decideStreamCommands, Registry, storedEventId, streams } from '@concord/ingest';
 
 /** What the person signing states, plus the credential they re-entered for this signature. */
 export interface SignatureInput {
@@ -153,13 +149,23 @@ export class HumanActs {
         'The re-entered credential has already signed an act; re-enter it for this signature.',
       );
     const agreement = await this.#registry.agreementAt(subject.agreementId, now);
-    const { type, data } = eventOf(act, signature, now);
-    const [result] = await decideStreamCommands({
-      store: this.#store,
-      streamId: subject.streamId,
-      decider: subject.decider,
-      commands: [{ eventId, command: { type, data, metadata, context: { agreement } } }],
-    });
+    const recorded = eventOf(act, signature, now);
+    const { streamId } = subject;
+    const context = { agreement };
+    const [result] =
+      recorded.aggregate === 'batch'
+        ? await decideStreamCommands({
+            store: this.#store,
+            streamId,
+            decider: batchDecider,
+            commands: [{ eventId, command: { ...recorded.event, metadata, context } }],
+          })
+        : await decideStreamCommands({
+            store: this.#store,
+            streamId,
+            decider: deviationDecider,
+            commands: [{ eventId, command: { ...recorded.event, metadata, context } }],
+          });
     if (!result || result.status === 'refused') throw result?.error ?? new Error('not recorded');
     return { eventId, streamId: subject.streamId, position: result.positions[0]!, signature };
   }
@@ -181,7 +187,6 @@ export class HumanActs {
       return {
         streamId: streams.batch(act.batchId),
         agreementId: parties.agreementId,
-        decider: batchDecider as unknown as Decider<unknown, unknown>,
       };
     }
     const agreementId = await this.#registry.deviationAgreement(act.deviationId);
@@ -197,45 +202,73 @@ export class HumanActs {
     return {
       streamId: streams.deviation(act.deviationId),
       agreementId,
-      decider: deviationDecider as unknown as Decider<unknown, unknown>,
     };
   }
 }
 
-function eventOf(
-  act: HumanAct,
-  signature: ElectronicSignature,
-  now: string,
-): { type: string; data: Record<string, unknown> } {
+/** The type and data of a command, without the metadata and facts added when it is decided. */
+type ActEvent<Command> = Command extends { type: infer Type; data: infer Data }
+  ? { type: Type; data: Data }
+  : never;
+
+type ActCommand =
+  | {
+      aggregate: 'batch';
+      event: ActEvent<
+        BatchCommandOf<'concord.batch.disposition-recorded.v1' | 'concord.batch.qp-certified.v1'>
+      >;
+    }
+  | {
+      aggregate: 'deviation';
+      event: ActEvent<
+        DeviationCommandOf<
+          'concord.deviation.capa-approved.v1' | 'concord.deviation.closure-approved.v1'
+        >
+      >;
+    };
+
+function eventOf(act: HumanAct, signature: ElectronicSignature, now: string): ActCommand {
   switch (act.kind) {
     case 'approve-capa':
       return {
-        type: 'concord.deviation.capa-approved.v1',
-        data: { deviationId: act.deviationId, capaId: act.capaId, signature },
+        aggregate: 'deviation',
+        event: {
+          type: 'concord.deviation.capa-approved.v1',
+          data: { deviationId: act.deviationId, capaId: act.capaId, signature },
+        },
       };
     case 'approve-deviation-closure':
       return {
-        type: 'concord.deviation.closure-approved.v1',
-        data: { deviationId: act.deviationId, signature },
+        aggregate: 'deviation',
+        event: {
+          type: 'concord.deviation.closure-approved.v1',
+          data: { deviationId: act.deviationId, signature },
+        },
       };
     case 'record-disposition':
       return {
-        type: 'concord.batch.disposition-recorded.v1',
-        data: {
-          batchId: act.batchId,
-          decision: act.decision,
-          ...(act.conditions ? { conditions: act.conditions } : {}),
-          signature,
+        aggregate: 'batch',
+        event: {
+          type: 'concord.batch.disposition-recorded.v1',
+          data: {
+            batchId: act.batchId,
+            decision: act.decision,
+            ...(act.conditions ? { conditions: act.conditions } : {}),
+            signature,
+          },
         },
       };
     case 'certify-batch':
       return {
-        type: 'concord.batch.qp-certified.v1',
-        data: {
-          batchId: act.batchId,
-          registerEntryId: act.registerEntryId,
-          certifiedAt: now,
-          signature,
+        aggregate: 'batch',
+        event: {
+          type: 'concord.batch.qp-certified.v1',
+          data: {
+            batchId: act.batchId,
+            registerEntryId: act.registerEntryId,
+            certifiedAt: now,
+            signature,
+          },
         },
       };
   }

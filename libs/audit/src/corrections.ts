@@ -1,6 +1,5 @@
 import type { Json, JsonObject, RecordedEvent } from '@concord/event-store';
-import { correctedData, valueAt } from '@concord/domain';
-import { correctedEventIdOf } from './stored-event.ts';
+import { correctedData, correctedStoredEventIdOf, valueAt } from '@concord/domain';
 
 /** One changed value: what the record held before, what the correction claims it held, what it holds now. */
 export interface CorrectedValue {
@@ -40,7 +39,7 @@ export function applyCorrections(events: readonly RecordedEvent[]): CorrectedRec
   for (const event of events) {
     dataById.set(event.id, event.data);
     typeById.set(event.id, event.type);
-    const correctedEventId = correctedEventIdOf(event);
+    const correctedEventId = correctedStoredEventIdOf(event);
     if (correctedEventId === undefined) continue;
     const before = dataById.get(correctedEventId);
     const stated = (event.data.changes ?? []) as {

@@ -1,8 +1,10 @@
+import { upcastData } from '@concord/contract';
 import {
   evolveBatch,
   evolveDeviation,
   initialBatchState,
   initialDeviationState,
+  toDomainEvent,
   withinSpecification,
   type BatchEvent,
   type BatchState,
@@ -17,14 +19,7 @@ import {
 import type { EventStore, Json, JsonObject, RecordedEvent } from '@concord/event-store';
 import { applyCorrections, type AppliedCorrection } from './corrections.ts';
 import { auditSubject, UnknownSubjectError, type AuditSubject } from './history.ts';
-import {
-  asDomainEvent,
-  instantOf,
-  occurredAtOf,
-  parseInstant,
-  textOf,
-  type Timeline,
-} from './stored-event.ts';
+import { instantOf, occurredAtOf, parseInstant, textOf, type Timeline } from './stored-event.ts';
 
 /** An instant on one of the record's two timelines. */
 export interface AsOf {
@@ -153,7 +148,7 @@ export function foldBatchAsOf(
 ): BatchAsOf {
   const record = recordAsOf(events, asOf);
   const state = record.events
-    .map((event) => asDomainEvent<BatchEvent>(event))
+    .map((event) => toDomainEvent<BatchEvent>(event))
     .reduce(evolveBatch, initialBatchState());
   return {
     subject,
@@ -200,8 +195,9 @@ function batchFacts(
     shipment: null,
   };
   for (const event of record.events) {
-    const data: Record<string, unknown> = event.data;
-    switch (event.type) {
+    // Shown in the newest version of its type, whichever version was recorded.
+    const { type, data } = upcastData<{ type: string; data: Record<string, unknown> }>(event);
+    switch (type) {
       case 'concord.batch.scheduled.v1':
         facts.site = textOf(data, 'site');
         facts.plannedQuantity = (data.plannedQuantity as BatchFactsAsOf['plannedQuantity']) ?? null;
@@ -247,7 +243,6 @@ function batchFacts(
           certifiedAt: textOf(data, 'certifiedAt'),
         };
         break;
-      case 'concord.batch.shipped.v1':
       case 'concord.batch.shipped.v2':
         facts.shipment = {
           shipmentId: String(data.shipmentId),
@@ -356,7 +351,7 @@ export function foldDeviationAsOf(
 ): DeviationAsOf {
   const record = recordAsOf(events, asOf);
   const state = record.events
-    .map((event) => asDomainEvent<DeviationEvent>(event))
+    .map((event) => toDomainEvent<DeviationEvent>(event))
     .reduce(evolveDeviation, initialDeviationState());
   return {
     subject,
@@ -395,8 +390,9 @@ function deviationFacts(
     closure: null,
   };
   for (const event of record.events) {
-    const data: Record<string, unknown> = event.data;
-    switch (event.type) {
+    // Shown in the newest version of its type, whichever version was recorded.
+    const { type, data } = upcastData<{ type: string; data: Record<string, unknown> }>(event);
+    switch (type) {
       case 'concord.deviation.reported.v1':
         facts.title = textOf(data, 'title');
         facts.description = textOf(data, 'description');

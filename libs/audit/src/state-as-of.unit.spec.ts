@@ -76,6 +76,23 @@ describe('a batch and a deviation as they stood at an instant', () => {
     expect(certified.lastEventId).toBe(story.ids.certification);
   });
 
+  it('shows a shipment recorded as shipped.v1 in the newest version of its type', async () => {
+    const shipped = await batchStateAsOf(
+      story.store,
+      story.batchId,
+      STORY_TIMES.shippedRecorded,
+      'recorded',
+    );
+    const recorded = (await story.store.readAll()).find(({ id }) => id === story.ids.shipped);
+    expect(recorded?.type).toBe('concord.batch.shipped.v1');
+    expect(typeof recorded?.data.destination).toBe('string');
+    expect(shipped.state.status).toBe('shipped');
+    expect(shipped.facts?.shipment?.destination).toEqual({
+      siteName: 'Helvion Therapeutics central depot Basel',
+      country: 'CH',
+    });
+  });
+
   it('knows nothing of the batch before it was scheduled, and refuses what is no instant', async () => {
     const before = await batchStateAsOf(
       story.store,

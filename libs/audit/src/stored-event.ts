@@ -53,32 +53,6 @@ export const isPlatformEvent = (event: RecordedEvent): boolean =>
   actorOf(event).organizationId === PLATFORM_ORGANIZATION_ID;
 
 /**
- * The stored id of the event a correction corrects. A partner names it by the id it sent it
- * with; ingest keeps the resolved stored id in the metadata (the data stays the partner's signed
- * original), and that is what the domain is shown.
- */
-export function correctedEventIdOf(event: RecordedEvent): string | undefined {
-  if (event.type !== CORRECTION_TYPE) return undefined;
-  const resolved = event.metadata.correctedStoredEventId;
-  if (typeof resolved === 'string') return resolved;
-  const named = event.data.correctedEventId;
-  return typeof named === 'string' ? named : undefined;
-}
-
-/**
- * An event as the domain's `evolve` sees it: its stored id in the metadata and, for a
- * correction, the resolved id of the corrected event (as ingest shows it to the decider).
- */
-export function asDomainEvent<E>(event: RecordedEvent): E {
-  const corrected = correctedEventIdOf(event);
-  return {
-    type: event.type,
-    data: corrected === undefined ? event.data : { ...event.data, correctedEventId: corrected },
-    metadata: { ...event.metadata, id: event.id },
-  } as E;
-}
-
-/**
  * The event a derived event was recorded for (`<id>:oos`, `<id>:late`, `<id>:link:<batch>`): the
  * platform decided it from that event, so that event's signature is its proof of origin.
  */

@@ -66,6 +66,7 @@ export {
   batchShippedV1ToV2,
   latestTypeOf,
   UNKNOWN_COUNTRY,
+  upcastData,
   upcastEvent,
   upcasters,
   type Upcaster,

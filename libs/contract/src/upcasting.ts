@@ -61,20 +61,26 @@ export function latestTypeOf(type: EventType): EventType {
 }
 
 /**
+ * A type and its data in the newest version of the type, by chaining upcasters (v1 → v2 → …):
+ * what a reader that shows events (the as-of state, the read model) works on, whichever version
+ * was recorded. Anything already at its newest version, or of no published type, is returned as
+ * it is.
+ */
+export function upcastData<Shape extends { type: string; data: unknown }>(event: Shape): Shape {
+  let current = event;
+  for (let next = bySource.get(current.type); next; next = bySource.get(current.type)) {
+    current = { ...current, type: next.to, data: next.upcast(current.data as never) };
+  }
+  return current;
+}
+
+/**
  * Brings an event to the newest version of its type by chaining upcasters (v1 → v2 → …). Keeps
  * every attribute; `type` and, when present, `dataschema` follow the new version. Events already
  * at their newest version are returned as they are.
  */
 export function upcastEvent(event: ConcordEvent): ConcordEvent {
-  let current: ConcordEvent = event;
-  for (let next = bySource.get(current.type); next; next = bySource.get(current.type)) {
-    const upcast = {
-      ...current,
-      type: next.to,
-      data: next.upcast(current.data),
-    } as ConcordEvent;
-    if (current.dataschema !== undefined) upcast.dataschema = dataSchemaIdByType[next.to];
-    current = upcast;
-  }
-  return current;
+  const upcast = upcastData<ConcordEvent>(event);
+  if (upcast === event || upcast.dataschema === undefined) return upcast;
+  return { ...upcast, dataschema: dataSchemaIdByType[upcast.type] } as ConcordEvent;
 }

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { example } from './test-support/examples.ts';
-import { batchShippedV1ToV2, latestTypeOf, upcastEvent, upcasters } from './upcasting.ts';
+import {
+  batchShippedV1ToV2,
+  latestTypeOf,
+  upcastData,
+  upcastEvent,
+  upcasters,
+} from './upcasting.ts';
 import { validateEvent, validateEventData } from './validate.ts';
 
 describe('upcasting', () => {
@@ -18,6 +24,21 @@ describe('upcasting', () => {
     expect(validateEvent(upcast)).toEqual({ ok: true, event: upcast });
     // Attributes (id, source, signature) are those of the original.
     expect({ ...upcast, type: v1.type, dataschema: v1.dataschema, data: v1.data }).toEqual(v1);
+  });
+
+  it("brings a stored type and data to the newest version, keeping the rest of the reader's shape", () => {
+    const v1 = example('concord.batch.shipped.v1');
+    const stored = { id: 'stored-1', type: v1.type, data: v1.data, metadata: { actorid: 'p-1' } };
+    const upcast = upcastData(stored);
+    expect(upcast).toEqual({
+      ...stored,
+      type: 'concord.batch.shipped.v2',
+      data: upcastEvent(v1).data,
+    });
+    const newest = { type: 'concord.batch.coa-issued.v1', data: { coaId: 'coa-1' } };
+    expect(upcastData(newest)).toBe(newest);
+    const unknown = { type: 'concord.nothing.v9', data: {} };
+    expect(upcastData(unknown)).toBe(unknown);
   });
 
   it('keeps a destination without a country code whole, with country ZZ', () => {

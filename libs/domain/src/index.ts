@@ -40,6 +40,13 @@ export {
   LATE_ENTRY_AFTER_MS,
   lateEntry,
 } from './shared/time.ts';
+export type { Decider } from './shared/decider.ts';
+export {
+  correctedStoredEventIdOf,
+  toDomainEvent,
+  type DomainEvent,
+  type StoredEvent,
+} from './shared/stored-event.ts';
 export {
   assertActsInRegisteredRole,
   eventMetadata,

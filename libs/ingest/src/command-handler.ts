@@ -1,22 +1,5 @@
-import {
-  ConcurrencyError,
-  type EventStore,
-  type JsonObject,
-  type RecordedEvent,
-} from '@concord/event-store';
-
-/** An event the domain decided, with the metadata the decider gave it (its id included). */
-export interface DecidedEvent {
-  type: string;
-  data: unknown;
-  metadata?: { id: string } & Record<string, unknown>;
-}
-
-export interface Decider<Command, State> {
-  decide(command: Command, state: State): DecidedEvent[];
-  evolve(state: State, event: DecidedEvent): State;
-  initialState(): State;
-}
+import { toDomainEvent, type Decider, type DomainEvent, type EventMetadata } from '@concord/domain';
+import { ConcurrencyError, type EventStore, type JsonObject } from '@concord/event-store';
 
 /** A command for one stream, with the id its own event is recorded under. */
 export interface StreamCommand<Command> {
@@ -35,21 +18,6 @@ export type StreamCommandResult =
   | { status: 'recorded'; positions: bigint[]; types: string[] }
   | { status: 'duplicate'; positions: bigint[] }
   | { status: 'refused'; error: unknown };
-
-/**
- * A stored event as the domain sees it. A partner's correction names the corrected event by the
- * id the partner sent it with; the domain knows events by their stored ids. The stored data stays
- * the partner's signed original, and the resolved id, kept in the metadata, is what the domain is
- * shown, now and on every later read.
- */
-const asDomainEvent = (event: RecordedEvent): DecidedEvent => {
-  const resolved = event.metadata.correctedStoredEventId;
-  return {
-    type: event.type,
-    data: typeof resolved === 'string' ? { ...event.data, correctedEventId: resolved } : event.data,
-    metadata: { ...event.metadata, id: event.id } as DecidedEvent['metadata'],
-  };
-};
 
 /** Ids the command's events are stored under: its own, and `<id>:<suffix>` for derived ones. */
 const belongsTo = (eventId: string, storedId: string) =>
@@ -98,10 +66,10 @@ export class StreamStateCache {
   }
 }
 
-async function loadSnapshot<Command, State>(
+async function loadSnapshot<State, Command, Event extends DomainEvent>(
   store: EventStore,
   streamId: string,
-  decider: Decider<Command, State>,
+  decider: Decider<State, Command, Event>,
   cache: StreamStateCache | undefined,
 ): Promise<StreamSnapshot<State>> {
   const cached = cache?.get<State>(streamId);
@@ -114,7 +82,7 @@ async function loadSnapshot<Command, State>(
     : { version: 0, state: decider.initialState(), positionsByCommand: new Map() };
   const newer = await store.readStream(streamId, { fromVersion: snapshot.version + 1 });
   for (const event of newer) {
-    snapshot.state = decider.evolve(snapshot.state, asDomainEvent(event));
+    snapshot.state = decider.evolve(snapshot.state, toDomainEvent<Event>(event));
     const base = baseId(event.id);
     snapshot.positionsByCommand.set(base, [
       ...(snapshot.positionsByCommand.get(base) ?? []),
@@ -133,10 +101,10 @@ async function loadSnapshot<Command, State>(
  * answered with the original positions before deciding, because deciding again against the newer
  * state could refuse what was accepted the first time.
  */
-export async function decideStreamCommands<Command, State>(options: {
+export async function decideStreamCommands<State, Command, Event extends DomainEvent>(options: {
   store: EventStore;
   streamId: string;
-  decider: Decider<Command, State>;
+  decider: Decider<State, Command, Event>;
   commands: readonly StreamCommand<Command>[];
   cache?: StreamStateCache;
   maxRetries?: number;
@@ -150,8 +118,8 @@ export async function decideStreamCommands<Command, State>(options: {
       attempt === 0 ? cache : undefined,
     );
     let state = snapshot.state;
-    const results: (StreamCommandResult | { status: 'pending'; events: DecidedEvent[] })[] = [];
-    const pending: { index: number; events: DecidedEvent[] }[] = [];
+    const results: (StreamCommandResult | { status: 'pending'; events: Event[] })[] = [];
+    const pending: { index: number; events: Event[] }[] = [];
     for (const [index, { command, eventId, extraMetadata, storedData }] of commands.entries()) {
       const original = snapshot.positionsByCommand.get(eventId);
       if (original) {
@@ -169,7 +137,7 @@ export async function decideStreamCommands<Command, State>(options: {
           metadata: {
             ...(event.metadata ?? { id: eventId }),
             ...(event.metadata?.id === eventId ? extraMetadata : {}),
-          } as DecidedEvent['metadata'],
+          } as EventMetadata,
         }));
         for (const event of decided) state = decider.evolve(state, event);
         const events = decided.map((event) =>

@@ -1,7 +1,5 @@
 export {
   decideStreamCommands,
-  type Decider,
-  type DecidedEvent,
   type StreamCommand,
   type StreamCommandResult,
 } from './command-handler.ts';

@@ -16,7 +16,9 @@ import {
   type Actor,
   type AgreementVersion,
   type AuthorizationSubject,
+  type BatchCommand,
   type CommandMetadata,
+  type DeviationCommand,
   type NamedSubject,
   type Role,
   type SubjectParties,
@@ -31,8 +33,8 @@ import {
 import {
   decideStreamCommands,
   StreamStateCache,
-  type Decider,
   type StreamCommand,
+  type StreamCommandResult,
 } from './command-handler.ts';
 import { outcomeKeyString, type OutcomeKey, type OutcomeLog } from './outcome-log.ts';
 import { keyValidAt, type OrganizationDirectory } from './organization-directory.ts';
@@ -237,12 +239,37 @@ class BatchFacts {
   }
 }
 
-interface Routed {
-  index: number;
-  event: StructuredEvent;
-  streamId: string;
-  decider: Decider<unknown, unknown>;
-  command: StreamCommand<unknown>;
+/** An event routed to its stream, as the command its aggregate's decider takes. */
+type Routed = { index: number; event: StructuredEvent; streamId: string } & (
+  | { aggregate: 'batch'; command: StreamCommand<BatchCommand> }
+  | { aggregate: 'deviation'; command: StreamCommand<DeviationCommand> }
+);
+
+/**
+ * Decides one stream's commands with its aggregate's decider (a stream holds one aggregate's
+ * events, so every command of a group is of the same kind as the first).
+ */
+function decideGroup(
+  store: EventStore,
+  cache: StreamStateCache,
+  group: readonly Routed[],
+): Promise<StreamCommandResult[]> {
+  const { streamId } = group[0]!;
+  const mixed = () => new Error(`defect: stream ${streamId} holds more than one aggregate`);
+  const batches = group.flatMap((routed) => (routed.aggregate === 'batch' ? [routed.command] : []));
+  const deviations = group.flatMap((routed) =>
+    routed.aggregate === 'deviation' ? [routed.command] : [],
+  );
+  if (batches.length > 0 && deviations.length > 0) throw mixed();
+  return batches.length > 0
+    ? decideStreamCommands({ store, streamId, decider: batchDecider, commands: batches, cache })
+    : decideStreamCommands({
+        store,
+        streamId,
+        decider: deviationDecider,
+        commands: deviations,
+        cache,
+      });
 }
 
 /**
@@ -388,16 +415,10 @@ export class IngestPipeline {
     outcomes: Outcome[],
     receivedAt: string,
   ): Promise<void> {
-    const { streamId, decider } = group[0]!;
+    const { streamId } = group[0]!;
     let results;
     try {
-      results = await decideStreamCommands({
-        store: this.#store,
-        streamId,
-        decider,
-        commands: group.map((routed) => routed.command),
-        cache: this.#streamStates,
-      });
+      results = await decideGroup(this.#store, this.#streamStates, group);
     } catch (error) {
       const refusal = recordFault(error);
       if (!refusal) throw error;
@@ -587,11 +608,13 @@ export class IngestPipeline {
       envelope: envelope as JsonObject,
       ...(correction ? { correctedStoredEventId: String(correction.correctedEventId) } : {}),
     };
-    const commandOf = (context: Record<string, unknown>): StreamCommand<unknown> => ({
+    // The event validated against its published schema, so its type and data are those of one
+    // of the aggregate's commands; the facts the decider needs come from the registry.
+    const commandOf = <Command>(context: Record<string, unknown>): StreamCommand<Command> => ({
       eventId,
       extraMetadata,
       ...(correction ? { storedData: event.data as JsonObject } : {}),
-      command: { type: event.type, data: correction ?? event.data, metadata, context },
+      command: { type: event.type, data: correction ?? event.data, metadata, context } as Command,
     });
 
     const aggregate = await this.#aggregateOf(event, facts);
@@ -624,8 +647,8 @@ export class IngestPipeline {
         index,
         event,
         streamId: streams.batch(batchId),
-        decider: batchDecider as unknown as Decider<unknown, unknown>,
-        command: commandOf({ agreement, agreementAtReceipt }),
+        aggregate: 'batch',
+        command: commandOf<BatchCommand>({ agreement, agreementAtReceipt }),
       };
     }
 
@@ -654,8 +677,8 @@ export class IngestPipeline {
       index,
       event,
       streamId: streams.deviation(deviationId),
-      decider: deviationDecider as unknown as Decider<unknown, unknown>,
-      command: commandOf({ agreement, agreementAtReceipt, linkedBatches }),
+      aggregate: 'deviation',
+      command: commandOf<DeviationCommand>({ agreement, agreementAtReceipt, linkedBatches }),
     };
   }
 

@@ -3,23 +3,17 @@ import {
   evolveDeviationLinkage,
   initialDeviationLinkageState,
   reactToDeviation,
+  toDomainEvent,
   type DeviationEvent,
 } from '@concord/domain';
 import type { EventStore, RecordedEvent, Subscription } from '@concord/event-store';
-import { decideStreamCommands, type Decider } from './command-handler.ts';
+import { decideStreamCommands } from './command-handler.ts';
 
 const TRIGGERS = new Set([
   'concord.deviation.reported.v1',
   'concord.deviation.classified.v1',
   'concord.deviation.closed.v1',
 ]);
-
-const asDeviationEvent = (event: RecordedEvent) =>
-  ({
-    type: event.type,
-    data: event.data,
-    metadata: { ...event.metadata, id: event.id },
-  }) as unknown as DeviationEvent;
 
 export interface ProcessManagerOptions {
   store: EventStore;
@@ -58,13 +52,16 @@ export async function reactTo(
   if (!event.streamId.startsWith('deviation-') || !TRIGGERS.has(event.type)) return;
   const before = await store.readStream(event.streamId, { maxCount: event.streamVersion - 1 });
   const state = before
-    .map(asDeviationEvent)
+    .map((stored) => toDomainEvent<DeviationEvent>(stored))
     .reduce(evolveDeviationLinkage, initialDeviationLinkageState());
-  for (const { streamId, command } of reactToDeviation(state, asDeviationEvent(event))) {
+  for (const { streamId, command } of reactToDeviation(
+    state,
+    toDomainEvent<DeviationEvent>(event),
+  )) {
     const [result] = await decideStreamCommands({
       store,
       streamId,
-      decider: batchDecider as unknown as Decider<unknown, unknown>,
+      decider: batchDecider,
       commands: [{ command, eventId: command.metadata.eventId }],
     });
     if (result?.status === 'refused')

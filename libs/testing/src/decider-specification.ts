@@ -1,6 +1,9 @@
 import { expect } from 'vitest';
 
-/** An Emmett-style decider: pure `decide` and `evolve` plus the state before any event. */
+/**
+ * What a specification needs of a decider (the domain's `Decider` is one; structural here, so that
+ * the testing library depends on no project).
+ */
 export type Decider<State, Command, Event> = {
   decide: (command: Command, state: State) => Event | readonly Event[];
   evolve: (state: State, event: Event) => State;

@@ -1,6 +1,5 @@
 export {
   DeciderSpecification,
-  type Decider,
   type ErrorExpectation,
   type GivenClause,
   type ThenClause,

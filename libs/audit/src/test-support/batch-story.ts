@@ -6,13 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { batchDecider, type Role } from '@concord/domain';
 import type { EventStore } from '@concord/event-store';
-import {
-  decideStreamCommands,
-  Registry,
-  storedEventId,
-  streams,
-  type Decider,
-} from '@concord/ingest';
+import { decideStreamCommands, Registry, storedEventId, streams } from '@concord/ingest';
 import {
   CDMO,
   PAIR_A,
@@ -217,7 +211,7 @@ export async function certifyThroughApi(
   const [result] = await decideStreamCommands({
     store,
     streamId: streams.batch(batchId),
-    decider: batchDecider as unknown as Decider<unknown, unknown>,
+    decider: batchDecider,
     commands: [
       {
         eventId,

@@ -10,6 +10,7 @@ import {
   type CommandMetadata,
   type RecordEvent,
 } from '../shared/command.ts';
+import type { Decider } from '../shared/decider.ts';
 import { rememberEvent, type SeenEvents } from '../shared/correction.ts';
 import { DomainError, unsupported } from '../shared/domain-error.ts';
 import { SIGNATURE_TIME_TOLERANCE_MS } from '../shared/signature.ts';
@@ -257,7 +258,7 @@ export function agreementVersionAt(
   }
 }
 
-export const agreementDecider = {
+export const agreementDecider: Decider<AgreementState, AgreementCommand, AgreementEvent> = {
   decide: decideAgreement,
   evolve: evolveAgreement,
   initialState: initialAgreementState,

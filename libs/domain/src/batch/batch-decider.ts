@@ -3,6 +3,7 @@ import type { BatchEvent } from '../events/batch-events.ts';
 import type { CorrectionRecorded } from '../events/correction-events.ts';
 import { assertActsInRegisteredRole, eventMetadata } from '../shared/command.ts';
 import { checkCorrection } from '../shared/correction.ts';
+import type { Decider } from '../shared/decider.ts';
 import { DomainError, unsupported } from '../shared/domain-error.ts';
 import { assertSubjectKnownTo } from '../shared/subject.ts';
 import { assertNotAfterReceipt } from '../shared/time.ts';
@@ -99,7 +100,7 @@ export function decideBatch(command: BatchCommand, state: BatchState): BatchEven
   }
 }
 
-export const batchDecider = {
+export const batchDecider: Decider<BatchState, BatchCommand, BatchEvent> = {
   decide: decideBatch,
   evolve: evolveBatch,
   initialState: initialBatchState,

@@ -1,6 +1,7 @@
 import type { DeviationEvent } from '../events/deviation-events.ts';
 import { assertActsInRegisteredRole, eventMetadata } from '../shared/command.ts';
 import { checkCorrection } from '../shared/correction.ts';
+import type { Decider } from '../shared/decider.ts';
 import { DomainError, unsupported } from '../shared/domain-error.ts';
 import { approveCapa, proposeCapa } from './capa.ts';
 import { approveClosure, closeDeviation } from './close-deviation.ts';
@@ -82,7 +83,7 @@ export function decideDeviation(
   }
 }
 
-export const deviationDecider = {
+export const deviationDecider: Decider<DeviationState, DeviationCommand, DeviationEvent> = {
   decide: decideDeviation,
   evolve: evolveDeviation,
   initialState: initialDeviationState,

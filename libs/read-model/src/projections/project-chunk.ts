@@ -5,6 +5,7 @@ import {
   streamOf,
   evolveBatch,
   evolveDeviation,
+  toDomainEvent,
   withinSpecification,
   type BatchEvent,
   type BatchState,
@@ -303,7 +304,7 @@ export class ProjectionChunk {
         this.#batchFacts(batch, type, corrected, event, true),
       );
     } else {
-      const evolved = evolveBatch(batchState(batch), domainEvent(event) as BatchEvent);
+      const evolved = evolveBatch(batchState(batch), toDomainEvent<BatchEvent>(event));
       if (evolved.status !== 'empty') {
         batch.status = evolved.status;
         batch.open_deviations = { ...evolved.openDeviations };
@@ -460,7 +461,7 @@ export class ProjectionChunk {
     } else {
       const evolved = evolveDeviation(
         deviationState(deviation),
-        domainEvent(event) as DeviationEvent,
+        toDomainEvent<DeviationEvent>(event),
       );
       if (evolved.status !== 'empty') {
         deviation.status = evolved.status;
@@ -754,12 +755,6 @@ function readinessKey(batch: BatchRow): string {
 function compareBigint(a: string, b: string): number {
   const difference = BigInt(a) - BigInt(b);
   return difference < 0n ? -1 : difference > 0n ? 1 : 0;
-}
-
-/** The event as the domain's evolve reads it (v2 shipments move the lifecycle like v1). */
-function domainEvent(event: RecordedEvent): { type: string; data: Data } {
-  const type = event.type === 'concord.batch.shipped.v2' ? 'concord.batch.shipped.v1' : event.type;
-  return { type, data: event.data as Data };
 }
 
 /**
