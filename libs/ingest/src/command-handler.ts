@@ -1,6 +1,12 @@
 import { toDomainEvent, type Decider, type DomainEvent, type EventMetadata } from '@concord/domain';
 import { ConcurrencyError, type EventStore, type JsonObject } from '@concord/event-store';
 
+/**
+ * Event data as the store keeps it. Domain data is JSON by construction (its types are generated
+ * from the JSON Schemas); the generated interfaces merely declare no index signature.
+ */
+const asJson = (data: object): JsonObject => data as JsonObject;
+
 /** A command for one stream, with the id its own event is recorded under. */
 export interface StreamCommand<Command> {
   command: Command;
@@ -163,7 +169,7 @@ export async function decideStreamCommands<State, Command, Event extends DomainE
             return {
               id,
               type: event.type,
-              data: event.data as JsonObject,
+              data: asJson(event.data),
               metadata: metadata as JsonObject,
             };
           }),

@@ -1,149 +1,45 @@
-import type { ElectronicSignature, Id, Instant, Quantity, Severity } from '../shared/vocabulary.ts';
 import type { CorrectableFields, CorrectionRecorded } from './correction-events.ts';
-import type { Event } from './event.ts';
+import type { CatalogueEvent } from './event.ts';
 
-export type BatchScheduled = Event<
-  'concord.batch.scheduled.v1',
-  {
-    batchId: Id;
-    batchNumber: string;
-    productId: Id;
-    agreementId: Id;
-    sponsorId: Id;
-    cdmoId: Id;
-    site: string;
-    plannedQuantity: Quantity;
-    plannedStart: Instant;
-  }
->;
+export type BatchScheduled = CatalogueEvent<'concord.batch.scheduled.v1'>;
 
-export type ManufacturingStarted = Event<
-  'concord.batch.manufacturing-started.v1',
-  { batchId: Id; startedAt: Instant }
->;
+export type ManufacturingStarted = CatalogueEvent<'concord.batch.manufacturing-started.v1'>;
 
-export type ManufacturingHeld = Event<
-  'concord.batch.manufacturing-held.v1',
-  { batchId: Id; heldAt: Instant; reason: string }
->;
+export type ManufacturingHeld = CatalogueEvent<'concord.batch.manufacturing-held.v1'>;
 
-export type ManufacturingResumed = Event<
-  'concord.batch.manufacturing-resumed.v1',
-  { batchId: Id; resumedAt: Instant; reason: string }
->;
+export type ManufacturingResumed = CatalogueEvent<'concord.batch.manufacturing-resumed.v1'>;
 
-export type ManufacturingAborted = Event<
-  'concord.batch.manufacturing-aborted.v1',
-  { batchId: Id; abortedAt: Instant; reason: string }
->;
+export type ManufacturingAborted = CatalogueEvent<'concord.batch.manufacturing-aborted.v1'>;
 
-export type ManufacturingCompleted = Event<
-  'concord.batch.manufacturing-completed.v1',
-  { batchId: Id; completedAt: Instant; actualQuantity: Quantity }
->;
+export type ManufacturingCompleted = CatalogueEvent<'concord.batch.manufacturing-completed.v1'>;
 
-export type RecordReviewed = Event<
-  'concord.batch.record-reviewed.v1',
-  {
-    batchId: Id;
-    outcome: 'approved' | 'returned';
-    comments?: string;
-    signature: ElectronicSignature;
-  }
->;
+export type RecordReviewed = CatalogueEvent<'concord.batch.record-reviewed.v1'>;
+
+export type QcResultRecorded = CatalogueEvent<'concord.batch.qc-result-recorded.v1'>;
 
 /** Specification limits; the schema requires at least one of `lower` and `upper`. */
-export type SpecificationLimits = { lower?: number; upper?: number; unit: string };
+export type SpecificationLimits = QcResultRecorded['data']['specification'];
 
-export type QcResultRecorded = Event<
-  'concord.batch.qc-result-recorded.v1',
-  {
-    batchId: Id;
-    resultId: Id;
-    test: string;
-    method?: string;
-    specification: SpecificationLimits;
-    value: number;
-    unit: string;
-    testedAt: Instant;
-    laboratoryId?: Id;
-  }
->;
+export type OosInvestigationOpened = CatalogueEvent<'concord.batch.oos-investigation-opened.v1'>;
 
-export type OosInvestigationOpened = Event<
-  'concord.batch.oos-investigation-opened.v1',
-  { batchId: Id; resultId: Id; investigationId: Id; openedAt: Instant }
->;
+export type OosResolved = CatalogueEvent<'concord.batch.oos-resolved.v1'>;
 
-export type OosResolved = Event<
-  'concord.batch.oos-resolved.v1',
-  {
-    batchId: Id;
-    investigationId: Id;
-    outcome: 'invalidated' | 'confirmed';
-    rootCause: string;
-    signature: ElectronicSignature;
-  }
->;
+export type CoaIssued = CatalogueEvent<'concord.batch.coa-issued.v1'>;
 
-export type CoaIssued = Event<
-  'concord.batch.coa-issued.v1',
-  {
-    batchId: Id;
-    coaId: Id;
-    issuedAt: Instant;
-    documentSha256?: string;
-    signature: ElectronicSignature;
-  }
->;
+export type DispositionRecorded = CatalogueEvent<'concord.batch.disposition-recorded.v1'>;
 
-export type DispositionDecision =
-  | 'released'
-  | 'rejected'
-  | 'quarantined'
-  | 'conditionally-released';
+export type DispositionDecision = DispositionRecorded['data']['decision'];
 
-export type DispositionRecorded = Event<
-  'concord.batch.disposition-recorded.v1',
-  {
-    batchId: Id;
-    decision: DispositionDecision;
-    conditions?: string;
-    signature: ElectronicSignature;
-  }
->;
+export type QpCertified = CatalogueEvent<'concord.batch.qp-certified.v1'>;
 
-export type QpCertified = Event<
-  'concord.batch.qp-certified.v1',
-  { batchId: Id; registerEntryId: Id; certifiedAt: Instant; signature: ElectronicSignature }
->;
-
-export type BatchShipped = Event<
-  'concord.batch.shipped.v1',
-  { batchId: Id; shipmentId: Id; shippedAt: Instant; destination: string; quantity: Quantity }
->;
+export type BatchShipped = CatalogueEvent<'concord.batch.shipped.v1'>;
 
 /** v2: the destination as a site and an ISO 3166-1 country (v1 named it in free text). */
-export type BatchShippedV2 = Event<
-  'concord.batch.shipped.v2',
-  {
-    batchId: Id;
-    shipmentId: Id;
-    shippedAt: Instant;
-    destination: { siteName: string; country: string };
-    quantity: Quantity;
-  }
->;
+export type BatchShippedV2 = CatalogueEvent<'concord.batch.shipped.v2'>;
 
-export type DeviationLinked = Event<
-  'concord.batch.deviation-linked.v1',
-  { batchId: Id; deviationId: Id; severity: Severity }
->;
+export type DeviationLinked = CatalogueEvent<'concord.batch.deviation-linked.v1'>;
 
-export type DeviationLinkClosed = Event<
-  'concord.batch.deviation-link-closed.v1',
-  { batchId: Id; deviationId: Id }
->;
+export type DeviationLinkClosed = CatalogueEvent<'concord.batch.deviation-link-closed.v1'>;
 
 export type BatchEvent =
   | BatchScheduled

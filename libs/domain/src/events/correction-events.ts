@@ -1,13 +1,9 @@
-import type { Id } from '../shared/vocabulary.ts';
-import type { Event } from './event.ts';
+import type { CatalogueEvent } from './event.ts';
+
+export type CorrectionRecorded = CatalogueEvent<'concord.correction.recorded.v1'>;
 
 /** One changed value: `path` is a JSON pointer into the corrected event's data. */
-export type CorrectionChange = { path: string; oldValue: unknown; newValue: unknown };
-
-export type CorrectionRecorded = Event<
-  'concord.correction.recorded.v1',
-  { correctedEventId: Id; changes: CorrectionChange[]; reason: string }
->;
+export type CorrectionChange = CorrectionRecorded['data']['changes'][number];
 
 /**
  * The fields of each event type that a correction may change, as JSON pointers into its data

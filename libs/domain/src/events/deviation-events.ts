@@ -1,82 +1,29 @@
-import type {
-  CalendarDate,
-  ElectronicSignature,
-  Id,
-  Instant,
-  Severity,
-} from '../shared/vocabulary.ts';
 import type { CorrectableFields, CorrectionRecorded } from './correction-events.ts';
-import type { Event } from './event.ts';
+import type { CatalogueEvent } from './event.ts';
 
-export type DeviationReported = Event<
-  'concord.deviation.reported.v1',
-  {
-    deviationId: Id;
-    title: string;
-    description: string;
-    category: string;
-    severity: Severity;
-    productId: Id;
-    agreementId: Id;
-    linkedBatchIds: Id[];
-    detectedAt: Instant;
-  }
->;
+export type DeviationReported = CatalogueEvent<'concord.deviation.reported.v1'>;
 
-export type DeviationReportedLate = Event<
-  'concord.deviation.reported-late.v1',
-  {
-    deviationId: Id;
-    detectedAt: Instant;
-    reportedAt: Instant;
-    deadline: Instant;
-    lateByMinutes: number;
-  }
->;
+export type DeviationReportedLate = CatalogueEvent<'concord.deviation.reported-late.v1'>;
 
-export type DeviationClassified = Event<
-  'concord.deviation.classified.v1',
-  { deviationId: Id; severity: Severity; category: string; rationale: string }
->;
+export type DeviationClassified = CatalogueEvent<'concord.deviation.classified.v1'>;
 
-export type InvestigationUpdated = Event<
-  'concord.deviation.investigation-updated.v1',
-  { deviationId: Id; summary: string }
->;
+export type InvestigationUpdated = CatalogueEvent<'concord.deviation.investigation-updated.v1'>;
 
-export type RootCauseIdentified = Event<
-  'concord.deviation.root-cause-identified.v1',
-  { deviationId: Id; rootCause: string; rootCauseCategory: string }
->;
+export type RootCauseIdentified = CatalogueEvent<'concord.deviation.root-cause-identified.v1'>;
 
-export type BatchImpact = { batchId: Id; impact: 'none' | 'minor' | 'major'; conclusion: string };
+export type BatchImpactAssessed = CatalogueEvent<'concord.deviation.batch-impact-assessed.v1'>;
 
-export type BatchImpactAssessed = Event<
-  'concord.deviation.batch-impact-assessed.v1',
-  { deviationId: Id; assessments: BatchImpact[] }
->;
+export type BatchImpact = BatchImpactAssessed['data']['assessments'][number];
 
-export type CapaAction = { description: string; owner: string; dueDate: CalendarDate };
+export type CapaProposed = CatalogueEvent<'concord.deviation.capa-proposed.v1'>;
 
-export type CapaProposed = Event<
-  'concord.deviation.capa-proposed.v1',
-  { deviationId: Id; capaId: Id; actions: CapaAction[] }
->;
+export type CapaAction = CapaProposed['data']['actions'][number];
 
-export type CapaApproved = Event<
-  'concord.deviation.capa-approved.v1',
-  { deviationId: Id; capaId: Id; signature: ElectronicSignature }
->;
+export type CapaApproved = CatalogueEvent<'concord.deviation.capa-approved.v1'>;
 
-export type ClosureApproved = Event<
-  'concord.deviation.closure-approved.v1',
-  { deviationId: Id; signature: ElectronicSignature }
->;
+export type ClosureApproved = CatalogueEvent<'concord.deviation.closure-approved.v1'>;
 
-export type DeviationClosed = Event<
-  'concord.deviation.closed.v1',
-  { deviationId: Id; conclusion: string; signature: ElectronicSignature }
->;
+export type DeviationClosed = CatalogueEvent<'concord.deviation.closed.v1'>;
 
 export type DeviationEvent =
   | DeviationReported

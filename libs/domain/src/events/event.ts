@@ -1,3 +1,4 @@
+import type { EventDataByType, EventType } from '@concord/contract';
 import type { Id, Instant, Role } from '../shared/vocabulary.ts';
 
 /**
@@ -24,3 +25,9 @@ export type Event<Type extends string, Data> = {
   data: Data;
   metadata?: EventMetadata;
 };
+
+/**
+ * An event of the published catalogue: its `data` is the type generated from its JSON Schema in
+ * `schemas/` (by `@concord/contract`), so the schemas are the one source of the vocabulary.
+ */
+export type CatalogueEvent<Type extends EventType> = Event<Type, EventDataByType[Type]>;

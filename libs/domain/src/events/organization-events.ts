@@ -1,30 +1,14 @@
-import type { Id, Instant, OrganizationKind, Role } from '../shared/vocabulary.ts';
-import type { Event } from './event.ts';
+import type { CatalogueEvent } from './event.ts';
 
-export type OrganizationRegistered = Event<
-  'concord.organization.registered.v1',
-  { organizationId: Id; name: string; kind: OrganizationKind }
->;
+export type OrganizationRegistered = CatalogueEvent<'concord.organization.registered.v1'>;
 
-export type SigningKeyRegistered = Event<
-  'concord.organization.signing-key-registered.v1',
-  { organizationId: Id; keyId: Id; algorithm: 'Ed25519'; publicKey: string; validFrom: Instant }
->;
+export type SigningKeyRegistered = CatalogueEvent<'concord.organization.signing-key-registered.v1'>;
 
-export type SigningKeyRevoked = Event<
-  'concord.organization.signing-key-revoked.v1',
-  { organizationId: Id; keyId: Id; revokedAt: Instant; reason: string }
->;
+export type SigningKeyRevoked = CatalogueEvent<'concord.organization.signing-key-revoked.v1'>;
 
-export type RoleGranted = Event<
-  'concord.organization.role-granted.v1',
-  { organizationId: Id; personId: Id; printedName: string; role: Role }
->;
+export type RoleGranted = CatalogueEvent<'concord.organization.role-granted.v1'>;
 
-export type RoleRevoked = Event<
-  'concord.organization.role-revoked.v1',
-  { organizationId: Id; personId: Id; role: Role; reason: string }
->;
+export type RoleRevoked = CatalogueEvent<'concord.organization.role-revoked.v1'>;
 
 export type OrganizationEvent =
   | OrganizationRegistered

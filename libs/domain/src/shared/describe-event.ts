@@ -1,3 +1,5 @@
+import type { Event } from '../events/event.ts';
+import type { DomainEvent } from './stored-event.ts';
 type Data = Record<string, unknown>;
 
 const quantity = (value: unknown): string => {
@@ -25,83 +27,93 @@ export function formatValue(value: unknown): string {
  * wording of the timeline, the audit history and the report. Pure, and total: an event type it
  * does not know is described by its type.
  */
-export function describeEvent(type: string, data: Data): string {
-  switch (type) {
+export function describeEvent(type: string, data: object): string {
+  // The type and data come from the store, validated against the catalogue when recorded; a type
+  // outside it (none today) falls through to `uncatalogued` and is described by its type.
+  const stored: Event<string, unknown> = { type, data };
+  return describe(stored as DomainEvent);
+}
+
+/** Reached only by a type outside the catalogue: the compiler proves every catalogue type has a case. */
+const uncatalogued = (event: never): string => (event as { type: string }).type;
+
+function describe(event: DomainEvent): string {
+  switch (event.type) {
     case 'concord.organization.registered.v1':
-      return `Organization ${text(data.name)} registered (${text(data.kind)})`;
+      return `Organization ${text(event.data.name)} registered (${text(event.data.kind)})`;
     case 'concord.organization.signing-key-registered.v1':
-      return `Signing key ${text(data.keyId)} registered, valid from ${text(data.validFrom)}`;
+      return `Signing key ${text(event.data.keyId)} registered, valid from ${text(event.data.validFrom)}`;
     case 'concord.organization.signing-key-revoked.v1':
-      return `Signing key ${text(data.keyId)} revoked as of ${text(data.revokedAt)}: ${text(data.reason)}`;
+      return `Signing key ${text(event.data.keyId)} revoked as of ${text(event.data.revokedAt)}: ${text(event.data.reason)}`;
     case 'concord.organization.role-granted.v1':
-      return `${text(data.printedName)} granted the role ${text(data.role)}`;
+      return `${text(event.data.printedName)} granted the role ${text(event.data.role)}`;
     case 'concord.organization.role-revoked.v1':
-      return `Role ${text(data.role)} of ${text(data.personId)} revoked: ${text(data.reason)}`;
+      return `Role ${text(event.data.role)} of ${text(event.data.personId)} revoked: ${text(event.data.reason)}`;
     case 'concord.agreement.version-approved.v1':
-      return `Quality agreement ${text(data.agreementId)} version ${text(data.version)} approved, effective ${text(data.effectiveFrom)}`;
+      return `Quality agreement ${text(event.data.agreementId)} version ${text(event.data.version)} approved, effective ${text(event.data.effectiveFrom)}`;
     case 'concord.agreement.terminated.v1':
-      return `Quality agreement ${text(data.agreementId)} terminated as of ${text(data.effectiveAt)}`;
+      return `Quality agreement ${text(event.data.agreementId)} terminated as of ${text(event.data.effectiveAt)}`;
     case 'concord.batch.scheduled.v1':
-      return `Batch ${text(data.batchNumber)} scheduled at ${text(data.site)} (${quantity(data.plannedQuantity)} planned)`;
+      return `Batch ${text(event.data.batchNumber)} scheduled at ${text(event.data.site)} (${quantity(event.data.plannedQuantity)} planned)`;
     case 'concord.batch.manufacturing-started.v1':
       return 'Manufacturing started';
     case 'concord.batch.manufacturing-held.v1':
-      return `Manufacturing held: ${text(data.reason)}`;
+      return `Manufacturing held: ${text(event.data.reason)}`;
     case 'concord.batch.manufacturing-resumed.v1':
-      return `Manufacturing resumed: ${text(data.reason)}`;
+      return `Manufacturing resumed: ${text(event.data.reason)}`;
     case 'concord.batch.manufacturing-aborted.v1':
-      return `Manufacturing aborted: ${text(data.reason)}`;
+      return `Manufacturing aborted: ${text(event.data.reason)}`;
     case 'concord.batch.manufacturing-completed.v1':
-      return `Manufacturing completed (${quantity(data.actualQuantity)})`;
+      return `Manufacturing completed (${quantity(event.data.actualQuantity)})`;
     case 'concord.batch.record-reviewed.v1':
-      return data.outcome === 'approved'
+      return event.data.outcome === 'approved'
         ? 'Executed batch record reviewed and approved'
         : 'Executed batch record returned for correction';
     case 'concord.batch.qc-result-recorded.v1':
-      return `QC result ${text(data.resultId)}, ${text(data.test)}: ${text(data.value)} ${text(data.unit)}`;
+      return `QC result ${text(event.data.resultId)}, ${text(event.data.test)}: ${text(event.data.value)} ${text(event.data.unit)}`;
     case 'concord.batch.oos-investigation-opened.v1':
-      return `OOS investigation ${text(data.investigationId)} opened for result ${text(data.resultId)}`;
+      return `OOS investigation ${text(event.data.investigationId)} opened for result ${text(event.data.resultId)}`;
     case 'concord.batch.oos-resolved.v1':
-      return `OOS investigation ${text(data.investigationId)} resolved: ${text(data.outcome)}`;
+      return `OOS investigation ${text(event.data.investigationId)} resolved: ${text(event.data.outcome)}`;
     case 'concord.batch.coa-issued.v1':
-      return `Certificate of analysis ${text(data.coaId)} issued`;
+      return `Certificate of analysis ${text(event.data.coaId)} issued`;
     case 'concord.batch.disposition-recorded.v1':
-      return `QA disposition: ${text(data.decision)}`;
+      return `QA disposition: ${text(event.data.decision)}`;
     case 'concord.batch.qp-certified.v1':
-      return `Certified by the Qualified Person (register entry ${text(data.registerEntryId)})`;
+      return `Certified by the Qualified Person (register entry ${text(event.data.registerEntryId)})`;
     case 'concord.batch.shipped.v1':
     case 'concord.batch.shipped.v2':
-      return `Shipped to ${destination(data.destination)} (${quantity(data.quantity)})`;
+      return `Shipped to ${destination(event.data.destination)} (${quantity(event.data.quantity)})`;
     case 'concord.batch.deviation-linked.v1':
-      return `Deviation ${text(data.deviationId)} (${text(data.severity)}) linked`;
+      return `Deviation ${text(event.data.deviationId)} (${text(event.data.severity)}) linked`;
     case 'concord.batch.deviation-link-closed.v1':
-      return `Linked deviation ${text(data.deviationId)} closed`;
+      return `Linked deviation ${text(event.data.deviationId)} closed`;
     case 'concord.deviation.reported.v1':
-      return `Deviation reported (${text(data.severity)}): ${text(data.title)}`;
+      return `Deviation reported (${text(event.data.severity)}): ${text(event.data.title)}`;
     case 'concord.deviation.reported-late.v1':
-      return `Reported ${text(data.lateByMinutes)} minutes after the notification deadline ${text(data.deadline)}`;
+      return `Reported ${text(event.data.lateByMinutes)} minutes after the notification deadline ${text(event.data.deadline)}`;
     case 'concord.deviation.classified.v1':
-      return `Classified ${text(data.severity)} (${text(data.category)})`;
+      return `Classified ${text(event.data.severity)} (${text(event.data.category)})`;
     case 'concord.deviation.investigation-updated.v1':
-      return `Investigation updated: ${text(data.summary)}`;
+      return `Investigation updated: ${text(event.data.summary)}`;
     case 'concord.deviation.root-cause-identified.v1':
-      return `Root cause identified: ${text(data.rootCause)}`;
+      return `Root cause identified: ${text(event.data.rootCause)}`;
     case 'concord.deviation.batch-impact-assessed.v1':
-      return `Batch impact assessed: ${((data.assessments as { batchId?: unknown; impact?: unknown }[] | undefined) ?? []).map((a) => `${text(a.batchId)} ${text(a.impact)}`).join(', ')}`;
+      return `Batch impact assessed: ${event.data.assessments.map((a) => `${text(a.batchId)} ${text(a.impact)}`).join(', ')}`;
     case 'concord.deviation.capa-proposed.v1':
-      return `CAPA ${text(data.capaId)} proposed (${((data.actions as unknown[] | undefined) ?? []).length} actions)`;
+      return `CAPA ${text(event.data.capaId)} proposed (${event.data.actions.length} actions)`;
     case 'concord.deviation.capa-approved.v1':
-      return `CAPA ${text(data.capaId)} approved`;
+      return `CAPA ${text(event.data.capaId)} approved`;
     case 'concord.deviation.closure-approved.v1':
       return 'Closure approved';
     case 'concord.deviation.closed.v1':
-      return `Deviation closed: ${text(data.conclusion)}`;
+      return `Deviation closed: ${text(event.data.conclusion)}`;
     case 'concord.correction.recorded.v1': {
-      const changes = (data.changes as { path?: unknown; newValue?: unknown }[] | undefined) ?? [];
+      const changes = event.data.changes;
       return `Correction: ${changes.map((c) => `${text(c.path)} → ${formatValue(c.newValue)}`).join('; ')}`;
     }
     default:
-      return type;
+      return uncatalogued(event);
   }
 }
 

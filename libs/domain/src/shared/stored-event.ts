@@ -1,7 +1,7 @@
 import type { AgreementEvent } from '../events/agreement-events.ts';
 import type { BatchEvent } from '../events/batch-events.ts';
 import type { DeviationEvent } from '../events/deviation-events.ts';
-import type { EventMetadata } from '../events/event.ts';
+import type { Event as GenericEvent, EventMetadata } from '../events/event.ts';
 import type { OrganizationEvent } from '../events/organization-events.ts';
 
 /** Every event the domain knows. */
@@ -47,9 +47,10 @@ export function toDomainEvent<Event extends DomainEvent = DomainEvent>(stored: S
       : { ...stored.data, correctedEventId: corrected };
   // The type names one of the domain's events: the store holds nothing else in a domain stream
   // (ingest validated each against its schema before it was recorded).
-  return {
+  const event: GenericEvent<string, unknown> = {
     type: stored.type,
     data,
     metadata: { ...stored.metadata, id: stored.id } as EventMetadata,
-  } as Event;
+  };
+  return event as Event;
 }
