@@ -91,8 +91,11 @@ type Message =
   | { type: 'changed'; t: number; ids: string[] }
   | { type: 'stop' };
 
-/** The batches whose changes the API process reports the moment its projector hands them over. */
-const REPORTED = /^b-(live|ceil)-/;
+/**
+ * The batches whose changes the API process reports the moment its projector hands them over
+ * (named in their CDMO's namespace: `northbridge-bio:b-live-000000`).
+ */
+const REPORTED = /^[^:]+:b-(live|ceil)-/;
 
 // ---- child processes ----------------------------------------------------------------------------
 
@@ -213,7 +216,8 @@ async function publishVariant(
   variant: number,
 ) {
   const { batch, deviation } = exchange.feed;
-  const batchId = `b-${token}`;
+  // The CDMO creates the batch and its deviation, so both are named in its namespace.
+  const batchId = `${pair.cdmo}:b-${token}`;
   const b = batch(pair, batchId);
   const steps = [b.scheduled(at(0))];
   if (variant >= 1) steps.push(b.started(at(24)));
@@ -225,7 +229,7 @@ async function publishVariant(
   await exchange.publish(steps);
   if (variant === 3)
     await exchange.publish([
-      deviation(pair, `dev-${token}`).reported(at(30), 'major', [batchId], at(27)),
+      deviation(pair, `${pair.cdmo}:dev-${token}`).reported(at(30), 'major', [batchId], at(27)),
     ]);
 }
 
@@ -594,13 +598,19 @@ async function main() {
             .map((o) => o.record),
         })),
       });
-    const live = Array.from({ length: Math.round(RATE * SECONDS) }, (_, n) =>
-      scheduledOn(n % 2 === 0 ? PAIR_A : PAIR_B, `b-live-${String(n).padStart(6, '0')}`, n),
-    );
+    const live = Array.from({ length: Math.round(RATE * SECONDS) }, (_, n) => {
+      const pair = n % 2 === 0 ? PAIR_A : PAIR_B;
+      return scheduledOn(pair, `${pair.cdmo}:b-live-${String(n).padStart(6, '0')}`, n);
+    });
     const bare = Array.from({ length: Math.round(RATE * SECONDS) }, (_, n) => {
-      const token = templateToken(n % 2 === 0 ? 'a' : 'b', 0);
+      const [pair, key] = n % 2 === 0 ? ([PAIR_A, 'a'] as const) : ([PAIR_B, 'b'] as const);
+      const token = templateToken(key, 0);
       const id = `ceil-${String(n).padStart(6, '0')}`;
-      return { id: `b-${id}`, runs: instantiate(templates.units[token]!, token, id, n % 500) };
+      // The template's batch id is `<cdmo>:b-<token>`: the instance's, `<cdmo>:b-ceil-...`.
+      return {
+        id: `${pair.cdmo}:b-${id}`,
+        runs: instantiate(templates.units[token]!, token, id, n % 500),
+      };
     });
 
     // ---- list query: the API over HTTP, then the same SQL through pg ----------------------------
@@ -663,7 +673,10 @@ async function main() {
       );
     }
     await producer.connect();
-    const warm = [scheduledOn(PAIR_A, 'b-warm-a', 0), scheduledOn(PAIR_B, 'b-warm-b', 1)];
+    const warm = [
+      scheduledOn(PAIR_A, `${PAIR_A.cdmo}:b-warm-a`, 0),
+      scheduledOn(PAIR_B, `${PAIR_B.cdmo}:b-warm-b`, 1),
+    ];
     // Until the ingest group has joined and the subscriptions listen, nothing is timed.
     await sendTick(warm);
     await waitFor(() => warm.every((w) => arrived.has(w.id)), {

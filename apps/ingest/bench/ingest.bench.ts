@@ -77,7 +77,7 @@ async function main() {
     await producer.connect();
     const feed = [];
     for (let step = 0; step < PER_BATCH; step++)
-      for (let b = 0; b < BATCHES; b++) feed.push(lifecycle(world, `b-bench-${b}`, step));
+      for (let b = 0; b < BATCHES; b++) feed.push(lifecycle(world, `${CDMO}:b-bench-${b}`, step));
     for (let i = 0; i < feed.length; i += 1000)
       await producer.send({ topic: inbound, messages: feed.slice(i, i + 1000) });
 
@@ -128,7 +128,7 @@ async function main() {
     const offered: { id: string; record: ReturnType<typeof encodeKafkaRecord> }[] = [];
     for (let step = 0; offered.length < RATE * SECONDS; step++) {
       for (let b = 0; b < latencyBatches && offered.length < RATE * SECONDS; b++) {
-        const record = lifecycle(world, `b-latency-${b}`, step);
+        const record = lifecycle(world, `${CDMO}:b-latency-${b}`, step);
         offered.push({ id: record.headers.ce_id!.toString(), record });
       }
     }

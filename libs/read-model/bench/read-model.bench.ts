@@ -38,7 +38,10 @@ const WRITERS = Number(values.writers);
 const TARGET = 20_000;
 
 const NOW = '2026-05-01T12:00:00.000Z';
-/** The placeholder in the template's ids and texts (`b-tpla-0001`, `NB-TPLA-0001`...). */
+/**
+ * The placeholder in the template's ids and texts (`northbridge-bio:b-tpla-0001`, `TPLA-0001`...).
+ * Only the placeholder is replaced, so an instance's ids stay in their CDMO's namespace.
+ */
 const TEMPLATE = { A: 'tpla-0001', B: 'tplb-0001' } as const;
 
 const hours = (base: string, h: number) => new Date(Date.parse(base) + h * 3_600_000).toISOString();
@@ -52,15 +55,16 @@ const hours = (base: string, h: number) => new Date(Date.parse(base) + h * 3_600
  */
 async function publishLifecycle(exchange: PartnerExchange, pair: Pair, token: string) {
   const { feed, world } = exchange;
-  const batchId = `b-${token}`;
-  const deviationId = `dev-${token}`;
+  // The CDMO creates both, so both are named in its namespace (`northbridge-bio:b-...`).
+  const batchId = `${pair.cdmo}:b-${token}`;
+  const deviationId = `${pair.cdmo}:dev-${token}`;
   const batch = feed.batch(pair, batchId);
   const deviation = feed.deviation(pair, deviationId);
   const t0 = '2026-04-01T06:00:00Z';
   const at = (h: number) => hours(t0, h).replace('.000Z', 'Z');
   const qc = (h: number, n: number, value: number) =>
     feed.build(pair.cdmo, 'batch/qc-result-recorded.v1', batchId, at(h), {
-      resultId: `qc-${batchId}-${n}`,
+      resultId: `qc-b-${token}-${n}`,
       value,
       testedAt: at(h),
     });
