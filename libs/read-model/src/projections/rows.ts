@@ -8,6 +8,12 @@ import type { ElectronicSignature } from '@concord/domain';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
+/**
+ * Event data kept in a JSON column. Event data is JSON by construction (its types are generated
+ * from the JSON Schemas); the generated interfaces merely declare no index signature.
+ */
+export const jsonOf = (value: object): Json => value as Json;
+
 export interface OrganizationRow {
   id: string;
   name: string;
