@@ -37,6 +37,7 @@ import type {
   TimelineRow,
 } from './rows.ts';
 import { timelineEntry, type TimelineSubject } from './timeline-projection.ts';
+import { ChunkTable } from './chunk-table.ts';
 
 /** Reads the current rows a chunk needs; missing ids are simply absent from the answer. */
 export interface RowLoader {
@@ -84,27 +85,67 @@ function streamKind(streamId: string): { kind: string; id: string } {
 }
 
 /**
- * Projects one chunk of events (in global order) onto the rows they touch. Pure apart from the
- * loader: the same events over the same rows always give the same writes, which is what makes a
- * rebuild from position 0 byte-identical to the read model built live.
+ * Projects one chunk of events (in global order) onto the rows they touch: the typed projections
+ * (`*-projection.ts`) say what each event does to a row; this keeps the rows of the chunk, reads
+ * ahead what it will touch, tracks what changed and what live subscribers must hear. Pure apart
+ * from the loader: the same events over the same rows always give the same writes, which is what
+ * makes a rebuild from position 0 byte-identical to the read model built live.
  */
 export class ProjectionChunk {
-  readonly #loader: RowLoader;
-  readonly #organizations = new Map<string, OrganizationRow>();
-  readonly #people = new Map<string, PersonRow>();
-  readonly #agreements = new Map<string, AgreementRow>();
-  readonly #batches = new Map<string, BatchRow>();
-  readonly #qcResults = new Map<string, QcResultRow>();
-  readonly #deviations = new Map<string, DeviationRow>();
-  readonly #links = new Map<string, DeviationBatchRow>();
-  readonly #timeline = new Map<string, TimelineRow>();
-  readonly #tried = new Set<string>();
-  readonly #dirty = new Set<string>();
+  readonly #organizations: ChunkTable<OrganizationRow>;
+  readonly #people: ChunkTable<PersonRow>;
+  readonly #agreements: ChunkTable<AgreementRow>;
+  readonly #batches: ChunkTable<BatchRow>;
+  readonly #qcResults: ChunkTable<QcResultRow>;
+  readonly #deviations: ChunkTable<DeviationRow>;
+  /** Links, asked for by `deviation:<id>` or `batch:<id>`. */
+  readonly #links: ChunkTable<DeviationBatchRow>;
+  readonly #timeline: ChunkTable<TimelineRow>;
   readonly #changes = new Map<string, ReadModelChange>();
+  /** Each batch's readiness when the chunk first saw it, to tell whether it moved. */
   readonly #readinessBefore = new Map<string, string>();
 
   constructor(loader: RowLoader) {
-    this.#loader = loader;
+    this.#organizations = new ChunkTable(
+      (row) => row.id,
+      (ids) => loader.organizations(ids),
+    );
+    this.#people = new ChunkTable(
+      (row) => key(row.organization_id, row.person_id),
+      (organizationIds) => loader.people(organizationIds),
+    );
+    this.#agreements = new ChunkTable(
+      (row) => row.id,
+      (ids) => loader.agreements(ids),
+    );
+    this.#qcResults = new ChunkTable(
+      (row) => key(row.batch_id, row.result_id),
+      (batchIds) => loader.qcResults(batchIds),
+    );
+    this.#batches = new ChunkTable(
+      (row) => row.id,
+      async (ids) => {
+        const [rows] = await Promise.all([loader.batches(ids), this.#qcResults.load(ids)]);
+        for (const row of rows) this.#readinessBefore.set(row.id, readinessKey(row));
+        return rows;
+      },
+    );
+    this.#deviations = new ChunkTable(
+      (row) => row.id,
+      (ids) => loader.deviations(ids),
+    );
+    this.#links = new ChunkTable(
+      (row) => key(row.deviation_id, row.batch_id),
+      (scoped) =>
+        loader.deviationBatches({
+          deviationIds: idsIn(scoped, 'deviation:'),
+          batchIds: idsIn(scoped, 'batch:'),
+        }),
+    );
+    this.#timeline = new ChunkTable(
+      (row) => row.event_id,
+      (ids) => loader.timeline(ids),
+    );
   }
 
   /** Loads in a few queries what the chunk's events will touch (anything missed loads on demand). */
@@ -128,19 +169,21 @@ export class ProjectionChunk {
       if (correctedId !== undefined) corrected.add(correctedId);
     }
     await Promise.all([
-      this.#loadDeviations([...deviationIds]),
-      this.#loadAgreements([...agreementIds]),
-      this.#loadPeople([...organizationIds]),
-      this.#loadOrganizations([...organizationIds]),
-      this.#loadTimeline([...corrected]),
-      this.#loadLinks({ deviationIds: [...deviationIds], batchIds: [...batchIds] }),
+      this.#deviations.load(deviationIds),
+      this.#agreements.load(agreementIds),
+      this.#people.load(organizationIds),
+      this.#organizations.load(organizationIds),
+      this.#timeline.load(corrected),
+      this.#links.load([
+        ...[...deviationIds].map((id) => `deviation:${id}`),
+        ...[...batchIds].map((id) => `batch:${id}`),
+      ]),
     ]);
     for (const link of this.#links.values()) batchIds.add(link.batch_id);
-    await this.#loadBatches([...batchIds]);
-    const linkedDeviations = [...this.#batches.values()].flatMap((batch) =>
-      Object.keys(batch.open_deviations),
+    await this.#batches.load(batchIds);
+    await this.#deviations.load(
+      [...this.#batches.values()].flatMap((batch) => Object.keys(batch.open_deviations)),
     );
-    await this.#loadDeviations(linkedDeviations);
   }
 
   /** Projects one stored event: each stream's events are its aggregate's domain events. */
@@ -156,84 +199,56 @@ export class ProjectionChunk {
 
   /** Recomputes readiness where it may have moved and returns every changed row. */
   async finish(): Promise<ChunkWrites> {
-    const readinessDirty = new Set<string>();
-    for (const dirty of this.#dirty) {
-      const [table, id] = dirty.split('\u0000') as [string, string];
-      if (table === 'batch') readinessDirty.add(id);
-      if (table === 'deviation')
-        for (const link of this.#links.values())
-          if (link.deviation_id === id) readinessDirty.add(link.batch_id);
-    }
-    for (const batchId of readinessDirty) {
-      const batch = await this.#batch(batchId);
+    const moved = new Set(this.#batches.changedKeys());
+    const changedDeviations = new Set(this.#deviations.changedKeys());
+    for (const link of this.#links.values())
+      if (changedDeviations.has(link.deviation_id)) moved.add(link.batch_id);
+    for (const batchId of moved) {
+      const batch = await this.#batches.find(batchId);
       if (!batch) continue;
-      await this.#loadDeviations(Object.keys(batch.open_deviations));
+      await this.#deviations.load(Object.keys(batch.open_deviations));
       const blockers = releaseBlockers(batch, (id) => this.#deviations.get(id));
-      const ready = isReleaseReady(blockers, batch.status);
       const before = this.#readinessBefore.get(batchId) ?? readinessKey(batch);
       batch.blockers = blockers;
       batch.blocker_count = blockers.length;
-      batch.release_ready = ready;
+      batch.release_ready = isReleaseReady(blockers, batch.status);
       if (readinessKey(batch) !== before) {
-        this.#dirty.add(key('batch', batchId));
-        this.#change('readiness', batchId, batch, BigInt(batch.last_position));
+        this.#batches.touch(batch);
+        this.#change('readiness', batch, BigInt(batch.last_position));
       }
     }
-    const pick = <Row>(table: string, rows: Map<string, Row>, keyOf: (row: Row) => string) =>
-      [...rows.values()].filter((row) => this.#dirty.has(key(table, keyOf(row))));
     return {
-      organizations: pick('organization', this.#organizations, (r) => r.id),
-      people: pick('person', this.#people, (r) => key(r.organization_id, r.person_id)),
-      agreements: pick('agreement', this.#agreements, (r) => r.id),
-      batches: pick('batch', this.#batches, (r) => r.id),
-      qcResults: pick('qc', this.#qcResults, (r) => key(r.batch_id, r.result_id)),
-      deviations: pick('deviation', this.#deviations, (r) => r.id),
-      deviationBatches: pick('link', this.#links, (r) => key(r.deviation_id, r.batch_id)),
-      timeline: pick('timeline', this.#timeline, (r) => r.event_id).sort((a, b) =>
-        compareBigint(a.position, b.position),
-      ),
+      organizations: this.#organizations.changed(),
+      people: this.#people.changed(),
+      agreements: this.#agreements.changed(),
+      batches: this.#batches.changed(),
+      qcResults: this.#qcResults.changed(),
+      deviations: this.#deviations.changed(),
+      deviationBatches: this.#links.changed(),
+      timeline: this.#timeline.changed().sort((a, b) => compareBigint(a.position, b.position)),
       changes: [...this.#changes.values()],
     };
   }
-
-  // --- the directory and agreements -------------------------------------------------------
 
   #applyOrganization(organizationId: string, event: OrganizationEvent): void {
     const change = projectOrganizationEvent(organizationId, event, (personId) =>
       this.#people.get(key(organizationId, personId)),
     );
-    if (change?.table === 'organization') {
-      this.#organizations.set(organizationId, change.row);
-      this.#dirty.add(key('organization', organizationId));
-    }
-    if (change?.table === 'person') {
-      const personKey = key(organizationId, change.row.person_id);
-      this.#people.set(personKey, change.row);
-      this.#dirty.add(key('person', personKey));
-    }
+    if (change?.table === 'organization') this.#organizations.put(change.row);
+    if (change?.table === 'person') this.#people.put(change.row);
   }
 
   #applyAgreement(agreementId: string, event: AgreementEvent): void {
     const row = projectAgreementEvent(agreementId, this.#agreements.get(agreementId), event);
-    if (!row) return;
-    this.#agreements.set(agreementId, row);
-    this.#dirty.add(key('agreement', agreementId));
+    if (row) this.#agreements.put(row);
   }
 
-  // --- batches ----------------------------------------------------------------------------
-
   async #applyBatch(batchId: string, stored: RecordedEvent, event: BatchEvent): Promise<void> {
-    let batch = await this.#batch(batchId);
+    let batch = await this.#batches.find(batchId);
     if (event.type === 'concord.batch.scheduled.v1') {
       if (batch) return;
-      await this.#loadAgreements([event.data.agreementId]);
-      batch = scheduledBatchRow(
-        batchId,
-        event,
-        this.#agreements.get(event.data.agreementId),
-        stored.recordedAt,
-      );
-      this.#batches.set(batchId, batch);
+      const agreement = await this.#agreements.find(event.data.agreementId);
+      batch = this.#batches.put(scheduledBatchRow(batchId, event, agreement, stored.recordedAt));
       this.#readinessBefore.set(batchId, '');
     }
     if (!batch) return;
@@ -246,42 +261,31 @@ export class ProjectionChunk {
       evolveBatchLifecycle(row, event);
       this.#restateBatch(row, event, stored.id, false);
     }
-    this.#touched('batch', row, stored);
+    this.#moved(this.#batches, 'batch', row, stored);
     this.#addTimeline(stored, { batch_id: batchId, deviation_id: null, ...parties(row) });
   }
 
   #restateBatch(batch: BatchRow, event: BatchFactEvent, eventId: string, correcting: boolean) {
     const before = (resultId: string) => this.#qcResults.get(key(batch.id, resultId));
     const qcResult = restateBatchFacts(batch, event, eventId, correcting ? { before } : null);
-    if (!qcResult) return;
-    const qcKey = key(qcResult.batch_id, qcResult.result_id);
-    this.#qcResults.set(qcKey, qcResult);
-    this.#dirty.add(key('qc', qcKey));
+    if (qcResult) this.#qcResults.put(qcResult);
   }
-
-  // --- deviations -------------------------------------------------------------------------
 
   async #applyDeviation(
     deviationId: string,
     stored: RecordedEvent,
     event: DeviationEvent,
   ): Promise<void> {
-    let deviation = await this.#deviation(deviationId);
+    let deviation = await this.#deviations.find(deviationId);
     if (event.type === 'concord.deviation.reported.v1') {
       if (deviation) return;
       const { agreementId } = event.data;
-      await this.#loadAgreements([agreementId]);
-      const agreement = this.#agreements.get(agreementId);
+      const agreement = await this.#agreements.find(agreementId);
       if (!agreement) throw new Error(`deviation ${deviationId}: agreement ${agreementId} unknown`);
       const reportedBy = stored.metadata.actororg ?? '';
-      deviation = reportedDeviationRow(
-        deviationId,
-        event,
-        agreement,
-        reportedBy,
-        stored.recordedAt,
+      deviation = this.#deviations.put(
+        reportedDeviationRow(deviationId, event, agreement, reportedBy, stored.recordedAt),
       );
-      this.#deviations.set(deviationId, deviation);
     }
     if (!deviation) return;
     const row = deviation;
@@ -297,26 +301,22 @@ export class ProjectionChunk {
       evolveDeviationLifecycle(row, event);
       restateDeviationFacts(row, event, context);
     }
-    this.#touched('deviation', row, stored);
+    this.#moved(this.#deviations, 'deviation', row, stored);
     this.#addTimeline(stored, { batch_id: null, deviation_id: deviationId, ...parties(row) });
   }
 
   #link(deviation: DeviationRow, batchId: string): DeviationBatchRow {
-    const linkKey = key(deviation.id, batchId);
-    const link = this.#links.get(linkKey) ?? {
-      deviation_id: deviation.id,
-      batch_id: batchId,
-      sponsor_id: deviation.sponsor_id,
-      cdmo_id: deviation.cdmo_id,
-      impact: null,
-      impact_conclusion: null,
-    };
-    this.#links.set(linkKey, link);
-    this.#dirty.add(key('link', linkKey));
-    return link;
+    return this.#links.put(
+      this.#links.get(key(deviation.id, batchId)) ?? {
+        deviation_id: deviation.id,
+        batch_id: batchId,
+        sponsor_id: deviation.sponsor_id,
+        cdmo_id: deviation.cdmo_id,
+        impact: null,
+        impact_conclusion: null,
+      },
+    );
   }
-
-  // --- corrections and the timeline -------------------------------------------------------
 
   /**
    * A correction leaves the corrected event untouched in the record and on the timeline (which
@@ -328,9 +328,7 @@ export class ProjectionChunk {
     correction: CorrectionRecorded,
     restate: (corrected: DomainEvent) => void,
   ): Promise<void> {
-    const correctedId = correction.data.correctedEventId;
-    await this.#loadTimeline([correctedId]);
-    const original = this.#timeline.get(correctedId);
+    const original = await this.#timeline.find(correction.data.correctedEventId);
     if (!original) return;
     // Earlier corrections of the same event stay applied: restate from the latest corrected data.
     // Only the fields the domain lets a correction change are applied, so a correction stored
@@ -342,119 +340,51 @@ export class ProjectionChunk {
     );
     original.corrected_data = corrected as Json;
     original.corrected_by_event_ids = [...original.corrected_by_event_ids, stored.id];
-    this.#dirty.add(key('timeline', original.event_id));
-    const restated = toDomainEvent({
-      id: original.event_id,
-      type: original.type,
-      data: corrected as JsonObject,
-      metadata: {},
-    });
-    restate(restated);
+    this.#timeline.touch(original);
+    const { event_id: id, type } = original;
+    restate(toDomainEvent({ id, type, data: corrected as JsonObject, metadata: {} }));
   }
 
   #addTimeline(event: RecordedEvent, subject: TimelineSubject): void {
     const { actororg, actorid } = event.metadata;
     const actor = this.#people.get(key(actororg ?? 'unknown', actorid ?? 'unknown'));
-    const corrects = correctedStoredEventIdOf(event) ?? null;
-    this.#timeline.set(event.id, timelineEntry(event, subject, actor, corrects));
-    this.#tried.add(key('timeline', event.id));
-    this.#dirty.add(key('timeline', event.id));
+    this.#timeline.put(
+      timelineEntry(event, subject, actor, correctedStoredEventIdOf(event) ?? null),
+    );
   }
 
   /** A stream's row moved: its version and position, and a change for live subscribers. */
-  #touched(kind: 'batch' | 'deviation', row: BatchRow | DeviationRow, event: RecordedEvent) {
+  #moved<Row extends BatchRow | DeviationRow>(
+    table: ChunkTable<Row>,
+    kind: 'batch' | 'deviation',
+    row: Row,
+    event: RecordedEvent,
+  ): void {
     row.last_changed_at = event.recordedAt;
     row.stream_version = event.streamVersion;
     row.last_position = String(event.globalPosition);
-    this.#dirty.add(key(kind, row.id));
-    this.#change(kind, row.id, row, event.globalPosition);
+    table.touch(row);
+    this.#change(kind, row, event.globalPosition);
   }
 
   #change(
     kind: ReadModelChange['kind'],
-    id: string,
-    parties: { sponsor_id: string; cdmo_id: string },
+    row: { id: string; sponsor_id: string; cdmo_id: string },
     position: bigint,
   ): void {
-    this.#changes.set(key(kind, id), {
+    this.#changes.set(key(kind, row.id), {
       kind,
-      id,
-      sponsorId: parties.sponsor_id,
-      cdmoId: parties.cdmo_id,
+      id: row.id,
+      sponsorId: row.sponsor_id,
+      cdmoId: row.cdmo_id,
       position,
     });
   }
-
-  // --- loading ------------------------------------------------------------------------------
-
-  async #batch(id: string): Promise<BatchRow | undefined> {
-    await this.#loadBatches([id]);
-    return this.#batches.get(id);
-  }
-
-  async #deviation(id: string): Promise<DeviationRow | undefined> {
-    await this.#loadDeviations([id]);
-    return this.#deviations.get(id);
-  }
-
-  #untried(table: string, ids: readonly string[]): string[] {
-    const fresh = [...new Set(ids)].filter((id) => !this.#tried.has(key(table, id)));
-    for (const id of fresh) this.#tried.add(key(table, id));
-    return fresh;
-  }
-
-  async #loadBatches(ids: string[]): Promise<void> {
-    const fresh = this.#untried('batch', ids);
-    if (fresh.length === 0) return;
-    for (const row of await this.#loader.batches(fresh)) {
-      this.#batches.set(row.id, row);
-      this.#readinessBefore.set(row.id, readinessKey(row));
-    }
-    for (const row of await this.#loader.qcResults(fresh))
-      this.#qcResults.set(key(row.batch_id, row.result_id), row);
-  }
-
-  async #loadDeviations(ids: string[]): Promise<void> {
-    const fresh = this.#untried('deviation', ids);
-    if (fresh.length === 0) return;
-    for (const row of await this.#loader.deviations(fresh)) this.#deviations.set(row.id, row);
-  }
-
-  async #loadLinks(scope: { deviationIds: string[]; batchIds: string[] }): Promise<void> {
-    const deviationIds = this.#untried('links-of-deviation', scope.deviationIds);
-    const batchIds = this.#untried('links-of-batch', scope.batchIds);
-    if (deviationIds.length + batchIds.length === 0) return;
-    for (const row of await this.#loader.deviationBatches({ deviationIds, batchIds })) {
-      const linkKey = key(row.deviation_id, row.batch_id);
-      if (!this.#links.has(linkKey)) this.#links.set(linkKey, row);
-    }
-  }
-
-  async #loadAgreements(ids: string[]): Promise<void> {
-    const fresh = this.#untried('agreement', ids);
-    if (fresh.length === 0) return;
-    for (const row of await this.#loader.agreements(fresh)) this.#agreements.set(row.id, row);
-  }
-
-  async #loadOrganizations(ids: string[]): Promise<void> {
-    const fresh = this.#untried('organization', ids);
-    if (fresh.length === 0) return;
-    for (const row of await this.#loader.organizations(fresh)) this.#organizations.set(row.id, row);
-  }
-
-  async #loadPeople(organizationIds: string[]): Promise<void> {
-    const fresh = this.#untried('people', organizationIds);
-    if (fresh.length === 0) return;
-    for (const row of await this.#loader.people(fresh))
-      this.#people.set(key(row.organization_id, row.person_id), row);
-  }
-
-  async #loadTimeline(eventIds: string[]): Promise<void> {
-    const fresh = this.#untried('timeline', eventIds);
-    if (fresh.length === 0) return;
-    for (const row of await this.#loader.timeline(fresh)) this.#timeline.set(row.event_id, row);
-  }
 }
+
+/** The ids of one kind in a scoped list (`deviation:<id>`, `batch:<id>`). */
+const idsIn = (scoped: readonly string[], prefix: string) =>
+  scoped.flatMap((id) => (id.startsWith(prefix) ? [id.slice(prefix.length)] : []));
 
 /** Readiness in a fixed field order (jsonb hands objects back with their keys reordered). */
 function readinessKey(batch: BatchRow): string {
