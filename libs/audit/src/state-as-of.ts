@@ -19,7 +19,7 @@ import {
 import type { EventStore, Json, JsonObject, RecordedEvent } from '@concord/event-store';
 import { applyCorrections, type AppliedCorrection } from './corrections.ts';
 import { auditSubject, UnknownSubjectError, type AuditSubject } from './history.ts';
-import { instantOf, occurredAtOf, parseInstant, textOf, type Timeline } from './stored-event.ts';
+import { instantOf, occurredAtOf, parseInstant, type Timeline } from './stored-event.ts';
 
 /** An instant on one of the record's two timelines. */
 export interface AsOf {
@@ -196,28 +196,28 @@ function batchFacts(
   };
   for (const event of record.events) {
     // Shown in the newest version of its type, whichever version was recorded.
-    const { type, data } = upcastData<{ type: string; data: Record<string, unknown> }>(event);
-    switch (type) {
+    const current = upcastData(toDomainEvent<BatchEvent>(event));
+    switch (current.type) {
       case 'concord.batch.scheduled.v1':
-        facts.site = textOf(data, 'site');
-        facts.plannedQuantity = (data.plannedQuantity as BatchFactsAsOf['plannedQuantity']) ?? null;
+        facts.site = current.data.site;
+        facts.plannedQuantity = { ...current.data.plannedQuantity };
         break;
       case 'concord.batch.manufacturing-completed.v1':
-        facts.actualQuantity = (data.actualQuantity as BatchFactsAsOf['actualQuantity']) ?? null;
+        facts.actualQuantity = { ...current.data.actualQuantity };
         break;
       case 'concord.batch.qc-result-recorded.v1': {
-        const specification = data.specification as QcResultAsOf['specification'];
+        const { resultId, test, method, value, unit, specification, testedAt } = current.data;
         const original = record.originalData.get(event.id);
         facts.qcResults.push({
-          resultId: String(data.resultId),
+          resultId,
           eventId: event.id,
-          test: String(data.test),
-          method: textOf(data, 'method'),
-          value: Number(data.value),
-          unit: String(data.unit),
-          specification,
-          withinSpecification: withinSpecification(Number(data.value), specification),
-          testedAt: textOf(data, 'testedAt'),
+          test,
+          method: method ?? null,
+          value,
+          unit,
+          specification: { ...specification },
+          withinSpecification: withinSpecification(value, specification),
+          testedAt,
           changedSinceFirstEntry: original ? changedPaths(original, event.data) : [],
         });
         break;
@@ -225,37 +225,54 @@ function batchFacts(
       case 'concord.batch.coa-issued.v1':
         facts.coa = {
           ...signedAct(event),
-          coaId: String(data.coaId),
-          issuedAt: textOf(data, 'issuedAt'),
+          coaId: current.data.coaId,
+          issuedAt: current.data.issuedAt,
         };
         break;
       case 'concord.batch.disposition-recorded.v1':
         facts.disposition = {
           ...signedAct(event),
-          decision: String(data.decision),
-          conditions: textOf(data, 'conditions'),
+          decision: current.data.decision,
+          conditions: current.data.conditions ?? null,
         };
         break;
       case 'concord.batch.qp-certified.v1':
         facts.certification = {
           ...signedAct(event),
-          registerEntryId: String(data.registerEntryId),
-          certifiedAt: textOf(data, 'certifiedAt'),
+          registerEntryId: current.data.registerEntryId,
+          certifiedAt: current.data.certifiedAt,
         };
         break;
-      case 'concord.batch.shipped.v2':
+      case 'concord.batch.shipped.v1': // upcast to v2 above
+      case 'concord.batch.shipped.v2': {
+        const { shipmentId, shippedAt, destination } = current.data;
         facts.shipment = {
-          shipmentId: String(data.shipmentId),
-          shippedAt: textOf(data, 'shippedAt'),
-          destination: (data.destination as Json | undefined) ?? null,
+          shipmentId,
+          shippedAt,
+          destination: typeof destination === 'string' ? destination : { ...destination },
         };
         break;
+      }
       case 'concord.batch.deviation-linked.v1':
-        if (!facts.linkedDeviationIds.includes(String(data.deviationId)))
-          facts.linkedDeviationIds.push(String(data.deviationId));
+        if (!facts.linkedDeviationIds.includes(current.data.deviationId))
+          facts.linkedDeviationIds.push(current.data.deviationId);
         break;
-      default:
+      // The domain's fold (status, holds, OOS, open deviations) covers these; corrections are
+      // already applied to the data of the events they correct.
+      case 'concord.batch.manufacturing-started.v1':
+      case 'concord.batch.manufacturing-held.v1':
+      case 'concord.batch.manufacturing-resumed.v1':
+      case 'concord.batch.manufacturing-aborted.v1':
+      case 'concord.batch.record-reviewed.v1':
+      case 'concord.batch.oos-investigation-opened.v1':
+      case 'concord.batch.oos-resolved.v1':
+      case 'concord.batch.deviation-link-closed.v1':
+      case 'concord.correction.recorded.v1':
         break;
+      default: {
+        const unhandled: never = current;
+        void unhandled;
+      }
     }
   }
   return facts;
@@ -390,48 +407,43 @@ function deviationFacts(
     closure: null,
   };
   for (const event of record.events) {
-    // Shown in the newest version of its type, whichever version was recorded.
-    const { type, data } = upcastData<{ type: string; data: Record<string, unknown> }>(event);
-    switch (type) {
+    const current = toDomainEvent<DeviationEvent>(event);
+    switch (current.type) {
       case 'concord.deviation.reported.v1':
-        facts.title = textOf(data, 'title');
-        facts.description = textOf(data, 'description');
-        facts.category = textOf(data, 'category');
-        facts.detectedAt = textOf(data, 'detectedAt');
+        facts.title = current.data.title;
+        facts.description = current.data.description;
+        facts.category = current.data.category;
+        facts.detectedAt = current.data.detectedAt;
         facts.reportedAt = occurredAtOf(event);
         break;
       case 'concord.deviation.reported-late.v1':
-        facts.late = {
-          deadline: textOf(data, 'deadline'),
-          lateByMinutes: typeof data.lateByMinutes === 'number' ? data.lateByMinutes : null,
-        };
+        facts.late = { deadline: current.data.deadline, lateByMinutes: current.data.lateByMinutes };
         break;
       case 'concord.deviation.classified.v1':
-        facts.category = textOf(data, 'category') ?? facts.category;
+        facts.category = current.data.category;
         facts.classification = {
-          severity: String(data.severity),
-          category: String(data.category),
-          rationale: textOf(data, 'rationale'),
+          severity: current.data.severity,
+          category: current.data.category,
+          rationale: current.data.rationale,
         };
         break;
       case 'concord.deviation.investigation-updated.v1':
-        facts.investigation.push(String(data.summary));
+        facts.investigation.push(current.data.summary);
         break;
       case 'concord.deviation.root-cause-identified.v1':
         facts.rootCause = {
-          rootCause: String(data.rootCause),
-          category: textOf(data, 'rootCauseCategory'),
+          rootCause: current.data.rootCause,
+          category: current.data.rootCauseCategory,
         };
         break;
       case 'concord.deviation.batch-impact-assessed.v1':
-        facts.impactAssessments = (data.assessments ??
-          []) as DeviationFactsAsOf['impactAssessments'];
+        facts.impactAssessments = current.data.assessments.map((assessment) => ({ ...assessment }));
         break;
       case 'concord.deviation.capa-proposed.v1':
         facts.capa = {
-          capaId: String(data.capaId),
+          capaId: current.data.capaId,
           proposedEventId: event.id,
-          actions: (data.actions ?? []) as CapaAsOf['actions'],
+          actions: current.data.actions.map((action) => ({ ...action })),
           approval: null,
         };
         break;
@@ -442,10 +454,15 @@ function deviationFacts(
         facts.closureApproval = signedAct(event);
         break;
       case 'concord.deviation.closed.v1':
-        facts.closure = { ...signedAct(event), conclusion: textOf(data, 'conclusion') };
+        facts.closure = { ...signedAct(event), conclusion: current.data.conclusion };
         break;
-      default:
+      // Corrections are already applied to the data of the events they correct.
+      case 'concord.correction.recorded.v1':
         break;
+      default: {
+        const unhandled: never = current;
+        void unhandled;
+      }
     }
   }
   return facts;

@@ -61,9 +61,3 @@ export function derivedFromOf(event: RecordedEvent): string | null {
   if (typeof cause !== 'string') return null;
   return event.id.startsWith(`${cause}:`) ? cause : null;
 }
-
-/** A JSON object's string field, or null. */
-export function textOf(data: Record<string, unknown> | undefined, key: string): string | null {
-  const value = data?.[key];
-  return typeof value === 'string' ? value : null;
-}

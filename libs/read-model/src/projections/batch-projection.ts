@@ -9,7 +9,56 @@ import {
   type OosStatus,
   type Severity,
 } from '@concord/domain';
+import type { RecordedEvent } from '@concord/event-store';
+import { rowKey } from './chunk-table.ts';
+import { streamRowMoved, type Projection, type ProjectionContext } from './projection.ts';
 import type { AgreementRow, BatchRow, QcResultRow } from './rows.ts';
+import { recordOnTimeline, restatedByCorrection } from './timeline-projection.ts';
+
+/**
+ * The batches, their QC results and their timeline: a batch row is created when it is scheduled,
+ * moved with the domain's lifecycle, and shows what each event states (a correction restates the
+ * corrected event's facts).
+ */
+export const batchProjection: Projection<BatchEvent> = {
+  streamKind: 'batch',
+  async apply(batchId, event, stored, context) {
+    const { batches, agreements } = context.tables;
+    let batch = await batches.find(batchId);
+    if (event.type === 'concord.batch.scheduled.v1') {
+      if (batch) return;
+      const agreement = await agreements.find(event.data.agreementId);
+      batch = batches.put(scheduledBatchRow(batchId, event, agreement, stored.recordedAt));
+    }
+    if (!batch) return;
+    if (event.type === 'concord.correction.recorded.v1') {
+      const restated = await restatedByCorrection(stored, event, context);
+      if (restated) restate(batch, restated as BatchFactEvent, stored, context, true);
+    } else {
+      evolveBatchLifecycle(batch, event);
+      restate(batch, event, stored, context, false);
+    }
+    streamRowMoved(batches, 'batch', batch, stored, context);
+    const { sponsor_id, cdmo_id } = batch;
+    recordOnTimeline(
+      stored,
+      { batch_id: batchId, deviation_id: null, sponsor_id, cdmo_id },
+      context,
+    );
+  },
+};
+
+function restate(
+  batch: BatchRow,
+  event: BatchFactEvent,
+  stored: RecordedEvent,
+  { tables }: ProjectionContext,
+  correcting: boolean,
+): void {
+  const before = (resultId: string) => tables.qcResults.get(rowKey(batch.id, resultId));
+  const qcResult = restateBatchFacts(batch, event, stored.id, correcting ? { before } : null);
+  if (qcResult) tables.qcResults.put(qcResult);
+}
 
 /** A batch event other than a correction: one that states facts about the batch. */
 export type BatchFactEvent = Exclude<BatchEvent, { type: 'concord.correction.recorded.v1' }>;

@@ -1,3 +1,6 @@
+/** The key of a row named by several columns. */
+export const rowKey = (...parts: string[]): string => parts.join('\u0000');
+
 /**
  * One table's rows while a chunk of events is projected: each row is read at most once, changed
  * in memory, and only the rows that changed are written back (in the transaction that moves the

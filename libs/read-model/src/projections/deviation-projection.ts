@@ -6,7 +6,63 @@ import {
   type DeviationStatus,
   type Severity,
 } from '@concord/domain';
+import { rowKey } from './chunk-table.ts';
+import { streamRowMoved, type Projection, type ProjectionContext } from './projection.ts';
 import { jsonOf, type AgreementRow, type DeviationBatchRow, type DeviationRow } from './rows.ts';
+import { recordOnTimeline, restatedByCorrection } from './timeline-projection.ts';
+
+/**
+ * The deviations, their links to batches and their timeline: a deviation row is created when it
+ * is reported (its parties are the agreement's), moved with the domain's lifecycle, and shows
+ * what each event states (a correction restates the corrected event's facts).
+ */
+export const deviationProjection: Projection<DeviationEvent> = {
+  streamKind: 'deviation',
+  async apply(deviationId, event, stored, context) {
+    const { deviations, agreements } = context.tables;
+    let deviation = await deviations.find(deviationId);
+    if (event.type === 'concord.deviation.reported.v1') {
+      if (deviation) return;
+      const { agreementId } = event.data;
+      const agreement = await agreements.find(agreementId);
+      if (!agreement) throw new Error(`deviation ${deviationId}: agreement ${agreementId} unknown`);
+      const reportedBy = stored.metadata.actororg ?? '';
+      deviation = deviations.put(
+        reportedDeviationRow(deviationId, event, agreement, reportedBy, stored.recordedAt),
+      );
+    }
+    if (!deviation) return;
+    const facts = factsContext(deviation, context);
+    if (event.type === 'concord.correction.recorded.v1') {
+      const restated = await restatedByCorrection(stored, event, context);
+      if (restated) restateDeviationFacts(deviation, restated as DeviationFactEvent, facts);
+    } else {
+      evolveDeviationLifecycle(deviation, event);
+      restateDeviationFacts(deviation, event, facts);
+    }
+    streamRowMoved(deviations, 'deviation', deviation, stored, context);
+    const { sponsor_id, cdmo_id } = deviation;
+    const subject = { batch_id: null, deviation_id: deviationId, sponsor_id, cdmo_id };
+    recordOnTimeline(stored, subject, context);
+  },
+};
+
+function factsContext(deviation: DeviationRow, { tables }: ProjectionContext): DeviationContext {
+  return {
+    deadlinesHours: tables.agreements.get(deviation.agreement_id)?.notification_deadlines_hours,
+    link: (batchId) =>
+      tables.links.put(
+        tables.links.get(rowKey(deviation.id, batchId)) ?? {
+          deviation_id: deviation.id,
+          batch_id: batchId,
+          sponsor_id: deviation.sponsor_id,
+          cdmo_id: deviation.cdmo_id,
+          impact: null,
+          impact_conclusion: null,
+        },
+      ),
+  };
+}
 
 /** A deviation event other than a correction: one that states facts about the deviation. */
 export type DeviationFactEvent = Exclude<

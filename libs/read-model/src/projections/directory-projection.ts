@@ -1,5 +1,28 @@
 import type { AgreementEvent, OrganizationEvent } from '@concord/domain';
+import { rowKey } from './chunk-table.ts';
+import type { Projection } from './projection.ts';
 import { jsonOf, type AgreementRow, type OrganizationRow, type PersonRow } from './rows.ts';
+
+/** The organization directory: organizations, and their people with their roles. */
+export const organizationProjection: Projection<OrganizationEvent> = {
+  streamKind: 'organization',
+  async apply(organizationId, event, _stored, { tables }) {
+    const change = projectOrganizationEvent(organizationId, event, (personId) =>
+      tables.people.get(rowKey(organizationId, personId)),
+    );
+    if (change?.table === 'organization') tables.organizations.put(change.row);
+    if (change?.table === 'person') tables.people.put(change.row);
+  },
+};
+
+/** The quality agreements: the version in force now, and its termination. */
+export const agreementProjection: Projection<AgreementEvent> = {
+  streamKind: 'agreement',
+  async apply(agreementId, event, _stored, { tables }) {
+    const row = projectAgreementEvent(agreementId, tables.agreements.get(agreementId), event);
+    if (row) tables.agreements.put(row);
+  },
+};
 
 /** What an organization event changes: the organization's row, or one of its people. */
 export type DirectoryChange =

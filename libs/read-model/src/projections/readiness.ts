@@ -1,4 +1,5 @@
 import { releaseBlocks, type OosStatus, type Severity } from '@concord/domain';
+import type { ProjectionContext } from './projection.ts';
 import type { BatchRow, DeviationRow, ReleaseBlocker } from './rows.ts';
 
 /** Statuses after which release readiness no longer applies (the batch is out of the pipeline). */
@@ -120,4 +121,47 @@ export function isReleaseReady(blockers: readonly ReleaseBlocker[], status: stri
     ['coa-issued', 'dispositioned'].includes(status) &&
     blockers.every((blocker) => finalActs.has(blocker.kind))
   );
+}
+
+/** Readiness in a fixed field order (jsonb hands objects back with their keys reordered). */
+export function readinessKey(batch: BatchRow): string {
+  return JSON.stringify([
+    batch.blockers.map(({ kind, reference, severity, description }) => [
+      kind,
+      reference,
+      severity,
+      description,
+    ]),
+    batch.release_ready,
+  ]);
+}
+
+/**
+ * The readiness projection, run once a chunk's events are applied: the batches the chunk moved,
+ * directly or through a linked deviation, get their blockers recomputed; a batch whose readiness
+ * differs from `before` (its readiness when the chunk read it; none for a new batch) is written
+ * back and announced.
+ */
+export async function refreshReadiness(
+  context: ProjectionContext,
+  before: ReadonlyMap<string, string>,
+): Promise<void> {
+  const { batches, deviations, links } = context.tables;
+  const moved = new Set(batches.changedKeys());
+  const changedDeviations = new Set(deviations.changedKeys());
+  for (const link of links.values())
+    if (changedDeviations.has(link.deviation_id)) moved.add(link.batch_id);
+  for (const batchId of moved) {
+    const batch = await batches.find(batchId);
+    if (!batch) continue;
+    await deviations.load(Object.keys(batch.open_deviations));
+    const blockers = releaseBlockers(batch, (id) => deviations.get(id));
+    batch.blockers = blockers;
+    batch.blocker_count = blockers.length;
+    batch.release_ready = isReleaseReady(blockers, batch.status);
+    if (readinessKey(batch) !== (before.get(batchId) ?? '')) {
+      batches.touch(batch);
+      context.announce('readiness', batch, BigInt(batch.last_position));
+    }
+  }
 }

@@ -1,6 +1,17 @@
-import { describeEvent, reasonOf, type ElectronicSignature } from '@concord/domain';
-import type { RecordedEvent } from '@concord/event-store';
-import { jsonOf, type PersonRow, type TimelineRow } from './rows.ts';
+import {
+  correctedData,
+  correctedStoredEventIdOf,
+  describeEvent,
+  reasonOf,
+  toDomainEvent,
+  type CorrectionRecorded,
+  type DomainEvent,
+  type ElectronicSignature,
+} from '@concord/domain';
+import type { JsonObject, RecordedEvent } from '@concord/event-store';
+import { rowKey } from './chunk-table.ts';
+import type { ProjectionContext } from './projection.ts';
+import { jsonOf, type Json, type PersonRow, type TimelineRow } from './rows.ts';
 
 /** Which batch or deviation an entry belongs to, and the parties that may see it. */
 export interface TimelineSubject {
@@ -62,4 +73,45 @@ export function timelineEntry(
     corrects_event_id: correctsEventId,
     corrected_by_event_ids: [],
   };
+}
+
+/** Puts an event of a batch or deviation stream on the timeline, with its actor as registered. */
+export function recordOnTimeline(
+  stored: RecordedEvent,
+  subject: TimelineSubject,
+  { tables }: ProjectionContext,
+): void {
+  const { actororg, actorid } = stored.metadata;
+  const actor = tables.people.get(rowKey(actororg ?? 'unknown', actorid ?? 'unknown'));
+  tables.timeline.put(
+    timelineEntry(stored, subject, actor, correctedStoredEventIdOf(stored) ?? null),
+  );
+}
+
+/**
+ * A correction leaves the corrected event untouched in the record and on the timeline (which
+ * marks it as corrected) and returns the corrected event restated with its corrected data, for
+ * the projection to show the corrected values; a correction never moves the lifecycle (it states
+ * facts, it does not act). Undefined when the corrected event is not on the timeline.
+ */
+export async function restatedByCorrection(
+  stored: RecordedEvent,
+  correction: CorrectionRecorded,
+  { tables }: ProjectionContext,
+): Promise<DomainEvent | undefined> {
+  const original = await tables.timeline.find(correction.data.correctedEventId);
+  if (!original) return undefined;
+  // Earlier corrections of the same event stay applied: restate from the latest corrected data.
+  // Only the fields the domain lets a correction change are applied, so a correction stored
+  // before that rule existed cannot show a decision or a signature nobody made.
+  const corrected = correctedData(
+    original.type,
+    original.corrected_data ?? original.data,
+    correction.data.changes,
+  );
+  original.corrected_data = corrected as Json;
+  original.corrected_by_event_ids = [...original.corrected_by_event_ids, stored.id];
+  tables.timeline.touch(original);
+  const { event_id: id, type } = original;
+  return toDomainEvent({ id, type, data: corrected as JsonObject, metadata: {} });
 }
