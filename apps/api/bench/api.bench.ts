@@ -23,7 +23,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Authenticator, DEV_AUDIENCE, DEV_ISSUER, DevIssuer } from '@concord/auth';
-import { encodeKafkaRecord, type ConcordEvent } from '@concord/contract';
+import { encodeKafkaRecord } from '@concord/contract';
 import { InMemoryEventStore, type NewEvent, type RecordedEvent } from '@concord/event-store';
 import { PostgresEventStore } from '@concord/event-store-postgres';
 import { sqlOutcomeLog } from '@concord/ingest';
@@ -584,9 +584,7 @@ async function main() {
     const scheduledOn = (pair: Pair, id: string, n: number) => ({
       id,
       topic: `${prefix}.in.${pair.cdmo}`,
-      record: encodeKafkaRecord(
-        exchange.feed.batch(pair, id).scheduled(at(-(n % 500))) as unknown as ConcordEvent,
-      ),
+      record: encodeKafkaRecord(exchange.feed.batch(pair, id).scheduled(at(-(n % 500)))),
     });
     type Offered = ReturnType<typeof scheduledOn>;
     const sendTick = (tick: Offered[]) =>

@@ -6,7 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { encodeKafkaRecord, type ConcordEvent } from '@concord/contract';
+import { encodeKafkaRecord } from '@concord/contract';
 import { PostgresEventStore } from '@concord/event-store-postgres';
 import { sqlOutcomeLog } from '@concord/ingest';
 import {
@@ -44,9 +44,7 @@ const percentile = (sorted: number[], p: number) =>
 
 function lifecycle(world: PartnerWorld, batchId: string, step: number) {
   const path = holdResumePath(step);
-  return encodeKafkaRecord(
-    world.partnerEvent(CDMO, path, { subject: batchId }, { batchId }) as unknown as ConcordEvent,
-  );
+  return encodeKafkaRecord(world.partnerEvent(CDMO, path, { subject: batchId }, { batchId }));
 }
 
 async function main() {

@@ -339,7 +339,11 @@ export class IngestConsumer {
 
   #quarantined(incoming: IncomingEvent, error: unknown): Quarantined {
     const claimed = incoming.decoded.ok
-      ? (incoming.decoded.event as unknown as { id: string; source: string; type: string })
+      ? {
+          id: incoming.decoded.event.id,
+          source: incoming.decoded.event.source,
+          type: incoming.decoded.event.type,
+        }
       : incoming.decoded.claimed;
     return {
       status: 'quarantined',

@@ -1,4 +1,4 @@
-import { encodeKafkaRecord, type ConcordEvent } from '@concord/contract';
+import { encodeKafkaRecord } from '@concord/contract';
 import { streamOf, streams } from '@concord/domain';
 import type { EventStore, RecordedEvent, Subscription } from '@concord/event-store';
 import type { Producer } from 'kafkajs';
@@ -109,11 +109,11 @@ export class OutboundPublisher {
  * the partner recognizes its id and anyone can check its signature), plus the platform's
  * recorded-at; events the platform derived carry the platform as their source.
  */
-export function toCloudEvent(event: RecordedEvent): ConcordEvent {
+export function toCloudEvent(event: RecordedEvent): Readonly<Record<string, unknown>> {
   const metadata = event.metadata as Record<string, unknown>;
   const envelope = metadata.envelope as Record<string, unknown> | undefined;
   const recordedtime = String(metadata.recordedtime ?? event.recordedAt);
-  if (envelope) return { ...envelope, recordedtime, data: event.data } as unknown as ConcordEvent;
+  if (envelope) return { ...envelope, recordedtime, data: event.data };
   const subject = streamOf(event.streamId)?.id ?? event.streamId;
   const attributes: Record<string, unknown> = {
     specversion: '1.0',
@@ -129,5 +129,5 @@ export function toCloudEvent(event: RecordedEvent): ConcordEvent {
   for (const name of ['correlationid', 'causationid', 'actorrole'] as const) {
     if (typeof metadata[name] === 'string') attributes[name] = metadata[name];
   }
-  return { ...attributes, data: event.data } as unknown as ConcordEvent;
+  return { ...attributes, data: event.data };
 }

@@ -50,15 +50,17 @@ export interface KafkaRecordOut {
 /**
  * Encodes an event for Kafka in binary mode: attributes as `ce_` headers, data as the JSON
  * record value, the subject as the record key (one aggregate's events stay in one partition, in
- * order). Throws {@link ContractViolationError} if the event breaks the contract, so a data-less
- * record (a tombstone on a compacted topic) can never be produced.
+ * order). Takes any candidate (a stored event's envelope, a test's hand-made record) and checks it
+ * against the contract first: throws {@link ContractViolationError} if it breaks the contract, so
+ * a data-less record (a tombstone on a compacted topic) can never be produced.
  */
 export function encodeKafkaRecord(
-  event: ConcordEvent,
+  candidate: ConcordEvent | Readonly<Record<string, unknown>>,
   options: ValidationOptions = {},
 ): KafkaRecordOut {
-  const checked = validateEvent(event, options);
+  const checked = validateEvent(candidate, options);
   if (!checked.ok) throw new ContractViolationError(checked.errors);
+  const { event } = checked;
   const headers: Record<string, Buffer> = {
     [KAFKA_CONTENT_TYPE_HEADER]: Buffer.from(JSON_CONTENT_TYPE),
   };

@@ -46,10 +46,15 @@ export const batchShippedV1ToV2 = defineUpcaster({
   },
 });
 
-type AnyUpcaster = Upcaster<EventType, EventType>;
+/** An upcaster of any source type (its data type is checked where it is defined). */
+type AnyUpcaster = {
+  readonly from: EventType;
+  readonly to: EventType;
+  readonly upcast: (data: never) => unknown;
+};
 
 /** Every upcaster, at most one per source type. */
-export const upcasters: readonly AnyUpcaster[] = [batchShippedV1ToV2 as unknown as AnyUpcaster];
+export const upcasters: readonly AnyUpcaster[] = [batchShippedV1ToV2];
 
 const bySource: ReadonlyMap<string, AnyUpcaster> = new Map(upcasters.map((u) => [u.from, u]));
 

@@ -21,9 +21,9 @@ import {
 } from './size.ts';
 import { jsonTypeOf, type ValidationError } from './validation-error.ts';
 
-// ajv-formats is CommonJS with `exports.default`: Node's ESM default import is the plugin itself,
-// while TypeScript types the default import as the module object.
-const addFormats = addFormatsPlugin as unknown as typeof addFormatsPlugin.default;
+// ajv-formats is CommonJS: Node's ESM default import is `module.exports`, TypeScript's is the
+// module object; the plugin is also `module.exports.default`, which both agree on.
+const addFormats = addFormatsPlugin.default;
 
 export interface ValidationOptions {
   /** Largest accepted event, in bytes of UTF-8 JSON. @default 1 MiB */
@@ -199,9 +199,7 @@ function validateParsed(input: unknown): EventValidationResult {
       if (validate && !validate(data)) errors.push(...fromAjvErrors(validate.errors, '/data'));
     }
   }
-  return errors.length === 0
-    ? { ok: true, event: input as unknown as ConcordEvent }
-    : { ok: false, errors };
+  return errors.length === 0 ? { ok: true, event: input as ConcordEvent } : { ok: false, errors };
 }
 
 /**

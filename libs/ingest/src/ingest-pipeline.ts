@@ -3,6 +3,7 @@ import {
   canonicalJson,
   verifyEventSignature,
   type ClaimedIdentity,
+  type ConcordEvent,
   type EventValidationResult,
   type ValidationError,
 } from '@concord/contract';
@@ -71,16 +72,16 @@ export interface IngestPipelineOptions {
   clockToleranceMs?: number;
 }
 
-type StructuredEvent = Record<string, unknown> & {
-  id: string;
-  source: string;
-  type: string;
-  subject: string;
-  time: string;
-  actorid: string;
-  actororg: string;
-  data: Record<string, unknown>;
-};
+/** A validated event as the pipeline reads it: its attributes, and its data as a JSON object. */
+type StructuredEvent = Omit<ConcordEvent, 'data'> &
+  Record<string, unknown> & {
+    data: Record<string, unknown>;
+  };
+
+const structured = ({ data, ...attributes }: ConcordEvent): StructuredEvent => ({
+  ...attributes,
+  data: { ...data },
+});
 
 /** The id an event is stored under: one per (source, id), so a redelivery maps to the same id. */
 export function storedEventId(source: string, id: string): string {
@@ -121,7 +122,7 @@ interface Identity {
 
 function identityOf(incoming: IncomingEvent): Identity | undefined {
   if (!incoming.decoded.ok) return undefined;
-  const event = incoming.decoded.event as unknown as StructuredEvent;
+  const event = structured(incoming.decoded.event);
   return {
     key: {
       channelOrganizationId: incoming.channelOrganizationId,
@@ -330,7 +331,7 @@ export class IngestPipeline {
         };
         continue;
       }
-      const event = incoming.decoded.event as unknown as StructuredEvent;
+      const event = structured(incoming.decoded.event);
       const identity = identities[index]!;
       const answered = onRecord.get(outcomeKeyString(identity.key));
       if (answered) {

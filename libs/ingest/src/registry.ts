@@ -3,6 +3,7 @@ import {
   evolveAgreement,
   initialAgreementState,
   streams,
+  toDomainEvent,
   type AgreementEvent,
   type AgreementVersion,
   type AuthorizationSubject,
@@ -27,7 +28,7 @@ export class Registry {
 
   async organization(organizationId: string): Promise<OrganizationDirectory | undefined> {
     const events = await this.#store.readStream(streams.organization(organizationId));
-    return foldOrganization(events as unknown as OrganizationEvent[]);
+    return foldOrganization(events.map((event) => toDomainEvent<OrganizationEvent>(event)));
   }
 
   /** The agreement version in force at `at`, if any. */
@@ -44,12 +45,7 @@ export class Registry {
     const events = await this.#store.readStream(streams.agreement(agreementId));
     // The agreement's own decider folds its history: one rule for what is in force when.
     const state = events.reduce(
-      (folded, event) =>
-        evolveAgreement(folded, {
-          type: event.type,
-          data: event.data,
-          metadata: { id: event.id },
-        } as unknown as AgreementEvent),
+      (folded, event) => evolveAgreement(folded, toDomainEvent<AgreementEvent>(event)),
       initialAgreementState(),
     );
     const first = state.status === 'empty' ? undefined : state.versions[0];

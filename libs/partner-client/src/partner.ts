@@ -137,11 +137,10 @@ export function createPartner(options: PartnerOptions): Partner {
 
   function finish(event: Record<string, unknown>): ConcordEvent {
     const signed = signEvent(event, key);
-    const errors = [...senderErrors(signed, organizationId)];
     const checked = validateEvent(signed);
-    if (!checked.ok) errors.push(...checked.errors);
-    if (errors.length > 0) throw new InvalidEventError(errors);
-    return signed as unknown as ConcordEvent;
+    const errors = [...senderErrors(signed, organizationId), ...(checked.ok ? [] : checked.errors)];
+    if (!checked.ok || errors.length > 0) throw new InvalidEventError(errors);
+    return checked.event;
   }
 
   function complete(input: unknown, defaults: Partial<EventOptions> = {}): ConcordEvent {

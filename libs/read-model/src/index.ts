@@ -12,7 +12,12 @@ export {
   type ReadModelChange,
   type RowLoader,
 } from './projections/project-chunk.ts';
-export { blocksReleaseOutright, isReleaseReady, releaseBlockers } from './projections/readiness.ts';
+export {
+  blocksReleaseOutright,
+  isReleaseReady,
+  releaseBlockers,
+  releaseBlockersOf,
+} from './projections/readiness.ts';
 export type * from './projections/rows.ts';
 export { readModelTables, sqlRowLoader, truncateReadModel, writeChunk } from './sql-rows.ts';
 export {

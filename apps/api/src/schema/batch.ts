@@ -1,4 +1,8 @@
-import { blocksReleaseOutright, type ReleaseBlocker as Blocker } from '@concord/read-model';
+import {
+  blocksReleaseOutright,
+  releaseBlockersOf,
+  type ReleaseBlocker as Blocker,
+} from '@concord/read-model';
 import { builder } from '../builder.ts';
 import { partyOf } from '../context.ts';
 import {
@@ -185,7 +189,7 @@ builder.prismaNode('Batch', {
     }),
     blockers: t.field({
       type: [ReleaseBlocker],
-      resolve: (b) => b.blockers as unknown as Blocker[],
+      resolve: (b) => releaseBlockersOf(b.blockers),
     }),
     lastChangedAt: t.expose('lastChangedAt', { type: 'DateTime' }),
     qcResults: t.relation('qcResults', { query: { orderBy: { testedAt: 'asc' } } }),

@@ -16,6 +16,17 @@ function subscriberOrganization(context: ApiContext): string {
   return context.caller.organizationId;
 }
 
+/**
+ * The id in the change a subscription yielded (`changes.subscribe` yields read-model changes;
+ * Pothos types a subscription field's payload as the subscription root).
+ */
+function changedId(payload: object): string {
+  const { id } = payload as Partial<ReadModelChange>;
+  if (typeof id !== 'string')
+    throw new Error('defect: a subscription yielded no read-model change');
+  return id;
+}
+
 builder.subscriptionType({
   fields: (t) => ({
     batchChanged: t.prismaField({
@@ -33,7 +44,7 @@ builder.subscriptionType({
       resolve: (query, change, _args, context) =>
         context.db.batch.findUnique({
           ...query,
-          where: { id: (change as unknown as ReadModelChange).id },
+          where: { id: changedId(change) },
         }),
     }),
     readinessChanged: t.prismaField({
@@ -46,7 +57,7 @@ builder.subscriptionType({
       resolve: (query, change, _args, context) =>
         context.db.batch.findUnique({
           ...query,
-          where: { id: (change as unknown as ReadModelChange).id },
+          where: { id: changedId(change) },
         }),
     }),
     deviationChanged: t.prismaField({
@@ -64,7 +75,7 @@ builder.subscriptionType({
       resolve: (query, change, _args, context) =>
         context.db.deviation.findUnique({
           ...query,
-          where: { id: (change as unknown as ReadModelChange).id },
+          where: { id: changedId(change) },
         }),
     }),
   }),

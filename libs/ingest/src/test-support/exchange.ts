@@ -1,4 +1,10 @@
-import { evolveBatch, initialBatchState, type BatchEvent, type BatchState } from '@concord/domain';
+import {
+  evolveBatch,
+  initialBatchState,
+  toDomainEvent,
+  type BatchEvent,
+  type BatchState,
+} from '@concord/domain';
 import type { EventStore, RecordedEvent } from '@concord/event-store';
 import { IngestPipeline } from '../ingest-pipeline.ts';
 import { inMemoryOutcomeLog } from '../outcome-log.ts';
@@ -75,12 +81,7 @@ export async function partnerExchange(
 /** A batch's state as the domain folds it from the stored events (tests compare views with it). */
 export function batchStateOf(events: readonly RecordedEvent[]): BatchState {
   return events.reduce(
-    (folded, event) =>
-      evolveBatch(folded, {
-        type: event.type,
-        data: event.data,
-        metadata: { ...event.metadata, id: event.id },
-      } as unknown as BatchEvent),
+    (folded, event) => evolveBatch(folded, toDomainEvent<BatchEvent>(event)),
     initialBatchState(),
   );
 }

@@ -112,6 +112,7 @@ export function partnerFeed(world: PartnerWorld | (() => PartnerWorld)) {
     };
     const event = {
       ...envelope,
+      type: String(base.type),
       id: randomUUID(),
       source: options.source ?? `urn:concord:${org}:${system}`,
       subject,
@@ -123,7 +124,7 @@ export function partnerFeed(world: PartnerWorld | (() => PartnerWorld)) {
       // An override of `undefined` removes the example's field (a release states no conditions).
       data: Object.fromEntries(Object.entries(merged).filter(([, value]) => value !== undefined)),
     };
-    return signEvent(event, keyOf(org)) as unknown as PartnerEvent;
+    return signEvent(event, keyOf(org));
   }
 
   /** The lifecycle steps of a batch, each an event of the party the pair's agreement names. */

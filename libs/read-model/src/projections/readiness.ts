@@ -165,3 +165,38 @@ export async function refreshReadiness(
     }
   }
 }
+
+/** Every kind of blocker (the compiler checks the list is whole). */
+const BLOCKER_KINDS: { readonly [Kind in ReleaseBlocker['kind']]: true } = {
+  'open-deviation': true,
+  'pending-sponsor-approval': true,
+  'open-oos': true,
+  'confirmed-oos': true,
+  'missing-coa': true,
+  'missing-disposition': true,
+  'disposition-not-released': true,
+  'missing-certification': true,
+};
+
+const textOrNull = (value: unknown): value is string | null =>
+  value === null || typeof value === 'string';
+
+function isReleaseBlocker(item: unknown): item is ReleaseBlocker {
+  if (typeof item !== 'object' || item === null) return false;
+  const { kind, reference, severity, description } = item as Record<string, unknown>;
+  return (
+    typeof kind === 'string' &&
+    Object.hasOwn(BLOCKER_KINDS, kind) &&
+    textOrNull(reference) &&
+    textOrNull(severity) &&
+    typeof description === 'string'
+  );
+}
+
+/**
+ * The blockers of a batch as its JSON column holds them (what `releaseBlockers` wrote); anything
+ * else in the column is left out rather than shown as a blocker.
+ */
+export function releaseBlockersOf(column: unknown): ReleaseBlocker[] {
+  return Array.isArray(column) ? column.filter(isReleaseBlocker) : [];
+}

@@ -1,6 +1,6 @@
 import type { ElectronicSignature } from '@concord/domain';
 import { describe, expect, it } from 'vitest';
-import { isReleaseReady, releaseBlockers } from './readiness.ts';
+import { isReleaseReady, releaseBlockers, releaseBlockersOf } from './readiness.ts';
 import type { BatchRow, DeviationRow, ReleaseBlocker } from './rows.ts';
 
 const SIGNATURE: ElectronicSignature = {
@@ -367,5 +367,26 @@ describe('isReleaseReady', () => {
       disposition_signature: SIGNATURE,
     });
     expect(releaseBlockers(row, lookup()).map((blocker) => blocker.kind)).toContain('missing-coa');
+  });
+});
+
+describe('the blockers column read back', () => {
+  it('gives back what releaseBlockers wrote, and leaves out anything that is no blocker', () => {
+    const written = releaseBlockers(
+      batch({ open_deviations: { 'dev-1': 'major' } }),
+      () => undefined,
+    );
+    expect(written.length).toBeGreaterThan(1);
+    expect(releaseBlockersOf(JSON.parse(JSON.stringify(written)))).toEqual(written);
+    const stray = [
+      { kind: 'open-deviation', reference: 'dev-2', severity: 'critical', description: 'Open' },
+      { kind: 'made-up', reference: null, severity: null, description: 'x' },
+      { kind: 'missing-coa', reference: 3, severity: null, description: 'x' },
+      'missing-coa',
+      null,
+    ];
+    expect(releaseBlockersOf(stray)).toEqual([stray[0]]);
+    expect(releaseBlockersOf({ kind: 'missing-coa' })).toEqual([]);
+    expect(releaseBlockersOf(null)).toEqual([]);
   });
 });
