@@ -13,6 +13,7 @@ import {
   DEV_A,
   DEV_B,
   NOW,
+  OTHER_SPONSOR,
   openApiWorld,
   SPONSOR,
   type ApiWorld,
@@ -190,6 +191,41 @@ describeWithPostgres('human acts with e-signatures (real PostgreSQL)', (database
       capaId: CAPA_A,
       capaApprovalSignature: null,
     });
+  });
+
+  async function viewerCan(token: string, subject: 'batch' | 'deviation', id: string) {
+    const { body } = await world.graphql(
+      token,
+      subject === 'batch'
+        ? `query($id: ID!) { node: batch(id: $id) { viewerCan { release quarantine reject certify } } }`
+        : `query($id: ID!) { node: deviation(id: $id) { viewerCan { approveCapa approveClosure } } }`,
+      { id },
+    );
+    expect(body.errors).toBeUndefined();
+    return (body.data as { node: { viewerCan: Record<string, boolean> } | null }).node?.viewerCan;
+  }
+
+  it("offers the CAPA approval to the sponsor's QA alone, as the domain decides it (viewerCan)", async () => {
+    const auditor = { personId: AUDITOR.personId, organizationId: SPONSOR, roles: ['auditor'] };
+    const qaAsAuditor = { ...auditor, personId: personIn(SPONSOR, 'qa').personId };
+    const before = await length(streams.deviation(DEV_A));
+    expect(await viewerCan(await world.token(SPONSOR), 'deviation', DEV_A)).toEqual({
+      approveCapa: true,
+      approveClosure: false,
+    });
+    for (const token of [
+      await world.token(CDMO), // a major deviation's CAPA is the sponsor's to approve
+      await world.issuer.mint(auditor), // approvals take QA
+      await world.issuer.mint(qaAsAuditor), // the session's roles bound what one signs as
+    ])
+      expect(await viewerCan(token, 'deviation', DEV_A)).toEqual({
+        approveCapa: false,
+        approveClosure: false,
+      });
+    // The other pair sees nothing of it.
+    expect(await viewerCan(await world.token(OTHER_SPONSOR), 'deviation', DEV_A)).toBeUndefined();
+    // Asking records nothing.
+    expect(await length(streams.deviation(DEV_A))).toBe(before);
   });
 
   it('refuses a signature whose ceremony fails, each with its own code, recording nothing', async () => {
@@ -484,6 +520,20 @@ describeWithPostgres('human acts with e-signatures (real PostgreSQL)', (database
     const cdmoQp = personIn(CDMO, 'qp');
     const release = { batchId: A1 };
 
+    // What the dashboard may offer, as the domain decides it: the CDMO's QA dispositions, the
+    // QP certifies only after a release, the sponsor signs neither under this agreement.
+    expect(await viewerCan(await world.token(CDMO), 'batch', A1)).toEqual({
+      release: true,
+      quarantine: true,
+      reject: true,
+      certify: false,
+    });
+    const nothing = { release: false, quarantine: false, reject: false, certify: false };
+    expect(await viewerCan(sponsorToken, 'batch', A1)).toEqual(nothing);
+    expect(await viewerCan(await world.token(CDMO, 'qp'), 'batch', A1)).toEqual(nothing);
+    // A batch still in manufacture offers no disposition.
+    expect(await viewerCan(await world.token(CDMO), 'batch', A2)).toEqual(nothing);
+
     // Under pair A's agreement the CDMO performs the disposition, not the sponsor.
     expect(
       await refusedAct(stream, sponsorToken, RECORD_DISPOSITION, {
@@ -524,6 +574,13 @@ describeWithPostgres('human acts with e-signatures (real PostgreSQL)', (database
       type: 'concord.batch.disposition-recorded.v1',
       data: { batchId: A1, decision: 'released', signature: { printedName: cdmoQa.printedName } },
     });
+
+    // Released: now the QP may certify, and the release is final.
+    expect(await viewerCan(await world.token(CDMO, 'qp'), 'batch', A1)).toEqual({
+      ...nothing,
+      certify: true,
+    });
+    expect(await viewerCan(await world.token(CDMO), 'batch', A1)).toEqual(nothing);
 
     // QA may not certify: that takes a QP.
     expect(

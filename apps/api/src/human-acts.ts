@@ -11,7 +11,12 @@ import {
   batchDecider,
   deviationDecider,
   isDomainError,
+  signatureRules,
+  toDomainEvent,
   type BatchCommandOf,
+  type SignedEventType,
+  type BatchEvent,
+  type DeviationEvent,
   type CommandMetadata,
   type DeviationCommandOf,
   type ElectronicSignature,
@@ -116,10 +121,6 @@ export class HumanActs {
     }
     if (input.reason.trim() === '')
       throw new ActRefusedError('signature.reason-required', 'State the reason for signing.');
-    // The person signs in the roles the platform registered for them *and* the session was
-    // issued with: someone registered as QA who signed in as an auditor does not sign as QA.
-    const roles = [...person.roles].filter((role) => caller.roles.includes(role));
-
     const now = this.#clock().toISOString();
     const source = `urn:concord:${caller.organizationId}:concord-api`;
     const eventId = storedEventId(source, randomUUID());
@@ -130,18 +131,7 @@ export class HumanActs {
       meaning: input.meaning,
       reason: input.reason.trim(),
     };
-    const metadata: CommandMetadata = {
-      eventId,
-      source,
-      actor: {
-        personId: caller.personId,
-        organizationId: caller.organizationId,
-        roles: roles as Role[],
-        printedName: person.printedName,
-      },
-      occurredAt: now,
-      recordedAt: now,
-    };
+    const metadata = commandMetadata(caller, person, eventId, now);
     // The re-entered credential signs this act and nothing else, even if the act is refused.
     if (!(await this.#stepUps.consume(credential)))
       throw new ActRefusedError(
@@ -168,6 +158,50 @@ export class HumanActs {
           });
     if (!result || result.status === 'refused') throw result?.error ?? new Error('not recorded');
     return { eventId, streamId: subject.streamId, position: result.positions[0]!, signature };
+  }
+
+  /**
+   * Which of `acts` (all about one batch or one deviation) the caller could sign now: each is
+   * decided by the domain, as `perform` would decide it, against the record as it stands (its
+   * authorization under the agreement in force, the lifecycle, the release rules), with the
+   * meaning its signature rule asks for; nothing is recorded and no credential is used. What the
+   * caller may not see, and anyone who is no registered person, can sign nothing.
+   */
+  async allowed(caller: Caller | undefined, acts: readonly HumanAct[]): Promise<boolean[]> {
+    const none = acts.map(() => false);
+    if (caller?.kind !== 'person' || acts.length === 0) return none;
+    let subject;
+    try {
+      subject = await this.#subject(caller.organizationId, acts[0]!);
+    } catch (error) {
+      if (error instanceof ActRefusedError) return none;
+      throw error;
+    }
+    const directory = await this.#registry.organization(caller.organizationId);
+    const person = directory?.people.get(caller.personId);
+    if (!person) return none;
+    const now = this.#clock().toISOString();
+    const metadata = commandMetadata(caller, person, 'viewer-can', now);
+    const context = { agreement: await this.#registry.agreementAt(subject.agreementId, now) };
+    const stored = await this.#store.readStream(subject.streamId);
+    const batch = stored.map((event) => toDomainEvent<BatchEvent>(event));
+    const deviation = stored.map((event) => toDomainEvent<DeviationEvent>(event));
+    return acts.map((act) => {
+      const recorded = eventOf(act, dryRunSignature(act, caller.personId, person, now), now);
+      try {
+        if (recorded.aggregate === 'batch') {
+          const state = batch.reduce(batchDecider.evolve, batchDecider.initialState());
+          batchDecider.decide({ ...recorded.event, metadata, context }, state);
+        } else {
+          const state = deviation.reduce(deviationDecider.evolve, deviationDecider.initialState());
+          deviationDecider.decide({ ...recorded.event, metadata, context }, state);
+        }
+        return true;
+      } catch (error) {
+        if (isDomainError(error)) return false;
+        throw error;
+      }
+    });
   }
 
   /**
@@ -204,6 +238,55 @@ export class HumanActs {
       agreementId,
     };
   }
+}
+
+/**
+ * The actor of a command: the person signs in the roles the platform registered for them *and*
+ * the session was issued with (someone registered as QA who signed in as an auditor does not
+ * sign as QA).
+ */
+function commandMetadata(
+  caller: Extract<Caller, { kind: 'person' }>,
+  person: { printedName: string; roles: ReadonlySet<Role> },
+  eventId: string,
+  now: string,
+): CommandMetadata {
+  return {
+    eventId,
+    source: `urn:concord:${caller.organizationId}:concord-api`,
+    actor: {
+      personId: caller.personId,
+      organizationId: caller.organizationId,
+      roles: [...person.roles].filter((role) => caller.roles.includes(role)),
+      printedName: person.printedName,
+    },
+    occurredAt: now,
+    recordedAt: now,
+  };
+}
+
+/** The event type each act records. */
+const ACT_TYPES = {
+  'approve-capa': 'concord.deviation.capa-approved.v1',
+  'approve-deviation-closure': 'concord.deviation.closure-approved.v1',
+  'record-disposition': 'concord.batch.disposition-recorded.v1',
+  'certify-batch': 'concord.batch.qp-certified.v1',
+} as const satisfies Record<HumanAct['kind'], SignedEventType>;
+
+/** The signature a dry run signs with: the registered name and the meaning the act's rule asks. */
+function dryRunSignature(
+  act: HumanAct,
+  signerId: string,
+  person: { printedName: string },
+  now: string,
+): ElectronicSignature {
+  return {
+    signerId,
+    printedName: person.printedName,
+    signedAt: now,
+    meaning: signatureRules[ACT_TYPES[act.kind]].meanings[0]!,
+    reason: 'What the viewer could sign',
+  };
 }
 
 /** The type and data of a command, without the metadata and facts added when it is decided. */

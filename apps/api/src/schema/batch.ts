@@ -5,6 +5,7 @@ import {
 } from '@concord/read-model';
 import { builder } from '../builder.ts';
 import { partyOf } from '../context.ts';
+import { BatchActs } from './viewer-can.ts';
 import {
   asSignature,
   BatchStatus,
@@ -190,6 +191,24 @@ builder.prismaNode('Batch', {
     blockers: t.field({
       type: [ReleaseBlocker],
       resolve: (b) => releaseBlockersOf(b.blockers),
+    }),
+    viewerCan: t.field({
+      type: BatchActs,
+      description: 'What you could sign on this batch now, as the domain decides it.',
+      resolve: async (b, _args, context) => {
+        const disposition = (decision: 'released' | 'quarantined' | 'rejected') => ({
+          kind: 'record-disposition' as const,
+          batchId: b.id,
+          decision,
+        });
+        const [release, quarantine, reject, certify] = await context.acts.allowed(context.caller, [
+          disposition('released'),
+          disposition('quarantined'),
+          disposition('rejected'),
+          { kind: 'certify-batch', batchId: b.id, registerEntryId: `QPR-${b.batchNumber}` },
+        ]);
+        return { release: release!, quarantine: quarantine!, reject: reject!, certify: certify! };
+      },
     }),
     lastChangedAt: t.expose('lastChangedAt', { type: 'DateTime' }),
     qcResults: t.relation('qcResults', { query: { orderBy: { testedAt: 'asc' } } }),

@@ -1,3 +1,4 @@
+import { DeviationActs } from './viewer-can.ts';
 import { builder } from '../builder.ts';
 import { partyOf } from '../context.ts';
 import {
@@ -56,6 +57,17 @@ builder.prismaNode('Deviation', {
     rootCause: t.exposeString('rootCause', { nullable: true }),
     rootCauseCategory: t.exposeString('rootCauseCategory', { nullable: true }),
     capaId: t.exposeString('capaId', { nullable: true }),
+    viewerCan: t.field({
+      type: DeviationActs,
+      description: 'What you could sign on this deviation now, as the domain decides it.',
+      resolve: async (d, _args, context) => {
+        const [approveCapa, approveClosure] = await context.acts.allowed(context.caller, [
+          { kind: 'approve-capa', deviationId: d.id, capaId: d.capaId ?? '' },
+          { kind: 'approve-deviation-closure', deviationId: d.id },
+        ]);
+        return { approveCapa: approveCapa! && d.capaId !== null, approveClosure: approveClosure! };
+      },
+    }),
     capaStatus: t.exposeString('capaStatus'),
     capaActions: t.field({
       type: [CapaAction],

@@ -315,6 +315,8 @@ export interface BatchDetail extends ReadinessBatch {
     impactConclusion: string | null;
     deviation: DeviationSummary | null;
   }[];
+  /** What the viewer could sign now, as the domain decides it. */
+  viewerCan: { release: boolean; quarantine: boolean; reject: boolean; certify: boolean };
 }
 
 const SIGNATURE = 'printedName meaning reason signedAt signerId';
@@ -332,6 +334,7 @@ export const BatchQuery = gql<{ batch: BatchDetail | null }, { id: string }>`
       disposition { decision recordedAt signature { ${SIGNATURE} } }
       certification { registerEntryId certifiedAt signature { ${SIGNATURE} } }
       blockers { kind blocksRelease description reference severity deviation { id deviationId title } }
+      viewerCan { release quarantine reject certify }
       qcResults {
         resultId test method value unit specificationLower specificationUpper specificationUnit
         withinSpecification corrected testedAt
@@ -442,6 +445,8 @@ export interface DeviationDetail extends Deviation {
   capaApprovalSignature: Signature | null;
   closureApprovalSignature: Signature | null;
   closingSignature: Signature | null;
+  /** What the viewer could sign now, as the domain decides it. */
+  viewerCan: { approveCapa: boolean; approveClosure: boolean };
 }
 
 export const DeviationQuery = gql<{ deviation: DeviationDetail | null }, { id: string }>`
@@ -453,6 +458,7 @@ export const DeviationQuery = gql<{ deviation: DeviationDetail | null }, { id: s
       capaApprovalSignature { ${SIGNATURE} }
       closureApprovalSignature { ${SIGNATURE} }
       closingSignature { ${SIGNATURE} }
+      viewerCan { approveCapa approveClosure }
     }
   }
 `;

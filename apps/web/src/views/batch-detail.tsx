@@ -281,13 +281,15 @@ function BatchFacts({
 type Act = { kind: 'disposition'; decision: DispositionDecision } | { kind: 'certify' };
 
 function ReleaseSection({ batch, onSigned }: { batch: BatchDetail; onSigned: () => void }) {
-  const { session } = useConcord();
   const [act, setAct] = useState<Act | null>(null);
   const [done, setDone] = useState<string | null>(null);
   const [, recordDisposition] = useMutation(RecordDispositionMutation);
   const [, certify] = useMutation(CertifyBatchMutation);
-  const canDisposition = session.roles.includes('qa') && batch.status === 'COA_ISSUED';
-  const canCertify = session.roles.includes('qp') && batch.status === 'DISPOSITIONED';
+  // What the domain would accept from this viewer now (the agreement, the lifecycle, the
+  // release rules), asked of the API rather than guessed from roles.
+  const can = batch.viewerCan;
+  const canDisposition = can.release || can.quarantine || can.reject;
+  const canCertify = can.certify;
   const registerEntryId = `QPR-${batch.batchNumber}`;
 
   const perform = async (
@@ -358,27 +360,33 @@ function ReleaseSection({ batch, onSigned }: { batch: BatchDetail; onSigned: () 
         <div className="actions">
           {canDisposition ? (
             <>
-              <button
-                type="button"
-                className="button button-primary"
-                onClick={() => setAct({ kind: 'disposition', decision: 'RELEASED' })}
-              >
-                Release batch…
-              </button>
-              <button
-                type="button"
-                className="button"
-                onClick={() => setAct({ kind: 'disposition', decision: 'QUARANTINED' })}
-              >
-                Quarantine…
-              </button>
-              <button
-                type="button"
-                className="button button-danger"
-                onClick={() => setAct({ kind: 'disposition', decision: 'REJECTED' })}
-              >
-                Reject…
-              </button>
+              {can.release ? (
+                <button
+                  type="button"
+                  className="button button-primary"
+                  onClick={() => setAct({ kind: 'disposition', decision: 'RELEASED' })}
+                >
+                  Release batch…
+                </button>
+              ) : null}
+              {can.quarantine ? (
+                <button
+                  type="button"
+                  className="button"
+                  onClick={() => setAct({ kind: 'disposition', decision: 'QUARANTINED' })}
+                >
+                  Quarantine…
+                </button>
+              ) : null}
+              {can.reject ? (
+                <button
+                  type="button"
+                  className="button button-danger"
+                  onClick={() => setAct({ kind: 'disposition', decision: 'REJECTED' })}
+                >
+                  Reject…
+                </button>
+              ) : null}
             </>
           ) : null}
           {canCertify ? (

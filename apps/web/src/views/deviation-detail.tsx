@@ -177,13 +177,9 @@ function ApprovalSection({
   const [done, setDone] = useState<string | null>(null);
   const [, approveCapa] = useMutation(ApproveCapaMutation);
   const [, approveClosure] = useMutation(ApproveClosureMutation);
-  const sponsorQa = session.organizationId === deviation.sponsorId && session.roles.includes('qa');
-  const canApproveCapa =
-    sponsorQa && deviation.status === 'CAPA_PROPOSED' && deviation.capaId !== null;
-  const canApproveClosure =
-    sponsorQa &&
-    (deviation.status === 'CAPA_APPROVED' ||
-      (deviation.severity === 'MINOR' && deviation.status === 'IMPACT_ASSESSED'));
+  // What the domain would accept from this viewer now, asked of the API rather than guessed.
+  const canApproveCapa = deviation.viewerCan.approveCapa;
+  const canApproveClosure = deviation.viewerCan.approveClosure;
 
   const perform = async (signature: SignatureInput): Promise<ActResult | undefined> => {
     if (act === 'capa') {
