@@ -24,9 +24,10 @@ describe('the auditor views through the API', () => {
 
   const historyQuery = `query ($id: ID!, $at: DateTime!) {
     batch(id: $id) {
-      history { type summary who { personId printedName organizationId role } occurredAt recordedAt
+      history(first: 25) { totalCount edges { node {
+        type summary who { personId printedName organizationId role } occurredAt recordedAt
         lateEntry { recordedAfterMinutes description }
-        signature { status description } authority { agreementId version } }
+        signature { status description } authority { agreementId version } } } }
       before: asOf(at: $at, timeline: OCCURRED) { status eventsApplied }
       now: asOf(at: "2099-01-01T00:00:00Z") { status }
       verification { ok events signaturesValid brokenLink { streamId } }
@@ -39,12 +40,17 @@ describe('the auditor views through the API', () => {
       at: '2026-04-13T00:00:00Z',
     });
     expect(body.errors).toBeUndefined();
-    const batch = (body.data as { batch: Record<string, never> }).batch as unknown as {
-      history: { type: string; signature: { status: string }; who: { organizationId: string } }[];
+    const found = (body.data as { batch: Record<string, never> }).batch as unknown as {
+      history: {
+        totalCount: number;
+        edges: { node: { type: string; signature: { status: string } } }[];
+      };
       before: { status: string; eventsApplied: number };
       now: { status: string };
       verification: { ok: boolean; events: number; signaturesValid: number };
     };
+    const batch = { ...found, history: found.history.edges.map((edge) => edge.node) };
+    expect(found.history.totalCount).toBe(batch.history.length);
     expect(batch.history.map((entry) => entry.type)).toContain('concord.batch.coa-issued.v1');
     // Instants are DateTimes; the world's April events were recorded later, as late entries.
     const [scheduled] = batch.history as unknown as {
@@ -62,6 +68,48 @@ describe('the auditor views through the API', () => {
     expect(batch.before).toEqual({ status: 'in-manufacture', eventsApplied: 2 });
     expect(batch.now.status).toBe('coa-issued');
     expect(batch.verification).toMatchObject({ ok: true, signaturesValid: 6 });
+  });
+
+  it('gives the history page by page, in the order of the record', async () => {
+    const token = await world.token(SPONSOR);
+    const page = async (after: string | null) => {
+      const { body } = await world.graphql(
+        token,
+        `query ($id: ID!, $after: String) { batch(id: $id) { history(first: 2, after: $after) {
+          totalCount pageInfo { hasNextPage endCursor } edges { node { eventId } } } } }`,
+        { id: A1, after },
+      );
+      expect(body.errors).toBeUndefined();
+      return (
+        body.data as {
+          batch: {
+            history: {
+              totalCount: number;
+              pageInfo: { hasNextPage: boolean; endCursor: string | null };
+              edges: { node: { eventId: string } }[];
+            };
+          };
+        }
+      ).batch.history;
+    };
+    const seen: string[] = [];
+    let after: string | null = null;
+    let pages = 0;
+    for (;;) {
+      const history = await page(after);
+      expect(history.edges.length).toBeLessThanOrEqual(2);
+      seen.push(...history.edges.map((edge) => edge.node.eventId));
+      pages++;
+      if (!history.pageInfo.hasNextPage) {
+        expect(seen).toHaveLength(history.totalCount);
+        break;
+      }
+      after = history.pageInfo.endCursor;
+    }
+    expect(pages).toBeGreaterThan(1);
+    expect(new Set(seen).size).toBe(seen.length);
+    const all = (await world.store.readStream(`batch-${A1}`)).map((event) => event.id);
+    expect(seen).toEqual(all);
   });
 
   it("shows another partnership's batch to nobody, exactly like a missing one", async () => {

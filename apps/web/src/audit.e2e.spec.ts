@@ -61,15 +61,17 @@ describeWithBrowser('audit view on the embedded platform (browser)', (executable
       .filter((batch) => ['SHIPPED', 'QP_CERTIFIED', 'DISPOSITIONED'].includes(batch.status));
     for (const candidate of candidates) {
       const { batch } = await graphql<{
-        batch: { history: { eSignature: { printedName: string } | null }[] } | null;
+        batch: {
+          history: { edges: { node: { eSignature: { printedName: string } | null } }[] };
+        } | null;
       }>(
         sponsor,
-        'query ($id: ID!) { batch(id: $id) { history { eSignature { printedName } } } }',
+        'query ($id: ID!) { batch(id: $id) { history(first: 50) { edges { node { eSignature { printedName } } } } } }',
         {
           id: candidate.batchId,
         },
       );
-      const signature = batch?.history.find((entry) => entry.eSignature)?.eSignature;
+      const signature = batch?.history.edges.find(({ node }) => node.eSignature)?.node.eSignature;
       if (signature) return { ...candidate, printedName: signature.printedName };
     }
     return undefined;

@@ -9,6 +9,7 @@ import {
   type BrokenLink,
   type HistoryEntry,
 } from '@concord/audit';
+import { resolveArrayConnection, type DefaultConnectionArguments } from '@pothos/plugin-relay';
 import { builder } from '../builder.ts';
 import { asSignature, SignatureManifestation } from './shared.ts';
 
@@ -195,12 +196,39 @@ const VerificationRef = builder.objectRef<AuditVerification>('AuditVerification'
   }),
 });
 
+/** One page of a record's history, with the size of the whole record. */
+const HistoryConnection = builder.connectionObject(
+  {
+    type: HistoryEntryRef,
+    name: 'AuditHistoryConnection',
+    fields: (t) => ({
+      totalCount: t.int({
+        description: 'Events in the whole record.',
+        resolve: (connection) => (connection as { totalCount?: number }).totalCount ?? 0,
+      }),
+    }),
+  },
+  { name: 'AuditHistoryEdge' },
+);
+
+/** A page of history entries (oldest first): 20 unless asked, at most 100, as every list. */
+function historyPage(entries: readonly HistoryEntry[], args: DefaultConnectionArguments) {
+  return {
+    ...resolveArrayConnection({ args, defaultSize: 20, maxSize: 100 }, entries),
+    totalCount: entries.length,
+  };
+}
+
 builder.prismaObjectFields('Batch', (t) => ({
-  history: t.field({
-    type: [HistoryEntryRef],
-    description: "The batch's full record from the event store, oldest first.",
-    resolve: async (batch, _args, context) => (await batchHistory(context.store, batch.id)).entries,
-  }),
+  history: t.connection(
+    {
+      type: HistoryEntryRef,
+      description: "The batch's full record from the event store, oldest first, page by page.",
+      resolve: async (batch, args, context) =>
+        historyPage((await batchHistory(context.store, batch.id)).entries, args),
+    },
+    HistoryConnection,
+  ),
   asOf: t.field({
     type: AsOfRef,
     args: {
@@ -222,11 +250,15 @@ builder.prismaObjectFields('Batch', (t) => ({
 }));
 
 builder.prismaObjectFields('Deviation', (t) => ({
-  history: t.field({
-    type: [HistoryEntryRef],
-    resolve: async (deviation, _args, context) =>
-      (await deviationHistory(context.store, deviation.id)).entries,
-  }),
+  history: t.connection(
+    {
+      type: HistoryEntryRef,
+      description: "The deviation's full record from the event store, oldest first, page by page.",
+      resolve: async (deviation, args, context) =>
+        historyPage((await deviationHistory(context.store, deviation.id)).entries, args),
+    },
+    HistoryConnection,
+  ),
   asOf: t.field({
     type: AsOfRef,
     args: {
