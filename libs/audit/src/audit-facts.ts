@@ -1,6 +1,6 @@
-import type { AgreementVersion } from '@concord/domain';
+import type { AgreementVersion, OrganizationDirectory } from '@concord/domain';
 import type { EventStore, RecordedEvent } from '@concord/event-store';
-import { Registry, type OrganizationDirectory } from '@concord/ingest';
+import { Registry } from '@concord/ingest';
 import { actorOf } from './stored-event.ts';
 
 type AgreementHistory = Awaited<ReturnType<Registry['agreementHistory']>>;

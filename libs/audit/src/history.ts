@@ -6,9 +6,10 @@ import {
   pointerSegments,
   type AgreementVersion,
   type ElectronicSignature,
+  type OrganizationDirectory,
 } from '@concord/domain';
 import type { EventStore, JsonObject, RecordedEvent } from '@concord/event-store';
-import { streams, type OrganizationDirectory } from '@concord/ingest';
+import { streams } from '@concord/ingest';
 import { AuditFacts } from './audit-facts.ts';
 import { applyCorrections, type CorrectedValue } from './corrections.ts';
 import { eSignatureOf, signatureStatusOf, type SignatureStatus } from './signature-status.ts';

@@ -1,7 +1,7 @@
 import { verifyEventSignature } from '@concord/contract';
-import type { ElectronicSignature } from '@concord/domain';
+import { keyValidAt, type ElectronicSignature, type OrganizationDirectory } from '@concord/domain';
 import type { RecordedEvent } from '@concord/event-store';
-import { keyValidAt, storedEventId, type OrganizationDirectory } from '@concord/ingest';
+import { storedEventId } from '@concord/ingest';
 import { actorOf, derivedFromOf, isPlatformEvent } from './stored-event.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { InMemoryEventStore, type RecordedEvent } from '@concord/event-store';
-import type { OrganizationDirectory } from '@concord/ingest';
+import type { OrganizationDirectory } from '@concord/domain';
 import { CDMO } from '@concord/ingest/test-support';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AuditFacts } from './audit-facts.ts';

@@ -42,6 +42,12 @@ export {
 } from './shared/time.ts';
 export type { Decider } from './shared/decider.ts';
 export {
+  foldOrganization,
+  keyValidAt,
+  type OrganizationDirectory,
+  type SigningKey,
+} from './organization/organization-directory.ts';
+export {
   correctedStoredEventIdOf,
   toDomainEvent,
   type DomainEvent,

@@ -10,12 +10,6 @@ export {
   type IngestPipelineOptions,
 } from './ingest-pipeline.ts';
 export {
-  foldOrganization,
-  keyValidAt,
-  type OrganizationDirectory,
-  type SigningKey,
-} from './organization-directory.ts';
-export {
   INGEST_REJECTION_CODES,
   type IngestRejectionCode,
   type Outcome,

@@ -11,6 +11,7 @@ import {
   batchDecider,
   deviationDecider,
   isDomainError,
+  keyValidAt,
   assertInOwnNamespace,
   assertSubjectKnownTo,
   unknownSubject,
@@ -21,6 +22,7 @@ import {
   type CommandMetadata,
   type DeviationCommand,
   type NamedSubject,
+  type OrganizationDirectory,
   type Role,
   type SubjectParties,
 } from '@concord/domain';
@@ -38,7 +40,6 @@ import {
   type StreamCommandResult,
 } from './command-handler.ts';
 import { outcomeKeyString, type OutcomeKey, type OutcomeLog } from './outcome-log.ts';
-import { keyValidAt, type OrganizationDirectory } from './organization-directory.ts';
 import {
   INGEST_REJECTION_CODES,
   type IngestRejectionCode,

@@ -1,17 +1,18 @@
 import {
   agreementVersionAt,
   evolveAgreement,
+  foldOrganization,
   initialAgreementState,
   streams,
   toDomainEvent,
   type AgreementEvent,
   type AgreementVersion,
   type AuthorizationSubject,
+  type OrganizationDirectory,
   type OrganizationEvent,
   type SubjectParties,
 } from '@concord/domain';
 import type { EventStore } from '@concord/event-store';
-import { foldOrganization, type OrganizationDirectory } from './organization-directory.ts';
 
 export { streams };
 

@@ -1,4 +1,5 @@
-import type { OrganizationEvent, OrganizationKind, Role } from '@concord/domain';
+import type { OrganizationEvent } from '../events/organization-events.ts';
+import type { OrganizationKind, Role } from '../shared/vocabulary.ts';
 
 export interface SigningKey {
   keyId: string;
@@ -62,7 +63,11 @@ export function foldOrganization(
   return directory;
 }
 
-/** The key that was valid at `at` (registered before it and not revoked by then). */
+/**
+ * The key that was valid at `at` (registered before it and not revoked by then): the one rule by
+ * which ingest judges a partner's signature (at occurred-at and at receipt) and the audit checks
+ * it again later.
+ */
 export function keyValidAt(
   directory: OrganizationDirectory,
   keyId: string,
