@@ -122,8 +122,7 @@ export class HumanActs {
     if (input.reason.trim() === '')
       throw new ActRefusedError('signature.reason-required', 'State the reason for signing.');
     const now = this.#clock().toISOString();
-    const source = `urn:concord:${caller.organizationId}:concord-api`;
-    const eventId = storedEventId(source, randomUUID());
+    const eventId = storedEventId(apiSource(caller.organizationId), randomUUID());
     const signature: ElectronicSignature = {
       signerId: caller.personId,
       printedName: person.printedName,
@@ -183,19 +182,25 @@ export class HumanActs {
     const now = this.#clock().toISOString();
     const metadata = commandMetadata(caller, person, 'viewer-can', now);
     const context = { agreement: await this.#registry.agreementAt(subject.agreementId, now) };
+    // The stream is read and folded once; each act is decided against that state.
     const stored = await this.#store.readStream(subject.streamId);
-    const batch = stored.map((event) => toDomainEvent<BatchEvent>(event));
-    const deviation = stored.map((event) => toDomainEvent<DeviationEvent>(event));
+    const fold = <State, Event extends BatchEvent | DeviationEvent>(decider: {
+      evolve: (state: State, event: Event) => State;
+      initialState: () => State;
+    }) =>
+      stored.reduce(
+        (state, event) => decider.evolve(state, toDomainEvent<Event>(event)),
+        decider.initialState(),
+      );
+    const isBatch = 'batchId' in acts[0]!;
+    const batch = isBatch ? fold(batchDecider) : batchDecider.initialState();
+    const deviation = isBatch ? deviationDecider.initialState() : fold(deviationDecider);
     return acts.map((act) => {
       const recorded = eventOf(act, dryRunSignature(act, caller.personId, person, now), now);
       try {
-        if (recorded.aggregate === 'batch') {
-          const state = batch.reduce(batchDecider.evolve, batchDecider.initialState());
-          batchDecider.decide({ ...recorded.event, metadata, context }, state);
-        } else {
-          const state = deviation.reduce(deviationDecider.evolve, deviationDecider.initialState());
-          deviationDecider.decide({ ...recorded.event, metadata, context }, state);
-        }
+        if (recorded.aggregate === 'batch')
+          batchDecider.decide({ ...recorded.event, metadata, context }, batch);
+        else deviationDecider.decide({ ...recorded.event, metadata, context }, deviation);
         return true;
       } catch (error) {
         if (isDomainError(error)) return false;
@@ -240,6 +245,9 @@ export class HumanActs {
   }
 }
 
+/** The source of the acts an organization's people sign through the API. */
+const apiSource = (organizationId: string) => `urn:concord:${organizationId}:concord-api`;
+
 /**
  * The actor of a command: the person signs in the roles the platform registered for them *and*
  * the session was issued with (someone registered as QA who signed in as an auditor does not
@@ -253,7 +261,7 @@ function commandMetadata(
 ): CommandMetadata {
   return {
     eventId,
-    source: `urn:concord:${caller.organizationId}:concord-api`,
+    source: apiSource(caller.organizationId),
     actor: {
       personId: caller.personId,
       organizationId: caller.organizationId,
@@ -316,7 +324,7 @@ function eventOf(act: HumanAct, signature: ElectronicSignature, now: string): Ac
       return {
         aggregate: 'deviation',
         event: {
-          type: 'concord.deviation.capa-approved.v1',
+          type: ACT_TYPES['approve-capa'],
           data: { deviationId: act.deviationId, capaId: act.capaId, signature },
         },
       };
@@ -324,7 +332,7 @@ function eventOf(act: HumanAct, signature: ElectronicSignature, now: string): Ac
       return {
         aggregate: 'deviation',
         event: {
-          type: 'concord.deviation.closure-approved.v1',
+          type: ACT_TYPES['approve-deviation-closure'],
           data: { deviationId: act.deviationId, signature },
         },
       };
@@ -332,7 +340,7 @@ function eventOf(act: HumanAct, signature: ElectronicSignature, now: string): Ac
       return {
         aggregate: 'batch',
         event: {
-          type: 'concord.batch.disposition-recorded.v1',
+          type: ACT_TYPES['record-disposition'],
           data: {
             batchId: act.batchId,
             decision: act.decision,
@@ -345,7 +353,7 @@ function eventOf(act: HumanAct, signature: ElectronicSignature, now: string): Ac
       return {
         aggregate: 'batch',
         event: {
-          type: 'concord.batch.qp-certified.v1',
+          type: ACT_TYPES['certify-batch'],
           data: {
             batchId: act.batchId,
             registerEntryId: act.registerEntryId,

@@ -257,12 +257,12 @@ function decideGroup(
   group: readonly Routed[],
 ): Promise<StreamCommandResult[]> {
   const { streamId } = group[0]!;
-  const mixed = () => new Error(`defect: stream ${streamId} holds more than one aggregate`);
   const batches = group.flatMap((routed) => (routed.aggregate === 'batch' ? [routed.command] : []));
   const deviations = group.flatMap((routed) =>
     routed.aggregate === 'deviation' ? [routed.command] : [],
   );
-  if (batches.length > 0 && deviations.length > 0) throw mixed();
+  if (batches.length > 0 && deviations.length > 0)
+    throw new Error(`defect: stream ${streamId} holds more than one aggregate`);
   return batches.length > 0
     ? decideStreamCommands({ store, streamId, decider: batchDecider, commands: batches, cache })
     : decideStreamCommands({
@@ -332,8 +332,8 @@ export class IngestPipeline {
         };
         continue;
       }
-      const event = structured(incoming.decoded.event);
       const identity = identities[index]!;
+      const { event } = identity;
       const answered = onRecord.get(outcomeKeyString(identity.key));
       if (answered) {
         outcomes[index] =

@@ -47,29 +47,14 @@ export function projectOrganizationEvent(
       };
     case 'concord.organization.role-granted.v1': {
       const { personId, printedName, role } = event.data;
-      const person = personOf(personId);
-      return {
-        table: 'person',
-        row: {
-          organization_id: organizationId,
-          person_id: personId,
-          printed_name: printedName,
-          roles: [...new Set([...(person?.roles ?? []), role])].sort(),
-        },
-      };
+      const roles = [...(personOf(personId)?.roles ?? []), role];
+      return personChange(organizationId, personId, printedName, roles);
     }
     case 'concord.organization.role-revoked.v1': {
       const { personId, role } = event.data;
       const person = personOf(personId);
-      return {
-        table: 'person',
-        row: {
-          organization_id: organizationId,
-          person_id: personId,
-          printed_name: person?.printed_name ?? personId,
-          roles: (person?.roles ?? []).filter((held) => held !== role).sort(),
-        },
-      };
+      const roles = (person?.roles ?? []).filter((held) => held !== role);
+      return personChange(organizationId, personId, person?.printed_name ?? personId, roles);
     }
     // Keys are the ingest registry's concern; the read model shows no keys.
     case 'concord.organization.signing-key-registered.v1':
@@ -82,6 +67,24 @@ export function projectOrganizationEvent(
       return null;
     }
   }
+}
+
+/** A person's row with their roles, each once, in order. */
+function personChange(
+  organizationId: string,
+  personId: string,
+  printedName: string,
+  roles: readonly string[],
+): DirectoryChange {
+  return {
+    table: 'person',
+    row: {
+      organization_id: organizationId,
+      person_id: personId,
+      printed_name: printedName,
+      roles: [...new Set(roles)].sort(),
+    },
+  };
 }
 
 /** A quality agreement's row: the newest approved version, and its termination. */

@@ -116,12 +116,17 @@ export function blocksReleaseOutright(kind: ReleaseBlocker['kind']): boolean {
 /** Ready for release: nothing but the final acts (disposition, certification) remains. */
 export function isReleaseReady(blockers: readonly ReleaseBlocker[], status: string): boolean {
   if (finished.has(status)) return status !== 'aborted';
-  const finalActs = new Set(['missing-disposition', 'missing-certification']);
   return (
     ['coa-issued', 'dispositioned'].includes(status) &&
-    blockers.every((blocker) => finalActs.has(blocker.kind))
+    blockers.every((blocker) => FINAL_ACTS.has(blocker.kind))
   );
 }
+
+/** The acts that end the pipeline: all that may remain of a batch ready for release. */
+const FINAL_ACTS: ReadonlySet<ReleaseBlocker['kind']> = new Set([
+  'missing-disposition',
+  'missing-certification',
+]);
 
 /** Readiness in a fixed field order (jsonb hands objects back with their keys reordered). */
 export function readinessKey(batch: BatchRow): string {
