@@ -14,6 +14,7 @@ import {
   getVariableValues,
   Kind,
   type ExecutionArgs,
+  type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLError,
   type SelectionNode,
@@ -45,8 +46,8 @@ export interface ApiOptions {
   /** Most aliases in one operation. @default 10 */
   maxAliases?: number;
   /**
-   * Highest estimated cost of one operation (graphql-armor's estimate, with page sizes given as
-   * variables counted at their value). @default 5000
+   * Highest estimated cost of one operation (graphql-armor's weights, with page sizes given as
+   * variables counted at their value, fragments as their fields). @default 5000
    */
   maxCost?: number;
   /** Most tokens in one document. @default 3000 */
@@ -66,13 +67,15 @@ type Enveloped = {
 const MAX_PAGE_SIZE = 100;
 
 /**
- * Page sizes as the request states them, variables included. graphql-armor reads `first`/`last`
- * only as literals, so in its cost estimate `first: $n` counted as 1 whatever `$n` was (nested
- * pages of 100 passed the limit); and a page above the maximum was silently cut to it. This
- * refuses both before execution: the same estimate as armor's (its default weights: objects 2,
- * scalars 1, ×1.5 per level, × the page size), with variables' values.
+ * The cost limit, on page sizes as the request states them, variables included. graphql-armor's
+ * estimate reads `first`/`last` only as literals (`first: $n` counted as 1 whatever `$n` was, so
+ * nested pages of 100 passed), silently cuts a page above the maximum, and counts every fragment
+ * as one more level of data (the dashboard's fragments cost twice their fields). This estimate
+ * keeps armor's weights (objects 2, scalars 1, ×1.5 per level, × the page size), reads variables'
+ * values, refuses pages above the maximum, and costs a fragment, spread or inline, exactly as
+ * its fields written in place: how a client spells a selection does not change what it asks.
  */
-function pageLimits(maxCost: number): Plugin {
+function costLimit(maxCost: number): Plugin {
   const refusal = (args: ExecutionArgs): GraphQLError | undefined => {
     const operation = getOperationAST(args.document, args.operationName);
     if (!operation) return undefined; // execution reports it
@@ -87,22 +90,24 @@ function pageLimits(maxCost: number): Plugin {
         .filter((node): node is FragmentDefinitionNode => node.kind === Kind.FRAGMENT_DEFINITION)
         .map((node) => [node.name.value, node]),
     );
-    const fragmentCosts = new Map<string, number>();
     let tooLarge: GraphQLError | undefined;
-    const cost = (node: SelectionNode | FragmentDefinitionNode): number => {
-      if (node.kind === Kind.FRAGMENT_SPREAD) {
-        const name = node.name.value;
-        if (!fragmentCosts.has(name)) {
-          fragmentCosts.set(name, 0); // a cycle (refused by validation) adds nothing
-          const fragment = fragments.get(name);
-          fragmentCosts.set(name, fragment ? cost(fragment) : 0);
-        }
-        return 1 + 1.5 * fragmentCosts.get(name)!;
-      }
-      if (node.kind === Kind.FIELD && node.name.value === '__schema') return 0;
+    /** The fields a selection set asks for, fragments written in place. */
+    const fieldsOf = (selections: readonly SelectionNode[], seen: Set<string>): FieldNode[] =>
+      selections.flatMap((node) => {
+        if (node.kind === Kind.FIELD) return [node];
+        if (node.kind === Kind.INLINE_FRAGMENT) return fieldsOf(node.selectionSet.selections, seen);
+        const fragment = fragments.get(node.name.value);
+        // An unknown or cyclic spread (both refused by validation) asks for nothing more.
+        if (!fragment || seen.has(fragment.name.value)) return [];
+        return fieldsOf(fragment.selectionSet.selections, new Set(seen).add(fragment.name.value));
+      });
+    const cost = (node: FieldNode): number => {
+      if (node.name.value === '__schema') return 0;
       if (!node.selectionSet) return 1;
-      const own = node.selectionSet.selections.reduce((sum, child) => sum + 1.5 * cost(child), 2);
-      if (node.kind !== Kind.FIELD) return own;
+      const own = fieldsOf(node.selectionSet.selections, new Set()).reduce(
+        (sum, child) => sum + 1.5 * cost(child),
+        2,
+      );
       let page = 1;
       for (const argument of node.arguments ?? []) {
         if (argument.name.value !== 'first' && argument.name.value !== 'last') continue;
@@ -122,9 +127,11 @@ function pageLimits(maxCost: number): Plugin {
       }
       return own * page;
     };
-    const total = operation.selectionSet.selections.reduce((sum, node) => sum + cost(node), 0);
+    const total = fieldsOf(operation.selectionSet.selections, new Set()).reduce(
+      (sum, node) => sum + cost(node),
+      0,
+    );
     if (tooLarge) return tooLarge;
-    // The same sentence as armor's limit (see explainedLimits), literals or variables alike.
     if (total > maxCost) return costError(maxCost, total);
     return undefined;
   };
@@ -148,10 +155,6 @@ const costError = (limit: number, found: number) =>
 
 /** graphql-armor's refusals ("Syntax Error: …"), said as what was exceeded and how to fix it. */
 const ARMOR_LIMITS: [RegExp, (limit: number, found: number | undefined) => GraphQLError][] = [
-  [
-    /^Syntax Error: Query Cost limit of (\d+) exceeded, found ([\d.]+)\.$/,
-    (l, f) => costError(l, f!),
-  ],
   [
     /^Syntax Error: Query depth limit of (\d+) exceeded, found (\d+)\.$/,
     (limit, found) =>
@@ -241,9 +244,11 @@ export function createApi(options: ApiOptions): Api {
     ],
   };
   const armor = new EnvelopArmor({
-    maxDepth: { n: options.maxDepth ?? 10, ...explain },
+    // A fragment is no level of its own: its fields count as written in place.
+    maxDepth: { n: options.maxDepth ?? 10, flattenFragments: true, ...explain },
     maxAliases: { n: options.maxAliases ?? 10, ...explain },
-    costLimit: { maxCost: options.maxCost ?? 5_000, ...explain },
+    // The cost limit is costLimit() below: armor's would ignore variables and overcharge fragments.
+    costLimit: { enabled: false },
     maxTokens: { n: options.maxTokens ?? 3_000 },
     maxDirectives: { n: 20, ...explain },
     blockFieldSuggestion: { enabled: true },
@@ -277,7 +282,7 @@ export function createApi(options: ApiOptions): Api {
     plugins: [
       explainedTokenLimit(),
       ...armor.protect().plugins,
-      pageLimits(options.maxCost ?? 5_000),
+      costLimit(options.maxCost ?? 5_000),
     ],
     context: async ({ request }) =>
       contextFor(await authenticate(request.headers.get('authorization'))),

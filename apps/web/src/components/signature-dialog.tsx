@@ -54,8 +54,8 @@ export function SignatureDialog(props: SignatureDialogProps) {
         : password;
       const result = await props.perform({ printedName, meaning, reason, credential });
       if (!result) throw new Error('The server gave no answer; nothing was signed.');
-      if (result.__typename.endsWith('Success')) props.onDone(result);
-      else setRefusal(result.message ?? `Refused (${result.code ?? 'no reason given'}).`);
+      if ('data' in result) props.onDone(result);
+      else setRefusal(result.message || `Refused (${result.code}).`);
     } catch (error) {
       setRefusal((error as Error).message);
     } finally {

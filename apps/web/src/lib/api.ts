@@ -1,183 +1,218 @@
-// The GraphQL operations the dashboard sends, with the shapes of their answers (written out by
-// hand against schemas/graphql/concord.graphql; the API's printed-schema test keeps that stable).
-import { gql } from '@urql/core';
-
-export type BatchStatus =
-  | 'SCHEDULED'
-  | 'IN_MANUFACTURE'
-  | 'HELD'
-  | 'ABORTED'
-  | 'MANUFACTURING_COMPLETE'
-  | 'RECORD_REVIEWED'
-  | 'QC_TESTING'
-  | 'COA_ISSUED'
-  | 'DISPOSITIONED'
-  | 'QP_CERTIFIED'
-  | 'SHIPPED';
-export type Severity = 'MINOR' | 'MAJOR' | 'CRITICAL';
-export type DeviationStatus =
-  | 'REPORTED'
-  | 'CLASSIFIED'
-  | 'UNDER_INVESTIGATION'
-  | 'ROOT_CAUSE_IDENTIFIED'
-  | 'IMPACT_ASSESSED'
-  | 'CAPA_PROPOSED'
-  | 'CAPA_APPROVED'
-  | 'CLOSURE_APPROVED'
-  | 'CLOSED';
-export type BlockerKind =
-  | 'CONFIRMED_OOS'
-  | 'DISPOSITION_NOT_RELEASED'
-  | 'MISSING_CERTIFICATION'
-  | 'MISSING_COA'
-  | 'MISSING_DISPOSITION'
-  | 'OPEN_DEVIATION'
-  | 'OPEN_OOS'
-  | 'PENDING_SPONSOR_APPROVAL';
-
-export interface Organization {
-  organizationId: string;
-  name: string;
-  kind: string;
-}
-
-export interface Signature {
-  printedName: string;
-  meaning: string;
-  reason: string;
-  signedAt: string;
-  signerId: string;
-}
-
-export interface Blocker {
-  kind: BlockerKind;
-  /** Stops release until resolved; the others are steps still to come. */
-  blocksRelease: boolean;
-  description: string;
-  reference: string | null;
-  severity: string | null;
-  deviation: { deviationId: string; title: string } | null;
-}
-
-export interface BatchCard {
-  id: string;
-  batchId: string;
-  batchNumber: string;
-  status: BatchStatus;
-  productId: string;
-  productName: string | null;
-  site: string;
-  sponsorId: string;
-  cdmoId: string;
-  releaseReady: boolean;
-  lastChangedAt: string;
-  scheduledAt: string;
-  blockers: Pick<Blocker, 'kind' | 'severity' | 'blocksRelease'>[];
-}
-
-const BATCH_CARD = `
-  id batchId batchNumber status productId productName site sponsorId cdmoId releaseReady
-  lastChangedAt scheduledAt blockers { kind severity blocksRelease }
-`;
-
-export interface Viewer {
-  id: string;
-  kind: string;
-  roles: string[];
-  organization: Organization | null;
-}
-
-export const ViewerQuery = gql<{ viewer: Viewer; partners: Organization[] }>`
-  query Viewer {
-    viewer {
-      id
-      kind
-      roles
-      organization {
-        organizationId
-        name
-        kind
-      }
-    }
-    partners {
-      organizationId
-      name
-      kind
-    }
-  }
-`;
-
-export interface BatchFilterInput {
-  productId?: string;
-  partnerId?: string;
-  site?: string;
-  status?: BatchStatus[];
-}
+// The GraphQL operations the dashboard sends. Their result and variable types are inferred from
+// the printed schema (see graphql.ts); the named types below are those results, not a second copy.
+import { graphql, type ResultOf, type VariablesOf } from './graphql.ts';
 
 // Page sizes are literals: the API's cost limit (graphql-armor) multiplies by literal `first`.
 
-/** One column of the board: the most recently changed batches in some statuses. */
-export const BoardColumnQuery = gql<
-  { batches: { totalCount: number; edges: { node: BatchCard }[] } },
-  { filter: BatchFilterInput }
->`
-  query BoardColumn($filter: BatchFilter) {
-    batches(filter: $filter, first: 40, orderBy: { field: LAST_CHANGED_AT, direction: DESC }) {
-      totalCount
-      edges { node { ${BATCH_CARD} } }
+const OrganizationFields = graphql(`
+  fragment OrganizationFields on Organization {
+    organizationId
+    name
+    kind
+  }
+`);
+
+const SignatureFields = graphql(`
+  fragment SignatureFields on SignatureManifestation {
+    printedName
+    meaning
+    reason
+    signedAt
+    signerId
+  }
+`);
+
+// A batch's heading fields; each query adds the blockers in the detail it shows.
+const BatchSummaryFields = graphql(`
+  fragment BatchSummaryFields on Batch {
+    id
+    batchId
+    batchNumber
+    status
+    productId
+    productName
+    site
+    sponsorId
+    cdmoId
+    releaseReady
+    lastChangedAt
+    scheduledAt
+  }
+`);
+
+const BlockerFields = graphql(`
+  fragment BlockerFields on ReleaseBlocker {
+    kind
+    blocksRelease
+    description
+    reference
+    severity
+    deviation {
+      id
+      deviationId
+      title
     }
   }
-`;
+`);
 
-export interface BatchFacet {
-  id: string;
-  batchId: string;
-  productId: string;
-  productName: string | null;
-  site: string;
-  sponsorId: string;
-  cdmoId: string;
-}
+const DeviationSummaryFields = graphql(`
+  fragment DeviationSummaryFields on Deviation {
+    id
+    deviationId
+    title
+    severity
+    status
+    open
+    ageDays
+    notifiedLate
+    lateByMinutes
+    capaStatus
+  }
+`);
 
-/** What the filters offer and the trends count: products, sites and partners of all batches. */
-export const FacetsQuery = gql<{
-  batches: { totalCount: number; edges: { node: BatchFacet }[] };
-  partners: Organization[];
-}>`
-  query Facets {
-    batches(first: 100, orderBy: { field: LAST_CHANGED_AT, direction: DESC }) {
-      totalCount
-      edges {
-        node {
+const DeviationRowFields = graphql(
+  `
+    fragment DeviationRowFields on Deviation {
+      ...DeviationSummaryFields
+      description
+      category
+      productId
+      sponsorId
+      cdmoId
+      detectedAt
+      reportedAt
+      closedAt
+      notificationDeadline
+      reportedByOrganizationId
+      batchLinks {
+        impact
+        batch {
           id
           batchId
-          productId
-          productName
-          site
-          sponsorId
-          cdmoId
+          batchNumber
         }
       }
     }
-    partners {
-      organizationId
-      name
-      kind
-    }
-  }
-`;
+  `,
+  [DeviationSummaryFields],
+);
 
-export const AuditBatchesQuery = gql<{
-  batches: {
-    totalCount: number;
-    edges: {
-      node: Pick<
-        BatchCard,
-        'id' | 'batchId' | 'batchNumber' | 'status' | 'productId' | 'productName' | 'lastChangedAt'
-      >;
-    }[];
-  };
-}>`
+const TimelineEntryFields = graphql(
+  `
+    fragment TimelineEntryFields on TimelineEntry {
+      id
+      eventId
+      type
+      summary
+      actorId
+      actorName
+      actorRole
+      actorOrganizationId
+      occurredAt
+      recordedAt
+      reason
+      corrected
+      correctsEventId
+      correctedByEventIds
+      data
+      correctedData
+      partnerSignatureKeyId
+      eSignature {
+        ...SignatureFields
+      }
+    }
+  `,
+  [SignatureFields],
+);
+
+const PageInfoFields = graphql(`
+  fragment PageInfoFields on PageInfo {
+    hasNextPage
+    endCursor
+  }
+`);
+
+export type Organization = ResultOf<typeof OrganizationFields>;
+export type Signature = ResultOf<typeof SignatureFields>;
+export type Blocker = ResultOf<typeof BlockerFields>;
+export type BlockerKind = Blocker['kind'];
+export type Deviation = ResultOf<typeof DeviationRowFields>;
+export type Severity = Deviation['severity'];
+export type DeviationStatus = Deviation['status'];
+export type TimelineEntry = ResultOf<typeof TimelineEntryFields>;
+
+export const ViewerQuery = graphql(
+  `
+    query Viewer {
+      viewer {
+        id
+        kind
+        roles
+        organization {
+          ...OrganizationFields
+        }
+      }
+      partners {
+        ...OrganizationFields
+      }
+    }
+  `,
+  [OrganizationFields],
+);
+
+/** One column of the board: the most recently changed batches in some statuses. */
+export const BoardColumnQuery = graphql(
+  `
+    query BoardColumn($filter: BatchFilter) {
+      batches(filter: $filter, first: 40, orderBy: { field: LAST_CHANGED_AT, direction: DESC }) {
+        totalCount
+        edges {
+          node {
+            ...BatchSummaryFields
+            blockers {
+              kind
+              severity
+              blocksRelease
+            }
+          }
+        }
+      }
+    }
+  `,
+  [BatchSummaryFields],
+);
+
+export type BatchCard = ResultOf<typeof BoardColumnQuery>['batches']['edges'][number]['node'];
+export type BatchStatus = BatchCard['status'];
+export type BatchFilterInput = NonNullable<VariablesOf<typeof BoardColumnQuery>['filter']>;
+
+/** What the filters offer and the trends count: products, sites and partners of all batches. */
+export const FacetsQuery = graphql(
+  `
+    query Facets {
+      batches(first: 100, orderBy: { field: LAST_CHANGED_AT, direction: DESC }) {
+        totalCount
+        edges {
+          node {
+            id
+            batchId
+            productId
+            productName
+            site
+            sponsorId
+            cdmoId
+          }
+        }
+      }
+      partners {
+        ...OrganizationFields
+      }
+    }
+  `,
+  [OrganizationFields],
+);
+
+export const AuditBatchesQuery = graphql(`
   query AuditBatches {
     batches(first: 50, orderBy: { field: LAST_CHANGED_AT, direction: DESC }) {
       totalCount
@@ -194,24 +229,34 @@ export const AuditBatchesQuery = gql<{
       }
     }
   }
-`;
+`);
 
-export const BatchChanged = gql<{ batchChanged: BatchCard | null }>`
-  subscription BatchChanged {
-    batchChanged { ${BATCH_CARD} }
-  }
-`;
+export const BatchChanged = graphql(
+  `
+    subscription BatchChanged {
+      batchChanged {
+        ...BatchSummaryFields
+        blockers {
+          kind
+          severity
+          blocksRelease
+        }
+      }
+    }
+  `,
+  [BatchSummaryFields],
+);
 
-export const ReadinessChanged = gql<{ readinessChanged: { batchId: string } | null }>`
+export const ReadinessChanged = graphql(`
   subscription ReadinessChanged {
     readinessChanged {
       id
       batchId
     }
   }
-`;
+`);
 
-export const DeviationChanged = gql<{ deviationChanged: { deviationId: string } | null }>`
+export const DeviationChanged = graphql(`
   subscription DeviationChanged {
     deviationChanged {
       id
@@ -219,278 +264,215 @@ export const DeviationChanged = gql<{ deviationChanged: { deviationId: string } 
       status
     }
   }
-`;
+`);
 
-export interface ReadinessBatch extends BatchCard {
-  blockers: Blocker[];
-}
-
-export const ReadinessQuery = gql<{
-  releaseReadiness: { totalCount: number; edges: { node: ReadinessBatch }[] };
-}>`
-  query Readiness {
-    releaseReadiness(first: 30) {
-      totalCount
-      edges {
-        node {
-          id
-          batchId
-          batchNumber
-          status
-          productId
-          productName
-          site
-          sponsorId
-          cdmoId
-          releaseReady
-          lastChangedAt
-          scheduledAt
-          blockers {
-            kind
-            blocksRelease
-            description
-            reference
-            severity
-            deviation {
-              id
-              deviationId
-              title
+export const ReadinessQuery = graphql(
+  `
+    query Readiness {
+      releaseReadiness(first: 30) {
+        totalCount
+        edges {
+          node {
+            ...BatchSummaryFields
+            blockers {
+              ...BlockerFields
             }
           }
         }
       }
     }
-  }
-`;
+  `,
+  [BatchSummaryFields, BlockerFields],
+);
 
-export interface QcResult {
-  resultId: string;
-  test: string;
-  method: string | null;
-  value: number;
-  unit: string;
-  specificationLower: number | null;
-  specificationUpper: number | null;
-  specificationUnit: string;
-  withinSpecification: boolean;
-  corrected: boolean;
-  testedAt: string;
-}
+export type ReadinessBatch = ResultOf<
+  typeof ReadinessQuery
+>['releaseReadiness']['edges'][number]['node'];
 
-export interface DeviationSummary {
-  id: string;
-  deviationId: string;
-  title: string;
-  severity: Severity;
-  status: DeviationStatus;
-  open: boolean;
-  ageDays: number;
-  notifiedLate: boolean;
-  lateByMinutes: number | null;
-  capaStatus: string;
-}
-
-export interface BatchDetail extends ReadinessBatch {
-  plannedQuantity: { value: number; unit: string };
-  actualQuantity: { value: number; unit: string } | null;
-  agreementId: string;
-  plannedStart: string;
-  startedAt: string | null;
-  completedAt: string | null;
-  recordReviewedAt: string | null;
-  coaId: string | null;
-  coaIssuedAt: string | null;
-  shippedAt: string | null;
-  sponsor: Organization | null;
-  cdmo: Organization | null;
-  disposition: { decision: string; recordedAt: string | null; signature: Signature | null } | null;
-  certification: {
-    registerEntryId: string;
-    certifiedAt: string | null;
-    signature: Signature | null;
-  } | null;
-  qcResults: QcResult[];
-  deviationLinks: {
-    impact: string | null;
-    impactConclusion: string | null;
-    deviation: DeviationSummary | null;
-  }[];
-  /** What the viewer could sign now, as the domain decides it. */
-  viewerCan: { release: boolean; quarantine: boolean; reject: boolean; certify: boolean };
-}
-
-const SIGNATURE = 'printedName meaning reason signedAt signerId';
-
-export const BatchQuery = gql<{ batch: BatchDetail | null }, { id: string }>`
-  query Batch($id: ID!) {
-    batch(id: $id) {
-      id batchId batchNumber status productId productName site sponsorId cdmoId releaseReady
-      lastChangedAt scheduledAt agreementId plannedStart startedAt completedAt recordReviewedAt
-      coaId coaIssuedAt shippedAt
-      plannedQuantity { value unit }
-      actualQuantity { value unit }
-      sponsor { organizationId name kind }
-      cdmo { organizationId name kind }
-      disposition { decision recordedAt signature { ${SIGNATURE} } }
-      certification { registerEntryId certifiedAt signature { ${SIGNATURE} } }
-      blockers { kind blocksRelease description reference severity deviation { id deviationId title } }
-      viewerCan { release quarantine reject certify }
-      qcResults {
-        resultId test method value unit specificationLower specificationUpper specificationUnit
-        withinSpecification corrected testedAt
-      }
-      deviationLinks {
-        impact impactConclusion
-        deviation {
-          id deviationId title severity status open ageDays notifiedLate lateByMinutes capaStatus
+export const BatchQuery = graphql(
+  `
+    query Batch($id: ID!) {
+      batch(id: $id) {
+        ...BatchSummaryFields
+        agreementId
+        plannedStart
+        startedAt
+        completedAt
+        recordReviewedAt
+        coaId
+        coaIssuedAt
+        shippedAt
+        plannedQuantity {
+          value
+          unit
+        }
+        actualQuantity {
+          value
+          unit
+        }
+        sponsor {
+          ...OrganizationFields
+        }
+        cdmo {
+          ...OrganizationFields
+        }
+        disposition {
+          decision
+          recordedAt
+          signature {
+            ...SignatureFields
+          }
+        }
+        certification {
+          registerEntryId
+          certifiedAt
+          signature {
+            ...SignatureFields
+          }
+        }
+        blockers {
+          ...BlockerFields
+        }
+        viewerCan {
+          release
+          quarantine
+          reject
+          certify
+        }
+        qcResults {
+          resultId
+          test
+          method
+          value
+          unit
+          specificationLower
+          specificationUpper
+          specificationUnit
+          withinSpecification
+          corrected
+          testedAt
+        }
+        deviationLinks {
+          impact
+          impactConclusion
+          deviation {
+            ...DeviationSummaryFields
+          }
         }
       }
     }
-  }
-`;
+  `,
+  [BatchSummaryFields, BlockerFields, OrganizationFields, SignatureFields, DeviationSummaryFields],
+);
 
-export interface TimelineEntry {
-  id: string;
-  eventId: string;
-  type: string;
-  summary: string;
-  actorId: string;
-  actorName: string | null;
-  actorRole: string | null;
-  actorOrganizationId: string;
-  occurredAt: string;
-  recordedAt: string;
-  reason: string | null;
-  corrected: boolean;
-  correctsEventId: string | null;
-  correctedByEventIds: string[];
-  data: Record<string, unknown>;
-  correctedData: Record<string, unknown> | null;
-  eSignature: Signature | null;
-  partnerSignatureKeyId: string | null;
-}
+export type BatchDetail = NonNullable<ResultOf<typeof BatchQuery>['batch']>;
+export type QcResult = BatchDetail['qcResults'][number];
 
-const TIMELINE_ENTRY = `
-  id eventId type summary actorId actorName actorRole actorOrganizationId occurredAt recordedAt
-  reason corrected correctsEventId correctedByEventIds data correctedData partnerSignatureKeyId
-  eSignature { ${SIGNATURE} }
-`;
-
-export interface TimelinePage {
-  totalCount: number;
-  pageInfo: { hasNextPage: boolean; endCursor: string | null };
-  edges: { node: TimelineEntry }[];
-}
-
-export const BatchTimelineQuery = gql<
-  { batch: { id: string; timeline: TimelinePage } | null },
-  { id: string; after?: string | null }
->`
-  query BatchTimeline($id: ID!, $after: String) {
-    batch(id: $id) {
-      id
-      timeline(first: 25, after: $after) {
-        totalCount
-        pageInfo { hasNextPage endCursor }
-        edges { node { ${TIMELINE_ENTRY} } }
+export const BatchTimelineQuery = graphql(
+  `
+    query BatchTimeline($id: ID!, $after: String) {
+      batch(id: $id) {
+        id
+        timeline(first: 25, after: $after) {
+          totalCount
+          pageInfo {
+            ...PageInfoFields
+          }
+          edges {
+            node {
+              ...TimelineEntryFields
+            }
+          }
+        }
       }
     }
-  }
-`;
+  `,
+  [PageInfoFields, TimelineEntryFields],
+);
 
-export interface Deviation extends DeviationSummary {
-  description: string;
-  category: string;
-  productId: string;
-  sponsorId: string;
-  cdmoId: string;
-  detectedAt: string;
-  reportedAt: string;
-  closedAt: string | null;
-  notificationDeadline: string | null;
-  reportedByOrganizationId: string;
-  batchLinks: {
-    impact: string | null;
-    batch: { id: string; batchId: string; batchNumber: string } | null;
-  }[];
-}
+/** One page of a record's timeline (batches and deviations page the same way). */
+export type TimelinePage = NonNullable<ResultOf<typeof BatchTimelineQuery>['batch']>['timeline'];
 
-const DEVIATION_ROW = `
-  id deviationId title severity status open ageDays notifiedLate lateByMinutes capaStatus
-  description category productId sponsorId cdmoId detectedAt reportedAt closedAt
-  notificationDeadline reportedByOrganizationId
-  batchLinks { impact batch { id batchId batchNumber } }
-`;
-
-export const DeviationsQuery = gql<
-  { deviations: { totalCount: number; edges: { node: Deviation }[] } },
-  { open?: boolean | null }
->`
-  query Deviations($open: Boolean) {
-    deviations(filter: { open: $open }, first: 30, orderBy: { field: DETECTED_AT, direction: DESC }) {
-      totalCount
-      edges { node { ${DEVIATION_ROW} } }
-    }
-  }
-`;
-
-export interface DeviationDetail extends Deviation {
-  agreementId: string;
-  investigationSummary: string | null;
-  rootCause: string | null;
-  rootCauseCategory: string | null;
-  conclusion: string | null;
-  capaId: string | null;
-  capaActions: { description: string; owner: string; dueDate: string }[];
-  capaApprovalSignature: Signature | null;
-  closureApprovalSignature: Signature | null;
-  closingSignature: Signature | null;
-  /** What the viewer could sign now, as the domain decides it. */
-  viewerCan: { approveCapa: boolean; approveClosure: boolean };
-}
-
-export const DeviationQuery = gql<{ deviation: DeviationDetail | null }, { id: string }>`
-  query Deviation($id: ID!) {
-    deviation(id: $id) {
-      ${DEVIATION_ROW}
-      agreementId investigationSummary rootCause rootCauseCategory conclusion capaId
-      capaActions { description owner dueDate }
-      capaApprovalSignature { ${SIGNATURE} }
-      closureApprovalSignature { ${SIGNATURE} }
-      closingSignature { ${SIGNATURE} }
-      viewerCan { approveCapa approveClosure }
-    }
-  }
-`;
-
-export const DeviationTimelineQuery = gql<
-  { deviation: { id: string; timeline: TimelinePage } | null },
-  { id: string; after?: string | null }
->`
-  query DeviationTimeline($id: ID!, $after: String) {
-    deviation(id: $id) {
-      id
-      timeline(first: 25, after: $after) {
+export const DeviationsQuery = graphql(
+  `
+    query Deviations($open: Boolean) {
+      deviations(
+        filter: { open: $open }
+        first: 30
+        orderBy: { field: DETECTED_AT, direction: DESC }
+      ) {
         totalCount
-        pageInfo { hasNextPage endCursor }
-        edges { node { ${TIMELINE_ENTRY} } }
+        edges {
+          node {
+            ...DeviationRowFields
+          }
+        }
       }
     }
-  }
-`;
+  `,
+  [DeviationRowFields],
+);
 
-export interface Summary {
-  batchesByStatus: { key: string; count: number }[];
-  blocked: number;
-  cycleTimes: { stage: string; averageHours: number | null; batches: number }[];
-  deviationRates: { productId: string; batches: number; deviations: number; rate: number }[];
-  deviationsBySeverity: { key: string; count: number }[];
-  lateNotifications: number;
-  openDeviations: number;
-  releaseReady: number;
-}
+export const DeviationQuery = graphql(
+  `
+    query Deviation($id: ID!) {
+      deviation(id: $id) {
+        ...DeviationRowFields
+        agreementId
+        investigationSummary
+        rootCause
+        rootCauseCategory
+        conclusion
+        capaId
+        capaActions {
+          description
+          owner
+          dueDate
+        }
+        capaApprovalSignature {
+          ...SignatureFields
+        }
+        closureApprovalSignature {
+          ...SignatureFields
+        }
+        closingSignature {
+          ...SignatureFields
+        }
+        viewerCan {
+          approveCapa
+          approveClosure
+        }
+      }
+    }
+  `,
+  [DeviationRowFields, SignatureFields],
+);
 
-export const SummaryQuery = gql<{ summary: Summary }>`
+export type DeviationDetail = NonNullable<ResultOf<typeof DeviationQuery>['deviation']>;
+
+export const DeviationTimelineQuery = graphql(
+  `
+    query DeviationTimeline($id: ID!, $after: String) {
+      deviation(id: $id) {
+        id
+        timeline(first: 25, after: $after) {
+          totalCount
+          pageInfo {
+            ...PageInfoFields
+          }
+          edges {
+            node {
+              ...TimelineEntryFields
+            }
+          }
+        }
+      }
+    }
+  `,
+  [PageInfoFields, TimelineEntryFields],
+);
+
+export const SummaryQuery = graphql(`
   query Summary {
     summary {
       batchesByStatus {
@@ -518,20 +500,10 @@ export const SummaryQuery = gql<{ summary: Summary }>`
       releaseReady
     }
   }
-`;
+`);
 
 /** Deviations over time, for the trends (detected date, severity and product only). */
-export const DeviationHistoryQuery = gql<{
-  deviations: {
-    totalCount: number;
-    edges: {
-      node: Pick<
-        Deviation,
-        'id' | 'deviationId' | 'severity' | 'productId' | 'detectedAt' | 'cdmoId' | 'sponsorId'
-      >;
-    }[];
-  };
-}>`
+export const DeviationHistoryQuery = graphql(`
   query DeviationHistory {
     deviations(first: 100, orderBy: { field: DETECTED_AT, direction: ASC }) {
       totalCount
@@ -548,127 +520,120 @@ export const DeviationHistoryQuery = gql<{
       }
     }
   }
-`;
+`);
 
-export type SignatureMeaning = 'APPROVAL' | 'AUTHORSHIP' | 'RESPONSIBILITY' | 'REVIEW';
+// An e-signed act's answer: the recorded act, or the refusal the dialog shows.
+const RefusalFields = graphql(`
+  fragment RefusalFields on Refusal {
+    code
+    message
+  }
+`);
 
-export interface SignatureInput {
-  printedName: string;
-  meaning: SignatureMeaning;
-  reason: string;
-  credential: string;
-}
-
-export interface ActResult {
-  __typename: string;
-  code?: string;
-  message?: string;
-  data?: { eventId: string; signature: Signature };
-}
-
-const ACT_RESULT = `
-  __typename
-  ... on Refusal { code message }
-`;
-const ACT_SUCCESS = (type: string) =>
-  `... on ${type} { data { eventId position streamId signature { ${SIGNATURE} } } }`;
-
-export const ApproveCapaMutation = gql<
-  { approveCapa: ActResult },
-  { deviationId: string; capaId: string; signature: SignatureInput }
->`
-  mutation ApproveCapa($deviationId: ID!, $capaId: ID!, $signature: SignatureInput!) {
-    approveCapa(deviationId: $deviationId, capaId: $capaId, signature: $signature) {
-      ${ACT_RESULT} ${ACT_SUCCESS('MutationApproveCapaSuccess')}
+const ActResultFields = graphql(
+  `
+    fragment ActResultFields on RecordedAct {
+      eventId
+      position
+      streamId
+      signature {
+        ...SignatureFields
+      }
     }
-  }
-`;
+  `,
+  [SignatureFields],
+);
 
-export const ApproveClosureMutation = gql<
-  { approveDeviationClosure: ActResult },
-  { deviationId: string; signature: SignatureInput }
->`
-  mutation ApproveClosure($deviationId: ID!, $signature: SignatureInput!) {
-    approveDeviationClosure(deviationId: $deviationId, signature: $signature) {
-      ${ACT_RESULT} ${ACT_SUCCESS('MutationApproveDeviationClosureSuccess')}
+export const ApproveCapaMutation = graphql(
+  `
+    mutation ApproveCapa($deviationId: ID!, $capaId: ID!, $signature: SignatureInput!) {
+      approveCapa(deviationId: $deviationId, capaId: $capaId, signature: $signature) {
+        __typename
+        ...RefusalFields
+        ... on MutationApproveCapaSuccess {
+          data {
+            ...ActResultFields
+          }
+        }
+      }
     }
-  }
-`;
+  `,
+  [RefusalFields, ActResultFields],
+);
 
-export type DispositionDecision =
-  | 'RELEASED'
-  | 'REJECTED'
-  | 'QUARANTINED'
-  | 'CONDITIONALLY_RELEASED';
+export const ApproveClosureMutation = graphql(
+  `
+    mutation ApproveClosure($deviationId: ID!, $signature: SignatureInput!) {
+      approveDeviationClosure(deviationId: $deviationId, signature: $signature) {
+        __typename
+        ...RefusalFields
+        ... on MutationApproveDeviationClosureSuccess {
+          data {
+            ...ActResultFields
+          }
+        }
+      }
+    }
+  `,
+  [RefusalFields, ActResultFields],
+);
 
-export const RecordDispositionMutation = gql<
-  { recordDisposition: ActResult },
-  {
-    batchId: string;
-    decision: DispositionDecision;
-    conditions?: string | null;
-    signature: SignatureInput;
-  }
->`
-  mutation RecordDisposition(
-    $batchId: ID!
-    $decision: DispositionDecision!
-    $conditions: String
-    $signature: SignatureInput!
-  ) {
-    recordDisposition(
-      batchId: $batchId
-      decision: $decision
-      conditions: $conditions
-      signature: $signature
+export const RecordDispositionMutation = graphql(
+  `
+    mutation RecordDisposition(
+      $batchId: ID!
+      $decision: DispositionDecision!
+      $conditions: String
+      $signature: SignatureInput!
     ) {
-      ${ACT_RESULT} ${ACT_SUCCESS('MutationRecordDispositionSuccess')}
+      recordDisposition(
+        batchId: $batchId
+        decision: $decision
+        conditions: $conditions
+        signature: $signature
+      ) {
+        __typename
+        ...RefusalFields
+        ... on MutationRecordDispositionSuccess {
+          data {
+            ...ActResultFields
+          }
+        }
+      }
     }
-  }
-`;
+  `,
+  [RefusalFields, ActResultFields],
+);
 
-export const CertifyBatchMutation = gql<
-  { certifyBatch: ActResult },
-  { batchId: string; registerEntryId: string; signature: SignatureInput }
->`
-  mutation CertifyBatch($batchId: ID!, $registerEntryId: ID!, $signature: SignatureInput!) {
-    certifyBatch(batchId: $batchId, registerEntryId: $registerEntryId, signature: $signature) {
-      ${ACT_RESULT} ${ACT_SUCCESS('MutationCertifyBatchSuccess')}
+export const CertifyBatchMutation = graphql(
+  `
+    mutation CertifyBatch($batchId: ID!, $registerEntryId: ID!, $signature: SignatureInput!) {
+      certifyBatch(batchId: $batchId, registerEntryId: $registerEntryId, signature: $signature) {
+        __typename
+        ...RefusalFields
+        ... on MutationCertifyBatchSuccess {
+          data {
+            ...ActResultFields
+          }
+        }
+      }
     }
-  }
-`;
+  `,
+  [RefusalFields, ActResultFields],
+);
 
-export type AuditTimeline = 'OCCURRED' | 'RECORDED';
-
-export interface AuditVerification {
-  ok: boolean;
-  streams: number;
-  events: number;
-  signaturesChecked: number;
-  signaturesValid: number;
-  eSignatureOnly: number;
-  platformEvents: number;
-  brokenLink: {
-    streamId: string;
-    streamVersion: number;
-    eventId: string | null;
-    check: string;
-    detail: string;
-  } | null;
-}
+export type SignatureInput = VariablesOf<typeof CertifyBatchMutation>['signature'];
+export type SignatureMeaning = SignatureInput['meaning'];
+export type DispositionDecision = VariablesOf<typeof RecordDispositionMutation>['decision'];
+/** The answer of any e-signed act: every act mutation answers with the same shape. */
+export type ActResult =
+  | ResultOf<typeof ApproveCapaMutation>['approveCapa']
+  | ResultOf<typeof ApproveClosureMutation>['approveDeviationClosure']
+  | ResultOf<typeof RecordDispositionMutation>['recordDisposition']
+  | ResultOf<typeof CertifyBatchMutation>['certifyBatch'];
 
 /** A batch's verification verdict: hash chains recomputed and partner signatures checked now. */
-export const AuditVerificationQuery = gql<
-  {
-    batch:
-      | (Pick<
-          BatchCard,
-          'id' | 'batchId' | 'batchNumber' | 'status' | 'productId' | 'productName'
-        > & { verification: AuditVerification })
-      | null;
-  },
-  { id: string }
->`
+export const AuditVerificationQuery = graphql(`
   query AuditVerification($id: ID!) {
     batch(id: $id) {
       id
@@ -695,21 +660,14 @@ export const AuditVerificationQuery = gql<
       }
     }
   }
-`;
+`);
 
-export interface AuditAsOf {
-  instant: string;
-  timeline: string;
-  status: string;
-  eventsApplied: number;
-  correctionsApplied: number;
-}
+export type AuditVerification = NonNullable<
+  ResultOf<typeof AuditVerificationQuery>['batch']
+>['verification'];
 
 /** The batch as it stood at an instant, on the occurred or the recorded timeline. */
-export const AuditAsOfQuery = gql<
-  { batch: { id: string; asOf: AuditAsOf } | null },
-  { id: string; at: string; timeline: AuditTimeline }
->`
+export const AuditAsOfQuery = graphql(`
   query AuditAsOf($id: ID!, $at: DateTime!, $timeline: AuditTimeline) {
     batch(id: $id) {
       id
@@ -722,4 +680,6 @@ export const AuditAsOfQuery = gql<
       }
     }
   }
-`;
+`);
+
+export type AuditTimeline = NonNullable<VariablesOf<typeof AuditAsOfQuery>['timeline']>;
