@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditRoutes } from './audit-routes.ts';
 import {
   A1,
+  A2,
   B1,
+  DEV_A,
   OTHER_SPONSOR,
   openApiWorld,
   SPONSOR,
@@ -65,9 +67,84 @@ describe('the auditor views through the API', () => {
     );
     expect(batch.history.every((entry) => entry.signature.status === 'valid')).toBe(true);
     // Scheduled on the 10th and started on the 12th (occurred): in manufacture on the 13th.
-    expect(batch.before).toEqual({ status: 'in-manufacture', eventsApplied: 2 });
-    expect(batch.now.status).toBe('coa-issued');
+    expect(batch.before).toEqual({ status: 'IN_MANUFACTURE', eventsApplied: 2 });
+    expect(batch.now.status).toBe('COA_ISSUED');
     expect(batch.verification).toMatchObject({ ok: true, signaturesValid: 6 });
+  });
+
+  it('gives the facts as of an instant typed, field by field, for batches and deviations', async () => {
+    const { body } = await world.graphql(
+      await world.token(SPONSOR),
+      `query ($batch: ID!, $deviation: ID!) {
+        batch(id: $batch) {
+          beforeQc: asOf(at: "2026-04-18T00:00:00Z", timeline: OCCURRED) {
+            instant timeline status facts { status qcResults { resultId } coa { coaId } }
+          }
+          notYet: asOf(at: "2026-01-01T00:00:00Z", timeline: OCCURRED) {
+            eventsApplied status facts { batchId }
+          }
+          now: asOf(at: "2099-01-01T00:00:00Z") {
+            instant timeline status eventsApplied correctionsApplied
+            facts {
+              batchId status sponsorId cdmoId plannedQuantity { value unit }
+              qcResults { test value unit specificationLower specificationUpper withinSpecification testedAt }
+              coa { coaId issuedAt eventId occurredAt recordedAt signature { printedName meaning } }
+              disposition { decision }
+              openDeviations { deviationId severity }
+            }
+          }
+        }
+        deviation(id: $deviation) {
+          asOf(at: "2099-01-01T00:00:00Z") {
+            timeline status facts { deviationId status severity linkedBatchIds reportedAt lateByMinutes }
+          }
+        }
+      }`,
+      { batch: A1, deviation: DEV_A },
+    );
+    expect(body.errors).toBeUndefined();
+    const { batch, deviation } = body.data as {
+      batch: {
+        beforeQc: Record<string, unknown>;
+        notYet: Record<string, unknown>;
+        now: { facts: Record<string, unknown> } & Record<string, unknown>;
+      };
+      deviation: { asOf: { facts: Record<string, unknown> } & Record<string, unknown> };
+    };
+    // Before QC (occurred timeline): in record review, no results, no CoA yet.
+    expect(batch.beforeQc).toEqual({
+      instant: '2026-04-18T00:00:00.000Z',
+      timeline: 'OCCURRED',
+      status: 'RECORD_REVIEWED',
+      facts: { status: 'RECORD_REVIEWED', qcResults: [], coa: null },
+    });
+    // Before it was scheduled there is nothing: no status, no facts.
+    expect(batch.notYet).toEqual({ eventsApplied: 0, status: null, facts: null });
+    expect(batch.now).toMatchObject({ timeline: 'RECORDED', status: 'COA_ISSUED' });
+    expect(batch.now.facts).toMatchObject({
+      batchId: A1,
+      status: 'COA_ISSUED',
+      sponsorId: SPONSOR,
+      disposition: null,
+      openDeviations: [],
+    });
+    const [result] = batch.now.facts.qcResults as Record<string, unknown>[];
+    expect(result).toMatchObject({ value: 98.1, withinSpecification: true });
+    expect(
+      typeof result!.specificationLower === 'number' ||
+        typeof result!.specificationUpper === 'number',
+    ).toBe(true);
+    const coa = batch.now.facts.coa as Record<string, unknown>;
+    expect(coa.issuedAt).toMatch(/^2026-04-21T/);
+    expect(coa.occurredAt).toMatch(/^\d{4}-\d\d-\d\dT.*Z$/);
+    // The deviation (reported by the CDMO for A2): its status and severity are the API's enums.
+    expect(deviation.asOf).toMatchObject({ timeline: 'RECORDED', status: 'REPORTED' });
+    expect(deviation.asOf.facts).toMatchObject({
+      deviationId: DEV_A,
+      status: 'REPORTED',
+      severity: 'MAJOR',
+      linkedBatchIds: [A2],
+    });
   });
 
   it('gives the history page by page, in the order of the record', async () => {

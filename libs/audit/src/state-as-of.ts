@@ -94,7 +94,7 @@ export interface QcResultAsOf {
 export interface BatchFactsAsOf {
   batchId: string;
   batchNumber: string;
-  status: BatchStatus;
+  status: Exclude<BatchStatus, 'empty'>;
   productId: string;
   agreementId: string;
   sponsorId: string;
@@ -315,7 +315,7 @@ export interface CapaAsOf {
 /** What a person asks of a deviation at an instant. */
 export interface DeviationFactsAsOf {
   deviationId: string;
-  status: DeviationStatus;
+  status: Exclude<DeviationStatus, 'empty'>;
   severity: Severity;
   title: string | null;
   description: string | null;

@@ -1,9 +1,7 @@
 import {
   batchHistory,
-  batchStateAsOf,
   describeSignatureStatus,
   deviationHistory,
-  deviationStateAsOf,
   verifyAudit,
   type AuditVerification,
   type BrokenLink,
@@ -16,14 +14,6 @@ import { asSignature, SignatureManifestation } from './shared.ts';
 // The auditor's views. Every field here hangs off a Batch or a Deviation, which the caller can
 // only reach through row-level security: the record is read from the event store itself (the
 // source of truth, not the projection) only for subjects the caller may already see.
-
-const Timeline = builder.enumType('AuditTimeline', {
-  description: 'Which clock an "as of" instant is read on.',
-  values: {
-    OCCURRED: { value: 'occurred', description: 'When it happened, as the acting party states.' },
-    RECORDED: { value: 'recorded', description: 'When Concord recorded it.' },
-  } as const,
-});
 
 type Entry = HistoryEntry;
 
@@ -143,30 +133,6 @@ const HistoryEntryRef = builder.objectRef<Entry>('AuditHistoryEntry').implement(
   }),
 });
 
-const AsOfRef = builder
-  .objectRef<{
-    instant: string;
-    timeline: string;
-    state: unknown;
-    facts: unknown;
-    eventsApplied: number;
-    correctionsApplied: number;
-  }>('AuditAsOf')
-  .implement({
-    description:
-      "The record as it stood at an instant, rebuilt from the events by the domain's own evolve (not read from the projection).",
-    fields: (t) => ({
-      instant: t.exposeString('instant'),
-      timeline: t.exposeString('timeline'),
-      status: t.string({
-        resolve: (a) => String((a.state as { status?: unknown }).status ?? 'empty'),
-      }),
-      facts: t.field({ type: 'JSON', nullable: true, resolve: (a) => a.facts ?? null }),
-      eventsApplied: t.exposeInt('eventsApplied'),
-      correctionsApplied: t.exposeInt('correctionsApplied'),
-    }),
-  });
-
 const BrokenLinkRef = builder.objectRef<BrokenLink>('AuditBrokenLink').implement({
   fields: (t) => ({
     streamId: t.exposeString('streamId'),
@@ -229,19 +195,6 @@ builder.prismaObjectFields('Batch', (t) => ({
     },
     HistoryConnection,
   ),
-  asOf: t.field({
-    type: AsOfRef,
-    args: {
-      at: t.arg({ type: 'DateTime', required: true }),
-      timeline: t.arg({ type: Timeline, required: false, defaultValue: 'recorded' }),
-    },
-    resolve: async (batch, args, context) => {
-      const instant = args.at.toISOString();
-      const timeline = args.timeline ?? 'recorded';
-      const found = await batchStateAsOf(context.store, batch.id, instant, timeline);
-      return { instant, timeline, ...found };
-    },
-  }),
   verification: t.field({
     type: VerificationRef,
     description: "Verifies the batch's record (and its linked deviations') now.",
@@ -259,19 +212,6 @@ builder.prismaObjectFields('Deviation', (t) => ({
     },
     HistoryConnection,
   ),
-  asOf: t.field({
-    type: AsOfRef,
-    args: {
-      at: t.arg({ type: 'DateTime', required: true }),
-      timeline: t.arg({ type: Timeline, required: false, defaultValue: 'recorded' }),
-    },
-    resolve: async (deviation, args, context) => {
-      const instant = args.at.toISOString();
-      const timeline = args.timeline ?? 'recorded';
-      const found = await deviationStateAsOf(context.store, deviation.id, instant, timeline);
-      return { instant, timeline, ...found };
-    },
-  }),
   verification: t.field({
     type: VerificationRef,
     resolve: (deviation, _args, context) =>

@@ -11,7 +11,7 @@ import {
   SortDirection,
 } from './shared.ts';
 
-const CapaAction = builder
+export const CapaAction = builder
   .objectRef<{ description: string; owner: string; dueDate: string }>('CapaAction')
   .implement({
     fields: (t) => ({

@@ -9,6 +9,7 @@ import './summary.ts';
 import './subscriptions.ts';
 import './mutations.ts';
 import './audit.ts';
+import './audit-as-of.ts';
 
 builder.queryType({});
 builder.mutationType({});

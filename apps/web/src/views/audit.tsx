@@ -374,7 +374,7 @@ function AsOfAndReport({ batchId }: { batchId: string }) {
               On {formatDateTime(asOf.instant)} ({asOf.timeline.toLowerCase()} timeline) the batch
               was
             </span>{' '}
-            {asOf.eventsApplied === 0 ? (
+            {asOf.status === null ? (
               <strong>not yet recorded</strong>
             ) : (
               <strong className="audit-asof-status">{humanize(asOf.status)}</strong>
