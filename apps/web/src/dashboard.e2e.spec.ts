@@ -4,7 +4,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AURORA, demoPersonas, HELVION } from '@concord/demo';
+import { AURORA, HELVION } from '@concord/contract/world';
+import { demoPersonas } from '@concord/demo';
 import { startPlatform, type Platform } from '@concord/platform';
 import { waitFor } from '@concord/test-infra';
 import type { Browser, Page } from 'playwright-core';

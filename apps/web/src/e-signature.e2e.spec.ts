@@ -3,6 +3,7 @@
 // the server words them; the signed act appears on the deviation's timeline. Runs against the
 // API server with the development routes and the built dashboard over a fixed exchange, so the
 // deviation waits for the sponsor (the live demo feed approves its own CAPAs).
+import { worldOrganization, worldPerson } from '@concord/contract/world';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
@@ -33,7 +34,8 @@ describeWithBrowser('e-signatures in the dashboard (browser)', (executablePath) 
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     // The wrong password's refusal is a 401 from /dev/step-up, which Chromium logs.
     pageErrors = watchForPageErrors(page, /status of 401/);
-    await signInAs(page, world.url, 'Dr. Lena Vogel', SPONSOR_A);
+    const { name } = worldOrganization(SPONSOR_A);
+    await signInAs(page, world.url, worldPerson(SPONSOR_A, 'qa').printedName, name);
   }, 240_000);
 
   afterAll(async () => {

@@ -1,3 +1,4 @@
+import { worldOrganization } from '@concord/contract/world';
 import { InMemoryEventStore } from '@concord/event-store';
 import { AGREEMENT, CDMO, personIn } from '@concord/ingest/test-support';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -94,7 +95,7 @@ describe('the history of a batch and of a deviation', () => {
       personId: analyst.personId,
       printedName: analyst.printedName,
       organizationId: CDMO,
-      organizationName: CDMO,
+      organizationName: worldOrganization(CDMO).name,
       role: 'qc',
     });
     expect(qc.occurredAt).toBe(STORY_TIMES.qcOccurred);

@@ -4,7 +4,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { sha256Hex, type ApiKeyRecord } from '@concord/auth';
 import { generateSigningKey } from '@concord/contract';
-import { DEMO_ORGANIZATIONS } from './demo-world.ts';
+import { WORLD_ORGANIZATIONS } from '@concord/contract/world';
 
 /** One demo organization's secrets: the key its events are signed with, and its ingest API key. */
 export interface DemoOrganizationKeys {
@@ -78,7 +78,7 @@ export async function loadOrCreateDemoKeys(
   }
   const result: DemoKeys = keys ?? { version: 1, createdAt: now, organizations: {} };
   let changed = keys === undefined;
-  for (const { organizationId } of DEMO_ORGANIZATIONS) {
+  for (const { organizationId } of WORLD_ORGANIZATIONS) {
     if (result.organizations[organizationId]) continue;
     result.organizations[organizationId] = organizationKeys(organizationId, now);
     changed = true;

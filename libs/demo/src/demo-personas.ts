@@ -1,5 +1,5 @@
 import type { OrganizationKind, Role } from '@concord/contract';
-import { DEMO_ORGANIZATIONS } from './demo-world.ts';
+import { WORLD_ORGANIZATIONS } from '@concord/contract/world';
 
 /**
  * A person the start command can mint a token for. `name` repeats the printed name under the
@@ -25,7 +25,7 @@ export interface DemoOrganizationPersonas {
 
 /** The demo organizations and their people, for ready-made tokens and the docs. */
 export function demoPersonas(): DemoOrganizationPersonas[] {
-  return DEMO_ORGANIZATIONS.map(({ organizationId, name, kind, people }) => {
+  return WORLD_ORGANIZATIONS.map(({ organizationId, name, kind, people }) => {
     const personas = people.map(
       (person): DemoPersona => ({
         organizationId,

@@ -9,7 +9,7 @@ import { Registry } from '@concord/ingest';
 import { describe, expect, it } from 'vitest';
 import { demoApiKeyRecords, loadOrCreateDemoKeys, type DemoKeys } from './demo-keys.ts';
 import { demoPersonas } from './demo-personas.ts';
-import { DEMO_ORGANIZATIONS, DEMO_PARTNERSHIPS } from './demo-world.ts';
+import { WORLD_ORGANIZATIONS, WORLD_PARTNERSHIPS } from '@concord/contract/world';
 import { nextNumber, type NumberSeries } from './feed/numbering.ts';
 import { seedDemoWorld } from './seed-demo-world.ts';
 
@@ -21,7 +21,7 @@ describe('demo keys', () => {
     const file = keysFile();
     const created = await loadOrCreateDemoKeys(file);
     expect(Object.keys(created.organizations).sort()).toEqual(
-      DEMO_ORGANIZATIONS.map((org) => org.organizationId).sort(),
+      WORLD_ORGANIZATIONS.map((org) => org.organizationId).sort(),
     );
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(await loadOrCreateDemoKeys(file)).toEqual(created);
@@ -50,7 +50,7 @@ describe('demo keys', () => {
   it('give the Authenticator one API key digest per organization', async () => {
     const keys = await loadOrCreateDemoKeys(keysFile());
     const records = demoApiKeyRecords(keys);
-    expect(records).toHaveLength(DEMO_ORGANIZATIONS.length);
+    expect(records).toHaveLength(WORLD_ORGANIZATIONS.length);
     for (const record of records) {
       expect(record.sha256).toBe(sha256Hex(keys.organizations[record.organizationId]!.apiKey));
       expect(record.systemId).toBe('demo-feed');
@@ -76,7 +76,7 @@ describe('seedDemoWorld', () => {
       expect(validateEventData(event.type, event.data).ok, event.type).toBe(true);
     }
     const registry = new Registry(store);
-    for (const { organizationId, name } of DEMO_ORGANIZATIONS) {
+    for (const { organizationId, name } of WORLD_ORGANIZATIONS) {
       const directory = (await registry.organization(organizationId))!;
       expect(directory.name).toBe(name);
       const roles = [...directory.people.values()].flatMap((person) => [...person.roles]);
@@ -84,7 +84,7 @@ describe('seedDemoWorld', () => {
       const { keyId, publicKey } = keys.organizations[organizationId]!.signingKey;
       expect(directory.keys.get(keyId)?.publicKey).toBe(publicKey);
     }
-    for (const partnership of DEMO_PARTNERSHIPS) {
+    for (const partnership of WORLD_PARTNERSHIPS) {
       const agreement = await registry.agreementAt(
         partnership.agreementId,
         new Date().toISOString(),
@@ -109,7 +109,7 @@ describe('seedDemoWorld', () => {
     const { store } = await seeded();
     const fresh = await loadOrCreateDemoKeys(keysFile());
     expect(await seedDemoWorld(store, { keys: fresh })).toEqual({
-      appended: DEMO_ORGANIZATIONS.length,
+      appended: WORLD_ORGANIZATIONS.length,
     });
     const directory = (await new Registry(store).organization('northbridge-bio'))!;
     expect(directory.keys.size).toBe(2);
@@ -121,7 +121,7 @@ describe('demoPersonas', () => {
   it('names everyone the seed grants a role, with the QA person first for the banner', () => {
     const personas = demoPersonas();
     expect(personas.map((org) => org.organizationId)).toEqual(
-      DEMO_ORGANIZATIONS.map((org) => org.organizationId),
+      WORLD_ORGANIZATIONS.map((org) => org.organizationId),
     );
     for (const org of personas) {
       expect(org.primary.roles).toEqual(['qa']);
@@ -161,7 +161,7 @@ describe('nextNumber', () => {
 describe('the published examples', () => {
   it("name the demo's people as they are registered: role held, printed name as registered", () => {
     const registered = new Map(
-      DEMO_ORGANIZATIONS.flatMap((organization) =>
+      WORLD_ORGANIZATIONS.flatMap((organization) =>
         organization.people.map((person) => [person.personId, person] as const),
       ),
     );

@@ -6,18 +6,6 @@ export {
   type DemoOrganizationKeys,
 } from './demo-keys.ts';
 export { demoPersonas, type DemoOrganizationPersonas, type DemoPersona } from './demo-personas.ts';
-export {
-  AURORA,
-  CALDERA,
-  DEMO_ORGANIZATIONS,
-  DEMO_PARTNERSHIPS,
-  HELVION,
-  NORTHBRIDGE,
-  type DemoOrganization,
-  type DemoPartnership,
-  type DemoPerson,
-  type DemoProduct,
-} from './demo-world.ts';
 export { seedDemoWorld } from './seed-demo-world.ts';
 export {
   DEMO_PACES,

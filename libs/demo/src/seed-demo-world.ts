@@ -12,7 +12,7 @@ import {
 } from '@concord/event-store';
 import { streams } from '@concord/ingest';
 import { keysOf, type DemoKeys } from './demo-keys.ts';
-import { DEMO_ORGANIZATIONS, demoAgreementVersions } from './demo-world.ts';
+import { WORLD_ORGANIZATIONS, worldAgreementVersions } from '@concord/contract/world';
 import { stableUuid } from './stable-ids.ts';
 
 /** The platform's administration records these events (as partner-world does in tests). */
@@ -53,7 +53,7 @@ function platformEvent(
 
 function organizationEvents(keys: DemoKeys): Map<string, Planned[]> {
   const byStream = new Map<string, Planned[]>();
-  for (const { organizationId, name, kind, people } of DEMO_ORGANIZATIONS) {
+  for (const { organizationId, name, kind, people } of WORLD_ORGANIZATIONS) {
     const registered: OrganizationRegisteredV1 = { organizationId, name, kind };
     const events: Planned[] = [
       platformEvent(
@@ -101,7 +101,7 @@ function organizationEvents(keys: DemoKeys): Map<string, Planned[]> {
 
 function agreementEvents(): Map<string, Planned[]> {
   const byStream = new Map<string, Planned[]>();
-  for (const version of demoAgreementVersions()) {
+  for (const version of worldAgreementVersions()) {
     const approvedAt = version.signatures
       .map((signature) => signature.signedAt)
       .sort((a, b) => Date.parse(a) - Date.parse(b))

@@ -8,7 +8,7 @@ import {
   type IngestOutcome,
 } from '@concord/partner-client';
 import { keysOf, type DemoKeys } from '../demo-keys.ts';
-import { DEMO_PARTNERSHIPS, type DemoPartnership } from '../demo-world.ts';
+import { WORLD_PARTNERSHIPS, type WorldPartnership } from '@concord/contract/world';
 import { nextNumber, type NumberSeries } from './numbering.ts';
 import { PartnerEvents } from './partner-events.ts';
 import {
@@ -179,7 +179,7 @@ export function startDemoFeed(options: DemoFeedOptions): DemoFeed {
   const logger = options.logger ?? consoleLogger;
   const ingestUrl = new URL(options.ingestUrl);
   const events = new PartnerEvents(options.keys);
-  const partnerships = new Map(DEMO_PARTNERSHIPS.map((p) => [p.agreementId, p]));
+  const partnerships = new Map(WORLD_PARTNERSHIPS.map((p) => [p.agreementId, p]));
   const controller = new AbortController();
   const signal = controller.signal;
   // Each organization sends as a partner system would: the partner client, with its API key. A
@@ -241,7 +241,7 @@ export function startDemoFeed(options: DemoFeedOptions): DemoFeed {
     'deviation-closed': 'deviationsClosed',
   };
 
-  const partnershipOf = (workflow: Workflow): DemoPartnership => {
+  const partnershipOf = (workflow: Workflow): WorldPartnership => {
     const found = partnerships.get(workflow.agreementId);
     if (!found) throw new Error(`the demo has no partnership ${workflow.agreementId}`);
     return found;
@@ -307,13 +307,13 @@ export function startDemoFeed(options: DemoFeedOptions): DemoFeed {
 
   // ---- starting batches and deviations ---------------------------------------------------------
 
-  function startBatch(partnership: DemoPartnership): void {
+  function startBatch(partnership: WorldPartnership): void {
     const { product } = partnership;
     const { year, number } = nextNumber(numbers, `batch/${product.code}`, clock());
     const index = rotation.get(partnership.agreementId) ?? 0;
     rotation.set(partnership.agreementId, index + 1);
     // Each partnership starts elsewhere in the rotation, so the first minute shows everything.
-    const offset = 2 * DEMO_PARTNERSHIPS.indexOf(partnership);
+    const offset = 2 * WORLD_PARTNERSHIPS.indexOf(partnership);
     const workflow: BatchWorkflow = {
       kind: 'batch',
       agreementId: partnership.agreementId,
@@ -535,7 +535,7 @@ export function startDemoFeed(options: DemoFeedOptions): DemoFeed {
       if (running.size >= pace.concurrency) waiting++;
       else launch(workflow);
     }
-    for (const partnership of DEMO_PARTNERSHIPS) {
+    for (const partnership of WORLD_PARTNERSHIPS) {
       const due = nextBatchAt.get(partnership.agreementId);
       if (due === undefined || now < due) continue;
       if (waiting === 0 && workflows.size < pace.maxInFlight) startBatch(partnership);
@@ -552,10 +552,10 @@ export function startDemoFeed(options: DemoFeedOptions): DemoFeed {
     await load();
     const start = Date.now();
     // Partnerships start a quarter interval apart, so their batches do not move in lockstep.
-    for (const [index, partnership] of DEMO_PARTNERSHIPS.entries())
+    for (const [index, partnership] of WORLD_PARTNERSHIPS.entries())
       nextBatchAt.set(
         partnership.agreementId,
-        start + (index * pace.newBatchEverySteps * pace.stepMs) / DEMO_PARTNERSHIPS.length,
+        start + (index * pace.newBatchEverySteps * pace.stepMs) / WORLD_PARTNERSHIPS.length,
       );
     const pollMs = Math.min(250, Math.max(5, pace.stepMs / 4));
     let lastSummaryAt = start;

@@ -1,5 +1,5 @@
 import type { DeviationBatchImpactAssessedV1, Severity } from '@concord/contract';
-import type { DemoProduct } from '../demo-world.ts';
+import type { WorldProduct } from '@concord/contract/world';
 
 /**
  * A deviation as the CDMO's QMS tells it, from the report to the conclusion. `{batch}` in a
@@ -277,7 +277,7 @@ function oral(machine: string, suite: string): Record<DeviationKind, DeviationSt
 const tablets = oral('tablet press TP-3', 'compression suite C2');
 const capsules = oral('encapsulator EN-2', 'encapsulation suite E1');
 
-export function deviationStory(product: DemoProduct, kind: DeviationKind): DeviationStory {
+export function deviationStory(product: WorldProduct, kind: DeviationKind): DeviationStory {
   const stories =
     product.form === 'sterile-injectable'
       ? sterile

@@ -8,7 +8,7 @@ import type {
 } from '@concord/contract';
 import { createPartner, type Partner } from '@concord/partner-client';
 import { keysOf, type DemoKeys } from '../demo-keys.ts';
-import { demoPerson } from '../demo-world.ts';
+import { worldPerson } from '@concord/contract/world';
 import { stableUuid } from '../stable-ids.ts';
 
 /** The partner system an event comes from: its source is `urn:concord:<org>:<system>`. */
@@ -66,7 +66,7 @@ export class PartnerEvents {
     data: EventData<T>,
     options: PartnerEventOptions,
   ): ConcordEvent {
-    const actor = demoPerson(organizationId, options.role);
+    const actor = worldPerson(organizationId, options.role);
     return this.#partner(organizationId).event(type, subject, data, {
       id: stableUuid(`${subject}/${options.step}`),
       source: `urn:concord:${organizationId}:${options.system}`,
@@ -85,7 +85,7 @@ export class PartnerEvents {
     meaning: SignatureMeaning,
     reason: string,
   ): ElectronicSignature {
-    const signer = demoPerson(organizationId, role);
+    const signer = worldPerson(organizationId, role);
     return {
       signerId: signer.personId,
       printedName: signer.printedName,

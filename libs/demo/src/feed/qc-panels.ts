@@ -1,5 +1,5 @@
 import type { Specification } from '@concord/contract';
-import type { DemoProduct } from '../demo-world.ts';
+import type { WorldProduct } from '@concord/contract/world';
 
 /** A release test of a product's QC panel, with where its results usually fall. */
 export interface QcTest {
@@ -128,14 +128,14 @@ const oralPanel: QcTest[] = [
 ];
 
 /** The release tests of a product, in the order the laboratory reports them. */
-export function qcPanel(product: DemoProduct): QcTest[] {
+export function qcPanel(product: WorldProduct): QcTest[] {
   return product.form === 'sterile-injectable'
     ? sterilePanel(product.strengthMgPerMl ?? 100)
     : oralPanel;
 }
 
 /** The out-of-specification story of a product form. */
-export function oosCase(product: DemoProduct): OosCase {
+export function oosCase(product: WorldProduct): OosCase {
   if (product.form === 'sterile-injectable') {
     return {
       testCode: 'sec',

@@ -3,7 +3,7 @@
 // from it again whenever needed. Each step is one act of one organization: its events go to
 // ingest in one request, authenticated as that organization.
 import type { ConcordEvent } from '@concord/contract';
-import { certifierOf, type DemoPartnership } from '../demo-world.ts';
+import { certifierOf, type WorldPartnership } from '@concord/contract/world';
 import { deviationStory, type DeviationKind } from './deviation-stories.ts';
 import type { PartnerEvents, PartnerEventOptions } from './partner-events.ts';
 import { inSpecificationValue, oosCase, qcPanel } from './qc-panels.ts';
@@ -124,7 +124,7 @@ export function blocksRelease(kind: DeviationKind): boolean {
 /** The steps of a batch, from scheduling to shipment (or rejection). */
 export function batchSteps(
   workflow: BatchWorkflow,
-  partnership: DemoPartnership,
+  partnership: WorldPartnership,
   events: PartnerEvents,
 ): Step[] {
   const { batchId, batchNumber, scenario } = workflow;
@@ -476,7 +476,7 @@ export function batchSteps(
  */
 export function deviationSteps(
   workflow: DeviationWorkflow,
-  partnership: DemoPartnership,
+  partnership: WorldPartnership,
   events: PartnerEvents,
 ): Step[] {
   const { deviationId, capaId, batchId, batchNumber, story: kind } = workflow;
@@ -678,7 +678,7 @@ export function deviationSteps(
  */
 export function detectedAtFor(
   kind: DeviationKind,
-  partnership: DemoPartnership,
+  partnership: WorldPartnership,
   now: Date,
 ): string {
   const hoursBefore =

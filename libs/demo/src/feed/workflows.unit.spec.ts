@@ -6,7 +6,7 @@ import { InMemoryEventStore, type RecordedEvent } from '@concord/event-store';
 import { inMemoryOutcomeLog, IngestPipeline, reactTo, type Outcome } from '@concord/ingest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadOrCreateDemoKeys, type DemoKeys } from '../demo-keys.ts';
-import { DEMO_PARTNERSHIPS, type DemoPartnership } from '../demo-world.ts';
+import { WORLD_PARTNERSHIPS, type WorldPartnership } from '@concord/contract/world';
 import { seedDemoWorld } from '../seed-demo-world.ts';
 import { PartnerEvents } from './partner-events.ts';
 import {
@@ -60,7 +60,7 @@ describe('demo workflows through the ingest pipeline', () => {
     return { outcome: outcome!, recorded };
   }
 
-  async function play(partnership: DemoPartnership, scenario: BatchScenario, n: number) {
+  async function play(partnership: WorldPartnership, scenario: BatchScenario, n: number) {
     const code = partnership.product.code.toLowerCase();
     const batch: BatchWorkflow = {
       kind: 'batch',
@@ -103,7 +103,7 @@ describe('demo workflows through the ingest pipeline', () => {
     return { batch, recorded, refused };
   }
 
-  const cases = DEMO_PARTNERSHIPS.flatMap((partnership) =>
+  const cases = WORLD_PARTNERSHIPS.flatMap((partnership) =>
     [...new Set(SCENARIO_ROTATION)].map((scenario) => [partnership, scenario] as const),
   );
 

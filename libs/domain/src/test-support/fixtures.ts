@@ -1,4 +1,13 @@
-// Shared test data for the domain's specs: one sponsor, one CDMO, one agreement, one batch.
+// Shared test data for the domain's specs: the reference world's first partnership (sponsor,
+// CDMO, agreement, product; @concord/contract/world, the demo's and the other tests' too), one
+// batch, one deviation. The agreement's split of responsibilities is the specs' own.
+import {
+  CALDERA,
+  HELVION,
+  NORTHBRIDGE,
+  WORLD_PARTNERSHIPS,
+  worldPerson,
+} from '@concord/contract/world';
 import type { BatchCommandOf, BatchCommandType } from '../batch/batch-command.ts';
 import type { DeviationCommandOf, DeviationCommandType } from '../deviation/deviation-command.ts';
 import type { AgreementVersion, Responsibility } from '../events/agreement-events.ts';
@@ -6,13 +15,20 @@ import type { BatchEvent } from '../events/batch-events.ts';
 import type { DeviationEvent } from '../events/deviation-events.ts';
 import type { EventMetadata } from '../events/event.ts';
 import type { Actor, CommandMetadata } from '../shared/command.ts';
-import type { ElectronicSignature, Id, Instant, SignatureMeaning } from '../shared/vocabulary.ts';
+import type {
+  ElectronicSignature,
+  Id,
+  Instant,
+  Role,
+  SignatureMeaning,
+} from '../shared/vocabulary.ts';
 
-export const SPONSOR = 'sponsor-a';
-export const CDMO = 'cdmo-x';
-export const OTHER_CDMO = 'cdmo-y';
-export const PRODUCT = 'prod-1';
-export const AGREEMENT = 'qa-1';
+const partnership = WORLD_PARTNERSHIPS[0]!;
+export const SPONSOR = HELVION;
+export const CDMO = NORTHBRIDGE;
+export const OTHER_CDMO = CALDERA;
+export const PRODUCT = partnership.product.productId;
+export const AGREEMENT = partnership.agreementId;
 export const BATCH = `${CDMO}:b-1`;
 export const DEVIATION = `${CDMO}:dev-1`;
 
@@ -23,15 +39,22 @@ export function at(minutes: number): Instant {
   return new Date(T0 + minutes * 60_000).toISOString();
 }
 
+/** The world's person holding `role` at an organization, acting in `roles`. */
+const actor = (organizationId: string, role: Role, roles: readonly Role[] = [role]) => ({
+  personId: worldPerson(organizationId, role).personId,
+  organizationId,
+  roles: [...roles],
+});
+
 export const people = {
-  cdmoProduction: { personId: 'p-prod', organizationId: CDMO, roles: ['production'] },
-  cdmoQa: { personId: 'p-cdmo-qa', organizationId: CDMO, roles: ['qa'] },
-  cdmoQc: { personId: 'p-cdmo-qc', organizationId: CDMO, roles: ['qc', 'analyst'] },
-  cdmoQp: { personId: 'p-cdmo-qp', organizationId: CDMO, roles: ['qp'] },
-  sponsorQa: { personId: 'p-sponsor-qa', organizationId: SPONSOR, roles: ['qa'] },
-  sponsorQp: { personId: 'p-sponsor-qp', organizationId: SPONSOR, roles: ['qp', 'qa'] },
-  otherCdmoProduction: { personId: 'p-other', organizationId: OTHER_CDMO, roles: ['production'] },
-} as const satisfies Record<string, Actor>;
+  cdmoProduction: actor(CDMO, 'production'),
+  cdmoQa: actor(CDMO, 'qa'),
+  cdmoQc: actor(CDMO, 'qc', ['qc', 'analyst']),
+  cdmoQp: actor(CDMO, 'qp'),
+  sponsorQa: actor(SPONSOR, 'qa'),
+  sponsorQp: actor(SPONSOR, 'qp', ['qp', 'qa']),
+  otherCdmoProduction: actor(OTHER_CDMO, 'production'),
+} satisfies Record<string, Actor>;
 
 /** The usual split: the CDMO executes, records and tests; the sponsor disposes, certifies, approves. */
 export const responsibilities: Responsibility[] = [
@@ -68,7 +91,7 @@ export const agreementV1: AgreementVersion = {
   version: 1,
   sponsorId: SPONSOR,
   cdmoId: CDMO,
-  products: [{ productId: PRODUCT, name: 'Concordimab 100 mg' }],
+  products: [{ productId: PRODUCT, name: partnership.product.name }],
   responsibilities,
   notificationDeadlinesHours: { critical: 24, major: 72, minor: 720 },
   effectiveFrom: at(-60 * 24 * 30),

@@ -1,12 +1,28 @@
-// A small, realistic world for ingest tests: a sponsor and a CDMO registered on the platform,
-// with signing keys, people in roles and a quality agreement, seeded straight into the store the
-// way the platform's administration would record them. Partners' events are built from the
+// The reference world (@concord/contract/world, the demo's too) as the tests seed it: a sponsor
+// and a CDMO registered on the platform, with signing keys, the people in the roles the tests
+// use and their quality agreement, seeded straight into the store the way the platform's
+// administration would record them. Partners' events are built from the
 // published examples and signed with the partners' keys. On request, a second pair (the other
 // sponsor and a second CDMO, under their own agreement for their own product) joins them.
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { generateSigningKey, signEvent, validateEvent } from '@concord/contract';
+import {
+  generateSigningKey,
+  signEvent,
+  validateEvent,
+  type AgreementVersionApprovedV1,
+  type Role,
+} from '@concord/contract';
+import {
+  AURORA,
+  CALDERA,
+  HELVION,
+  NORTHBRIDGE,
+  worldAgreementVersions,
+  worldOrganization,
+  worldPerson,
+} from '@concord/contract/world';
 import type { EventStore, JsonObject } from '@concord/event-store';
 import type { IncomingEvent } from '../ingest-pipeline.ts';
 import { streams } from '../registry.ts';
@@ -17,11 +33,11 @@ export function example(path: string): Record<string, unknown> & { data: Record<
   return JSON.parse(readFileSync(`${examples}${path}.json`, 'utf8'));
 }
 
-export const SPONSOR = 'helvion-tx';
-export const CDMO = 'northbridge-bio';
-export const OTHER_SPONSOR = 'aurora-bio';
+export const SPONSOR = HELVION;
+export const CDMO = NORTHBRIDGE;
+export const OTHER_SPONSOR = AURORA;
 /** The second CDMO: manufactures for OTHER_SPONSOR (seeded with `{ secondPair: true }`). */
-export const OTHER_CDMO = 'caldera-biologics';
+export const OTHER_CDMO = CALDERA;
 
 /** The first pair's agreement and product (those of the published examples). */
 export const AGREEMENT = 'qa-htx-nb-2026';
@@ -36,32 +52,21 @@ export interface Person {
   role: string;
 }
 
-const person = (personId: string, printedName: string, role: string): Person => ({
-  personId,
-  printedName,
-  role,
-});
+/** The people of the reference world an organization's tests need, by role. */
+const people = (organizationId: string, roles: readonly Role[]): Person[] =>
+  roles.map((role) => worldPerson(organizationId, role));
 
 /** People in roles, per organization, as seeded (the second pair's only with `secondPair`). */
 const PEOPLE: Record<string, Person[]> = {
-  [CDMO]: [
-    person('nb-p-0212', 'Ciarán Walsh', 'production'),
-    person('nb-p-0331', 'Aoife Byrne', 'qc'),
-    person('nb-p-0147', 'Siobhán Murphy', 'qa'),
-    person('nb-p-0409', 'Dr. Katarzyna Nowak', 'qp'),
-  ],
-  [SPONSOR]: [person('htx-p-0021', 'Dr. Lena Vogel', 'qa')],
-  [OTHER_SPONSOR]: [person('aur-p-0001', 'Maya Lindqvist', 'qa')],
+  [CDMO]: people(CDMO, ['production', 'qc', 'qa', 'qp']),
+  [SPONSOR]: people(SPONSOR, ['qa']),
+  [OTHER_SPONSOR]: people(OTHER_SPONSOR, ['qa']),
 };
 const SECOND_PAIR_PEOPLE: Record<string, Person[]> = {
   // Under the second agreement the sponsor's own QP certifies (an EU importer certifying a batch
   // made outside the EU), so the sponsor has a QP.
-  [OTHER_SPONSOR]: [person('aur-p-0007', 'Dr. Henrik Solberg', 'qp')],
-  [OTHER_CDMO]: [
-    person('cal-p-0101', 'Tomás Herrera', 'production'),
-    person('cal-p-0102', 'Priya Raman', 'qc'),
-    person('cal-p-0103', 'Mei Tanaka', 'qa'),
-  ],
+  [OTHER_SPONSOR]: people(OTHER_SPONSOR, ['qp']),
+  [OTHER_CDMO]: people(OTHER_CDMO, ['production', 'qc', 'qa']),
 };
 
 /** The first person of an organization holding a role (second pair included). */
@@ -72,6 +77,16 @@ export function personIn(organizationId: string, role: string): Person {
   ].find((candidate) => candidate.role === role);
   if (!found) throw new Error(`nobody at ${organizationId} holds the role ${role}`);
   return found;
+}
+
+/**
+ * An agreement of the reference world as the tests hold it: its current terms, as one version in
+ * force from the start of 2026, so every instant a test uses falls under the same terms.
+ */
+function agreementForTests(agreementId: string): AgreementVersionApprovedV1 {
+  const versions = worldAgreementVersions().filter((v) => v.agreementId === agreementId);
+  const { reason: _reason, ...current } = versions.at(-1)!;
+  return { ...current, version: 1, effectiveFrom: '2026-01-01T00:00:00Z' };
 }
 
 export interface SeedOptions {
@@ -102,8 +117,11 @@ export interface PartnerWorld {
   incoming(event: Record<string, unknown>, channel?: string): IncomingEvent;
 }
 
-async function platformEvent(store: EventStore, streamId: string, type: string, data: JsonObject) {
-  await store.append(streamId, [{ id: randomUUID(), type, data, metadata: platformMetadata }]);
+// Event data is any JSON object of the contract (its generated types have optional members).
+async function platformEvent(store: EventStore, streamId: string, type: string, data: object) {
+  await store.append(streamId, [
+    { id: randomUUID(), type, data: data as JsonObject, metadata: platformMetadata },
+  ]);
 }
 
 export async function seedPartnerWorld(
@@ -118,19 +136,14 @@ export async function seedPartnerWorld(
     ]),
   );
   if (options.secondPair) people[OTHER_CDMO] = SECOND_PAIR_PEOPLE[OTHER_CDMO]!;
-  const kinds: Record<string, string> = {
-    [CDMO]: 'cdmo',
-    [SPONSOR]: 'sponsor',
-    [OTHER_SPONSOR]: 'sponsor',
-    [OTHER_CDMO]: 'cdmo',
-  };
   const organizations = [CDMO, SPONSOR, OTHER_SPONSOR, ...(options.secondPair ? [OTHER_CDMO] : [])];
   for (const organizationId of organizations) {
     const stream = streams.organization(organizationId);
+    const { name, kind } = worldOrganization(organizationId);
     await platformEvent(store, stream, 'concord.organization.registered.v1', {
       organizationId,
-      name: organizationId,
-      kind: kinds[organizationId]!,
+      name,
+      kind,
     });
     const key = { keyId: `${organizationId}:2026-01`, ...generateSigningKey() };
     keys[organizationId] = key;
@@ -150,60 +163,13 @@ export async function seedPartnerWorld(
       });
     }
   }
-  const { reason: _reason, ...agreement } = example('agreement/version-approved.v1')
-    .data as JsonObject;
-  await platformEvent(
-    store,
-    streams.agreement(String(agreement.agreementId)),
-    'concord.agreement.version-approved.v1',
-    {
-      ...agreement,
-      version: 1,
-      effectiveFrom: '2026-01-01T00:00:00Z',
-    },
-  );
-  if (options.secondPair) {
-    const sponsorQa = personIn(OTHER_SPONSOR, 'qa');
-    const cdmoQa = personIn(OTHER_CDMO, 'qa');
+  for (const agreementId of [AGREEMENT, ...(options.secondPair ? [OTHER_AGREEMENT] : [])])
     await platformEvent(
       store,
-      streams.agreement(OTHER_AGREEMENT),
+      streams.agreement(agreementId),
       'concord.agreement.version-approved.v1',
-      {
-        ...agreement,
-        agreementId: OTHER_AGREEMENT,
-        version: 1,
-        sponsorId: OTHER_SPONSOR,
-        cdmoId: OTHER_CDMO,
-        products: [
-          { productId: OTHER_PRODUCT, name: 'Solvarinib 25 mg film-coated tablets (AUR-310)' },
-        ],
-        responsibilities: (agreement.responsibilities as JsonObject[]).map((responsibility) =>
-          responsibility.activity === 'qp-certification'
-            ? { activity: 'qp-certification', performedBy: 'sponsor' }
-            : responsibility,
-        ),
-        notificationDeadlinesHours: { critical: 24, major: 48, minor: 720 },
-        effectiveFrom: '2026-01-01T00:00:00Z',
-        signatures: [
-          {
-            signerId: sponsorQa.personId,
-            printedName: sponsorQa.printedName,
-            signedAt: '2025-12-15T10:02:00Z',
-            meaning: 'approval',
-            reason: 'Approved on behalf of Aurora Bio as sponsor.',
-          },
-          {
-            signerId: cdmoQa.personId,
-            printedName: cdmoQa.printedName,
-            signedAt: '2025-12-15T16:40:00Z',
-            meaning: 'approval',
-            reason: 'Approved on behalf of Caldera Biologics as contract manufacturer.',
-          },
-        ],
-      },
+      agreementForTests(agreementId),
     );
-  }
 
   return {
     keys,

@@ -1,36 +1,40 @@
-// The demo's organizations, people, products and quality agreements: data only. Two sponsors
-// and two CDMOs, each sponsor working with both CDMOs, so a CDMO's view spans two customers while
-// a sponsor never sees the other sponsor's batches.
-import type { AgreementVersionApprovedV1, OrganizationKind, Role } from '@concord/contract';
+// The reference world: the organizations, people, products and quality agreements that the
+// published examples speak of, that the embedded demo seeds and that the tests seed. One world,
+// so the names in an example, a test and the dashboard are the same people. Data only.
+// Two sponsors and two CDMOs, each sponsor working with both CDMOs, so a CDMO's view spans two
+// customers while a sponsor never sees the other sponsor's batches.
+import type {
+  AgreementVersionApprovedV1,
+  OrganizationKind,
+  Role,
+} from './generated/schema-types.ts';
 
 export const HELVION = 'helvion-tx';
 export const NORTHBRIDGE = 'northbridge-bio';
 export const AURORA = 'aurora-bio';
 export const CALDERA = 'caldera-biologics';
 
-export interface DemoPerson {
+export interface WorldPerson {
   personId: string;
   printedName: string;
   role: Role;
 }
 
-export interface DemoOrganization {
+export interface WorldOrganization {
   organizationId: string;
   name: string;
   kind: OrganizationKind;
   /** One person per role: every role can be tried with a token. */
-  people: readonly DemoPerson[];
+  people: readonly WorldPerson[];
 }
 
-const person = (personId: string, printedName: string, role: Role): DemoPerson => ({
+const person = (personId: string, printedName: string, role: Role): WorldPerson => ({
   personId,
   printedName,
   role,
 });
 
-// The first people of each organization are those of the ingest tests' partner world, so the
-// same names appear in tests, examples and the demo.
-export const DEMO_ORGANIZATIONS: readonly DemoOrganization[] = [
+export const WORLD_ORGANIZATIONS: readonly WorldOrganization[] = [
   {
     organizationId: HELVION,
     name: 'Helvion Therapeutics AG',
@@ -85,21 +89,21 @@ export const DEMO_ORGANIZATIONS: readonly DemoOrganization[] = [
   },
 ];
 
-export function demoOrganization(organizationId: string): DemoOrganization {
-  const found = DEMO_ORGANIZATIONS.find((org) => org.organizationId === organizationId);
-  if (!found) throw new Error(`${organizationId} is not a demo organization`);
+export function worldOrganization(organizationId: string): WorldOrganization {
+  const found = WORLD_ORGANIZATIONS.find((org) => org.organizationId === organizationId);
+  if (!found) throw new Error(`${organizationId} is not an organization of the reference world`);
   return found;
 }
 
-/** The person of an organization holding a role (every demo organization has every role). */
-export function demoPerson(organizationId: string, role: Role): DemoPerson {
-  const found = demoOrganization(organizationId).people.find((p) => p.role === role);
+/** The person of an organization holding a role (every organization of the world has every role). */
+export function worldPerson(organizationId: string, role: Role): WorldPerson {
+  const found = worldOrganization(organizationId).people.find((p) => p.role === role);
   if (!found) throw new Error(`nobody at ${organizationId} holds the role ${role}`);
   return found;
 }
 
 /** What the feed needs to know about a product to make believable batches of it. */
-export interface DemoProduct {
+export interface WorldProduct {
   productId: string;
   name: string;
   /** The product code in batch numbers, e.g. HLV201. */
@@ -113,11 +117,11 @@ export interface DemoProduct {
 }
 
 /** One sponsor/CDMO relationship under its quality agreement. */
-export interface DemoPartnership {
+export interface WorldPartnership {
   agreementId: string;
   sponsorId: string;
   cdmoId: string;
-  product: DemoProduct;
+  product: WorldProduct;
   /** Who certifies (EU Annex 16) under this agreement. */
   certifiedBy: 'sponsor' | 'cdmo';
   /** Where the CDMO makes it, where it is shipped to. */
@@ -135,7 +139,7 @@ const CALDERA_SITE = 'Caldera Biologics oral solid dose plant, Durham NC, US';
 const HELVION_DEPOT = 'Helvion Therapeutics central depot Basel, CH';
 const AURORA_DEPOT = 'Aurora Bio distribution centre, Uppsala, SE';
 
-export const DEMO_PARTNERSHIPS: readonly DemoPartnership[] = [
+export const WORLD_PARTNERSHIPS: readonly WorldPartnership[] = [
   {
     agreementId: 'qa-htx-nb-2026',
     sponsorId: HELVION,
@@ -219,7 +223,7 @@ export const DEMO_PARTNERSHIPS: readonly DemoPartnership[] = [
 ];
 
 /** The organization that performs QP certification under a partnership's agreement. */
-export function certifierOf(partnership: DemoPartnership): string {
+export function certifierOf(partnership: WorldPartnership): string {
   return partnership.certifiedBy === 'sponsor' ? partnership.sponsorId : partnership.cdmoId;
 }
 
@@ -242,23 +246,23 @@ function responsibilities(certifiedBy: 'sponsor' | 'cdmo'): Responsibilities {
   ];
 }
 
-function approvals(partnership: DemoPartnership, sponsorSignedAt: string, cdmoSignedAt: string) {
-  const sponsorQa = demoPerson(partnership.sponsorId, 'qa');
-  const cdmoQa = demoPerson(partnership.cdmoId, 'qa');
+function approvals(partnership: WorldPartnership, sponsorSignedAt: string, cdmoSignedAt: string) {
+  const sponsorQa = worldPerson(partnership.sponsorId, 'qa');
+  const cdmoQa = worldPerson(partnership.cdmoId, 'qa');
   return [
     {
       signerId: sponsorQa.personId,
       printedName: sponsorQa.printedName,
       signedAt: sponsorSignedAt,
       meaning: 'approval' as const,
-      reason: `Approved on behalf of ${demoOrganization(partnership.sponsorId).name} as sponsor.`,
+      reason: `Approved on behalf of ${worldOrganization(partnership.sponsorId).name} as sponsor.`,
     },
     {
       signerId: cdmoQa.personId,
       printedName: cdmoQa.printedName,
       signedAt: cdmoSignedAt,
       meaning: 'approval' as const,
-      reason: `Approved on behalf of ${demoOrganization(partnership.cdmoId).name} as contract manufacturer.`,
+      reason: `Approved on behalf of ${worldOrganization(partnership.cdmoId).name} as contract manufacturer.`,
     },
   ];
 }
@@ -268,9 +272,9 @@ function approvals(partnership: DemoPartnership, sponsorSignedAt: string, cdmoSi
  * exactly the same events. The Helvion/Northbridge agreement has a history (its first version
  * allowed 120 h for major deviations) so "which version applied when" has something to show.
  */
-export function demoAgreementVersions(): AgreementVersionApprovedV1[] {
+export function worldAgreementVersions(): AgreementVersionApprovedV1[] {
   const versions: AgreementVersionApprovedV1[] = [];
-  for (const partnership of DEMO_PARTNERSHIPS) {
+  for (const partnership of WORLD_PARTNERSHIPS) {
     const base = {
       agreementId: partnership.agreementId,
       sponsorId: partnership.sponsorId,
