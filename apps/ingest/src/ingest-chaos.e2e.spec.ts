@@ -316,7 +316,7 @@ describeWithPostgres('ingest under chaos', (database) => {
         if (inStore !== (event.expect === 'accepted'))
           wrong.push(`${event.id}: ${event.expect} but ${inStore ? '' : 'not '}in the store`);
       }
-      expect(wrong.slice(0, 20)).toEqual([]);
+      expect(wrong.slice(0, 20), wrong.slice(0, 20).join("\n")).toEqual([]);
 
       // Every batch holds its lifecycle once, in order; nothing rejected was accepted.
       for (const [prefixOf, count] of [

@@ -492,6 +492,26 @@ function agreementSuite(
   more?.(() => database);
 }
 
+describe('schema.prisma column names', () => {
+  // The projector's row types (projections/rows.ts) are the Prisma models with their field names
+  // in snake_case: that is only the columns' names if every @map says so.
+  const snakeCase = (name: string) =>
+    name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+  const misnamed = (schema: string) =>
+    parsePrismaModels(schema).flatMap((model) =>
+      model.fields
+        .filter((field) => field.column !== snakeCase(field.name))
+        .map((field) => `${model.name}.${field.name} → ${field.column}`),
+    );
+
+  it("are the fields' names in snake_case, which the projector's row types are derived from", () => {
+    expect(misnamed(SCHEMA_TEXT)).toEqual([]);
+    expect(misnamed(altered('@map("planned_quantity_value")', '@map("planned_qty")'))).toEqual([
+      'Batch.plannedQuantityValue → planned_qty',
+    ]);
+  });
+});
+
 describeWithPostgres('schema.prisma against the migrated read model on PostgreSQL', (database) => {
   agreementSuite(async () => pgDatabase({ connectionString: database().url }));
 });
