@@ -109,6 +109,36 @@ function answersBehaviour(open: () => Promise<Target>) {
     expect(answers.map(codeOf)).toEqual(['event.id-conflict', 'accepted']);
   });
 
+  it("accepts the original again when a clash was answered while the original's answer was lost", async () => {
+    // The original is stored, but the instance dies before its answer is kept; meanwhile a copy
+    // of its id with other content (on another partition) is refused as the clash, on record.
+    const original = batch('northbridge-bio:b-answer-7').scheduled;
+    const [stored] = await pipeline(inMemoryOutcomeLog()).ingestMany([world.incoming(original)]);
+    expect(codeOf(stored!)).toBe('accepted');
+    const clash = world.partnerEvent(
+      CDMO,
+      'batch/scheduled.v1',
+      { subject: 'northbridge-bio:b-answer-8', id: original.id },
+      { batchId: 'northbridge-bio:b-answer-8' },
+    );
+    const [refused] = await pipeline().ingestMany([world.incoming(clash)]);
+    expect(codeOf(refused!)).toBe('event.id-conflict');
+    // The original, redelivered, is the event the store holds: accepted, every time; the clash
+    // stays refused word for word.
+    for (const replay of [pipeline(), pipeline()]) {
+      const [again, clashAgain] = await replay.ingestMany([
+        world.incoming(structuredClone(original)),
+        world.incoming(structuredClone(clash)),
+      ]);
+      expect(codeOf(again!)).toBe('duplicate');
+      if (again!.status === 'accepted' && stored!.status === 'accepted')
+        expect(again!.positions).toEqual(stored!.positions);
+      expect(clashAgain).toEqual(refused);
+    }
+    expect(await target.store.readStream('batch-northbridge-bio:b-answer-7')).toHaveLength(1);
+    expect(await target.store.readStream('batch-northbridge-bio:b-answer-8')).toEqual([]);
+  });
+
   it('names the event it could not read, when the event says who it is', async () => {
     const event = world.partnerEvent(CDMO, 'batch/scheduled.v1', {}, { plannedQuantity: 'lots' });
     const [answer] = await pipeline().ingestMany([world.incoming(event)]);

@@ -146,6 +146,10 @@ const idConflict = (event: StructuredEvent) =>
     '/id',
   );
 
+/** The refusal of content whose source + id another event had already taken. */
+const isClashRefusal = (outcome: Outcome) =>
+  outcome.status === 'rejected' && outcome.rejection.code === 'event.id-conflict';
+
 /** A failure of the record itself, which retrying cannot cure (as opposed to the database's). */
 function recordFault(error: unknown): Refusal | undefined {
   if (error instanceof EventIdConflictError)
@@ -335,13 +339,20 @@ export class IngestPipeline {
       const identity = identities[index]!;
       const { event } = identity;
       const answered = onRecord.get(outcomeKeyString(identity.key));
-      if (answered) {
-        outcomes[index] =
-          answered.digest === identity.digest
-            ? answerAgain(answered.outcome)
-            : this.#rejected(idConflict(event), event, organizationId, receivedAt);
+      if (answered?.digest === identity.digest) {
+        outcomes[index] = answerAgain(answered.outcome);
         continue;
       }
+      if (answered && !isClashRefusal(answered.outcome)) {
+        outcomes[index] = this.#rejected(idConflict(event), event, organizationId, receivedAt);
+        continue;
+      }
+      // Nothing on record for this content, or only the refusal of a clash: the answer on record
+      // then belongs to other content that was refused because this source + id was already
+      // taken, possibly by this very event, stored but its answer lost (an instance stopped
+      // between the append and the record). The store settles it: deciding again answers the
+      // stored original as a redelivery and any other content as the clash.
+
       try {
         const actor = await this.#authenticate(event, organizationId, facts, receivedAt);
         const routed = await this.#route(index, event, actor, receivedAt, facts);
