@@ -1,5 +1,5 @@
 import type { CorrectableFields, CorrectionRecorded } from './correction-events.ts';
-import type { CatalogueEvent } from './event.ts';
+import type { CatalogueEvent, CatalogueEventsOf } from './event.ts';
 
 export type BatchScheduled = CatalogueEvent<'concord.batch.scheduled.v1'>;
 
@@ -41,25 +41,8 @@ export type DeviationLinked = CatalogueEvent<'concord.batch.deviation-linked.v1'
 
 export type DeviationLinkClosed = CatalogueEvent<'concord.batch.deviation-link-closed.v1'>;
 
-export type BatchEvent =
-  | BatchScheduled
-  | ManufacturingStarted
-  | ManufacturingHeld
-  | ManufacturingResumed
-  | ManufacturingAborted
-  | ManufacturingCompleted
-  | RecordReviewed
-  | QcResultRecorded
-  | OosInvestigationOpened
-  | OosResolved
-  | CoaIssued
-  | DispositionRecorded
-  | QpCertified
-  | BatchShipped
-  | BatchShippedV2
-  | DeviationLinked
-  | DeviationLinkClosed
-  | CorrectionRecorded;
+/** The batch stream's events: every `concord.batch.*` type of the catalogue, and corrections. */
+export type BatchEvent = CatalogueEventsOf<'concord.batch.'> | CorrectionRecorded;
 
 export type BatchEventType = BatchEvent['type'];
 

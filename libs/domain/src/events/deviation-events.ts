@@ -1,5 +1,5 @@
 import type { CorrectableFields, CorrectionRecorded } from './correction-events.ts';
-import type { CatalogueEvent } from './event.ts';
+import type { CatalogueEvent, CatalogueEventsOf } from './event.ts';
 
 export type DeviationReported = CatalogueEvent<'concord.deviation.reported.v1'>;
 
@@ -25,18 +25,8 @@ export type ClosureApproved = CatalogueEvent<'concord.deviation.closure-approved
 
 export type DeviationClosed = CatalogueEvent<'concord.deviation.closed.v1'>;
 
-export type DeviationEvent =
-  | DeviationReported
-  | DeviationReportedLate
-  | DeviationClassified
-  | InvestigationUpdated
-  | RootCauseIdentified
-  | BatchImpactAssessed
-  | CapaProposed
-  | CapaApproved
-  | ClosureApproved
-  | DeviationClosed
-  | CorrectionRecorded;
+/** The deviation stream's events: every `concord.deviation.*` type of the catalogue, and corrections. */
+export type DeviationEvent = CatalogueEventsOf<'concord.deviation.'> | CorrectionRecorded;
 
 export type DeviationEventType = DeviationEvent['type'];
 

@@ -31,3 +31,13 @@ export type Event<Type extends string, Data> = {
  * `schemas/` (by `@concord/contract`), so the schemas are the one source of the vocabulary.
  */
 export type CatalogueEvent<Type extends EventType> = Event<Type, EventDataByType[Type]>;
+
+/**
+ * Every event of the catalogue whose type starts with `Prefix` (e.g. `concord.batch.`): an
+ * aggregate's events are those of its schemas, so a new schema joins its aggregate's union as
+ * soon as the contract is generated, and the compiler then names every exhaustive switch (evolve,
+ * projections, descriptions, as-of folds) and every table keyed by type that must take it in.
+ */
+export type CatalogueEventsOf<Prefix extends string> = {
+  [Type in EventType]: Type extends `${Prefix}${string}` ? CatalogueEvent<Type> : never;
+}[EventType];
