@@ -12,6 +12,7 @@ import {
   type PartnerExchange,
 } from '@concord/ingest/test-support';
 import { pgDatabase, pgliteDatabase, type SqlDatabase } from '@concord/sql';
+import { waitFor } from '@concord/test-infra';
 import { describeWithPostgres } from '@concord/test-infra/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateReadModel } from './migrate-read-model.ts';
@@ -300,6 +301,54 @@ describeWithPostgres('the read-model projector on PostgreSQL', (database) => {
       store: await PostgresEventStore.open(db),
       prisma: readModelPrisma({ connectionString: database().url }),
     };
+  });
+});
+
+// Its own database: the rebuild must get to the end of the store.
+describeWithPostgres('a rebuild beside the live projector on PostgreSQL', (database) => {
+  it('a rebuild waits for a live chunk in progress instead of deadlocking with it', async () => {
+    const db = pgDatabase({ connectionString: database().url });
+    try {
+      await migrateReadModel(db);
+      const store = await PostgresEventStore.open(db);
+      const projector = new Projector({ store, db });
+      await db.query('insert into rm_checkpoints (subscriber_id, position) values ($1, 0)', [
+        projector.name,
+      ]);
+      // A live chunk in progress: its checkpoint row locked, the read model not yet read (as the
+      // projector's handleOnce does: checkpoint first, then the tables).
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let locked!: () => void;
+      const isLocked = new Promise<void>((resolve) => (locked = resolve));
+      const chunk = db.transaction(async (tx) => {
+        await tx.query('select position from rm_checkpoints where subscriber_id = $1 for update', [
+          projector.name,
+        ]);
+        locked();
+        await released;
+        await tx.query('select count(*) from rm_batches');
+      });
+      await isLocked;
+      const rebuilding = projector.rebuild();
+      await waitFor(
+        async () =>
+          (
+            await db.query<{ waiting: number }>(
+              `select count(*)::int as waiting from pg_stat_activity
+               where datname = current_database() and wait_event_type = 'Lock'`,
+            )
+          ).rows[0]!.waiting > 0,
+        { description: 'the rebuild waiting for the chunk' },
+      );
+      release();
+      // Truncating first, the rebuild held the tables the chunk then read while the chunk held
+      // the checkpoint the rebuild then wrote: PostgreSQL detected the deadlock and killed one.
+      await chunk;
+      await expect(rebuilding).resolves.toMatchObject({ position: await store.headPosition() });
+    } finally {
+      await db.close();
+    }
   });
 });
 

@@ -142,9 +142,12 @@ export class Projector {
   async rebuild(onProgress?: (progress: RebuildProgress) => void): Promise<RebuildProgress> {
     const { db, store, batchSize } = this.#options;
     await db.transaction(async (tx) => {
+      // The checkpoint first, the tables after: the order of a live chunk (handleOnce locks the
+      // checkpoint row, then reads and writes the tables). Truncating first deadlocked with a
+      // live chunk in progress; in the same order, each waits for the other to finish.
+      await this.#checkpoints.save(this.name, 0n, tx);
       await truncateReadModel(tx);
       await tx.query('delete from rm_dead_letters where projector = $1', [this.name]);
-      await this.#checkpoints.save(this.name, 0n, tx);
     });
     const head = await store.headPosition();
     const progress: RebuildProgress = { projected: 0, position: 0n, head };
