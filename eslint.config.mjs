@@ -101,7 +101,8 @@ export default tseslint.config(
   },
   {
     // Specs and benchmarks may also use the testing libraries (Given/When/Then, service harness).
-    files: ['**/*.spec.ts', '**/bench/**/*.ts'],
+    // Scripts (code generators) read and write files at build time; they are not the library.
+    files: ['**/*.spec.ts', '**/bench/**/*.ts', 'libs/*/scripts/**/*.ts'],
     rules: { '@nx/enforce-module-boundaries': ['error', boundaries({ inTests: true })] },
   },
   {

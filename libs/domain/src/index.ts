@@ -143,13 +143,6 @@ export {
 } from './batch/batch-state.ts';
 export { oosInvestigationId, withinSpecification } from './batch/record-qc-result.ts';
 export type { ScheduleBatch } from './batch/schedule-batch.ts';
-export type {
-  AbortManufacturing,
-  CompleteManufacturing,
-  HoldManufacturing,
-  ResumeManufacturing,
-  StartManufacturing,
-} from './batch/manufacturing.ts';
 export type { ReviewRecord } from './batch/review-record.ts';
 export type { RecordQcResult } from './batch/record-qc-result.ts';
 export type { ResolveOos } from './batch/resolve-oos.ts';

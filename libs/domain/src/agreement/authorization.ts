@@ -1,3 +1,4 @@
+import type { EventType } from '@concord/contract';
 import type { AgreementVersion, Responsibility } from '../events/agreement-events.ts';
 import { PLATFORM_ORGANIZATION_ID } from '../shared/command.ts';
 import { DomainError } from '../shared/domain-error.ts';
@@ -32,27 +33,31 @@ export const activityByEventType = {
   'concord.deviation.capa-proposed.v1': 'capa',
   'concord.deviation.capa-approved.v1': 'deviation-approval',
   'concord.deviation.closure-approved.v1': 'deviation-approval',
-} as const satisfies Record<string, Activity>;
+} as const satisfies Partial<Record<EventType, Activity>>;
 
 /**
- * The published event types only the platform records: its registries (organizations, keys,
- * people, agreements) and what deciders and process managers derive. Every other type in the
- * catalogue is a partner's, with an activity above (or a correction, which takes the corrected
- * event's); a test walks the catalogue to keep it so.
+ * The published event types only the platform records, and who in the platform records each: its
+ * registries (organizations, keys, people, agreements) and what deciders and process managers
+ * derive. Every other type in the catalogue is a partner's, with an activity above (or a
+ * correction, which takes the corrected event's); a test walks the catalogue to keep it so.
  */
-export const platformEventTypes = [
-  'concord.organization.registered.v1',
-  'concord.organization.signing-key-registered.v1',
-  'concord.organization.signing-key-revoked.v1',
-  'concord.organization.role-granted.v1',
-  'concord.organization.role-revoked.v1',
-  'concord.agreement.version-approved.v1',
-  'concord.agreement.terminated.v1',
-  'concord.batch.oos-investigation-opened.v1',
-  'concord.batch.deviation-linked.v1',
-  'concord.batch.deviation-link-closed.v1',
-  'concord.deviation.reported-late.v1',
-] as const;
+export const platformEmitters = {
+  'concord.organization.registered.v1': 'platform administration',
+  'concord.organization.signing-key-registered.v1': 'platform administration',
+  'concord.organization.signing-key-revoked.v1': 'platform administration',
+  'concord.organization.role-granted.v1': 'platform administration',
+  'concord.organization.role-revoked.v1': 'platform administration',
+  'concord.agreement.version-approved.v1': 'platform administration, approved by both parties',
+  'concord.agreement.terminated.v1': 'platform administration',
+  'concord.batch.oos-investigation-opened.v1': 'the batch decider, with an OOS result',
+  'concord.batch.deviation-linked.v1': 'the process manager',
+  'concord.batch.deviation-link-closed.v1': 'the process manager',
+  'concord.deviation.reported-late.v1': 'the deviation decider, with a late report',
+} as const satisfies Partial<Record<EventType, string>>;
+
+export type PlatformEventType = keyof typeof platformEmitters;
+
+export const platformEventTypes = Object.keys(platformEmitters) as readonly PlatformEventType[];
 
 export function activityOf(eventType: string): Activity | undefined {
   return (activityByEventType as Record<string, Activity | undefined>)[eventType];

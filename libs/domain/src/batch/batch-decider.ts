@@ -12,8 +12,8 @@ import { evolveBatch, initialBatchState, type BatchState } from './batch-state.t
 import { certifyBatch } from './certify-batch.ts';
 import { closeDeviationLink, linkDeviation } from './deviation-links.ts';
 import { issueCoa } from './issue-coa.ts';
-import { recordManufacturing } from './manufacturing.ts';
 import { recordDisposition } from './record-disposition.ts';
+import { recordLifecycleAct } from './record-lifecycle-act.ts';
 import { recordQcResult } from './record-qc-result.ts';
 import { resolveOos } from './resolve-oos.ts';
 import { reviewRecord } from './review-record.ts';
@@ -75,7 +75,7 @@ export function decideBatch(command: BatchCommand, state: BatchState): BatchEven
     case 'concord.batch.manufacturing-resumed.v1':
     case 'concord.batch.manufacturing-aborted.v1':
     case 'concord.batch.manufacturing-completed.v1':
-      return recordManufacturing(command, state);
+      return recordLifecycleAct(command, state);
     case 'concord.batch.record-reviewed.v1':
       return reviewRecord(command, state);
     case 'concord.batch.qc-result-recorded.v1':
