@@ -4,7 +4,7 @@
 import { eventStoreContract, newEvent } from '@concord/event-store/contract-suite';
 import { pgliteDatabase, type SqlDatabase } from '@concord/sql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeKurrentDbClient } from './fake-kurrentdb-client.ts';
+import { FakeKurrentDbClient } from './test-support/fake-kurrentdb-client.ts';
 import { KurrentDbEventStore } from './kurrentdb-event-store.ts';
 import { ENVELOPE_KEY } from './mapping.ts';
 
