@@ -52,6 +52,18 @@ function half(n: number): number {
   return Math.floor(n / 2);
 }
 
+/**
+ * RFC 9162's "right-shift both fn and sn equally until either LSB(fn) is set or fn is 0": past the
+ * levels where the node is its parent's left child on the tree's right edge (no sibling there).
+ */
+function climbPastLeftEdges(fn: number, sn: number): [number, number] {
+  do {
+    fn = half(fn);
+    sn = half(sn);
+  } while (!odd(fn) && fn !== 0);
+  return [fn, sn];
+}
+
 /** MTH(D[start:end]) over leaf hashes. */
 function subtreeRoot(leaves: readonly Hash[], start: number, end: number): Hash {
   const n = end - start;
@@ -136,12 +148,7 @@ export function verifyInclusion(
     if (sn === 0) return false;
     if (odd(fn) || fn === sn) {
       r = nodeHash(p, r);
-      if (!odd(fn)) {
-        do {
-          fn = half(fn);
-          sn = half(sn);
-        } while (!odd(fn) && fn !== 0);
-      }
+      if (!odd(fn)) [fn, sn] = climbPastLeftEdges(fn, sn);
     } else {
       r = nodeHash(r, p);
     }
@@ -183,12 +190,7 @@ export function verifyConsistency(
     if (odd(fn) || fn === sn) {
       fr = nodeHash(c, fr);
       sr = nodeHash(c, sr);
-      if (!odd(fn)) {
-        do {
-          fn = half(fn);
-          sn = half(sn);
-        } while (!odd(fn) && fn !== 0);
-      }
+      if (!odd(fn)) [fn, sn] = climbPastLeftEdges(fn, sn);
     } else {
       sr = nodeHash(sr, c);
     }
