@@ -1,9 +1,16 @@
 import type { AgreementVersion, OrganizationDirectory } from '@concord/domain';
 import type { EventStore, RecordedEvent } from '@concord/event-store';
+import { isPlatformSigned, verifyPlatformSignature, type PlatformKeyring } from '@concord/evidence';
 import { Registry } from '@concord/ingest';
 import { actorOf } from './stored-event.ts';
 
 type AgreementHistory = Awaited<ReturnType<Registry['agreementHistory']>>;
+
+/** What every audit may be given: the platform's public keys, from outside the database. */
+export interface AuditOptions {
+  /** Checks every platform-recorded event's signature; undefined: not checked. */
+  platformKeyring?: PlatformKeyring;
+}
 
 /**
  * What an audit needs from other streams (organizations with their keys and people, agreement
@@ -17,8 +24,14 @@ export class AuditFacts {
   readonly #agreements = new Map<string, Promise<AgreementHistory>>();
   readonly #loaded = new Map<string, OrganizationDirectory | undefined>();
 
-  constructor(store: EventStore) {
-    this.#registry = new Registry(store);
+  /** The platform's public keys, from outside the database; undefined: not checked. */
+  readonly platformKeyring: PlatformKeyring | undefined;
+
+  constructor(store: EventStore, options: AuditOptions = {}) {
+    this.platformKeyring = options.platformKeyring;
+    this.#registry = new Registry(
+      options.platformKeyring ? onlyPlatformSigned(store, options.platformKeyring) : store,
+    );
   }
 
   async organization(organizationId: string): Promise<OrganizationDirectory | undefined> {
@@ -60,4 +73,29 @@ export class AuditFacts {
     }
     return history;
   }
+}
+
+/**
+ * The store as an audit may trust it for organizations and agreements: only the events of those
+ * streams that the platform signed (keys, people and terms an insider inserted or changed in the
+ * database are not believed; the audit reports them where they are in scope).
+ */
+function onlyPlatformSigned(store: EventStore, keyring: PlatformKeyring): EventStore {
+  const registryStream = /^(organization|agreement)-/;
+  const trusted = (event: RecordedEvent) =>
+    isPlatformSigned(event) && verifyPlatformSignature(event, keyring).status === 'valid';
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      if (property === 'readStream') {
+        return async (...args: Parameters<EventStore['readStream']>) => {
+          const events = await target.readStream(...args);
+          return registryStream.test(args[0]) ? events.filter(trusted) : events;
+        };
+      }
+      const value: unknown = Reflect.get(target, property, receiver);
+      return typeof value === 'function'
+        ? (value as (...a: unknown[]) => unknown).bind(target)
+        : value;
+    },
+  });
 }

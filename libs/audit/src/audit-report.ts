@@ -1,7 +1,7 @@
 import type { ElectronicSignature } from '@concord/domain';
 import type { EventStore, Json } from '@concord/event-store';
 import { streams } from '@concord/ingest';
-import { AuditFacts } from './audit-facts.ts';
+import { AuditFacts, type AuditOptions } from './audit-facts.ts';
 import type { CorrectedValue } from './corrections.ts';
 import {
   agreementIdOf,
@@ -89,7 +89,7 @@ export interface AuditReport {
   anchors: { streamId: string; role: string; version: number; headHash: string | null }[];
 }
 
-export interface AuditReportOptions {
+export interface AuditReportOptions extends AuditOptions {
   /** Report the batch as it stood at this instant. @default the record as it is now */
   asOf?: AsOf;
   /** The clock for `generatedAt`. @default () => new Date() */
@@ -113,7 +113,7 @@ export async function auditReport(
   const events = await store.readStream(subject.streamId);
   if (events.length === 0) throw new UnknownSubjectError(subject);
 
-  const facts = new AuditFacts(store);
+  const facts = new AuditFacts(store, options);
   const deviationStreams = await Promise.all(
     linkedDeviationIds(events).map(async (deviationId) => ({
       deviationId,
@@ -123,11 +123,12 @@ export async function auditReport(
   const agreementId = agreementIdOf(events);
   const [agreement, verification] = await Promise.all([
     agreementId === null ? undefined : facts.agreementHistory(agreementId),
-    verifyAudit(store, { batchId }),
+    verifyAudit(store, { batchId }, { platformKeyring: options.platformKeyring }),
     facts.organizationsOf([events, ...deviationStreams.map((d) => d.events)].flat()),
   ]);
   const context = (id: string | null) => ({
     directoryOf: facts.directoryOf,
+    platformKeyring: facts.platformKeyring,
     agreementId: id,
     agreementAt: (instant: string) => (id === agreementId ? agreement?.at(instant) : undefined),
   });

@@ -10,7 +10,8 @@ import {
 } from '@concord/domain';
 import type { EventStore, JsonObject, RecordedEvent } from '@concord/event-store';
 import { streams } from '@concord/ingest';
-import { AuditFacts } from './audit-facts.ts';
+import type { PlatformKeyring } from '@concord/evidence';
+import { AuditFacts, type AuditOptions } from './audit-facts.ts';
 import { applyCorrections, type CorrectedValue } from './corrections.ts';
 import { eSignatureOf, signatureStatusOf, type SignatureStatus } from './signature-status.ts';
 import { actorOf, isPlatformEvent, occurredAtOf } from './stored-event.ts';
@@ -109,6 +110,8 @@ export interface History {
 /** What `buildHistory` needs to know beyond the events; pure lookups, loaded beforehand. */
 export interface HistoryContext {
   directoryOf(organizationId: string): OrganizationDirectory | undefined;
+  /** The platform's public keys (from outside the database); undefined: not checked. */
+  platformKeyring?: PlatformKeyring | undefined;
   agreementId: string | null;
   agreementAt(instant: string): AgreementVersion | undefined;
 }
@@ -116,13 +119,25 @@ export interface HistoryContext {
 const PLATFORM_NAME = 'Concord platform';
 
 /** Every event of a batch's stream, with who, what, when, why, on whose authority and its proof. */
-export function batchHistory(store: EventStore, batchId: string): Promise<History> {
-  return subjectHistory(store, auditSubject('batch', batchId));
+export function batchHistory(
+  store: EventStore,
+  batchId: string,
+  options: AuditOptions = {},
+): Promise<History> {
+  return subjectHistory(store, auditSubject('batch', batchId), new AuditFacts(store, options));
 }
 
 /** Every event of a deviation's stream, as `batchHistory`. */
-export function deviationHistory(store: EventStore, deviationId: string): Promise<History> {
-  return subjectHistory(store, auditSubject('deviation', deviationId));
+export function deviationHistory(
+  store: EventStore,
+  deviationId: string,
+  options: AuditOptions = {},
+): Promise<History> {
+  return subjectHistory(
+    store,
+    auditSubject('deviation', deviationId),
+    new AuditFacts(store, options),
+  );
 }
 
 /** Reads a subject's stream and what the history needs from other streams. */
@@ -140,6 +155,7 @@ export async function subjectHistory(
   ]);
   return buildHistory(subject, events, {
     directoryOf: facts.directoryOf,
+    platformKeyring: facts.platformKeyring,
     agreementId,
     agreementAt: (instant) => agreement?.at(instant),
   });
@@ -207,7 +223,7 @@ export function buildHistory(
               version: agreement?.version ?? null,
               effectiveFrom: agreement?.effectiveFrom ?? null,
             },
-      signature: signatureStatusOf(event, context.directoryOf),
+      signature: signatureStatusOf(event, context.directoryOf, context.platformKeyring),
       eSignature: eSignatureOf(event),
       correction: correction
         ? {

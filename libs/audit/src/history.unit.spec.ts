@@ -136,6 +136,7 @@ describe('the history of a batch and of a deviation', () => {
     expect(late.signature).toEqual({
       status: 'platform',
       derivedFrom: story.ids.deviationReported,
+      platformKeyId: null,
     });
     expect(late.summary).toMatch(/^Reported \d+ minutes after the notification deadline/);
     const classified = deviation.entries.find((e) => e.type === 'concord.deviation.classified.v1')!;

@@ -1,4 +1,4 @@
-export { AuditFacts } from './audit-facts.ts';
+export { AuditFacts, type AuditOptions } from './audit-facts.ts';
 export {
   AUDIT_REPORT_FORMAT,
   auditReport,

@@ -1,6 +1,7 @@
 import { verifyEventSignature } from '@concord/contract';
 import { keyValidAt, type ElectronicSignature, type OrganizationDirectory } from '@concord/domain';
 import type { RecordedEvent } from '@concord/event-store';
+import { isPlatformKeyId, verifyPlatformSignature, type PlatformKeyring } from '@concord/evidence';
 import { storedEventId } from '@concord/ingest';
 import { actorOf, derivedFromOf, isPlatformEvent } from './stored-event.ts';
 
@@ -14,14 +15,25 @@ import { actorOf, derivedFromOf, isPlatformEvent } from './stored-event.ts';
  * - `e-signature-only`: a person's act through Concord's API, proven by their e-signature (21 CFR
  *   Part 11) and the API's authentication, not by a partner system's key;
  * - `platform`: recorded by the platform itself, or derived by it from another event;
- * - `unsigned`: a partner's event with nothing that proves who sent it.
+ * - `unsigned`: a partner's event with nothing that proves who sent it, or (checked against the
+ *   platform's keyring) an event the platform recorded without signing it.
+ * What the platform records carries its signature; given the platform's keyring (from outside
+ * the database), `platformKeyId` names the key it verified with, and a signature that does not
+ * verify is `invalid` or `key-not-valid` like a partner's. Without a keyring it is not checked
+ * (`platformKeyId` null).
  */
 export type SignatureStatus =
   | { status: 'valid'; keyId: string }
   | { status: 'invalid'; keyId: string | null; problem: string }
   | { status: 'key-not-valid'; keyId: string; problem: string }
-  | { status: 'e-signature-only'; signerId: string; printedName: string; meaning: string }
-  | { status: 'platform'; derivedFrom: string | null }
+  | {
+      status: 'e-signature-only';
+      signerId: string;
+      printedName: string;
+      meaning: string;
+      platformKeyId: string | null;
+    }
+  | { status: 'platform'; derivedFrom: string | null; platformKeyId: string | null }
   | { status: 'unsigned'; problem: string };
 
 export type SignatureStatusKind = SignatureStatus['status'];
@@ -55,32 +67,61 @@ const API_SOURCE = /^urn:concord:[^:]+:concord-api$/;
 export function signatureStatusOf(
   event: RecordedEvent,
   directoryOf: (organizationId: string) => OrganizationDirectory | undefined,
+  platformKeyring?: PlatformKeyring,
 ): SignatureStatus {
   const { signature, signaturekeyid } = event.metadata;
-  if (typeof signature === 'string') return partnerSignatureStatus(event, directoryOf);
-  const derivedFrom = derivedFromOf(event);
-  if (isPlatformEvent(event) || derivedFrom !== null) return { status: 'platform', derivedFrom };
-  const eSignature = eSignatureOf(event);
-  const actor = actorOf(event);
-  if (
-    eSignature &&
-    eSignature.signerId === actor.personId &&
-    API_SOURCE.test(String(event.metadata.source ?? ''))
-  ) {
+  const platformSigned =
+    typeof signature === 'string' &&
+    typeof signaturekeyid === 'string' &&
+    isPlatformKeyId(signaturekeyid);
+  if (typeof signature === 'string' && !platformSigned)
+    return partnerSignatureStatus(event, directoryOf);
+  const recordedBy = recordedByPlatform(event);
+  if (recordedBy === undefined) {
+    const actor = actorOf(event);
     return {
-      status: 'e-signature-only',
-      signerId: eSignature.signerId,
-      printedName: eSignature.printedName,
-      meaning: eSignature.meaning,
+      status: 'unsigned',
+      problem:
+        typeof signaturekeyid === 'string' && !platformSigned
+          ? `names key ${signaturekeyid} but carries no signature`
+          : `an event of ${actor.organizationId} with neither a partner signature nor an e-signature through the API: nothing proves who sent it`,
     };
   }
-  return {
-    status: 'unsigned',
-    problem:
-      typeof signaturekeyid === 'string'
-        ? `names key ${signaturekeyid} but carries no signature`
-        : `an event of ${actor.organizationId} with neither a partner signature nor an e-signature through the API: nothing proves who sent it`,
-  };
+  let platformKeyId: string | null = null;
+  if (platformKeyring) {
+    if (!platformSigned)
+      return {
+        status: 'unsigned',
+        problem: 'recorded by the platform, but not signed with a platform key',
+      };
+    const check = verifyPlatformSignature(event, platformKeyring);
+    if (check.status !== 'valid') return check;
+    platformKeyId = check.keyId;
+  }
+  return recordedBy.kind === 'platform'
+    ? { status: 'platform', derivedFrom: recordedBy.derivedFrom, platformKeyId }
+    : { status: 'e-signature-only', ...recordedBy.eSignature, platformKeyId };
+}
+
+/** The platform's own events and derivations, and people's e-signed acts through the API. */
+function recordedByPlatform(
+  event: RecordedEvent,
+):
+  | { kind: 'platform'; derivedFrom: string | null }
+  | { kind: 'e-signature'; eSignature: { signerId: string; printedName: string; meaning: string } }
+  | undefined {
+  const derivedFrom = derivedFromOf(event);
+  if (isPlatformEvent(event) || derivedFrom !== null) return { kind: 'platform', derivedFrom };
+  const eSignature = eSignatureOf(event);
+  if (
+    eSignature &&
+    eSignature.signerId === actorOf(event).personId &&
+    API_SOURCE.test(String(event.metadata.source ?? ''))
+  ) {
+    const { signerId, printedName, meaning } = eSignature;
+    return { kind: 'e-signature', eSignature: { signerId, printedName, meaning } };
+  }
+  return undefined;
 }
 
 /** The fields the metadata repeats from the signed envelope: they must still agree with it. */
@@ -148,11 +189,11 @@ export function describeSignatureStatus(status: SignatureStatus): string {
     case 'key-not-valid':
       return `Signing key NOT VALID at that time: ${status.problem}`;
     case 'e-signature-only':
-      return `E-signature only (act through the Concord API by ${status.printedName}, meaning ${status.meaning})`;
+      return `E-signature only (act through the Concord API by ${status.printedName}, meaning ${status.meaning})${platformSignatureNote(status.platformKeyId)}`;
     case 'platform':
-      return status.derivedFrom
-        ? `Platform event, derived from ${status.derivedFrom}`
-        : 'Platform event';
+      return `${
+        status.derivedFrom ? `Platform event, derived from ${status.derivedFrom}` : 'Platform event'
+      }${platformSignatureNote(status.platformKeyId)}`;
     case 'unsigned':
       return `UNSIGNED: ${status.problem}`;
     default: {
@@ -160,4 +201,8 @@ export function describeSignatureStatus(status: SignatureStatus): string {
       return String(unexpected);
     }
   }
+}
+
+function platformSignatureNote(platformKeyId: string | null): string {
+  return platformKeyId === null ? '' : `; platform signature valid (key ${platformKeyId})`;
 }

@@ -63,11 +63,13 @@ describe('the signature status of a stored event', () => {
     expect(statusOf(late)).toEqual({
       status: 'platform',
       derivedFrom: story.ids.deviationReported,
+      platformKeyId: null,
     });
     const link = events.find((event) => event.type === 'concord.batch.deviation-linked.v1')!;
     expect(statusOf(link)).toEqual({
       status: 'platform',
       derivedFrom: story.ids.deviationReported,
+      platformKeyId: null,
     });
   });
 

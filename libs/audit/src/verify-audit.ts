@@ -1,6 +1,6 @@
 import type { EventStore, RecordedEvent, VerifyResult } from '@concord/event-store';
 import { streams } from '@concord/ingest';
-import { AuditFacts } from './audit-facts.ts';
+import { AuditFacts, type AuditOptions } from './audit-facts.ts';
 import { auditSubject, UnknownSubjectError, type AuditSubject } from './history.ts';
 import {
   describeSignatureStatus,
@@ -76,7 +76,7 @@ export interface VerifyProgress {
   headPosition: bigint;
 }
 
-export interface VerifyAuditOptions {
+export interface VerifyAuditOptions extends AuditOptions {
   onProgress?: (progress: VerifyProgress) => void;
   /** Events read per page when verifying everything. @default 1000 */
   pageSize?: number;
@@ -145,7 +145,7 @@ class Findings {
   }
 
   signature(event: RecordedEvent, facts: AuditFacts): boolean {
-    const status = signatureStatusOf(event, facts.directoryOf);
+    const status = signatureStatusOf(event, facts.directoryOf, facts.platformKeyring);
     this.tally.checked++;
     if (status.status === 'valid') this.tally.valid++;
     else if (status.status === 'e-signature-only') this.tally.eSignatureOnly++;
@@ -211,7 +211,7 @@ async function verifyScoped(
     'batchId' in scope
       ? auditSubject('batch', scope.batchId)
       : auditSubject('deviation', scope.deviationId);
-  const facts = new AuditFacts(store);
+  const facts = new AuditFacts(store, options);
   const findings = new Findings(options.maxProblems ?? 100);
 
   const subjectEvents = await store.readStream(subject.streamId);
@@ -299,7 +299,7 @@ async function verifyAll(
 ): Promise<AuditVerification> {
   const headPosition = await store.headPosition();
   const pageSize = options.pageSize ?? 1_000;
-  const facts = new AuditFacts(store);
+  const facts = new AuditFacts(store, options);
   const findings = new Findings(options.maxProblems ?? 100);
   const chained = new Set<string>();
   let position = 0n;
