@@ -17,7 +17,10 @@ import { staticFiles } from './static-files.ts';
 import { sqlStepUpLedger } from './step-up-ledger.ts';
 
 export interface ApiServerOptions
-  extends Pick<ApiOptions, 'graphiql' | 'maxDepth' | 'maxAliases' | 'maxCost' | 'maxTokens'> {
+  extends Pick<
+    ApiOptions,
+    'graphiql' | 'maxDepth' | 'maxAliases' | 'maxCost' | 'maxTokens' | 'platformKeyring'
+  > {
   store: EventStore;
   /** The read model's database (the projector writes it). */
   db: SqlDatabase;
@@ -114,7 +117,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     ? devTokenRoutes({ issuer: options.devIssuer, authenticator, prisma })
     : undefined;
   const web = options.webRoot ? staticFiles(options.webRoot) : undefined;
-  const audit = auditRoutes({ store, prisma, authenticator });
+  const audit = auditRoutes({
+    store,
+    prisma,
+    authenticator,
+    ...(options.platformKeyring ? { platformKeyring: options.platformKeyring } : {}),
+  });
 
   const server = createServer((request, response) => {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;

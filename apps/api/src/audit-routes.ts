@@ -5,6 +5,7 @@
 import { auditReport, renderAuditReportHtml, UnknownSubjectError } from '@concord/audit';
 import { AuthenticationError, type Authenticator } from '@concord/auth';
 import type { EventStore } from '@concord/event-store';
+import type { PlatformKeyring } from '@concord/evidence';
 import { scopedReadModel, type ReadModelPrisma } from '@concord/read-model';
 
 export const AUDIT_PREFIX = '/audit/';
@@ -13,6 +14,8 @@ const REPORT_PATH = /^\/audit\/batches\/([^/]+)\/report$/;
 
 export interface AuditRoutesOptions {
   store: EventStore;
+  /** The platform's public keys the reports verify against. @default not checked */
+  platformKeyring?: PlatformKeyring;
   prisma: ReadModelPrisma;
   authenticator: Authenticator;
 }
@@ -62,7 +65,10 @@ export function auditRoutes(options: AuditRoutesOptions): (request: Request) => 
     }
     let report;
     try {
-      report = await auditReport(options.store, batchId, asOf ? { asOf } : {});
+      report = await auditReport(options.store, batchId, {
+        ...(asOf ? { asOf } : {}),
+        ...(options.platformKeyring ? { platformKeyring: options.platformKeyring } : {}),
+      });
     } catch (error) {
       if (error instanceof UnknownSubjectError) return notFound();
       throw error;

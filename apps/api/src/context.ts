@@ -1,3 +1,4 @@
+import type { AuditOptions } from '@concord/audit';
 import type { Authenticator, Caller } from '@concord/auth';
 import type { EventStore } from '@concord/event-store';
 import type { ScopedReadModel } from '@concord/read-model';
@@ -22,6 +23,8 @@ export interface ApiContext {
    * reached through a Batch or Deviation the caller could already see.
    */
   store: EventStore;
+  /** What the audit views check the record against (the platform's keyring, when known). */
+  audit: AuditOptions;
 }
 
 /** The caller's organization; only called where the schema already required a member. */

@@ -5,6 +5,8 @@
 //     provider), or CONCORD_DEV_ISSUER_KEY=<file> for the development issuer (tokens from
 //     `concord tokens mint --key-file <file>`); CONCORD_API_KEYS_FILE: JSON array of
 //     { sha256, organizationId, systemId, roles? } for partner systems;
+//   CONCORD_PLATFORM_KEY_FILE (required): the platform's signing key (`concord keys platform
+//     generate`), CONCORD_PLATFORM_KEYRING_FILE: the public keys it took over from;
 //   LOG_LEVEL (default info).
 import { readFileSync } from 'node:fs';
 import {
@@ -15,6 +17,7 @@ import {
   type ApiKeyRecord,
 } from '@concord/auth';
 import { PostgresEventStore } from '@concord/event-store-postgres';
+import { loadPlatformKey, PlatformKeyError, signingAsPlatform } from '@concord/evidence';
 import { readModelPrisma } from '@concord/read-model';
 import { pgDatabase } from '@concord/sql';
 import { pino } from 'pino';
@@ -51,8 +54,12 @@ if (env.CONCORD_JWKS_URL) {
   });
 } else fail('set CONCORD_JWKS_URL (with issuer and audience) or CONCORD_DEV_ISSUER_KEY');
 
+// People's acts through the API are recorded signed with the platform's key; never without one.
+const signing = await loadPlatformKey(env).catch((error: unknown) =>
+  error instanceof PlatformKeyError ? fail(error.message) : Promise.reject(error),
+);
 const db = pgDatabase({ connectionString: databaseUrl });
-const store = await PostgresEventStore.open(db);
+const store = signingAsPlatform(await PostgresEventStore.open(db), signing.key);
 const prisma = readModelPrisma({ connectionString: databaseUrl });
 const server = await startApiServer({
   store,
@@ -60,6 +67,7 @@ const server = await startApiServer({
   prisma,
   authenticator,
   logger,
+  platformKeyring: signing.keyring,
   port: Number(env.CONCORD_API_PORT ?? 4000),
   host: env.CONCORD_API_HOST ?? '127.0.0.1',
 });

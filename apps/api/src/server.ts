@@ -6,6 +6,7 @@ import {
   type StepUpLedger,
 } from '@concord/auth';
 import type { EventStore } from '@concord/event-store';
+import type { PlatformKeyring } from '@concord/evidence';
 import { scopedReadModel, type ReadModelPrisma } from '@concord/read-model';
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import {
@@ -34,8 +35,13 @@ import { schema } from './schema/index.ts';
 export interface ApiOptions {
   /** Prisma over the read model; each request reads through its own organization's scope. */
   prisma: ReadModelPrisma;
-  /** The event store human acts are appended to. */
+  /** The event store human acts are appended to (signing as the platform, when it has a key). */
   store: EventStore;
+  /**
+   * The platform's public keys, from outside the database: the audit views check every event
+   * the platform recorded against them. @default undefined (platform signatures not checked)
+   */
+  platformKeyring?: PlatformKeyring;
   authenticator: Authenticator;
   /** Where the projector publishes committed changes. @default a new feed */
   changes?: ChangeFeed;
@@ -261,6 +267,7 @@ export function createApi(options: ApiOptions): Api {
     acts,
     authenticator: options.authenticator,
     store: options.store,
+    audit: options.platformKeyring ? { platformKeyring: options.platformKeyring } : {},
   });
 
   const authenticate = async (header: string | null | undefined) => {

@@ -19,6 +19,8 @@ export function registerAuditCommands(
     });
   const databaseUrlOf = (options: { databaseUrl?: string }) =>
     options.databaseUrl ?? io.env.DATABASE_URL;
+  const keyringOf = (options: { platformKeyring?: string }) =>
+    options.platformKeyring ?? io.env.CONCORD_PLATFORM_KEYRING_FILE;
 
   audit
     .command('verify')
@@ -30,11 +32,25 @@ export function registerAuditCommands(
     .option('--all', 'every event of the store, page by page')
     .option('--database-url <url>', 'the event store (default: $DATABASE_URL)')
     .option('--pglite <dir>', 'the embedded data folder instead of a server')
+    .option(
+      '--platform-keyring <file>',
+      "the platform's public keys, to check what it recorded (default: $CONCORD_PLATFORM_KEYRING_FILE)",
+    )
     .option('--no-progress', 'never show a progress bar')
     .option('--json', 'print the verification as one JSON object')
     .action(async (options: AuditVerifyOptions) => {
       const databaseUrl = databaseUrlOf(options);
-      done(await auditVerify({ ...options, ...(databaseUrl ? { databaseUrl } : {}) }, io));
+      const platformKeyring = keyringOf(options);
+      done(
+        await auditVerify(
+          {
+            ...options,
+            ...(databaseUrl ? { databaseUrl } : {}),
+            ...(platformKeyring ? { platformKeyring } : {}),
+          },
+          io,
+        ),
+      );
     });
 
   audit
@@ -56,8 +72,22 @@ export function registerAuditCommands(
     )
     .option('--database-url <url>', 'the event store (default: $DATABASE_URL)')
     .option('--pglite <dir>', 'the embedded data folder instead of a server')
+    .option(
+      '--platform-keyring <file>',
+      "the platform's public keys, to check what it recorded (default: $CONCORD_PLATFORM_KEYRING_FILE)",
+    )
     .action(async (options: AuditReportOptions) => {
       const databaseUrl = databaseUrlOf(options);
-      done(await auditReportCommand({ ...options, ...(databaseUrl ? { databaseUrl } : {}) }, io));
+      const platformKeyring = keyringOf(options);
+      done(
+        await auditReportCommand(
+          {
+            ...options,
+            ...(databaseUrl ? { databaseUrl } : {}),
+            ...(platformKeyring ? { platformKeyring } : {}),
+          },
+          io,
+        ),
+      );
     });
 }

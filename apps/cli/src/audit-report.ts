@@ -7,7 +7,7 @@ import {
   type AsOf,
   type Timeline,
 } from '@concord/audit';
-import { openAuditedStore, type StoreOptions } from './audit-store.ts';
+import { auditOptionsOf, openAuditedStore, type StoreOptions } from './audit-store.ts';
 import { describeBrokenLink } from './audit-verify.ts';
 import { EXIT, UsageError, type CliIo } from './io.ts';
 
@@ -44,9 +44,11 @@ function asOfOf(options: AuditReportOptions): AsOf | undefined {
  */
 export async function auditReportCommand(options: AuditReportOptions, io: CliIo): Promise<number> {
   const asOf = asOfOf(options);
+  const audit = await auditOptionsOf(options);
   const store = await openAuditedStore(options);
   try {
     const report = await auditReport(store, options.batch, {
+      ...audit,
       ...(asOf ? { asOf } : {}),
       ...(io.clock ? { clock: io.clock } : {}),
     });

@@ -1,10 +1,28 @@
+import type { AuditOptions } from '@concord/audit';
 import { PostgresEventStore } from '@concord/event-store-postgres';
+import { PlatformKeyError, readPlatformKeyring } from '@concord/evidence';
 import { pgDatabase, pgliteDatabase } from '@concord/sql';
 import { UsageError } from './io.ts';
 
 export interface StoreOptions {
   databaseUrl?: string;
   pglite?: string;
+  /** The platform's public keys (--platform-keyring, $CONCORD_PLATFORM_KEYRING_FILE). */
+  platformKeyring?: string;
+}
+
+/**
+ * What the audit checks platform signatures against: the keyring file the auditor names (a copy
+ * they trust, not one read from the database). None named: platform signatures are not checked.
+ */
+export async function auditOptionsOf(options: StoreOptions): Promise<AuditOptions> {
+  if (!options.platformKeyring) return {};
+  try {
+    return { platformKeyring: await readPlatformKeyring(options.platformKeyring) };
+  } catch (error) {
+    if (error instanceof PlatformKeyError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 /**

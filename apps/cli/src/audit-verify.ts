@@ -1,12 +1,13 @@
 import {
   UnknownSubjectError,
   verifyAudit,
+  type AuditOptions,
   type AuditScope,
   type AuditVerification,
   type BrokenLink,
 } from '@concord/audit';
 import { Presets, SingleBar } from 'cli-progress';
-import { openAuditedStore, type StoreOptions } from './audit-store.ts';
+import { auditOptionsOf, openAuditedStore, type StoreOptions } from './audit-store.ts';
 import { EXIT, UsageError, type CliIo } from './io.ts';
 
 export interface AuditVerifyOptions extends StoreOptions {
@@ -78,6 +79,7 @@ export function verdictLines(verification: AuditVerification): string[] {
  */
 export async function auditVerify(options: AuditVerifyOptions, io: CliIo): Promise<number> {
   const scope = auditScopeOf(options);
+  const audit = await auditOptionsOf(options);
   const store = await openAuditedStore(options);
   const started = Date.now();
   const bar =
@@ -95,6 +97,7 @@ export async function auditVerify(options: AuditVerifyOptions, io: CliIo): Promi
       : undefined;
   try {
     const verification = await verifyAudit(store, scope, {
+      ...audit,
       onProgress: (progress) => {
         if (!bar) return;
         const seconds = Math.max((Date.now() - started) / 1000, 0.001);
@@ -107,7 +110,7 @@ export async function auditVerify(options: AuditVerifyOptions, io: CliIo): Promi
     io.stdout.write(
       options.json
         ? `${JSON.stringify(verification)}\n`
-        : `${verdictLines(verification).join('\n')}\n`,
+        : `${[...verdictLines(verification), platformKeyringLine(audit)].join('\n')}\n`,
     );
     return verification.ok ? EXIT.ok : EXIT.rejected;
   } catch (error) {
@@ -117,4 +120,11 @@ export async function auditVerify(options: AuditVerifyOptions, io: CliIo): Promi
   } finally {
     await store.close();
   }
+}
+
+/** Whether the platform's own signatures were part of the verdict. */
+export function platformKeyringLine(audit: AuditOptions): string {
+  return audit.platformKeyring
+    ? `platform signatures checked against ${audit.platformKeyring.length} platform key${audit.platformKeyring.length === 1 ? '' : 's'} (${audit.platformKeyring.map((key) => key.keyId).join(', ')})`
+    : 'platform signatures NOT checked: name the platform keyring with --platform-keyring <file>';
 }

@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { registerAuditCommands } from './audit-commands.ts';
 import { EXIT, UsageError, processIo, type CliIo } from './io.ts';
+import { platformKeyGenerate, type PlatformKeyGenerateOptions } from './keys-platform.ts';
 import { keysGenerate } from './keys-generate.ts';
 import { outcomes } from './outcomes.ts';
 import { projectionsRebuild } from './projections-rebuild.ts';
@@ -44,6 +45,25 @@ function program(io: CliIo, done: (code: number) => void): Command {
     .option('--json', 'print one JSON object instead of text')
     .action(async (options: Parameters<typeof keysGenerate>[0]) => {
       done(await keysGenerate(options, io));
+    });
+
+  keys
+    .command('platform')
+    .description("the platform's own signing key (operators)")
+    .command('generate')
+    .description(
+      "create the platform's Ed25519 key for a server (CONCORD_PLATFORM_KEY_FILE) and its public keyring; given an existing keyring, rotate",
+    )
+    .requiredOption('--out <file>', 'where to write the key (mode 0600)')
+    .requiredOption(
+      '--keyring <file>',
+      'the public keyring to create, or to extend when it exists (rotation)',
+    )
+    .option('--valid-from <time>', 'from when the key signs (RFC 3339; default: now)')
+    .option('--force', 'replace an existing key file')
+    .option('--json', 'print one JSON object instead of text')
+    .action(async (options: PlatformKeyGenerateOptions) => {
+      done(await platformKeyGenerate(options, io));
     });
 
   concord

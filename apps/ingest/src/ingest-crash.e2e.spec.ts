@@ -8,6 +8,7 @@ import { uniqueName, waitFor } from '@concord/test-infra';
 import { describeWithKafka, describeWithPostgres } from '@concord/test-infra/vitest';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { afterAll, expect, it } from 'vitest';
+import { writePlatformKeyFile } from './test-support/ingest-process.ts';
 
 const BATCHES = 100;
 const EVENTS_PER_BATCH = 100; // scheduled, started, then held/resumed pairs: 10,000 events in all
@@ -20,6 +21,7 @@ describeWithKafka(
       const kafka = new Kafka({ brokers, clientId: 'crash-test', logLevel: logLevel.NOTHING });
       const prefix = uniqueName('crash').replace('-', '');
       let child: ChildProcess | undefined;
+      const platformKeyFile = writePlatformKeyFile();
       let observer: Consumer | undefined;
 
       afterAll(async () => {
@@ -36,6 +38,7 @@ describeWithKafka(
             CONCORD_TOPIC_PREFIX: prefix,
             CONCORD_INGEST_GROUP: `${prefix}-ingest`,
             CONCORD_KAFKA_SESSION_TIMEOUT_MS: '6000',
+            CONCORD_PLATFORM_KEY_FILE: platformKeyFile,
             // info: the test waits for the 'ingest ready' line.
             LOG_LEVEL: 'info',
           },

@@ -4,8 +4,10 @@
 //   CONCORD_KAFKA_SESSION_TIMEOUT_MS (default 10000: how long a killed instance holds its
 //   partitions), CONCORD_TOPIC_REFRESH_MS (default 5000: how soon a new partner's topic is read),
 //   CONCORD_METRICS_INTERVAL_MS (default 60000: how often the counters are logged),
-//   LOG_LEVEL (default info).
+//   CONCORD_PLATFORM_KEY_FILE (required): the platform's signing key, for what ingest derives
+//   and records itself (`concord keys platform generate`), LOG_LEVEL (default info).
 import { PostgresEventStore } from '@concord/event-store-postgres';
+import { loadPlatformKey, PlatformKeyError, signingAsPlatform } from '@concord/evidence';
 import { sqlOutcomeLog } from '@concord/ingest';
 import { pgDatabase } from '@concord/sql';
 import { pino } from 'pino';
@@ -32,7 +34,14 @@ const db = pgDatabase({
       ? logger.warn({ err: event.error, where: event.where }, 'a database connection was lost')
       : logger.info({ channel: event.channel }, 'listening to the database again'),
 });
-const store = await PostgresEventStore.open(db);
+// What the platform derives (late reports, OOS investigations, deviation links) is signed with its
+// key; without one the process does not start.
+const signing = await loadPlatformKey().catch((error: unknown) => {
+  if (!(error instanceof PlatformKeyError)) throw error;
+  logger.fatal(error.message);
+  process.exit(2);
+});
+const store = signingAsPlatform(await PostgresEventStore.open(db), signing.key);
 const service = await startIngestService({
   store,
   outcomes: await sqlOutcomeLog(db),

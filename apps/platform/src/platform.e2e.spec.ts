@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sha256Hex } from '@concord/auth';
@@ -114,6 +114,37 @@ describe('the embedded platform with its demo feed', () => {
       description: 'the feed to go on after the restart',
     });
     expect(platform!.demoFeed!.stats().rejected).toBe(0);
+  });
+
+  it('signs what it records with the key in its data folder, the same one after the restart', async () => {
+    const key = JSON.parse(await readFile(join(dataDir, 'platform-key.json'), 'utf8')) as {
+      keyId: string;
+    };
+    expect((await stat(join(dataDir, 'platform-key.json'))).mode & 0o777).toBe(0o600);
+    const keyring = JSON.parse(await readFile(join(dataDir, 'platform-keyring.json'), 'utf8'));
+    expect(keyring.keys.map((k: { keyId: string }) => k.keyId)).toEqual([key.keyId]);
+    // Every event without a partner's signature (the demo's organizations, agreements, derived
+    // events) carries the platform's, and the batches verify with it.
+    const recorded = await platform!.store.readAll({ maxCount: 500 });
+    const platformSigned = recorded.filter((event) =>
+      String(event.metadata.signaturekeyid).startsWith('concord:'),
+    );
+    expect(platformSigned.length).toBeGreaterThan(10);
+    expect(new Set(platformSigned.map((event) => event.metadata.signaturekeyid))).toEqual(
+      new Set([key.keyId]),
+    );
+    expect(recorded.filter((event) => typeof event.metadata.signature !== 'string')).toEqual([]);
+    const answer = await graphql(
+      await tokenOf(0),
+      '{ batches(first: 3) { edges { node { verification { ok platformEvents } } } } }',
+    );
+    const nodes = (
+      answer.data!.batches as unknown as {
+        edges: { node: { verification: { ok: boolean; platformEvents: number } } }[];
+      }
+    ).edges.map((edge) => edge.node);
+    expect(nodes.length).toBeGreaterThan(0);
+    for (const node of nodes) expect(node.verification).toMatchObject({ ok: true });
   });
 });
 

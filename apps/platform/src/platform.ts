@@ -22,6 +22,7 @@ import {
 } from '@concord/demo';
 import { KurrentDbEventStore } from '@concord/event-store-kurrentdb';
 import { PostgresEventStore } from '@concord/event-store-postgres';
+import { openEmbeddedPlatformKey, signingAsPlatform } from '@concord/evidence';
 import { sqlOutcomeLog } from '@concord/ingest';
 import { startIngestService, type IngestService } from '@concord/ingest-app';
 import { readModelPrisma, type ReadModelPrisma } from '@concord/read-model';
@@ -118,9 +119,15 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const prisma = options.databaseUrl
     ? readModelPrisma({ connectionString: options.databaseUrl })
     : readModelPrisma({ pglite: (db as Awaited<ReturnType<typeof pgliteDatabase>>).pglite });
-  const store: EventStore = options.storeUrl
-    ? await KurrentDbEventStore.open({ connectionString: options.storeUrl, checkpoints: db })
-    : await PostgresEventStore.open(db);
+  // Everything this process records is signed with the platform's key, kept in the data folder
+  // (generated there on first start); its public keys are what the audit checks against.
+  const signing = await openEmbeddedPlatformKey(dataDir);
+  const store: EventStore = signingAsPlatform(
+    options.storeUrl
+      ? await KurrentDbEventStore.open({ connectionString: options.storeUrl, checkpoints: db })
+      : await PostgresEventStore.open(db),
+    signing.key,
+  );
 
   const demo = options.demo === false ? undefined : (options.demo ?? {});
   const demoKeys = demo ? await loadOrCreateDemoKeys(join(dataDir, 'demo-keys.json')) : undefined;
@@ -144,6 +151,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     prisma,
     authenticator,
     logger,
+    platformKeyring: signing.keyring,
     port: options.port ?? 4000,
     host: options.host ?? '127.0.0.1',
     // The embedded demo is a development set-up: its issuer hands out demo tokens to anyone.

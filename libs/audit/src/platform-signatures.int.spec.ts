@@ -9,7 +9,7 @@ import { describeWithPostgres } from '@concord/test-infra/vitest';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { deviationHistory } from './history.ts';
 import { recordBatchStory, type BatchStory } from './test-support/batch-story.ts';
-import { backUpStore, rewriteChain, tamper } from './test-support/tamper.ts';
+import { backUpStore, rewriteAgreementTerms } from './test-support/tamper.ts';
 import { verifyAudit } from './verify-audit.ts';
 
 // The record kept by a platform that signs what it records, audited with the platform's keyring
@@ -52,22 +52,14 @@ describeWithPostgres('platform signatures in the audit, on PostgreSQL', (databas
   });
 
   it("catches an agreement's terms changed and the hash chain recomputed", async () => {
-    const streamId = 'agreement-qa-htx-nb-2026';
-    const [approved] = await raw.readStream(streamId);
-    await tamper(
-      db,
-      `update es_events set data = jsonb_set(data, '{products,0,name}', '"Another product"')
-       where event_id = $1`,
-      [approved!.id],
-    );
-    await rewriteChain(db, raw, streamId);
+    const { streamId, eventId } = await rewriteAgreementTerms(db, raw);
     // The chain holds again: without the platform's keys the rewrite goes unnoticed.
     expect((await verifyAudit(raw, { batchId: story.batchId })).ok).toBe(true);
     const verification = await verifyAudit(raw, { batchId: story.batchId }, { platformKeyring });
     expect(verification.ok).toBe(false);
     expect(verification.brokenLink).toMatchObject({
       streamId,
-      eventId: approved!.id,
+      eventId,
       check: 'signature',
       problem: 'invalid',
     });

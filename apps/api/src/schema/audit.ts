@@ -191,14 +191,15 @@ builder.prismaObjectFields('Batch', (t) => ({
       type: HistoryEntryRef,
       description: "The batch's full record from the event store, oldest first, page by page.",
       resolve: async (batch, args, context) =>
-        historyPage((await batchHistory(context.store, batch.id)).entries, args),
+        historyPage((await batchHistory(context.store, batch.id, context.audit)).entries, args),
     },
     HistoryConnection,
   ),
   verification: t.field({
     type: VerificationRef,
     description: "Verifies the batch's record (and its linked deviations') now.",
-    resolve: (batch, _args, context) => verifyAudit(context.store, { batchId: batch.id }),
+    resolve: (batch, _args, context) =>
+      verifyAudit(context.store, { batchId: batch.id }, context.audit),
   }),
 }));
 
@@ -208,13 +209,16 @@ builder.prismaObjectFields('Deviation', (t) => ({
       type: HistoryEntryRef,
       description: "The deviation's full record from the event store, oldest first, page by page.",
       resolve: async (deviation, args, context) =>
-        historyPage((await deviationHistory(context.store, deviation.id)).entries, args),
+        historyPage(
+          (await deviationHistory(context.store, deviation.id, context.audit)).entries,
+          args,
+        ),
     },
     HistoryConnection,
   ),
   verification: t.field({
     type: VerificationRef,
     resolve: (deviation, _args, context) =>
-      verifyAudit(context.store, { deviationId: deviation.id }),
+      verifyAudit(context.store, { deviationId: deviation.id }, context.audit),
   }),
 }));

@@ -1,5 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { generatePlatformKey } from '@concord/evidence';
 
 const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
 
@@ -14,15 +18,27 @@ export interface IngestProcessOptions {
   onLog?: (line: Record<string, unknown>) => void;
 }
 
+/** A platform key file, as an operator provides one to the process (CONCORD_PLATFORM_KEY_FILE). */
+export function writePlatformKeyFile(): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'concord-ingest-key-')), 'key.json');
+  writeFileSync(file, JSON.stringify(generatePlatformKey(new Date().toISOString())), {
+    mode: 0o600,
+  });
+  return file;
+}
+
 /** The ingest process (`src/main.ts`) as production runs it: started, killed, started again. */
 export class IngestProcess {
   readonly #options: IngestProcessOptions;
   #child: ChildProcess | undefined;
   /** How many times the process was started. */
   starts = 0;
+  /** The platform key file every start of this process signs with, as an operator provides it. */
+  readonly platformKeyFile: string;
 
   constructor(options: IngestProcessOptions) {
     this.#options = options;
+    this.platformKeyFile = writePlatformKeyFile();
   }
 
   get running(): boolean {
@@ -45,6 +61,7 @@ export class IngestProcess {
         CONCORD_TOPIC_PREFIX: topicPrefix,
         CONCORD_INGEST_GROUP: groupId,
         CONCORD_KAFKA_SESSION_TIMEOUT_MS: '6000',
+        CONCORD_PLATFORM_KEY_FILE: this.platformKeyFile,
         LOG_LEVEL: 'info',
         ...env,
       },

@@ -62,3 +62,24 @@ export function flipSignatureByte(signature: string, index = 7): string {
   bytes[index] = bytes[index]! ^ 0x01;
   return bytes.toString('base64');
 }
+
+/**
+ * The insider changes the story's quality agreement (the product it covers) in its first version
+ * and recomputes that stream's hash chain: only the platform's signature still tells. Returns the
+ * stream and the changed event.
+ */
+export async function rewriteAgreementTerms(
+  db: SqlDatabase,
+  store: EventStore,
+): Promise<{ streamId: string; eventId: string }> {
+  const streamId = 'agreement-qa-htx-nb-2026';
+  const [approved] = await store.readStream(streamId);
+  await tamper(
+    db,
+    `update es_events set data = jsonb_set(data, '{products,0,name}', '"Another product"')
+     where event_id = $1`,
+    [approved!.id],
+  );
+  await rewriteChain(db, store, streamId);
+  return { streamId, eventId: approved!.id };
+}

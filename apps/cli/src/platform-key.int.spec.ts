@@ -1,0 +1,104 @@
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  backUpStore,
+  recordBatchStory,
+  rewriteAgreementTerms,
+  type BatchStory,
+} from '@concord/audit/test-support';
+import { PostgresEventStore } from '@concord/event-store-postgres';
+import { loadPlatformKey, signingAsPlatform } from '@concord/evidence';
+import { pgDatabase, type SqlDatabase } from '@concord/sql';
+import { describeWithPostgres } from '@concord/test-infra/vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { run } from './cli.ts';
+import { captureIo } from './test-support/capture.ts';
+
+// The operator makes the platform's key and keyring; the platform signs with the key; the auditor
+// verifies with the keyring, and so catches what the hash chain alone cannot.
+describeWithPostgres('the platform key, from the operator to the auditor', (database) => {
+  let db: SqlDatabase;
+  let raw: PostgresEventStore;
+  let story: BatchStory;
+  let restore: () => Promise<void>;
+  let dir: string;
+  const file = (name: string) => join(dir, name);
+  const env = () => ({ DATABASE_URL: database().url });
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'concord-platform-key-'));
+    const made = captureIo({ env: {} });
+    const generate = [
+      'keys',
+      'platform',
+      'generate',
+      '--out',
+      file('key-2026.json'),
+      '--keyring',
+      file('keyring.json'),
+      '--valid-from',
+      '2026-01-01T00:00:00Z',
+    ];
+    expect(await run(generate, made.io)).toBe(0);
+    expect(made.stdout.text).toContain(`CONCORD_PLATFORM_KEY_FILE=${file('key-2026.json')}`);
+    const { key } = await loadPlatformKey({ CONCORD_PLATFORM_KEY_FILE: file('key-2026.json') });
+    db = pgDatabase({ connectionString: database().url });
+    story = await recordBatchStory(async (clock) => {
+      raw = await PostgresEventStore.open(db, { clock });
+      return signingAsPlatform(raw, key);
+    });
+    restore = await backUpStore(db);
+  });
+  afterEach(async () => restore());
+  afterAll(async () => {
+    await raw?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes the key for its owner only, and rotates it keeping the older public key', async () => {
+    expect((await stat(file('key-2026.json'))).mode & 0o777).toBe(0o600);
+    const again = captureIo({ env: {} });
+    const refused = ['keys', 'platform', 'generate', '--out', file('key-2026.json')];
+    expect(await run([...refused, '--keyring', file('keyring.json')], again.io)).toBe(2);
+    expect(again.stderr.text).toMatch(/exists; pass --force/);
+
+    // Rotation: the 2026 key ends where the new one starts, and stays in the keyring.
+    const keyring = JSON.parse(await readFile(file('keyring.json'), 'utf8'));
+    const rotation = captureIo({ env: {} });
+    const rotate = [
+      ...['keys', 'platform', 'generate', '--out', file('key-2027.json')],
+      ...['--keyring', file('keyring.json'), '--valid-from', '2027-01-01T00:00:00Z'],
+    ];
+    expect(await run(rotate, rotation.io)).toBe(0);
+    const rotated = JSON.parse(await readFile(file('keyring.json'), 'utf8'));
+    expect(rotated.keys).toHaveLength(2);
+    expect(rotated.keys[0]).toEqual({ ...keyring.keys[0], validUntil: '2027-01-01T00:00:00Z' });
+    expect(rotation.stdout.text).toMatch(
+      /takes over at 2027-01-01T00:00:00Z from concord:2026-01-01-/,
+    );
+  });
+
+  it('verifies the record with the keyring, and says when it was not given one', async () => {
+    const checked = captureIo({ env: env() });
+    const verify = ['audit', 'verify', '--batch', story.batchId];
+    expect(await run([...verify, '--platform-keyring', file('keyring.json')], checked.io)).toBe(0);
+    expect(checked.stdout.text).toMatch(/^VERIFIED batch/);
+    expect(checked.stdout.text).toMatch(/platform signatures checked against \d platform key/);
+    const unchecked = captureIo({ env: env() });
+    expect(await run(verify, unchecked.io)).toBe(0);
+    expect(unchecked.stdout.text).toContain('platform signatures NOT checked');
+  });
+
+  it('fails an agreement rewritten with its hash chain, with the keyring from the environment', async () => {
+    const { streamId } = await rewriteAgreementTerms(db, raw);
+    const verify = ['audit', 'verify', '--batch', story.batchId];
+    expect(await run(verify, captureIo({ env: env() }).io)).toBe(0);
+    const { io, stdout } = captureIo({
+      env: { ...env(), CONCORD_PLATFORM_KEYRING_FILE: file('keyring.json') },
+    });
+    expect(await run(verify, io)).toBe(1);
+    expect(stdout.text).toContain(`first broken link: stream ${streamId}, version 1`);
+    expect(stdout.text).toMatch(/signature \(invalid\): .*changed after it was signed/);
+  });
+});
