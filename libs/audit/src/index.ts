@@ -72,3 +72,4 @@ export {
   type VerifyAuditOptions,
   type VerifyProgress,
 } from './verify-audit.ts';
+export { verifyAgainstCheckpoint, type CheckpointVerification } from './verify-checkpoint.ts';

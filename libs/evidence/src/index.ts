@@ -25,3 +25,4 @@ export {
   verifyPlatformSignature,
   type PlatformSignatureCheck,
 } from './platform-signature.ts';
+export { eventLeaf, LOG_ORIGIN, logTreeHead, signCheckpoint } from './log-tree.ts';

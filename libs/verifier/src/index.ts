@@ -11,3 +11,11 @@ export {
   verifyInclusion,
   type Hash,
 } from './merkle.ts';
+export {
+  checkpointBody,
+  checkpointCommitsTo,
+  fromBase64,
+  toBase64,
+  verifyCheckpointSignature,
+  type SignedCheckpoint,
+} from './checkpoint.ts';

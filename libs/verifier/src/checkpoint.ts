@@ -1,0 +1,70 @@
+// A signed tree head ("checkpoint"): the platform's commitment to the first `treeSize` events of
+// its log, in order. The signed body is the text of a C2SP checkpoint (origin, size, root hash
+// in base64, one line each) with the time as an extension line, so that it is unambiguous without
+// any JSON canonicalization and readable as it is. Ed25519 over the body's UTF-8 bytes.
+import { sameHash, type Hash } from './merkle.ts';
+
+export interface SignedCheckpoint {
+  /** The log's name (which platform's log this is). */
+  origin: string;
+  treeSize: number;
+  /** RFC 9162 root hash of the first `treeSize` leaves, base64. */
+  rootHash: string;
+  /** When the platform signed it (RFC 3339). */
+  timestamp: string;
+  /** The platform key that signed (`concord:…`). */
+  keyId: string;
+  /** Ed25519 over `checkpointBody`, base64. */
+  signature: string;
+}
+
+/** The text the platform signs. */
+export function checkpointBody(checkpoint: Omit<SignedCheckpoint, 'keyId' | 'signature'>): string {
+  return `${checkpoint.origin}\n${checkpoint.treeSize}\n${checkpoint.rootHash}\ntimestamp ${checkpoint.timestamp}\n`;
+}
+
+export function toBase64(bytes: Uint8Array): string {
+  let text = '';
+  for (const byte of bytes) text += String.fromCharCode(byte);
+  return btoa(text);
+}
+
+export function fromBase64(text: string): Uint8Array {
+  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+}
+
+/** Whether the checkpoint commits to this root (bytes) for its size. */
+export function checkpointCommitsTo(checkpoint: SignedCheckpoint, root: Hash): boolean {
+  try {
+    return sameHash(fromBase64(checkpoint.rootHash), root);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether `publicKey` (raw Ed25519, base64) signed the checkpoint, with WebCrypto: the same code
+ * runs in Node and in a browser page opened from disk.
+ */
+export async function verifyCheckpointSignature(
+  checkpoint: SignedCheckpoint,
+  publicKey: string,
+): Promise<boolean> {
+  try {
+    const key = await crypto.subtle.importKey(
+      'raw',
+      fromBase64(publicKey),
+      { name: 'Ed25519' },
+      false,
+      ['verify'],
+    );
+    return await crypto.subtle.verify(
+      { name: 'Ed25519' },
+      key,
+      fromBase64(checkpoint.signature),
+      new TextEncoder().encode(checkpointBody(checkpoint)),
+    );
+  } catch {
+    return false;
+  }
+}
