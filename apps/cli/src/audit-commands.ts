@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { auditReportCommand, type AuditReportOptions } from './audit-report.ts';
+import { auditCheckpoint, type AuditCheckpointOptions } from './audit-checkpoint.ts';
 import { auditVerify, type AuditVerifyOptions } from './audit-verify.ts';
 import type { CliIo } from './io.ts';
 
@@ -36,6 +37,10 @@ export function registerAuditCommands(
       '--platform-keyring <file>',
       "the platform's public keys, to check what it recorded (default: $CONCORD_PLATFORM_KEYRING_FILE)",
     )
+    .option(
+      '--checkpoint <file>',
+      'a checkpoint you kept (concord audit checkpoint): the store must still hold exactly the events it signed, in order; needs the keyring',
+    )
     .option('--no-progress', 'never show a progress bar')
     .option('--json', 'print the verification as one JSON object')
     .action(async (options: AuditVerifyOptions) => {
@@ -51,6 +56,20 @@ export function registerAuditCommands(
           io,
         ),
       );
+    });
+
+  audit
+    .command('checkpoint')
+    .description(
+      "operators: sign the platform's commitment to every event recorded so far (size, RFC 9162 root), for partners and auditors to keep",
+    )
+    .requiredOption('--platform-key <file>', "the platform's key (CONCORD_PLATFORM_KEY_FILE)")
+    .option('--out <file>', 'write the checkpoint here (default: standard output)')
+    .option('--database-url <url>', 'the event store (default: $DATABASE_URL)')
+    .option('--pglite <dir>', 'the embedded data folder instead of a server')
+    .action(async (options: AuditCheckpointOptions) => {
+      const databaseUrl = databaseUrlOf(options);
+      done(await auditCheckpoint({ ...options, ...(databaseUrl ? { databaseUrl } : {}) }, io));
     });
 
   audit

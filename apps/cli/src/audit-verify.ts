@@ -1,16 +1,22 @@
 import {
   UnknownSubjectError,
+  verifyAgainstCheckpoint,
   verifyAudit,
   type AuditOptions,
+  type CheckpointVerification,
   type AuditScope,
   type AuditVerification,
   type BrokenLink,
 } from '@concord/audit';
+import { readFile } from 'node:fs/promises';
+import type { SignedCheckpoint } from '@concord/verifier';
 import { Presets, SingleBar } from 'cli-progress';
 import { auditOptionsOf, openAuditedStore, type StoreOptions } from './audit-store.ts';
 import { EXIT, UsageError, type CliIo } from './io.ts';
 
 export interface AuditVerifyOptions extends StoreOptions {
+  /** A signed checkpoint the auditor kept (JSON file). */
+  checkpoint?: string;
   batch?: string;
   deviation?: string;
   all?: boolean;
@@ -80,6 +86,9 @@ export function verdictLines(verification: AuditVerification): string[] {
 export async function auditVerify(options: AuditVerifyOptions, io: CliIo): Promise<number> {
   const scope = auditScopeOf(options);
   const audit = await auditOptionsOf(options);
+  const checkpoint = options.checkpoint ? await readCheckpoint(options.checkpoint) : undefined;
+  if (checkpoint && !audit.platformKeyring)
+    throw new UsageError('--checkpoint needs the platform keyring (--platform-keyring <file>)');
   const store = await openAuditedStore(options);
   const started = Date.now();
   const bar =
@@ -107,12 +116,20 @@ export async function auditVerify(options: AuditVerifyOptions, io: CliIo): Promi
       },
     });
     bar?.stop();
+    const log =
+      checkpoint && audit.platformKeyring
+        ? await verifyAgainstCheckpoint(store, checkpoint, audit.platformKeyring)
+        : undefined;
     io.stdout.write(
       options.json
-        ? `${JSON.stringify(verification)}\n`
-        : `${[...verdictLines(verification), platformKeyringLine(audit)].join('\n')}\n`,
+        ? `${JSON.stringify(log ? { ...verification, checkpoint: log } : verification)}\n`
+        : `${[
+            ...verdictLines(verification),
+            platformKeyringLine(audit),
+            ...(log ? [checkpointLine(log)] : []),
+          ].join('\n')}\n`,
     );
-    return verification.ok ? EXIT.ok : EXIT.rejected;
+    return verification.ok && (log?.ok ?? true) ? EXIT.ok : EXIT.rejected;
   } catch (error) {
     bar?.stop();
     if (error instanceof UnknownSubjectError) throw new UsageError(error.message);
@@ -127,4 +144,26 @@ export function platformKeyringLine(audit: AuditOptions): string {
   return audit.platformKeyring
     ? `platform signatures checked against ${audit.platformKeyring.length} platform key${audit.platformKeyring.length === 1 ? '' : 's'} (${audit.platformKeyring.map((key) => key.keyId).join(', ')})`
     : 'platform signatures NOT checked: name the platform keyring with --platform-keyring <file>';
+}
+
+/** The log against the checkpoint the auditor kept, in one line. */
+export function checkpointLine(log: CheckpointVerification): string {
+  return log.ok
+    ? `CHECKPOINT held: the first ${log.treeSize} events are exactly those the platform signed (key ${log.keyId})`
+    : `CHECKPOINT FAILED (${log.problem}): ${log.detail}`;
+}
+
+async function readCheckpoint(file: string): Promise<SignedCheckpoint> {
+  let value: Partial<SignedCheckpoint>;
+  try {
+    value = JSON.parse(await readFile(file, 'utf8')) as Partial<SignedCheckpoint>;
+  } catch (error) {
+    throw new UsageError(`${file}: not a checkpoint (${(error as Error).message})`);
+  }
+  const fields = ['origin', 'rootHash', 'timestamp', 'keyId', 'signature'] as const;
+  if (!Number.isSafeInteger(value.treeSize) || fields.some((f) => typeof value[f] !== 'string'))
+    throw new UsageError(
+      `${file}: a checkpoint has origin, treeSize, rootHash, timestamp, keyId, signature`,
+    );
+  return value as SignedCheckpoint;
 }

@@ -5,6 +5,7 @@ import {
   backUpStore,
   recordBatchStory,
   rewriteAgreementTerms,
+  tamper,
   type BatchStory,
 } from '@concord/audit/test-support';
 import { PostgresEventStore } from '@concord/event-store-postgres';
@@ -100,5 +101,51 @@ describeWithPostgres('the platform key, from the operator to the auditor', (data
     expect(await run(verify, io)).toBe(1);
     expect(stdout.text).toContain(`first broken link: stream ${streamId}, version 1`);
     expect(stdout.text).toMatch(/signature \(invalid\): .*changed after it was signed/);
+  });
+
+  it('signs a checkpoint an auditor keeps, and the store is later held to it', async () => {
+    const signing = captureIo({ env: env() });
+    signing.io.clock = () => new Date('2026-06-01T00:00:00Z');
+    const checkpoint = [
+      ...['audit', 'checkpoint', '--platform-key', file('key-2026.json')],
+      ...['--out', file('checkpoint.json')],
+    ];
+    expect(await run(checkpoint, signing.io)).toBe(0);
+    const kept = JSON.parse(await readFile(file('checkpoint.json'), 'utf8'));
+    expect(kept).toMatchObject({
+      treeSize: expect.any(Number),
+      keyId: expect.stringMatching(/^concord:/),
+    });
+
+    const verify = [
+      ...['audit', 'verify', '--all', '--platform-keyring', file('keyring.json')],
+      ...['--checkpoint', file('checkpoint.json')],
+    ];
+    const held = captureIo({ env: env() });
+    expect(await run(verify, held.io)).toBe(0);
+    expect(held.stdout.text).toContain(`CHECKPOINT held: the first ${kept.treeSize} events`);
+
+    // The insider swaps two neighbours of different streams: each chain still holds.
+    const all = await raw.readAll({ maxCount: 1_000 });
+    const index = all.findIndex((event, i) => i > 0 && all[i - 1]!.streamId !== event.streamId);
+    const [first, second] = [all[index - 1]!, all[index]!];
+    const move = (id: string, position: bigint) =>
+      tamper(db, 'update es_events set global_position = $2 where event_id = $1', [
+        id,
+        String(position),
+      ]);
+    await move(first.id, 0n);
+    await move(second.id, first.globalPosition);
+    await move(first.id, second.globalPosition);
+    const caught = captureIo({ env: env() });
+    expect(await run(verify, caught.io)).toBe(1);
+    expect(caught.stdout.text).toMatch(/^VERIFIED the whole store/);
+    expect(caught.stdout.text).toContain('CHECKPOINT FAILED (rewritten)');
+
+    const without = captureIo({ env: env() });
+    expect(
+      await run(['audit', 'verify', '--all', '--checkpoint', file('checkpoint.json')], without.io),
+    ).toBe(2);
+    expect(without.stderr.text).toContain('--checkpoint needs the platform keyring');
   });
 });
