@@ -19,7 +19,13 @@ import { sqlStepUpLedger } from './step-up-ledger.ts';
 export interface ApiServerOptions
   extends Pick<
     ApiOptions,
-    'graphiql' | 'maxDepth' | 'maxAliases' | 'maxCost' | 'maxTokens' | 'platformKeyring'
+    | 'graphiql'
+    | 'maxDepth'
+    | 'maxAliases'
+    | 'maxCost'
+    | 'maxTokens'
+    | 'platformKeyring'
+    | 'platformKey'
   > {
   store: EventStore;
   /** The read model's database (the projector writes it). */

@@ -1,6 +1,7 @@
 import type { AuditOptions } from '@concord/audit';
 import type { Authenticator, Caller } from '@concord/auth';
 import type { EventStore } from '@concord/event-store';
+import type { PlatformKey } from '@concord/evidence';
 import type { ScopedReadModel } from '@concord/read-model';
 import type { ChangeFeed } from './change-feed.ts';
 import type { HumanActs } from './human-acts.ts';
@@ -25,6 +26,9 @@ export interface ApiContext {
   store: EventStore;
   /** What the audit views check the record against (the platform's keyring, when known). */
   audit: AuditOptions;
+  /** Signs checkpoints of the log; absent where this server holds no platform key. */
+  platformKey?: PlatformKey;
+  clock: () => Date;
 }
 
 /** The caller's organization; only called where the schema already required a member. */

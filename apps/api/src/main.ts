@@ -68,6 +68,7 @@ const server = await startApiServer({
   authenticator,
   logger,
   platformKeyring: signing.keyring,
+  platformKey: signing.key,
   port: Number(env.CONCORD_API_PORT ?? 4000),
   host: env.CONCORD_API_HOST ?? '127.0.0.1',
 });

@@ -6,7 +6,7 @@ import {
   type StepUpLedger,
 } from '@concord/auth';
 import type { EventStore } from '@concord/event-store';
-import type { PlatformKeyring } from '@concord/evidence';
+import type { PlatformKey, PlatformKeyring } from '@concord/evidence';
 import { scopedReadModel, type ReadModelPrisma } from '@concord/read-model';
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import {
@@ -42,6 +42,8 @@ export interface ApiOptions {
    * the platform recorded against them. @default undefined (platform signatures not checked)
    */
   platformKeyring?: PlatformKeyring;
+  /** The platform's key, to sign checkpoints of the log on request. @default none: not offered */
+  platformKey?: PlatformKey;
   authenticator: Authenticator;
   /** Where the projector publishes committed changes. @default a new feed */
   changes?: ChangeFeed;
@@ -268,6 +270,8 @@ export function createApi(options: ApiOptions): Api {
     authenticator: options.authenticator,
     store: options.store,
     audit: options.platformKeyring ? { platformKeyring: options.platformKeyring } : {},
+    ...(options.platformKey ? { platformKey: options.platformKey } : {}),
+    clock: options.clock ?? (() => new Date()),
   });
 
   const authenticate = async (header: string | null | undefined) => {

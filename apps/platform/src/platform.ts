@@ -152,6 +152,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     authenticator,
     logger,
     platformKeyring: signing.keyring,
+    platformKey: signing.key,
     port: options.port ?? 4000,
     host: options.host ?? '127.0.0.1',
     // The embedded demo is a development set-up: its issuer hands out demo tokens to anyone.

@@ -25,4 +25,11 @@ export {
   verifyPlatformSignature,
   type PlatformSignatureCheck,
 } from './platform-signature.ts';
-export { eventLeaf, LOG_ORIGIN, logTreeHead, signCheckpoint } from './log-tree.ts';
+export {
+  checkpointSince,
+  eventLeaf,
+  LOG_ORIGIN,
+  logLeaves,
+  logTreeHead,
+  signCheckpoint,
+} from './log-tree.ts';

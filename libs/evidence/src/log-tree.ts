@@ -2,6 +2,7 @@ import { createPrivateKey, sign } from 'node:crypto';
 import type { EventStore, RecordedEvent } from '@concord/event-store';
 import {
   checkpointBody,
+  consistencyProof,
   leafHash,
   MerkleFrontier,
   toBase64,
@@ -57,4 +58,44 @@ export function signCheckpoint(
     createPrivateKey(key.privateKeyPem),
   ).toString('base64');
   return { ...unsigned, keyId: key.keyId, signature };
+}
+
+/** The leaves of the first `size` events, in global order (fewer if the store holds fewer). */
+export async function logLeaves(
+  store: EventStore,
+  size: number,
+  pageSize = 1_000,
+): Promise<Hash[]> {
+  const leaves: Hash[] = [];
+  let after = 0n;
+  while (leaves.length < size) {
+    const page = await store.readAll({ after, maxCount: Math.min(pageSize, size - leaves.length) });
+    if (page.length === 0) break;
+    for (const event of page) leaves.push(eventLeaf(event));
+    after = page.at(-1)!.globalPosition;
+  }
+  return leaves;
+}
+
+/**
+ * A fresh checkpoint of the whole log, with the proof that it extends the tree of `since` events
+ * (a size a partner kept from an earlier checkpoint): node hashes only, nothing of any event.
+ */
+export async function checkpointSince(
+  store: EventStore,
+  key: PlatformKey,
+  since: number,
+  timestamp: string,
+): Promise<{ checkpoint: SignedCheckpoint; consistencyProof: string[] }> {
+  const leaves = await logLeaves(store, Number.MAX_SAFE_INTEGER);
+  const frontier = new MerkleFrontier();
+  for (const leaf of leaves) frontier.append(leaf);
+  const checkpoint = signCheckpoint(
+    { treeSize: leaves.length, root: frontier.root() },
+    key,
+    timestamp,
+  );
+  if (!(Number.isSafeInteger(since) && since >= 0 && since <= leaves.length))
+    throw new RangeError(`the log holds ${leaves.length} events; no proof from ${since}`);
+  return { checkpoint, consistencyProof: consistencyProof(leaves, since).map(toBase64) };
 }

@@ -2,7 +2,7 @@
 // its log, in order. The signed body is the text of a C2SP checkpoint (origin, size, root hash
 // in base64, one line each) with the time as an extension line, so that it is unambiguous without
 // any JSON canonicalization and readable as it is. Ed25519 over the body's UTF-8 bytes.
-import { sameHash, type Hash } from './merkle.ts';
+import { sameHash, verifyConsistency, type Hash } from './merkle.ts';
 
 export interface SignedCheckpoint {
   /** The log's name (which platform's log this is). */
@@ -29,8 +29,11 @@ export function toBase64(bytes: Uint8Array): string {
   return btoa(text);
 }
 
-export function fromBase64(text: string): Uint8Array {
-  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+export function fromBase64(text: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(text);
+  const bytes = new Uint8Array(new ArrayBuffer(binary.length));
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
 }
 
 /** Whether the checkpoint commits to this root (bytes) for its size. */
@@ -63,6 +66,30 @@ export async function verifyCheckpointSignature(
       key,
       fromBase64(checkpoint.signature),
       new TextEncoder().encode(checkpointBody(checkpoint)),
+    );
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether `newer` extends `older` (both already checked as signed by the platform): the same log
+ * with events appended, none changed, removed or reordered. `proof` is RFC 9162's consistency
+ * proof from older.treeSize to newer.treeSize, base64. From the empty tree nothing is proven.
+ */
+export function checkpointsConsistent(
+  older: SignedCheckpoint,
+  newer: SignedCheckpoint,
+  proof: readonly string[],
+): boolean {
+  if (older.origin !== newer.origin) return false;
+  try {
+    return verifyConsistency(
+      older.treeSize,
+      newer.treeSize,
+      proof.map(fromBase64),
+      fromBase64(older.rootHash),
+      fromBase64(newer.rootHash),
     );
   } catch {
     return false;

@@ -14,6 +14,7 @@ export {
 export {
   checkpointBody,
   checkpointCommitsTo,
+  checkpointsConsistent,
   fromBase64,
   toBase64,
   verifyCheckpointSignature,

@@ -10,6 +10,7 @@ import './subscriptions.ts';
 import './mutations.ts';
 import './audit.ts';
 import './audit-as-of.ts';
+import './log.ts';
 
 builder.queryType({});
 builder.mutationType({});

@@ -1,6 +1,7 @@
 import { Authenticator, DEV_AUDIENCE, DEV_ISSUER, DevIssuer } from '@concord/auth';
 import type { EventStore } from '@concord/event-store';
 import { PostgresEventStore } from '@concord/event-store-postgres';
+import { generatePlatformKey, publicHalf, signingAsPlatform } from '@concord/evidence';
 import {
   CDMO,
   OTHER_CDMO,
@@ -57,6 +58,10 @@ export interface ApiWorld {
   close(): Promise<void>;
 }
 
+/** The world's platform key, valid from before anything it records. */
+export const PLATFORM_KEY = generatePlatformKey('2026-01-01T00:00:00.000Z');
+export const PLATFORM_KEYRING = [publicHalf(PLATFORM_KEY)];
+
 /**
  * Two partnerships with data in every read model: pair A with a released-ready batch, a batch
  * blocked by an open major deviation (reported late), pair B with a batch and a minor
@@ -65,7 +70,8 @@ export interface ApiWorld {
 export async function openApiWorld(database: { url: string } | 'pglite'): Promise<ApiWorld> {
   const db =
     database === 'pglite' ? await pgliteDatabase() : pgDatabase({ connectionString: database.url });
-  const store = await PostgresEventStore.open(db);
+  // As a server runs: what the platform records is signed with its key.
+  const store = signingAsPlatform(await PostgresEventStore.open(db), PLATFORM_KEY);
   await migrateReadModel(db);
   const prisma =
     database === 'pglite'
@@ -78,7 +84,14 @@ export async function openApiWorld(database: { url: string } | 'pglite'): Promis
     audience: DEV_AUDIENCE,
     keys: issuer.jwks(),
   });
-  const api = createApi({ prisma, store, authenticator, clock: () => new Date(NOW) });
+  const api = createApi({
+    prisma,
+    store,
+    authenticator,
+    clock: () => new Date(NOW),
+    platformKey: PLATFORM_KEY,
+    platformKeyring: PLATFORM_KEYRING,
+  });
   const projector = new Projector({
     store,
     db,
