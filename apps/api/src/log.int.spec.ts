@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  checkpointIncludes,
   checkpointsConsistent,
   verifyCheckpointSignature,
   type SignedCheckpoint,
@@ -7,6 +8,7 @@ import {
 import { tamper } from '@concord/audit/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  A1,
   openApiWorld,
   OTHER_SPONSOR,
   PLATFORM_KEYRING,
@@ -15,10 +17,12 @@ import {
 } from './test-support/api-world.ts';
 
 type Answer = SignedCheckpoint & { consistencyProof: string[] };
+type Raw = { checkpoint: SignedCheckpoint; consistencyProof: string[] };
 
 const query = `query ($since: Int) {
   logCheckpoint(since: $since) {
-    origin treeSize rootHash timestamp keyId signature consistencyProof
+    checkpoint { origin treeSize rootHash timestamp keyId signature }
+    consistencyProof
   }
 }`;
 
@@ -34,7 +38,8 @@ describe('checkpoints of the log through the API', () => {
   const checkpoint = async (organizationId: string, since?: number) => {
     const { body } = await world.graphql(await world.token(organizationId), query, { since });
     expect(body.errors).toBeUndefined();
-    return (body.data as { logCheckpoint: Answer }).logCheckpoint;
+    const { checkpoint, consistencyProof } = (body.data as { logCheckpoint: Raw }).logCheckpoint;
+    return { ...checkpoint, consistencyProof } satisfies Answer;
   };
 
   it('signs the whole log for any member, and proves to a partner that it only grew', async () => {
@@ -59,6 +64,65 @@ describe('checkpoints of the log through the API', () => {
         later.consistencyProof,
       ),
     ).toBe(false);
+  });
+
+  it('proves to a partner that an event of its batch is in the checkpoint it kept, or a fresh one', async () => {
+    const kept = await checkpoint(SPONSOR);
+    const inclusion = `query ($id: ID!, $size: Int) {
+      batch(id: $id) { history(first: 3) { edges { node {
+        hash
+        kept: inclusion(treeSize: $size) { leafIndex treeSize proof checkpoint { treeSize } }
+        fresh: inclusion { leafIndex treeSize proof
+          checkpoint { origin treeSize rootHash timestamp keyId signature } }
+      } } } }
+    }`;
+    const { body } = await world.graphql(await world.token(SPONSOR), inclusion, {
+      id: A1,
+      size: kept.treeSize,
+    });
+    expect(body.errors).toBeUndefined();
+    type Proof = { leafIndex: number; treeSize: number; proof: string[] };
+    const nodes = (
+      body.data as {
+        batch: {
+          history: {
+            edges: {
+              node: {
+                hash: string;
+                kept: Proof & { checkpoint: null };
+                fresh: Proof & { checkpoint: SignedCheckpoint };
+              };
+            }[];
+          };
+        };
+      }
+    ).batch.history.edges.map((edge) => edge.node);
+    expect(nodes.length).toBe(3);
+    const publicKey = PLATFORM_KEYRING[0]!.publicKey;
+    for (const node of nodes) {
+      expect(node.kept.checkpoint).toBeNull();
+      expect(checkpointIncludes(kept, node.hash, node.kept.leafIndex, node.kept.proof)).toBe(true);
+      expect(await verifyCheckpointSignature(node.fresh.checkpoint, publicKey)).toBe(true);
+      expect(
+        checkpointIncludes(
+          node.fresh.checkpoint,
+          node.hash,
+          node.fresh.leafIndex,
+          node.fresh.proof,
+        ),
+      ).toBe(true);
+      // Another event's hash, or another place, is not proven.
+      const other = nodes.find((n) => n !== node)!;
+      expect(checkpointIncludes(kept, other.hash, node.kept.leafIndex, node.kept.proof)).toBe(
+        false,
+      );
+      expect(checkpointIncludes(kept, node.hash, node.kept.leafIndex + 1, node.kept.proof)).toBe(
+        false,
+      );
+    }
+    // Another partnership's batch stays out of reach, proofs included.
+    const hidden = await world.graphql(await world.token(OTHER_SPONSOR), inclusion, { id: A1 });
+    expect((hidden.body.data as { batch: unknown } | undefined)?.batch ?? null).toBeNull();
   });
 
   it('refuses anonymous callers and sizes the log never had', async () => {

@@ -28,6 +28,7 @@ export {
 export {
   checkpointSince,
   eventLeaf,
+  inclusionOf,
   LOG_ORIGIN,
   logLeaves,
   logTreeHead,

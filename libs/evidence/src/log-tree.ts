@@ -3,6 +3,7 @@ import type { EventStore, RecordedEvent } from '@concord/event-store';
 import {
   checkpointBody,
   consistencyProof,
+  inclusionProof,
   leafHash,
   MerkleFrontier,
   toBase64,
@@ -26,21 +27,13 @@ export function eventLeaf(event: Pick<RecordedEvent, 'hash'>): Hash {
 /** The tree over the first `size` events of the store (all by default), read page by page. */
 export async function logTreeHead(
   store: EventStore,
-  options: { size?: number; pageSize?: number } = {},
+  options: { size?: number } = {},
 ): Promise<{ treeSize: number; root: Hash }> {
   const frontier = new MerkleFrontier();
-  const pageSize = options.pageSize ?? 1_000;
-  const limit = options.size ?? Number.MAX_SAFE_INTEGER;
-  let after = 0n;
-  while (frontier.size < limit) {
-    const page = await store.readAll({
-      after,
-      maxCount: Math.min(pageSize, limit - frontier.size),
-    });
-    if (page.length === 0) break;
-    for (const event of page) frontier.append(eventLeaf(event));
-    after = page.at(-1)!.globalPosition;
-  }
+  // The frontier alone: memory stays O(log n) however long the log.
+  await forEachLogEvent(store, options.size ?? Number.MAX_SAFE_INTEGER, (event) =>
+    frontier.append(eventLeaf(event)),
+  );
   return { treeSize: frontier.size, root: frontier.root() };
 }
 
@@ -60,21 +53,45 @@ export function signCheckpoint(
   return { ...unsigned, keyId: key.keyId, signature };
 }
 
-/** The leaves of the first `size` events, in global order (fewer if the store holds fewer). */
+/** Each of the first `size` events in global order (fewer if the store holds fewer), page by page. */
+async function forEachLogEvent(
+  store: EventStore,
+  size: number,
+  visit: (event: RecordedEvent, leafIndex: number) => void,
+): Promise<void> {
+  let count = 0;
+  let after = 0n;
+  while (count < size) {
+    const page = await store.readAll({ after, maxCount: Math.min(1_000, size - count) });
+    if (page.length === 0) break;
+    for (const event of page) visit(event, count++);
+    after = page.at(-1)!.globalPosition;
+  }
+}
+
+/** The leaves of the first `size` events; `visit` sees each event with its leaf index. */
 export async function logLeaves(
   store: EventStore,
   size: number,
-  pageSize = 1_000,
+  visit: (event: RecordedEvent, leafIndex: number) => void = () => {},
 ): Promise<Hash[]> {
   const leaves: Hash[] = [];
-  let after = 0n;
-  while (leaves.length < size) {
-    const page = await store.readAll({ after, maxCount: Math.min(pageSize, size - leaves.length) });
-    if (page.length === 0) break;
-    for (const event of page) leaves.push(eventLeaf(event));
-    after = page.at(-1)!.globalPosition;
-  }
+  await forEachLogEvent(store, size, (event, index) => {
+    visit(event, index);
+    leaves.push(eventLeaf(event));
+  });
   return leaves;
+}
+
+/** A checkpoint of the tree of these leaves, signed now. */
+function checkpointOf(
+  leaves: readonly Hash[],
+  key: PlatformKey,
+  timestamp: string,
+): SignedCheckpoint {
+  const frontier = new MerkleFrontier();
+  for (const leaf of leaves) frontier.append(leaf);
+  return signCheckpoint({ treeSize: leaves.length, root: frontier.root() }, key, timestamp);
 }
 
 /**
@@ -88,14 +105,38 @@ export async function checkpointSince(
   timestamp: string,
 ): Promise<{ checkpoint: SignedCheckpoint; consistencyProof: string[] }> {
   const leaves = await logLeaves(store, Number.MAX_SAFE_INTEGER);
-  const frontier = new MerkleFrontier();
-  for (const leaf of leaves) frontier.append(leaf);
-  const checkpoint = signCheckpoint(
-    { treeSize: leaves.length, root: frontier.root() },
-    key,
-    timestamp,
-  );
+  const checkpoint = checkpointOf(leaves, key, timestamp);
   if (!(Number.isSafeInteger(since) && since >= 0 && since <= leaves.length))
     throw new RangeError(`the log holds ${leaves.length} events; no proof from ${since}`);
   return { checkpoint, consistencyProof: consistencyProof(leaves, since).map(toBase64) };
+}
+
+/**
+ * Where an event is in the log and the RFC 9162 proof that the tree of `treeSize` events (a
+ * checkpoint someone kept; all events by default, with a fresh checkpoint signed for them)
+ * includes it. Undefined when the event is not among the first `treeSize`.
+ */
+export async function inclusionOf(
+  store: EventStore,
+  globalPosition: bigint,
+  key: PlatformKey,
+  timestamp: string,
+  treeSize?: number,
+): Promise<
+  | { leafIndex: number; treeSize: number; proof: string[]; checkpoint: SignedCheckpoint | null }
+  | undefined
+> {
+  let leafIndex = -1;
+  const leaves = await logLeaves(store, treeSize ?? Number.MAX_SAFE_INTEGER, (event, index) => {
+    if (event.globalPosition === globalPosition) leafIndex = index;
+  });
+  if (leafIndex < 0 || (treeSize !== undefined && leaves.length < treeSize)) return undefined;
+  const proof = inclusionProof(leaves, leafIndex).map(toBase64);
+  if (treeSize !== undefined) return { leafIndex, treeSize, proof, checkpoint: null };
+  return {
+    leafIndex,
+    treeSize: leaves.length,
+    proof,
+    checkpoint: checkpointOf(leaves, key, timestamp),
+  };
 }

@@ -2,7 +2,7 @@
 // its log, in order. The signed body is the text of a C2SP checkpoint (origin, size, root hash
 // in base64, one line each) with the time as an extension line, so that it is unambiguous without
 // any JSON canonicalization and readable as it is. Ed25519 over the body's UTF-8 bytes.
-import { sameHash, verifyConsistency, type Hash } from './merkle.ts';
+import { leafHash, sameHash, verifyConsistency, verifyInclusion, type Hash } from './merkle.ts';
 
 export interface SignedCheckpoint {
   /** The log's name (which platform's log this is). */
@@ -90,6 +90,32 @@ export function checkpointsConsistent(
       proof.map(fromBase64),
       fromBase64(older.rootHash),
       fromBase64(newer.rootHash),
+    );
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether the checkpoint's tree includes the event whose stored hash (hex, as the audit history
+ * and receipts show it) is `eventHash`, at `leafIndex`, by RFC 9162's inclusion proof (base64).
+ */
+export function checkpointIncludes(
+  checkpoint: SignedCheckpoint,
+  eventHash: string,
+  leafIndex: number,
+  proof: readonly string[],
+): boolean {
+  if (!/^[0-9a-f]{64}$/.test(eventHash)) return false;
+  const bytes = new Uint8Array(32);
+  for (let i = 0; i < 32; i++) bytes[i] = parseInt(eventHash.slice(i * 2, i * 2 + 2), 16);
+  try {
+    return verifyInclusion(
+      leafIndex,
+      checkpoint.treeSize,
+      leafHash(bytes),
+      proof.map(fromBase64),
+      fromBase64(checkpoint.rootHash),
     );
   } catch {
     return false;

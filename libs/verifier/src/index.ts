@@ -14,6 +14,7 @@ export {
 export {
   checkpointBody,
   checkpointCommitsTo,
+  checkpointIncludes,
   checkpointsConsistent,
   fromBase64,
   toBase64,

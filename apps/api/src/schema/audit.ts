@@ -91,7 +91,7 @@ const SignatureStatus = builder.objectRef<Entry['signature']>('AuditSignatureSta
   }),
 });
 
-const HistoryEntryRef = builder.objectRef<Entry>('AuditHistoryEntry').implement({
+export const HistoryEntryRef = builder.objectRef<Entry>('AuditHistoryEntry').implement({
   description: 'One event of the record: who, what, when (both clocks), why, on whose authority.',
   fields: (t) => ({
     eventId: t.exposeID('eventId'),

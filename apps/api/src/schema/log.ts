@@ -1,13 +1,15 @@
-import { checkpointSince } from '@concord/evidence';
+import { checkpointSince, inclusionOf, type PlatformKey } from '@concord/evidence';
 import type { SignedCheckpoint } from '@concord/verifier';
 import { GraphQLError } from 'graphql';
 import { builder } from '../builder.ts';
+import type { ApiContext } from '../context.ts';
+import { HistoryEntryRef } from './audit.ts';
 
-type LogCheckpoint = SignedCheckpoint & { consistencyProof: string[] };
+type LogCheckpoint = { checkpoint: SignedCheckpoint; consistencyProof: string[] };
 
-const LogCheckpointRef = builder.objectRef<LogCheckpoint>('LogCheckpoint').implement({
+const SignedCheckpointRef = builder.objectRef<SignedCheckpoint>('SignedLogCheckpoint').implement({
   description:
-    "The platform's signed commitment to every event it has recorded (C2SP checkpoint text, Ed25519), with the proof that it extends a tree you kept. It reveals how many events the log holds and opaque hashes, nothing of any event.",
+    "The platform's signed commitment to the first `treeSize` events of its log (C2SP checkpoint text, Ed25519). It reveals how many events the log holds and an opaque hash, nothing of any event.",
   fields: (t) => ({
     origin: t.exposeString('origin'),
     treeSize: t.exposeInt('treeSize'),
@@ -19,12 +21,29 @@ const LogCheckpointRef = builder.objectRef<LogCheckpoint>('LogCheckpoint').imple
     signature: t.exposeString('signature', {
       description: 'Ed25519 over the checkpoint text (origin, size, root, timestamp line), base64.',
     }),
+  }),
+});
+
+const LogCheckpointRef = builder.objectRef<LogCheckpoint>('LogCheckpoint').implement({
+  description:
+    'A fresh checkpoint of the whole log, with the proof that it extends a tree you kept.',
+  fields: (t) => ({
+    checkpoint: t.field({ type: SignedCheckpointRef, resolve: (answer) => answer.checkpoint }),
     consistencyProof: t.exposeStringList('consistencyProof', {
       description:
         'RFC 9162 consistency proof from the tree of `since` events to this one, base64 node hashes.',
     }),
   }),
 });
+
+/** The key checkpoints are signed with; a server without one offers none. */
+function platformKeyOf(context: ApiContext): PlatformKey {
+  if (!context.platformKey)
+    throw new GraphQLError('This server holds no platform key: it signs no checkpoints.', {
+      extensions: { code: 'NO_PLATFORM_KEY' },
+    });
+  return context.platformKey;
+}
 
 builder.queryFields((t) => ({
   logCheckpoint: t.field({
@@ -36,19 +55,10 @@ builder.queryFields((t) => ({
       since: t.arg.int({ description: 'The size of a checkpoint you kept. @default 0' }),
     },
     resolve: async (_root, args, context) => {
-      if (!context.platformKey)
-        throw new GraphQLError('This server holds no platform key: it signs no checkpoints.', {
-          extensions: { code: 'NO_PLATFORM_KEY' },
-        });
+      const key = platformKeyOf(context);
       const since = args.since ?? 0;
       try {
-        const { checkpoint, consistencyProof } = await checkpointSince(
-          context.store,
-          context.platformKey,
-          since,
-          context.clock().toISOString(),
-        );
-        return { ...checkpoint, consistencyProof };
+        return await checkpointSince(context.store, key, since, context.clock().toISOString());
       } catch (error) {
         if (error instanceof RangeError)
           throw new GraphQLError(`No checkpoint of ${since} events exists: ${error.message}.`, {
@@ -59,3 +69,51 @@ builder.queryFields((t) => ({
     },
   }),
 }));
+
+type LogInclusion = {
+  leafIndex: number;
+  treeSize: number;
+  proof: string[];
+  checkpoint: SignedCheckpoint | null;
+};
+
+const LogInclusionRef = builder.objectRef<LogInclusion>('LogInclusion').implement({
+  description:
+    "The proof that the log's tree of `treeSize` events includes this event (RFC 9162): its leaf is SHA-256(0x00 || the event's hash), at `leafIndex`.",
+  fields: (t) => ({
+    leafIndex: t.exposeInt('leafIndex'),
+    treeSize: t.exposeInt('treeSize'),
+    proof: t.exposeStringList('proof', { description: 'Audit path, base64 node hashes.' }),
+    checkpoint: t.field({
+      type: SignedCheckpointRef,
+      nullable: true,
+      description: 'A fresh signed checkpoint of that tree; null when you named a kept size.',
+      resolve: (inclusion) => inclusion.checkpoint,
+    }),
+  }),
+});
+
+/** The proof reaches an event only through a Batch or Deviation the caller may already see. */
+builder.objectField(HistoryEntryRef, 'inclusion', (t) =>
+  t.field({
+    type: LogInclusionRef,
+    description:
+      'The proof that the log includes this event: against a checkpoint you kept (`treeSize`), or a fresh one signed now.',
+    args: { treeSize: t.arg.int({ description: 'The size of a checkpoint you kept.' }) },
+    resolve: async (entry, args, context) => {
+      const inclusion = await inclusionOf(
+        context.store,
+        BigInt(entry.globalPosition),
+        platformKeyOf(context),
+        context.clock().toISOString(),
+        args.treeSize ?? undefined,
+      );
+      if (!inclusion)
+        throw new GraphQLError(
+          `The checkpoint of ${args.treeSize} events does not include this event.`,
+          { extensions: { code: 'BAD_USER_INPUT' } },
+        );
+      return inclusion;
+    },
+  }),
+);
