@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Authenticator, DEV_AUDIENCE, DEV_ISSUER, sha256Hex } from '@concord/auth';
+import { verifyPlatformSignature } from '@concord/evidence';
 import { streams } from '@concord/ingest';
 import { PAIR_A, personIn } from '@concord/ingest/test-support';
 import { waitFor } from '@concord/test-infra';
@@ -15,6 +16,8 @@ import {
   NOW,
   OTHER_SPONSOR,
   openApiWorld,
+  PLATFORM_KEY,
+  PLATFORM_KEYRING,
   SPONSOR,
   type ApiWorld,
 } from './test-support/api-world.ts';
@@ -420,10 +423,11 @@ describeWithPostgres('human acts with e-signatures (real PostgreSQL)', (database
     const token = await world.token(SPONSOR);
     const qa = personIn(SPONSOR, 'qa');
     const reason = 'CAPA addresses the root cause; effectiveness check in 90 days.';
+    const stepUp = await world.stepUp(SPONSOR, 'qa');
     const result = await act(token, APPROVE_CAPA, {
       deviationId: DEV_A,
       capaId: CAPA_A,
-      signature: await signatureOf(SPONSOR, 'qa', { reason }),
+      signature: await signatureOf(SPONSOR, 'qa', { reason, credential: stepUp }),
     });
     const signature = {
       signerId: qa.personId,
@@ -446,6 +450,18 @@ describeWithPostgres('human acts with e-signatures (real PostgreSQL)', (database
       data: { deviationId: DEV_A, capaId: CAPA_A, signature },
     });
     expect(String(event.globalPosition)).toBe(recorded!.position);
+    // The ceremony's evidence is stored with the act, under the platform's signature: which
+    // re-authentication (a digest of the step-up token, never the token) and when it happened.
+    const issuedAt = JSON.parse(Buffer.from(stepUp.split('.')[1]!, 'base64url').toString()).iat;
+    expect(event.metadata.signingCeremony).toEqual({
+      reauthenticationId: sha256Hex(stepUp),
+      reauthenticatedAt: new Date(issuedAt * 1000).toISOString(),
+    });
+    expect(JSON.stringify(event.metadata)).not.toContain(stepUp);
+    expect(verifyPlatformSignature(event, PLATFORM_KEYRING)).toEqual({
+      status: 'valid',
+      keyId: PLATFORM_KEY.keyId,
+    });
 
     await caughtUp();
     const view = await deviationView(token);

@@ -141,19 +141,32 @@ export class HumanActs {
     const recorded = eventOf(act, signature, now);
     const { streamId } = subject;
     const context = { agreement };
+    // The evidence of the signing ceremony, stored with the act and so covered by the platform's
+    // signature: which re-authentication it was (a digest of the step-up token, never the token)
+    // and when it happened.
+    const extraMetadata = {
+      signingCeremony: {
+        reauthenticationId: credential.id,
+        reauthenticatedAt: credential.issuedAt.toISOString(),
+      },
+    };
     const [result] =
       recorded.aggregate === 'batch'
         ? await decideStreamCommands({
             store: this.#store,
             streamId,
             decider: batchDecider,
-            commands: [{ eventId, command: { ...recorded.event, metadata, context } }],
+            commands: [
+              { eventId, extraMetadata, command: { ...recorded.event, metadata, context } },
+            ],
           })
         : await decideStreamCommands({
             store: this.#store,
             streamId,
             decider: deviationDecider,
-            commands: [{ eventId, command: { ...recorded.event, metadata, context } }],
+            commands: [
+              { eventId, extraMetadata, command: { ...recorded.event, metadata, context } },
+            ],
           });
     if (!result || result.status === 'refused') throw result?.error ?? new Error('not recorded');
     return { eventId, streamId: subject.streamId, position: result.positions[0]!, signature };
