@@ -3,7 +3,7 @@
 #   start            start the platform on its embedded default
 #   test [args]      provision services, run every test tier of every project in one vitest run
 #                    (one summary line), stop what it started; args go to vitest (a path, -t NAME)
-#   bench            run the benchmarks (event store, read-model rebuild, end-to-end ingest, API);
+#   bench            run the benchmarks (event store, read-model rebuild, log tree, end-to-end ingest, API);
 #                    starts the services
 #   check            formatting, then lint and typecheck every project (Nx, cached)
 #   services up|down|status   bring the test services up or down from a shell
@@ -61,6 +61,7 @@ case "$cmd" in
     bootstrap
     pnpm --filter @concord/event-store-postgres run bench
     pnpm --filter @concord/read-model run bench
+    pnpm --filter @concord/evidence run bench
     # The ingest and API benchmarks need the Kafka broker too.
     env_file="$(mktemp)"
     services up --env-file "$env_file"
