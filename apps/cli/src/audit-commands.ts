@@ -18,10 +18,18 @@ export function registerAuditCommands(
       writeOut: (text) => void io.stdout.write(text),
       writeErr: (text) => void io.stderr.write(text),
     });
-  const databaseUrlOf = (options: { databaseUrl?: string }) =>
-    options.databaseUrl ?? io.env.DATABASE_URL;
-  const keyringOf = (options: { platformKeyring?: string }) =>
-    options.platformKeyring ?? io.env.CONCORD_PLATFORM_KEYRING_FILE;
+  /** The options with what the environment supplies for those not given. */
+  const withEnvironment = <Options extends { databaseUrl?: string; platformKeyring?: string }>(
+    options: Options,
+  ): Options => {
+    const databaseUrl = options.databaseUrl ?? io.env.DATABASE_URL;
+    const platformKeyring = options.platformKeyring ?? io.env.CONCORD_PLATFORM_KEYRING_FILE;
+    return {
+      ...options,
+      ...(databaseUrl ? { databaseUrl } : {}),
+      ...(platformKeyring ? { platformKeyring } : {}),
+    };
+  };
 
   audit
     .command('verify')
@@ -44,18 +52,7 @@ export function registerAuditCommands(
     .option('--no-progress', 'never show a progress bar')
     .option('--json', 'print the verification as one JSON object')
     .action(async (options: AuditVerifyOptions) => {
-      const databaseUrl = databaseUrlOf(options);
-      const platformKeyring = keyringOf(options);
-      done(
-        await auditVerify(
-          {
-            ...options,
-            ...(databaseUrl ? { databaseUrl } : {}),
-            ...(platformKeyring ? { platformKeyring } : {}),
-          },
-          io,
-        ),
-      );
+      done(await auditVerify(withEnvironment(options), io));
     });
 
   audit
@@ -68,8 +65,7 @@ export function registerAuditCommands(
     .option('--database-url <url>', 'the event store (default: $DATABASE_URL)')
     .option('--pglite <dir>', 'the embedded data folder instead of a server')
     .action(async (options: AuditCheckpointOptions) => {
-      const databaseUrl = databaseUrlOf(options);
-      done(await auditCheckpoint({ ...options, ...(databaseUrl ? { databaseUrl } : {}) }, io));
+      done(await auditCheckpoint(withEnvironment(options), io));
     });
 
   audit
@@ -96,17 +92,6 @@ export function registerAuditCommands(
       "the platform's public keys, to check what it recorded (default: $CONCORD_PLATFORM_KEYRING_FILE)",
     )
     .action(async (options: AuditReportOptions) => {
-      const databaseUrl = databaseUrlOf(options);
-      const platformKeyring = keyringOf(options);
-      done(
-        await auditReportCommand(
-          {
-            ...options,
-            ...(databaseUrl ? { databaseUrl } : {}),
-            ...(platformKeyring ? { platformKeyring } : {}),
-          },
-          io,
-        ),
-      );
+      done(await auditReportCommand(withEnvironment(options), io));
     });
 }

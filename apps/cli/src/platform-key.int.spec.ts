@@ -5,7 +5,7 @@ import {
   backUpStore,
   recordBatchStory,
   rewriteAgreementTerms,
-  tamper,
+  swapGlobalNeighbours,
   type BatchStory,
 } from '@concord/audit/test-support';
 import { PostgresEventStore } from '@concord/event-store-postgres';
@@ -126,17 +126,7 @@ describeWithPostgres('the platform key, from the operator to the auditor', (data
     expect(held.stdout.text).toContain(`CHECKPOINT held: the first ${kept.treeSize} events`);
 
     // The insider swaps two neighbours of different streams: each chain still holds.
-    const all = await raw.readAll({ maxCount: 1_000 });
-    const index = all.findIndex((event, i) => i > 0 && all[i - 1]!.streamId !== event.streamId);
-    const [first, second] = [all[index - 1]!, all[index]!];
-    const move = (id: string, position: bigint) =>
-      tamper(db, 'update es_events set global_position = $2 where event_id = $1', [
-        id,
-        String(position),
-      ]);
-    await move(first.id, 0n);
-    await move(second.id, first.globalPosition);
-    await move(first.id, second.globalPosition);
+    await swapGlobalNeighbours(db, raw);
     const caught = captureIo({ env: env() });
     expect(await run(verify, caught.io)).toBe(1);
     expect(caught.stdout.text).toMatch(/^VERIFIED the whole store/);

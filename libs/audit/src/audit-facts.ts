@@ -1,5 +1,5 @@
 import type { AgreementVersion, OrganizationDirectory } from '@concord/domain';
-import type { EventStore, RecordedEvent } from '@concord/event-store';
+import { decorateStore, type EventStore, type RecordedEvent } from '@concord/event-store';
 import { isPlatformSigned, verifyPlatformSignature, type PlatformKeyring } from '@concord/evidence';
 import { Registry } from '@concord/ingest';
 import { actorOf } from './stored-event.ts';
@@ -84,18 +84,10 @@ function onlyPlatformSigned(store: EventStore, keyring: PlatformKeyring): EventS
   const registryStream = /^(organization|agreement)-/;
   const trusted = (event: RecordedEvent) =>
     isPlatformSigned(event) && verifyPlatformSignature(event, keyring).status === 'valid';
-  return new Proxy(store, {
-    get(target, property, receiver) {
-      if (property === 'readStream') {
-        return async (...args: Parameters<EventStore['readStream']>) => {
-          const events = await target.readStream(...args);
-          return registryStream.test(args[0]) ? events.filter(trusted) : events;
-        };
-      }
-      const value: unknown = Reflect.get(target, property, receiver);
-      return typeof value === 'function'
-        ? (value as (...a: unknown[]) => unknown).bind(target)
-        : value;
+  return decorateStore(store, {
+    readStream: async (streamId, options) => {
+      const events = await store.readStream(streamId, options);
+      return registryStream.test(streamId) ? events.filter(trusted) : events;
     },
   });
 }

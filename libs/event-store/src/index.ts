@@ -5,6 +5,7 @@ export {
   InvalidAppendError,
 } from './errors.ts';
 export { contentHash, eventHash, type HashedFields } from './hash-chain.ts';
+export { decorateStore } from './decorate.ts';
 export { InMemoryEventStore } from './in-memory-event-store.ts';
 export { delay, runSubscription, type SubscriptionSource } from './subscription-runner.ts';
 export {

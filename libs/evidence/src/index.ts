@@ -26,11 +26,13 @@ export {
   type PlatformSignatureCheck,
 } from './platform-signature.ts';
 export {
+  checkpointOf,
   checkpointSince,
   eventLeaf,
-  inclusionOf,
+  inclusionIn,
   LOG_ORIGIN,
-  logLeaves,
   logTreeHead,
+  readLog,
   signCheckpoint,
+  type LogSnapshot,
 } from './log-tree.ts';

@@ -69,22 +69,28 @@ async function forEachLogEvent(
   }
 }
 
-/** The leaves of the first `size` events; `visit` sees each event with its leaf index. */
-export async function logLeaves(
+/** The log as read once: its leaves in global order, and where each position's event is. */
+export interface LogSnapshot {
+  leaves: Hash[];
+  leafIndexOf: Map<bigint, number>;
+}
+
+/** Reads the first `size` events (all by default) into a snapshot of the log's leaves. */
+export async function readLog(
   store: EventStore,
-  size: number,
-  visit: (event: RecordedEvent, leafIndex: number) => void = () => {},
-): Promise<Hash[]> {
+  size: number = Number.MAX_SAFE_INTEGER,
+): Promise<LogSnapshot> {
   const leaves: Hash[] = [];
+  const leafIndexOf = new Map<bigint, number>();
   await forEachLogEvent(store, size, (event, index) => {
-    visit(event, index);
+    leafIndexOf.set(event.globalPosition, index);
     leaves.push(eventLeaf(event));
   });
-  return leaves;
+  return { leaves, leafIndexOf };
 }
 
 /** A checkpoint of the tree of these leaves, signed now. */
-function checkpointOf(
+export function checkpointOf(
   leaves: readonly Hash[],
   key: PlatformKey,
   timestamp: string,
@@ -104,39 +110,30 @@ export async function checkpointSince(
   since: number,
   timestamp: string,
 ): Promise<{ checkpoint: SignedCheckpoint; consistencyProof: string[] }> {
-  const leaves = await logLeaves(store, Number.MAX_SAFE_INTEGER);
-  const checkpoint = checkpointOf(leaves, key, timestamp);
+  const { leaves } = await readLog(store);
   if (!(Number.isSafeInteger(since) && since >= 0 && since <= leaves.length))
     throw new RangeError(`the log holds ${leaves.length} events; no proof from ${since}`);
-  return { checkpoint, consistencyProof: consistencyProof(leaves, since).map(toBase64) };
+  return {
+    checkpoint: checkpointOf(leaves, key, timestamp),
+    consistencyProof: consistencyProof(leaves, since).map(toBase64),
+  };
 }
 
 /**
- * Where an event is in the log and the RFC 9162 proof that the tree of `treeSize` events (a
- * checkpoint someone kept; all events by default, with a fresh checkpoint signed for them)
- * includes it. Undefined when the event is not among the first `treeSize`.
+ * Where the event at `globalPosition` is in the log and the RFC 9162 proof that the tree of the
+ * first `treeSize` events (all by default) includes it; undefined when that tree does not.
  */
-export async function inclusionOf(
-  store: EventStore,
+export function inclusionIn(
+  log: LogSnapshot,
   globalPosition: bigint,
-  key: PlatformKey,
-  timestamp: string,
-  treeSize?: number,
-): Promise<
-  | { leafIndex: number; treeSize: number; proof: string[]; checkpoint: SignedCheckpoint | null }
-  | undefined
-> {
-  let leafIndex = -1;
-  const leaves = await logLeaves(store, treeSize ?? Number.MAX_SAFE_INTEGER, (event, index) => {
-    if (event.globalPosition === globalPosition) leafIndex = index;
-  });
-  if (leafIndex < 0 || (treeSize !== undefined && leaves.length < treeSize)) return undefined;
-  const proof = inclusionProof(leaves, leafIndex).map(toBase64);
-  if (treeSize !== undefined) return { leafIndex, treeSize, proof, checkpoint: null };
+  treeSize: number = log.leaves.length,
+): { leafIndex: number; treeSize: number; proof: string[] } | undefined {
+  const leafIndex = log.leafIndexOf.get(globalPosition);
+  if (leafIndex === undefined || leafIndex >= treeSize || treeSize > log.leaves.length)
+    return undefined;
   return {
     leafIndex,
-    treeSize: leaves.length,
-    proof,
-    checkpoint: checkpointOf(leaves, key, timestamp),
+    treeSize,
+    proof: inclusionProof(log.leaves, leafIndex, treeSize).map(toBase64),
   };
 }

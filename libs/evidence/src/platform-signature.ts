@@ -1,5 +1,10 @@
 import { signEvent, verifyEventSignature } from '@concord/contract';
-import type { EventStore, NewEvent, RecordedEvent } from '@concord/event-store';
+import {
+  decorateStore,
+  type EventStore,
+  type NewEvent,
+  type RecordedEvent,
+} from '@concord/event-store';
 import {
   isPlatformKeyId,
   platformKeyValidAt,
@@ -86,21 +91,12 @@ export function verifyPlatformSignature(
  * through the API, administration) records signed events without knowing about keys.
  */
 export function signingAsPlatform<Store extends EventStore>(store: Store, key: PlatformKey): Store {
-  return new Proxy(store, {
-    get(target, property, receiver) {
-      if (property === 'append') {
-        return (streamId: string, events: NewEvent[], options?: Parameters<Store['append']>[2]) =>
-          target.append(
-            streamId,
-            events.map((event) => signAsPlatform(event, streamId, key)),
-            options,
-          );
-      }
-      const value: unknown = Reflect.get(target, property, receiver);
-      // Methods run on the store itself: its private state is not reachable through a proxy.
-      return typeof value === 'function'
-        ? (value as (...a: unknown[]) => unknown).bind(target)
-        : value;
-    },
+  return decorateStore(store, {
+    append: (streamId, events, options) =>
+      store.append(
+        streamId,
+        events.map((event) => signAsPlatform(event, streamId, key)),
+        options,
+      ),
   });
 }

@@ -1,4 +1,11 @@
-import { checkpointSince, inclusionOf, type PlatformKey } from '@concord/evidence';
+import {
+  checkpointOf,
+  checkpointSince,
+  inclusionIn,
+  readLog,
+  type LogSnapshot,
+  type PlatformKey,
+} from '@concord/evidence';
 import type { SignedCheckpoint } from '@concord/verifier';
 import { GraphQLError } from 'graphql';
 import { builder } from '../builder.ts';
@@ -101,19 +108,35 @@ builder.objectField(HistoryEntryRef, 'inclusion', (t) =>
       'The proof that the log includes this event: against a checkpoint you kept (`treeSize`), or a fresh one signed now.',
     args: { treeSize: t.arg.int({ description: 'The size of a checkpoint you kept.' }) },
     resolve: async (entry, args, context) => {
-      const inclusion = await inclusionOf(
-        context.store,
-        BigInt(entry.globalPosition),
-        platformKeyOf(context),
-        context.clock().toISOString(),
-        args.treeSize ?? undefined,
-      );
+      const key = platformKeyOf(context);
+      const { log, fresh } = await logOfRequest(context, key);
+      const inclusion = inclusionIn(log, BigInt(entry.globalPosition), args.treeSize ?? undefined);
       if (!inclusion)
         throw new GraphQLError(
           `The checkpoint of ${args.treeSize} events does not include this event.`,
           { extensions: { code: 'BAD_USER_INPUT' } },
         );
-      return inclusion;
+      return { ...inclusion, checkpoint: args.treeSize == null ? fresh : null };
     },
   }),
 );
+
+/**
+ * The log read, and a fresh checkpoint of it signed, once per request: a page of history entries
+ * asking for their proofs shares them instead of reading the whole log per entry.
+ */
+const logsOfRequests = new WeakMap<
+  ApiContext,
+  Promise<{ log: LogSnapshot; fresh: SignedCheckpoint }>
+>();
+function logOfRequest(context: ApiContext, key: PlatformKey) {
+  let found = logsOfRequests.get(context);
+  if (!found) {
+    found = readLog(context.store).then((log) => ({
+      log,
+      fresh: checkpointOf(log.leaves, key, context.clock().toISOString()),
+    }));
+    logsOfRequests.set(context, found);
+  }
+  return found;
+}

@@ -83,3 +83,21 @@ export async function rewriteAgreementTerms(
   await rewriteChain(db, store, streamId);
   return { streamId, eventId: approved!.id };
 }
+
+/**
+ * The insider swaps two neighbours of the global order that belong to different streams: each
+ * stream keeps its own order and chain, so only the log's order (a checkpoint) tells.
+ */
+export async function swapGlobalNeighbours(db: SqlDatabase, store: EventStore): Promise<void> {
+  const all = await store.readAll({ maxCount: 1_000 });
+  const index = all.findIndex((event, i) => i > 0 && all[i - 1]!.streamId !== event.streamId);
+  const [first, second] = [all[index - 1]!, all[index]!];
+  const move = (eventId: string, position: bigint) =>
+    tamper(db, 'update es_events set global_position = $2 where event_id = $1', [
+      eventId,
+      String(position),
+    ]);
+  await move(first.id, 0n);
+  await move(second.id, first.globalPosition);
+  await move(first.id, second.globalPosition);
+}
