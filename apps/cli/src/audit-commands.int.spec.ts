@@ -5,7 +5,7 @@ import type { AuditReport, AuditVerification } from '@concord/audit';
 import {
   backUpStore,
   FIRST_QC_VALUE,
-  flipSignatureByte,
+  flipStoredSignature,
   recordBatchStory,
   tamper,
   type BatchStory,
@@ -15,7 +15,7 @@ import { pgDatabase, type SqlDatabase } from '@concord/sql';
 import { describeWithPostgres } from '@concord/test-infra/vitest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { run } from './cli.ts';
-import { captureIo } from './test-support/capture.ts';
+import { Captured, captureIo } from './test-support/capture.ts';
 
 describeWithPostgres('concord audit', (database) => {
   let db: SqlDatabase;
@@ -69,17 +69,7 @@ describeWithPostgres('concord audit', (database) => {
     });
 
     it('fails after a byte of a stored partner signature is flipped', async () => {
-      const [row] = (
-        await db.query<{ signature: string }>(
-          `select metadata->>'signature' as signature from es_events where event_id = $1`,
-          [story.ids.disposition],
-        )
-      ).rows;
-      await tamper(
-        db,
-        `update es_events set metadata = jsonb_set(metadata, '{signature}', to_jsonb($2::text)) where event_id = $1`,
-        [story.ids.disposition, flipSignatureByte(row!.signature)],
-      );
+      await flipStoredSignature(db, story.ids.disposition);
       const { io, stdout } = captureIo({ env: env() });
       expect(await run(['audit', 'verify', '--all', '--json'], io)).toBe(1);
       const verification = JSON.parse(stdout.text) as AuditVerification;
@@ -178,6 +168,36 @@ describeWithPostgres('concord audit', (database) => {
       ).toBe(1);
       expect(failed.stderr.text).toMatch(/verification FAILED\nfirst broken link: stream batch-/);
       expect(await readFile(join(dir, 'failed.html'), 'utf8')).toContain('Verification FAILED');
+    });
+
+    it('writes the PDF report to --out, says NOT verified in it when the record does not verify, and never writes it to a terminal', async () => {
+      const out = join(dir, 'report.pdf');
+      const { io, stderr } = captureIo({ env: env() });
+      const pdfReport = ['audit', 'report', '--batch', story.batchId, '--format', 'pdf'];
+      expect(await run([...pdfReport, '--out', out], io)).toBe(0);
+      expect(stderr.text).toMatch(new RegExp(`^wrote ${out}: batch .*verification passed`));
+      const pdf = await readFile(out);
+      expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+      expect(pdf.subarray(-6).toString('latin1').trim()).toBe('%%EOF');
+      // The document information (its Subject) is never compressed: the verdict can be read there.
+      expect(pdf.toString('latin1')).toMatch(/\n\(Batch [^\n]*: record verified\)\nendobj/);
+
+      await tamper(db, `delete from es_events where event_id = $1`, [story.ids.certification]);
+      const failedOut = join(dir, 'failed.pdf');
+      const failed = captureIo({ env: env() });
+      expect(await run([...pdfReport, '--out', failedOut], failed.io)).toBe(1);
+      expect(failed.stderr.text).toMatch(/verification FAILED\nfirst broken link: stream batch-/);
+      const failedPdf = await readFile(failedOut);
+      expect(failedPdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+      expect(failedPdf.toString('latin1')).toMatch(
+        /\n\(Batch [^\n]*: record NOT verified\)\nendobj/,
+      );
+
+      const terminal = captureIo({ env: env() });
+      const stdout = new Captured(true);
+      expect(await run(pdfReport, { ...terminal.io, stdout })).toBe(2);
+      expect(terminal.stderr.text).toMatch(/--format pdf writes binary: name a file with --out/);
+      expect(stdout.text).toBe('');
     });
 
     it('refuses an instant it cannot read, and --timeline without --as-of', async () => {

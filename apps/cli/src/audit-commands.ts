@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { auditReportCommand, type AuditReportOptions } from './audit-report.ts';
 import { auditCheckpoint, type AuditCheckpointOptions } from './audit-checkpoint.ts';
+import { auditExport, type AuditExportOptions } from './audit-export.ts';
 import { auditVerify, type AuditVerifyOptions } from './audit-verify.ts';
 import type { CliIo } from './io.ts';
 
@@ -61,6 +62,10 @@ export function registerAuditCommands(
       "operators: sign the platform's commitment to every event recorded so far (size, RFC 9162 root), for partners and auditors to keep",
     )
     .requiredOption('--platform-key <file>', "the platform's key (CONCORD_PLATFORM_KEY_FILE)")
+    .option(
+      '--platform-keyring <file>',
+      "the platform's earlier keys, which signed the checkpoints before (default: $CONCORD_PLATFORM_KEYRING_FILE)",
+    )
     .option('--out <file>', 'write the checkpoint here (default: standard output)')
     .option('--database-url <url>', 'the event store (default: $DATABASE_URL)')
     .option('--pglite <dir>', 'the embedded data folder instead of a server')
@@ -69,8 +74,30 @@ export function registerAuditCommands(
     });
 
   audit
+    .command('export')
+    .description(
+      "a batch's evidence bundle: every event it rests on with its signatures, the platform's keys, inclusion proofs against a checkpoint signed now, and the report; checked offline by concord-verify",
+    )
+    .requiredOption('--batch <id>', 'the batch')
+    .requiredOption('--out <file>', 'write the bundle (JSON) here')
+    .requiredOption('--platform-key <file>', "the platform's key (CONCORD_PLATFORM_KEY_FILE)")
+    .option(
+      '--platform-keyring <file>',
+      "the platform's earlier keys (default: $CONCORD_PLATFORM_KEYRING_FILE)",
+    )
+    .option(
+      '--since <size...>',
+      'sizes of checkpoints a partner kept: the bundle proves the log only grew since each',
+    )
+    .option('--database-url <url>', 'the event store (default: $DATABASE_URL)')
+    .option('--pglite <dir>', 'the embedded data folder instead of a server')
+    .action(async (options: AuditExportOptions) => {
+      done(await auditExport(withEnvironment(options), io));
+    });
+
+  audit
     .command('report')
-    .description('the audit report of a batch: one self-contained HTML page, or JSON')
+    .description('the audit report of a batch: one self-contained HTML page, JSON or PDF')
     .requiredOption('--batch <id>', 'the batch')
     .option('--as-of <time>', 'the batch as it stood at this instant (RFC 3339)')
     .addOption(
@@ -81,8 +108,8 @@ export function registerAuditCommands(
     )
     .option('--out <file>', 'write the report here (default: standard output)')
     .addOption(
-      new Option('--format <format>', 'the report format')
-        .choices(['html', 'json'])
+      new Option('--format <format>', 'the report format (pdf needs --out on a terminal)')
+        .choices(['html', 'json', 'pdf'])
         .default('html'),
     )
     .option('--database-url <url>', 'the event store (default: $DATABASE_URL)')

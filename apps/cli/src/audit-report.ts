@@ -3,11 +3,12 @@ import {
   auditReport,
   parseInstant,
   renderAuditReportHtml,
+  renderAuditReportPdf,
   UnknownSubjectError,
   type AsOf,
   type Timeline,
 } from '@concord/audit';
-import { auditOptionsOf, openAuditedStore, type StoreOptions } from './audit-store.ts';
+import { auditOptionsOf, checkpointToHold, openAudited, type StoreOptions } from './audit-store.ts';
 import { describeBrokenLink } from './audit-verify.ts';
 import { EXIT, UsageError, type CliIo } from './io.ts';
 
@@ -16,7 +17,7 @@ export interface AuditReportOptions extends StoreOptions {
   asOf?: string;
   timeline?: Timeline;
   out?: string;
-  format: 'html' | 'json';
+  format: 'html' | 'json' | 'pdf';
 }
 
 const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
@@ -38,26 +39,33 @@ function asOfOf(options: AuditReportOptions): AsOf | undefined {
 }
 
 /**
- * `concord audit report`: the audit report of one batch as a self-contained HTML page (or the
- * JSON document), written to --out or standard output. Exit 0 when written and the record
- * verifies, 1 when written but the record does not verify (the report says where), 2 otherwise.
+ * `concord audit report`: the audit report of one batch as a self-contained HTML page, the JSON
+ * document or a PDF, written to --out or standard output (a PDF never to a terminal). Exit 0 when
+ * written and the record verifies, 1 when written but the record does not verify (the report
+ * says where), 2 otherwise.
  */
 export async function auditReportCommand(options: AuditReportOptions, io: CliIo): Promise<number> {
   const asOf = asOfOf(options);
+  if (options.format === 'pdf' && !options.out && io.stdout.isTTY)
+    throw new UsageError(
+      '--format pdf writes binary: name a file with --out <file> (or redirect standard output)',
+    );
   const audit = await auditOptionsOf(options);
-  const store = await openAuditedStore(options);
+  const { store, checkpoints } = await openAudited(options);
   try {
     const report = await auditReport(store, options.batch, {
-      ...audit,
+      ...(await checkpointToHold(audit, undefined, checkpoints)),
       ...(asOf ? { asOf } : {}),
       ...(io.clock ? { clock: io.clock } : {}),
     });
-    const text =
+    const content =
       options.format === 'json'
         ? `${JSON.stringify(report, null, 2)}\n`
-        : renderAuditReportHtml(report);
-    if (options.out) await writeFile(options.out, text);
-    else io.stdout.write(text);
+        : options.format === 'pdf'
+          ? await renderAuditReportPdf(report)
+          : renderAuditReportHtml(report);
+    if (options.out) await writeFile(options.out, content);
+    else io.stdout.write(content);
 
     const { verification } = report;
     const where = options.out ? `wrote ${options.out}` : 'wrote the report';

@@ -1,7 +1,15 @@
 import type { AuditOptions } from '@concord/audit';
+import type { SignedCheckpoint } from '@concord/verifier';
 import { PostgresEventStore } from '@concord/event-store-postgres';
-import { PlatformKeyError, readPlatformKeyring } from '@concord/evidence';
-import { pgDatabase, pgliteDatabase } from '@concord/sql';
+import {
+  CheckpointLog,
+  loadPlatformKey,
+  PlatformKeyError,
+  readPlatformKeyring,
+  type PlatformKey,
+  type PlatformKeyring,
+} from '@concord/evidence';
+import { pgDatabase, pgliteDatabase, type SqlDatabase } from '@concord/sql';
 import { UsageError } from './io.ts';
 
 export interface StoreOptions {
@@ -31,9 +39,48 @@ export async function auditOptionsOf(options: StoreOptions): Promise<AuditOption
  * that has them).
  */
 export async function openAuditedStore(options: StoreOptions): Promise<PostgresEventStore> {
-  if (options.pglite)
-    return PostgresEventStore.open(await pgliteDatabase({ dataDir: options.pglite }));
-  if (options.databaseUrl)
-    return PostgresEventStore.open(pgDatabase({ connectionString: options.databaseUrl }));
+  return (await openAudited(options)).store;
+}
+
+/** The event store and the platform's checkpoint log beside it, in the same database. */
+export async function openAudited(
+  options: StoreOptions,
+): Promise<{ store: PostgresEventStore; checkpoints: CheckpointLog }> {
+  const db = await databaseOf(options);
+  const store = await PostgresEventStore.open(db);
+  return { store, checkpoints: await CheckpointLog.open(db) };
+}
+
+async function databaseOf(options: StoreOptions): Promise<SqlDatabase> {
+  if (options.pglite) return pgliteDatabase({ dataDir: options.pglite });
+  if (options.databaseUrl) return pgDatabase({ connectionString: options.databaseUrl });
   throw new UsageError('name the event store: --database-url, $DATABASE_URL or --pglite <dir>');
+}
+
+/**
+ * The checkpoint to hold the store to: the one the auditor kept (--checkpoint), else, with the
+ * keyring, the latest the platform recorded in its checkpoint log (a signed copy: the signature is
+ * checked; an insider who deletes the newest rows only makes the check weaker, never pass a
+ * rewrite of what an older one covers).
+ */
+export async function checkpointToHold(
+  audit: AuditOptions,
+  kept: SignedCheckpoint | undefined,
+  checkpoints: CheckpointLog,
+): Promise<AuditOptions> {
+  if (!audit.platformKeyring) return audit;
+  const checkpoint = kept ?? (await checkpoints.latest());
+  return checkpoint ? { ...audit, checkpoint } : audit;
+}
+
+/** The platform's private key (--platform-key) and its keyring (--platform-keyring adds the older keys). */
+export async function platformSigningKey(
+  options: StoreOptions & { platformKey: string },
+): Promise<{ key: PlatformKey; keyring: PlatformKeyring }> {
+  return loadPlatformKey({
+    CONCORD_PLATFORM_KEY_FILE: options.platformKey,
+    ...(options.platformKeyring ? { CONCORD_PLATFORM_KEYRING_FILE: options.platformKeyring } : {}),
+  }).catch((error: unknown) => {
+    throw error instanceof PlatformKeyError ? new UsageError(error.message) : error;
+  });
 }

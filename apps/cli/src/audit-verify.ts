@@ -1,9 +1,8 @@
 import {
   UnknownSubjectError,
-  verifyAgainstCheckpoint,
   verifyAudit,
   type AuditOptions,
-  type CheckpointVerification,
+  type CheckpointCheck,
   type AuditScope,
   type AuditVerification,
   type BrokenLink,
@@ -11,7 +10,7 @@ import {
 import { readFile } from 'node:fs/promises';
 import type { SignedCheckpoint } from '@concord/verifier';
 import { Presets, SingleBar } from 'cli-progress';
-import { auditOptionsOf, openAuditedStore, type StoreOptions } from './audit-store.ts';
+import { auditOptionsOf, checkpointToHold, openAudited, type StoreOptions } from './audit-store.ts';
 import { EXIT, UsageError, type CliIo } from './io.ts';
 
 export interface AuditVerifyOptions extends StoreOptions {
@@ -61,11 +60,13 @@ export function verdictLines(verification: AuditVerification): string[] {
   const { signatures } = verification;
   const counts = `${verification.streams} streams, ${verification.events} events; ${signatures.valid} partner signatures valid, ${signatures.eSignatureOnly} e-signed through the API, ${signatures.platform} platform events`;
   const scope = describeScope(verification.scope);
-  if (verification.ok)
+  // Verified against itself; the checkpoint line that follows says whether the log still holds
+  // what the platform signed.
+  if (!verification.brokenLink)
     return [`VERIFIED ${scope}: hash chains intact and every origin proven (${counts})`];
   const lines = [
     `FAILED ${scope}: the record does not verify (${counts}; ${verification.problems.length} problem${verification.problems.length === 1 ? '' : 's'} found)`,
-    ...describeBrokenLink(verification.brokenLink!),
+    ...describeBrokenLink(verification.brokenLink),
   ];
   const others = verification.problems.slice(1, 10);
   if (others.length > 0) {
@@ -89,7 +90,7 @@ export async function auditVerify(options: AuditVerifyOptions, io: CliIo): Promi
   const checkpoint = options.checkpoint ? await readCheckpoint(options.checkpoint) : undefined;
   if (checkpoint && !audit.platformKeyring)
     throw new UsageError('--checkpoint needs the platform keyring (--platform-keyring <file>)');
-  const store = await openAuditedStore(options);
+  const { store, checkpoints } = await openAudited(options);
   const started = Date.now();
   const bar =
     scope === 'all' && options.progress && io.stderr.isTTY
@@ -106,7 +107,7 @@ export async function auditVerify(options: AuditVerifyOptions, io: CliIo): Promi
       : undefined;
   try {
     const verification = await verifyAudit(store, scope, {
-      ...audit,
+      ...(await checkpointToHold(audit, checkpoint, checkpoints)),
       onProgress: (progress) => {
         if (!bar) return;
         const seconds = Math.max((Date.now() - started) / 1000, 0.001);
@@ -116,20 +117,16 @@ export async function auditVerify(options: AuditVerifyOptions, io: CliIo): Promi
       },
     });
     bar?.stop();
-    const log =
-      checkpoint && audit.platformKeyring
-        ? await verifyAgainstCheckpoint(store, checkpoint, audit.platformKeyring)
-        : undefined;
     io.stdout.write(
       options.json
-        ? `${JSON.stringify(log ? { ...verification, checkpoint: log } : verification)}\n`
+        ? `${JSON.stringify(verification)}\n`
         : `${[
             ...verdictLines(verification),
             platformKeyringLine(audit),
-            ...(log ? [checkpointLine(log)] : []),
+            checkpointLine(verification.checkpoint, checkpoint ? 'you kept' : 'latest recorded'),
           ].join('\n')}\n`,
     );
-    return verification.ok && (log?.ok ?? true) ? EXIT.ok : EXIT.rejected;
+    return verification.ok ? EXIT.ok : EXIT.rejected;
   } catch (error) {
     bar?.stop();
     if (error instanceof UnknownSubjectError) throw new UsageError(error.message);
@@ -146,11 +143,13 @@ export function platformKeyringLine(audit: AuditOptions): string {
     : 'platform signatures NOT checked: name the platform keyring with --platform-keyring <file>';
 }
 
-/** The log against the checkpoint the auditor kept, in one line. */
-export function checkpointLine(log: CheckpointVerification): string {
+/** The log against a signed checkpoint (the one the auditor kept, or the latest recorded), in one line. */
+export function checkpointLine(log: CheckpointCheck | null, which: string): string {
+  if (!log)
+    return 'CHECKPOINT not checked: no signed checkpoint recorded or given, or no platform keyring';
   return log.ok
-    ? `CHECKPOINT held: the first ${log.treeSize} events are exactly those the platform signed (key ${log.keyId})`
-    : `CHECKPOINT FAILED (${log.problem}): ${log.detail}`;
+    ? `CHECKPOINT held (${which}, ${log.timestamp}): the first ${log.treeSize} events are exactly those the platform signed (key ${log.keyId})`
+    : `CHECKPOINT FAILED (${log.problem}; ${which}, ${log.timestamp}): ${log.detail}`;
 }
 
 async function readCheckpoint(file: string): Promise<SignedCheckpoint> {

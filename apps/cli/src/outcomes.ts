@@ -59,8 +59,13 @@ export async function outcomes(options: OutcomesOptions, io: CliIo): Promise<num
       : {}),
     ...(options.only !== 'events'
       ? {
-          onRejection: (rejection, record) =>
-            print({ kind: 'rejection', ...where(record), rejection }),
+          onRejection: (rejection, record, receipt) =>
+            print({
+              kind: 'rejection',
+              ...where(record),
+              rejection,
+              ...(receipt ? { receipt } : {}),
+            }),
         }
       : {}),
     onUndecodable: (errors, record) =>

@@ -1,15 +1,17 @@
+import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   backUpStore,
-  recordBatchStory,
+  recordSignedStory,
   rewriteAgreementTerms,
   swapGlobalNeighbours,
   type BatchStory,
 } from '@concord/audit/test-support';
-import { PostgresEventStore } from '@concord/event-store-postgres';
-import { loadPlatformKey, signingAsPlatform } from '@concord/evidence';
+import type { PostgresEventStore } from '@concord/event-store-postgres';
+import { loadPlatformKey } from '@concord/evidence';
 import { pgDatabase, type SqlDatabase } from '@concord/sql';
 import { describeWithPostgres } from '@concord/test-infra/vitest';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
@@ -45,10 +47,7 @@ describeWithPostgres('the platform key, from the operator to the auditor', (data
     expect(made.stdout.text).toContain(`CONCORD_PLATFORM_KEY_FILE=${file('key-2026.json')}`);
     const { key } = await loadPlatformKey({ CONCORD_PLATFORM_KEY_FILE: file('key-2026.json') });
     db = pgDatabase({ connectionString: database().url });
-    story = await recordBatchStory(async (clock) => {
-      raw = await PostgresEventStore.open(db, { clock });
-      return signingAsPlatform(raw, key);
-    });
+    ({ raw, story } = await recordSignedStory(db, key));
     restore = await backUpStore(db);
   });
   afterEach(async () => restore());
@@ -123,14 +122,16 @@ describeWithPostgres('the platform key, from the operator to the auditor', (data
     ];
     const held = captureIo({ env: env() });
     expect(await run(verify, held.io)).toBe(0);
-    expect(held.stdout.text).toContain(`CHECKPOINT held: the first ${kept.treeSize} events`);
+    expect(held.stdout.text).toContain(
+      `CHECKPOINT held (you kept, 2026-06-01T00:00:00.000Z): the first ${kept.treeSize} events`,
+    );
 
     // The insider swaps two neighbours of different streams: each chain still holds.
     await swapGlobalNeighbours(db, raw);
     const caught = captureIo({ env: env() });
     expect(await run(verify, caught.io)).toBe(1);
     expect(caught.stdout.text).toMatch(/^VERIFIED the whole store/);
-    expect(caught.stdout.text).toContain('CHECKPOINT FAILED (rewritten)');
+    expect(caught.stdout.text).toContain('CHECKPOINT FAILED (rewritten; you kept');
 
     const without = captureIo({ env: env() });
     expect(
@@ -138,4 +139,75 @@ describeWithPostgres('the platform key, from the operator to the auditor', (data
     ).toBe(2);
     expect(without.stderr.text).toContain('--checkpoint needs the platform keyring');
   });
+
+  it('exports a batch’s evidence bundle that concord-verify checks offline, before and after an insider', async () => {
+    const signing = captureIo({ env: env() });
+    signing.io.clock = () => new Date('2026-06-01T00:00:00Z');
+    const checkpoint = ['audit', 'checkpoint', '--platform-key', file('key-2026.json')];
+    expect(await run([...checkpoint, '--out', file('kept.json')], signing.io)).toBe(0);
+    const kept = JSON.parse(await readFile(file('kept.json'), 'utf8')) as { treeSize: number };
+
+    const exportBundle = async (out: string) => {
+      const exporting = captureIo({ env: env() });
+      exporting.io.clock = () => new Date('2026-06-02T00:00:00Z');
+      const args = [
+        ...['audit', 'export', '--batch', story.batchId, '--out', out],
+        ...['--platform-key', file('key-2026.json'), '--platform-keyring', file('keyring.json')],
+        ...['--since', String(kept.treeSize)],
+      ];
+      expect(await run(args, exporting.io)).toBe(0);
+      expect(exporting.stderr.text).toContain(
+        `evidence bundle of batch ${story.batchId}: 5 streams`,
+      );
+    };
+    const verifyOffline = (bundle: string, ...more: string[]) =>
+      concordVerify([
+        bundle,
+        ...['--platform-keys', file('keyring.json'), '--checkpoint', file('kept.json')],
+        ...more,
+      ]);
+
+    await exportBundle(file('bundle.json'));
+    const written = JSON.parse(await readFile(file('bundle.json'), 'utf8')) as {
+      report: { pdfBase64: string };
+    };
+    expect(Buffer.from(written.report.pdfBase64, 'base64').subarray(0, 5).toString()).toBe('%PDF-');
+    const intact = await verifyOffline(file('bundle.json'));
+    expect(intact.code).toBe(0);
+    expect(intact.stdout).toMatch(new RegExp(`^VERIFIED: batch ${story.batchId}\n`));
+    expect(intact.stdout).toContain(
+      `the log extends the kept checkpoint of ${kept.treeSize} events`,
+    );
+
+    // The insider swaps two neighbours of the global order: each stream's chain still holds.
+    await swapGlobalNeighbours(db, raw);
+    await exportBundle(file('bundle-after.json'));
+    // The audit on the database holds the store to the latest checkpoint the platform recorded.
+    const audited = captureIo({ env: env() });
+    const verifyBatch = ['audit', 'verify', '--batch', story.batchId];
+    expect(
+      await run([...verifyBatch, '--platform-keyring', file('keyring.json')], audited.io),
+    ).toBe(1);
+    expect(audited.stdout.text).toContain('CHECKPOINT FAILED (rewritten; latest recorded');
+    const caught = await verifyOffline(file('bundle-after.json'), '--json');
+    expect(caught.code).toBe(1);
+    const verdict = JSON.parse(caught.stdout) as { ok: boolean; firstProblem: { check: string } };
+    expect(verdict).toMatchObject({ ok: false, firstProblem: { check: 'kept-checkpoint' } });
+
+    const unusable = await concordVerify([file('missing.json')]);
+    expect(unusable.code).toBe(2);
+    expect(unusable.stderr).toMatch(/missing\.json: cannot read the evidence bundle/);
+  });
 });
+
+/** Runs the standalone verifier's command as an inspector would: another process, no database. */
+async function concordVerify(
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const bin = createRequire(import.meta.url).resolve('@concord/verifier/bin/concord-verify.ts');
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { env: {} }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+    );
+  });
+}

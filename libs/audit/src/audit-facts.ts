@@ -2,6 +2,7 @@ import type { AgreementVersion, OrganizationDirectory } from '@concord/domain';
 import { decorateStore, type EventStore, type RecordedEvent } from '@concord/event-store';
 import { isPlatformSigned, verifyPlatformSignature, type PlatformKeyring } from '@concord/evidence';
 import { Registry } from '@concord/ingest';
+import type { SignedCheckpoint } from '@concord/verifier';
 import { actorOf } from './stored-event.ts';
 
 type AgreementHistory = Awaited<ReturnType<Registry['agreementHistory']>>;
@@ -10,6 +11,11 @@ type AgreementHistory = Awaited<ReturnType<Registry['agreementHistory']>>;
 export interface AuditOptions {
   /** Checks every platform-recorded event's signature; undefined: not checked. */
   platformKeyring?: PlatformKeyring;
+  /**
+   * The latest checkpoint the platform signed (its tree head): the store must still hold exactly
+   * the events it covers, in order. Checked only with the keyring; undefined: not checked.
+   */
+  checkpoint?: SignedCheckpoint;
 }
 
 /**

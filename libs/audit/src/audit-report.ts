@@ -123,7 +123,14 @@ export async function auditReport(
   const agreementId = agreementIdOf(events);
   const [agreement, verification] = await Promise.all([
     agreementId === null ? undefined : facts.agreementHistory(agreementId),
-    verifyAudit(store, { batchId }, { platformKeyring: options.platformKeyring }),
+    verifyAudit(
+      store,
+      { batchId },
+      {
+        ...(options.platformKeyring ? { platformKeyring: options.platformKeyring } : {}),
+        ...(options.checkpoint ? { checkpoint: options.checkpoint } : {}),
+      },
+    ),
     facts.organizationsOf([events, ...deviationStreams.map((d) => d.events)].flat()),
   ]);
   const context = (id: string | null) => ({

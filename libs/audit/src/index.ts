@@ -34,6 +34,7 @@ export {
 } from './history.ts';
 export { escapeHtml } from './html.ts';
 export { formatInstant, renderAuditReportHtml } from './render-audit-report-html.ts';
+export { renderAuditReportPdf, toPdfText } from './render-audit-report-pdf.ts';
 export {
   describeSignatureStatus,
   eSignatureOf,
@@ -62,8 +63,10 @@ export {
 export { occurredAtOf, parseInstant, type Timeline } from './stored-event.ts';
 export {
   describeChainProblem,
+  describeCheckpointCheck,
   verifyAudit,
   type AuditScope,
+  type CheckpointCheck,
   type AuditVerification,
   type BrokenLink,
   type SignatureTally,
@@ -73,3 +76,4 @@ export {
   type VerifyProgress,
 } from './verify-audit.ts';
 export { verifyAgainstCheckpoint, type CheckpointVerification } from './verify-checkpoint.ts';
+export { exportEvidenceBundle, type EvidenceBundleOptions } from './evidence-bundle.ts';

@@ -1,15 +1,12 @@
-import { randomUUID } from 'node:crypto';
-import { generateSigningKey, signEvent } from '@concord/contract';
-import { PostgresEventStore } from '@concord/event-store-postgres';
-import { generatePlatformKey, publicHalf, signingAsPlatform } from '@concord/evidence';
-import { storedEventId } from '@concord/ingest';
+import type { PostgresEventStore } from '@concord/event-store-postgres';
+import { generatePlatformKey, publicHalf } from '@concord/evidence';
 import { CDMO } from '@concord/ingest/test-support';
 import { pgDatabase, type SqlDatabase } from '@concord/sql';
 import { describeWithPostgres } from '@concord/test-infra/vitest';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { deviationHistory } from './history.ts';
-import { recordBatchStory, type BatchStory } from './test-support/batch-story.ts';
-import { backUpStore, rewriteAgreementTerms } from './test-support/tamper.ts';
+import { recordSignedStory, type BatchStory } from './test-support/batch-story.ts';
+import { backUpStore, forgeWithInsiderKey, rewriteAgreementTerms } from './test-support/tamper.ts';
 import { verifyAudit } from './verify-audit.ts';
 
 // The record kept by a platform that signs what it records, audited with the platform's keyring
@@ -26,10 +23,7 @@ describeWithPostgres('platform signatures in the audit, on PostgreSQL', (databas
 
   beforeAll(async () => {
     db = pgDatabase({ connectionString: database().url });
-    story = await recordBatchStory(async (clock) => {
-      raw = await PostgresEventStore.open(db, { clock });
-      return signingAsPlatform(raw, platformKey);
-    });
+    ({ raw, story } = await recordSignedStory(db, platformKey));
     restore = await backUpStore(db);
   });
   afterEach(async () => restore());
@@ -68,42 +62,12 @@ describeWithPostgres('platform signatures in the audit, on PostgreSQL', (databas
   it("catches a key registration the insider inserted, and the partner's events forged with it", async () => {
     // The insider registers a key of their own for the CDMO, appending straight to the database
     // (the store's API keeps the chain intact), and records a forged QC result signed with it.
-    const insiderKey = { keyId: `${CDMO}:insider`, ...generateSigningKey() };
-    await raw.append(`organization-${CDMO}`, [
-      {
-        id: randomUUID(),
-        type: 'concord.organization.signing-key-registered.v1',
-        data: {
-          organizationId: CDMO,
-          keyId: insiderKey.keyId,
-          algorithm: 'Ed25519',
-          publicKey: insiderKey.publicKey,
-          validFrom: '2026-01-01T00:00:00Z',
-        },
-        metadata: { source: 'urn:concord:platform', actororg: 'concord' },
-      },
-    ]);
-    const [genuine] = (await raw.readStream(`batch-${story.batchId}`)).filter(
-      (event) => event.type === 'concord.batch.qc-result-recorded.v1',
+    await forgeWithInsiderKey(
+      raw,
+      CDMO,
+      `batch-${story.batchId}`,
+      'concord.batch.qc-result-recorded.v1',
     );
-    const envelope = genuine!.metadata.envelope as Record<string, unknown>;
-    const data = { ...genuine!.data, value: 99.9, resultId: 'qc-forged' };
-    const { signature: _signature, signaturekeyid: _keyId, ...unsigned } = envelope;
-    const forged = signEvent({ ...unsigned, id: `forged-${randomUUID()}`, data }, insiderKey);
-    const { data: _data, ...forgedEnvelope } = forged;
-    await raw.append(`batch-${story.batchId}`, [
-      {
-        id: storedEventId(String(envelope.source), forged.id),
-        type: genuine!.type,
-        data,
-        metadata: {
-          ...genuine!.metadata,
-          signature: forged.signature,
-          signaturekeyid: forged.signaturekeyid,
-          envelope: forgedEnvelope as never,
-        },
-      },
-    ]);
 
     // Without the platform's keys, the inserted registration is believed and the forgery passes.
     expect((await verifyAudit(raw, { batchId: story.batchId })).ok).toBe(true);

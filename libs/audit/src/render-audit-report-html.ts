@@ -5,7 +5,7 @@ import type { ChangeMark, HistoryEntry, Who } from './history.ts';
 import { html, SafeHtml } from './html.ts';
 import { describeSignatureStatus, type SignatureStatus } from './signature-status.ts';
 import type { SignedAct } from './state-as-of.ts';
-import type { BrokenLink } from './verify-audit.ts';
+import { describeCheckpointCheck, type BrokenLink } from './verify-audit.ts';
 
 // Inline and self-contained: the page is archived with the inspection file and must render the
 // same anywhere, offline, years later. No script at all; the CSP forbids anything but this style.
@@ -353,10 +353,14 @@ export function renderAuditReportHtml(report: AuditReport): string {
           ${plural(verification.signatures.eSignatureOnly, 'act', 'acts')} e-signed through the API,
           ${verification.signatures.platform} platform events.</small
         >
+        <small>${describeCheckpointCheck(verification.checkpoint)}.</small>
       </div>`
     : html`<div class="verdict failed">
         ✗ Verification FAILED: the record has been altered or an origin cannot be proven
-        <small>First broken link: ${brokenLinkText(verification.brokenLink!)}</small>
+        ${verification.brokenLink
+          ? html`<small>First broken link: ${brokenLinkText(verification.brokenLink)}</small>`
+          : ''}
+        <small>${describeCheckpointCheck(verification.checkpoint)}.</small>
       </div>`;
   const asOf = report.asOf
     ? `${formatInstant(report.asOf.instant)} (${report.asOf.timeline === 'occurred' ? 'occurred-at' : 'recorded-at'} timeline)`

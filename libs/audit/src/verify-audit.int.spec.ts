@@ -4,7 +4,13 @@ import { pgDatabase, type SqlDatabase } from '@concord/sql';
 import { describeWithPostgres } from '@concord/test-infra/vitest';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { recordBatchStory, type BatchStory } from './test-support/batch-story.ts';
-import { backUpStore, flipSignatureByte, rewriteChain, tamper } from './test-support/tamper.ts';
+import {
+  backUpStore,
+  flipSignatureByte,
+  flipStoredSignature,
+  rewriteChain,
+  tamper,
+} from './test-support/tamper.ts';
 import { verifyAudit, type VerifyProgress } from './verify-audit.ts';
 
 describeWithPostgres('verifying the audit trail on PostgreSQL', (database) => {
@@ -100,17 +106,7 @@ describeWithPostgres('verifying the audit trail on PostgreSQL', (database) => {
 
   it('fails after a byte of a stored signature is flipped', async () => {
     const version = await versionOf(story.ids.disposition);
-    const [row] = (
-      await db.query<{ signature: string }>(
-        `select metadata->>'signature' as signature from es_events where event_id = $1`,
-        [story.ids.disposition],
-      )
-    ).rows;
-    await tamper(
-      db,
-      `update es_events set metadata = jsonb_set(metadata, '{signature}', to_jsonb($2::text)) where event_id = $1`,
-      [story.ids.disposition, flipSignatureByte(row!.signature)],
-    );
+    await flipStoredSignature(db, story.ids.disposition);
     const verification = await verifyAudit(story.store, { batchId: story.batchId });
     expect(verification.ok).toBe(false);
     expect(verification.brokenLink).toMatchObject({

@@ -9,6 +9,7 @@ import {
   type SignatureStatusKind,
 } from './signature-status.ts';
 import { actorOf } from './stored-event.ts';
+import { verifyAgainstCheckpoint, type CheckpointVerification } from './verify-checkpoint.ts';
 
 export type AuditScope = { batchId: string } | { deviationId: string } | 'all';
 
@@ -65,7 +66,18 @@ export interface AuditVerification {
   verifiedStreams: VerifiedStream[];
   /** The store's head position when the verification started. */
   headPosition: string;
+  /**
+   * The store against the platform's latest signed checkpoint (null: none was given, or no
+   * keyring to check its signature): not only does the record verify against itself, the log
+   * still holds exactly what the platform signed.
+   */
+  checkpoint: CheckpointCheck | null;
 }
+
+export type CheckpointCheck = CheckpointVerification & {
+  treeSize: number;
+  timestamp: string;
+};
 
 export interface VerifyProgress {
   /** Events whose signature status was checked so far. */
@@ -98,7 +110,25 @@ export async function verifyAudit(
   options: VerifyAuditOptions | VerifyAuditOptions['onProgress'] = {},
 ): Promise<AuditVerification> {
   const settings = typeof options === 'function' ? { onProgress: options } : options;
-  return scope === 'all' ? verifyAll(store, settings) : verifyScoped(store, scope, settings);
+  const verification =
+    scope === 'all' ? await verifyAll(store, settings) : await verifyScoped(store, scope, settings);
+  const { checkpoint, platformKeyring } = settings;
+  if (!checkpoint || !platformKeyring) return verification;
+  const held = await verifyAgainstCheckpoint(store, checkpoint, platformKeyring);
+  return {
+    ...verification,
+    ok: verification.ok && held.ok,
+    checkpoint: { ...held, treeSize: checkpoint.treeSize, timestamp: checkpoint.timestamp },
+  };
+}
+
+/** The verdict against the platform's signed checkpoint, in one sentence. */
+export function describeCheckpointCheck(check: CheckpointCheck | null): string {
+  if (!check)
+    return 'Not checked against a signed checkpoint of the log: the record was verified against itself only';
+  return check.ok
+    ? `The log still holds exactly the ${check.treeSize} events of the platform's signed checkpoint of ${check.timestamp} (key ${check.keyId}): none was changed, removed, inserted or reordered since`
+    : `The log does NOT hold what the platform signed at ${check.timestamp} (${check.problem}): ${check.detail}`;
 }
 
 class Findings {
@@ -178,6 +208,7 @@ class Findings {
       problems: this.problems,
       verifiedStreams,
       headPosition: String(headPosition),
+      checkpoint: null,
     };
   }
 }

@@ -1,18 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { PostgresEventStore } from '@concord/event-store-postgres';
-import {
-  generatePlatformKey,
-  logTreeHead,
-  publicHalf,
-  signCheckpoint,
-  signingAsPlatform,
-} from '@concord/evidence';
+import type { PostgresEventStore } from '@concord/event-store-postgres';
+import { generatePlatformKey, logTreeHead, publicHalf, signCheckpoint } from '@concord/evidence';
 import { pgDatabase, type SqlDatabase } from '@concord/sql';
 import { describeWithPostgres } from '@concord/test-infra/vitest';
 import type { SignedCheckpoint } from '@concord/verifier';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { recordBatchStory, type BatchStory } from './test-support/batch-story.ts';
-import { backUpStore, rewriteChain, swapGlobalNeighbours, tamper } from './test-support/tamper.ts';
+import { recordSignedStory, type BatchStory } from './test-support/batch-story.ts';
+import {
+  backUpStore,
+  deleteAndRenumber,
+  swapGlobalNeighbours,
+  truncateStreamTail,
+} from './test-support/tamper.ts';
 import { verifyAgainstCheckpoint } from './verify-checkpoint.ts';
 
 // The insider rewrites the database so that every hash chain holds again; a checkpoint a partner
@@ -32,10 +31,7 @@ describeWithPostgres(
 
     beforeAll(async () => {
       db = pgDatabase({ connectionString: database().url });
-      story = await recordBatchStory(async (clock) => {
-        raw = await PostgresEventStore.open(db, { clock });
-        return signingAsPlatform(raw, platformKey);
-      });
+      ({ raw, story } = await recordSignedStory(db, platformKey));
       kept = signCheckpoint(await logTreeHead(raw), platformKey, '2026-06-01T00:00:00.000Z');
       restore = await backUpStore(db);
     });
@@ -59,37 +55,13 @@ describeWithPostgres(
     });
 
     it("catches a stream's tail truncated and its head moved back", async () => {
-      const events = await raw.readStream(batchStream());
-      const [last, previous] = [events.at(-1)!, events.at(-2)!];
-      await tamper(db, 'delete from es_events where event_id = $1', [last.id]);
-      await tamper(db, 'update es_streams set version = $2, head_hash = $3 where stream_id = $1', [
-        batchStream(),
-        previous.streamVersion,
-        previous.hash,
-      ]);
+      await truncateStreamTail(db, raw, batchStream());
       expect(await chainsHold()).toBe(true);
       expect(await verdict()).toMatchObject({ ok: false, problem: 'truncated' });
     });
 
     it('catches a middle event deleted, the stream renumbered and its chain recomputed', async () => {
-      const [, second] = await raw.readStream(batchStream());
-      await tamper(db, 'delete from es_events where event_id = $1', [second!.id]);
-      await tamper(
-        db,
-        // Two steps, through free numbers: (stream, version) is unique at every row.
-        `update es_events set stream_version = stream_version + 999999
-       where stream_id = $1 and stream_version > 2`,
-        [batchStream()],
-      );
-      await tamper(
-        db,
-        'update es_events set stream_version = stream_version - 1000000 where stream_id = $1 and stream_version > 999999',
-        [batchStream()],
-      );
-      await tamper(db, 'update es_streams set version = version - 1 where stream_id = $1', [
-        batchStream(),
-      ]);
-      await rewriteChain(db, raw, batchStream());
+      await deleteAndRenumber(db, raw, batchStream());
       expect(await chainsHold()).toBe(true);
       // The log grew by one event elsewhere, so the count alone would not tell.
       await story.store.append(`agreement-${randomUUID()}`, [

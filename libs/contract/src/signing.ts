@@ -30,8 +30,21 @@ export function signingInputBytes(event: object): Uint8Array {
 // Ed25519 public keys travel as the base64 of the 32 raw bytes; node:crypto wants SPKI DER.
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
+// Parsed keys, by their base64: an audit checks thousands of signatures with a handful of keys.
+const parsedKeys = new Map<string, KeyObject>();
+const PARSED_KEYS_KEPT = 1_000;
+
 /** An Ed25519 public key from the base64 of its 32 raw bytes (as registered with the platform). */
 export function publicKeyFromBase64(rawBase64: string): KeyObject {
+  const parsed = parsedKeys.get(rawBase64);
+  if (parsed) return parsed;
+  const key = parsePublicKey(rawBase64);
+  if (parsedKeys.size >= PARSED_KEYS_KEPT) parsedKeys.clear();
+  parsedKeys.set(rawBase64, key);
+  return key;
+}
+
+function parsePublicKey(rawBase64: string): KeyObject {
   const raw = Buffer.from(rawBase64, 'base64');
   if (raw.length !== 32) throw new Error('an Ed25519 public key is 32 bytes');
   return createPublicKey({

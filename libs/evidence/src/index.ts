@@ -36,3 +36,5 @@ export {
   signCheckpoint,
   type LogSnapshot,
 } from './log-tree.ts';
+export { receiptSigner, signReceipt } from './receipt.ts';
+export { CheckpointLog, CheckpointLogError, startCheckpointing } from './checkpoint-log.ts';

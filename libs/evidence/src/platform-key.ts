@@ -7,6 +7,7 @@ import {
   signEvent,
   verifyEventSignature,
 } from '@concord/contract';
+import { platformKeyValidAt as keyValidAt } from '@concord/verifier';
 
 /** The organization id the platform acts and signs under (key ids `concord:<name>`). */
 export const PLATFORM_ORGANIZATION_ID = 'concord';
@@ -83,15 +84,9 @@ export function platformKeyValidAt(
   keyId: string,
   instant: string,
 ): PlatformPublicKey | undefined {
-  const at = Date.parse(instant);
-  const key = keyring.find((entry) => entry.keyId === keyId);
-  if (!key || Number.isNaN(at) || at < Date.parse(key.validFrom)) return undefined;
-  // An event signed just before a rotation may be recorded just after it.
-  if (key.validUntil && at > Date.parse(key.validUntil) + ROTATION_GRACE_MS) return undefined;
-  return key;
+  // One rule, the verifier's: what the platform checks is what an auditor's verifier checks.
+  return keyValidAt(keyring, keyId, instant);
 }
-
-const ROTATION_GRACE_MS = 5 * 60 * 1000;
 
 /** Checks a key read from a file or the environment: complete, and the halves belong together. */
 export function parsePlatformKey(value: unknown, where: string): PlatformKey {

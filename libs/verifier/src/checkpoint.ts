@@ -2,6 +2,8 @@
 // its log, in order. The signed body is the text of a C2SP checkpoint (origin, size, root hash
 // in base64, one line each) with the time as an extension line, so that it is unambiguous without
 // any JSON canonicalization and readable as it is. Ed25519 over the body's UTF-8 bytes.
+import { fromBase64 } from './base64.ts';
+import { verifyEd25519 } from './ed25519.ts';
 import { leafHash, sameHash, verifyConsistency, verifyInclusion, type Hash } from './merkle.ts';
 
 export interface SignedCheckpoint {
@@ -23,19 +25,6 @@ export function checkpointBody(checkpoint: Omit<SignedCheckpoint, 'keyId' | 'sig
   return `${checkpoint.origin}\n${checkpoint.treeSize}\n${checkpoint.rootHash}\ntimestamp ${checkpoint.timestamp}\n`;
 }
 
-export function toBase64(bytes: Uint8Array): string {
-  let text = '';
-  for (const byte of bytes) text += String.fromCharCode(byte);
-  return btoa(text);
-}
-
-export function fromBase64(text: string): Uint8Array<ArrayBuffer> {
-  const binary = atob(text);
-  const bytes = new Uint8Array(new ArrayBuffer(binary.length));
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
-
 /** Whether the checkpoint commits to this root (bytes) for its size. */
 export function checkpointCommitsTo(checkpoint: SignedCheckpoint, root: Hash): boolean {
   try {
@@ -53,23 +42,7 @@ export async function verifyCheckpointSignature(
   checkpoint: SignedCheckpoint,
   publicKey: string,
 ): Promise<boolean> {
-  try {
-    const key = await crypto.subtle.importKey(
-      'raw',
-      fromBase64(publicKey),
-      { name: 'Ed25519' },
-      false,
-      ['verify'],
-    );
-    return await crypto.subtle.verify(
-      { name: 'Ed25519' },
-      key,
-      fromBase64(checkpoint.signature),
-      new TextEncoder().encode(checkpointBody(checkpoint)),
-    );
-  } catch {
-    return false;
-  }
+  return verifyEd25519(publicKey, checkpoint.signature, checkpointBody(checkpoint));
 }
 
 /**

@@ -1,15 +1,14 @@
-import type { webcrypto } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-
-type KeyPair = { publicKey: webcrypto.CryptoKey; privateKey: webcrypto.CryptoKey };
 import {
   checkpointBody,
   checkpointCommitsTo,
-  toBase64,
   verifyCheckpointSignature,
   type SignedCheckpoint,
 } from './checkpoint.ts';
+import { toBase64 } from './base64.ts';
 import { leafHash, rootHash } from './merkle.ts';
+
+type KeyPair = CryptoKeyPair;
 
 async function signedBy(keys: KeyPair, fields: Omit<SignedCheckpoint, 'keyId' | 'signature'>) {
   const signature = await crypto.subtle.sign(

@@ -6,6 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { batchDecider, type Role } from '@concord/domain';
 import type { EventStore } from '@concord/event-store';
+import { PostgresEventStore } from '@concord/event-store-postgres';
+import { signingAsPlatform, type PlatformKey } from '@concord/evidence';
+import type { SqlDatabase } from '@concord/sql';
 import { decideStreamCommands, Registry, storedEventId, streams } from '@concord/ingest';
 import {
   CDMO,
@@ -170,6 +173,22 @@ export async function recordBatchStory(
     deviationId,
     ids: { qcResult, correction, disposition, certification, shipped, deviationReported },
   };
+}
+
+/**
+ * The story recorded into `db` by a platform that signs what it records with `platformKey`:
+ * `raw` is the store underneath, which an insider's direct appends go to (unsigned).
+ */
+export async function recordSignedStory(
+  db: SqlDatabase,
+  platformKey: PlatformKey,
+): Promise<{ raw: PostgresEventStore; story: BatchStory }> {
+  let raw: PostgresEventStore | undefined;
+  const story = await recordBatchStory(async (clock) => {
+    raw = await PostgresEventStore.open(db, { clock });
+    return signingAsPlatform(raw, platformKey);
+  });
+  return { raw: raw!, story };
 }
 
 /**

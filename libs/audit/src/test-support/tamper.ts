@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
+import { generateSigningKey, signEvent } from '@concord/contract';
 import { eventHash, type EventStore } from '@concord/event-store';
+import { storedEventId } from '@concord/ingest';
 import type { SqlDatabase } from '@concord/sql';
 
 /**
@@ -56,6 +59,21 @@ export async function backUpStore(db: SqlDatabase): Promise<() => Promise<void>>
   };
 }
 
+/** The insider flips one bit of the signature stored in an event's metadata (not its envelope's). */
+export async function flipStoredSignature(db: SqlDatabase, eventId: string): Promise<void> {
+  const [row] = (
+    await db.query<{ signature: string }>(
+      `select metadata->>'signature' as signature from es_events where event_id = $1`,
+      [eventId],
+    )
+  ).rows;
+  await tamper(
+    db,
+    `update es_events set metadata = jsonb_set(metadata, '{signature}', to_jsonb($2::text)) where event_id = $1`,
+    [eventId, flipSignatureByte(row!.signature)],
+  );
+}
+
 /** A base64 signature with one bit of one byte flipped. */
 export function flipSignatureByte(signature: string, index = 7): string {
   const bytes = Buffer.from(signature, 'base64');
@@ -100,4 +118,98 @@ export async function swapGlobalNeighbours(db: SqlDatabase, store: EventStore): 
   await move(first.id, 0n);
   await move(second.id, first.globalPosition);
   await move(first.id, second.globalPosition);
+}
+
+/** The insider removes a stream's last event and moves the stream's head back: every chain holds. */
+export async function truncateStreamTail(
+  db: SqlDatabase,
+  store: EventStore,
+  streamId: string,
+): Promise<{ removedEventId: string }> {
+  const events = await store.readStream(streamId);
+  const [last, previous] = [events.at(-1)!, events.at(-2)!];
+  await tamper(db, 'delete from es_events where event_id = $1', [last.id]);
+  await tamper(db, 'update es_streams set version = $2, head_hash = $3 where stream_id = $1', [
+    streamId,
+    previous.streamVersion,
+    previous.hash,
+  ]);
+  return { removedEventId: last.id };
+}
+
+/**
+ * The insider deletes a stream's second event, renumbers the ones after it and recomputes the
+ * chain: the stream verifies on its own.
+ */
+export async function deleteAndRenumber(
+  db: SqlDatabase,
+  store: EventStore,
+  streamId: string,
+): Promise<{ removedEventId: string }> {
+  const [, second] = await store.readStream(streamId);
+  await tamper(db, 'delete from es_events where event_id = $1', [second!.id]);
+  await tamper(
+    db,
+    // Two steps, through free numbers: (stream, version) is unique at every row.
+    `update es_events set stream_version = stream_version + 999999
+     where stream_id = $1 and stream_version > 2`,
+    [streamId],
+  );
+  await tamper(
+    db,
+    'update es_events set stream_version = stream_version - 1000000 where stream_id = $1 and stream_version > 999999',
+    [streamId],
+  );
+  await tamper(db, 'update es_streams set version = version - 1 where stream_id = $1', [streamId]);
+  await rewriteChain(db, store, streamId);
+  return { removedEventId: second!.id };
+}
+
+/**
+ * The insider registers a signing key of their own for `organizationId`, appending straight to
+ * the database (through the store's API: the chain stays intact, but no platform signature), and
+ * records a forged copy of the stream's first `type` event, with a changed value, signed with it.
+ */
+export async function forgeWithInsiderKey(
+  store: EventStore,
+  organizationId: string,
+  streamId: string,
+  type: string,
+): Promise<{ insiderKeyId: string; forgedEventId: string }> {
+  const insiderKey = { keyId: `${organizationId}:insider`, ...generateSigningKey() };
+  await store.append(`organization-${organizationId}`, [
+    {
+      id: randomUUID(),
+      type: 'concord.organization.signing-key-registered.v1',
+      data: {
+        organizationId,
+        keyId: insiderKey.keyId,
+        algorithm: 'Ed25519',
+        publicKey: insiderKey.publicKey,
+        validFrom: '2026-01-01T00:00:00Z',
+      },
+      metadata: { source: 'urn:concord:platform', actororg: 'concord' },
+    },
+  ]);
+  const genuine = (await store.readStream(streamId)).find((event) => event.type === type)!;
+  const envelope = genuine.metadata.envelope as Record<string, unknown>;
+  const data = { ...genuine.data, value: 99.9, resultId: 'qc-forged' };
+  const { signature: _signature, signaturekeyid: _keyId, ...unsigned } = envelope;
+  const forged = signEvent({ ...unsigned, id: `forged-${randomUUID()}`, data }, insiderKey);
+  const { data: _data, ...forgedEnvelope } = forged;
+  const forgedEventId = storedEventId(String(envelope.source), forged.id);
+  await store.append(streamId, [
+    {
+      id: forgedEventId,
+      type: genuine.type,
+      data,
+      metadata: {
+        ...genuine.metadata,
+        signature: forged.signature,
+        signaturekeyid: forged.signaturekeyid,
+        envelope: forgedEnvelope as never,
+      },
+    },
+  ]);
+  return { insiderKeyId: insiderKey.keyId, forgedEventId };
 }
