@@ -1,3 +1,12 @@
+export {
+  CheckpointPublisher,
+  DEFAULT_CHECKPOINT_INTERVAL_MS,
+  startLogCheckpoints,
+  type CheckpointPublication,
+  type CheckpointPublisherOptions,
+  type LogCheckpoints,
+  type LogCheckpointsOptions,
+} from './checkpoints.ts';
 export { IngestConsumer, type IngestConsumerOptions } from './ingest-consumer.ts';
 export {
   startIngestService,
@@ -10,4 +19,4 @@ export {
   toCloudEvent,
   type OutboundPublisherOptions,
 } from './outbound-publisher.ts';
-export { topics, type Topics } from './topics.ts';
+export { inboundTopicsIn, partnerOrganizationsIn, topics, type Topics } from './topics.ts';

@@ -1,4 +1,4 @@
-import { decodeKafkaRecord } from '@concord/contract';
+import { decodeKafkaRecord, RECEIPT_HEADER } from '@concord/contract';
 import type { IncomingEvent, IngestPipeline, Outcome, Rejection } from '@concord/ingest';
 import type {
   Admin,
@@ -12,7 +12,7 @@ import type {
 } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { IngestMetrics } from './metrics.ts';
-import type { Topics } from './topics.ts';
+import { inboundTopicsIn, type Topics } from './topics.ts';
 
 /** Records decided together: one read and one append per stream per chunk. */
 const CHUNK = 500;
@@ -129,10 +129,7 @@ export class IngestConsumer {
   }
 
   async #inboundTopics(): Promise<string[]> {
-    const { topics } = this.#options;
-    return (await this.#admin.listTopics())
-      .filter((topic) => topics.inboundPattern.test(topic) && topics.organizationOf(topic))
-      .sort();
+    return inboundTopicsIn(await this.#admin.listTopics(), this.#options.topics);
   }
 
   async #refreshTopics(): Promise<void> {
@@ -446,7 +443,14 @@ export class IngestConsumer {
           {
             key: message.key ?? (rejection.rejectedEventId || null),
             value: JSON.stringify(rejection),
-            headers: { 'content-type': 'application/json', ce_type: 'concord.rejection.v2' },
+            headers: {
+              'content-type': 'application/json',
+              ce_type: 'concord.rejection.v2',
+              // The signed receipt beside the rejection: the value's schema is published, closed.
+              ...(outcome.status === 'rejected' && outcome.receipt
+                ? { [RECEIPT_HEADER]: JSON.stringify(outcome.receipt) }
+                : {}),
+            },
           },
         ],
       });

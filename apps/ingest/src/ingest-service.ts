@@ -1,7 +1,15 @@
+import type { LogCheckpoint } from '@concord/contract';
 import { superviseSubscription, type EventStore } from '@concord/event-store';
-import { IngestPipeline, startDeviationBatchLinker, type OutcomeLog } from '@concord/ingest';
+import type { CheckpointLog, PlatformKey, PlatformKeyring } from '@concord/evidence';
+import {
+  IngestPipeline,
+  startDeviationBatchLinker,
+  type OutcomeLog,
+  type ReceiptSigner,
+} from '@concord/ingest';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
+import { CheckpointPublisher, startLogCheckpoints, type LogCheckpoints } from './checkpoints.ts';
 import { IngestConsumer } from './ingest-consumer.ts';
 import { IngestMetrics } from './metrics.ts';
 import { OutboundPublisher } from './outbound-publisher.ts';
@@ -22,6 +30,24 @@ export interface IngestServiceOptions {
   /** @default 'process-manager-deviation-batch' */
   processManagerSubscriberId?: string;
   clock?: () => Date;
+  /**
+   * Signs a receipt for every answer (`receiptSigner(key)` of `@concord/evidence`); a rejection's
+   * goes to the partner in the rejection record's `concord-receipt` header.
+   */
+  receipts?: ReceiptSigner;
+  /**
+   * Sign a checkpoint of the whole log every `intervalMs` when it grew (and once on start), each
+   * published to every partner's outbound topic; on start, with nothing new, the latest again.
+   * Leave it out where another part of the process signs (the embedded platform), and hand that
+   * one's checkpoints to `publishCheckpoint`.
+   */
+  checkpoints?: {
+    log: CheckpointLog;
+    key: PlatformKey;
+    keyring: PlatformKeyring;
+    /** @default 60000 */
+    intervalMs?: number;
+  };
   /** Largest event accepted, in bytes. @default 1 MiB */
   maxEventBytes?: number;
   /** How long a silent instance keeps its partitions. @default 10000 */
@@ -33,6 +59,15 @@ export interface IngestServiceOptions {
 export interface IngestService {
   topics: Topics;
   metrics: IngestMetrics;
+  /**
+   * Publishes a checkpoint of the log to every partner's outbound topic, in the background: a
+   * failure is logged (the next checkpoint covers it), a newer one offered meanwhile replaces it.
+   */
+  publishCheckpoint(checkpoint: LogCheckpoint): void;
+  /** The checkpoint publisher (tests wait on `settled()`). */
+  checkpointPublisher: CheckpointPublisher;
+  /** The periodic signing of checkpoints, when `checkpoints` was given. */
+  checkpoints: LogCheckpoints | undefined;
   stop(): Promise<void>;
 }
 
@@ -49,7 +84,12 @@ export async function startIngestService(options: IngestServiceOptions): Promise
   await producer.connect();
   const topics = topicNames(options.topicPrefix);
   const metrics = new IngestMetrics();
-  const pipeline = new IngestPipeline({ store, outcomes: options.outcomes, clock: options.clock });
+  const pipeline = new IngestPipeline({
+    store,
+    outcomes: options.outcomes,
+    clock: options.clock,
+    ...(options.receipts ? { receipts: options.receipts } : {}),
+  });
   const consumer = new IngestConsumer({
     kafka,
     producer,
@@ -71,6 +111,7 @@ export async function startIngestService(options: IngestServiceOptions): Promise
     logger,
     subscriberId: options.outboundSubscriberId,
   });
+  const checkpointPublisher = new CheckpointPublisher({ kafka, producer, topics, metrics, logger });
   await consumer.start();
   // Nothing ends the service but a failure to start: the consumer replaces itself, and the
   // subscriptions resume from their checkpoints after a transient failure.
@@ -90,10 +131,24 @@ export async function startIngestService(options: IngestServiceOptions): Promise
       }),
     { onFailure: restarting('deviation-batch-linker') },
   );
+  const checkpoints = options.checkpoints
+    ? startLogCheckpoints({
+        store,
+        ...options.checkpoints,
+        logger,
+        ...(options.clock ? { clock: options.clock } : {}),
+        publish: (checkpoint) => checkpointPublisher.offer(checkpoint),
+      })
+    : undefined;
   return {
     topics,
     metrics,
+    publishCheckpoint: (checkpoint) => checkpointPublisher.offer(checkpoint),
+    checkpointPublisher,
+    checkpoints,
     async stop() {
+      await checkpoints?.stop();
+      await checkpointPublisher.stop();
       await consumer.stop();
       await publishing.stop();
       await linking.stop();

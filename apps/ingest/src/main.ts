@@ -5,9 +5,18 @@
 //   partitions), CONCORD_TOPIC_REFRESH_MS (default 5000: how soon a new partner's topic is read),
 //   CONCORD_METRICS_INTERVAL_MS (default 60000: how often the counters are logged),
 //   CONCORD_PLATFORM_KEY_FILE (required): the platform's signing key, for what ingest derives
-//   and records itself (`concord keys platform generate`), LOG_LEVEL (default info).
+//   and records itself, the receipts of its answers and the checkpoints of the log (`concord keys
+//   platform generate`), CONCORD_CHECKPOINT_INTERVAL_SECONDS (default 60: how often the whole log
+//   is checkpointed when it grew, each checkpoint published to every partner's outbound topic;
+//   0: this process signs none), LOG_LEVEL (default info).
 import { PostgresEventStore } from '@concord/event-store-postgres';
-import { loadPlatformKey, PlatformKeyError, signingAsPlatform } from '@concord/evidence';
+import {
+  CheckpointLog,
+  loadPlatformKey,
+  PlatformKeyError,
+  receiptSigner,
+  signingAsPlatform,
+} from '@concord/evidence';
 import { sqlOutcomeLog } from '@concord/ingest';
 import { pgDatabase } from '@concord/sql';
 import { pino } from 'pino';
@@ -25,6 +34,11 @@ function required(name: string): string {
 }
 const optionalNumber = (name: string) =>
   process.env[name] ? Number(process.env[name]) : undefined;
+const checkpointSeconds = optionalNumber('CONCORD_CHECKPOINT_INTERVAL_SECONDS') ?? 60;
+if (!(Number.isFinite(checkpointSeconds) && checkpointSeconds >= 0)) {
+  logger.fatal('CONCORD_CHECKPOINT_INTERVAL_SECONDS must be a number of seconds (0: no signing)');
+  process.exit(2);
+}
 
 const db = pgDatabase({
   connectionString: required('DATABASE_URL'),
@@ -45,12 +59,24 @@ const store = signingAsPlatform(await PostgresEventStore.open(db), signing.key);
 const service = await startIngestService({
   store,
   outcomes: await sqlOutcomeLog(db),
+  receipts: receiptSigner(signing.key),
   brokers: required('KAFKA_BROKERS').split(','),
   logger,
   topicPrefix: process.env.CONCORD_TOPIC_PREFIX,
   groupId: process.env.CONCORD_INGEST_GROUP,
   sessionTimeoutMs: optionalNumber('CONCORD_KAFKA_SESSION_TIMEOUT_MS'),
   topicRefreshMs: optionalNumber('CONCORD_TOPIC_REFRESH_MS'),
+  // The whole log, signed where the platform key lives, goes to every partner.
+  ...(checkpointSeconds > 0
+    ? {
+        checkpoints: {
+          log: await CheckpointLog.open(db),
+          key: signing.key,
+          keyring: signing.keyring,
+          intervalMs: checkpointSeconds * 1_000,
+        },
+      }
+    : {}),
 });
 logger.info('ingest ready');
 const report = setInterval(

@@ -6,6 +6,8 @@ export class IngestMetrics {
   retries = 0;
   published = 0;
   deadLettered = 0;
+  /** Checkpoints of the log published to the partners (each once, whatever the partner count). */
+  checkpointsPublished = 0;
   /** Records set aside on the quarantine topic, per partner. */
   quarantined = new Map<string, number>();
   /** Records not yet handled, per inbound topic-partition, as of its last batch. */
@@ -27,6 +29,7 @@ export class IngestMetrics {
       retries: this.retries,
       published: this.published,
       deadLettered: this.deadLettered,
+      checkpointsPublished: this.checkpointsPublished,
       quarantined: Object.fromEntries(this.quarantined),
       lag: Object.fromEntries(this.lag),
     };

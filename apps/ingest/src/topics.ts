@@ -35,3 +35,15 @@ export function topics(prefix = 'concord'): Topics {
     },
   };
 }
+
+/** The partners' inbound topics among the broker's topics, sorted. */
+export function inboundTopicsIn(names: readonly string[], topics: Topics): string[] {
+  return names
+    .filter((topic) => topics.inboundPattern.test(topic) && topics.organizationOf(topic))
+    .sort();
+}
+
+/** The partners on the broker: every organization with an inbound topic, sorted. */
+export function partnerOrganizationsIn(names: readonly string[], topics: Topics): string[] {
+  return inboundTopicsIn(names, topics).map((topic) => topics.organizationOf(topic)!);
+}

@@ -25,6 +25,14 @@ const program = new Command('concord-platform')
     'mount the development sign-in (anyone reaching the port signs in as any demo person); the embedded demo only, where it is on by default',
   )
   .option('--no-dev-sign-in', 'do not mount the development sign-in')
+  .addOption(
+    new Option(
+      '--checkpoint-interval <seconds>',
+      'how often the whole log is checkpointed (signed) when it grew; with --kafka each checkpoint goes to every partner',
+    )
+      .default('60')
+      .env('CONCORD_CHECKPOINT_INTERVAL_SECONDS'),
+  )
   .addOption(new Option('--log-level <level>', 'log level').default('info').env('LOG_LEVEL'))
   .parse();
 
@@ -38,8 +46,12 @@ const options = program.opts<{
   demo: boolean;
   demoPace: 'demo' | 'fast';
   devSignIn?: boolean;
+  checkpointInterval: string;
   logLevel: string;
 }>();
+const checkpointSeconds = Number(options.checkpointInterval);
+if (!(Number.isFinite(checkpointSeconds) && checkpointSeconds > 0))
+  program.error('--checkpoint-interval must be a positive number of seconds');
 
 const logger = pino({ name: 'concord', level: options.logLevel });
 const started = Date.now();
@@ -52,6 +64,7 @@ const platform = await startPlatform({
   ...(options.kafka ? { kafkaBrokers: options.kafka.split(',') } : {}),
   demo: options.demo ? { pace: options.demoPace } : false,
   ...(options.devSignIn === undefined ? {} : { devSignIn: options.devSignIn }),
+  checkpointIntervalMs: checkpointSeconds * 1_000,
   logger,
 }).catch((error: unknown) => {
   logger.fatal(error instanceof Error ? error.message : String(error));

@@ -22,9 +22,20 @@ import {
 } from '@concord/demo';
 import { KurrentDbEventStore } from '@concord/event-store-kurrentdb';
 import { PostgresEventStore } from '@concord/event-store-postgres';
-import { openEmbeddedPlatformKey, signingAsPlatform } from '@concord/evidence';
+import {
+  CheckpointLog,
+  openEmbeddedPlatformKey,
+  receiptSigner,
+  signingAsPlatform,
+} from '@concord/evidence';
 import { sqlOutcomeLog } from '@concord/ingest';
-import { startIngestService, type IngestService } from '@concord/ingest-app';
+import {
+  DEFAULT_CHECKPOINT_INTERVAL_MS,
+  startIngestService,
+  startLogCheckpoints,
+  type IngestService,
+  type LogCheckpoints,
+} from '@concord/ingest-app';
 import { readModelPrisma, type ReadModelPrisma } from '@concord/read-model';
 import { pgDatabase, pgliteDatabase, type SqlDatabase } from '@concord/sql';
 import type { Logger } from 'pino';
@@ -62,6 +73,12 @@ export interface PlatformOptions {
    * @default true for the embedded demo, false otherwise
    */
   devSignIn?: boolean;
+  /**
+   * How often the whole log is checkpointed (signed with the platform key) when it grew; each
+   * checkpoint is kept for GraphQL and HTTP and, with Kafka, published to every partner.
+   * @default 60000
+   */
+  checkpointIntervalMs?: number;
   logger: Logger;
 }
 
@@ -89,6 +106,8 @@ export interface Platform {
   issuer: DevIssuer;
   /** Whether the development sign-in routes are mounted. */
   devSignIn: boolean;
+  /** The signed checkpoints of the log (kept in `db`) and their periodic signing. */
+  checkpoints: { log: CheckpointLog } & LogCheckpoints;
   /** The demo feed, when it runs. */
   demoFeed: DemoFeed | undefined;
   /** Who to sign in as: the demo organizations' people (empty without the demo). */
@@ -165,10 +184,23 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     ingest = await startIngestService({
       store,
       outcomes: await sqlOutcomeLog(db),
+      receipts: receiptSigner(signing.key),
       brokers: options.kafkaBrokers,
       logger,
     });
   }
+  // The one signer of checkpoints in this process (the ingest service is not given one): always,
+  // for GraphQL and HTTP to serve; with Kafka, each also goes to every partner's outbound topic.
+  const checkpointLog = await CheckpointLog.open(db);
+  const checkpointing = startLogCheckpoints({
+    store,
+    log: checkpointLog,
+    key: signing.key,
+    keyring: signing.keyring,
+    intervalMs: options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS,
+    logger,
+    ...(ingest ? { publish: ingest.publishCheckpoint } : {}),
+  });
 
   const demoFeed =
     demo && demoKeys
@@ -201,6 +233,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     server,
     issuer,
     devSignIn,
+    checkpoints: { log: checkpointLog, ...checkpointing },
     demoFeed,
     personas,
     mintToken: (claims) => issuer.mint(claims),
@@ -215,6 +248,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     }),
     async close() {
       await demoFeed?.stop();
+      await checkpointing.stop();
       await ingest?.stop();
       await server.close();
       await prisma.$disconnect();

@@ -1,11 +1,12 @@
 export type { ValidationError, ValidationErrorCode } from './validation-error.ts';
 export type { CloudEventAttributes, ConcordEvent, EventData } from './events.ts';
-export type { Rejection } from './rejection.ts';
+export { RECEIPT_HEADER, type Rejection } from './rejection.ts';
 export * from './generated/schema-types.ts';
 export {
   dataSchemaIdByType,
   envelopeSchemaId,
   eventTypes,
+  logCheckpointSchemaId,
   rejectionSchemaId,
   schemaDocuments,
   schemaPathByType,
@@ -19,6 +20,7 @@ export {
   validateEvent,
   validateEventData,
   validateParsedEvent,
+  validateLogCheckpoint,
   validateRejection,
   type ClaimedIdentity,
   type DataValidationResult,
@@ -47,6 +49,16 @@ export {
   type KafkaRecordIn,
   type KafkaRecordOut,
 } from './kafka-binding.ts';
+export {
+  decodeLogCheckpointRecord,
+  encodeLogCheckpointRecord,
+  isLogCheckpointRecord,
+  LOG_CHECKPOINT_SOURCE,
+  LOG_CHECKPOINT_TYPE,
+  logCheckpointId,
+  type LogCheckpoint,
+  type LogCheckpointRecordResult,
+} from './log-checkpoint.ts';
 export {
   CLOUDEVENTS_BATCH_JSON,
   CLOUDEVENTS_JSON,

@@ -6,11 +6,12 @@ import {
   dataSchemaIdByType,
   envelopeSchemaId,
   eventTypes,
+  logCheckpointSchemaId,
   rejectionSchemaId,
   schemaDocuments,
   type EventType,
 } from './generated/catalogue.ts';
-import type { EventDataByType } from './generated/schema-types.ts';
+import type { EventDataByType, LogCheckpointV1 } from './generated/schema-types.ts';
 import type { Rejection } from './rejection.ts';
 import {
   checkValueSize,
@@ -67,6 +68,7 @@ export type DataValidationResult<T extends EventType> =
 interface CompiledSchemas {
   readonly envelope: ValidateFunction;
   readonly rejection: ValidateFunction;
+  readonly logCheckpoint: ValidateFunction;
   readonly data: ReadonlyMap<string, ValidateFunction>;
 }
 
@@ -93,6 +95,7 @@ export function compiledSchemas(): CompiledSchemas {
   compiled = {
     envelope: mustCompile(ajv, envelopeSchemaId),
     rejection: mustCompile(ajv, rejectionSchemaId),
+    logCheckpoint: mustCompile(ajv, logCheckpointSchemaId),
     data: new Map(eventTypes.map((type) => [type, mustCompile(ajv, dataSchemaIdByType[type])])),
   };
   return compiled;
@@ -287,6 +290,22 @@ export function validateRejection(
   try {
     const validate = compiledSchemas().rejection;
     if (validate(input)) return { ok: true, rejection: input as Rejection };
+    return { ok: false, errors: fromAjvErrors(validate.errors) };
+  } catch (error) {
+    return { ok: false, errors: [unexpected(error)] };
+  }
+}
+
+/**
+ * Validates a checkpoint of the log against its schema (its form only: whether Concord signed it
+ * is `verifyCheckpointSignature` of `@concord/verifier`). Never throws.
+ */
+export function validateLogCheckpoint(
+  input: unknown,
+): { ok: true; checkpoint: LogCheckpointV1 } | { ok: false; errors: readonly ValidationError[] } {
+  try {
+    const validate = compiledSchemas().logCheckpoint;
+    if (validate(input)) return { ok: true, checkpoint: input as LogCheckpointV1 };
     return { ok: false, errors: fromAjvErrors(validate.errors) };
   } catch (error) {
     return { ok: false, errors: [unexpected(error)] };

@@ -95,15 +95,29 @@ function withMessages(text: string, catalogue: PublishedEventType[]): string {
     );
   const operationRefs = (entries: PublishedEventType[], channel: string) =>
     entries.map(({ type }) => ({ $ref: `#/channels/${channel}/messages/${messageName(type)}` }));
-  document.setIn(['channels', 'inbound', 'messages'], refs(inbound, '#/components/messages/'));
-  document.setIn(['channels', 'outbound', 'messages'], refs(catalogue, '#/components/messages/'));
+  const events = new Set(catalogue.map(({ type }) => messageName(type)));
+  /** A map's entries that are not event messages (written by hand), kept after the events. */
+  const othersIn = (path: string[]) =>
+    ((document.getIn(path) as YAMLMap<Scalar<string>> | undefined)?.items ?? []).filter(
+      (pair) => !events.has(String(pair.key.value)),
+    );
+  // A channel's event messages, in catalogue order; its other messages (the outbound channel's
+  // checkpoint of the log) kept as written, after them.
+  const setChannelMessages = (channel: string, entries: PublishedEventType[]) => {
+    const path = ['channels', channel, 'messages'];
+    const others = othersIn(path);
+    const rendered = document.createNode(refs(entries, '#/components/messages/')) as YAMLMap;
+    rendered.items.push(...others);
+    document.setIn(path, rendered);
+  };
+  setChannelMessages('inbound', inbound);
+  setChannelMessages('outbound', catalogue);
   document.setIn(['operations', 'publishEvents', 'messages'], operationRefs(inbound, 'inbound'));
   document.setIn(['operations', 'receiveEvents', 'messages'], operationRefs(catalogue, 'outbound'));
 
-  // Event messages first, in catalogue order; the others (the rejection) kept as written.
-  const messages = document.getIn(['components', 'messages']) as YAMLMap<Scalar<string>>;
-  const events = new Set(catalogue.map(({ type }) => messageName(type)));
-  const others = messages.items.filter((pair) => !events.has(String(pair.key.value)));
+  // Event messages first, in catalogue order; the others (the rejection, the checkpoint) kept as
+  // written.
+  const others = othersIn(['components', 'messages']);
   const rendered = document.createNode(Object.fromEntries(catalogue.map(eventMessage))) as YAMLMap<
     unknown,
     unknown

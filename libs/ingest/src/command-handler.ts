@@ -20,9 +20,15 @@ export interface StreamCommand<Command> {
   storedData?: JsonObject;
 }
 
+/** Where a command's events are: global positions, and versions in their stream (in order). */
+export interface RecordedPlaces {
+  positions: bigint[];
+  versions: number[];
+}
+
 export type StreamCommandResult =
-  | { status: 'recorded'; positions: bigint[]; types: string[] }
-  | { status: 'duplicate'; positions: bigint[] }
+  | ({ status: 'recorded'; types: string[] } & RecordedPlaces)
+  | ({ status: 'duplicate' } & RecordedPlaces)
   | { status: 'refused'; error: unknown };
 
 /** Ids the command's events are stored under: its own, and `<id>:<suffix>` for derived ones. */
@@ -33,8 +39,8 @@ const baseId = (storedId: string) => storedId.split(':')[0]!;
 interface StreamSnapshot<State> {
   version: number;
   state: State;
-  /** Positions of the stream's events by the id of the command that recorded them. */
-  positionsByCommand: Map<string, bigint[]>;
+  /** Where the stream's events are, by the id of the command that recorded them. */
+  placesByCommand: Map<string, RecordedPlaces>;
 }
 
 /**
@@ -83,17 +89,18 @@ async function loadSnapshot<State, Command, Event extends DomainEvent>(
     ? {
         version: cached.version,
         state: cached.state,
-        positionsByCommand: new Map(cached.positionsByCommand),
+        placesByCommand: new Map(cached.placesByCommand),
       }
-    : { version: 0, state: decider.initialState(), positionsByCommand: new Map() };
+    : { version: 0, state: decider.initialState(), placesByCommand: new Map() };
   const newer = await store.readStream(streamId, { fromVersion: snapshot.version + 1 });
   for (const event of newer) {
     snapshot.state = decider.evolve(snapshot.state, toDomainEvent<Event>(event));
     const base = baseId(event.id);
-    snapshot.positionsByCommand.set(base, [
-      ...(snapshot.positionsByCommand.get(base) ?? []),
-      event.globalPosition,
-    ]);
+    const places = snapshot.placesByCommand.get(base);
+    snapshot.placesByCommand.set(base, {
+      positions: [...(places?.positions ?? []), event.globalPosition],
+      versions: [...(places?.versions ?? []), event.streamVersion],
+    });
     snapshot.version = event.streamVersion;
   }
   return snapshot;
@@ -127,9 +134,9 @@ export async function decideStreamCommands<State, Command, Event extends DomainE
     const results: (StreamCommandResult | { status: 'pending'; events: Event[] })[] = [];
     const pending: { index: number; events: Event[] }[] = [];
     for (const [index, { command, eventId, extraMetadata, storedData }] of commands.entries()) {
-      const original = snapshot.positionsByCommand.get(eventId);
+      const original = snapshot.placesByCommand.get(eventId);
       if (original) {
-        results.push({ status: 'duplicate', positions: original });
+        results.push({ status: 'duplicate', ...original });
         continue;
       }
       if (pending.some((p) => p.events.some((e) => belongsTo(eventId, e.metadata?.id ?? '')))) {
@@ -183,30 +190,33 @@ export async function decideStreamCommands<State, Command, Event extends DomainE
       }
     }
 
-    // Hand each command the positions of its own events (a repeat in the batch gets the first's).
+    // Hand each command the places of its own events (a repeat in the batch gets the first's).
     let offset = 0;
-    const positionsById = new Map<string, bigint[]>();
+    const placesById = new Map<string, RecordedPlaces>();
     for (const { index, events } of pending) {
       const command = commands[index]!;
-      const own = positions.slice(offset, offset + events.length);
+      const own = {
+        positions: positions.slice(offset, offset + events.length),
+        versions: events.map((_, k) => snapshot.version + offset + k + 1),
+      };
       offset += events.length;
       if (events.length > 0) {
-        positionsById.set(command.eventId, own);
-        results[index] = { status: 'recorded', positions: own, types: events.map((e) => e.type) };
+        placesById.set(command.eventId, own);
+        results[index] = { status: 'recorded', ...own, types: events.map((e) => e.type) };
       } else {
         results[index] = {
           status: 'duplicate',
-          positions: positionsById.get(command.eventId) ?? [],
+          ...(placesById.get(command.eventId) ?? { positions: [], versions: [] }),
         };
       }
     }
     if (cache) {
-      const positionsByCommand = new Map(snapshot.positionsByCommand);
-      for (const [id, own] of positionsById) positionsByCommand.set(id, own);
+      const placesByCommand = new Map(snapshot.placesByCommand);
+      for (const [id, own] of placesById) placesByCommand.set(id, own);
       cache.set(streamId, {
         version: snapshot.version + toAppend.length,
         state,
-        positionsByCommand,
+        placesByCommand,
       });
     }
     return results as StreamCommandResult[];

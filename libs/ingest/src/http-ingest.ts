@@ -1,4 +1,5 @@
 import { DEFAULT_MAX_BATCH_BYTES, decodeHttp } from '@concord/contract';
+import type { SignedReceipt } from '@concord/verifier';
 import type { IngestPipeline } from './ingest-pipeline.ts';
 import type { Outcome } from './outcome.ts';
 
@@ -17,8 +18,14 @@ export interface HttpIngestResponse {
         eventId: string;
         duplicate: boolean;
         positions: string[];
+        /** The platform's signed receipt, the same on every redelivery: the partner keeps it. */
+        receipt?: SignedReceipt;
       }
-    | { status: 'rejected'; rejection: Extract<Outcome, { status: 'rejected' }>['rejection'] }
+    | {
+        status: 'rejected';
+        rejection: Extract<Outcome, { status: 'rejected' }>['rejection'];
+        receipt?: SignedReceipt;
+      }
   )[];
 }
 
@@ -76,8 +83,13 @@ export function httpIngestHandler(options: {
             eventId: outcome.eventId,
             duplicate: outcome.duplicate,
             positions: outcome.positions.map(String),
+            ...(outcome.receipt ? { receipt: outcome.receipt } : {}),
           }
-        : { status: 'rejected', rejection: outcome.rejection },
+        : {
+            status: 'rejected',
+            rejection: outcome.rejection,
+            ...(outcome.receipt ? { receipt: outcome.receipt } : {}),
+          },
     );
     return json(200, { outcomes } satisfies HttpIngestResponse);
   };

@@ -1,5 +1,6 @@
 export {
   decideStreamCommands,
+  type RecordedPlaces,
   type StreamCommand,
   type StreamCommandResult,
 } from './command-handler.ts';
@@ -13,6 +14,7 @@ export {
   INGEST_REJECTION_CODES,
   type IngestRejectionCode,
   type Outcome,
+  type ReceiptSigner,
   type Rejection,
 } from './outcome.ts';
 export {

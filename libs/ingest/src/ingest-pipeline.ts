@@ -32,7 +32,9 @@ import {
   InvalidAppendError,
   type EventStore,
   type JsonObject,
+  type RecordedEvent,
 } from '@concord/event-store';
+import { RECEIPT_FORMAT, type SignedReceipt } from '@concord/verifier';
 import {
   decideStreamCommands,
   StreamStateCache,
@@ -44,6 +46,7 @@ import {
   INGEST_REJECTION_CODES,
   type IngestRejectionCode,
   type Outcome,
+  type ReceiptSigner,
   type Rejection,
 } from './outcome.ts';
 import { Registry, streams } from './registry.ts';
@@ -71,6 +74,17 @@ export interface IngestPipelineOptions {
    * @default DEFAULT_CLOCK_TOLERANCE_MS (5 minutes)
    */
   clockToleranceMs?: number;
+  /**
+   * Signs a receipt for every answer, as the platform (`receiptSigner(key)` of
+   * `@concord/evidence`): an accepted event's names its stored hash and global position, a
+   * refusal's its code and the digest of what was refused. A receipt is made once, when the
+   * answer is first given, kept with the answer in the outcome log and given again on every
+   * redelivery. A refusal that is not on record (unreadable input, which has no source + id to
+   * key it; a clash with another event's answer on record) is signed each time it is given.
+   * Answers recorded before receipts existed are given again without one.
+   * @default no receipts
+   */
+  receipts?: ReceiptSigner;
 }
 
 /** A validated event as the pipeline reads it: its attributes, and its data as a JSON object. */
@@ -121,6 +135,18 @@ interface Identity {
   event: StructuredEvent;
 }
 
+const digests = new WeakMap<StructuredEvent, string>();
+
+/** SHA-256 (hex) of the event's whole signed content, as sent (computed once per event). */
+function digestOf(event: StructuredEvent): string {
+  let digest = digests.get(event);
+  if (digest === undefined) {
+    digest = createHash('sha256').update(canonicalJson(event)).digest('hex');
+    digests.set(event, digest);
+  }
+  return digest;
+}
+
 function identityOf(incoming: IncomingEvent): Identity | undefined {
   if (!incoming.decoded.ok) return undefined;
   const event = structured(incoming.decoded.event);
@@ -130,7 +156,7 @@ function identityOf(incoming: IncomingEvent): Identity | undefined {
       source: event.source,
       id: event.id,
     },
-    digest: createHash('sha256').update(canonicalJson(event)).digest('hex'),
+    digest: digestOf(event),
     event,
   };
 }
@@ -295,6 +321,7 @@ export class IngestPipeline {
   readonly #clock: () => Date;
   readonly #streamConcurrency: number;
   readonly #clockToleranceMs: number | undefined;
+  readonly #receipts: ReceiptSigner | undefined;
   readonly #streamStates = new StreamStateCache();
 
   constructor(options: IngestPipelineOptions) {
@@ -304,6 +331,7 @@ export class IngestPipeline {
     this.#clock = options.clock ?? (() => new Date());
     this.#streamConcurrency = options.streamConcurrency ?? 8;
     this.#clockToleranceMs = options.clockToleranceMs;
+    this.#receipts = options.receipts;
   }
 
   async ingest(incoming: IncomingEvent): Promise<Outcome> {
@@ -329,11 +357,12 @@ export class IngestPipeline {
     for (const [index, incoming] of items.entries()) {
       const organizationId = incoming.channelOrganizationId;
       if (!incoming.decoded.ok) {
-        outcomes[index] = {
-          status: 'rejected',
-          organizationId,
-          rejection: this.#invalid(incoming.decoded.errors, receivedAt, incoming.decoded.claimed),
-        };
+        const rejection = this.#invalid(
+          incoming.decoded.errors,
+          receivedAt,
+          incoming.decoded.claimed,
+        );
+        outcomes[index] = this.#refusal(organizationId, rejection);
         continue;
       }
       const identity = identities[index]!;
@@ -411,7 +440,11 @@ export class IngestPipeline {
           identity.key.channelOrganizationId,
           receivedAt,
         );
-      } else if (answered.outcome.status !== outcomes[index]!.status) {
+      } else if (
+        answered.outcome.status !== outcomes[index]!.status ||
+        answered.outcome.receipt?.signature !== outcomes[index]!.receipt?.signature
+      ) {
+        // Another instance answered first: its answer, receipt included, is the one on record.
         outcomes[index] = answerAgain(answered.outcome);
       }
     }
@@ -445,24 +478,118 @@ export class IngestPipeline {
         await this.#decideAndAppend([routed], items, outcomes, receivedAt);
       return;
     }
+    const recorded = await this.#recordedFor(streamId, results);
     for (const [k, result] of results.entries()) {
       const { index, event } = group[k]!;
       const organizationId = items[index]!.channelOrganizationId;
-      outcomes[index] =
-        result.status === 'refused'
-          ? this.#rejected(result.error, event, organizationId, receivedAt)
-          : {
-              status: 'accepted',
-              id: event.id,
-              source: event.source,
-              eventId: group[k]!.command.eventId,
-              streamId,
-              positions: result.positions,
-              recordedTypes: result.status === 'recorded' ? result.types : [],
-              duplicate: result.status === 'duplicate',
-              organizationId,
-            };
+      if (result.status === 'refused') {
+        outcomes[index] = this.#rejected(result.error, event, organizationId, receivedAt);
+        continue;
+      }
+      const accepted: Extract<Outcome, { status: 'accepted' }> = {
+        status: 'accepted',
+        id: event.id,
+        source: event.source,
+        eventId: group[k]!.command.eventId,
+        streamId,
+        positions: result.positions,
+        recordedTypes: result.status === 'recorded' ? result.types : [],
+        duplicate: result.status === 'duplicate',
+        organizationId,
+      };
+      const receipt = this.#acceptedReceipt(
+        accepted,
+        digestOf(event),
+        result.versions.map((version) => recorded.get(version)),
+        receivedAt,
+      );
+      outcomes[index] = receipt ? { ...accepted, receipt } : accepted;
     }
+  }
+
+  /**
+   * The stored events the accepted commands of a stream recorded, by stream version, read back
+   * once for their hashes and recorded-at (an append returns positions only); nothing without
+   * receipts to sign.
+   */
+  async #recordedFor(
+    streamId: string,
+    results: readonly StreamCommandResult[],
+  ): Promise<Map<number, RecordedEvent>> {
+    const byVersion = new Map<number, RecordedEvent>();
+    if (!this.#receipts) return byVersion;
+    const versions = results.flatMap((result) =>
+      result.status === 'refused' ? [] : result.versions,
+    );
+    // Runs of nearby versions, so that an old event redelivered beside new ones (its answer was
+    // lost) does not read the whole stream between them.
+    const sorted = [...new Set(versions)].sort((x, y) => x - y);
+    const runs: [number, number][] = [];
+    for (const version of sorted) {
+      const last = runs.at(-1);
+      if (last && version - last[1] <= 64) last[1] = version;
+      else runs.push([version, version]);
+    }
+    for (const [from, to] of runs) {
+      const stored = await this.#store.readStream(streamId, {
+        fromVersion: from,
+        maxCount: to - from + 1,
+      });
+      for (const event of stored) byVersion.set(event.streamVersion, event);
+    }
+    return byVersion;
+  }
+
+  /** The signed receipt of an acceptance: the event and what was derived, as stored. */
+  #acceptedReceipt(
+    outcome: Extract<Outcome, { status: 'accepted' }>,
+    digest: string,
+    recorded: readonly (RecordedEvent | undefined)[],
+    receivedAt: string,
+  ): SignedReceipt | undefined {
+    if (!this.#receipts) return undefined;
+    const events = recorded.filter((event): event is RecordedEvent => event !== undefined);
+    if (events.length === 0 || events.length !== recorded.length)
+      throw new Error(`defect: the events recorded for ${outcome.eventId} cannot be read back`);
+    return this.#receipts.sign({
+      format: RECEIPT_FORMAT,
+      status: 'accepted',
+      organizationId: outcome.organizationId,
+      source: outcome.source,
+      id: outcome.id,
+      digest,
+      eventId: outcome.eventId,
+      streamId: outcome.streamId,
+      events: events.map((event) => ({
+        eventId: event.id,
+        type: event.type,
+        globalPosition: String(event.globalPosition),
+        hash: event.hash,
+      })),
+      receivedAt,
+      recordedAt: events[0]!.recordedAt,
+      logOrigin: this.#receipts.logOrigin,
+      issuedAt: this.#clock().toISOString(),
+    });
+  }
+
+  /** A refusal, with its signed receipt when the pipeline signs. */
+  #refusal(organizationId: string, rejection: Rejection, digest?: string): Outcome {
+    if (!this.#receipts) return { status: 'rejected', organizationId, rejection };
+    const receipt = this.#receipts.sign({
+      format: RECEIPT_FORMAT,
+      status: 'rejected',
+      organizationId,
+      source: rejection.rejectedEventSource,
+      id: rejection.rejectedEventId,
+      ...(rejection.rejectedEventType ? { type: rejection.rejectedEventType } : {}),
+      ...(digest ? { digest } : {}),
+      code: rejection.code,
+      message: rejection.message,
+      receivedAt: rejection.receivedAt,
+      issuedAt: this.#clock().toISOString(),
+    });
+    return { status: 'rejected', organizationId, rejection, receipt };
   }
 
   #rejected(
@@ -473,19 +600,16 @@ export class IngestPipeline {
   ): Outcome {
     const refusal = this.#refusalOf(error);
     if (!refusal) throw error;
-    return {
-      status: 'rejected',
-      organizationId,
-      rejection: {
-        rejectedEventId: event.id,
-        rejectedEventSource: event.source,
-        rejectedEventType: event.type,
-        code: refusal.code,
-        message: refusal.message,
-        ...(refusal.path ? { path: refusal.path } : {}),
-        receivedAt,
-      },
+    const rejection: Rejection = {
+      rejectedEventId: event.id,
+      rejectedEventSource: event.source,
+      rejectedEventType: event.type,
+      code: refusal.code,
+      message: refusal.message,
+      ...(refusal.path ? { path: refusal.path } : {}),
+      receivedAt,
     };
+    return this.#refusal(organizationId, rejection, digestOf(event));
   }
 
   #invalid(

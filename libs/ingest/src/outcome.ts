@@ -1,3 +1,5 @@
+import type { Receipt, SignedReceipt } from '@concord/verifier';
+
 /** A refusal the partner can read: a stable code, a sentence, and the offending field if one. */
 export interface Rejection {
   rejectedEventId: string;
@@ -26,8 +28,30 @@ export type Outcome =
       duplicate: boolean;
       /** The organization whose channel it came in on. */
       organizationId: string;
+      /**
+       * The platform's signed receipt (when the pipeline signs, see `IngestPipelineOptions`): the
+       * event's hash and position, what was derived from it. Made when the answer is first given,
+       * kept with it and given again, the same bytes, on every redelivery (`duplicate` is not in it).
+       */
+      receipt?: SignedReceipt;
     }
-  | { status: 'rejected'; organizationId: string; rejection: Rejection };
+  | {
+      status: 'rejected';
+      organizationId: string;
+      rejection: Rejection;
+      /** The platform's signed receipt of the refusal (when the pipeline signs). */
+      receipt?: SignedReceipt;
+    };
+
+/**
+ * Signs receipts as the platform: `receiptSigner(key)` of `@concord/evidence`. Injected, so ingest
+ * holds no key and depends on nothing but the receipt's format.
+ */
+export interface ReceiptSigner {
+  /** The log whose checkpoints will include what an accepted receipt names. */
+  readonly logOrigin: string;
+  sign(receipt: Receipt): SignedReceipt;
+}
 
 /**
  * The reason codes of the ingest pipeline itself; domain refusals keep the domain's codes

@@ -11,8 +11,10 @@ export type { IngestOutcome } from './outcome.ts';
 export type { RetryOptions } from './retry.ts';
 export { httpTransport, type HttpTransport, type HttpTransportOptions } from './http-transport.ts';
 export {
+  checkpointOf,
   kafkaTransport,
   partnerTopics,
+  receiptOf,
   subscribeOutcomes,
   type KafkaConnection,
   type KafkaTransport,
@@ -21,3 +23,4 @@ export {
   type ReceivedRecord,
   type SubscribeOutcomesOptions,
 } from './kafka-transport.ts';
+export type { SignedCheckpoint, SignedReceipt } from '@concord/verifier';

@@ -12,6 +12,7 @@ import { randomGroupId, randomTopic, waitFor } from '@concord/test-infra';
 import { describeWithKafka } from '@concord/test-infra/vitest';
 import { Kafka, logLevel, type Consumer, type KafkaMessage } from 'kafkajs';
 import { afterAll, expect, it } from 'vitest';
+import type { SignedReceipt } from '@concord/verifier';
 import { kafkaTransport, subscribeOutcomes, type OutcomeSubscription } from './kafka-transport.ts';
 import { createPartner } from './partner.ts';
 
@@ -112,6 +113,20 @@ describeWithKafka('the partner client through a real broker', ({ brokers }) => {
       path: '/type',
       receivedAt: '2026-03-02T08:15:01Z',
     };
+    // What Concord signs of the refusal travels in a header (checked by the partner, not here).
+    const receipt: SignedReceipt = {
+      format: 'concord.receipt.v1',
+      status: 'rejected',
+      organizationId: ORG,
+      source: rejection.rejectedEventSource,
+      id: rejection.rejectedEventId,
+      code: rejection.code,
+      message: rejection.message,
+      receivedAt: rejection.receivedAt,
+      issuedAt: '2026-03-02T08:15:01.020Z',
+      keyId: 'concord:2026-01-01-0000',
+      signature: 'c2lnbmF0dXJl',
+    };
     const producer = kafka.producer();
     await producer.connect();
     try {
@@ -120,7 +135,11 @@ describeWithKafka('the partner client through a real broker', ({ brokers }) => {
         topic: rejections,
         messages: [
           { key: 'not-json', value: '{oops' },
-          { key: 'northbridge-bio:b-nb-hlv201-26-0117', value: JSON.stringify(rejection) },
+          {
+            key: 'northbridge-bio:b-nb-hlv201-26-0117',
+            value: JSON.stringify(rejection),
+            headers: { 'concord-receipt': JSON.stringify(receipt) },
+          },
         ],
       });
     } finally {
@@ -129,6 +148,7 @@ describeWithKafka('the partner client through a real broker', ({ brokers }) => {
 
     const events: ConcordEvent[] = [];
     const refused: Rejection[] = [];
+    const receipts: (SignedReceipt | undefined)[] = [];
     const undecodable: string[] = [];
     subscriptions.push(
       await subscribeOutcomes({
@@ -138,7 +158,10 @@ describeWithKafka('the partner client through a real broker', ({ brokers }) => {
         fromBeginning: true,
         topics: { outbound, rejections },
         onEvent: (event) => void events.push(event),
-        onRejection: (r) => void refused.push(r),
+        onRejection: (r, _record, signed) => {
+          refused.push(r);
+          receipts.push(signed);
+        },
         onUndecodable: (errors) => void undecodable.push(errors[0]!.message),
       }),
     );
@@ -147,6 +170,7 @@ describeWithKafka('the partner client through a real broker', ({ brokers }) => {
     });
     expect(events[0]).toEqual(accepted);
     expect(refused[0]).toEqual(rejection);
+    expect(receipts).toEqual([receipt]);
     expect(undecodable).toEqual(['The rejection is not JSON.']);
   });
 });

@@ -1,7 +1,9 @@
 import {
   ContractViolationError,
   decodeKafkaRecord,
+  decodeLogCheckpointRecord,
   encodeKafkaRecord,
+  RECEIPT_HEADER,
   validateRejection,
   type ConcordEvent,
   type KafkaRecordOut,
@@ -16,6 +18,7 @@ import {
   type Producer,
   type RecordMetadata,
 } from 'kafkajs';
+import type { SignedCheckpoint, SignedReceipt } from '@concord/verifier';
 import { InvalidEventError, PartnerClientError } from './errors.ts';
 
 /** Which cluster: an existing kafkajs client (TLS, SASL...), or plain brokers. */
@@ -177,8 +180,25 @@ export type SubscribeOutcomesOptions = KafkaConnection & {
   topics?: { outbound?: string; rejections?: string };
   /** Each accepted, canonical event on `concord.out.<org>` (decoded and validated). */
   onEvent?: (event: ConcordEvent, record: ReceivedRecord) => Promise<void> | void;
-  /** Each rejection of one of the partner's events on `concord.rejections.<org>`. */
-  onRejection?: (rejection: Rejection, record: ReceivedRecord) => Promise<void> | void;
+  /**
+   * Each signed checkpoint of Concord's whole log on `concord.out.<org>` (a
+   * `concord.log.checkpoint.v1` record, checked against its schema only). Keep them: check each
+   * with `verifyCheckpointSignature` of `@concord/verifier` against Concord's keyring, and that a
+   * newer one extends one kept (`checkpointsConsistent`, with the proof GraphQL `logCheckpoint`
+   * gives). The same checkpoint may come again (Concord publishes its latest when it starts):
+   * its `treeSize` (and the record's `ce_id`) tell.
+   */
+  onCheckpoint?: (checkpoint: SignedCheckpoint, record: ReceivedRecord) => Promise<void> | void;
+  /**
+   * Each rejection of one of the partner's events on `concord.rejections.<org>`, with Concord's
+   * signed receipt of it when the record carries one (the `concord-receipt` header): keep it, and
+   * check it with `verifyReceiptSignature` of `@concord/verifier` against Concord's keyring.
+   */
+  onRejection?: (
+    rejection: Rejection,
+    record: ReceivedRecord,
+    receipt: SignedReceipt | undefined,
+  ) => Promise<void> | void;
   /**
    * A record that is not what the contract says (skipped after this). A newer platform may add
    * fields a client does not know yet, so this must not stop the subscription.
@@ -194,7 +214,8 @@ export interface OutcomeSubscription {
 
 /**
  * Follows what Concord says about a partner's events: the accepted events it may see
- * (`concord.out.<org>`) and the rejections of its own (`concord.rejections.<org>`). Only the topics
+ * (`concord.out.<org>`), Concord's signed checkpoints of its whole log (on the same topic) and the
+ * rejections of its own (`concord.rejections.<org>`). Only the topics
  * with a handler are read. A handler that throws is retried by kafkajs (the offset is not
  * committed), so handlers should be idempotent.
  */
@@ -205,13 +226,14 @@ export async function subscribeOutcomes(
   const outbound = options.topics?.outbound ?? names.outbound;
   const rejections = options.topics?.rejections ?? names.rejections;
   const topics = [
-    ...(options.onEvent ? [outbound] : []),
+    ...(options.onEvent || options.onCheckpoint ? [outbound] : []),
     ...(options.onRejection ? [rejections] : []),
   ];
   if (topics.length === 0) {
-    throw new PartnerClientError('subscribeOutcomes needs onEvent, onRejection or both.', {
-      retriable: false,
-    });
+    throw new PartnerClientError(
+      'subscribeOutcomes needs at least one of onEvent, onCheckpoint and onRejection.',
+      { retriable: false },
+    );
   }
   const kafka = kafkaFor(options, `concord-partner-${options.organizationId}`);
   const consumer: Consumer = kafka.consumer({ groupId: options.groupId });
@@ -221,7 +243,16 @@ export async function subscribeOutcomes(
     await consumer.run({
       eachMessage: async ({ topic, partition, message }) => {
         const record: ReceivedRecord = { topic, partition, offset: message.offset, message };
-        if (topic === outbound && options.onEvent) {
+        if (topic === outbound) {
+          // A checkpoint of the log is told by its type before anything is read as an event.
+          const checkpoint = decodeLogCheckpointRecord(message);
+          if (checkpoint !== undefined) {
+            if (!options.onCheckpoint) return;
+            if (checkpoint.ok) await options.onCheckpoint(checkpoint.checkpoint, record);
+            else options.onUndecodable?.(checkpoint.errors, record);
+            return;
+          }
+          if (!options.onEvent) return;
           const decoded = decodeKafkaRecord(message);
           if (decoded.ok) await options.onEvent(decoded.event, record);
           else options.onUndecodable?.(decoded.errors, record);
@@ -239,7 +270,7 @@ export async function subscribeOutcomes(
             return;
           }
           const checked = validateRejection(value);
-          if (checked.ok) await options.onRejection(checked.rejection, record);
+          if (checked.ok) await options.onRejection(checked.rejection, record, receiptOf(message));
           else options.onUndecodable?.(checked.errors, record);
         }
       },
@@ -249,4 +280,37 @@ export async function subscribeOutcomes(
     throw transportError(`Could not subscribe to ${topics.join(', ')}`, error);
   }
   return { topics, stop: () => consumer.disconnect() };
+}
+
+/**
+ * The receipt a rejection record carries in its `concord-receipt` header, if it is one; whether
+ * Concord signed it is for the partner to check against Concord's keyring.
+ */
+export function receiptOf(message: Pick<KafkaMessage, 'headers'>): SignedReceipt | undefined {
+  const header = message.headers?.[RECEIPT_HEADER];
+  const raw = Array.isArray(header) ? header[0] : header;
+  if (raw === undefined) return undefined;
+  try {
+    const value = JSON.parse(raw.toString()) as Partial<SignedReceipt> | null;
+    return value !== null &&
+      typeof value === 'object' &&
+      value.format === 'concord.receipt.v1' &&
+      typeof value.signature === 'string'
+      ? (value as SignedReceipt)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The checkpoint of Concord's log an outbound record carries, if it is a well-formed
+ * `concord.log.checkpoint.v1` record (for partners reading the topic with their own consumer);
+ * whether Concord signed it is for the partner to check against Concord's keyring.
+ */
+export function checkpointOf(
+  message: Pick<KafkaMessage, 'headers' | 'value'>,
+): SignedCheckpoint | undefined {
+  const decoded = decodeLogCheckpointRecord(message);
+  return decoded?.ok ? decoded.checkpoint : undefined;
 }

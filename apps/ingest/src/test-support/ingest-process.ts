@@ -16,6 +16,8 @@ export interface IngestProcessOptions {
   env?: Record<string, string>;
   /** Every line the process logs, parsed (pino JSON). */
   onLog?: (line: Record<string, unknown>) => void;
+  /** @default one key file shared by every process of the test file: one platform, one key */
+  platformKeyFile?: string;
 }
 
 /** A platform key file, as an operator provides one to the process (CONCORD_PLATFORM_KEY_FILE). */
@@ -26,6 +28,8 @@ export function writePlatformKeyFile(): string {
   });
   return file;
 }
+
+let sharedPlatformKeyFile: string | undefined;
 
 /** The ingest process (`src/main.ts`) as production runs it: started, killed, started again. */
 export class IngestProcess {
@@ -38,7 +42,10 @@ export class IngestProcess {
 
   constructor(options: IngestProcessOptions) {
     this.#options = options;
-    this.platformKeyFile = writePlatformKeyFile();
+    // Instances of one platform share its key: one whose key is not in the keyring could not
+    // take the checkpoints of the log over from the others.
+    this.platformKeyFile =
+      options.platformKeyFile ?? (sharedPlatformKeyFile ??= writePlatformKeyFile());
   }
 
   get running(): boolean {

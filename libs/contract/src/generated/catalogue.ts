@@ -44,8 +44,10 @@ import schema38 from '../../../../schemas/events/organization/role-granted.v1.sc
 import schema39 from '../../../../schemas/events/organization/role-revoked.v1.schema.json' with { type: 'json' };
 import schema40 from '../../../../schemas/events/organization/signing-key-registered.v1.schema.json' with { type: 'json' };
 import schema41 from '../../../../schemas/events/organization/signing-key-revoked.v1.schema.json' with { type: 'json' };
-import schema42 from '../../../../schemas/rejection.v1.schema.json' with { type: 'json' };
-import schema43 from '../../../../schemas/rejection.v2.schema.json' with { type: 'json' };
+import schema42 from '../../../../schemas/log-checkpoint.v1.schema.json' with { type: 'json' };
+import schema43 from '../../../../schemas/receipt.v1.schema.json' with { type: 'json' };
+import schema44 from '../../../../schemas/rejection.v1.schema.json' with { type: 'json' };
+import schema45 from '../../../../schemas/rejection.v2.schema.json' with { type: 'json' };
 
 /** Every Concord event type (CloudEvents `type`), one per schema file. */
 export const eventTypes = [
@@ -208,6 +210,9 @@ export const schemaPathByType: { readonly [T in EventType]: string } = {
 export const envelopeSchemaId = 'https://concord.example/schemas/cloudevents/envelope.schema.json';
 /** The newest rejection schema; rejections Concord publishes follow it. */
 export const rejectionSchemaId = 'https://concord.example/schemas/rejection.v2.schema.json';
+/** The schema of a checkpoint of the log (the data of a `concord.log.checkpoint.v1` record). */
+export const logCheckpointSchemaId =
+  'https://concord.example/schemas/log-checkpoint.v1.schema.json';
 
 /** Every published schema document, keyed by its path relative to schemas/. */
 export const schemaDocuments: { readonly [path: string]: object } = {
@@ -253,6 +258,8 @@ export const schemaDocuments: { readonly [path: string]: object } = {
   'events/organization/role-revoked.v1.schema.json': schema39,
   'events/organization/signing-key-registered.v1.schema.json': schema40,
   'events/organization/signing-key-revoked.v1.schema.json': schema41,
-  'rejection.v1.schema.json': schema42,
-  'rejection.v2.schema.json': schema43,
+  'log-checkpoint.v1.schema.json': schema42,
+  'receipt.v1.schema.json': schema43,
+  'rejection.v1.schema.json': schema44,
+  'rejection.v2.schema.json': schema45,
 };

@@ -807,3 +807,32 @@ export interface RejectionV2 {
   }[];
   receivedAt: Instant;
 }
+/**
+ * Concord's signed checkpoint (RFC 9162 signed tree head) of its whole event log: its commitment to the first treeSize events, in order. Concord publishes each new one on every partner's outbound topic (a concord.log.checkpoint.v1 record), and serves them over GraphQL and HTTP. A partner keeps them: with a later checkpoint and the RFC 9162 consistency proof between the two, it proves the log only grew, nothing it already saw changed. The signature is Ed25519, by the platform key keyId, over the UTF-8 bytes of the C2SP checkpoint text: origin, treeSize (decimal) and rootHash, one line each, then `timestamp <timestamp>`, each line ending with a newline. It reveals how many events the log holds and an opaque hash, nothing of any event.
+ *
+ * This interface was referenced by `EventDataByType`'s JSON-Schema
+ * via the `definition` "logCheckpointV1".
+ */
+export interface LogCheckpointV1 {
+  /**
+   * The log's name: which Concord log this commits to (the logOrigin of receipts).
+   */
+  origin: string;
+  /**
+   * How many events of the log, in global order, the checkpoint commits to.
+   */
+  treeSize: number;
+  /**
+   * The RFC 9162 Merkle tree hash of those events' leaves (each leaf SHA-256(0x00 || stored hash)), base64.
+   */
+  rootHash: string;
+  timestamp: Instant;
+  /**
+   * The platform key that signed (concord:…), to look up in Concord's keyring.
+   */
+  keyId: string;
+  /**
+   * Ed25519 over the checkpoint text, base64.
+   */
+  signature: string;
+}
