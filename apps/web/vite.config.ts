@@ -14,6 +14,7 @@ export default defineConfig({
       '/graphql': { target: api, ws: true },
       '/dev': { target: api },
       '/audit': { target: api },
+      '/log/': { target: api },
     },
   },
 });

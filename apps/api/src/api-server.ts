@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { AuthenticationError, type Authenticator, type DevIssuer } from '@concord/auth';
 import { superviseSubscription, type EventStore } from '@concord/event-store';
+import { CheckpointLog, receiptSigner } from '@concord/evidence';
 import {
   httpIngestHandler,
   IngestPipeline,
@@ -12,6 +13,7 @@ import type { SqlDatabase } from '@concord/sql';
 import type { Logger } from 'pino';
 import { AUDIT_PREFIX, auditRoutes } from './audit-routes.ts';
 import { DEV_TOKEN_PREFIX, devTokenRoutes } from './dev-tokens.ts';
+import { LOG_PREFIX, logRoutes } from './log-routes.ts';
 import { createApi, type Api, type ApiOptions } from './server.ts';
 import { staticFiles } from './static-files.ts';
 import { sqlStepUpLedger } from './step-up-ledger.ts';
@@ -66,13 +68,26 @@ export interface ApiServer {
 /**
  * One process serving the read side: migrations applied, the projector following the store and
  * feeding subscriptions, GraphQL (with GraphiQL) at /graphql over HTTP, SSE and graphql-ws, HTTP
- * ingest at /ingest, and /health.
+ * ingest at /ingest, the audit downloads at /audit/… (report, evidence bundle), the signed
+ * checkpoints at /log/checkpoints/latest, and /health.
  */
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const { store, db, prisma, authenticator, logger } = options;
   await migrateReadModel(db);
   const stepUps = await sqlStepUpLedger(db);
-  const api = createApi({ ...options, prisma, store, authenticator, stepUps });
+  // The checkpoints the platform signs (the ingest process signs them periodically) and every
+  // answer ingest gave with its receipt, in the same database: served to partners.
+  const checkpoints = await CheckpointLog.open(db);
+  const outcomes = await sqlOutcomeLog(db);
+  const api = createApi({
+    ...options,
+    prisma,
+    store,
+    authenticator,
+    stepUps,
+    checkpoints,
+    outcomes,
+  });
   const projector = new Projector({
     store,
     db,
@@ -105,7 +120,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     options.httpIngest === false
       ? undefined
       : httpIngestHandler({
-          pipeline: new IngestPipeline({ store, outcomes: await sqlOutcomeLog(db) }),
+          pipeline: new IngestPipeline({
+            store,
+            outcomes,
+            // Every answer carries the platform's signed receipt, when this server has its key.
+            ...(options.platformKey ? { receipts: receiptSigner(options.platformKey) } : {}),
+          }),
           // Events come from partner systems, on their API keys; a person's token (to read, to
           // sign) is never a way to send them.
           authenticate: async (request) => {
@@ -127,8 +147,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     store,
     prisma,
     authenticator,
+    checkpoints,
     ...(options.platformKeyring ? { platformKeyring: options.platformKeyring } : {}),
+    ...(options.platformKey ? { platformKey: options.platformKey } : {}),
   });
+  const log = logRoutes({ authenticator, checkpoints });
 
   const server = createServer((request, response) => {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
@@ -146,7 +169,14 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     }
     if (path.startsWith(AUDIT_PREFIX)) {
       void serveFetch(audit, request, response).catch((error: unknown) => {
-        logger.error({ err: error }, 'the audit report failed');
+        logger.error({ err: error }, 'the audit download failed');
+        if (!response.headersSent) response.writeHead(500).end();
+      });
+      return;
+    }
+    if (path.startsWith(LOG_PREFIX)) {
+      void serveFetch(log, request, response).catch((error: unknown) => {
+        logger.error({ err: error }, 'the log route failed');
         if (!response.headersSent) response.writeHead(500).end();
       });
       return;

@@ -1,7 +1,8 @@
 import type { AuditOptions } from '@concord/audit';
 import type { Authenticator, Caller } from '@concord/auth';
 import type { EventStore } from '@concord/event-store';
-import type { PlatformKey } from '@concord/evidence';
+import type { CheckpointLog, PlatformKey } from '@concord/evidence';
+import type { OutcomeLog } from '@concord/ingest';
 import type { ScopedReadModel } from '@concord/read-model';
 import type { ChangeFeed } from './change-feed.ts';
 import type { HumanActs } from './human-acts.ts';
@@ -28,6 +29,10 @@ export interface ApiContext {
   audit: AuditOptions;
   /** Signs checkpoints of the log; absent where this server holds no platform key. */
   platformKey?: PlatformKey;
+  /** The checkpoints the platform signed and stored; absent where this server has none. */
+  checkpoints?: CheckpointLog;
+  /** Every answer ingest gave, with its signed receipt; absent where this server has none. */
+  outcomes?: OutcomeLog;
   clock: () => Date;
 }
 

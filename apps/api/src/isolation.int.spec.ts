@@ -1,7 +1,8 @@
 import { Buffer } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { DevIssuer } from '@concord/auth';
-import { streams } from '@concord/ingest';
+import { receiptSigner } from '@concord/evidence';
+import { IngestPipeline, streams } from '@concord/ingest';
 import {
   AGREEMENT,
   OTHER_AGREEMENT,
@@ -23,8 +24,11 @@ import {
   DEV_A,
   DEV_B,
   OTHER_CDMO,
+  NOW,
   OTHER_SPONSOR,
   openApiWorld,
+  PLATFORM_KEY,
+  PLATFORM_KEYRING,
   SPONSOR,
   type ApiWorld,
 } from './test-support/api-world.ts';
@@ -221,6 +225,8 @@ describeWithPostgres(
       organization: new Map<string, string>(),
       cursor: new Map<string, string>(),
     };
+    /** An event each pair's CDMO sent that was refused, with a receipt kept for the CDMO only. */
+    const refused = new Map<Side['name'], { sender: string; source: string; id: string }>();
 
     async function readTruth() {
       // The owner's connection: no row-level security, the whole read model.
@@ -254,6 +260,32 @@ describeWithPostgres(
       ]);
       await caughtUp(world);
       truth = await readTruth();
+
+      // Each CDMO sends an event its batch refuses (scheduled again, long after): the answer and
+      // its signed receipt are kept in the outcome log, nothing is recorded in the store. And the
+      // platform signs a checkpoint of its log, as it does periodically.
+      const pipeline = new IngestPipeline({
+        store: world.store,
+        outcomes: world.outcomes,
+        clock: () => new Date(NOW),
+        receipts: receiptSigner(PLATFORM_KEY),
+      });
+      for (const [side, pair] of [
+        [SIDE_A, PAIR_A],
+        [SIDE_B, PAIR_B],
+      ] as const) {
+        const event = world.exchange.feed
+          .batch(pair, side.batches[0]!)
+          .scheduled('2026-04-10T08:00:00Z');
+        const [outcome] = await pipeline.ingestMany([
+          world.exchange.world.incoming(event, side.cdmo),
+        ]);
+        expect(outcome).toMatchObject({ status: 'rejected', receipt: expect.anything() });
+        refused.set(side.name, { sender: side.cdmo, source: event.source, id: event.id });
+      }
+      expect(
+        await world.checkpoints.signNext(world.store, PLATFORM_KEY, PLATFORM_KEYRING),
+      ).toBeDefined();
 
       for (const side of [SIDE_A, SIDE_B]) {
         const { body } = await world.graphql(
@@ -804,6 +836,36 @@ describeWithPostgres(
           ]);
         });
 
+        it('log checkpoints: the same tree heads for every member, nothing of any pair', async () => {
+          const stored = await world.checkpoints.list();
+          expect(stored.length).toBeGreaterThan(0);
+          const fields = 'origin treeSize rootHash timestamp keyId signature';
+          expect(
+            await data(
+              caller,
+              `{ logCheckpoints { ${fields} } latestLogCheckpoint { ${fields} } }`,
+            ),
+          ).toEqual({ logCheckpoints: stored, latestLogCheckpoint: stored.at(-1) });
+        });
+
+        it("receipt(source, id): its own organization's only; any other's answered like a missing one", async () => {
+          const query = `query($source: String!, $id: String!) {
+            receipt(source: $source, id: $id) { status source id organizationId code signed } }`;
+          for (const side of [SIDE_A, SIDE_B]) {
+            const { sender, ...sent } = refused.get(side.name)!;
+            const answer = await ask(caller, query, sent);
+            if (sender === caller.organizationId) {
+              expect(answer.data).toMatchObject({
+                receipt: { status: 'rejected', ...sent, organizationId: caller.organizationId },
+              });
+              continue;
+            }
+            // Its partner's, the other pair's: never found, exactly as an event never sent.
+            expect(answer).toEqual({ data: { receipt: null } });
+            expect(await ask(caller, query, { ...sent, id: 'no-such-event' })).toEqual(answer);
+          }
+        });
+
         it("human acts on the other pair's subjects: refused like missing ones, nothing recorded", async () => {
           const { stepUp } = await caller.credentials(world);
           const signature = {
@@ -865,6 +927,13 @@ describeWithPostgres(
         [ACTS.approveDeviationClosure, { subject: DEV_B, signature: anySignature() }],
         [ACTS.recordDisposition, { subject: A1, signature: anySignature() }],
         [ACTS.certifyBatch, { subject: 'no-such-batch', signature: anySignature() }],
+        ['{ logCheckpoint { checkpoint { treeSize } consistencyProof } }'],
+        ['{ logCheckpoints { treeSize rootHash } }'],
+        ['{ latestLogCheckpoint { treeSize rootHash } }'],
+        [
+          'query($source: String!, $id: String!) { receipt(source: $source, id: $id) { signed } }',
+          { source: `urn:concord:${CDMO}:mes`, id: 'any' },
+        ],
       ];
       for (const [query, variables] of fields) {
         const { status, body } = await world.graphql(null, query, variables);

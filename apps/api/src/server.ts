@@ -6,7 +6,8 @@ import {
   type StepUpLedger,
 } from '@concord/auth';
 import type { EventStore } from '@concord/event-store';
-import type { PlatformKey, PlatformKeyring } from '@concord/evidence';
+import type { CheckpointLog, PlatformKey, PlatformKeyring } from '@concord/evidence';
+import type { OutcomeLog } from '@concord/ingest';
 import { scopedReadModel, type ReadModelPrisma } from '@concord/read-model';
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import {
@@ -44,6 +45,17 @@ export interface ApiOptions {
   platformKeyring?: PlatformKeyring;
   /** The platform's key, to sign checkpoints of the log on request. @default none: not offered */
   platformKey?: PlatformKey;
+  /**
+   * The checkpoints the platform signed and stored (`CheckpointLog.open(db)`): served to every
+   * member, and what the audit views hold the store to (with the keyring).
+   * @default none: not offered, verification against the record itself only
+   */
+  checkpoints?: CheckpointLog;
+  /**
+   * Ingest's answers with their signed receipts (`sqlOutcomeLog(db)`): each organization fetches
+   * its own receipts. @default none: not offered
+   */
+  outcomes?: OutcomeLog;
   authenticator: Authenticator;
   /** Where the projector publishes committed changes. @default a new feed */
   changes?: ChangeFeed;
@@ -271,6 +283,8 @@ export function createApi(options: ApiOptions): Api {
     store: options.store,
     audit: options.platformKeyring ? { platformKeyring: options.platformKeyring } : {},
     ...(options.platformKey ? { platformKey: options.platformKey } : {}),
+    ...(options.checkpoints ? { checkpoints: options.checkpoints } : {}),
+    ...(options.outcomes ? { outcomes: options.outcomes } : {}),
     clock: options.clock ?? (() => new Date()),
   });
 

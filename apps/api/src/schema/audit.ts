@@ -1,14 +1,18 @@
 import {
   batchHistory,
+  describeCheckpointCheck,
   describeSignatureStatus,
   deviationHistory,
   verifyAudit,
+  type AuditOptions,
   type AuditVerification,
   type BrokenLink,
+  type CheckpointCheck,
   type HistoryEntry,
 } from '@concord/audit';
 import { resolveArrayConnection, type DefaultConnectionArguments } from '@pothos/plugin-relay';
 import { builder } from '../builder.ts';
+import type { ApiContext } from '../context.ts';
 import { asSignature, SignatureManifestation } from './shared.ts';
 
 // The auditor's views. Every field here hangs off a Batch or a Deviation, which the caller can
@@ -143,8 +147,41 @@ const BrokenLinkRef = builder.objectRef<BrokenLink>('AuditBrokenLink').implement
   }),
 });
 
+const CheckpointCheckRef = builder.objectRef<CheckpointCheck>('AuditCheckpointCheck').implement({
+  description:
+    'The store held to the latest checkpoint the platform signed and stored: whether the log still holds exactly the events that signed tree head covers, in order (a rewrite that recomputed every hash chain still fails here).',
+  fields: (t) => ({
+    ok: t.exposeBoolean('ok'),
+    treeSize: t.exposeInt('treeSize', { description: 'Events the checkpoint covers.' }),
+    timestamp: t.exposeString('timestamp', {
+      description: 'When the platform signed it (RFC 3339), exactly as in the signed text.',
+    }),
+    keyId: t.string({
+      nullable: true,
+      description: 'The platform key that signed it (when it verified).',
+      resolve: (check) => (check.ok ? check.keyId : null),
+    }),
+    problem: t.string({
+      nullable: true,
+      description:
+        'What does not hold: key-not-valid, signature, truncated or rewritten; null when it holds.',
+      resolve: (check) => (check.ok ? null : check.problem),
+    }),
+    detail: t.string({
+      nullable: true,
+      description: 'The problem in words; null when it holds.',
+      resolve: (check) => (check.ok ? null : check.detail),
+    }),
+    summary: t.string({
+      description: 'The verdict in one sentence.',
+      resolve: (check) => describeCheckpointCheck(check),
+    }),
+  }),
+});
+
 const VerificationRef = builder.objectRef<AuditVerification>('AuditVerification').implement({
-  description: 'Hash chains recomputed and partner signatures checked, now.',
+  description:
+    "Hash chains recomputed and partner signatures checked, now; and, where the server holds the platform's keyring and a stored checkpoint, the store held to the latest signed tree head.",
   fields: (t) => ({
     ok: t.exposeBoolean('ok'),
     streams: t.exposeInt('streams'),
@@ -159,8 +196,33 @@ const VerificationRef = builder.objectRef<AuditVerification>('AuditVerification'
       description: 'The head hash of every stream verified (what anchors the record).',
       resolve: (v) => v.verifiedStreams,
     }),
+    checkpoint: t.field({
+      type: CheckpointCheckRef,
+      nullable: true,
+      description:
+        'Against the latest checkpoint the platform signed (part of `ok`); null when none was stored yet or this server has no keyring to check its signature: then the record was verified against itself only.',
+      resolve: (v) => v.checkpoint,
+    }),
   }),
 });
+
+/**
+ * What this request's verifications hold the store to: the keyring, and the latest checkpoint
+ * the platform stored (read once per request, whatever number of subjects is verified).
+ */
+const auditOptionsOfRequests = new WeakMap<ApiContext, Promise<AuditOptions>>();
+function heldAuditOptions(context: ApiContext): Promise<AuditOptions> {
+  let found = auditOptionsOfRequests.get(context);
+  if (!found) {
+    found = (async () => {
+      if (!context.audit.platformKeyring || !context.checkpoints) return context.audit;
+      const checkpoint = await context.checkpoints.latest();
+      return checkpoint ? { ...context.audit, checkpoint } : context.audit;
+    })();
+    auditOptionsOfRequests.set(context, found);
+  }
+  return found;
+}
 
 /** One page of a record's history, with the size of the whole record. */
 const HistoryConnection = builder.connectionObject(
@@ -198,8 +260,8 @@ builder.prismaObjectFields('Batch', (t) => ({
   verification: t.field({
     type: VerificationRef,
     description: "Verifies the batch's record (and its linked deviations') now.",
-    resolve: (batch, _args, context) =>
-      verifyAudit(context.store, { batchId: batch.id }, context.audit),
+    resolve: async (batch, _args, context) =>
+      verifyAudit(context.store, { batchId: batch.id }, await heldAuditOptions(context)),
   }),
 }));
 
@@ -218,7 +280,7 @@ builder.prismaObjectFields('Deviation', (t) => ({
   ),
   verification: t.field({
     type: VerificationRef,
-    resolve: (deviation, _args, context) =>
-      verifyAudit(context.store, { deviationId: deviation.id }, context.audit),
+    resolve: async (deviation, _args, context) =>
+      verifyAudit(context.store, { deviationId: deviation.id }, await heldAuditOptions(context)),
   }),
 }));

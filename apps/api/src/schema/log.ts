@@ -6,10 +6,10 @@ import {
   type LogSnapshot,
   type PlatformKey,
 } from '@concord/evidence';
-import type { SignedCheckpoint } from '@concord/verifier';
+import type { SignedCheckpoint, SignedReceipt } from '@concord/verifier';
 import { GraphQLError } from 'graphql';
 import { builder } from '../builder.ts';
-import type { ApiContext } from '../context.ts';
+import { organizationOf, type ApiContext } from '../context.ts';
 import { HistoryEntryRef } from './audit.ts';
 
 type LogCheckpoint = { checkpoint: SignedCheckpoint; consistencyProof: string[] };
@@ -140,3 +140,112 @@ function logOfRequest(context: ApiContext, key: PlatformKey) {
   }
   return found;
 }
+
+/** The checkpoints the platform stored; a server without its checkpoint log offers none. */
+function checkpointLogOf(context: ApiContext) {
+  if (!context.checkpoints)
+    throw new GraphQLError('This server keeps no checkpoint log.', {
+      extensions: { code: 'NO_CHECKPOINT_LOG' },
+    });
+  return context.checkpoints;
+}
+
+/** A page of stored checkpoints: 20 unless asked, at most 100, as every list. */
+const CHECKPOINT_PAGE = { default: 20, max: 100 };
+
+builder.queryFields((t) => ({
+  logCheckpoints: t.field({
+    type: [SignedCheckpointRef],
+    authScopes: { member: true },
+    description:
+      'The checkpoints the platform signed (periodically, as the log grows) and stored, by size: the tree heads it published to every partner. Keep them: a later checkpoint, a bundle or `logCheckpoint(since:)` must extend each. Page on with `after` the last size you got.',
+    args: {
+      after: t.arg.int({ description: 'Only checkpoints of more events than this. @default 0' }),
+      first: t.arg.int({ description: 'How many, smallest first. @default 20, at most 100' }),
+    },
+    resolve: async (_root, args, context) => {
+      const log = checkpointLogOf(context);
+      const after = args.after ?? 0;
+      const first = args.first ?? CHECKPOINT_PAGE.default;
+      if (after < 0)
+        throw new GraphQLError('after is the size of a checkpoint: 0 or more.', {
+          extensions: { code: 'BAD_USER_INPUT' },
+        });
+      if (first < 1 || first > CHECKPOINT_PAGE.max)
+        throw new GraphQLError(`first is between 1 and ${CHECKPOINT_PAGE.max}.`, {
+          extensions: { code: 'BAD_USER_INPUT' },
+        });
+      return log.list({ afterTreeSize: after, limit: first });
+    },
+  }),
+  latestLogCheckpoint: t.field({
+    type: SignedCheckpointRef,
+    nullable: true,
+    authScopes: { member: true },
+    description:
+      'The latest checkpoint the platform signed and stored (what the audit views hold the store to); null before the first.',
+    resolve: async (_root, _args, context) => (await checkpointLogOf(context).latest()) ?? null,
+  }),
+}));
+
+const ReceiptRef = builder.objectRef<SignedReceipt>('PlatformReceipt').implement({
+  description:
+    "The platform's signed answer to one event your organization sent (concord.receipt.v1): an accepted event's names its stored hash and global position (prove its inclusion later against any checkpoint), a refusal's its code. Keep `signed` as it is: it is what the signature covers.",
+  fields: (t) => ({
+    status: t.exposeString('status', { description: 'accepted or rejected.' }),
+    source: t.exposeString('source'),
+    id: t.exposeString('id'),
+    organizationId: t.exposeString('organizationId', {
+      description: 'The organization whose channel carried the event: yours.',
+    }),
+    eventId: t.string({
+      nullable: true,
+      description: 'The id it is stored under (accepted only).',
+      resolve: (receipt) => (receipt.status === 'accepted' ? receipt.eventId : null),
+    }),
+    code: t.string({
+      nullable: true,
+      description: "The rejection's stable code (rejected only).",
+      resolve: (receipt) => (receipt.status === 'rejected' ? receipt.code : null),
+    }),
+    issuedAt: t.exposeString('issuedAt', {
+      description: 'When the platform signed it (RFC 3339).',
+    }),
+    keyId: t.exposeString('keyId', { description: 'The platform key that signed it.' }),
+    signed: t.field({
+      type: 'JSON',
+      description:
+        'The whole receipt exactly as signed, signature included: check it with @concord/verifier (`verifyReceiptSignature`, `verifyReceiptInclusion`).',
+      resolve: (receipt) => receipt,
+    }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  receipt: t.field({
+    type: ReceiptRef,
+    nullable: true,
+    authScopes: { member: true },
+    description:
+      "The platform's signed receipt for an event your organization sent (by its CloudEvents source and id), on any channel: Kafka partners get no receipt for an accepted event on the wire, and fetch it here. Null when your organization sent no such event, or its answer carries no receipt; another organization's events are never found.",
+    args: {
+      source: t.arg.string({ required: true }),
+      id: t.arg.string({ required: true }),
+    },
+    resolve: async (_root, args, context) => {
+      if (!context.outcomes)
+        throw new GraphQLError('This server keeps no receipts.', {
+          extensions: { code: 'NO_OUTCOME_LOG' },
+        });
+      // Keyed by the caller's own channel: the same source and id sent by another organization
+      // is another key, and never read.
+      const key = {
+        channelOrganizationId: organizationOf(context),
+        source: args.source,
+        id: args.id,
+      };
+      const [answer] = (await context.outcomes.find([key])).values();
+      return answer?.outcome.receipt ?? null;
+    },
+  }),
+}));

@@ -1,7 +1,12 @@
 import { Authenticator, DEV_AUDIENCE, DEV_ISSUER, DevIssuer } from '@concord/auth';
 import type { EventStore } from '@concord/event-store';
 import { PostgresEventStore } from '@concord/event-store-postgres';
-import { generatePlatformKey, publicHalf, signingAsPlatform } from '@concord/evidence';
+import {
+  CheckpointLog,
+  generatePlatformKey,
+  publicHalf,
+  signingAsPlatform,
+} from '@concord/evidence';
 import {
   CDMO,
   OTHER_CDMO,
@@ -13,6 +18,7 @@ import {
   SPONSOR,
   type PartnerExchange,
 } from '@concord/ingest/test-support';
+import { sqlOutcomeLog, type OutcomeLog } from '@concord/ingest';
 import {
   migrateReadModel,
   Projector,
@@ -42,6 +48,10 @@ export interface ApiWorld {
   issuer: DevIssuer;
   authenticator: Authenticator;
   api: Api;
+  /** The checkpoints the platform signed and stored (empty until a test signs one). */
+  checkpoints: CheckpointLog;
+  /** The outcome log the API reads receipts from (the world's own exchange keeps its answers in memory). */
+  outcomes: OutcomeLog;
   /** A bearer token for the first person holding `role` at `organizationId`. */
   token(organizationId: string, role?: string): Promise<string>;
   /** A step-up token for that person (the re-entered credential of an e-signature). */
@@ -84,6 +94,8 @@ export async function openApiWorld(database: { url: string } | 'pglite'): Promis
     audience: DEV_AUDIENCE,
     keys: issuer.jwks(),
   });
+  const checkpoints = await CheckpointLog.open(db);
+  const outcomes = await sqlOutcomeLog(db);
   const api = createApi({
     prisma,
     store,
@@ -91,6 +103,8 @@ export async function openApiWorld(database: { url: string } | 'pglite'): Promis
     clock: () => new Date(NOW),
     platformKey: PLATFORM_KEY,
     platformKeyring: PLATFORM_KEYRING,
+    checkpoints,
+    outcomes,
   });
   const projector = new Projector({
     store,
@@ -133,6 +147,8 @@ export async function openApiWorld(database: { url: string } | 'pglite'): Promis
     issuer,
     authenticator,
     api,
+    checkpoints,
+    outcomes,
     token: (organizationId, role = 'qa') => issuer.mint(person(organizationId, role)),
     stepUp: (organizationId, role) => issuer.mintStepUp(person(organizationId, role)),
     async graphql(token, query, variables) {

@@ -632,7 +632,10 @@ export type ActResult =
   | ResultOf<typeof RecordDispositionMutation>['recordDisposition']
   | ResultOf<typeof CertifyBatchMutation>['certifyBatch'];
 
-/** A batch's verification verdict: hash chains recomputed and partner signatures checked now. */
+/**
+ * A batch's verification verdict: hash chains recomputed and partner signatures checked now, and
+ * the log held to the latest tree head the platform signed.
+ */
 export const AuditVerificationQuery = graphql(`
   query AuditVerification($id: ID!) {
     batch(id: $id) {
@@ -656,6 +659,11 @@ export const AuditVerificationQuery = graphql(`
           eventId
           check
           detail
+        }
+        checkpoint {
+          ok
+          treeSize
+          summary
         }
       }
     }

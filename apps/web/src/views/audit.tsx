@@ -198,7 +198,19 @@ function Verdict({
           <p className="verdict-text">
             {verification.ok
               ? 'Every hash chain recomputes and every event’s origin is proven, as of now.'
-              : 'The recorded history does not verify. The first broken link:'}
+              : broken
+                ? 'The recorded history does not verify. The first broken link:'
+                : 'The recorded history does not verify against the log the platform signed.'}
+          </p>
+          <p
+            className="verdict-text verdict-checkpoint"
+            data-checkpoint={
+              verification.checkpoint ? (verification.checkpoint.ok ? 'held' : 'broken') : 'none'
+            }
+          >
+            {verification.checkpoint
+              ? `${verification.checkpoint.summary}.`
+              : 'Not held to a signed checkpoint of the log yet: verified against itself only.'}
           </p>
         </div>
         <button
