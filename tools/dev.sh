@@ -3,8 +3,8 @@
 #   start            start the platform on its embedded default
 #   test [args]      provision services, run every test tier of every project in one vitest run
 #                    (one summary line), stop what it started; args go to vitest (a path, -t NAME)
-#   bench            run the benchmarks (event store, read-model rebuild, log tree, end-to-end ingest, API);
-#                    starts the services
+#   bench            run the benchmarks (event store, read-model rebuild, log tree, audit verification,
+#                    end-to-end ingest, API); starts the services
 #   check            formatting, then lint and typecheck every project (Nx, cached)
 #   services up|down|status   bring the test services up or down from a shell
 set -euo pipefail
@@ -62,6 +62,9 @@ case "$cmd" in
     pnpm --filter @concord/event-store-postgres run bench
     pnpm --filter @concord/read-model run bench
     pnpm --filter @concord/evidence run bench
+    # audit verify --all and the standalone verifier, against Ed25519 alone on every core; on
+    # PostgreSQL when DATABASE_URL is set, else on an in-memory PGlite.
+    pnpm --filter @concord/audit run bench
     # The ingest and API benchmarks need the Kafka broker too.
     env_file="$(mktemp)"
     services up --env-file "$env_file"
