@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import type { NewEvent } from '@concord/event-store';
+import { ConcurrencyError, type NewEvent } from '@concord/event-store';
 import { pgDatabase, type SqlDatabase } from '@concord/sql';
 import { createTestDatabase, LOCAL_POSTGRES_URL } from '@concord/test-infra';
 import { PostgresEventStore } from '../src/index.ts';
@@ -99,6 +99,14 @@ async function rawInsertCeiling(db: SqlDatabase, batches: NewEvent[][]): Promise
   return TOTAL / seconds;
 }
 
+/** Sessions the database has had so far (pg_stat_database.sessions, PostgreSQL 14+). */
+async function backendStarts(db: SqlDatabase): Promise<number> {
+  const { rows } = await db.query<{ n: string }>(
+    `select sessions::text as n from pg_stat_database where datname = current_database()`,
+  );
+  return Number(rows[0]!.n);
+}
+
 async function main() {
   const server = process.env.DATABASE_URL ?? LOCAL_POSTGRES_URL;
   const database = await createTestDatabase(server, 'concord_bench');
@@ -119,6 +127,30 @@ async function main() {
       }),
     );
     latencies.sort((a, b) => a - b);
+
+    // 1b. One-event appends to 50 hot streams from WRITERS writers, each at the version it read:
+    //     conflicts are part of the load (read again, append again). The same appends to 200 cold
+    //     streams in 1. are the ceiling: a conflict should cost a retry, not a new connection.
+    let conflicts = 0;
+    const pidsBefore = await backendStarts(db);
+    const hot = await timed(() =>
+      pool(SINGLE, WRITERS, async (i) => {
+        const streamId = `hot-${Math.floor(Math.random() * 50)}`;
+        for (;;) {
+          const version = (await store.streamInfo(streamId))?.version ?? 0;
+          try {
+            await store.append(streamId, [qcEvent(i)], {
+              expectedVersion: version === 0 ? 'no-stream' : version,
+            });
+            return;
+          } catch (error) {
+            if (!(error instanceof ConcurrencyError)) throw error;
+            conflicts++;
+          }
+        }
+      }),
+    );
+    const newServerProcesses = (await backendStarts(db)) - pidsBefore;
 
     // 2. Batched appends (BATCH events per append) to many streams, against the raw-insert ceiling.
     const batches = Array.from({ length: TOTAL / BATCH }, (_, b) =>
@@ -167,6 +199,13 @@ async function main() {
         p50Ms: +percentile(latencies, 50).toFixed(2),
         p99Ms: +percentile(latencies, 99).toFixed(2),
       },
+      hotStreams: {
+        eventsPerSecond: Math.round(SINGLE / hot.seconds),
+        coldStreamCeiling: Math.round(SINGLE / single.seconds),
+        ratio: +(single.seconds / hot.seconds).toFixed(2),
+        conflicts,
+        newServerProcesses,
+      },
       batchedAppend: {
         eventsPerSecond: Math.round(batchedRate),
         rawInsertCeiling: Math.round(rawRate),
@@ -197,6 +236,12 @@ async function main() {
       String(results.singleAppend.eventsPerSecond),
       '',
       `p50 ${results.singleAppend.p50Ms} ms, p99 ${results.singleAppend.p99Ms} ms`,
+    );
+    row(
+      'one-event appends, 50 hot streams',
+      String(results.hotStreams.eventsPerSecond),
+      `${results.hotStreams.coldStreamCeiling} cold streams`,
+      `${results.hotStreams.ratio}; ${conflicts} conflicts, ${newServerProcesses} new server processes`,
     );
     row(
       `batched append (${BATCH}/append)`,

@@ -19,7 +19,7 @@ export type PgConnectionEvent =
   | { kind: 'connection-lost'; where: 'pool' | 'transaction' | 'listener'; error: unknown }
   | { kind: 'listener-reconnected'; channel: string; attempts: number };
 
-const executorOf = (client: pg.PoolClient | pg.Pool): SqlExecutor => ({
+const executorOf = (client: pg.PoolClient): SqlExecutor => ({
   query: async <Row>(sql: string, params?: unknown[]) => {
     const result = await client.query(sql, params);
     return { rows: result.rows as Row[] };
@@ -28,6 +28,44 @@ const executorOf = (client: pg.PoolClient | pg.Pool): SqlExecutor => ({
     await client.query(sql);
   },
 });
+
+/**
+ * Whether a failed statement leaves its connection fit for the next one: the server answered
+ * with an error (a conflict, a constraint, a division by zero) and did not end the session.
+ */
+function connectionSurvives(error: unknown): boolean {
+  const code = error instanceof pg.DatabaseError ? error.code : undefined;
+  // 08: connection exception; 57P: operator intervention (terminated, shutting down).
+  return code !== undefined && !code.startsWith('08') && !code.startsWith('57P');
+}
+
+/**
+ * Statements on a pooled connection. pg-pool's own `pool.query` destroys the connection after any
+ * failed statement, so every refused append (a version conflict) would cost a new server process
+ * with cold caches; here a connection is destroyed only when it is broken.
+ */
+const pooledExecutor = (pool: pg.Pool): SqlExecutor => {
+  const run = async (sql: string, params?: unknown[]) => {
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    try {
+      return await client.query(sql, params);
+    } catch (error) {
+      if (!connectionSurvives(error)) broken = error as Error;
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  };
+  return {
+    query: async <Row>(sql: string, params?: unknown[]) => ({
+      rows: (await run(sql, params)).rows as Row[],
+    }),
+    exec: async (sql: string) => {
+      await run(sql);
+    },
+  };
+};
 
 /**
  * A PostgreSQL server through a `pg` pool. Connections are lost sometimes (a restart, a failover,
@@ -45,7 +83,7 @@ export function pgDatabase(options: PgDatabaseOptions): SqlDatabase {
   });
   // An idle client that loses its connection emits here; without a listener it would crash the process.
   pool.on('error', (error) => report({ kind: 'connection-lost', where: 'pool', error }));
-  // pg-pool listens to a client only while it is idle or running a pool.query; a connection lost
+  // pg-pool listens to a client only while it is idle; a connection lost
   // in any other moment (checked out between statements, handed over between callers) would emit
   // 'error' unheard and end the process. Every client is heard for its whole life; the failing
   // statement, or the next one, reports the loss to its caller.
@@ -55,7 +93,7 @@ export function pgDatabase(options: PgDatabaseOptions): SqlDatabase {
   const listeners = new Set<{ close(): Promise<void> }>();
   return {
     kind: 'postgres',
-    ...executorOf(pool),
+    ...pooledExecutor(pool),
     async transaction(work) {
       const client = await pool.connect();
       // A checked-out client has no listener of the pool's: a connection lost between two

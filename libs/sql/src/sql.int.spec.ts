@@ -103,6 +103,40 @@ describeWithPostgres('SqlDatabase on a PostgreSQL server (pg)', (database) => {
   });
 });
 
+describeWithPostgres('a pg pool after a statement the server refuses', (database) => {
+  // A refused statement (a conflict, a constraint) leaves its connection healthy: destroying it
+  // would make the next caller pay for a new server process with cold caches.
+  it('keeps the connection for the next statement', async () => {
+    const db = pgDatabase({ connectionString: database().url, maxConnections: 1 });
+    try {
+      const pid = async () =>
+        (await db.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid;
+      const before = await pid();
+      await expect(db.query('select 1 / 0')).rejects.toMatchObject({ code: '22012' });
+      await expect(
+        db.query(`do $$ begin raise exception using errcode = 'CN409'; end $$`),
+      ).rejects.toMatchObject({ code: 'CN409' });
+      expect(await pid()).toBe(before);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('still replaces a connection the server ended', async () => {
+    const db = pgDatabase({ connectionString: database().url, maxConnections: 1 });
+    try {
+      const before = (await db.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!
+        .pid;
+      await expect(db.query('select pg_terminate_backend(pg_backend_pid())')).rejects.toThrow();
+      const after = (await db.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!
+        .pid;
+      expect(after).not.toBe(before);
+    } finally {
+      await db.close();
+    }
+  });
+});
+
 describeWithPostgres(
   'SqlDatabase on a PostgreSQL server whose connections are terminated',
   (database) => {
