@@ -6,7 +6,6 @@ import {
   assertExpectedVersion,
   assertValidAppend,
   contentHash,
-  delay,
   eventHash,
   runSubscription,
   verifyStreams,
@@ -29,6 +28,7 @@ import {
   type VerifyResult,
 } from '@concord/event-store';
 import {
+  changeNotifications,
   migrate,
   postgresErrorOf,
   sqlCheckpoints,
@@ -331,13 +331,11 @@ export class PostgresEventStore implements EventStore {
     handler: SubscriptionHandler<PostgresSubscriptionContext>,
     options?: SubscribeOptions,
   ): Subscription {
-    let wake: (() => void) | undefined;
-    let unlisten: Promise<() => Promise<void>> | undefined;
+    const changes = changeNotifications(this.#db, NOTIFY_CHANNEL);
     const subscription = runSubscription(
       {
         loadCheckpoint: async () => {
-          unlisten ??= this.#db.listen(NOTIFY_CHANNEL, () => wake?.());
-          await unlisten;
+          await changes.listen();
           return this.loadCheckpoint(subscriberId);
         },
         read: (after, maxCount) => this.readAll({ after, maxCount }),
@@ -347,22 +345,12 @@ export class PostgresEventStore implements EventStore {
             : this.#checkpoints.handleOnce(subscriberId, events, (fresh, sql) =>
                 handler(fresh, { sql }),
               ),
-        waitForChange: (timeoutMs, signal) => {
-          const woken = new AbortController();
-          wake = () => woken.abort();
-          const stop = () => woken.abort();
-          signal.addEventListener('abort', stop, { once: true });
-          return delay(timeoutMs, woken.signal).finally(() => {
-            wake = undefined;
-            signal.removeEventListener('abort', stop);
-          });
-        },
+        waitForChange: changes.waitForChange,
+        announcedHead: changes.announcedHead,
       },
       options,
     );
-    void subscription.done.finally(async () => {
-      if (unlisten) await (await unlisten.catch(() => async () => undefined))();
-    });
+    void subscription.done.finally(() => changes.close());
     return subscription;
   }
 

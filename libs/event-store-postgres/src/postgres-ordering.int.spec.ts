@@ -43,10 +43,48 @@ describeWithPostgres('PostgresEventStore ordering under concurrency and crashes'
       expect(await store.headPosition()).toBe(start);
 
       await slow.query('commit');
-      const all = await store.readAll({ after: start });
+      // Visible once every older transaction on the server has ended (other suites run beside).
+      const all = await waitFor(
+        async () => {
+          const events = await store.readAll({ after: start });
+          return events.length === 3 && events;
+        },
+        { description: 'the three events readable' },
+      );
       expect(all.map((e) => e.globalPosition)).toEqual([slowPosition, ...fast.positions]);
     } finally {
       await slow.end();
+    }
+  });
+
+  it('hands a subscriber an event announced while an older transaction hid it, without waiting to poll', async () => {
+    // Any older transaction on the server (another database's, even) holds the visibility
+    // horizon: the append commits and notifies, but readers cannot see it until that one ends.
+    const older = new pg.Client({ connectionString: database().url });
+    await older.connect();
+    const handled: string[] = [];
+    const subscription = store.subscribe(
+      `horizon-${randomUUID()}`,
+      async (events) => void handled.push(...events.map((e) => e.id)),
+      // An hour between polls: only following the announcement can hand the event over in time.
+      { pollIntervalMs: 3_600_000 },
+    );
+    try {
+      await subscription.waitFor(await store.headPosition());
+      await older.query('begin');
+      await older.query('select pg_current_xact_id()');
+      const event = newEvent();
+      await store.append(`horizon-${randomUUID()}`, [event]);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(handled).not.toContain(event.id);
+      await older.query('commit');
+      await waitFor(() => handled.includes(event.id), {
+        description: 'the announced event handed over once readable',
+        timeoutMs: 20_000,
+      });
+    } finally {
+      await subscription.stop();
+      await older.end();
     }
   });
 

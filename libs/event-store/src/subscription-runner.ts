@@ -11,7 +11,16 @@ export interface SubscriptionSource {
   handle(events: RecordedEvent[]): Promise<bigint>;
   /** Resolves when new events may be readable, or after `timeoutMs`, or when `signal` aborts. */
   waitForChange(timeoutMs: number, signal: AbortSignal): Promise<void>;
+  /**
+   * The highest position the store announced as committed (change notifications), if it knows:
+   * an event announced but not yet readable (PostgreSQL shows it once every older transaction on
+   * the server has ended) is read again promptly instead of after the poll interval.
+   */
+  announcedHead?(): bigint;
 }
+
+/** First pause before reading again an announced event not yet readable; doubles up to the poll interval. */
+const ANNOUNCED_RETRY_MS = 2;
 
 /**
  * Runs the catch-up loop: read after the checkpoint, handle, checkpoint, repeat; when caught up,
@@ -43,13 +52,19 @@ export function runSubscription(
     try {
       position = await source.loadCheckpoint();
       settleWaiters();
+      let retry = ANNOUNCED_RETRY_MS;
       while (!abort.signal.aborted) {
         const events = await source.read(position, batchSize);
         if (abort.signal.aborted) break;
         if (events.length === 0) {
-          await source.waitForChange(pollIntervalMs, abort.signal);
+          if ((source.announcedHead?.() ?? 0n) > position) {
+            // Committed, not readable yet: follow the visibility horizon closely.
+            await delay(retry, abort.signal);
+            retry = Math.min(retry * 2, pollIntervalMs);
+          } else await source.waitForChange(pollIntervalMs, abort.signal);
           continue;
         }
+        retry = ANNOUNCED_RETRY_MS;
         position = await source.handle(events);
         settleWaiters();
       }

@@ -1,11 +1,15 @@
 import {
-  delay,
   runSubscription,
   type EventStore,
   type RecordedEvent,
   type Subscription,
 } from '@concord/event-store';
-import { sqlCheckpoints, type SqlDatabase, type SqlExecutor } from '@concord/sql';
+import {
+  changeNotifications,
+  sqlCheckpoints,
+  type SqlDatabase,
+  type SqlExecutor,
+} from '@concord/sql';
 import { ProjectionChunk, type ReadModelChange } from './projections/project-chunk.ts';
 import { sqlRowLoader, truncateReadModel, writeChunk } from './sql-rows.ts';
 
@@ -86,14 +90,12 @@ export class Projector {
   /** Runs until stopped; `onError` hears of failures of the store or the database. */
   start(onError?: (error: unknown) => void): Subscription {
     const { db, store, batchSize, pollIntervalMs } = this.#options;
-    let wake: (() => void) | undefined;
-    let unlisten: Promise<() => Promise<void>> | undefined;
+    const changes = changeNotifications(db, STORE_NOTIFY_CHANNEL);
     let readAfter = 0n;
     const subscription = runSubscription(
       {
         loadCheckpoint: async () => {
-          unlisten ??= db.listen(STORE_NOTIFY_CHANNEL, () => wake?.());
-          await unlisten;
+          await changes.listen();
           return this.#checkpoints.load(this.name);
         },
         read: (after, maxCount) => {
@@ -101,22 +103,12 @@ export class Projector {
           return store.readAll({ after, maxCount });
         },
         handle: (events) => this.#handleLive(events, readAfter),
-        waitForChange: (timeoutMs, signal) => {
-          const woken = new AbortController();
-          wake = () => woken.abort();
-          const stop = () => woken.abort();
-          signal.addEventListener('abort', stop, { once: true });
-          return delay(timeoutMs, woken.signal).finally(() => {
-            wake = undefined;
-            signal.removeEventListener('abort', stop);
-          });
-        },
+        waitForChange: changes.waitForChange,
+        announcedHead: changes.announcedHead,
       },
       { batchSize, pollIntervalMs, ...(onError ? { onError } : {}) },
     );
-    void subscription.done.finally(async () => {
-      if (unlisten) await (await unlisten.catch(() => async () => undefined))();
-    });
+    void subscription.done.finally(() => changes.close());
     return subscription;
   }
 

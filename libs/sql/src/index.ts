@@ -3,3 +3,4 @@ export { migrate, type MigrateOptions } from './migrate.ts';
 export { pgDatabase, type PgConnectionEvent, type PgDatabaseOptions } from './pg-database.ts';
 export { pgliteDatabase, type PgliteDatabase } from './pglite-database.ts';
 export { sqlCheckpoints, type SqlCheckpoints } from './checkpoints.ts';
+export { changeNotifications, type ChangeNotifications } from './change-notifications.ts';
