@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { PostgresEventStore } from '@concord/event-store-postgres';
 import { CDMO } from '@concord/ingest/test-support';
 import { pgDatabase, type SqlDatabase } from '@concord/sql';
@@ -10,6 +11,7 @@ import {
   flipStoredSignature,
   rewriteChain,
   tamper,
+  truncateStreamTail,
 } from './test-support/tamper.ts';
 import { verifyAudit, type VerifyProgress } from './verify-audit.ts';
 
@@ -74,6 +76,39 @@ describeWithPostgres('verifying the audit trail on PostgreSQL', (database) => {
     expect(
       positions.every((position, index) => index === 0 || position > positions[index - 1]!),
     ).toBe(true);
+  });
+
+  it('checks every chain from the pages it reads: a removed last event and a gap, and a stream that grew meanwhile', async () => {
+    const { removedEventId } = await truncateStreamTail(db, story.store, batchStream());
+    const [, second] = await story.store.readStream(`deviation-${story.deviationId}`);
+    await tamper(db, 'delete from es_events where event_id = $1', [second!.id]);
+    const verification = await verifyAudit(story.store, 'all', { pageSize: 5 });
+    expect(verification.ok).toBe(false);
+    const chainProblems = verification.problems
+      .filter((p) => p.check === 'hash-chain')
+      .map((p) => [p.streamId, p.problem]);
+    expect(chainProblems).toEqual(
+      expect.arrayContaining([[`deviation-${story.deviationId}`, 'version-gap']]),
+    );
+    // The truncated stream's head was moved back with it: only a kept checkpoint tells (its own
+    // spec); the removed event is simply gone from every chain.
+    expect(verification.problems.map((p) => p.eventId)).not.toContain(removedEventId);
+
+    // A stream that grows while the verification runs is checked on to its new head.
+    await restore();
+    let appended = false;
+    const grown = await verifyAudit(story.store, 'all', {
+      pageSize: 5,
+      onProgress: (progress) => {
+        if (appended || progress.eventsChecked === 0) return;
+        appended = true;
+        void story.store.append(batchStream(), [
+          { id: randomUUID(), type: 'concord.test.appended.v1', data: {} },
+        ]);
+      },
+    });
+    expect(appended).toBe(true);
+    expect(grown.problems.filter((p) => p.check === 'hash-chain')).toEqual([]);
   });
 
   it('fails after a stored value is altered by SQL, naming the link', async () => {

@@ -1,4 +1,10 @@
-import type { EventStore, RecordedEvent, VerifyResult } from '@concord/event-store';
+import {
+  StreamChain,
+  type ChainBreak,
+  type EventStore,
+  type RecordedEvent,
+  type VerifyResult,
+} from '@concord/event-store';
 import { streams } from '@concord/ingest';
 import { AuditFacts, type AuditOptions } from './audit-facts.ts';
 import { auditSubject, UnknownSubjectError, type AuditSubject } from './history.ts';
@@ -161,17 +167,22 @@ class Findings {
     this.events += result.events;
     if (result.ok) return true;
     const { brokenLink } = result;
-    this.add({
-      streamId: brokenLink.streamId,
-      streamVersion: brokenLink.streamVersion,
-      eventId: brokenLink.eventId,
-      check: 'hash-chain',
-      problem: brokenLink.problem,
-      detail: describeChainProblem(brokenLink.problem),
-      expected: brokenLink.expected,
-      actual: brokenLink.actual,
-    });
+    this.chainBreak(brokenLink.streamId, brokenLink);
     return false;
+  }
+
+  /** A link of a stream's chain that does not hold. */
+  chainBreak(streamId: string, link: ChainBreak): void {
+    this.add({
+      streamId,
+      streamVersion: link.streamVersion,
+      eventId: link.eventId,
+      check: 'hash-chain',
+      problem: link.problem,
+      detail: describeChainProblem(link.problem),
+      expected: link.expected,
+      actual: link.actual,
+    });
   }
 
   signature(event: RecordedEvent, facts: AuditFacts): boolean {
@@ -332,7 +343,8 @@ async function verifyAll(
   const pageSize = options.pageSize ?? 1_000;
   const facts = new AuditFacts(store, options);
   const findings = new Findings(options.maxProblems ?? 100);
-  const chained = new Set<string>();
+  // Each stream's chain is followed in the pages already read (null once broken and reported).
+  const chains = new Map<string, StreamChain | null>();
   let position = 0n;
   let eventsChecked = 0;
   options.onProgress?.({ eventsChecked, streamsChecked: 0, position, headPosition });
@@ -341,9 +353,17 @@ async function verifyAll(
     if (page.length === 0) break;
     for (const event of page) {
       if (event.globalPosition > headPosition) break;
-      if (!chained.has(event.streamId)) {
-        chained.add(event.streamId);
-        await findings.chain(store, event.streamId);
+      let chain = chains.get(event.streamId);
+      if (chain === undefined) {
+        chain = new StreamChain();
+        chains.set(event.streamId, chain);
+        findings.streams++;
+      }
+      findings.events++;
+      const link = chain?.next(event);
+      if (link) {
+        findings.chainBreak(event.streamId, link);
+        chains.set(event.streamId, null);
       }
       const actor = actorOf(event).organizationId;
       const envelope = event.metadata.envelope as { actororg?: unknown } | undefined;
@@ -354,7 +374,21 @@ async function verifyAll(
       position = event.globalPosition;
     }
     if (page.at(-1)!.globalPosition > headPosition) position = headPosition;
-    options.onProgress?.({ eventsChecked, streamsChecked: chained.size, position, headPosition });
+    options.onProgress?.({ eventsChecked, streamsChecked: chains.size, position, headPosition });
+  }
+  // Every stream's head must be its last event: what was appended since the start is checked on
+  // to the head, and a removed last event shows as a head that points elsewhere.
+  for (const [streamId, chain] of chains) {
+    if (!chain) continue;
+    const info = await store.streamInfo(streamId);
+    const later =
+      info && info.version > chain.version
+        ? await store.readStream(streamId, { fromVersion: chain.version + 1 })
+        : [];
+    let link: ChainBreak | undefined;
+    for (const event of later) if ((link = chain.next(event))) break;
+    link ??= chain.end(info?.headHash ?? null);
+    if (link) findings.chainBreak(streamId, link);
   }
   return findings.result('all', [], headPosition);
 }

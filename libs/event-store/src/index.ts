@@ -33,4 +33,4 @@ export type {
   VerifyResult,
 } from './types.ts';
 export { assertExpectedVersion, assertValidAppend } from './validation.ts';
-export { verifyStreams, type StoredStream } from './verify.ts';
+export { StreamChain, verifyStreams, type ChainBreak, type StoredStream } from './verify.ts';

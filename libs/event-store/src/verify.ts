@@ -9,7 +9,76 @@ export interface StoredStream {
   headHash: string | null;
 }
 
-type BrokenLink = Extract<VerifyResult, { ok: false }>['brokenLink'];
+export type ChainBreak = Omit<Extract<VerifyResult, { ok: false }>['brokenLink'], 'streamId'>;
+
+/**
+ * One stream's hash chain, checked event by event in version order: whoever reads the events (a
+ * whole stream, or the global order page by page) hands them over once; nothing is read twice.
+ */
+export class StreamChain {
+  #previousHash: string | null = null;
+  #previousPosition = -1n;
+  #version = 0;
+
+  /** Events checked so far (the stream's version reached). */
+  get version(): number {
+    return this.#version;
+  }
+
+  /** The next event of the stream; the first link that does not hold, if this is it. */
+  next(event: RecordedEvent): ChainBreak | undefined {
+    const version = ++this.#version;
+    if (event.streamVersion !== version)
+      return {
+        streamVersion: version,
+        eventId: event.id,
+        problem: 'version-gap',
+        expected: String(version),
+        actual: String(event.streamVersion),
+      };
+    // Positions are bookkeeping outside the hash, but they must still grow along the stream.
+    if (event.globalPosition <= this.#previousPosition)
+      return {
+        streamVersion: version,
+        eventId: event.id,
+        problem: 'position-out-of-order',
+        expected: `> ${this.#previousPosition}`,
+        actual: String(event.globalPosition),
+      };
+    this.#previousPosition = event.globalPosition;
+    if (event.previousHash !== this.#previousHash)
+      return {
+        streamVersion: version,
+        eventId: event.id,
+        problem: 'previous-hash-mismatch',
+        expected: this.#previousHash,
+        actual: event.previousHash,
+      };
+    const recomputed = eventHash({ ...event, previousHash: this.#previousHash });
+    if (recomputed !== event.hash)
+      return {
+        streamVersion: version,
+        eventId: event.id,
+        problem: 'hash-mismatch',
+        expected: recomputed,
+        actual: event.hash,
+      };
+    this.#previousHash = event.hash;
+    return undefined;
+  }
+
+  /** The head the store keeps must be the last event checked (a removed last event shows here). */
+  end(headHash: string | null): ChainBreak | undefined {
+    if (headHash === this.#previousHash) return undefined;
+    return {
+      streamVersion: this.#version,
+      eventId: null,
+      problem: 'head-mismatch',
+      expected: this.#previousHash,
+      actual: headHash,
+    };
+  }
+}
 
 /**
  * Recomputes every stream's chain from its stored fields and stops at the first link that does
@@ -22,10 +91,8 @@ export async function verifyStreams(
   let eventCount = 0;
   for await (const stream of streams) {
     streamCount++;
-    let previousHash: string | null = null;
-    let previousPosition = -1n;
-    let version = 0;
-    const broken = (link: Omit<BrokenLink, 'streamId'>): VerifyResult => ({
+    const chain = new StreamChain();
+    const broken = (link: ChainBreak): VerifyResult => ({
       ok: false,
       streams: streamCount,
       events: eventCount,
@@ -33,57 +100,11 @@ export async function verifyStreams(
     });
     for await (const event of stream.events) {
       eventCount++;
-      version++;
-      if (event.streamVersion !== version) {
-        return broken({
-          streamVersion: version,
-          eventId: event.id,
-          problem: 'version-gap',
-          expected: String(version),
-          actual: String(event.streamVersion),
-        });
-      }
-      // Positions are bookkeeping outside the hash, but they must still grow along the stream.
-      if (event.globalPosition <= previousPosition) {
-        return broken({
-          streamVersion: version,
-          eventId: event.id,
-          problem: 'position-out-of-order',
-          expected: `> ${previousPosition}`,
-          actual: String(event.globalPosition),
-        });
-      }
-      previousPosition = event.globalPosition;
-      if (event.previousHash !== previousHash) {
-        return broken({
-          streamVersion: version,
-          eventId: event.id,
-          problem: 'previous-hash-mismatch',
-          expected: previousHash,
-          actual: event.previousHash,
-        });
-      }
-      const recomputed = eventHash({ ...event, previousHash });
-      if (recomputed !== event.hash) {
-        return broken({
-          streamVersion: version,
-          eventId: event.id,
-          problem: 'hash-mismatch',
-          expected: recomputed,
-          actual: event.hash,
-        });
-      }
-      previousHash = event.hash;
+      const link = chain.next(event);
+      if (link) return broken(link);
     }
-    if (stream.headHash !== previousHash) {
-      return broken({
-        streamVersion: version,
-        eventId: null,
-        problem: 'head-mismatch',
-        expected: previousHash,
-        actual: stream.headHash,
-      });
-    }
+    const head = chain.end(stream.headHash);
+    if (head) return broken(head);
   }
   return { ok: true, streams: streamCount, events: eventCount };
 }
