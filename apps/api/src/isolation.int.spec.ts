@@ -177,6 +177,19 @@ const ACTS = {
 };
 
 /** A filter argument, and which rows it selects (computed from the rows themselves). */
+/** What `BatchFilter.search` selects: batch number or product name containing it (any case), or the product id. */
+function searchMatches(
+  batch: { batchNumber: string; productName: string | null; productId: string },
+  text: string,
+): boolean {
+  const needle = text.toLowerCase();
+  return (
+    batch.batchNumber.toLowerCase().includes(needle) ||
+    (batch.productName ?? '').toLowerCase().includes(needle) ||
+    batch.productId === text
+  );
+}
+
 interface FilterCase<Row> {
   label: string;
   filter: Record<string, unknown>;
@@ -439,6 +452,13 @@ describeWithPostgres(
               truth.batches.find((row) => row.id === other.batches[0])!.scheduledAt,
             );
             const { own } = caller;
+            const otherProductName = truth.batches.find(
+              (row) => row.id === other.batches[0],
+            )!.productName!;
+            // A caller with no batches of its own (an auditor, a stranger) searches the other's.
+            const ownNumberPart = truth.batches
+              .find((row) => row.id === (own ?? other).batches[0])!
+              .batchNumber.slice(-6);
             return [
               {
                 label: 'status IN_MANUFACTURE',
@@ -456,6 +476,18 @@ describeWithPostgres(
                 filter: { productId: other.product },
                 where: (b) => b.productId === other.product,
                 other: true,
+              },
+              {
+                label: "search: the other pair's product name, in capitals",
+                filter: { search: otherProductName.toUpperCase() },
+                where: (b) => searchMatches(b, otherProductName),
+                other: true,
+              },
+              {
+                label: 'search: part of a batch number, in lower case',
+                filter: { search: ownNumberPart.toLowerCase() },
+                where: (b) => searchMatches(b, ownNumberPart),
+                ...(own ? {} : { other: true as const }),
               },
               {
                 label: "partnerId = the other pair's sponsor",

@@ -3,6 +3,7 @@ import {
   releaseBlockersOf,
   type ReleaseBlocker as Blocker,
 } from '@concord/read-model';
+import { GraphQLError } from 'graphql';
 import { builder } from '../builder.ts';
 import { partyOf } from '../context.ts';
 import { BatchActs } from './viewer-can.ts';
@@ -226,6 +227,11 @@ const BatchFilter = builder.inputType('BatchFilter', {
   fields: (t) => ({
     status: t.field({ type: [BatchStatus], required: false }),
     productId: t.id({ required: false }),
+    search: t.string({
+      required: false,
+      description:
+        'Batches whose batch number or product name contains this text (any case), or whose product id it is (at most 100 characters).',
+    }),
     partnerId: t.id({ required: false, description: 'The sponsor or CDMO on the other side.' }),
     site: t.string({ required: false }),
     scheduled: t.field({ type: DateRange, required: false }),
@@ -255,21 +261,36 @@ const BatchOrder = builder.inputType('BatchOrder', {
 
 type BatchFilterValue = typeof BatchFilter.$inferInput;
 
+const SEARCH_MAX = 100;
+
 function batchWhere(filter: BatchFilterValue | null | undefined) {
   if (!filter) return {};
-  return {
-    ...(filter.status?.length ? { status: { in: filter.status as string[] } } : {}),
-    ...(filter.productId ? { productId: String(filter.productId) } : {}),
-    ...(filter.site ? { site: filter.site } : {}),
-    ...(filter.partnerId
+  const search = filter.search?.trim();
+  if (search && search.length > SEARCH_MAX)
+    throw new GraphQLError(`search is at most ${SEARCH_MAX} characters.`, {
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+  const conditions = [
+    filter.status?.length ? { status: { in: filter.status as string[] } } : {},
+    filter.productId ? { productId: String(filter.productId) } : {},
+    filter.site ? { site: filter.site } : {},
+    filter.partnerId
       ? { OR: [{ sponsorId: String(filter.partnerId) }, { cdmoId: String(filter.partnerId) }] }
-      : {}),
-    ...(filter.scheduled ? { scheduledAt: dateWhere(filter.scheduled) } : {}),
-    ...(typeof filter.releaseReady === 'boolean' ? { releaseReady: filter.releaseReady } : {}),
-    ...(typeof filter.blocked === 'boolean'
-      ? { blockerCount: filter.blocked ? { gt: 0 } : 0 }
-      : {}),
-  };
+      : {},
+    search
+      ? {
+          OR: [
+            { batchNumber: { contains: search, mode: 'insensitive' as const } },
+            { productName: { contains: search, mode: 'insensitive' as const } },
+            { productId: search },
+          ],
+        }
+      : {},
+    filter.scheduled ? { scheduledAt: dateWhere(filter.scheduled) } : {},
+    typeof filter.releaseReady === 'boolean' ? { releaseReady: filter.releaseReady } : {},
+    typeof filter.blocked === 'boolean' ? { blockerCount: filter.blocked ? { gt: 0 } : 0 } : {},
+  ];
+  return { AND: conditions.filter((condition) => Object.keys(condition).length > 0) };
 }
 
 builder.queryFields((t) => ({
