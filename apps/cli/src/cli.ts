@@ -148,13 +148,19 @@ function program(io: CliIo, done: (code: number) => void): Command {
   concord
     .command('outcomes')
     .description(
-      "follow Concord's answers on Kafka: accepted events (concord.out.<org>) and rejections (concord.rejections.<org>), one JSON line each",
+      "follow Concord's answers on Kafka: accepted events and the platform's signed checkpoints (concord.out.<org>) and rejections (concord.rejections.<org>), one JSON line each",
     )
     .requiredOption('--org <id>', 'your organization id')
     .requiredOption('--kafka <brokers>', 'host:port,...')
     .option('--group <id>', 'the consumer group (default: concord-cli-<org>)')
     .option('--from-beginning', 'read from the start when the group has no offsets yet')
-    .addOption(new Option('--only <which>', 'only one topic').choices(['events', 'rejections']))
+    .addOption(
+      new Option('--only <which>', 'only one kind').choices([
+        'events',
+        'rejections',
+        'checkpoints',
+      ]),
+    )
     .option('--topic-prefix <prefix>', 'the topic prefix', 'concord')
     .option('--max <n>', 'stop after n records', positiveInt)
     .action(async (options: Parameters<typeof outcomes>[0]) => {

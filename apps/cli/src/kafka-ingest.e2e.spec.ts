@@ -3,12 +3,15 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { encodeLogCheckpointRecord } from '@concord/contract';
 import { InMemoryEventStore } from '@concord/event-store';
+import { generatePlatformKey, logTreeHead, signCheckpoint } from '@concord/evidence';
 import { inMemoryOutcomeLog } from '@concord/ingest';
 import { startIngestService, type IngestService } from '@concord/ingest-app';
 import { CDMO, example, seedPartnerWorld } from '@concord/ingest/test-support';
 import { uniqueName, waitFor } from '@concord/test-infra';
 import { describeWithKafka } from '@concord/test-infra/vitest';
+import { verifyCheckpointSignature, type SignedCheckpoint } from '@concord/verifier';
 import { Kafka, logLevel } from 'kafkajs';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -105,5 +108,37 @@ describeWithKafka('concord publish --kafka through the ingest process', ({ broke
       'concord.batch.scheduled.v1',
       'concord.batch.manufacturing-started.v1',
     ]);
+  });
+
+  it('outcomes shows the signed checkpoints on the outbound topic, which verify with the platform key', async () => {
+    const key = generatePlatformKey('2026-01-01T00:00:00.000Z');
+    const checkpoint = signCheckpoint(await logTreeHead(store), key, '2026-06-01T00:00:00.000Z');
+    const kafka = new Kafka({
+      brokers,
+      clientId: 'cli-e2e-checkpoint',
+      logLevel: logLevel.NOTHING,
+    });
+    const producer = kafka.producer();
+    await producer.connect();
+    try {
+      await producer.send({
+        topic: `${prefix}.out.${CDMO}`,
+        messages: [encodeLogCheckpointRecord(checkpoint)],
+      });
+    } finally {
+      await producer.disconnect();
+    }
+    const follow = [
+      ...['outcomes', '--org', CDMO, '--kafka', brokers.join(','), '--topic-prefix', prefix],
+      ...['--from-beginning', '--only', 'checkpoints', '--max', '1', '--group', uniqueName('c')],
+    ];
+    const checkpoints = captureIo();
+    expect(await run(follow, checkpoints.io)).toBe(0);
+    const line = JSON.parse(checkpoints.stdout.text) as {
+      kind: string;
+      checkpoint: SignedCheckpoint;
+    };
+    expect(line).toMatchObject({ kind: 'checkpoint', checkpoint });
+    expect(await verifyCheckpointSignature(line.checkpoint, key.publicKey)).toBe(true);
   });
 });

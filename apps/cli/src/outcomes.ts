@@ -6,7 +6,7 @@ export interface OutcomesOptions {
   kafka: string;
   group?: string;
   fromBeginning?: boolean;
-  only?: 'events' | 'rejections';
+  only?: 'events' | 'rejections' | 'checkpoints';
   topicPrefix: string;
   max?: number;
 }
@@ -31,8 +31,9 @@ const where = (record: ReceivedRecord) => ({
 });
 
 /**
- * Follows Concord's answers on Kafka (`<prefix>.out.<org>`, `<prefix>.rejections.<org>`) and
- * prints each as one JSON line, until interrupted or `max` records.
+ * Follows Concord's answers on Kafka (`<prefix>.out.<org>`: accepted events and the signed
+ * checkpoints of the log; `<prefix>.rejections.<org>`) and prints each as one JSON line, until
+ * interrupted or `max` records.
  */
 export async function outcomes(options: OutcomesOptions, io: CliIo): Promise<number> {
   const brokers = options.kafka
@@ -54,10 +55,17 @@ export async function outcomes(options: OutcomesOptions, io: CliIo): Promise<num
     groupId: options.group ?? `concord-cli-${options.org}`,
     fromBeginning: options.fromBeginning ?? false,
     topicPrefix: options.topicPrefix,
-    ...(options.only !== 'rejections'
+    ...(options.only === undefined || options.only === 'events'
       ? { onEvent: (event, record) => print({ kind: 'event', ...where(record), event }) }
       : {}),
-    ...(options.only !== 'events'
+    // The platform's signed checkpoints of its log, to keep: a later one must extend each.
+    ...(options.only === undefined || options.only === 'checkpoints'
+      ? {
+          onCheckpoint: (checkpoint, record) =>
+            print({ kind: 'checkpoint', ...where(record), checkpoint }),
+        }
+      : {}),
+    ...(options.only === undefined || options.only === 'rejections'
       ? {
           onRejection: (rejection, record, receipt) =>
             print({
