@@ -228,16 +228,7 @@ export function decodeKafkaRecord(
     }
     return result;
   } catch (error) {
-    return {
-      ok: false,
-      errors: [
-        {
-          path: '',
-          code: 'invalid',
-          message: `The record could not be decoded: ${error instanceof Error ? error.message : String(error)}.`,
-        },
-      ],
-    };
+    return undecodableRecord(error);
   }
 }
 
@@ -254,4 +245,18 @@ function claimedFromHeaders(headers: NonNullable<KafkaRecordIn['headers']>) {
     source: attribute('source'),
     type: attribute('type'),
   });
+}
+
+/** The answer for a record that could not be read at all: one error, saying why. */
+export function undecodableRecord(error: unknown): { ok: false; errors: ValidationError[] } {
+  return {
+    ok: false,
+    errors: [
+      {
+        path: '',
+        code: 'invalid',
+        message: `The record could not be decoded: ${error instanceof Error ? error.message : String(error)}.`,
+      },
+    ],
+  };
 }

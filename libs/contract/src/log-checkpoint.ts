@@ -12,6 +12,7 @@ import {
   type KafkaRecordIn,
   type KafkaRecordOut,
 } from './kafka-binding.ts';
+import { undecodableRecord } from './kafka-binding.ts';
 import { parseJson, validateLogCheckpoint } from './validate.ts';
 import type { ValidationError } from './validation-error.ts';
 
@@ -129,15 +130,6 @@ export function decodeLogCheckpointRecord(
       errors: checked.errors.map((error) => ({ ...error, path: `/data${error.path}` })),
     };
   } catch (error) {
-    return {
-      ok: false,
-      errors: [
-        {
-          path: '',
-          code: 'invalid',
-          message: `The record could not be decoded: ${error instanceof Error ? error.message : String(error)}.`,
-        },
-      ],
-    };
+    return undecodableRecord(error);
   }
 }

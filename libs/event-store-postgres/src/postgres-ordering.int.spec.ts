@@ -74,9 +74,10 @@ describeWithPostgres('PostgresEventStore ordering under concurrency and crashes'
       await older.query('begin');
       await older.query('select pg_current_xact_id()');
       const event = newEvent();
+      const head = await store.headPosition();
       await store.append(`horizon-${randomUUID()}`, [event]);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      expect(handled).not.toContain(event.id);
+      // Committed and announced, but hidden from every reader while the older one runs.
+      expect(await store.readAll({ after: head })).toEqual([]);
       await older.query('commit');
       await waitFor(() => handled.includes(event.id), {
         description: 'the announced event handed over once readable',

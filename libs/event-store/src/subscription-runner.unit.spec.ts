@@ -53,11 +53,20 @@ describe('the subscription loop', () => {
 
   it('waits for a change when nothing beyond its position was announced', async () => {
     const { source, reads } = announcedButHidden(Number.POSITIVE_INFINITY);
+    let asleep!: () => void;
+    const fellAsleep = new Promise<void>((resolve) => (asleep = resolve));
     const subscription = runSubscription(
-      { ...source, announcedHead: () => 0n },
+      {
+        ...source,
+        announcedHead: () => 0n,
+        waitForChange: (timeoutMs, signal) => {
+          asleep();
+          return source.waitForChange(timeoutMs, signal);
+        },
+      },
       { pollIntervalMs: 3_600_000 },
     );
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await fellAsleep;
     await subscription.stop();
     // One read, then asleep until a change: no busy loop.
     expect(reads()).toBe(1);
