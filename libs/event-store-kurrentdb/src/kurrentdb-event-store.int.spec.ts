@@ -26,7 +26,7 @@ describeWithKurrentDb('KurrentDbEventStore', ({ connectionString }) => {
         },
       };
     },
-    { tamper: false, reopen: true },
+    { tamper: false, reopen: true, atomicAppendMany: false },
   );
 
   describe('on KurrentDB itself', () => {

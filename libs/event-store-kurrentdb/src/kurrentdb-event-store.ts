@@ -21,14 +21,17 @@ import {
   EventIdConflictError,
   EventStoreError,
   InvalidAppendError,
+  appendEachInTurn,
   assertExpectedVersion,
   assertValidAppend,
   contentHash,
   delay,
   eventHash,
+  readEachStream,
   runSubscription,
   verifyStreams,
   type AppendOptions,
+  type AppendRequest,
   type AppendResult,
   type EventStore,
   type ExpectedVersion,
@@ -37,6 +40,7 @@ import {
   type ReadStreamOptions,
   type RecordedEvent,
   type StoredStream,
+  type StreamAppendOutcome,
   type StreamInfo,
   type StreamMetadata,
   type SubscribeOptions,
@@ -113,6 +117,8 @@ interface IdRow {
   claim: string | null;
   stale: boolean;
   position: string | null;
+  hash: string | null;
+  stream_version: number | null;
 }
 
 const isSystem = (event: { streamId: string; type: string }) =>
@@ -318,6 +324,8 @@ export class KurrentDbEventStore implements EventStore {
         streamId,
         nextExpectedVersion: head.version + events.length,
         positions: stored.map((event) => event.globalPosition),
+        hashes: stored.map((event) => event.hash),
+        recordedAt,
         duplicate: false,
       };
     }
@@ -354,8 +362,8 @@ export class KurrentDbEventStore implements EventStore {
   ): Promise<AppendResult | undefined> {
     for (;;) {
       const { rows } = await this.#db.query<IdRow>(
-        `select event_id, stream_id, content_hash, claim, position::text as position,
-           (claim is not null and claimed_at < now() - make_interval(secs => $2)) as stale
+        `select event_id, stream_id, content_hash, claim, position::text as position, hash,
+           stream_version, (claim is not null and claimed_at < now() - make_interval(secs => $2)) as stale
          from kurrent_event_ids where event_id = any($1::text[])`,
         [events.map((event) => event.id), STALE_CLAIM_SECONDS],
       );
@@ -383,8 +391,20 @@ export class KurrentDbEventStore implements EventStore {
       const pending = rows.filter((row) => row.claim !== null);
       if (pending.length === 0) {
         const version = (await this.#head(streamId)).version;
-        const positions = events.map((event) => BigInt(byId.get(event.id)!.position!));
-        return { streamId, nextExpectedVersion: version, positions, duplicate: true };
+        const stored = events.map((event) => byId.get(event.id)!);
+        const [first] = await this.#readStream(
+          streamId,
+          { fromVersion: stored[0]!.stream_version!, maxCount: 1 },
+          true,
+        );
+        return {
+          streamId,
+          nextExpectedVersion: version,
+          positions: stored.map((row) => BigInt(row.position!)),
+          hashes: stored.map((row) => row.hash!),
+          recordedAt: first!.recordedAt,
+          duplicate: true,
+        };
       }
       // The first delivery is still being written: its positions are not known yet.
       await sleep(CLAIM_POLL_MS);
@@ -441,6 +461,20 @@ export class KurrentDbEventStore implements EventStore {
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
     return this.#readStream(streamId, options, false);
+  }
+
+  async readStreamsFrom(
+    requests: readonly { streamId: string; fromVersion: number }[],
+  ): Promise<Map<string, RecordedEvent[]>> {
+    return readEachStream(this, requests);
+  }
+
+  /**
+   * Stream by stream: KurrentDB's multi-stream append is not atomic with the id claims kept in
+   * PostgreSQL, so there is no single commit to gain.
+   */
+  appendMany(requests: readonly AppendRequest[]): Promise<StreamAppendOutcome[]> {
+    return appendEachInTurn(this, requests);
   }
 
   /**

@@ -38,7 +38,7 @@ describeWithPostgres('PostgresEventStore on a PostgreSQL server', (database) => 
         },
       };
     },
-    { tamper: true, reopen: true },
+    { tamper: true, reopen: true, atomicAppendMany: true },
   );
 });
 
@@ -62,7 +62,7 @@ describe('PostgresEventStore on PGlite (embedded)', () => {
         },
       };
     },
-    { tamper: true, reopen: true },
+    { tamper: true, reopen: true, atomicAppendMany: true },
   );
 });
 

@@ -5,21 +5,26 @@ import {
   InvalidAppendError,
   assertExpectedVersion,
   assertValidAppend,
+  assertValidAppendMany,
+  meetsExpectedVersion,
+  chainEvents,
   contentHash,
-  eventHash,
   runSubscription,
   verifyStreams,
   type AppendOptions,
+  type AppendRequest,
   type AppendResult,
   type EventMetadata,
   type EventStore,
   type ExpectedVersion,
+  type HashedFields,
   type JsonObject,
   type NewEvent,
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
   type StoredStream,
+  type StreamAppendOutcome,
   type StreamInfo,
   type StreamMetadata,
   type SubscribeOptions,
@@ -102,6 +107,8 @@ const toEvent = (row: EventRow): RecordedEvent => ({
 /** Stored JSON comes back as JSON.parse(JSON.stringify(x)): hash exactly that. */
 const asStored = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
+type StoredEvent = HashedFields & { hash: string };
+
 /**
  * The event store on PostgreSQL: a server through `pg`, or PGlite in-process for the embedded
  * mode; the same SQL on both. See migrations/0001_event_store.sql for the layout and the ordering.
@@ -164,22 +171,7 @@ export class PostgresEventStore implements EventStore {
     assertExpectedVersion(streamId, expected, current);
 
     const recordedAt = this.#clock().toISOString();
-    let previousHash = rows[0]?.head_hash ?? null;
-    const stored = events.map((event, index) => {
-      const fields = {
-        streamId,
-        streamVersion: current + index + 1,
-        id: event.id,
-        type: event.type,
-        data: asStored(event.data),
-        metadata: asStored(event.metadata ?? {}),
-        recordedAt,
-        previousHash,
-      };
-      const hash = eventHash(fields);
-      previousHash = hash;
-      return { ...fields, hash };
-    });
+    const stored = chainEvents(streamId, current, rows[0]?.head_hash ?? null, events, recordedAt);
     const result = await this.#db.query<{ first: string }>(
       'select es_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)::text as first',
       [
@@ -200,8 +192,126 @@ export class PostgresEventStore implements EventStore {
       streamId,
       nextExpectedVersion: current + events.length,
       positions: stored.map((_, index) => first + BigInt(index)),
+      hashes: stored.map((e) => e.hash),
+      recordedAt,
       duplicate: false,
     };
+  }
+
+  /**
+   * Two round trips for all the streams: read their heads, then one `es_append_streams` call that
+   * appends to every stream still at its read version, in one transaction. Events already stored
+   * (a redelivery) make the call fail as a whole: those streams are then answered as redeliveries
+   * and the others appended again; a real clash throws before anything is written.
+   */
+  async appendMany(requests: readonly AppendRequest[]): Promise<StreamAppendOutcome[]> {
+    assertValidAppendMany(requests);
+    const outcomes: (StreamAppendOutcome | undefined)[] = new Array(requests.length);
+    let pending = requests.map((_, index) => index);
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      try {
+        await this.#appendManyOnce(requests, pending, outcomes);
+        break;
+      } catch (error) {
+        const { code, constraint } = postgresErrorOf(error);
+        if (code?.startsWith('22'))
+          throw new InvalidAppendError(`events cannot be stored: ${(error as Error).message}`);
+        const knownId = code === '23505' && constraint === 'es_events_event_id_key';
+        if (!knownId || attempt >= MAX_APPEND_RETRIES) throw error;
+        for (const index of pending) {
+          const { streamId, events } = requests[index]!;
+          const duplicate = await this.#duplicateOf(streamId, events);
+          if (duplicate) outcomes[index] = { status: 'appended', ...duplicate };
+        }
+        pending = pending.filter((index) => outcomes[index] === undefined);
+      }
+    }
+    return outcomes as StreamAppendOutcome[];
+  }
+
+  async #appendManyOnce(
+    requests: readonly AppendRequest[],
+    pending: readonly number[],
+    outcomes: (StreamAppendOutcome | undefined)[],
+  ): Promise<void> {
+    const { rows: heads } = await this.#db.query<{
+      stream_id: string;
+      version: number;
+      head_hash: string | null;
+    }>('select stream_id, version, head_hash from es_streams where stream_id = any($1::text[])', [
+      pending.map((index) => requests[index]!.streamId),
+    ]);
+    const headOf = new Map(heads.map((row) => [row.stream_id, row]));
+    const recordedAt = this.#clock().toISOString();
+    const toWrite: { index: number; read: number; stored: StoredEvent[] }[] = [];
+    for (const index of pending) {
+      const { streamId, events, expectedVersion = 'any' } = requests[index]!;
+      const head = headOf.get(streamId);
+      const current = head?.version ?? 0;
+      if (!meetsExpectedVersion(expectedVersion, current)) {
+        outcomes[index] = await this.#conflictOrRedelivery(requests[index]!, current);
+        continue;
+      }
+      const stored = chainEvents(streamId, current, head?.head_hash ?? null, events, recordedAt);
+      toWrite.push({ index, read: current, stored });
+    }
+    if (toWrite.length === 0) return;
+    const all = toWrite.flatMap((w) => w.stored);
+    const { rows } = await this.#db.query<{
+      first_position: string | null;
+      current_version: number;
+    }>(
+      `select first_position::text as first_position, current_version
+       from es_append_streams($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      [
+        toWrite.map((w) => requests[w.index]!.streamId),
+        toWrite.map((w) => w.read),
+        toWrite.map((w) => w.stored.length),
+        recordedAt,
+        all.map((e) => e.id),
+        all.map((e) => e.type),
+        all.map((e) => JSON.stringify(e.data)),
+        all.map((e) => JSON.stringify(e.metadata)),
+        all.map((e) => e.hash),
+        all.map((e) => e.previousHash),
+        NOTIFY_CHANNEL,
+      ],
+    );
+    for (const [k, row] of rows.entries()) {
+      const { index, stored } = toWrite[k]!;
+      const request = requests[index]!;
+      if (row.first_position === null) {
+        outcomes[index] = await this.#conflictOrRedelivery(request, row.current_version);
+        continue;
+      }
+      const first = BigInt(row.first_position);
+      outcomes[index] = {
+        status: 'appended',
+        streamId: request.streamId,
+        nextExpectedVersion: row.current_version,
+        positions: stored.map((_, i) => first + BigInt(i)),
+        hashes: stored.map((e) => e.hash),
+        recordedAt,
+        duplicate: false,
+      };
+    }
+  }
+
+  /**
+   * A stream of `appendMany` that was not at the expected version: the same events stored already
+   * are a redelivery; a writer that did not care about the exact version is appended on its own
+   * (with `append`'s retries); anyone else gets the conflict.
+   */
+  async #conflictOrRedelivery(
+    { streamId, events, expectedVersion = 'any' }: AppendRequest,
+    actualVersion: number,
+  ): Promise<StreamAppendOutcome> {
+    if (expectedVersion === 'any' || expectedVersion === 'stream-exists')
+      return { status: 'appended', ...(await this.append(streamId, events, { expectedVersion })) };
+    const duplicate = await this.#duplicateOf(streamId, events);
+    return duplicate
+      ? { status: 'appended', ...duplicate }
+      : { status: 'conflict', streamId, actualVersion };
   }
 
   /**
@@ -256,7 +366,14 @@ export class PostgresEventStore implements EventStore {
       positions.push(original.globalPosition);
     }
     const version = (await this.streamInfo(streamId))?.version ?? 0;
-    return { streamId, nextExpectedVersion: version, positions, duplicate: true };
+    return {
+      streamId,
+      nextExpectedVersion: version,
+      positions,
+      hashes: events.map((event) => byId.get(event.id)!.hash),
+      recordedAt: byId.get(events[0]!.id)!.recordedAt,
+      duplicate: true,
+    };
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
@@ -270,6 +387,22 @@ export class PostgresEventStore implements EventStore {
       [streamId, fromVersion ?? null, maxCount ?? null],
     );
     return rows.map(toEvent);
+  }
+
+  async readStreamsFrom(
+    requests: readonly { streamId: string; fromVersion: number }[],
+  ): Promise<Map<string, RecordedEvent[]>> {
+    const streams = new Map<string, RecordedEvent[]>(requests.map((r) => [r.streamId, []]));
+    if (requests.length === 0) return streams;
+    const { rows } = await this.#db.query<EventRow>(
+      `select ${EVENT_COLUMNS} from es_events
+       join unnest($1::text[], $2::int[]) as wanted(stream_id, from_version) using (stream_id)
+       where stream_version >= wanted.from_version
+       order by stream_id, stream_version`,
+      [requests.map((r) => r.streamId), requests.map((r) => r.fromVersion)],
+    );
+    for (const row of rows) streams.get(row.stream_id)!.push(toEvent(row));
+    return streams;
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {

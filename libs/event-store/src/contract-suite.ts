@@ -62,7 +62,12 @@ async function readEverything(store: EventStore, after = 0n): Promise<RecordedEv
  */
 export function eventStoreContract(
   createSubject: () => Promise<ContractSubject>,
-  capabilities: { tamper: boolean; reopen: boolean },
+  capabilities: {
+    tamper: boolean;
+    reopen: boolean;
+    /** `appendMany` is one transaction: a failing call writes nothing of any stream. */
+    atomicAppendMany: boolean;
+  },
 ): void {
   let subject: ContractSubject;
   let store: EventStore;
@@ -283,6 +288,150 @@ export function eventStoreContract(
       expect(new Set(results.map((r) => r.positions[0])).size).toBe(1);
       expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
       expect(await store.readStream(id)).toHaveLength(1);
+    });
+  });
+
+  describe('appending to many streams at once', () => {
+    it('appends to new and existing streams in one call and answers in the order asked', async () => {
+      const [existing, fresh, other] = [stream(), stream(), stream()];
+      await store.append(existing, events(2));
+      const asked = [
+        { streamId: existing, events: events(2), expectedVersion: 2 },
+        { streamId: fresh, events: events(1), expectedVersion: 'no-stream' as const },
+        { streamId: other, events: events(3) },
+      ];
+      const answers = await store.appendMany(asked);
+      expect(answers.map((a) => a.streamId)).toEqual([existing, fresh, other]);
+      expect(answers.map((a) => a.status === 'appended' && a.nextExpectedVersion)).toEqual([
+        4, 1, 3,
+      ]);
+      const read = await store.readStreamsFrom([
+        { streamId: existing, fromVersion: 3 },
+        { streamId: fresh, fromVersion: 1 },
+        { streamId: other, fromVersion: 2 },
+        { streamId: stream(), fromVersion: 1 },
+      ]);
+      expect([...read.values()].map((found) => found.length)).toEqual([2, 1, 2, 0]);
+      for (const [index, answer] of answers.entries()) {
+        if (answer.status !== 'appended') throw new Error(`${answer.streamId} not appended`);
+        const stored = await store.readStream(answer.streamId, {
+          fromVersion: answer.nextExpectedVersion - asked[index]!.events.length + 1,
+        });
+        // The answer states what was stored: a receipt can be made from it without reading back.
+        expect(stored.map((e) => e.id)).toEqual(asked[index]!.events.map((e) => e.id));
+        expect(answer.positions).toEqual(stored.map((e) => e.globalPosition));
+        expect(answer.hashes).toEqual(stored.map((e) => e.hash));
+        expect(answer.recordedAt).toBe(stored[0]!.recordedAt);
+        expect(answer.duplicate).toBe(false);
+      }
+      expect((await store.verify({ streamId: existing })).ok).toBe(true);
+    });
+
+    it('answers a stream that moved as a conflict, writes the others, and goes on working', async () => {
+      const [moved, fine] = [stream(), stream()];
+      await store.append(moved, events(3));
+      const answers = await store.appendMany([
+        { streamId: moved, events: events(1), expectedVersion: 1 },
+        { streamId: fine, events: events(2), expectedVersion: 'no-stream' },
+      ]);
+      expect(answers[0]).toEqual({ status: 'conflict', streamId: moved, actualVersion: 3 });
+      expect(answers[1]).toMatchObject({ status: 'appended', nextExpectedVersion: 2 });
+      expect(await store.readStream(moved)).toHaveLength(3);
+      expect(await store.readStream(fine)).toHaveLength(2);
+      const retried = await store.appendMany([
+        { streamId: moved, events: events(1), expectedVersion: 3 },
+      ]);
+      expect(retried[0]).toMatchObject({ status: 'appended', nextExpectedVersion: 4 });
+    });
+
+    it('answers a redelivery with the original places, beside new streams', async () => {
+      const [once, fresh] = [stream(), stream()];
+      const written = events(2);
+      const [first] = await store.appendMany([
+        { streamId: once, events: written, expectedVersion: 'no-stream' },
+      ]);
+      const answers = await store.appendMany([
+        { streamId: once, events: structuredClone(written), expectedVersion: 'no-stream' },
+        { streamId: fresh, events: events(1), expectedVersion: 'no-stream' },
+      ]);
+      expect(answers[0]).toEqual({ ...first, duplicate: true });
+      expect(answers[1]).toMatchObject({ status: 'appended', duplicate: false });
+      // A writer that does not name a version redelivers too.
+      const [loose] = await store.appendMany([
+        { streamId: once, events: structuredClone(written) },
+      ]);
+      expect(loose).toEqual({ ...first, duplicate: true });
+      expect(await store.readStream(once)).toHaveLength(2);
+    });
+
+    it('refuses a clashing id with the store error, and malformed calls before writing', async () => {
+      const [owner, fresh] = [stream(), stream()];
+      const [event] = events(1);
+      await store.append(owner, [event!]);
+      const clash = store.appendMany([
+        { streamId: fresh, events: events(1) },
+        { streamId: owner, events: [{ ...event!, data: { changed: true } }] },
+      ]);
+      await expect(clash).rejects.toBeInstanceOf(EventIdConflictError);
+      if (capabilities.atomicAppendMany) expect(await store.readStream(fresh)).toHaveLength(0);
+      await expect(
+        store.appendMany([
+          { streamId: fresh, events: events(1) },
+          { streamId: fresh, events: events(1) },
+        ]),
+      ).rejects.toBeInstanceOf(InvalidAppendError);
+      const shared = newEvent();
+      await expect(
+        store.appendMany([
+          { streamId: stream(), events: [shared] },
+          { streamId: stream(), events: [structuredClone(shared)] },
+        ]),
+      ).rejects.toBeInstanceOf(InvalidAppendError);
+      await expect(store.appendMany([{ streamId: stream(), events: [] }])).rejects.toBeInstanceOf(
+        InvalidAppendError,
+      );
+      expect(await store.appendMany([])).toEqual([]);
+    });
+
+    it('never loses, duplicates or deadlocks under writers of overlapping streams in any order', async () => {
+      const streams = Array.from({ length: 5 }, () => stream('shared'));
+      const written: string[] = [];
+      const writer = async (seed: number) => {
+        for (let round = 0; round < 4; round++) {
+          // Each writer names the streams in its own order, and knows their versions exactly.
+          const order = [...streams].sort((x, y) => (x + seed).localeCompare(y + round));
+          let todo = order.map((streamId) => ({ streamId, events: events(1 + (seed % 2)) }));
+          while (todo.length > 0) {
+            const read = await store.readStreamsFrom(
+              todo.map(({ streamId }) => ({ streamId, fromVersion: 1 })),
+            );
+            const answers = await store.appendMany(
+              todo.map((part) => ({ ...part, expectedVersion: read.get(part.streamId)!.length })),
+            );
+            for (const [index, answer] of answers.entries())
+              if (answer.status === 'appended')
+                written.push(...todo[index]!.events.map((e) => e.id));
+            todo = todo.filter((_, index) => answers[index]!.status === 'conflict');
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: 6 }, (_, seed) => writer(seed)));
+      const stored = await store.readStreamsFrom(
+        streams.map((streamId) => ({ streamId, fromVersion: 1 })),
+      );
+      const ids = [...stored.values()].flat().map((e) => e.id);
+      expect(ids.sort()).toEqual([...written].sort());
+      for (const events of stored.values())
+        expect(events.map((e) => e.streamVersion)).toEqual(events.map((_, i) => i + 1));
+      const last = [...stored.values()].flat().map((e) => e.globalPosition);
+      await visible(
+        store,
+        last.reduce((m, p) => (p > m ? p : m), 0n),
+      );
+      const all = await readEverything(store);
+      const ours = all.filter((e) => streams.includes(e.streamId));
+      expect(ours).toHaveLength(ids.length);
+      expect((await store.verify('all')).ok).toBe(true);
     });
   });
 

@@ -1,14 +1,17 @@
+import { assertValidAppendMany, readEachStream } from './decorate.ts';
 import { EventIdConflictError } from './errors.ts';
-import { contentHash, eventHash } from './hash-chain.ts';
+import { chainEvents, contentHash } from './hash-chain.ts';
 import { delay, runSubscription } from './subscription-runner.ts';
 import type {
   AppendOptions,
+  AppendRequest,
   AppendResult,
   EventStore,
   NewEvent,
   ReadAllOptions,
   ReadStreamOptions,
   RecordedEvent,
+  StreamAppendOutcome,
   StreamInfo,
   StreamMetadata,
   SubscribeOptions,
@@ -16,7 +19,7 @@ import type {
   SubscriptionHandler,
   VerifyResult,
 } from './types.ts';
-import { assertExpectedVersion, assertValidAppend } from './validation.ts';
+import { assertExpectedVersion, assertValidAppend, meetsExpectedVersion } from './validation.ts';
 import { verifyStreams } from './verify.ts';
 
 /**
@@ -46,23 +49,39 @@ export class InMemoryEventStore implements EventStore {
     if (duplicate) return duplicate;
     const stream = this.#streams.get(streamId) ?? [];
     assertExpectedVersion(streamId, options.expectedVersion ?? 'any', stream.length);
-    const recordedAt = this.#clock().toISOString();
-    let previousHash = stream.at(-1)?.hash ?? null;
-    const appended = events.map((event, index) => {
-      const fields = {
-        streamId,
-        streamVersion: stream.length + index + 1,
-        id: event.id,
-        type: event.type,
-        data: structuredClone(event.data),
-        metadata: structuredClone(event.metadata ?? {}),
-        recordedAt,
-        previousHash,
-      };
-      const hash = eventHash(fields);
-      previousHash = hash;
-      return { ...fields, hash, globalPosition: BigInt(this.#events.length + index + 1) };
+    return this.#write(streamId, events);
+  }
+
+  /** All or nothing, like a transaction: every stream is checked before any is written. */
+  async appendMany(requests: readonly AppendRequest[]): Promise<StreamAppendOutcome[]> {
+    assertValidAppendMany(requests);
+    const checked = requests.map(({ streamId, events, expectedVersion = 'any' }) => {
+      const duplicate = this.#duplicateOf(streamId, events);
+      if (duplicate) return { status: 'appended' as const, ...duplicate };
+      const actualVersion = this.#streams.get(streamId)?.length ?? 0;
+      return meetsExpectedVersion(expectedVersion, actualVersion)
+        ? undefined
+        : { status: 'conflict' as const, streamId, actualVersion };
     });
+    return requests.map(
+      ({ streamId, events }, index) =>
+        checked[index] ?? { status: 'appended', ...this.#write(streamId, events) },
+    );
+  }
+
+  #write(streamId: string, events: NewEvent[]): AppendResult {
+    const stream = this.#streams.get(streamId) ?? [];
+    const recordedAt = this.#clock().toISOString();
+    const appended = chainEvents(
+      streamId,
+      stream.length,
+      stream.at(-1)?.hash ?? null,
+      events,
+      recordedAt,
+    ).map((event, index) => ({
+      ...event,
+      globalPosition: BigInt(this.#events.length + index + 1),
+    }));
     for (const event of appended) {
       this.#events.push(event);
       this.#byId.set(event.id, event);
@@ -73,6 +92,8 @@ export class InMemoryEventStore implements EventStore {
       streamId,
       nextExpectedVersion: stream.length + appended.length,
       positions: appended.map((e) => e.globalPosition),
+      hashes: appended.map((e) => e.hash),
+      recordedAt,
       duplicate: false,
     };
   }
@@ -95,8 +116,16 @@ export class InMemoryEventStore implements EventStore {
       streamId,
       nextExpectedVersion: this.#streams.get(streamId)?.length ?? 0,
       positions: stored.map((event) => event!.globalPosition),
+      hashes: stored.map((event) => event!.hash),
+      recordedAt: stored[0]!.recordedAt,
       duplicate: true,
     };
+  }
+
+  async readStreamsFrom(
+    requests: readonly { streamId: string; fromVersion: number }[],
+  ): Promise<Map<string, RecordedEvent[]>> {
+    return readEachStream(this, requests);
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {

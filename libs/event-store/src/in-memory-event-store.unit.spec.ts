@@ -8,6 +8,6 @@ describe('InMemoryEventStore', () => {
       const store = new InMemoryEventStore();
       return { store, dispose: () => store.close() };
     },
-    { tamper: false, reopen: false },
+    { tamper: false, reopen: false, atomicAppendMany: true },
   );
 });

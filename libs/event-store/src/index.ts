@@ -4,8 +4,13 @@ export {
   EventStoreError,
   InvalidAppendError,
 } from './errors.ts';
-export { contentHash, eventHash, type HashedFields } from './hash-chain.ts';
-export { decorateStore } from './decorate.ts';
+export { chainEvents, contentHash, eventHash, type HashedFields } from './hash-chain.ts';
+export {
+  appendEachInTurn,
+  assertValidAppendMany,
+  decorateStore,
+  readEachStream,
+} from './decorate.ts';
 export { InMemoryEventStore } from './in-memory-event-store.ts';
 export { delay, runSubscription, type SubscriptionSource } from './subscription-runner.ts';
 export {
@@ -15,6 +20,7 @@ export {
 } from './supervise.ts';
 export type {
   AppendOptions,
+  AppendRequest,
   AppendResult,
   EventMetadata,
   EventStore,
@@ -26,11 +32,12 @@ export type {
   ReadStreamOptions,
   RecordedEvent,
   StreamInfo,
+  StreamAppendOutcome,
   StreamMetadata,
   SubscribeOptions,
   Subscription,
   SubscriptionHandler,
   VerifyResult,
 } from './types.ts';
-export { assertExpectedVersion, assertValidAppend } from './validation.ts';
+export { assertExpectedVersion, assertValidAppend, meetsExpectedVersion } from './validation.ts';
 export { StreamChain, verifyStreams, type ChainBreak, type StoredStream } from './verify.ts';

@@ -68,9 +68,28 @@ export interface AppendResult {
   nextExpectedVersion: number;
   /** Positions of the appended events, in order (for a redelivery: the original ones). */
   positions: bigint[];
+  /** Their hashes as stored, in the same order: what a receipt for them states. */
+  hashes: string[];
+  /** When the store recorded the first of them (RFC 3339, the platform's clock). */
+  recordedAt: string;
   /** True when every event was already stored: nothing was written. */
   duplicate: boolean;
 }
+
+/** One stream's part of `appendMany`. */
+export interface AppendRequest extends AppendOptions {
+  streamId: string;
+  events: NewEvent[];
+}
+
+/**
+ * One stream's answer from `appendMany`: appended (or a redelivery, as from `append`), or a
+ * conflict: the stream was not at the expected version and nothing of it was written. A conflict
+ * is an answer, not an error: the caller reads the stream again and decides again.
+ */
+export type StreamAppendOutcome =
+  | ({ status: 'appended' } & AppendResult)
+  | { status: 'conflict'; streamId: string; actualVersion: number };
 
 export interface ReadStreamOptions {
   /** @default 'forwards' */
@@ -155,7 +174,22 @@ export type VerifyResult =
  */
 export interface EventStore {
   append(streamId: string, events: NewEvent[], options?: AppendOptions): Promise<AppendResult>;
+  /**
+   * Appends to several distinct streams, in one transaction where the store has them (PostgreSQL:
+   * one commit and two round trips for them all). Answers in the order asked. Each stream's
+   * expected version is checked on its own: a stream that moved is a `conflict` and the others are
+   * written. Any other failure (a clashing event id, content the store refuses) throws, and then
+   * nothing of the call was written.
+   */
+  appendMany(requests: readonly AppendRequest[]): Promise<StreamAppendOutcome[]>;
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  /**
+   * The events of several streams from a version each (inclusive), by stream id, in stream order:
+   * what a writer that caches streams' state reads to catch up on all of them at once.
+   */
+  readStreamsFrom(
+    requests: readonly { streamId: string; fromVersion: number }[],
+  ): Promise<Map<string, RecordedEvent[]>>;
   /**
    * Events after a global position, in global order. Never returns an event while an earlier one
    * may still become visible, so a reader that resumes from the last position it saw skips nothing.

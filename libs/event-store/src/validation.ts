@@ -28,16 +28,22 @@ export function assertValidAppend(streamId: string, events: NewEvent[]): void {
   }
 }
 
+/** Whether a stream at version `actual` is where a writer expecting `expected` believes it is. */
+export function meetsExpectedVersion(expected: ExpectedVersion, actual: number): boolean {
+  return (
+    expected === 'any' ||
+    (expected === 'no-stream' && actual === 0) ||
+    (expected === 'stream-exists' && actual > 0) ||
+    expected === actual
+  );
+}
+
 /** Throws the concurrency error when a stream at `actual` does not meet `expected`. */
 export function assertExpectedVersion(
   streamId: string,
   expected: ExpectedVersion,
   actual: number,
 ): void {
-  const met =
-    expected === 'any' ||
-    (expected === 'no-stream' && actual === 0) ||
-    (expected === 'stream-exists' && actual > 0) ||
-    expected === actual;
-  if (!met) throw new ConcurrencyError(streamId, expected, actual);
+  if (!meetsExpectedVersion(expected, actual))
+    throw new ConcurrencyError(streamId, expected, actual);
 }

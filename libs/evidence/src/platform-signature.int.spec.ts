@@ -93,6 +93,22 @@ describeWithPostgres('a store signing as the platform, on PostgreSQL', (database
     await store.close();
   });
 
+  it('signs what is appended to many streams at once too', async () => {
+    const signing = signingAsPlatform(store, key);
+    const streams = [`agreement-${randomUUID()}`, `organization-${randomUUID()}`];
+    const answers = await signing.appendMany(
+      streams.map((streamId) => ({ streamId, events: [platformEvent()] })),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual(['appended', 'appended']);
+    for (const streamId of streams) {
+      const [event] = await store.readStream(streamId);
+      expect(verifyPlatformSignature(event!, keyring)).toEqual({
+        status: 'valid',
+        keyId: key.keyId,
+      });
+    }
+  });
+
   it('records every event it is given signed, and the insider’s rewrite is caught', async () => {
     const signing = signingAsPlatform(store, key);
     const streamId = `agreement-${randomUUID()}`;

@@ -98,5 +98,12 @@ export function signingAsPlatform<Store extends EventStore>(store: Store, key: P
         events.map((event) => signAsPlatform(event, streamId, key)),
         options,
       ),
+    appendMany: (requests) =>
+      store.appendMany(
+        requests.map((request) => ({
+          ...request,
+          events: request.events.map((event) => signAsPlatform(event, request.streamId, key)),
+        })),
+      ),
   });
 }
