@@ -32,14 +32,16 @@ import {
   InvalidAppendError,
   type EventStore,
   type JsonObject,
-  type RecordedEvent,
 } from '@concord/event-store';
 import { RECEIPT_FORMAT, type SignedReceipt } from '@concord/verifier';
 import {
-  decideStreamCommands,
+  decideAcrossStreams,
+  streamJob,
   StreamStateCache,
   type StreamCommand,
+  type RecordedPlaces,
   type StreamCommandResult,
+  type StreamJob,
 } from './command-handler.ts';
 import { outcomeKeyString, type OutcomeKey, type OutcomeLog } from './outcome-log.ts';
 import {
@@ -67,8 +69,6 @@ export interface IngestPipelineOptions {
   outcomes: OutcomeLog;
   /** The platform's clock (recorded-at, received-at). @default () => new Date() */
   clock?: () => Date;
-  /** Streams decided and appended at once within one batch. @default 8 */
-  streamConcurrency?: number;
   /**
    * How far ahead of the platform's clock a partner's `time` may be.
    * @default DEFAULT_CLOCK_TOLERANCE_MS (5 minutes)
@@ -278,14 +278,10 @@ type Routed = { index: number; event: StructuredEvent; streamId: string } & (
 );
 
 /**
- * Decides one stream's commands with its aggregate's decider (a stream holds one aggregate's
- * events, so every command of a group is of the same kind as the first).
+ * The work of one stream's group: its commands under its aggregate's decider (a stream holds one
+ * aggregate's events, so every command of a group is of the same kind as the first).
  */
-function decideGroup(
-  store: EventStore,
-  cache: StreamStateCache,
-  group: readonly Routed[],
-): Promise<StreamCommandResult[]> {
+function jobOf(group: readonly Routed[]): StreamJob {
   const { streamId } = group[0]!;
   const batches = group.flatMap((routed) => (routed.aggregate === 'batch' ? [routed.command] : []));
   const deviations = group.flatMap((routed) =>
@@ -294,14 +290,8 @@ function decideGroup(
   if (batches.length > 0 && deviations.length > 0)
     throw new Error(`defect: stream ${streamId} holds more than one aggregate`);
   return batches.length > 0
-    ? decideStreamCommands({ store, streamId, decider: batchDecider, commands: batches, cache })
-    : decideStreamCommands({
-        store,
-        streamId,
-        decider: deviationDecider,
-        commands: deviations,
-        cache,
-      });
+    ? streamJob({ streamId, decider: batchDecider, commands: batches })
+    : streamJob({ streamId, decider: deviationDecider, commands: deviations });
 }
 
 /**
@@ -310,16 +300,17 @@ function decideGroup(
  * its stream with the facts the domain needs → decided and appended exactly once → an outcome.
  * Every failure becomes a rejection with a stable code; only infrastructure errors throw.
  *
- * Events are taken in batches: the facts from other streams are read once per batch, and each
- * stream is read once, its events decided in arrival order and appended in one call, so a busy
- * partition costs a few round trips per batch rather than several per event.
+ * Events are taken in batches: the facts from other streams are read once per batch, every stream
+ * of the batch is caught up in one read, its events decided in arrival order, and everything
+ * decided appended in one `appendMany` (one transaction), so a batch costs a handful of round
+ * trips whatever the number of streams in it. A stream that moved meanwhile is decided again on
+ * its own; a record the store refuses makes the batch go stream by stream to isolate it.
  */
 export class IngestPipeline {
   readonly #store: EventStore;
   readonly #outcomes: OutcomeLog;
   readonly #registry: Registry;
   readonly #clock: () => Date;
-  readonly #streamConcurrency: number;
   readonly #clockToleranceMs: number | undefined;
   readonly #receipts: ReceiptSigner | undefined;
   readonly #streamStates = new StreamStateCache();
@@ -329,7 +320,6 @@ export class IngestPipeline {
     this.#outcomes = options.outcomes;
     this.#registry = new Registry(options.store);
     this.#clock = options.clock ?? (() => new Date());
-    this.#streamConcurrency = options.streamConcurrency ?? 8;
     this.#clockToleranceMs = options.clockToleranceMs;
     this.#receipts = options.receipts;
   }
@@ -392,16 +382,19 @@ export class IngestPipeline {
     }
 
     const groups = [...byStream.values()];
-    let next = 0;
-    const worker = async () => {
-      while (next < groups.length) {
-        const group = groups[next++]!;
-        await this.#decideAndAppend(group, items, outcomes, receivedAt);
-      }
-    };
-    await Promise.all(
-      Array.from({ length: Math.min(this.#streamConcurrency, groups.length) }, worker),
-    );
+    let results: StreamCommandResult[][] | undefined;
+    try {
+      results = await decideAcrossStreams(this.#store, groups.map(jobOf), this.#streamStates);
+    } catch (error) {
+      if (!recordFault(error)) throw error;
+      // Something in the batch is at fault, not the database: stream by stream, isolating it.
+    }
+    if (results) {
+      for (const [k, group] of groups.entries())
+        this.#answerGroup(group, results[k]!, items, outcomes, receivedAt);
+    } else {
+      for (const group of groups) await this.#decideAndAppend(group, items, outcomes, receivedAt);
+    }
     await this.#keepAnswers(identities, onRecord, outcomes, receivedAt);
     return outcomes;
   }
@@ -461,10 +454,9 @@ export class IngestPipeline {
     outcomes: Outcome[],
     receivedAt: string,
   ): Promise<void> {
-    const { streamId } = group[0]!;
     let results;
     try {
-      results = await decideGroup(this.#store, this.#streamStates, group);
+      [results] = await decideAcrossStreams(this.#store, [jobOf(group)], this.#streamStates);
     } catch (error) {
       const refusal = recordFault(error);
       if (!refusal) throw error;
@@ -478,7 +470,18 @@ export class IngestPipeline {
         await this.#decideAndAppend([routed], items, outcomes, receivedAt);
       return;
     }
-    const recorded = await this.#recordedFor(streamId, results);
+    this.#answerGroup(group, results!, items, outcomes, receivedAt);
+  }
+
+  /** The outcomes of one stream's events, from what deciding and appending them came to. */
+  #answerGroup(
+    group: readonly Routed[],
+    results: readonly StreamCommandResult[],
+    items: readonly IncomingEvent[],
+    outcomes: Outcome[],
+    receivedAt: string,
+  ): void {
+    const { streamId } = group[0]!;
     for (const [k, result] of results.entries()) {
       const { index, event } = group[k]!;
       const organizationId = items[index]!.channelOrganizationId;
@@ -497,60 +500,21 @@ export class IngestPipeline {
         duplicate: result.status === 'duplicate',
         organizationId,
       };
-      const receipt = this.#acceptedReceipt(
-        accepted,
-        digestOf(event),
-        result.versions.map((version) => recorded.get(version)),
-        receivedAt,
-      );
+      const receipt = this.#acceptedReceipt(accepted, digestOf(event), result, receivedAt);
       outcomes[index] = receipt ? { ...accepted, receipt } : accepted;
     }
-  }
-
-  /**
-   * The stored events the accepted commands of a stream recorded, by stream version, read back
-   * once for their hashes and recorded-at (an append returns positions only); nothing without
-   * receipts to sign.
-   */
-  async #recordedFor(
-    streamId: string,
-    results: readonly StreamCommandResult[],
-  ): Promise<Map<number, RecordedEvent>> {
-    const byVersion = new Map<number, RecordedEvent>();
-    if (!this.#receipts) return byVersion;
-    const versions = results.flatMap((result) =>
-      result.status === 'refused' ? [] : result.versions,
-    );
-    // Runs of nearby versions, so that an old event redelivered beside new ones (its answer was
-    // lost) does not read the whole stream between them.
-    const sorted = [...new Set(versions)].sort((x, y) => x - y);
-    const runs: [number, number][] = [];
-    for (const version of sorted) {
-      const last = runs.at(-1);
-      if (last && version - last[1] <= 64) last[1] = version;
-      else runs.push([version, version]);
-    }
-    for (const [from, to] of runs) {
-      const stored = await this.#store.readStream(streamId, {
-        fromVersion: from,
-        maxCount: to - from + 1,
-      });
-      for (const event of stored) byVersion.set(event.streamVersion, event);
-    }
-    return byVersion;
   }
 
   /** The signed receipt of an acceptance: the event and what was derived, as stored. */
   #acceptedReceipt(
     outcome: Extract<Outcome, { status: 'accepted' }>,
     digest: string,
-    recorded: readonly (RecordedEvent | undefined)[],
+    stored: RecordedPlaces,
     receivedAt: string,
   ): SignedReceipt | undefined {
     if (!this.#receipts) return undefined;
-    const events = recorded.filter((event): event is RecordedEvent => event !== undefined);
-    if (events.length === 0 || events.length !== recorded.length)
-      throw new Error(`defect: the events recorded for ${outcome.eventId} cannot be read back`);
+    if (stored.ids.length === 0)
+      throw new Error(`defect: no stored events are known for ${outcome.eventId}`);
     return this.#receipts.sign({
       format: RECEIPT_FORMAT,
       status: 'accepted',
@@ -560,14 +524,14 @@ export class IngestPipeline {
       digest,
       eventId: outcome.eventId,
       streamId: outcome.streamId,
-      events: events.map((event) => ({
-        eventId: event.id,
-        type: event.type,
-        globalPosition: String(event.globalPosition),
-        hash: event.hash,
+      events: stored.ids.map((eventId, k) => ({
+        eventId,
+        type: stored.types[k]!,
+        globalPosition: String(stored.positions[k]!),
+        hash: stored.hashes[k]!,
       })),
       receivedAt,
-      recordedAt: events[0]!.recordedAt,
+      recordedAt: stored.recordedAt,
       logOrigin: this.#receipts.logOrigin,
       issuedAt: this.#clock().toISOString(),
     });

@@ -1,10 +1,11 @@
-import { InMemoryEventStore } from '@concord/event-store';
+import { decorateStore, InMemoryEventStore, type EventStore } from '@concord/event-store';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { IngestPipeline, storedEventId } from './ingest-pipeline.ts';
 import { inMemoryOutcomeLog } from './outcome-log.ts';
 import type { Outcome } from './outcome.ts';
 import {
   CDMO,
+  holdResumePath,
   OTHER_SPONSOR,
   SPONSOR,
   seedPartnerWorld,
@@ -64,6 +65,87 @@ describe('IngestPipeline', () => {
     if (first.status === 'accepted' && again.status === 'accepted')
       expect(again.positions).toEqual(first.positions);
     expect(await store.readStream(`batch-${event.subject}`)).toHaveLength(2);
+  });
+
+  describe('a batch over many streams', () => {
+    const step = (batchId: string, n: number) =>
+      world.incoming(
+        world.partnerEvent(CDMO, holdResumePath(n), { subject: batchId }, { batchId }),
+      );
+    const batchIds = Array.from({ length: 10 }, (_, k) => `${CDMO}:b-many-${k}`);
+
+    /** The store, counting the calls that touch batch streams. */
+    function counting(target: EventStore, beforeAppendMany?: () => Promise<unknown>) {
+      const calls = { readStream: 0, readStreamsFrom: 0, append: 0, appendMany: 0 };
+      const onBatch = (streamId: string) => streamId.startsWith('batch-');
+      const counted = decorateStore(target, {
+        readStream: (streamId, options) => {
+          if (onBatch(streamId)) calls.readStream++;
+          return target.readStream(streamId, options);
+        },
+        readStreamsFrom: (requests) => {
+          calls.readStreamsFrom++;
+          return target.readStreamsFrom(requests);
+        },
+        append: (streamId, events, options) => {
+          if (onBatch(streamId)) calls.append++;
+          return target.append(streamId, events, options);
+        },
+        appendMany: async (requests) => {
+          calls.appendMany++;
+          await beforeAppendMany?.();
+          return target.appendMany(requests);
+        },
+      });
+      return { counted, calls };
+    }
+
+    it('catches every stream up in one read and appends them all in one call', async () => {
+      const { counted, calls } = counting(store);
+      const counter = new IngestPipeline({ store: counted, outcomes: inMemoryOutcomeLog() });
+      const items = [0, 1, 2].flatMap((n) => batchIds.map((batchId) => step(batchId, n)));
+      const outcomes = await counter.ingestMany(items);
+      expect(outcomes.map((outcome) => outcome.status)).toEqual(items.map(() => 'accepted'));
+      expect(calls).toEqual({ readStream: 0, readStreamsFrom: 1, append: 0, appendMany: 1 });
+      for (const batchId of batchIds) {
+        const stored = await store.readStream(`batch-${batchId}`);
+        expect(stored.map((event) => event.type)).toEqual([
+          'concord.batch.scheduled.v1',
+          'concord.batch.manufacturing-started.v1',
+          'concord.batch.manufacturing-held.v1',
+        ]);
+      }
+    });
+
+    it('decides a stream that another instance moved again on its own, and the rest at once', async () => {
+      const other = new IngestPipeline({ store, outcomes: inMemoryOutcomeLog() });
+      await other.ingestMany(batchIds.map((batchId) => step(batchId, 0)));
+      // Between this instance's read and its append, the other one starts the first batch.
+      let raced = false;
+      const { counted, calls } = counting(store, async () => {
+        if (!raced) await other.ingest(step(batchIds[0]!, 1));
+        raced = true;
+      });
+      const mine = new IngestPipeline({ store: counted, outcomes: inMemoryOutcomeLog() });
+      const outcomes = await mine.ingestMany([
+        ...batchIds.map((batchId) => step(batchId, 1)),
+        step(batchIds[0]!, 2),
+      ]);
+      // The first batch's own start is refused against the fresh state (it was already started),
+      // the hold after it is accepted; every other batch starts.
+      expect(outcomes.map((outcome) => outcome.status)).toEqual([
+        'rejected',
+        ...batchIds.slice(1).map(() => 'accepted'),
+        'accepted',
+      ]);
+      expect(calls).toMatchObject({ appendMany: 1, append: 1 });
+      expect((await store.readStream(`batch-${batchIds[0]}`)).map((e) => e.type)).toEqual([
+        'concord.batch.scheduled.v1',
+        'concord.batch.manufacturing-started.v1',
+        'concord.batch.manufacturing-held.v1',
+      ]);
+      expect((await store.verify('all')).ok).toBe(true);
+    });
   });
 
   it('rejects invalid data with the path of the offending field', async () => {
