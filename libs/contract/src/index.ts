@@ -39,6 +39,7 @@ export {
   signingInputBytes,
   UNSIGNED_ATTRIBUTES,
   verifyEventSignature,
+  verifyEventSignatureAsync,
 } from './signing.ts';
 export {
   decodeKafkaRecord,

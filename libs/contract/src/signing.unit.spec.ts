@@ -9,6 +9,7 @@ import {
   publicKeyToBase64,
   signEvent,
   verifyEventSignature,
+  verifyEventSignatureAsync,
 } from './signing.ts';
 
 const published = JSON.parse(
@@ -58,6 +59,30 @@ describe('partner signatures', () => {
     expect(verifyEventSignature({ ...signed, signature: 'not base64 at all' }, key.publicKey)).toBe(
       false,
     );
+  });
+
+  it('verifies off the event loop with exactly the same answers', async () => {
+    const key = { keyId: 'cdmo:1', ...generateSigningKey() };
+    const signed = signEvent({ id: '1', type: 't', subject: 'b-1', data: { value: 99.5 } }, key);
+    const cases: [Record<string, unknown>, string][] = [
+      [signed, key.publicKey],
+      [{ ...signed, recordedtime: '2026-01-01T00:00:00Z' }, key.publicKey],
+      [{ ...signed, subject: 'b-2' }, key.publicKey],
+      [{ ...signed, data: { value: 99.6 } }, key.publicKey],
+      [{ ...signed, signaturekeyid: 'cdmo:2' }, key.publicKey],
+      [signed, generateSigningKey().publicKey],
+      [{ ...signed, signature: 'not base64 at all' }, key.publicKey],
+      [{ ...signed, signature: 42 }, key.publicKey],
+      [signed, Buffer.alloc(31).toString('base64')],
+      [signed, 'not a key'],
+    ];
+    const answers = await Promise.all(cases.map(([e, k]) => verifyEventSignatureAsync(e, k)));
+    expect(answers).toEqual(cases.map(([e, k]) => verifyEventSignature(e, k)));
+    expect(answers.filter(Boolean)).toHaveLength(2);
+    for (const [keyId, { publicKey, privateKey }] of Object.entries(published.keys)) {
+      const example = signEvent({ id: keyId, data: {} }, { keyId, privateKeyPem: privateKey });
+      expect(await verifyEventSignatureAsync(example, publicKey), keyId).toBe(true);
+    }
   });
 
   it('carries public keys as the base64 of their 32 raw bytes, both ways', () => {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   canonicalJson,
-  verifyEventSignature,
+  verifyEventSignatureAsync,
   type ClaimedIdentity,
   type ConcordEvent,
   type EventValidationResult,
@@ -85,6 +85,13 @@ export interface IngestPipelineOptions {
    * @default no receipts
    */
   receipts?: ReceiptSigner;
+}
+
+/** The organization an event claims to come from, and its key the event names, both registered. */
+interface ClaimedSigner {
+  directory: OrganizationDirectory;
+  keyId: string;
+  key: NonNullable<ReturnType<typeof keyValidAt>>;
 }
 
 /** A validated event as the pipeline reads it: its attributes, and its data as a JSON object. */
@@ -339,6 +346,13 @@ export class IngestPipeline {
     const facts = new BatchFacts(this.#registry);
     const outcomes: Outcome[] = new Array(items.length);
     const byStream = new Map<string, Routed[]>();
+    const toAuthenticate: {
+      index: number;
+      event: StructuredEvent;
+      organizationId: string;
+      signer: ClaimedSigner;
+      verified: Promise<boolean>;
+    }[] = [];
 
     const identities = items.map((incoming) => identityOf(incoming));
     const onRecord = await this.#outcomes.find(
@@ -373,7 +387,17 @@ export class IngestPipeline {
       // stored original as a redelivery and any other content as the clash.
 
       try {
-        const actor = await this.#authenticate(event, organizationId, facts, receivedAt);
+        const signer = await this.#claimedSigner(event, organizationId, facts, receivedAt);
+        // Verified on the thread pool, all of the batch at once; answered in order below.
+        const verified = verifyEventSignatureAsync(event, signer.key.publicKey);
+        toAuthenticate.push({ index, event, organizationId, signer, verified });
+      } catch (error) {
+        outcomes[index] = this.#rejected(error, event, organizationId, receivedAt);
+      }
+    }
+    for (const { index, event, organizationId, signer, verified } of toAuthenticate) {
+      try {
+        const actor = this.#actor(event, organizationId, signer, await verified);
         const routed = await this.#route(index, event, actor, receivedAt, facts);
         byStream.set(routed.streamId, [...(byStream.get(routed.streamId) ?? []), routed]);
       } catch (error) {
@@ -601,13 +625,17 @@ export class IngestPipeline {
     return undefined;
   }
 
-  /** The channel, the source, the claimed organization and the signature must all agree. */
-  async #authenticate(
+  /**
+   * The channel, the source, the claimed organization and the key must all agree: the registered
+   * key the event claims to be signed with, valid when it was made and when it was received.
+   * Whether the signature verifies with it is checked next, for the whole batch at once.
+   */
+  async #claimedSigner(
     event: StructuredEvent,
     channelOrg: string,
     facts: BatchFacts,
     receivedAt: string,
-  ): Promise<Actor> {
+  ): Promise<ClaimedSigner> {
     if (!event.source.startsWith(`urn:concord:${channelOrg}:`)) {
       throw new Refusal(
         'sender.forged-source',
@@ -656,7 +684,17 @@ export class IngestPipeline {
             '/signaturekeyid',
           );
     }
-    if (!verifyEventSignature(event, key.publicKey)) {
+    return { directory, keyId, key };
+  }
+
+  /** The person who acted, once the signature is known to verify with the claimed key. */
+  #actor(
+    event: StructuredEvent,
+    channelOrg: string,
+    { directory, keyId }: ClaimedSigner,
+    signatureVerifies: boolean,
+  ): Actor {
+    if (!signatureVerifies) {
       throw new Refusal(
         'sender.invalid-signature',
         `The signature does not verify with key ${keyId}.`,
