@@ -75,7 +75,9 @@ export {
   correctableFieldsOf,
   correctedData,
   isCorrectablePath,
+  NOTHING_SEEN,
   rememberEvent,
+  seenEvent,
   type SeenEvent,
   type SeenEvents,
 } from './shared/correction.ts';

@@ -11,7 +11,7 @@ import {
   type RecordEvent,
 } from '../shared/command.ts';
 import type { Decider } from '../shared/decider.ts';
-import { rememberEvent, type SeenEvents } from '../shared/correction.ts';
+import { NOTHING_SEEN, rememberEvent, type SeenEvents } from '../shared/correction.ts';
 import { DomainError, unsupported } from '../shared/domain-error.ts';
 import { SIGNATURE_TIME_TOLERANCE_MS } from '../shared/signature.ts';
 import { toMillis } from '../shared/time.ts';
@@ -215,7 +215,7 @@ export function evolveAgreement(state: AgreementState, event: AgreementEvent): A
     case 'concord.agreement.version-approved.v1': {
       const known: Known =
         state.status === 'empty'
-          ? { agreementId: event.data.agreementId, versions: [], seen: {} }
+          ? { agreementId: event.data.agreementId, versions: [], seen: NOTHING_SEEN }
           : state;
       return {
         status: 'approved',

@@ -1,5 +1,5 @@
 import type { BatchEvent, BatchEventType, DispositionDecision } from '../events/batch-events.ts';
-import { rememberEvent, type SeenEvents } from '../shared/correction.ts';
+import { NOTHING_SEEN, rememberEvent, type SeenEvents } from '../shared/correction.ts';
 import { DomainError } from '../shared/domain-error.ts';
 import { isMajorOrCritical, type Id, type Severity } from '../shared/vocabulary.ts';
 
@@ -240,7 +240,7 @@ export function evolveBatch(state: BatchState, event: BatchEvent): BatchState {
       agreementId,
       sponsorId,
       cdmoId,
-      seen: rememberEvent({}, event),
+      seen: rememberEvent(NOTHING_SEEN, event),
       openDeviations: {},
       oosInvestigations: {},
       qcResultIds: [],

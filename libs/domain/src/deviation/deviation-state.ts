@@ -1,5 +1,5 @@
 import type { DeviationEvent, DeviationEventType } from '../events/deviation-events.ts';
-import { rememberEvent, type SeenEvents } from '../shared/correction.ts';
+import { NOTHING_SEEN, rememberEvent, type SeenEvents } from '../shared/correction.ts';
 import { DomainError } from '../shared/domain-error.ts';
 import { isMajorOrCritical, type Id, type Severity } from '../shared/vocabulary.ts';
 
@@ -128,7 +128,7 @@ export function evolveDeviation(state: DeviationState, event: DeviationEvent): D
       productId,
       severity,
       linkedBatchIds,
-      seen: rememberEvent({}, event),
+      seen: rememberEvent(NOTHING_SEEN, event),
     };
   }
   if (state.status === 'empty') return state;

@@ -10,8 +10,26 @@ const CORRECTION = 'concord.correction.recorded.v1';
 /** An event a stream has seen: its type, and its data with every accepted correction applied. */
 export type SeenEvent = { readonly type: string; readonly data: Json };
 
-/** The events a stream has seen, by id (what a correction can name and must state truly). */
-export type SeenEvents = Readonly<Record<Id, SeenEvent>>;
+/**
+ * The events a stream has seen (what a correction can name and must state truly), newest first.
+ * A list that shares everything older: remembering one more event costs the same at the
+ * thousandth event as at the first, so folding a stream stays linear; only a correction looks
+ * back through it.
+ */
+export type SeenEvents = {
+  readonly id: Id;
+  readonly event: SeenEvent;
+  readonly older: SeenEvents;
+} | null;
+
+/** A stream that has seen nothing yet. */
+export const NOTHING_SEEN: SeenEvents = null;
+
+/** The event with `id` as the stream has seen it, corrections applied. */
+export function seenEvent(seen: SeenEvents, id: Id): SeenEvent | undefined {
+  for (let at = seen; at !== null; at = at.older) if (at.id === id) return at.event;
+  return undefined;
+}
 
 const correctableFields: Readonly<Record<string, readonly string[]>> = {
   ...correctableBatchFields,
@@ -51,7 +69,7 @@ export function isCorrectablePath(type: string, path: string): boolean {
  * may correct it.
  */
 export function checkCorrection(data: CorrectionRecorded['data'], seen: SeenEvents): string {
-  const corrected = seen[data.correctedEventId];
+  const corrected = seenEvent(seen, data.correctedEventId);
   if (corrected === undefined) {
     throw new DomainError(
       'correction.unknown-event',
@@ -149,18 +167,14 @@ export function rememberEvent(
 ): SeenEvents {
   const id = event.metadata?.id;
   if (id === undefined) return seen;
-  const next: Record<Id, SeenEvent> = {
-    ...seen,
-    [id]: { type: event.type, data: event.data as Json },
-  };
+  let next: SeenEvents = { id, event: { type: event.type, data: event.data as Json }, older: seen };
   if (event.type === CORRECTION) {
     const { correctedEventId, changes } = event.data as CorrectionRecorded['data'];
-    const corrected = seen[correctedEventId];
+    const corrected = seenEvent(seen, correctedEventId);
     if (corrected !== undefined && Array.isArray(changes)) {
-      next[correctedEventId] = {
-        type: corrected.type,
-        data: correctedData(corrected.type, corrected.data, changes),
-      };
+      // The corrected data shadows the original: lookups find the newest entry for an id.
+      const data = correctedData(corrected.type, corrected.data, changes);
+      next = { id: correctedEventId, event: { type: corrected.type, data }, older: next };
     }
   }
   return next;

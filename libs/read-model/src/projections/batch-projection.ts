@@ -1,5 +1,6 @@
 import {
   evolveBatch,
+  NOTHING_SEEN,
   withinSpecification,
   type BatchEvent,
   type BatchScheduled,
@@ -230,7 +231,7 @@ export function batchStateOf(batch: BatchRow): BatchState {
     agreementId: batch.agreement_id,
     sponsorId: batch.sponsor_id,
     cdmoId: batch.cdmo_id,
-    seen: {},
+    seen: NOTHING_SEEN,
     openDeviations: batch.open_deviations as Record<string, Severity>,
     oosInvestigations: batch.oos_investigations as Record<string, OosStatus>,
     qcResultIds: [],

@@ -1,5 +1,6 @@
 import {
   evolveDeviation,
+  NOTHING_SEEN,
   type DeviationEvent,
   type DeviationReported,
   type DeviationState,
@@ -210,7 +211,7 @@ export function deviationStateOf(deviation: DeviationRow): DeviationState {
     productId: deviation.product_id,
     severity: deviation.severity as Severity,
     linkedBatchIds: [],
-    seen: {},
+    seen: NOTHING_SEEN,
     ...(deviation.capa_id === null ? {} : { capaId: deviation.capa_id }),
   };
 }
