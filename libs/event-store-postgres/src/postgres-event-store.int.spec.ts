@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { eventStoreContract } from '@concord/event-store/contract-suite';
 import { pgDatabase, pgliteDatabase, type SqlDatabase } from '@concord/sql';
 import { describeWithPostgres } from '@concord/test-infra/vitest';
+import { ConcurrencyError } from '@concord/event-store';
 import { describe, expect, it } from 'vitest';
 import { PostgresEventStore } from './postgres-event-store.ts';
 
@@ -40,6 +41,50 @@ describeWithPostgres('PostgresEventStore on a PostgreSQL server', (database) => 
     },
     { tamper: true, reopen: true, atomicAppendMany: true },
   );
+
+  it('appends right after another process moved a stream it wrote last (its known head is stale)', async () => {
+    const open = () => PostgresEventStore.open(pgDatabase({ connectionString: database().url }));
+    const [mine, theirs] = [await open(), await open()];
+    try {
+      const streamId = `batch-${crypto.randomUUID()}`;
+      const event = (n: number) => ({ id: `${streamId}/${n}`, type: 't', data: { n } });
+      await mine.append(streamId, [event(1)], { expectedVersion: 'no-stream' });
+      await theirs.append(streamId, [event(2)], { expectedVersion: 1 });
+      // `mine` last saw version 1: a writer naming that version gets the true conflict...
+      const refused = mine.append(streamId, [event(3)], { expectedVersion: 1 });
+      await expect(refused).rejects.toBeInstanceOf(ConcurrencyError);
+      await expect(refused).rejects.toMatchObject({ actualVersion: 2 });
+      // ...and writers naming the true version, or none, are appended after the other's event.
+      await mine.append(streamId, [event(3)], { expectedVersion: 2 });
+      await theirs.append(streamId, [event(4)]);
+      const answer = await mine.append(streamId, [event(5)]);
+      expect(answer.nextExpectedVersion).toBe(5);
+      expect((await mine.readStream(streamId)).map((e) => e.data.n)).toEqual([1, 2, 3, 4, 5]);
+      expect(await mine.verify({ streamId })).toMatchObject({ ok: true, events: 5 });
+    } finally {
+      await mine.close();
+      await theirs.close();
+    }
+  });
+
+  it("refuses in SQL an append chained to a head that is not the stream's, whatever its version", async () => {
+    const db = pgDatabase({ connectionString: database().url });
+    const store = await PostgresEventStore.open(db);
+    try {
+      const streamId = `batch-${crypto.randomUUID()}`;
+      await store.append(streamId, [{ id: `${streamId}/1`, type: 't', data: {} }]);
+      const { rows } = await db.query<{ first_position: string | null; current_version: number }>(
+        `select first_position, current_version from es_append_streams(array[$1], array[1],
+           array[1], now(), array[$2], array['t'], array['{}'], array['{}'], array['h2'],
+           array['not-the-head'])`,
+        [streamId, `${streamId}/2`],
+      );
+      expect(rows).toEqual([{ first_position: null, current_version: 1 }]);
+      expect(await store.readStream(streamId)).toHaveLength(1);
+    } finally {
+      await store.close();
+    }
+  });
 });
 
 describe('PostgresEventStore on PGlite (embedded)', () => {

@@ -3,8 +3,6 @@ import {
   ConcurrencyError,
   EventIdConflictError,
   InvalidAppendError,
-  assertExpectedVersion,
-  assertValidAppend,
   assertValidAppendMany,
   meetsExpectedVersion,
   chainEvents,
@@ -16,7 +14,6 @@ import {
   type AppendResult,
   type EventMetadata,
   type EventStore,
-  type ExpectedVersion,
   type HashedFields,
   type JsonObject,
   type NewEvent,
@@ -44,8 +41,6 @@ import {
 
 const MIGRATIONS = fileURLToPath(new URL('../migrations', import.meta.url));
 const NOTIFY_CHANNEL = 'concord_events';
-/** SQLSTATE es_append raises when the stream moved after the writer read its head. */
-const STREAM_MOVED = 'CN409';
 const MAX_APPEND_RETRIES = 20;
 
 /** What a PostgreSQL subscription handler gets: the transaction its checkpoint is saved in. */
@@ -109,6 +104,29 @@ const asStored = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
 type StoredEvent = HashedFields & { hash: string };
 
+/** Where a stream ends: its version and the hash of its last event. */
+interface StreamHead {
+  version: number;
+  hash: string | null;
+}
+
+/** A map that forgets its least recently set entries beyond `capacity`. */
+class BoundedMap<K, V> extends Map<K, V> {
+  readonly #capacity: number;
+
+  constructor(capacity: number) {
+    super();
+    this.#capacity = capacity;
+  }
+
+  override set(key: K, value: V): this {
+    super.delete(key);
+    super.set(key, value);
+    if (this.size > this.#capacity) super.delete(this.keys().next().value!);
+    return this;
+  }
+}
+
 /**
  * The event store on PostgreSQL: a server through `pg`, or PGlite in-process for the embedded
  * mode; the same SQL on both. See migrations/0001_event_store.sql for the layout and the ordering.
@@ -117,6 +135,12 @@ export class PostgresEventStore implements EventStore {
   readonly #db: SqlDatabase;
   readonly #clock: () => Date;
   readonly #checkpoints: SqlCheckpoints;
+  /** The heads of streams this store appended to last (it then need not read them first). */
+  readonly #heads = new BoundedMap<string, StreamHead>(10_000);
+  /** The newest position announced, the newest to announce, and the announcement in flight. */
+  #announced = 0n;
+  #toAnnounce = 0n;
+  #announcing: Promise<void> | undefined;
 
   private constructor(db: SqlDatabase, options: PostgresEventStoreOptions) {
     this.#db = db;
@@ -134,68 +158,21 @@ export class PostgresEventStore implements EventStore {
     return new PostgresEventStore(db, options);
   }
 
+  /** One stream's `appendMany`: the same function and round trips, a conflict thrown. */
   async append(
     streamId: string,
     events: NewEvent[],
     options: AppendOptions = {},
   ): Promise<AppendResult> {
-    assertValidAppend(streamId, events);
-    const expected = options.expectedVersion ?? 'any';
-    // Writers that do not care about the version retry a lost race themselves.
-    const retries = expected === 'any' || expected === 'stream-exists' ? MAX_APPEND_RETRIES : 0;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.#appendOnce(streamId, events, expected);
-      } catch (error) {
-        const moved = postgresErrorOf(error).code === STREAM_MOVED;
-        if (moved && attempt < retries) continue;
-        return this.#explainFailedAppend(streamId, events, expected, error);
-      }
-    }
-  }
-
-  /**
-   * Two round trips: read the stream head, then one `es_append` call that checks the head is
-   * unchanged, takes positions, inserts, moves the head and notifies, in its own transaction.
-   */
-  async #appendOnce(
-    streamId: string,
-    events: NewEvent[],
-    expected: ExpectedVersion,
-  ): Promise<AppendResult> {
-    const { rows } = await this.#db.query<{ version: number; head_hash: string | null }>(
-      'select version, head_hash from es_streams where stream_id = $1',
-      [streamId],
-    );
-    const current = rows[0]?.version ?? 0;
-    assertExpectedVersion(streamId, expected, current);
-
-    const recordedAt = this.#clock().toISOString();
-    const stored = chainEvents(streamId, current, rows[0]?.head_hash ?? null, events, recordedAt);
-    const result = await this.#db.query<{ first: string }>(
-      'select es_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)::text as first',
-      [
+    const [outcome] = await this.appendMany([{ streamId, events, ...options }]);
+    if (outcome!.status === 'conflict')
+      throw new ConcurrencyError(
         streamId,
-        current,
-        recordedAt,
-        stored.map((e) => e.id),
-        stored.map((e) => e.type),
-        stored.map((e) => JSON.stringify(e.data)),
-        stored.map((e) => JSON.stringify(e.metadata)),
-        stored.map((e) => e.hash),
-        stored.map((e) => e.previousHash),
-        NOTIFY_CHANNEL,
-      ],
-    );
-    const first = BigInt(result.rows[0]!.first);
-    return {
-      streamId,
-      nextExpectedVersion: current + events.length,
-      positions: stored.map((_, index) => first + BigInt(index)),
-      hashes: stored.map((e) => e.hash),
-      recordedAt,
-      duplicate: false,
-    };
+        options.expectedVersion ?? 'any',
+        outcome!.actualVersion,
+      );
+    const { status: _status, ...result } = outcome!;
+    return result;
   }
 
   /**
@@ -208,10 +185,12 @@ export class PostgresEventStore implements EventStore {
     assertValidAppendMany(requests);
     const outcomes: (StreamAppendOutcome | undefined)[] = new Array(requests.length);
     let pending = requests.map((_, index) => index);
+    // Streams whose head is read from the database in the next attempt, not taken as known.
+    const readHead = new Set<number>();
     for (let attempt = 0; pending.length > 0; attempt++) {
+      let moved: Map<number, number>;
       try {
-        await this.#appendManyOnce(requests, pending, outcomes);
-        break;
+        moved = await this.#appendManyOnce(requests, pending, outcomes, readHead);
       } catch (error) {
         const { code, constraint } = postgresErrorOf(error);
         if (code?.startsWith('22'))
@@ -224,45 +203,81 @@ export class PostgresEventStore implements EventStore {
           if (duplicate) outcomes[index] = { status: 'appended', ...duplicate };
         }
         pending = pending.filter((index) => outcomes[index] === undefined);
+        continue;
       }
+      // A head taken as known was stale, or a writer that names no version lost a race for the
+      // stream: they try again, from the head as stored.
+      pending = [...moved.keys()];
+      for (const index of pending) readHead.add(index);
+      if (attempt < MAX_APPEND_RETRIES) continue;
+      for (const [index, actualVersion] of moved)
+        outcomes[index] = {
+          status: 'conflict',
+          streamId: requests[index]!.streamId,
+          actualVersion,
+        };
+      break;
     }
     return outcomes as StreamAppendOutcome[];
   }
 
+  /**
+   * One attempt at the pending requests. A stream's head is taken as known when this store wrote
+   * it last (or the writer expects no stream), else read in one query for all. Answers each
+   * request, except where a head taken as known was stale or a writer that names no version lost
+   * a race: returned (index → actual version) to be tried again from the stored head.
+   */
   async #appendManyOnce(
     requests: readonly AppendRequest[],
     pending: readonly number[],
     outcomes: (StreamAppendOutcome | undefined)[],
-  ): Promise<void> {
-    const { rows: heads } = await this.#db.query<{
-      stream_id: string;
-      version: number;
-      head_hash: string | null;
-    }>('select stream_id, version, head_hash from es_streams where stream_id = any($1::text[])', [
-      pending.map((index) => requests[index]!.streamId),
-    ]);
-    const headOf = new Map(heads.map((row) => [row.stream_id, row]));
+    readHead: ReadonlySet<number>,
+  ): Promise<Map<number, number>> {
+    const moved = new Map<number, number>();
+    const known = new Map<number, StreamHead>();
+    for (const index of pending) {
+      if (readHead.has(index)) continue;
+      const { streamId, expectedVersion } = requests[index]!;
+      const head =
+        this.#heads.get(streamId) ??
+        (expectedVersion === 'no-stream' ? { version: 0, hash: null } : undefined);
+      if (head) known.set(index, head);
+    }
+    const toRead = pending.filter((index) => !known.has(index));
+    const stored = new Map<string, StreamHead>();
+    if (toRead.length > 0) {
+      const { rows } = await this.#db.query<{
+        stream_id: string;
+        version: number;
+        head_hash: string | null;
+      }>('select stream_id, version, head_hash from es_streams where stream_id = any($1::text[])', [
+        toRead.map((index) => requests[index]!.streamId),
+      ]);
+      for (const row of rows)
+        stored.set(row.stream_id, { version: row.version, hash: row.head_hash });
+    }
     const recordedAt = this.#clock().toISOString();
     const toWrite: { index: number; read: number; stored: StoredEvent[] }[] = [];
     for (const index of pending) {
       const { streamId, events, expectedVersion = 'any' } = requests[index]!;
-      const head = headOf.get(streamId);
-      const current = head?.version ?? 0;
-      if (!meetsExpectedVersion(expectedVersion, current)) {
-        outcomes[index] = await this.#conflictOrRedelivery(requests[index]!, current);
+      const head = known.get(index) ?? stored.get(streamId) ?? { version: 0, hash: null };
+      if (!meetsExpectedVersion(expectedVersion, head.version)) {
+        // Against a head taken as known, the conflict may be the cache's: read it and see.
+        if (known.has(index)) moved.set(index, head.version);
+        else outcomes[index] = await this.#conflictOrRedelivery(requests[index]!, head.version);
         continue;
       }
-      const stored = chainEvents(streamId, current, head?.head_hash ?? null, events, recordedAt);
-      toWrite.push({ index, read: current, stored });
+      const chain = chainEvents(streamId, head.version, head.hash, events, recordedAt);
+      toWrite.push({ index, read: head.version, stored: chain });
     }
-    if (toWrite.length === 0) return;
+    if (toWrite.length === 0) return moved;
     const all = toWrite.flatMap((w) => w.stored);
     const { rows } = await this.#db.query<{
       first_position: string | null;
       current_version: number;
     }>(
       `select first_position::text as first_position, current_version
-       from es_append_streams($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+       from es_append_streams($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
       [
         toWrite.map((w) => requests[w.index]!.streamId),
         toWrite.map((w) => w.read),
@@ -274,14 +289,18 @@ export class PostgresEventStore implements EventStore {
         all.map((e) => JSON.stringify(e.metadata)),
         all.map((e) => e.hash),
         all.map((e) => e.previousHash),
-        NOTIFY_CHANNEL,
       ],
     );
+    let last: bigint | undefined;
     for (const [k, row] of rows.entries()) {
       const { index, stored } = toWrite[k]!;
       const request = requests[index]!;
       if (row.first_position === null) {
-        outcomes[index] = await this.#conflictOrRedelivery(request, row.current_version);
+        this.#heads.delete(request.streamId);
+        const { expectedVersion = 'any' } = request;
+        const lenient = expectedVersion === 'any' || expectedVersion === 'stream-exists';
+        if (lenient || known.has(index)) moved.set(index, row.current_version);
+        else outcomes[index] = await this.#conflictOrRedelivery(request, row.current_version);
         continue;
       }
       const first = BigInt(row.first_position);
@@ -294,55 +313,53 @@ export class PostgresEventStore implements EventStore {
         recordedAt,
         duplicate: false,
       };
+      const end = first + BigInt(stored.length - 1);
+      if (last === undefined || end > last) last = end;
+      this.#heads.set(request.streamId, {
+        version: row.current_version,
+        hash: stored.at(-1)!.hash,
+      });
     }
+    if (last !== undefined) this.#announce(last);
+    return moved;
   }
 
   /**
-   * A stream of `appendMany` that was not at the expected version: the same events stored already
-   * are a redelivery; a writer that did not care about the exact version is appended on its own
-   * (with `append`'s retries); anyone else gets the conflict.
+   * Tells subscribers (every process LISTENing on the channel) that the log grew to `position`,
+   * after the commit and outside the appending transaction (see migration 0003: notifying inside
+   * it made appends commit one at a time). One NOTIFY at a time per store, carrying the newest
+   * position: a burst of appends costs a few. A lost announcement costs a reader one poll interval.
+   */
+  #announce(position: bigint): void {
+    if (position > this.#toAnnounce) this.#toAnnounce = position;
+    if (this.#announcing) return;
+    this.#announcing = (async () => {
+      while (this.#toAnnounce > this.#announced) {
+        const next = this.#toAnnounce;
+        this.#announced = next;
+        try {
+          await this.#db.query('select pg_notify($1, $2)', [NOTIFY_CHANNEL, next.toString()]);
+        } catch {
+          return; // readers fall back on polling
+        }
+      }
+    })().finally(() => {
+      this.#announcing = undefined;
+    });
+  }
+
+  /**
+   * A stream that was not where the writer expected it: the same events stored already are a
+   * redelivery; anything else is the conflict.
    */
   async #conflictOrRedelivery(
-    { streamId, events, expectedVersion = 'any' }: AppendRequest,
+    { streamId, events }: AppendRequest,
     actualVersion: number,
   ): Promise<StreamAppendOutcome> {
-    if (expectedVersion === 'any' || expectedVersion === 'stream-exists')
-      return { status: 'appended', ...(await this.append(streamId, events, { expectedVersion })) };
     const duplicate = await this.#duplicateOf(streamId, events);
     return duplicate
       ? { status: 'appended', ...duplicate }
       : { status: 'conflict', streamId, actualVersion };
-  }
-
-  /**
-   * A failed append is a redelivery (answered with the original positions), a lost race
-   * (ConcurrencyError with the actual version), or content PostgreSQL cannot store.
-   */
-  async #explainFailedAppend(
-    streamId: string,
-    events: NewEvent[],
-    expected: AppendOptions['expectedVersion'],
-    error: unknown,
-  ): Promise<AppendResult> {
-    const { code, constraint } = postgresErrorOf(error);
-    const lostRace =
-      code === STREAM_MOVED || (code === '23505' && constraint === 'es_events_stream_version_key');
-    const knownId = code === '23505' && constraint === 'es_events_event_id_key';
-    if (!(error instanceof ConcurrencyError) && !lostRace && !knownId) {
-      if (code?.startsWith('22')) {
-        throw new InvalidAppendError(
-          `events for ${streamId} cannot be stored: ${(error as Error).message}`,
-        );
-      }
-      throw error;
-    }
-    const duplicate = await this.#duplicateOf(streamId, events);
-    if (duplicate) return duplicate;
-    if (error instanceof ConcurrencyError) throw error;
-    if (knownId)
-      throw new EventIdConflictError(events[0]!.id, 'partially: the rest of its batch is new');
-    const actual = (await this.streamInfo(streamId))?.version ?? 0;
-    throw new ConcurrencyError(streamId, expected ?? 'any', actual);
   }
 
   async #duplicateOf(streamId: string, events: NewEvent[]): Promise<AppendResult | undefined> {
@@ -533,6 +550,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   async close(): Promise<void> {
+    await this.#announcing;
     await this.#db.close();
   }
 }

@@ -28,8 +28,9 @@ describeWithPostgres('PostgresEventStore ordering under concurrency and crashes'
     try {
       await slow.query('begin');
       const { rows } = await slow.query<{ p: string }>(
-        `select es_append($1, 0, now(), array[$2], array['concord.test.slow.v1'], array['{}'], array['{}'],
-           array['not-checked-here'], array[null], 'concord_events')::text as p`,
+        `select first_position::text as p from es_append_streams(array[$1], array[0], array[1], now(),
+           array[$2], array['concord.test.slow.v1'], array['{}'], array['{}'],
+           array['not-checked-here'], array[null])`,
         [`slow-${randomUUID()}`, randomUUID()],
       );
       const slowPosition = BigInt(rows[0]!.p);
