@@ -59,6 +59,7 @@ case "$cmd" in
   bench)
     ensure_postgres
     bootstrap
+    bench_started="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
     pnpm --filter @concord/event-store-postgres run bench
     pnpm --filter @concord/read-model run bench
     pnpm --filter @concord/evidence run bench
@@ -73,8 +74,12 @@ case "$cmd" in
     # shellcheck disable=SC1090
     source "$env_file"
     set +a
-    pnpm --filter @concord/ingest-app run bench
+    pnpm --filter @concord/ingest-app run bench --growth 1000000
     pnpm --filter @concord/api run bench
+    # The embedded platform: restart on an existing folder, RSS under the demo feed.
+    pnpm --filter @concord/platform run bench --minutes 10
+    node --experimental-strip-types --no-warnings=ExperimentalWarning tools/bench-summary.ts \
+      --since "$bench_started"
     ;;
   check)
     bootstrap

@@ -5,13 +5,15 @@
 // and signature verification of the same records, in this process: the ceiling the ratio is
 // taken against) and a plain kafkajs consumer reading the same topic. Needs Kafka and PostgreSQL
 // (KAFKA_BROKERS, DATABASE_URL or the local server).
+import { fork } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { decodeKafkaRecord, encodeKafkaRecord, verifyEventSignature } from '@concord/contract';
 import { PostgresEventStore } from '@concord/event-store-postgres';
-import { sqlOutcomeLog } from '@concord/ingest';
+import { sqlOutcomeLog, type OutcomeLog } from '@concord/ingest';
 import {
   CDMO,
   holdResumePath,
@@ -32,8 +34,16 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '200' },
     seconds: { type: 'string', default: '10' },
     out: { type: 'string', default: 'artifacts/bench/ingest.json' },
+    // Cost as work grows: the throughput measured again on a store already holding this many
+    // events (other batches' history, all published), against the run on an empty one.
+    growth: { type: 'string', default: '0' },
+    // Internal: this file run as the service's own process.
+    role: { type: 'string' },
+    'database-url': { type: 'string' },
+    prefix: { type: 'string' },
   },
 });
+const GROWTH = Number(values.growth);
 const BATCHES = Number(values.batches);
 const PER_BATCH = Number(values['events-per-batch']);
 const TOTAL = BATCHES * PER_BATCH;
@@ -50,7 +60,53 @@ function lifecycle(world: PartnerWorld, batchId: string, step: number) {
   return encodeKafkaRecord(world.partnerEvent(CDMO, path, { subject: batchId }, { batchId }));
 }
 
-async function main() {
+/**
+ * Another `count` events of other batches' history, as if the platform had run for a while: in
+ * streams of 20, their answers on record, every subscriber of the service past them.
+ */
+async function prefill(store: PostgresEventStore, outcomes: OutcomeLog, count: number) {
+  const source = `urn:concord:${CDMO}:history`;
+  for (let done = 0; done < count; done += 1000) {
+    const requests = Array.from({ length: 50 }, (_, s) => ({
+      streamId: `batch-${CDMO}:history-${done / 20 + s}`,
+      events: Array.from({ length: 20 }, (_, k) => ({
+        id: `${source}/${done + s * 20 + k}`,
+        type: 'concord.batch.manufacturing-held.v1',
+        data: { batchId: `${CDMO}:history-${done / 20 + s}`, reason: 'history', step: k },
+        metadata: { source, actororg: CDMO, time: '2026-01-01T00:00:00.000Z' },
+      })),
+    }));
+    const answers = await store.appendMany(requests);
+    await outcomes.record(
+      requests.flatMap((request, s) =>
+        request.events.map((event, k) => {
+          const answer = answers[s]!;
+          if (answer.status !== 'appended') throw new Error(`prefill: ${answer.streamId} moved`);
+          return {
+            key: { channelOrganizationId: CDMO, source, id: event.id },
+            digest: event.id,
+            outcome: {
+              status: 'accepted' as const,
+              id: event.id,
+              source,
+              eventId: event.id,
+              streamId: request.streamId,
+              positions: [answer.positions[k]!],
+              recordedTypes: [event.type],
+              duplicate: false,
+              organizationId: CDMO,
+            },
+          };
+        }),
+      ),
+    );
+  }
+  const head = await store.headPosition();
+  for (const subscriber of ['outbound-kafka', 'process-manager-deviation-batch'])
+    await store.saveCheckpoint(subscriber, head);
+}
+
+async function measure(stored: number) {
   const database = await createTestDatabase(
     process.env.DATABASE_URL ?? LOCAL_POSTGRES_URL,
     'concord_bench',
@@ -63,6 +119,7 @@ async function main() {
   const outbound = `${prefix}.out.${SPONSOR}`;
   try {
     const world = await seedPartnerWorld(store);
+    if (stored > 0) await prefill(store, outcomes, stored);
     const admin = kafka.admin();
     await admin.connect();
     await admin.createTopics({
@@ -87,14 +144,9 @@ async function main() {
         onSeen();
       },
     });
-    const service = await startIngestService({
-      store,
-      outcomes,
-      brokers,
-      logger: pino({ level: 'warn' }),
-      topicPrefix: prefix,
-      groupId: uniqueName('ingest'),
-    });
+    // The service in its own process, as deployed: the bench's producer and observer do not
+    // share its event loop.
+    const service = await startService(database.url, prefix);
     const producer = kafka.producer({ idempotent: true });
     await producer.connect();
     const waitUntil = (done: () => boolean) =>
@@ -123,15 +175,16 @@ async function main() {
     const cpuSeconds = (performance.now() - cpuStart) / 1000;
 
     const start = performance.now();
-    const cpuBefore = process.cpuUsage();
+    const cpuBefore = await service.cpuUsage();
     for (let i = 0; i < feed.length; i += 1000)
       await producer.send({ topic: inbound, messages: feed.slice(i, i + 1000) });
     await waitUntil(() => seen.size >= TOTAL);
     const ingestSeconds = (performance.now() - start) / 1000;
-    const cpuUsed = process.cpuUsage(cpuBefore);
-    // How busy this process was meanwhile (1.0 = one core all the time): near 1 with one thread
-    // means CPU-bound here, far below means waiting on PostgreSQL or Kafka.
-    const processCores = (cpuUsed.user + cpuUsed.system) / 1e6 / ingestSeconds;
+    const cpuAfter = await service.cpuUsage();
+    // How busy the service process was meanwhile (1.0 = one core all the time): near 1 means
+    // its event loop is the limit, far below means it waits on PostgreSQL or Kafka.
+    const processCores =
+      (cpuAfter.user - cpuBefore.user + cpuAfter.system - cpuBefore.system) / 1e6 / ingestSeconds;
 
     // For reference: a plain consumer reading the same records.
     let plainCount = 0;
@@ -168,13 +221,14 @@ async function main() {
     await waitUntil(() => offered.every((o) => seen.has(o.id)));
     const latencies = offered.map((o) => seen.get(o.id)! - sentAt.get(o.id)!).sort((a, b) => a - b);
 
+    const metrics = await service.metrics();
     await service.stop();
     await observer.disconnect();
     await producer.disconnect();
 
     const results = {
       when: new Date().toISOString(),
-      settings: { events: TOTAL, batches: BATCHES, offeredRate: RATE, seconds: SECONDS },
+      settings: { events: TOTAL, batches: BATCHES, offeredRate: RATE, seconds: SECONDS, stored },
       throughput: {
         eventsPerSecond: Math.round(TOTAL / ingestSeconds),
         decodeValidateVerifyCeiling: Math.round(TOTAL / cpuSeconds),
@@ -189,32 +243,115 @@ async function main() {
         p50Ms: percentile(latencies, 50),
         p99Ms: percentile(latencies, 99),
       },
-      metrics: service.metrics.snapshot(),
+      metrics,
     };
-    await mkdir(dirname(values.out), { recursive: true });
-    await writeFile(values.out, `${JSON.stringify(results, null, 2)}\n`);
-    console.log(`\nIngest benchmark — ${TOTAL} events (publish → stored → published)\n`);
-    console.log(
-      `end-to-end ingest        ${results.throughput.eventsPerSecond} events/s (target >= 5000)`,
-    );
-    console.log(
-      `decode+validate+verify   ${results.throughput.decodeValidateVerifyCeiling} events/s (ceiling, same run, one core)`,
-    );
-    console.log(`ratio                    ${results.throughput.ratio} (target >= 0.5)`);
-    console.log(
-      `busy cores (this process) ${results.throughput.processCores} while ingesting (bench producer and observer included)`,
-    );
-    console.log(
-      `plain kafkajs consumer   ${results.throughput.plainConsumer} events/s (for reference)`,
-    );
-    console.log(
-      `latency at ${RATE} events/s  p50 ${results.latencyAtOfferedLoad.p50Ms} ms, p99 ${results.latencyAtOfferedLoad.p99Ms} ms`,
-    );
-    console.log(`\nwritten to ${values.out}`);
+    return results;
   } finally {
     await store.close();
     await database.drop();
   }
 }
 
-await main();
+type Message =
+  | { type: 'ready' }
+  | { type: 'stop' }
+  | { type: 'cpu' }
+  | { type: 'cpu-usage'; usage: NodeJS.CpuUsage }
+  | { type: 'metrics' }
+  | { type: 'metrics-snapshot'; snapshot: unknown };
+
+/** This file as the service's process: the ingest service on the bench's database and topics. */
+async function runService(): Promise<void> {
+  const db = pgDatabase({ connectionString: values['database-url']! });
+  const store = await PostgresEventStore.open(db);
+  const service = await startIngestService({
+    store,
+    outcomes: await sqlOutcomeLog(db),
+    brokers,
+    logger: pino({ level: 'warn' }),
+    topicPrefix: values.prefix!,
+    groupId: uniqueName('ingest'),
+  });
+  process.on('message', async (message: Message) => {
+    if (message.type === 'cpu') process.send!({ type: 'cpu-usage', usage: process.cpuUsage() });
+    if (message.type === 'metrics')
+      process.send!({ type: 'metrics-snapshot', snapshot: service.metrics.snapshot() });
+    if (message.type !== 'stop') return;
+    await service.stop();
+    await store.close();
+    process.exit(0);
+  });
+  process.send!({ type: 'ready' } satisfies Message);
+}
+
+async function startService(databaseUrl: string, prefix: string) {
+  const child = fork(
+    fileURLToPath(import.meta.url),
+    ['--role', 'service', '--database-url', databaseUrl, '--prefix', prefix],
+    { stdio: 'inherit' },
+  );
+  const next = <T extends Message['type']>(type: T) =>
+    new Promise<Extract<Message, { type: T }>>((resolve, reject) => {
+      const onMessage = (message: Message) => {
+        if (message.type !== type) return;
+        child.off('message', onMessage);
+        resolve(message as Extract<Message, { type: T }>);
+      };
+      child.on('message', onMessage);
+      child.once('exit', (code) => reject(new Error(`the service process exited (${code})`)));
+    });
+  await next('ready');
+  return {
+    async cpuUsage() {
+      const answer = next('cpu-usage');
+      child.send({ type: 'cpu' } satisfies Message);
+      return (await answer).usage;
+    },
+    async metrics() {
+      const answer = next('metrics-snapshot');
+      child.send({ type: 'metrics' } satisfies Message);
+      return (await answer).snapshot;
+    },
+    async stop() {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.send({ type: 'stop' } satisfies Message);
+      await exited;
+    },
+  };
+}
+
+async function main() {
+  const results = await measure(0);
+  const large = GROWTH > 0 ? await measure(GROWTH) : undefined;
+  const growth = large && {
+    small: { stored: 0, eventsPerSecond: results.throughput.eventsPerSecond },
+    large: { stored: GROWTH, eventsPerSecond: large.throughput.eventsPerSecond },
+    ratio: +(large.throughput.eventsPerSecond / results.throughput.eventsPerSecond).toFixed(2),
+    target: 0.8,
+  };
+  await mkdir(dirname(values.out), { recursive: true });
+  await writeFile(values.out, `${JSON.stringify({ ...results, growth }, null, 2)}\n`);
+  console.log(`\nIngest benchmark — ${TOTAL} events (publish → stored → published)\n`);
+  console.log(
+    `end-to-end ingest        ${results.throughput.eventsPerSecond} events/s (target >= 5000)`,
+  );
+  console.log(
+    `decode+validate+verify   ${results.throughput.decodeValidateVerifyCeiling} events/s (ceiling, same run, one core)`,
+  );
+  console.log(`ratio                    ${results.throughput.ratio} (target >= 0.5)`);
+  console.log(`busy cores (service)     ${results.throughput.processCores} while ingesting`);
+  console.log(
+    `plain kafkajs consumer   ${results.throughput.plainConsumer} events/s (for reference)`,
+  );
+  console.log(
+    `latency at ${RATE} events/s  p50 ${results.latencyAtOfferedLoad.p50Ms} ms, p99 ${results.latencyAtOfferedLoad.p99Ms} ms`,
+  );
+  if (growth)
+    console.log(
+      `with ${GROWTH} events stored ${growth.large.eventsPerSecond} events/s: ${growth.ratio} of an empty store (target >= 0.8)`,
+    );
+  console.log(`\nwritten to ${values.out}`);
+}
+
+if (values.role === 'service') await runService();
+else await main();
