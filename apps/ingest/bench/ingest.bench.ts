@@ -13,6 +13,15 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { decodeKafkaRecord, encodeKafkaRecord, verifyEventSignature } from '@concord/contract';
 import { PostgresEventStore } from '@concord/event-store-postgres';
+import {
+  CheckpointLog,
+  generatePlatformKey,
+  parsePlatformKey,
+  publicHalf,
+  receiptSigner,
+  signingAsPlatform,
+  type PlatformKey,
+} from '@concord/evidence';
 import { sqlOutcomeLog, type OutcomeLog } from '@concord/ingest';
 import {
   CDMO,
@@ -21,7 +30,7 @@ import {
   seedPartnerWorld,
   type PartnerWorld,
 } from '@concord/ingest/test-support';
-import { pgDatabase } from '@concord/sql';
+import { pgDatabase, type SqlDatabase } from '@concord/sql';
 import { createTestDatabase, LOCAL_POSTGRES_URL, uniqueName } from '@concord/test-infra';
 import { Kafka, logLevel } from 'kafkajs';
 import { pino } from 'pino';
@@ -61,10 +70,25 @@ function lifecycle(world: PartnerWorld, batchId: string, step: number) {
 }
 
 /**
+ * The platform's key, as deployed: ingest signs what it derives, a receipt for every answer and
+ * a checkpoint of the log (every 60 s and on start).
+ */
+const platformKey: PlatformKey =
+  values.role === 'service'
+    ? parsePlatformKey(JSON.parse(process.env.BENCH_PLATFORM_KEY!), 'BENCH_PLATFORM_KEY')
+    : generatePlatformKey('2026-01-01T00:00:00.000Z');
+const keyring = [publicHalf(platformKey)];
+
+/**
  * Another `count` events of other batches' history, as if the platform had run for a while: in
  * streams of 20, their answers on record, every subscriber of the service past them.
  */
-async function prefill(store: PostgresEventStore, outcomes: OutcomeLog, count: number) {
+async function prefill(
+  db: SqlDatabase,
+  store: PostgresEventStore,
+  outcomes: OutcomeLog,
+  count: number,
+) {
   const source = `urn:concord:${CDMO}:history`;
   for (let done = 0; done < count; done += 1000) {
     const requests = Array.from({ length: 50 }, (_, s) => ({
@@ -104,6 +128,8 @@ async function prefill(store: PostgresEventStore, outcomes: OutcomeLog, count: n
   const head = await store.headPosition();
   for (const subscriber of ['outbound-kafka', 'process-manager-deviation-batch'])
     await store.saveCheckpoint(subscriber, head);
+  // ...and signed into the checkpoint log, as the running platform would have done.
+  await (await CheckpointLog.open(db)).signNext(store, platformKey, keyring);
 }
 
 async function measure(stored: number) {
@@ -119,7 +145,7 @@ async function measure(stored: number) {
   const outbound = `${prefix}.out.${SPONSOR}`;
   try {
     const world = await seedPartnerWorld(store);
-    if (stored > 0) await prefill(store, outcomes, stored);
+    if (stored > 0) await prefill(db, store, outcomes, stored);
     const admin = kafka.admin();
     await admin.connect();
     await admin.createTopics({
@@ -263,10 +289,12 @@ type Message =
 /** This file as the service's process: the ingest service on the bench's database and topics. */
 async function runService(): Promise<void> {
   const db = pgDatabase({ connectionString: values['database-url']! });
-  const store = await PostgresEventStore.open(db);
+  const store = signingAsPlatform(await PostgresEventStore.open(db), platformKey);
   const service = await startIngestService({
     store,
     outcomes: await sqlOutcomeLog(db),
+    receipts: receiptSigner(platformKey),
+    checkpoints: { log: await CheckpointLog.open(db), key: platformKey, keyring },
     brokers,
     logger: pino({ level: 'warn' }),
     topicPrefix: values.prefix!,
@@ -288,7 +316,7 @@ async function startService(databaseUrl: string, prefix: string) {
   const child = fork(
     fileURLToPath(import.meta.url),
     ['--role', 'service', '--database-url', databaseUrl, '--prefix', prefix],
-    { stdio: 'inherit' },
+    { stdio: 'inherit', env: { ...process.env, BENCH_PLATFORM_KEY: JSON.stringify(platformKey) } },
   );
   const next = <T extends Message['type']>(type: T) =>
     new Promise<Extract<Message, { type: T }>>((resolve, reject) => {

@@ -321,6 +321,8 @@ export class IngestPipeline {
   readonly #clockToleranceMs: number | undefined;
   readonly #receipts: ReceiptSigner | undefined;
   readonly #streamStates = new StreamStateCache();
+  /** Receipts being signed (on the thread pool) for outcomes of the batches in progress. */
+  readonly #signing = new WeakMap<Outcome, Promise<SignedReceipt>>();
 
   constructor(options: IngestPipelineOptions) {
     this.#store = options.store;
@@ -419,7 +421,9 @@ export class IngestPipeline {
     } else {
       for (const group of groups) await this.#decideAndAppend(group, items, outcomes, receivedAt);
     }
+    await this.#withReceipts(outcomes);
     await this.#keepAnswers(identities, onRecord, outcomes, receivedAt);
+    await this.#withReceipts(outcomes); // refusals of a repeated id found while keeping answers
     return outcomes;
   }
 
@@ -525,7 +529,8 @@ export class IngestPipeline {
         organizationId,
       };
       const receipt = this.#acceptedReceipt(accepted, digestOf(event), result, receivedAt);
-      outcomes[index] = receipt ? { ...accepted, receipt } : accepted;
+      if (receipt) this.#signing.set(accepted, receipt);
+      outcomes[index] = accepted;
     }
   }
 
@@ -535,7 +540,7 @@ export class IngestPipeline {
     digest: string,
     stored: RecordedPlaces,
     receivedAt: string,
-  ): SignedReceipt | undefined {
+  ): Promise<SignedReceipt> | undefined {
     if (!this.#receipts) return undefined;
     if (stored.ids.length === 0)
       throw new Error(`defect: no stored events are known for ${outcome.eventId}`);
@@ -563,7 +568,8 @@ export class IngestPipeline {
 
   /** A refusal, with its signed receipt when the pipeline signs. */
   #refusal(organizationId: string, rejection: Rejection, digest?: string): Outcome {
-    if (!this.#receipts) return { status: 'rejected', organizationId, rejection };
+    const outcome: Outcome = { status: 'rejected', organizationId, rejection };
+    if (!this.#receipts) return outcome;
     const receipt = this.#receipts.sign({
       format: RECEIPT_FORMAT,
       status: 'rejected',
@@ -577,7 +583,18 @@ export class IngestPipeline {
       receivedAt: rejection.receivedAt,
       issuedAt: this.#clock().toISOString(),
     });
-    return { status: 'rejected', organizationId, rejection, receipt };
+    this.#signing.set(outcome, receipt);
+    return outcome;
+  }
+
+  /** The outcomes with the receipts signed for them meanwhile. */
+  async #withReceipts(outcomes: Outcome[]): Promise<void> {
+    await Promise.all(
+      outcomes.map(async (outcome, index) => {
+        const receipt = this.#signing.get(outcome);
+        if (receipt) outcomes[index] = { ...outcome, receipt: await receipt };
+      }),
+    );
   }
 
   #rejected(

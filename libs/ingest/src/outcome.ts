@@ -50,7 +50,8 @@ export type Outcome =
 export interface ReceiptSigner {
   /** The log whose checkpoints will include what an accepted receipt names. */
   readonly logOrigin: string;
-  sign(receipt: Receipt): SignedReceipt;
+  /** Signs off the event loop where it can: a batch's receipts are signed together. */
+  sign(receipt: Receipt): Promise<SignedReceipt>;
 }
 
 /**
