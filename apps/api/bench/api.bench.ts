@@ -55,7 +55,7 @@ const { values } = parseArgs({
     batches: { type: 'string', default: env.API_BENCH_BATCHES ?? '4000' },
     clients: { type: 'string', default: env.API_BENCH_CLIENTS ?? '50' },
     'query-seconds': { type: 'string', default: env.API_BENCH_QUERY_SECONDS ?? '15' },
-    rate: { type: 'string', default: env.API_BENCH_RATE ?? '500' },
+    rate: { type: 'string', default: env.API_BENCH_RATE ?? '1000' },
     seconds: { type: 'string', default: env.API_BENCH_SECONDS ?? '20' },
     // Connections of the API's Prisma pool (readModelPrisma's default) and of the ceiling's pool.
     pool: { type: 'string', default: env.API_BENCH_POOL ?? '10' },
@@ -73,7 +73,7 @@ const QUERY_SECONDS = Number(values['query-seconds']);
 const RATE = Number(values.rate);
 const SECONDS = Number(values.seconds);
 const POOL = Number(values.pool);
-const TARGET_VISIBILITY_P99 = 250;
+const TARGET_VISIBILITY_P99 = 100;
 const TARGET_QUERY_P99 = 50;
 const BROKERS = (env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 
@@ -393,12 +393,16 @@ interface LoadResult {
 }
 
 /** `CLIENTS` loops, each its own organization and view, for `seconds`; latency of every call. */
-async function load(seconds: number, call: (client: number) => Promise<void>): Promise<LoadResult> {
+async function load(
+  seconds: number,
+  call: (client: number) => Promise<void>,
+  clients = CLIENTS,
+): Promise<LoadResult> {
   const result: LoadResult = { latencies: [], requests: 0, seconds, failures: 0 };
   const start = now();
   const deadline = start + seconds * 1000;
   await Promise.all(
-    Array.from({ length: CLIENTS }, async (_, client) => {
+    Array.from({ length: clients }, async (_, client) => {
       while (now() < deadline) {
         const t0 = now();
         try {
@@ -627,6 +631,8 @@ async function main() {
     const viaApi = await load(QUERY_SECONDS, httpCall);
     await load(warmUp, pgCall);
     const viaPg = await load(QUERY_SECONDS, pgCall);
+    // A dashboard's load at a quieter hour: 10 clients.
+    const viaApiTen = await load(QUERY_SECONDS, httpCall, 10);
 
     // ---- ceiling: a bare append → the projector's onChange, at the same rate ---------------------
     // First, while ingest is idle and nobody subscribes: nothing else competes with it.
@@ -722,6 +728,7 @@ async function main() {
         subscriptionErrors: subscriptionErrors.length,
       },
       died,
+      listQueryTenClients: { api: queryFigures(viaApiTen), target: { p99Ms: TARGET_QUERY_P99 } },
       listQuery: {
         api: queryFigures(viaApi),
         target: { p99Ms: TARGET_QUERY_P99 },
@@ -760,7 +767,11 @@ async function main() {
     console.log(
       `  same SQL through pg            p50 ${q.ceiling.p50Ms} ms, p99 ${q.ceiling.p99Ms} ms, ${q.ceiling.requestsPerSecond} req/s (ceiling, same run)`,
     );
-    console.log(`  p99 / ceiling p99             ${q.p99OverCeiling}`);
+    console.log(`  p99 / ceiling p99             ${q.p99OverCeiling} (target <= 2)`);
+    const ten = results.listQueryTenClients.api;
+    console.log(
+      `  GraphQL over HTTP, 10 clients  p50 ${ten.p50Ms} ms, p99 ${ten.p99Ms} ms, ${ten.requestsPerSecond} req/s (target p99 <= ${TARGET_QUERY_P99} ms)`,
+    );
     for (const death of died) console.log(`\nWARNING: ${death}; the figures after it mean little.`);
     console.log(`\nwritten to ${values.out}`);
   } finally {

@@ -19,7 +19,7 @@ import {
 import type { Authenticator } from '@concord/auth';
 import type { EventStore } from '@concord/event-store';
 import type { CheckpointLog, PlatformKey, PlatformKeyring } from '@concord/evidence';
-import { scopedReadModel, type ReadModelPrisma } from '@concord/read-model';
+import { ReadScope, type ReadModelPrisma } from '@concord/read-model';
 import { callerOrganization, jsonError as text } from './http-support.ts';
 
 export const AUDIT_PREFIX = '/audit/';
@@ -80,10 +80,10 @@ export function auditRoutes(options: AuditRoutesOptions): (request: Request) => 
     const batchId = decodeURIComponent(match[1]!);
     const notFound = () => text(404, `No such batch: ${batchId}.`);
     // The read model's row-level security decides who may see the batch at all.
-    const visible = await scopedReadModel(options.prisma, caller.organizationId).batch.findUnique({
-      where: { id: batchId },
-      select: { id: true },
-    });
+    const scope = new ReadScope(options.prisma, caller.organizationId);
+    const visible = await scope.db.batch
+      .findUnique({ where: { id: batchId }, select: { id: true } })
+      .finally(() => scope.end());
     if (!visible) return notFound();
     // A namespaced id's colon is not allowed in file names on every system (browsers turn it into _).
     const fileId = batchId.replaceAll(':', '_');

@@ -6,6 +6,7 @@ import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { getDatamodel, type PrismaTypes } from '@concord/read-model';
 import type { ApiContext } from './context.ts';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './cost-limit.ts';
 
 /** Setup only: the types and their fields live in schema/<type>.ts. */
 export const builder = new SchemaBuilder<{
@@ -43,8 +44,8 @@ export const builder = new SchemaBuilder<{
     filterConnectionTotalCount: true,
     onUnusedQuery: null,
     // A page is 20 edges unless asked; never more than 100 (no unbounded list on any path).
-    defaultConnectionSize: 20,
-    maxConnectionSize: 100,
+    defaultConnectionSize: DEFAULT_PAGE_SIZE,
+    maxConnectionSize: MAX_PAGE_SIZE,
   },
   relay: {
     clientMutationId: 'omit',

@@ -3,7 +3,7 @@ import type { Authenticator, Caller } from '@concord/auth';
 import type { EventStore } from '@concord/event-store';
 import type { CheckpointLog, PlatformKey } from '@concord/evidence';
 import type { OutcomeLog } from '@concord/ingest';
-import type { ScopedReadModel } from '@concord/read-model';
+import type { ReadScope, ScopedReadModel } from '@concord/read-model';
 import type { ChangeFeed } from './change-feed.ts';
 import type { HumanActs } from './human-acts.ts';
 
@@ -17,6 +17,12 @@ export interface ApiContext {
    * the organization is party to.
    */
   db: ScopedReadModel;
+  /**
+   * The request's unit of work behind `db`: one transaction for all its reads (ended when the
+   * operation, or a subscription's event, has been answered), and the caches that live as long
+   * as that transaction (the dataloaders of loaders.ts).
+   */
+  scope: ReadScope;
   changes: ChangeFeed;
   acts: HumanActs;
   authenticator: Authenticator;

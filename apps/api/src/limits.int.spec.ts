@@ -1,5 +1,16 @@
+import { PAIR_A } from '@concord/ingest/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { A1, A2, DEV_A, openApiWorld, SPONSOR, type ApiWorld } from './test-support/api-world.ts';
+import {
+  A1,
+  A2,
+  B1,
+  CDMO,
+  DEV_A,
+  openApiWorld,
+  OTHER_SPONSOR,
+  SPONSOR,
+  type ApiWorld,
+} from './test-support/api-world.ts';
 
 /**
  * An operation `levels` fields deep, leaf included: batch → deviationLinks → deviation →
@@ -105,8 +116,13 @@ describe('limits on what one operation may ask (embedded read model, PGlite)', (
     };
     expect(data.releaseReadiness.edges.map((edge) => edge.node.batchId).sort()).toEqual([A1, A2]);
     expect(data.deviations.edges.map((edge) => edge.node.deviationId)).toEqual([DEV_A]);
-    // Over the limit, both spellings are refused at the same estimate, to the fraction.
-    const over = (query: string) => query.replaceAll('first: 50', 'first: 100');
+    // Over the limit (each card with a page of 100 timeline entries), both spellings are refused
+    // at the same estimate, to the fraction.
+    const over = (query: string) =>
+      query.replaceAll(
+        'cdmo { name }',
+        'cdmo { name } timeline(first: 100) { edges { node { eventId } } }',
+      );
     const inline = await refused(over(DASHBOARD('50', '20')));
     expect(inline).toMatch(COST);
     expect(await refused(over(DASHBOARD_IN_FRAGMENTS))).toBe(inline);
@@ -237,5 +253,211 @@ describe('limits on what one operation may ask (embedded read model, PGlite)', (
       errors: [{ message: 'Page size 101 exceeds the maximum of 100 (first on timeline).' }],
     });
     expect(text).toContain('event: complete');
+  });
+});
+
+/**
+ * A dashboard page: batches with their sponsor, CDMO, blockers (and the deviation behind each),
+ * deviation links and QC results.
+ */
+const DASHBOARD_PAGE = (extra = '') => `query DashboardPage($first: Int!) {
+  batches(first: $first, orderBy: { field: BATCH_NUMBER, direction: DESC }) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { node {
+      id batchId batchNumber status productId productName site releaseReady scheduledAt lastChangedAt
+      sponsor { organizationId name kind }
+      cdmo { organizationId name kind }
+      blockers { kind blocksRelease description severity reference
+        deviation { id deviationId title severity status } }
+      deviationLinks { impact impactConclusion
+        deviation { id deviationId title severity status open } }
+      qcResults { resultId test value unit withinSpecification testedAt }
+      ${extra}
+    } }
+  }
+}`;
+
+interface PageNode {
+  batchId: string;
+  sponsor: { organizationId: string; name: string } | null;
+  cdmo: { organizationId: string; name: string } | null;
+  blockers: { kind: string; reference: string | null; deviation: { deviationId: string } | null }[];
+  deviationLinks: { deviation: { deviationId: string; severity: string; open: boolean } | null }[];
+  qcResults: { resultId: string; value: number; withinSpecification: boolean }[];
+}
+interface Page {
+  batches: {
+    totalCount: number;
+    pageInfo: { hasNextPage: boolean };
+    edges: { node: PageNode }[];
+  };
+}
+
+/** 50 more batches of pair A, numbered NB-PG-00 … 49 (after A1's and A2's NB-HLV201-…). */
+const PAGE_BATCHES = Array.from(
+  { length: 50 },
+  (_, index) => `${CDMO}:b-nb-pg-${String(index).padStart(2, '0')}`,
+);
+/** Five major deviations, each linked to two of them (batches 0 and 1, 10 and 11, …). */
+const PAGE_DEVIATIONS = Array.from({ length: 5 }, (_, index) => ({
+  id: `${CDMO}:dev-nb-pg-${index}`,
+  batches: [PAGE_BATCHES[index * 10]!, PAGE_BATCHES[index * 10 + 1]!],
+}));
+/** Every even-numbered batch went through review and has a QC result. */
+const tested = (batchId: string) => PAGE_BATCHES.indexOf(batchId) % 2 === 0;
+
+const hour = (index: number, plus: number) =>
+  new Date(Date.parse('2026-04-18T00:00:00Z') + (index * 2 + plus) * 3_600_000)
+    .toISOString()
+    .replace('.000Z', 'Z');
+
+describe('a dashboard page of 50 batches with their sponsor, CDMO, blockers, deviation links and QC results (PGlite)', () => {
+  let world: ApiWorld;
+  let token: string;
+  /** The SQL statements Prisma ran, as the world's client reports them. */
+  const statements: string[] = [];
+  beforeAll(async () => {
+    world = await openApiWorld('pglite', { onQuery: (sql) => statements.push(sql) });
+    token = await world.token(SPONSOR);
+    const { batch, deviation } = world.exchange.feed;
+    await world.exchange.publish(
+      PAGE_BATCHES.flatMap((id, index) => {
+        const b = batch(PAIR_A, id);
+        return [
+          b.scheduled(hour(index, 0)),
+          b.started(hour(index, 0.25)),
+          ...(tested(id)
+            ? [
+                b.completed(hour(index, 0.5)),
+                b.reviewed(hour(index, 0.75)),
+                b.qc(hour(index, 1), 98.5),
+              ]
+            : []),
+        ];
+      }),
+    );
+    await world.exchange.publish(
+      PAGE_DEVIATIONS.map((d, index) =>
+        deviation(PAIR_A, d.id).reported(hour(100, index), 'major', d.batches, hour(100, index)),
+      ),
+    );
+    await world.projector.catchUp();
+  });
+  afterAll(async () => world?.close());
+
+  async function page(organizationToken: string, first: number, extra = '') {
+    const { status, body } = await world.graphql(organizationToken, DASHBOARD_PAGE(extra), {
+      first,
+    });
+    return { status, body: body as { data?: Page; errors?: { message: string }[] } };
+  }
+
+  it('passes the cost limit and answers it whole, each batch with what belongs to it', async () => {
+    const { status, body } = await page(token, 50);
+    expect(body.errors).toBeUndefined();
+    expect(status).toBe(200);
+    const { batches } = body.data!;
+    expect(batches.totalCount).toBe(52);
+    expect(batches.pageInfo.hasNextPage).toBe(true);
+    expect(batches.edges.map((edge) => edge.node.batchId)).toEqual([...PAGE_BATCHES].reverse());
+    const names = new Map(
+      (await world.prisma.organization.findMany()).map((org) => [org.id, org.name]),
+    );
+    for (const { node } of batches.edges) {
+      const linked = PAGE_DEVIATIONS.find((d) => d.batches.includes(node.batchId));
+      expect(node.sponsor).toMatchObject({ organizationId: SPONSOR, name: names.get(SPONSOR) });
+      expect(node.cdmo).toMatchObject({ organizationId: CDMO, name: names.get(CDMO) });
+      expect(node.deviationLinks).toEqual(
+        linked
+          ? [
+              {
+                deviation: expect.objectContaining({
+                  deviationId: linked.id,
+                  severity: 'MAJOR',
+                  open: true,
+                }),
+                impact: null,
+                impactConclusion: null,
+              },
+            ]
+          : [],
+      );
+      const fromDeviations = node.blockers.filter((b) => b.kind === 'OPEN_DEVIATION');
+      expect(fromDeviations.map((b) => [b.reference, b.deviation?.deviationId])).toEqual(
+        linked ? [[linked.id, linked.id]] : [],
+      );
+      expect(node.blockers.filter((b) => b.deviation !== null)).toHaveLength(linked ? 1 : 0);
+      expect(node.qcResults).toEqual(
+        tested(node.batchId)
+          ? [
+              expect.objectContaining({
+                resultId: `qc-${node.batchId.split(':')[1]}-014`,
+                value: 98.5,
+                withinSpecification: true,
+              }),
+            ]
+          : [],
+      );
+    }
+  });
+
+  it('loads a page in as many statements whatever its size (no query per batch or blocker)', async () => {
+    const count = async (first: number) => {
+      statements.length = 0;
+      const { body } = await page(token, first);
+      expect(body.errors).toBeUndefined();
+      expect(body.data!.batches.edges).toHaveLength(first);
+      // The reads (the previous request's COMMIT may be reported after it has been answered).
+      return statements.filter((sql) => /^select/i.test(sql)).length;
+    };
+    // The first 12: batches 49 … 38, with a deviation (40 and 41), blockers and QC results.
+    const small = await count(12);
+    expect(await count(50)).toBe(small);
+    expect(small).toBeLessThanOrEqual(10);
+  });
+
+  it("shows another organization's page nothing of these batches, their deviations or partners", async () => {
+    const { body } = await page(await world.token(OTHER_SPONSOR), 50);
+    expect(body.errors).toBeUndefined();
+    const { batches } = body.data!;
+    expect(batches.totalCount).toBe(1);
+    expect(batches.edges.map((edge) => edge.node.batchId)).toEqual([B1]);
+    const text = JSON.stringify(body.data);
+    for (const id of [SPONSOR, CDMO, DEV_A, ...PAGE_DEVIATIONS.map((d) => d.id)])
+      expect(text).not.toContain(id);
+  });
+
+  it('still refuses abusive variants of it, with the cost limit’s sentence', async () => {
+    const refusal = async (query: string, variables: Record<string, unknown>) => {
+      const { status, body } = await world.graphql(token, query, variables);
+      expect(status).toBe(200);
+      expect(body.data ?? null).toBeNull();
+      expect(body.errors).toHaveLength(1);
+      return body.errors![0]!;
+    };
+    const COST_LIMIT = expect.objectContaining({
+      message: expect.stringMatching(COST),
+      extensions: expect.objectContaining({ code: 'COST_LIMIT_EXCEEDED', limit: 5000 }),
+    });
+    // Deep: every linked deviation with a page of 100 of its timeline entries (within the depth).
+    const deep = DASHBOARD_PAGE(
+      'deviationLinks { deviation { timeline(first: 100) { edges { node { eventId summary } } } } }',
+    );
+    expect(await refusal(deep, { first: 50 })).toEqual(COST_LIMIT);
+    // Wide: the store read and verified for every batch of the page.
+    const audited = DASHBOARD_PAGE('viewerCan { release } verification { ok events }');
+    expect(await refusal(audited, { first: 50 })).toEqual(COST_LIMIT);
+    // Many: ten aliases of the whole page (within the alias limit; each alias costs its page).
+    const body = DASHBOARD_PAGE().replace(
+      /^query DashboardPage\(\$first: Int!\) \{\n([\s\S]*)\}$/,
+      '$1',
+    );
+    const aliased = `query Aliased($first: Int!) { ${Array.from({ length: 10 }, (_, index) => `p${index}: ${body.trim()}`).join(' ')} }`;
+    expect(await refusal(aliased, { first: 50 })).toEqual(COST_LIMIT);
+    // Huge: a page above the maximum.
+    expect(await refusal(DASHBOARD_PAGE(), { first: 1_000 })).toMatchObject({
+      message: 'Page size 1000 exceeds the maximum of 100 (first on batches).',
+    });
   });
 });

@@ -8,28 +8,30 @@ import {
 import type { EventStore } from '@concord/event-store';
 import type { CheckpointLog, PlatformKey, PlatformKeyring } from '@concord/evidence';
 import type { OutcomeLog } from '@concord/ingest';
-import { scopedReadModel, type ReadModelPrisma } from '@concord/read-model';
+import { ReadScope, type ReadModelPrisma, type ReadScopeOptions } from '@concord/read-model';
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import {
   GraphQLError as GraphQLErrorClass,
-  getOperationAST,
-  getVariableValues,
-  Kind,
   type ExecutionArgs,
-  type FieldNode,
-  type FragmentDefinitionNode,
   type GraphQLError,
-  type SelectionNode,
   type ValidationContext,
   type execute,
   type subscribe,
 } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { createGraphQLError, createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import {
+  createGraphQLError,
+  createYoga,
+  isAsyncIterable,
+  type Plugin,
+  type YogaServerInstance,
+} from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
+import { CallerCache } from './caller-cache.ts';
 import { ChangeFeed } from './change-feed.ts';
 import type { ApiContext } from './context.ts';
+import { costLimit } from './cost-limit.ts';
 import { HumanActs } from './human-acts.ts';
 import { schema } from './schema/index.ts';
 
@@ -66,8 +68,8 @@ export interface ApiOptions {
   /** Most aliases in one operation. @default 10 */
   maxAliases?: number;
   /**
-   * Highest estimated cost of one operation (graphql-armor's weights, with page sizes given as
-   * variables counted at their value, fragments as their fields). @default 5000
+   * Highest estimated cost of one operation: roughly the objects it makes the server load and
+   * resolve, pages and nested lists multiplied (see cost-limit.ts). @default 5000
    */
   maxCost?: number;
   /** Most tokens in one document. @default 3000 */
@@ -76,102 +78,14 @@ export interface ApiOptions {
   clock?: () => Date;
   /** Where used e-signature credentials are kept. @default this process's memory */
   stepUps?: StepUpLedger;
+  /** How each request's transaction over the read model waits, lives and ends. @default ReadScope's */
+  readScope?: ReadScopeOptions;
 }
 
 type Enveloped = {
   execute: (args: ExecutionArgs) => ReturnType<typeof execute>;
   subscribe: (args: ExecutionArgs) => ReturnType<typeof subscribe>;
 };
-
-/** The largest page a connection serves (`first`/`last`), as the schema builder caps it. */
-const MAX_PAGE_SIZE = 100;
-
-/**
- * The cost limit, on page sizes as the request states them, variables included. graphql-armor's
- * estimate reads `first`/`last` only as literals (`first: $n` counted as 1 whatever `$n` was, so
- * nested pages of 100 passed), silently cuts a page above the maximum, and counts every fragment
- * as one more level of data (the dashboard's fragments cost twice their fields). This estimate
- * keeps armor's weights (objects 2, scalars 1, ×1.5 per level, × the page size), reads variables'
- * values, refuses pages above the maximum, and costs a fragment, spread or inline, exactly as
- * its fields written in place: how a client spells a selection does not change what it asks.
- */
-function costLimit(maxCost: number): Plugin {
-  const refusal = (args: ExecutionArgs): GraphQLError | undefined => {
-    const operation = getOperationAST(args.document, args.operationName);
-    if (!operation) return undefined; // execution reports it
-    const { coerced } = getVariableValues(
-      args.schema,
-      operation.variableDefinitions ?? [],
-      args.variableValues ?? {},
-    );
-    if (!coerced) return undefined; // invalid variables: execution reports them
-    const fragments = new Map(
-      args.document.definitions
-        .filter((node): node is FragmentDefinitionNode => node.kind === Kind.FRAGMENT_DEFINITION)
-        .map((node) => [node.name.value, node]),
-    );
-    let tooLarge: GraphQLError | undefined;
-    /** The fields a selection set asks for, fragments written in place. */
-    const fieldsOf = (selections: readonly SelectionNode[], seen: Set<string>): FieldNode[] =>
-      selections.flatMap((node) => {
-        if (node.kind === Kind.FIELD) return [node];
-        if (node.kind === Kind.INLINE_FRAGMENT) return fieldsOf(node.selectionSet.selections, seen);
-        const fragment = fragments.get(node.name.value);
-        // An unknown or cyclic spread (both refused by validation) asks for nothing more.
-        if (!fragment || seen.has(fragment.name.value)) return [];
-        return fieldsOf(fragment.selectionSet.selections, new Set(seen).add(fragment.name.value));
-      });
-    const cost = (node: FieldNode): number => {
-      if (node.name.value === '__schema') return 0;
-      if (!node.selectionSet) return 1;
-      const own = fieldsOf(node.selectionSet.selections, new Set()).reduce(
-        (sum, child) => sum + 1.5 * cost(child),
-        2,
-      );
-      let page = 1;
-      for (const argument of node.arguments ?? []) {
-        if (argument.name.value !== 'first' && argument.name.value !== 'last') continue;
-        const { value } = argument;
-        const size =
-          value.kind === Kind.INT
-            ? Number(value.value)
-            : value.kind === Kind.VARIABLE
-              ? coerced[value.name.value]
-              : undefined;
-        if (typeof size !== 'number') continue;
-        if (size > MAX_PAGE_SIZE)
-          tooLarge ??= createGraphQLError(
-            `Page size ${size} exceeds the maximum of ${MAX_PAGE_SIZE} (${argument.name.value} on ${node.name.value}).`,
-          );
-        page = Math.max(page, size);
-      }
-      return own * page;
-    };
-    const total = fieldsOf(operation.selectionSet.selections, new Set()).reduce(
-      (sum, node) => sum + cost(node),
-      0,
-    );
-    if (tooLarge) return tooLarge;
-    if (total > maxCost) return costError(maxCost, total);
-    return undefined;
-  };
-  return {
-    onExecute({ args, setResultAndStopExecution }) {
-      const error = refusal(args);
-      if (error) setResultAndStopExecution({ errors: [error] });
-    },
-    onSubscribe({ args, setResultAndStopExecution }) {
-      const error = refusal(args);
-      if (error) setResultAndStopExecution({ errors: [error] });
-    },
-  };
-}
-
-const costError = (limit: number, found: number) =>
-  createGraphQLError(
-    `The operation is estimated to cost ${found}, above the limit of ${limit}: ask for smaller pages (first/last), fewer nested connections or fewer fields, or split it into several operations.`,
-    { extensions: { code: 'COST_LIMIT_EXCEEDED', limit, found } },
-  );
 
 /** graphql-armor's refusals ("Syntax Error: …"), said as what was exceeded and how to fix it. */
 const ARMOR_LIMITS: [RegExp, (limit: number, found: number | undefined) => GraphQLError][] = [
@@ -229,6 +143,31 @@ function explainedTokenLimit(): Plugin {
   };
 }
 
+/**
+ * Each operation's reads share one transaction (its ReadScope), which ends as soon as the
+ * operation is answered; a subscription's transaction ends with each event it delivers (the
+ * next event's reads open another), so a long-lived subscription holds no connection between
+ * events.
+ */
+function oneTransactionPerOperation(): Plugin<ApiContext> {
+  const end = (context: ApiContext) => void context.scope.end();
+  return {
+    onExecute: ({ args }) => ({
+      onExecuteDone: ({ result }) => {
+        if (!isAsyncIterable(result)) return end(args.contextValue);
+        return { onNext: () => end(args.contextValue), onEnd: () => end(args.contextValue) };
+      },
+    }),
+    onSubscribe: ({ args }) => ({
+      onSubscribeResult: () => ({
+        onNext: () => end(args.contextValue),
+        onEnd: () => end(args.contextValue),
+      }),
+      onSubscribeError: () => end(args.contextValue),
+    }),
+  };
+}
+
 /** The longest delay setTimeout keeps (about 24.8 days); tokens live far shorter. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -274,9 +213,8 @@ export function createApi(options: ApiOptions): Api {
     blockFieldSuggestion: { enabled: true },
   });
 
-  const contextFor = (caller: Caller | undefined): ApiContext => ({
-    caller,
-    db: scopedReadModel(options.prisma, caller?.organizationId ?? NOBODY),
+  // What every request's context shares, made once.
+  const services = {
     changes,
     acts,
     authenticator: options.authenticator,
@@ -286,11 +224,20 @@ export function createApi(options: ApiOptions): Api {
     ...(options.checkpoints ? { checkpoints: options.checkpoints } : {}),
     ...(options.outcomes ? { outcomes: options.outcomes } : {}),
     clock: options.clock ?? (() => new Date()),
-  });
+  };
+  const contextFor = (caller: Caller | undefined): ApiContext => {
+    const scope = new ReadScope(
+      options.prisma,
+      caller?.organizationId ?? NOBODY,
+      options.readScope,
+    );
+    return { ...services, caller, scope, db: scope.db };
+  };
 
+  const callers = new CallerCache(options.authenticator);
   const authenticate = async (header: string | null | undefined) => {
     try {
-      return await options.authenticator.authenticate(header);
+      return await callers.authenticate(header);
     } catch (error) {
       if (error instanceof AuthenticationError)
         throw createGraphQLError(error.message, {
@@ -308,6 +255,7 @@ export function createApi(options: ApiOptions): Api {
       explainedTokenLimit(),
       ...armor.protect().plugins,
       costLimit(options.maxCost ?? 5_000),
+      oneTransactionPerOperation(),
     ],
     context: async ({ request }) =>
       contextFor(await authenticate(request.headers.get('authorization'))),
@@ -327,7 +275,7 @@ export function createApi(options: ApiOptions): Api {
           // the socket closes (4401), ending every subscription on it; the client signs in again.
           onConnect: async (socket) => {
             const header = socket.connectionParams?.authorization;
-            const caller = await options.authenticator
+            const caller = await callers
               .authenticate(typeof header === 'string' ? header : undefined)
               .catch(() => undefined);
             if (caller?.kind !== 'person' || caller.expiresAt === undefined) return true;

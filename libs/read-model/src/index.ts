@@ -22,11 +22,15 @@ export type * from './projections/rows.ts';
 export { readModelTables, sqlRowLoader, truncateReadModel, writeChunk } from './sql-rows.ts';
 export {
   READER_ROLE,
+  ReadScope,
   readModelPrisma,
   scopedReadModel,
+  type ReadScopeOptions,
   type ReadModelPrisma,
+  type ReadModelPrismaOptions,
   type ReadModelSource,
   type ScopedReadModel,
 } from './read-model-client.ts';
+export type { Deviation, Organization } from './generated/prisma/client.ts';
 export { getDatamodel } from './generated/pothos-types.ts';
 export type { default as PrismaTypes } from './generated/pothos-types.ts';

@@ -10,6 +10,7 @@ import {
   type SignedAct,
 } from '@concord/audit';
 import { builder } from '../builder.ts';
+import { FIELD_COSTS } from '../cost-limit.ts';
 import { CapaAction } from './deviation.ts';
 import {
   asSignature,
@@ -326,6 +327,7 @@ builder.prismaObjectFields('Batch', (t) => ({
   asOf: t.field({
     type: BatchAsOfRef,
     description: 'The batch as it stood at an instant, on the occurred or the recorded timeline.',
+    extensions: { cost: FIELD_COSTS.storeRead },
     args: {
       at: t.arg({ type: 'DateTime', required: true }),
       timeline: t.arg({ type: Timeline, required: false, defaultValue: 'recorded' }),
@@ -345,6 +347,7 @@ builder.prismaObjectFields('Deviation', (t) => ({
     type: DeviationAsOfRef,
     description:
       'The deviation as it stood at an instant, on the occurred or the recorded timeline.',
+    extensions: { cost: FIELD_COSTS.storeRead },
     args: {
       at: t.arg({ type: 'DateTime', required: true }),
       timeline: t.arg({ type: Timeline, required: false, defaultValue: 'recorded' }),

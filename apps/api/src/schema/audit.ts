@@ -13,6 +13,7 @@ import {
 import { resolveArrayConnection, type DefaultConnectionArguments } from '@pothos/plugin-relay';
 import { builder } from '../builder.ts';
 import type { ApiContext } from '../context.ts';
+import { DEFAULT_PAGE_SIZE, FIELD_COSTS, MAX_PAGE_SIZE } from '../cost-limit.ts';
 import { asSignature, SignatureManifestation } from './shared.ts';
 
 // The auditor's views. Every field here hangs off a Batch or a Deviation, which the caller can
@@ -242,7 +243,10 @@ const HistoryConnection = builder.connectionObject(
 /** A page of history entries (oldest first): 20 unless asked, at most 100, as every list. */
 function historyPage(entries: readonly HistoryEntry[], args: DefaultConnectionArguments) {
   return {
-    ...resolveArrayConnection({ args, defaultSize: 20, maxSize: 100 }, entries),
+    ...resolveArrayConnection(
+      { args, defaultSize: DEFAULT_PAGE_SIZE, maxSize: MAX_PAGE_SIZE },
+      entries,
+    ),
     totalCount: entries.length,
   };
 }
@@ -252,6 +256,7 @@ builder.prismaObjectFields('Batch', (t) => ({
     {
       type: HistoryEntryRef,
       description: "The batch's full record from the event store, oldest first, page by page.",
+      extensions: { cost: FIELD_COSTS.history },
       resolve: async (batch, args, context) =>
         historyPage((await batchHistory(context.store, batch.id, context.audit)).entries, args),
     },
@@ -260,6 +265,7 @@ builder.prismaObjectFields('Batch', (t) => ({
   verification: t.field({
     type: VerificationRef,
     description: "Verifies the batch's record (and its linked deviations') now.",
+    extensions: { cost: FIELD_COSTS.verification },
     resolve: async (batch, _args, context) =>
       verifyAudit(context.store, { batchId: batch.id }, await heldAuditOptions(context)),
   }),
@@ -270,6 +276,7 @@ builder.prismaObjectFields('Deviation', (t) => ({
     {
       type: HistoryEntryRef,
       description: "The deviation's full record from the event store, oldest first, page by page.",
+      extensions: { cost: FIELD_COSTS.history },
       resolve: async (deviation, args, context) =>
         historyPage(
           (await deviationHistory(context.store, deviation.id, context.audit)).entries,
@@ -280,6 +287,7 @@ builder.prismaObjectFields('Deviation', (t) => ({
   ),
   verification: t.field({
     type: VerificationRef,
+    extensions: { cost: FIELD_COSTS.verification },
     resolve: async (deviation, _args, context) =>
       verifyAudit(context.store, { deviationId: deviation.id }, await heldAuditOptions(context)),
   }),

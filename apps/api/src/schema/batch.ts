@@ -6,6 +6,8 @@ import {
 import { GraphQLError } from 'graphql';
 import { builder } from '../builder.ts';
 import { partyOf } from '../context.ts';
+import { FIELD_COSTS } from '../cost-limit.ts';
+import { deviationById, organizationById } from '../loaders.ts';
 import { BatchActs } from './viewer-can.ts';
 import {
   asSignature,
@@ -49,10 +51,11 @@ export const ReleaseBlocker = builder.objectRef<Blocker>('ReleaseBlocker').imple
       type: 'Deviation',
       nullable: true,
       description: 'The deviation behind the blocker, when there is one.',
+      // Loaded with every other blocker's deviation of the request, in one statement.
       resolve: (query, blocker, _args, context) =>
         blocker.reference !== null &&
         (blocker.kind === 'open-deviation' || blocker.kind === 'pending-sponsor-approval')
-          ? context.db.deviation.findUnique({ ...query, where: { id: blocker.reference } })
+          ? deviationById(context, blocker.reference, query)
           : null,
     }),
   }),
@@ -126,17 +129,16 @@ builder.prismaNode('Batch', {
     productId: t.exposeID('productId'),
     productName: t.exposeString('productName', { nullable: true }),
     agreementId: t.exposeID('agreementId'),
+    // A page's organizations are loaded together, in one statement (loaders.ts).
     sponsor: t.prismaField({
       type: 'Organization',
       nullable: true,
-      resolve: (query, batch, _args, context) =>
-        context.db.organization.findUnique({ ...query, where: { id: batch.sponsorId } }),
+      resolve: (_query, batch, _args, context) => organizationById(context, batch.sponsorId),
     }),
     cdmo: t.prismaField({
       type: 'Organization',
       nullable: true,
-      resolve: (query, batch, _args, context) =>
-        context.db.organization.findUnique({ ...query, where: { id: batch.cdmoId } }),
+      resolve: (_query, batch, _args, context) => organizationById(context, batch.cdmoId),
     }),
     sponsorId: t.exposeID('sponsorId'),
     cdmoId: t.exposeID('cdmoId'),
@@ -196,6 +198,7 @@ builder.prismaNode('Batch', {
     viewerCan: t.field({
       type: BatchActs,
       description: 'What you could sign on this batch now, as the domain decides it.',
+      extensions: { cost: FIELD_COSTS.storeRead },
       resolve: async (b, _args, context) => {
         const disposition = (decision: 'released' | 'quarantined' | 'rejected') => ({
           kind: 'record-disposition' as const,

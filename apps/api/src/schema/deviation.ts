@@ -1,6 +1,7 @@
 import { DeviationActs } from './viewer-can.ts';
 import { builder } from '../builder.ts';
 import { partyOf } from '../context.ts';
+import { FIELD_COSTS } from '../cost-limit.ts';
 import {
   asSignature,
   DateRange,
@@ -60,6 +61,7 @@ builder.prismaNode('Deviation', {
     viewerCan: t.field({
       type: DeviationActs,
       description: 'What you could sign on this deviation now, as the domain decides it.',
+      extensions: { cost: FIELD_COSTS.storeRead },
       resolve: async (d, _args, context) => {
         const [approveCapa, approveClosure] = await context.acts.allowed(context.caller, [
           { kind: 'approve-capa', deviationId: d.id, capaId: d.capaId ?? '' },

@@ -24,6 +24,7 @@ import {
   Projector,
   readModelPrisma,
   type ReadModelPrisma,
+  type ReadModelPrismaOptions,
 } from '@concord/read-model';
 import { pgDatabase, pgliteDatabase, type SqlDatabase } from '@concord/sql';
 import { createApi, type Api } from '../server.ts';
@@ -77,7 +78,10 @@ export const PLATFORM_KEYRING = [publicHalf(PLATFORM_KEY)];
  * blocked by an open major deviation (reported late), pair B with a batch and a minor
  * deviation. Everything goes through the real ingest pipeline and the real projector.
  */
-export async function openApiWorld(database: { url: string } | 'pglite'): Promise<ApiWorld> {
+export async function openApiWorld(
+  database: { url: string } | 'pglite',
+  options: ReadModelPrismaOptions = {},
+): Promise<ApiWorld> {
   const db =
     database === 'pglite' ? await pgliteDatabase() : pgDatabase({ connectionString: database.url });
   // As a server runs: what the platform records is signed with its key.
@@ -85,8 +89,11 @@ export async function openApiWorld(database: { url: string } | 'pglite'): Promis
   await migrateReadModel(db);
   const prisma =
     database === 'pglite'
-      ? readModelPrisma({ pglite: (db as Awaited<ReturnType<typeof pgliteDatabase>>).pglite })
-      : readModelPrisma({ connectionString: database.url });
+      ? readModelPrisma(
+          { pglite: (db as Awaited<ReturnType<typeof pgliteDatabase>>).pglite },
+          options,
+        )
+      : readModelPrisma({ connectionString: database.url }, options);
   const exchange = await partnerExchange(store, { secondPair: true, clock: () => new Date(NOW) });
   const issuer = await DevIssuer.open();
   const authenticator = new Authenticator({
