@@ -98,17 +98,17 @@ const rows: Row[] = [
   },
   ...(
     [
-      ['single appends', 'single'],
-      ['batched appends', 'batched'],
+      ['single appends', 'singleAppend'],
+      ['batched appends', 'batchedAppend'],
       ['hot-stream appends', 'hotStreams'],
       ['read all', 'readAll'],
     ] as const
   ).map(
     ([name, key]): Row => ({
       figure: `${name} vs Emmett`,
-      value: at(eventStore, `peer.${key}.concord`),
+      value: at(eventStore, `${key}.eventsPerSecond`),
       unit: 'ev/s',
-      ceiling: { value: at(eventStore, `peer.${key}.emmett`), what: 'Emmett, same run' },
+      ceiling: { value: at(eventStore, `peer.${key}.eventsPerSecond`), what: 'Emmett, same run' },
       goal: { on: 'ratio', atLeast: 1 },
     }),
   ),
