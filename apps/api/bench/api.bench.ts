@@ -26,6 +26,13 @@ import { Authenticator, DEV_AUDIENCE, DEV_ISSUER, DevIssuer } from '@concord/aut
 import { encodeKafkaRecord } from '@concord/contract';
 import { InMemoryEventStore, type NewEvent, type RecordedEvent } from '@concord/event-store';
 import { PostgresEventStore } from '@concord/event-store-postgres';
+import {
+  CheckpointLog,
+  generatePlatformKey,
+  publicHalf,
+  receiptSigner,
+  signingAsPlatform,
+} from '@concord/evidence';
 import { sqlOutcomeLog } from '@concord/ingest';
 import { startIngestService } from '@concord/ingest-app';
 import {
@@ -144,13 +151,23 @@ async function serveApi(): Promise<void> {
   process.send!({ type: 'ready', port: (server.address() as AddressInfo).port } satisfies Message);
 }
 
-/** The ingest process: partners' topics in, the store, outbound topics out. */
+/**
+ * The ingest process, as deployed: partners' topics in, the store, outbound topics out; what it
+ * derives signed as the platform, a receipt for every answer, a checkpoint of the log every 60 s.
+ */
 async function runIngest(): Promise<void> {
   const db = pgDatabase({ connectionString: values['database-url']! });
-  const store = await PostgresEventStore.open(db);
+  const platformKey = generatePlatformKey(new Date().toISOString());
+  const store = signingAsPlatform(await PostgresEventStore.open(db), platformKey);
   const service = await startIngestService({
     store,
     outcomes: await sqlOutcomeLog(db),
+    receipts: receiptSigner(platformKey),
+    checkpoints: {
+      log: await CheckpointLog.open(db),
+      key: platformKey,
+      keyring: [publicHalf(platformKey)],
+    },
     brokers: BROKERS,
     logger: pino({ level: 'warn' }),
     topicPrefix: values.prefix!,
