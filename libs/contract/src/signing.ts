@@ -31,19 +31,24 @@ export function signingInputBytes(event: object): Uint8Array {
 // Ed25519 public keys travel as the base64 of the 32 raw bytes; node:crypto wants SPKI DER.
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
-// Parsed keys, by their base64: an audit checks thousands of signatures with a handful of keys.
-const parsedKeys = new Map<string, KeyObject>();
-const PARSED_KEYS_KEPT = 1_000;
+/**
+ * `make`, remembered by its text argument (at most 1,000, then forgotten all at once): an audit
+ * checks thousands of signatures with a handful of keys, and the platform signs with one.
+ */
+function remembered<T>(make: (text: string) => T): (text: string) => T {
+  const kept = new Map<string, T>();
+  return (text) => {
+    const known = kept.get(text);
+    if (known !== undefined) return known;
+    const value = make(text);
+    if (kept.size >= 1_000) kept.clear();
+    kept.set(text, value);
+    return value;
+  };
+}
 
 /** An Ed25519 public key from the base64 of its 32 raw bytes (as registered with the platform). */
-export function publicKeyFromBase64(rawBase64: string): KeyObject {
-  const parsed = parsedKeys.get(rawBase64);
-  if (parsed) return parsed;
-  const key = parsePublicKey(rawBase64);
-  if (parsedKeys.size >= PARSED_KEYS_KEPT) parsedKeys.clear();
-  parsedKeys.set(rawBase64, key);
-  return key;
-}
+export const publicKeyFromBase64: (rawBase64: string) => KeyObject = remembered(parsePublicKey);
 
 function parsePublicKey(rawBase64: string): KeyObject {
   const raw = Buffer.from(rawBase64, 'base64');
@@ -72,17 +77,7 @@ export function generateSigningKey(): { privateKeyPem: string; publicKey: string
   };
 }
 
-// Parsed private keys, by their PEM: the platform signs every event it derives with one key.
-const parsedPrivateKeys = new Map<string, KeyObject>();
-
-function privateKeyFromPem(pem: string): KeyObject {
-  const parsed = parsedPrivateKeys.get(pem);
-  if (parsed) return parsed;
-  const key = createPrivateKey(pem);
-  if (parsedPrivateKeys.size >= PARSED_KEYS_KEPT) parsedPrivateKeys.clear();
-  parsedPrivateKeys.set(pem, key);
-  return key;
-}
+const privateKeyFromPem = remembered((pem) => createPrivateKey(pem));
 
 /** Signs an event as a partner does: sets `signaturekeyid`, then `signature` (base64). */
 export function signEvent<E extends Record<string, unknown>>(
@@ -114,24 +109,12 @@ export function verifyEventSignature(event: Record<string, unknown>, publicKey: 
   }
 }
 
-// Imported WebCrypto keys, by their base64 (see publicKeyFromBase64).
-const importedKeys = new Map<string, Promise<webcrypto.CryptoKey>>();
-
-function importedPublicKey(rawBase64: string): Promise<webcrypto.CryptoKey> {
-  let imported = importedKeys.get(rawBase64);
-  if (!imported) {
-    if (importedKeys.size >= PARSED_KEYS_KEPT) importedKeys.clear();
-    imported = webcrypto.subtle.importKey(
-      'raw',
-      Buffer.from(rawBase64, 'base64'),
-      { name: 'Ed25519' },
-      false,
-      ['verify'],
-    );
-    importedKeys.set(rawBase64, imported);
-  }
-  return imported;
-}
+// WebCrypto's form of the same public keys.
+const importedPublicKey = remembered((rawBase64) =>
+  webcrypto.subtle.importKey('raw', Buffer.from(rawBase64, 'base64'), { name: 'Ed25519' }, false, [
+    'verify',
+  ]),
+);
 
 /**
  * {@link verifyEventSignature}, with the Ed25519 arithmetic done on the thread pool (WebCrypto
