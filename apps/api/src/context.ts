@@ -23,6 +23,11 @@ export interface ApiContext {
    * as that transaction (the dataloaders of loaders.ts).
    */
   scope: ReadScope;
+  /**
+   * A unit of work of its own over the read model, in the same organization's scope: for reads
+   * shared beyond this request (a published chunk's rows, read once for all its subscribers).
+   */
+  newScope(): ReadScope;
   changes: ChangeFeed;
   acts: HumanActs;
   authenticator: Authenticator;

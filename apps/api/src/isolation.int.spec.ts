@@ -1128,53 +1128,8 @@ describeWithPostgres(
     afterAll(async () => world?.close());
 
     type Message = { data?: Record<string, { batchId?: string; deviationId?: string } | null> };
-
-    /** Opens a subscription over SSE in-process; messages accumulate as they arrive. */
-    async function subscribe(token: string | null, query: string) {
-      const abort = new AbortController();
-      const response = await world.api.yoga.fetch('http://concord.test/graphql', {
-        method: 'POST',
-        signal: abort.signal,
-        headers: {
-          'content-type': 'application/json',
-          accept: 'text/event-stream',
-          ...(token === null ? {} : { authorization: `Bearer ${token}` }),
-        },
-        body: JSON.stringify({ query }),
-      });
-      expect(response.headers.get('content-type')).toContain('text/event-stream');
-      const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-      const messages: (Message & { errors?: { message: string }[] })[] = [];
-      let ended = false;
-      void (async () => {
-        let buffer = '';
-        try {
-          for (;;) {
-            const { value, done } = await reader.read();
-            if (done) break;
-            buffer += value;
-            for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
-              const lines = buffer.slice(0, end).split('\n');
-              buffer = buffer.slice(end + 2);
-              const data = lines.find((line) => line.startsWith('data: '));
-              if (lines.includes('event: next') && data) messages.push(JSON.parse(data.slice(6)));
-            }
-          }
-        } catch {
-          // Aborted by close().
-        } finally {
-          ended = true;
-        }
-      })();
-      return {
-        messages,
-        ended: () => ended,
-        close: () => {
-          abort.abort();
-          void reader.cancel().catch(() => undefined);
-        },
-      };
-    }
+    const subscribe = (token: string | null, query: string) =>
+      world.subscribe<Message>(token, query);
     type Stream = Awaited<ReturnType<typeof subscribe>>;
 
     const change = (kind: ReadModelChange['kind'], id: string, side: Side): ReadModelChange => ({

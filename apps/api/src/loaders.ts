@@ -1,6 +1,7 @@
-import type { Deviation, Organization } from '@concord/read-model';
+import type { Deviation, Organization, ScopedReadModel } from '@concord/read-model';
 import DataLoader from 'dataloader';
-import { partyOf, type ApiContext } from './context.ts';
+import type { PublishedChange } from './change-feed.ts';
+import { organizationOf, partyOf, type ApiContext } from './context.ts';
 
 /** What Pothos asks of a model for a field's selection (its relations, or the columns). */
 type Selection = { select?: Record<string, unknown>; include?: Record<string, unknown> };
@@ -69,4 +70,36 @@ export function deviationById(
         where: { id: { in: ids }, ...partyOf(context) },
       }) as Promise<Deviation[]>,
   ).load(id);
+}
+
+/**
+ * The row a subscriber's change is about, as the chunk it was published in left it. The first
+ * subscriber of the organization to ask for a kind of row with a selection reads every row of
+ * that kind its subscribers took from the chunk, in one statement of a transaction of its own
+ * (under row-level security, with the caller's own filter); every other subscriber of the
+ * organization, and every later change of the chunk, is answered from that read. A row the
+ * caller may not see is null, as one that does not exist.
+ */
+export async function changedRow<Row extends { id: string }>(
+  context: ApiContext,
+  { change, chunk }: PublishedChange,
+  model: string,
+  selection: Selection,
+  find: (db: ScopedReadModel, query: Selection & { where: object }) => Promise<Row[]>,
+): Promise<Row | null> {
+  if (chunk.organizationId !== organizationOf(context))
+    throw new Error("defect: a subscriber was handed another organization's chunk");
+  const rows = await chunk.once(`${change.kind} ${keyOf(model, selection)}`, async () => {
+    const scope = context.newScope();
+    try {
+      const found = await find(scope.db, {
+        ...withId(selection),
+        where: { id: { in: chunk.wanted(change.kind) }, ...partyOf(context) },
+      });
+      return new Map(found.map((row) => [row.id, row]));
+    } finally {
+      void scope.end();
+    }
+  });
+  return rows.get(change.id) ?? null;
 }

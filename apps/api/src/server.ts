@@ -226,12 +226,10 @@ export function createApi(options: ApiOptions): Api {
     clock: options.clock ?? (() => new Date()),
   };
   const contextFor = (caller: Caller | undefined): ApiContext => {
-    const scope = new ReadScope(
-      options.prisma,
-      caller?.organizationId ?? NOBODY,
-      options.readScope,
-    );
-    return { ...services, caller, scope, db: scope.db };
+    const newScope = () =>
+      new ReadScope(options.prisma, caller?.organizationId ?? NOBODY, options.readScope);
+    const scope = newScope();
+    return { ...services, caller, scope, db: scope.db, newScope };
   };
 
   const callers = new CallerCache(options.authenticator);

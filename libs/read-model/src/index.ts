@@ -31,6 +31,6 @@ export {
   type ReadModelSource,
   type ScopedReadModel,
 } from './read-model-client.ts';
-export type { Deviation, Organization } from './generated/prisma/client.ts';
+export type { Batch, Deviation, Organization } from './generated/prisma/client.ts';
 export { getDatamodel } from './generated/pothos-types.ts';
 export type { default as PrismaTypes } from './generated/pothos-types.ts';

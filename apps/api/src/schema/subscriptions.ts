@@ -1,7 +1,9 @@
-import type { ReadModelChange } from '@concord/read-model';
+import type { Batch, Deviation } from '@concord/read-model';
 import { createGraphQLError } from 'graphql-yoga';
 import { builder } from '../builder.ts';
+import type { PublishedChange } from '../change-feed.ts';
 import type { ApiContext } from '../context.ts';
+import { changedRow } from '../loaders.ts';
 
 /**
  * The caller's organization for `subscribe`. Scope-auth checks a subscription field's
@@ -17,15 +19,24 @@ function subscriberOrganization(context: ApiContext): string {
 }
 
 /**
- * The id in the change a subscription yielded (`changes.subscribe` yields read-model changes;
- * Pothos types a subscription field's payload as the subscription root).
+ * The published change a subscription yielded (`changes.subscribe` yields them; Pothos types a
+ * subscription field's payload as the subscription root).
  */
-function changedId(payload: object): string {
-  const { id } = payload as Partial<ReadModelChange>;
-  if (typeof id !== 'string')
-    throw new Error('defect: a subscription yielded no read-model change');
-  return id;
+function published(payload: object): PublishedChange {
+  const { change, chunk } = payload as Partial<PublishedChange>;
+  if (!change || !chunk) throw new Error('defect: a subscription yielded no published change');
+  return { change, chunk };
 }
+
+/** The batch a change is about, read once per published chunk with its neighbours. */
+const changedBatch = (payload: object, query: object, context: ApiContext) =>
+  changedRow(
+    context,
+    published(payload),
+    'batch',
+    query,
+    (db, find) => db.batch.findMany(find) as Promise<Batch[]>,
+  );
 
 builder.subscriptionType({
   fields: (t) => ({
@@ -41,11 +52,7 @@ builder.subscriptionType({
           'batch',
           args.id && String(args.id),
         ),
-      resolve: (query, change, _args, context) =>
-        context.db.batch.findUnique({
-          ...query,
-          where: { id: changedId(change) },
-        }),
+      resolve: (query, payload, _args, context) => changedBatch(payload, query, context),
     }),
     readinessChanged: t.prismaField({
       type: 'Batch',
@@ -54,11 +61,7 @@ builder.subscriptionType({
       description: "A batch's release readiness (its blockers) changed.",
       subscribe: (_root, _args, context) =>
         context.changes.subscribe(subscriberOrganization(context), 'readiness'),
-      resolve: (query, change, _args, context) =>
-        context.db.batch.findUnique({
-          ...query,
-          where: { id: changedId(change) },
-        }),
+      resolve: (query, payload, _args, context) => changedBatch(payload, query, context),
     }),
     deviationChanged: t.prismaField({
       type: 'Deviation',
@@ -72,11 +75,14 @@ builder.subscriptionType({
           'deviation',
           args.id && String(args.id),
         ),
-      resolve: (query, change, _args, context) =>
-        context.db.deviation.findUnique({
-          ...query,
-          where: { id: changedId(change) },
-        }),
+      resolve: (query, payload, _args, context) =>
+        changedRow(
+          context,
+          published(payload),
+          'deviation',
+          query,
+          (db, find) => db.deviation.findMany(find) as Promise<Deviation[]>,
+        ),
     }),
   }),
 });

@@ -66,7 +66,16 @@ export interface ApiWorld {
     status: number;
     body: { data?: unknown; errors?: { message: string; extensions?: Record<string, unknown> }[] };
   }>;
+  /** Opens a subscription over server-sent events in-process; messages accumulate as they arrive. */
+  subscribe<Message>(token: string | null, query: string): Promise<SseStream<Message>>;
   close(): Promise<void>;
+}
+
+/** A subscription over server-sent events: its messages so far, in order. */
+export interface SseStream<Message> {
+  messages: (Message & { errors?: { message: string }[] })[];
+  ended(): boolean;
+  close(): void;
 }
 
 /** The world's platform key, valid from before anything it records. */
@@ -168,6 +177,53 @@ export async function openApiWorld(
         body: JSON.stringify({ query, variables }),
       });
       return { status: response.status, body: (await response.json()) as never };
+    },
+    async subscribe<Message>(token: string | null, query: string) {
+      const abort = new AbortController();
+      const response = await api.yoga.fetch('http://concord.test/graphql', {
+        method: 'POST',
+        signal: abort.signal,
+        headers: {
+          'content-type': 'application/json',
+          accept: 'text/event-stream',
+          ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+        },
+        body: JSON.stringify({ query }),
+      });
+      const type = response.headers.get('content-type');
+      if (!type?.includes('text/event-stream'))
+        throw new Error(`a subscription was answered ${response.status} ${type}, not a stream`);
+      const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+      const messages: SseStream<Message>['messages'] = [];
+      let ended = false;
+      void (async () => {
+        let buffer = '';
+        try {
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) break;
+            buffer += value;
+            for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+              const lines = buffer.slice(0, end).split('\n');
+              buffer = buffer.slice(end + 2);
+              const data = lines.find((line) => line.startsWith('data: '));
+              if (lines.includes('event: next') && data) messages.push(JSON.parse(data.slice(6)));
+            }
+          }
+        } catch {
+          // Aborted by close().
+        } finally {
+          ended = true;
+        }
+      })();
+      return {
+        messages,
+        ended: () => ended,
+        close: () => {
+          abort.abort();
+          void reader.cancel().catch(() => undefined);
+        },
+      };
     },
     async close() {
       await prisma.$disconnect();
