@@ -90,6 +90,35 @@ describeWithPostgres('PostgresEventStore ordering under concurrency and crashes'
     }
   });
 
+  it("does not hide later events from every reader while a subscriber's handler runs", async () => {
+    // A subscriber's batch runs in a transaction with its checkpoint. Were that transaction to
+    // hold a transaction id while its handler works (a Kafka send, a projection), every reader
+    // on the server would stay below it: nothing appended meanwhile could be read by anyone.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let handling!: () => void;
+    const inHandler = new Promise<void>((resolve) => (handling = resolve));
+    const subscription = store.subscribe(`slow-${randomUUID()}`, async () => {
+      handling();
+      await released;
+    });
+    try {
+      await store.append(`slow-${randomUUID()}`, [newEvent()]);
+      await inHandler;
+      const head = await store.headPosition();
+      const event = newEvent();
+      await store.append(`meanwhile-${randomUUID()}`, [event]);
+      // Other suites' transactions on the server may hide it for a moment, never for long.
+      await waitFor(
+        async () => (await store.readAll({ after: head })).some((e) => e.id === event.id),
+        { description: 'the event appended while the handler runs, readable', timeoutMs: 10_000 },
+      );
+    } finally {
+      release();
+      await subscription.stop();
+    }
+  });
+
   it('delivers every event exactly once, in global order, to a subscriber killed at random points', async () => {
     await db.exec(
       `create table if not exists seen_by_subscriber (

@@ -134,9 +134,10 @@ export class Projector {
   async rebuild(onProgress?: (progress: RebuildProgress) => void): Promise<RebuildProgress> {
     const { db, store, batchSize } = this.#options;
     await db.transaction(async (tx) => {
-      // The checkpoint first, the tables after: the order of a live chunk (handleOnce locks the
-      // checkpoint row, then reads and writes the tables). Truncating first deadlocked with a
-      // live chunk in progress; in the same order, each waits for the other to finish.
+      // The projector's lock first, the tables after: as a live chunk takes them (handleOnce
+      // locks, then reads and writes the tables). Truncating first deadlocked with a live chunk
+      // in progress; in the same order, each waits for the other to finish.
+      await this.#checkpoints.lock(this.name, tx);
       await this.#checkpoints.save(this.name, 0n, tx);
       await truncateReadModel(tx);
       await tx.query('delete from rm_dead_letters where projector = $1', [this.name]);

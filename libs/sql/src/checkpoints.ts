@@ -6,15 +6,25 @@ import type { SqlDatabase, SqlExecutor } from './database.ts';
  */
 export interface SqlCheckpoints {
   load(subscriberId: string, sql?: SqlExecutor): Promise<bigint>;
+  /** Stores a position, under the subscriber's lock (so never inside another's batch). */
   save(subscriberId: string, position: bigint, sql?: SqlExecutor): Promise<void>;
   /**
+   * Takes the subscriber's lock until the end of `tx`: what handleOnce holds while it handles a
+   * batch. Taken first by whoever rewrites the subscriber's effects (a rebuild), it waits for the
+   * batch in progress and keeps later ones out.
+   */
+  lock(subscriberId: string, tx: SqlExecutor): Promise<void>;
+  /**
    * Hands the events after the stored checkpoint to `handler` in one transaction that then saves
-   * the checkpoint, under a row lock on it: effects the handler writes through `tx` happen exactly
-   * once, and a second running instance of the subscriber skips what the first already handled.
-   * `readAfter` is the position the caller read the events after: when the stored checkpoint is
-   * behind it (someone reset it, e.g. a rebuild from 0), nothing is handled, because the events
-   * in between would be skipped; the caller reads again from the returned, stored checkpoint.
-   * Resolves to the checkpoint now stored.
+   * the checkpoint, under the subscriber's lock (`lock`): effects the handler writes through `tx`
+   * happen exactly once, and a second running instance of the subscriber skips what the first
+   * already handled. The lock is an advisory one, not a row lock: until the handler writes, the
+   * transaction holds no transaction id, so readers of the event store (who stay below the oldest
+   * transaction id running on the server) are not held back while it works (a Kafka send, a
+   * projection's reads). `readAfter` is the position the caller read the events after: when the
+   * stored checkpoint is behind it (someone reset it, e.g. a rebuild from 0), nothing is handled,
+   * because the events in between would be skipped; the caller reads again from the returned,
+   * stored checkpoint. Resolves to the checkpoint now stored.
    */
   handleOnce<E extends { globalPosition: bigint }>(
     subscriberId: string,
@@ -26,12 +36,19 @@ export interface SqlCheckpoints {
 
 export function sqlCheckpoints(db: SqlDatabase, table: string): SqlCheckpoints {
   if (!/^[a-z_][a-z0-9_]*$/.test(table)) throw new Error(`bad checkpoint table name ${table}`);
+  // One lock per table and subscriber (the two-key form: apart from every one-key lock).
+  const LOCK = `pg_advisory_xact_lock(hashtext('${table}'), hashtext($1))`;
   const save = async (subscriberId: string, position: bigint, sql: SqlExecutor = db) => {
+    // One statement: outside a transaction the lock lasts exactly as long as the write.
     await sql.query(
-      `insert into ${table} (subscriber_id, position) values ($1, $2::bigint)
+      `with locked as (select ${LOCK})
+       insert into ${table} (subscriber_id, position) select $1, $2::bigint from locked
        on conflict (subscriber_id) do update set position = excluded.position, updated_at = now()`,
       [subscriberId, position.toString()],
     );
+  };
+  const lock = async (subscriberId: string, tx: SqlExecutor) => {
+    await tx.query(`select ${LOCK}`, [subscriberId]);
   };
   return {
     async load(subscriberId, sql = db) {
@@ -42,17 +59,15 @@ export function sqlCheckpoints(db: SqlDatabase, table: string): SqlCheckpoints {
       return BigInt(rows[0]?.position ?? 0);
     },
     save,
+    lock,
     handleOnce(subscriberId, events, handler, readAfter) {
       return db.transaction(async (tx) => {
-        await tx.query(
-          `insert into ${table} (subscriber_id, position) values ($1, 0) on conflict do nothing`,
-          [subscriberId],
-        );
+        await lock(subscriberId, tx);
         const { rows } = await tx.query<{ position: string }>(
-          `select position::text as position from ${table} where subscriber_id = $1 for update`,
+          `select position::text as position from ${table} where subscriber_id = $1`,
           [subscriberId],
         );
-        const stored = BigInt(rows[0]!.position);
+        const stored = BigInt(rows[0]?.position ?? 0);
         if (readAfter !== undefined && stored < readAfter) return stored;
         const fresh = events.filter((event) => event.globalPosition > stored);
         const last = events.at(-1)?.globalPosition ?? stored;
