@@ -11,6 +11,7 @@ import type {
   Producer,
 } from 'kafkajs';
 import type { Logger } from 'pino';
+import { CoalescedIngest } from './coalesced-ingest.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { inboundTopicsIn, type Topics } from './topics.ts';
 
@@ -84,6 +85,8 @@ const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export class IngestConsumer {
   readonly #options: IngestConsumerOptions;
+  /** The pipeline for whole chunks: the partitions' chunks of one fetch decided together. */
+  readonly #coalesced: CoalescedIngest;
   readonly #admin: Admin;
   #consumer: Consumer | undefined;
   #subscribed: string[] = [];
@@ -99,6 +102,7 @@ export class IngestConsumer {
 
   constructor(options: IngestConsumerOptions) {
     this.#options = options;
+    this.#coalesced = new CoalescedIngest(options.pipeline);
     this.#admin = options.kafka.admin();
   }
 
@@ -278,7 +282,7 @@ export class IngestConsumer {
       decoded: decodeKafkaRecord(message, { maxEventBytes: this.#options.maxEventBytes }),
     }));
     try {
-      return await this.#options.pipeline.ingestMany(incoming);
+      return await this.#coalesced.ingestMany(incoming);
     } catch (error) {
       await this.#assertStoreAnswers(error);
       this.#options.logger.warn(
