@@ -481,7 +481,9 @@ export class PostgresEventStore implements EventStore {
     handler: SubscriptionHandler<PostgresSubscriptionContext>,
     options?: SubscribeOptions,
   ): Subscription {
-    const changes = changeNotifications(this.#db, NOTIFY_CHANNEL);
+    const changes = changeNotifications(this.#db, NOTIFY_CHANNEL, {
+      readableHead: () => this.headPosition(),
+    });
     const subscription = runSubscription(
       {
         loadCheckpoint: async () => {
@@ -497,6 +499,7 @@ export class PostgresEventStore implements EventStore {
               ),
         waitForChange: changes.waitForChange,
         announcedHead: changes.announcedHead,
+        waitUntilReadable: changes.waitUntilReadable,
       },
       options,
     );

@@ -17,6 +17,12 @@ export interface SubscriptionSource {
    * the server has ended) is read again promptly instead of after the poll interval.
    */
   announcedHead?(): bigint;
+  /**
+   * Resolves once an event after `after` is readable, after `timeoutMs`, or when `signal`
+   * aborts: how the loop waits for an announced event. Without it, the loop pauses (2 ms,
+   * doubling up to the poll interval) and reads again.
+   */
+  waitUntilReadable?(after: bigint, timeoutMs: number, signal: AbortSignal): Promise<void>;
 }
 
 /** First pause before reading again an announced event not yet readable; doubles up to the poll interval. */
@@ -59,8 +65,12 @@ export function runSubscription(
         if (events.length === 0) {
           if ((source.announcedHead?.() ?? 0n) > position) {
             // Committed, not readable yet: follow the visibility horizon closely.
-            await delay(retry, abort.signal);
-            retry = Math.min(retry * 2, pollIntervalMs);
+            if (source.waitUntilReadable)
+              await source.waitUntilReadable(position, pollIntervalMs, abort.signal);
+            else {
+              await delay(retry, abort.signal);
+              retry = Math.min(retry * 2, pollIntervalMs);
+            }
           } else await source.waitForChange(pollIntervalMs, abort.signal);
           continue;
         }

@@ -90,7 +90,9 @@ export class Projector {
   /** Runs until stopped; `onError` hears of failures of the store or the database. */
   start(onError?: (error: unknown) => void): Subscription {
     const { db, store, batchSize, pollIntervalMs } = this.#options;
-    const changes = changeNotifications(db, STORE_NOTIFY_CHANNEL);
+    const changes = changeNotifications(db, STORE_NOTIFY_CHANNEL, {
+      readableHead: () => store.headPosition(),
+    });
     let readAfter = 0n;
     const subscription = runSubscription(
       {
@@ -105,6 +107,7 @@ export class Projector {
         handle: (events) => this.#handleLive(events, readAfter),
         waitForChange: changes.waitForChange,
         announcedHead: changes.announcedHead,
+        waitUntilReadable: changes.waitUntilReadable,
       },
       { batchSize, pollIntervalMs, ...(onError ? { onError } : {}) },
     );
