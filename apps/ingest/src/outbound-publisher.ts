@@ -2,6 +2,7 @@ import { encodeKafkaRecord } from '@concord/contract';
 import { streamOf, streams } from '@concord/domain';
 import type { EventStore, RecordedEvent, Subscription } from '@concord/event-store';
 import type { Producer } from 'kafkajs';
+import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { IngestMetrics } from './metrics.ts';
 import type { Topics } from './topics.ts';
@@ -27,7 +28,8 @@ const PLATFORM_SOURCE = 'urn:concord:platform';
  */
 export class OutboundPublisher {
   readonly #options: OutboundPublisherOptions;
-  readonly #parties = new Map<string, string[]>();
+  /** Who may see each stream's events (parties never change), for the streams seen lately. */
+  readonly #parties = new LRUCache<string, string[]>({ max: 50_000 });
   #subscription: Subscription | undefined;
 
   constructor(options: OutboundPublisherOptions) {
@@ -78,30 +80,44 @@ export class OutboundPublisher {
     metrics.published += events.length;
   }
 
-  /** Who may see an event, from the stream it belongs to (cached per stream: parties never change). */
+  /**
+   * Who may see an event, from the stream it belongs to (cached per stream: parties never
+   * change). A stream's first event names them itself: a new batch costs no read.
+   */
   async #recipients(event: RecordedEvent): Promise<string[]> {
     const cached = this.#parties.get(event.streamId);
     if (cached) return cached;
     const { kind, id } = streamOf(event.streamId) ?? {};
+    const first = async () =>
+      event.streamVersion === 1
+        ? event
+        : (await this.#options.store.readStream(event.streamId, { maxCount: 1 }))[0];
     let parties: string[] = [];
     if (kind === 'organization') parties = [id!];
-    else if (kind === 'batch' || kind === 'agreement')
-      parties = await this.#partiesFromFirstEvent(event.streamId);
+    else if (kind === 'batch' || kind === 'agreement') parties = partiesIn(await first());
     else if (kind === 'deviation') {
-      const [first] = await this.#options.store.readStream(event.streamId, { maxCount: 1 });
-      const agreementId = first?.data.agreementId;
-      if (typeof agreementId === 'string')
-        parties = await this.#partiesFromFirstEvent(streams.agreement(agreementId));
+      const agreementId = (await first())?.data.agreementId;
+      if (typeof agreementId === 'string') parties = await this.#agreementParties(agreementId);
     }
     if (parties.length > 0) this.#parties.set(event.streamId, parties);
     return parties;
   }
 
-  async #partiesFromFirstEvent(streamId: string): Promise<string[]> {
+  async #agreementParties(agreementId: string): Promise<string[]> {
+    const streamId = streams.agreement(agreementId);
+    const cached = this.#parties.get(streamId);
+    if (cached) return cached;
     const [first] = await this.#options.store.readStream(streamId, { maxCount: 1 });
-    const { sponsorId, cdmoId } = (first?.data ?? {}) as { sponsorId?: unknown; cdmoId?: unknown };
-    return [sponsorId, cdmoId].filter((party): party is string => typeof party === 'string');
+    const parties = partiesIn(first);
+    if (parties.length > 0) this.#parties.set(streamId, parties);
+    return parties;
   }
+}
+
+/** The sponsor and CDMO a stream's first event names. */
+function partiesIn(first: RecordedEvent | undefined): string[] {
+  const { sponsorId, cdmoId } = (first?.data ?? {}) as { sponsorId?: unknown; cdmoId?: unknown };
+  return [sponsorId, cdmoId].filter((party): party is string => typeof party === 'string');
 }
 
 /**
