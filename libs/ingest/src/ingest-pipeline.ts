@@ -269,6 +269,34 @@ class BatchFacts {
     );
   }
 
+  /**
+   * Starts reading the facts deciding a call's events will ask for (each sender's directory,
+   * each batch's or deviation's parties, their agreement), so that they are read side by side
+   * instead of one after another as the events are routed in order. Only reads, of what is
+   * stored: what they answer is used, and refused, exactly as when asked for later; a read that
+   * fails fails that event's turn as before. A batch or deviation the call itself opens is not
+   * looked up (routing takes its parties from its first event, once that event is allowed).
+   */
+  prefetch(events: readonly { event: StructuredEvent; channelOrg: string }[]): void {
+    const settled = (read: Promise<unknown> | undefined) => void read?.catch(() => undefined);
+    const agreement = (agreementId: unknown) =>
+      typeof agreementId === 'string' ? this.#agreementHistory(agreementId) : undefined;
+    const opens = (event: StructuredEvent) =>
+      event.type === 'concord.batch.scheduled.v1' || event.type === 'concord.deviation.reported.v1';
+    const opened = new Set(events.flatMap(({ event }) => (opens(event) ? [event.subject] : [])));
+    for (const { event, channelOrg } of events) {
+      settled(this.organization(channelOrg));
+      if (opens(event)) settled(agreement((event.data as Record<string, unknown>).agreementId));
+      else if (opened.has(event.subject)) continue;
+      else if (event.type.startsWith('concord.batch.'))
+        settled(
+          this.batchParties(event.subject).then((parties) => agreement(parties?.agreementId)),
+        );
+      else if (event.type.startsWith('concord.deviation.'))
+        settled(this.deviationAgreement(event.subject).then(agreement));
+    }
+  }
+
   scheduled(batchId: string, parties: AuthorizationSubject): void {
     if (!this.#scheduled.has(batchId)) this.#scheduled.set(batchId, parties);
   }
@@ -357,6 +385,13 @@ export class IngestPipeline {
     }[] = [];
 
     const identities = items.map((incoming) => identityOf(incoming));
+    facts.prefetch(
+      identities.flatMap((identity, index) =>
+        identity
+          ? [{ event: identity.event, channelOrg: items[index]!.channelOrganizationId }]
+          : [],
+      ),
+    );
     const onRecord = await this.#outcomes.find(
       identities.flatMap((identity) => (identity ? [identity.key] : [])),
     );

@@ -117,6 +117,27 @@ describe('IngestPipeline', () => {
       }
     });
 
+    it('reads the facts its events need side by side, not one event after another', async () => {
+      await pipeline.ingestMany(batchIds.map((batchId) => step(batchId, 0)));
+      // Each read of a batch stream (who the batch belongs to) takes a moment; count how many
+      // are in flight at once.
+      let inFlight = 0;
+      let most = 0;
+      const slow = decorateStore(store, {
+        readStream: async (streamId, options) => {
+          if (!streamId.startsWith('batch-')) return store.readStream(streamId, options);
+          most = Math.max(most, ++inFlight);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          inFlight -= 1;
+          return store.readStream(streamId, options);
+        },
+      });
+      const fresh = new IngestPipeline({ store: slow, outcomes: inMemoryOutcomeLog() });
+      const outcomes = await fresh.ingestMany(batchIds.map((batchId) => step(batchId, 1)));
+      expect(outcomes.map((outcome) => outcome.status)).toEqual(batchIds.map(() => 'accepted'));
+      expect(most).toBe(batchIds.length);
+    });
+
     it('decides a stream that another instance moved again on its own, and the rest at once', async () => {
       const other = new IngestPipeline({ store, outcomes: inMemoryOutcomeLog() });
       await other.ingestMany(batchIds.map((batchId) => step(batchId, 0)));
