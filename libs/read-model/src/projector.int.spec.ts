@@ -235,6 +235,37 @@ function projectorSuite(open: () => Promise<Subject>) {
     expect(rebuilt).toEqual(live);
   });
 
+  it('projects a chunk in as many statements whatever the tables it touches', async () => {
+    // The statements the projector sends in its transactions, one list per transaction.
+    const transactions: string[][] = [];
+    const counted: SqlDatabase = {
+      ...subject.db,
+      transaction: (work) =>
+        subject.db.transaction((tx) => {
+          const statements: string[] = [];
+          transactions.push(statements);
+          return work({
+            query: (sql, params) => (statements.push(sql), tx.query(sql, params)),
+            exec: (sql) => (statements.push(sql), tx.exec(sql)),
+          });
+        }),
+    };
+    await projector.catchUp();
+    const live = await dump(subject.db);
+    await new Projector({ store: subject.store, db: counted, batchSize: 1_000 }).rebuild();
+    expect(await dump(subject.db)).toEqual(live);
+    // The rebuild's reset, then one chunk holding every event: organizations, people,
+    // agreements, batches, QC results, deviations, their links and the timeline.
+    expect(transactions).toHaveLength(2);
+    const chunk = transactions[1]!;
+    const written = Object.keys(readModelTables).filter((table) =>
+      chunk.some((sql) => new RegExp(`insert into ${table}\\b`).test(sql)),
+    );
+    expect(written.length).toBeGreaterThanOrEqual(7);
+    // The lock, the checkpoint, the reads (the prefetch in three steps), the writes, the save.
+    expect(chunk.length).toBeLessThanOrEqual(7);
+  });
+
   it('a rebuild while the live projector runs leaves a complete read model', async () => {
     const live = new Projector({ store: subject.store, db: subject.db, batchSize: 3 });
     const following = live.start();
