@@ -4,6 +4,8 @@ type Pipeline = Pick<IngestPipeline, 'ingestMany'>;
 
 interface Waiting {
   items: readonly IncomingEvent[];
+  /** When each item was produced (Kafka's timestamp, ms): the order across chunks. */
+  producedAt: readonly number[];
   resolve: (outcomes: Outcome[]) => void;
   reject: (error: unknown) => void;
 }
@@ -14,6 +16,10 @@ interface Waiting {
  * one append and one record of answers for all of them, instead of as many of each as there are
  * partitions. Each chunk gets its own outcomes, in its own order; a partition's next chunk comes
  * only after its previous one was answered, so the order within a partition is kept.
+ *
+ * A joint call takes the records in the order they were produced (their Kafka timestamps),
+ * each chunk's own order kept: where two records of different partitions claim the same id, the
+ * one sent first is the event, as when the partitions were decided one after the other.
  *
  * When a joint call fails, each of its chunks is tried again alone: a fault in one partner's
  * chunk is never answered to another's, which then goes through its own fallback.
@@ -29,14 +35,15 @@ export class CoalescedIngest {
     this.#maxEvents = maxEvents;
   }
 
-  ingestMany(items: readonly IncomingEvent[]): Promise<Outcome[]> {
+  /** `producedAt`: when each item was produced (ms), for the order across chunks. */
+  ingestMany(items: readonly IncomingEvent[], producedAt: readonly number[]): Promise<Outcome[]> {
     if (!this.#gathering) {
       this.#gathering = [];
       // Once every batch started by the same fetch has handed over its chunk.
       setImmediate(() => this.#flush());
     }
     const gathering = this.#gathering;
-    return new Promise((resolve, reject) => gathering.push({ items, resolve, reject }));
+    return new Promise((resolve, reject) => gathering.push({ items, producedAt, resolve, reject }));
   }
 
   #flush(): void {
@@ -58,21 +65,44 @@ export class CoalescedIngest {
 
   async #jointly(call: Waiting[]): Promise<void> {
     if (call.length > 1) {
+      const order = productionOrder(call);
       let outcomes: Outcome[] | undefined;
       try {
-        outcomes = await this.#pipeline.ingestMany(call.flatMap((chunk) => chunk.items));
+        outcomes = await this.#pipeline.ingestMany(
+          order.map(([chunk, index]) => call[chunk]!.items[index]!),
+        );
       } catch {
         // Each chunk alone below: the fault is found where it lies.
       }
       if (outcomes) {
-        let start = 0;
-        for (const chunk of call) {
-          chunk.resolve(outcomes.slice(start, (start += chunk.items.length)));
-        }
+        const answers = call.map((chunk) => new Array<Outcome>(chunk.items.length));
+        order.forEach(([chunk, index], k) => (answers[chunk]![index] = outcomes[k]!));
+        call.forEach((chunk, k) => chunk.resolve(answers[k]!));
         return;
       }
     }
     for (const chunk of call)
       this.#pipeline.ingestMany(chunk.items).then(chunk.resolve, chunk.reject);
+  }
+}
+
+/**
+ * The records of the chunks as [chunk, index] in the order they were produced: a merge that
+ * always takes the earliest next record of any chunk, so each chunk keeps its own order (even
+ * where its timestamps go back) and ties go to the chunk handed over first.
+ */
+function productionOrder(call: readonly Waiting[]): [number, number][] {
+  const next = call.map(() => 0);
+  const order: [number, number][] = [];
+  for (;;) {
+    let earliest = -1;
+    for (const [chunk, { items, producedAt }] of call.entries()) {
+      if (next[chunk]! >= items.length) continue;
+      if (earliest < 0 || producedAt[next[chunk]!]! < call[earliest]!.producedAt[next[earliest]!]!)
+        earliest = chunk;
+    }
+    if (earliest < 0) return order;
+    order.push([earliest, next[earliest]!]);
+    next[earliest]! += 1;
   }
 }

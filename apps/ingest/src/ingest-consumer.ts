@@ -282,7 +282,10 @@ export class IngestConsumer {
       decoded: decodeKafkaRecord(message, { maxEventBytes: this.#options.maxEventBytes }),
     }));
     try {
-      return await this.#coalesced.ingestMany(incoming);
+      return await this.#coalesced.ingestMany(
+        incoming,
+        chunk.map((message) => Number(message.timestamp)),
+      );
     } catch (error) {
       await this.#assertStoreAnswers(error);
       this.#options.logger.warn(
