@@ -71,10 +71,12 @@ function program(io: CliIo, done: (code: number) => void): Command {
     .description('the read model (operators)')
     .exitOverride()
     .command('rebuild')
-    .description('empty the read model and project every event again from position 0')
+    .description(
+      'build the read model again from position 0 beside the live one, then switch it in at once',
+    )
     .option('--database-url <url>', 'the event store and read model (default: $DATABASE_URL)')
     .option('--pglite <dir>', 'the embedded data folder instead of a server')
-    .option('--batch-size <n>', 'events per transaction', positiveInt, 2_000)
+    .option('--batch-size <n>', 'events read per page', positiveInt, 2_000)
     .option('--no-progress', 'never show a progress bar')
     .option('--json', 'print the summary as one JSON object')
     .action(async (options: Parameters<typeof projectionsRebuild>[0]) => {

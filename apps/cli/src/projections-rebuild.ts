@@ -13,9 +13,10 @@ export interface ProjectionsRebuildOptions {
 }
 
 /**
- * Empties the read model and projects every event again from position 0, in pages (memory stays
- * bounded whatever the store's size), with a progress bar showing the rate and the time left.
- * Stops at the first event that cannot be projected and names it (exit 1).
+ * Builds the read model again from position 0 beside the live one, which goes on serving, and
+ * switches it in at once (memory stays bounded whatever the store's size), with a progress bar
+ * showing the rate and the time left. Stops at the first event that cannot be projected and names
+ * it (exit 1), leaving the live read model as it was.
  */
 export async function projectionsRebuild(
   options: ProjectionsRebuildOptions,

@@ -19,7 +19,7 @@ export {
   releaseBlockersOf,
 } from './projections/readiness.ts';
 export type * from './projections/rows.ts';
-export { readModelTables, sqlRowLoader, truncateReadModel, writeChunk } from './sql-rows.ts';
+export { readModelTables, sqlRowLoader, writeChunk } from './sql-rows.ts';
 export {
   READER_ROLE,
   ReadScope,

@@ -11,14 +11,19 @@ import {
   SPONSOR,
   type PartnerExchange,
 } from '@concord/ingest/test-support';
-import { pgDatabase, pgliteDatabase, type SqlDatabase } from '@concord/sql';
+import { pgDatabase, pgliteDatabase, sqlCheckpoints, type SqlDatabase } from '@concord/sql';
 import { waitFor } from '@concord/test-infra';
 import { describeWithPostgres } from '@concord/test-infra/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateReadModel } from './migrate-read-model.ts';
 import { ProjectionError, Projector } from './projector.ts';
 import type { ReadModelChange } from './projections/project-chunk.ts';
-import { readModelPrisma, scopedReadModel, type ReadModelPrisma } from './read-model-client.ts';
+import {
+  readModelPrisma,
+  ReadScope,
+  scopedReadModel,
+  type ReadModelPrisma,
+} from './read-model-client.ts';
 import { readModelTables } from './sql-rows.ts';
 
 const NOW = '2026-05-01T12:00:00.000Z';
@@ -32,6 +37,50 @@ interface Subject {
   store: EventStore;
   prisma: ReadModelPrisma;
 }
+
+/**
+ * The read-model tables as the catalog describes them: columns, constraints, indexes, row-level
+ * security, policies, grants and triggers, by name (what a switch of tables must carry over).
+ */
+async function catalogOf(db: SqlDatabase): Promise<string[]> {
+  const { rows } = await db.query<{ entry: string }>(
+    `select 'column ' || table_name || '.' || column_name || ' ' || data_type || ' '
+       || is_nullable || ' ' || coalesce(column_default, '') as entry
+     from information_schema.columns where table_schema = current_schema() and table_name like 'rm\\_%'
+     union all
+     select 'constraint ' || conname || ' ' || pg_get_constraintdef(oid) from pg_constraint
+     where conrelid::regclass::text like 'rm\\_%'
+     union all
+     select 'index ' || indexname || ' ' || indexdef from pg_indexes
+     where schemaname = current_schema() and tablename like 'rm\\_%'
+     union all
+     select 'security ' || relname || ' ' || relrowsecurity || ' ' || relforcerowsecurity
+       || ' ' || coalesce(relacl::text, '') from pg_class
+     where relkind = 'r' and relname like 'rm\\_%'
+     union all
+     select 'policy ' || tablename || ' ' || policyname || ' ' || permissive || ' ' || cmd || ' '
+       || roles::text || ' ' || coalesce(qual, '') || ' ' || coalesce(with_check, '')
+     from pg_policies where tablename like 'rm\\_%'
+     union all
+     select 'trigger ' || tgrelid::regclass::text || ' ' || tgname from pg_trigger
+     where not tgisinternal and tgrelid::regclass::text like 'rm\\_%'
+     order by 1`,
+  );
+  return rows.map((row) => row.entry);
+}
+
+/** Resolves once a session of the database waits for a lock. */
+const someoneWaitsForALock = (db: SqlDatabase, description: string) =>
+  waitFor(
+    async () =>
+      (
+        await db.query<{ waiting: number }>(
+          `select count(*)::int as waiting from pg_stat_activity
+           where datname = current_database() and wait_event_type = 'Lock'`,
+        )
+      ).rows[0]!.waiting > 0,
+    { description },
+  );
 
 /** Every read-model row, in key order, as JSON text: what "byte-identical" compares. */
 async function dump(db: SqlDatabase): Promise<string[]> {
@@ -252,18 +301,86 @@ function projectorSuite(open: () => Promise<Subject>) {
     };
     await projector.catchUp();
     const live = await dump(subject.db);
-    await new Projector({ store: subject.store, db: counted, batchSize: 1_000 }).rebuild();
+    // A second projector from position 0 over emptied tables: one chunk holding every event
+    // (organizations, people, agreements, batches, QC results, deviations, links, timeline).
+    await subject.db.query(`truncate ${Object.keys(readModelTables).join(', ')}`);
+    await new Projector({
+      store: subject.store,
+      db: counted,
+      name: 'counted',
+      batchSize: 1_000,
+    }).catchUp();
     expect(await dump(subject.db)).toEqual(live);
-    // The rebuild's reset, then one chunk holding every event: organizations, people,
-    // agreements, batches, QC results, deviations, their links and the timeline.
-    expect(transactions).toHaveLength(2);
-    const chunk = transactions[1]!;
+    expect(transactions).toHaveLength(1);
+    const chunk = transactions[0]!;
     const written = Object.keys(readModelTables).filter((table) =>
       chunk.some((sql) => new RegExp(`insert into ${table}\\b`).test(sql)),
     );
     expect(written.length).toBeGreaterThanOrEqual(7);
     // The lock, the checkpoint, the reads (the prefetch in three steps), the writes, the save.
     expect(chunk.length).toBeLessThanOrEqual(7);
+  });
+
+  it('rebuilds beside the live read model, which serves whole until the switch', async () => {
+    await projector.catchUp();
+    const live = await dump(subject.db);
+    const catalog = await catalogOf(subject.db);
+    const seen: string[][] = [];
+    const progress = await new Projector({
+      store: subject.store,
+      db: subject.db,
+      batchSize: 5,
+    }).rebuild(async () => {
+      // Mid-rebuild, as a reader sees it: the whole live read model.
+      seen.push(await dump(subject.db));
+    });
+    expect(seen.length).toBeGreaterThan(3);
+    for (const during of seen.slice(0, -1)) expect(during).toEqual(live);
+    expect(progress.projected).toBe(Number(await subject.store.headPosition()));
+    expect(await dump(subject.db)).toEqual(live);
+    // The new tables have every key, index, policy and grant of the old (and no copies remain).
+    expect(await catalogOf(subject.db)).toEqual(catalog);
+    expect(catalog.some((entry) => entry.startsWith('policy rm_organizations'))).toBe(true);
+    // Row-level security holds on the new tables.
+    const asOtherSponsor = scopedReadModel(subject.prisma, OTHER_SPONSOR);
+    expect((await asOtherSponsor.batch.findMany()).map((b) => b.id)).toEqual([B1]);
+    expect((await asOtherSponsor.organization.findMany()).map((o) => o.id).sort()).toEqual(
+      [OTHER_CDMO, OTHER_SPONSOR].sort(),
+    );
+  });
+
+  it('readers get whole answers, never errors, while a rebuild switches in', async () => {
+    await projector.catchUp();
+    // Each read its own unit of work, as each API request is.
+    const read = async () => {
+      const scope = new ReadScope(subject.prisma, SPONSOR);
+      try {
+        const batches = await scope.db.batch.findMany({
+          include: { qcResults: true },
+          orderBy: { id: 'asc' },
+        });
+        return JSON.stringify(batches, (_key, value: unknown) =>
+          typeof value === 'bigint' ? String(value) : value,
+        );
+      } finally {
+        await scope.end();
+      }
+    };
+    const expected = await read();
+    let rebuilding = true;
+    const answers: string[] = [];
+    const readers = Array.from({ length: 3 }, async () => {
+      while (rebuilding) answers.push(await read());
+    });
+    try {
+      await new Projector({ store: subject.store, db: subject.db, batchSize: 3 }).rebuild();
+    } finally {
+      rebuilding = false;
+    }
+    await Promise.all(readers); // a reader that failed fails the test here
+    expect(answers.length).toBeGreaterThan(3);
+    expect(answers.filter((answer) => answer !== expected)).toEqual([]);
+    expect(await read()).toBe(expected);
   });
 
   it('a rebuild while the live projector runs leaves a complete read model', async () => {
@@ -318,9 +435,17 @@ function projectorSuite(open: () => Promise<Subject>) {
     const a1 = await subject.prisma.batch.findUniqueOrThrow({ where: { id: A1 } });
     expect(a1.status).toBe('dispositioned');
 
+    const before = await dump(subject.db);
     await expect(new Projector({ store: subject.store, db: subject.db }).rebuild()).rejects.toThrow(
       ProjectionError,
     );
+    // The failed rebuild changed nothing: the live read model, its dead letters, no copies left.
+    expect(await dump(subject.db)).toEqual(before);
+    expect(await projector.deadLetters()).toMatchObject([{ eventId: 'ev-orphan-deviation' }]);
+    const { rows } = await subject.db.query<{ name: string }>(
+      `select relname as name from pg_class where relname like 'rm\\_%\\_\\_next'`,
+    );
+    expect(rows).toEqual([]);
   });
 }
 
@@ -346,38 +471,65 @@ describeWithPostgres('a rebuild beside the live projector on PostgreSQL', (datab
       await db.query('insert into rm_checkpoints (subscriber_id, position) values ($1, 0)', [
         projector.name,
       ]);
-      // A live chunk in progress: its checkpoint row locked, the read model not yet read (as the
-      // projector's handleOnce does: checkpoint first, then the tables).
+      // A live chunk in progress: the projector's lock taken, the read model not yet read (as the
+      // projector's handleOnce does: the lock first, then the tables).
       let release!: () => void;
       const released = new Promise<void>((resolve) => (release = resolve));
       let locked!: () => void;
       const isLocked = new Promise<void>((resolve) => (locked = resolve));
       const chunk = db.transaction(async (tx) => {
-        await tx.query('select position from rm_checkpoints where subscriber_id = $1 for update', [
-          projector.name,
-        ]);
+        await sqlCheckpoints(db, 'rm_checkpoints').lock(projector.name, tx);
         locked();
         await released;
         await tx.query('select count(*) from rm_batches');
       });
       await isLocked;
       const rebuilding = projector.rebuild();
-      await waitFor(
-        async () =>
-          (
-            await db.query<{ waiting: number }>(
-              `select count(*)::int as waiting from pg_stat_activity
-               where datname = current_database() and wait_event_type = 'Lock'`,
-            )
-          ).rows[0]!.waiting > 0,
-        { description: 'the rebuild waiting for the chunk' },
-      );
+      await someoneWaitsForALock(db, 'the rebuild waiting for the chunk');
       release();
-      // Truncating first, the rebuild held the tables the chunk then read while the chunk held
-      // the checkpoint the rebuild then wrote: PostgreSQL detected the deadlock and killed one.
+      // Dropping the tables first, the switch would hold the tables the chunk then reads while the
+      // chunk holds the lock the switch then takes: PostgreSQL would kill one of them.
       await chunk;
       await expect(rebuilding).resolves.toMatchObject({ position: await store.headPosition() });
     } finally {
+      await db.close();
+    }
+  });
+});
+
+// Its own database: a transaction left open on the read model.
+describeWithPostgres('a rebuild switching in beside a long reader on PostgreSQL', (database) => {
+  it('does not keep other readers waiting behind a reader that holds the tables', async () => {
+    const db = pgDatabase({ connectionString: database().url });
+    const prisma = readModelPrisma({ connectionString: database().url });
+    try {
+      await migrateReadModel(db);
+      const store = await PostgresEventStore.open(db);
+      // A reader that keeps its transaction open on the live tables until told to stop.
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let holding!: () => void;
+      const isHolding = new Promise<void>((resolve) => (holding = resolve));
+      const longReader = db.transaction(async (tx) => {
+        await tx.query('select count(*) from rm_batches');
+        holding();
+        await released;
+      });
+      await isHolding;
+      const rebuilding = new Projector({ store, db }).rebuild();
+      // The switch waits for the long reader; short readers still get their answers meanwhile
+      // (behind a drop waiting without limit, they would queue until the long reader ended).
+      await someoneWaitsForALock(db, 'the switch waiting for the long reader');
+      for (let read = 0; read < 5; read += 1) {
+        const scope = new ReadScope(prisma, SPONSOR);
+        await expect(scope.db.batch.count()).resolves.toBe(0);
+        await scope.end();
+      }
+      release();
+      await longReader;
+      await expect(rebuilding).resolves.toMatchObject({ position: 0n });
+    } finally {
+      await prisma.$disconnect();
       await db.close();
     }
   });

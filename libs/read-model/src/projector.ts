@@ -4,14 +4,22 @@ import {
   type RecordedEvent,
   type Subscription,
 } from '@concord/event-store';
+import { setTimeout } from 'node:timers/promises';
 import {
   changeNotifications,
+  postgresErrorOf,
   sqlCheckpoints,
   type SqlDatabase,
   type SqlExecutor,
 } from '@concord/sql';
-import { ProjectionChunk, type ReadModelChange } from './projections/project-chunk.ts';
-import { sqlRowLoader, truncateReadModel, writeChunk } from './sql-rows.ts';
+import {
+  ProjectionChunk,
+  type ChunkWrites,
+  type ReadModelChange,
+} from './projections/project-chunk.ts';
+import type { TimelineRow } from './projections/rows.ts';
+import { nextReadModel, nextTableOf } from './next-read-model.ts';
+import { sqlRowLoader, writeChunk } from './sql-rows.ts';
 
 /** The channel the PostgreSQL event store notifies on after each append. */
 const STORE_NOTIFY_CHANNEL = 'concord_events';
@@ -131,38 +139,83 @@ export class Projector {
   }
 
   /**
-   * Empties the read model and projects every event from position 0. Stops at the first event
-   * that fails (a rebuild must not silently leave holes); the error names it.
+   * Builds the read model again from position 0, beside the live one (blue/green): every event
+   * is projected into copies of the read-model tables while the live tables go on serving (and the
+   * live projector goes on following the store); the copies catch up with the head, then replace
+   * the live tables in one transaction, under the projector's lock, with the checkpoint at the
+   * position they reached (a live projector that went further goes back there: nothing is missed).
+   * The live read model is never empty, and readers see either the old one or the new one.
+   *
+   * Stops at the first event that fails (a rebuild must not silently leave holes) and names it; the
+   * copies are dropped and the live read model and its dead letters stay as they were. On success
+   * the projector's dead letters are cleared: every event was projected.
    */
-  async rebuild(onProgress?: (progress: RebuildProgress) => void): Promise<RebuildProgress> {
+  async rebuild(
+    onProgress?: (progress: RebuildProgress) => void | Promise<void>,
+  ): Promise<RebuildProgress> {
     const { db, store, batchSize } = this.#options;
-    await db.transaction(async (tx) => {
-      // The projector's lock first, the tables after: as a live chunk takes them (handleOnce
-      // locks, then reads and writes the tables). Truncating first deadlocked with a live chunk
-      // in progress; in the same order, each waits for the other to finish.
-      await this.#checkpoints.lock(this.name, tx);
-      await this.#checkpoints.save(this.name, 0n, tx);
-      await truncateReadModel(tx);
-      await tx.query('delete from rm_dead_letters where projector = $1', [this.name]);
-    });
-    const head = await store.headPosition();
-    const progress: RebuildProgress = { projected: 0, position: 0n, head };
-    for (;;) {
-      const events = await store.readAll({ after: progress.position, maxCount: batchSize });
-      if (events.length === 0) break;
-      let changes: ReadModelChange[] = [];
-      progress.position = await this.#checkpoints.handleOnce(
-        this.name,
-        events,
-        async (fresh, tx) => {
-          changes = await this.#project(fresh, tx);
-        },
-      );
-      progress.projected += events.length;
-      this.#emit(changes);
-      onProgress?.({ ...progress });
+    const progress: RebuildProgress = { projected: 0, position: 0n, head: 0n };
+    const fill = new NextReadModelFill(db);
+    const readPages = async () => {
+      // Each page is read while the one before is projected.
+      let next = store.readAll({ after: progress.position, maxCount: batchSize });
+      for (;;) {
+        const events = await next;
+        const last = events.at(-1);
+        if (last) {
+          next = store.readAll({ after: last.globalPosition, maxCount: batchSize });
+          next.catch(() => undefined); // awaited on the next turn, or dropped with the failure
+          await fill.project(events);
+          progress.projected += events.length;
+          progress.position = last.globalPosition;
+          progress.head = await store.headPosition();
+          await onProgress?.({ ...progress });
+        }
+        if (events.length < batchSize) return;
+      }
+    };
+    await db.transaction((tx) => nextReadModel.create(tx));
+    try {
+      progress.head = await store.headPosition();
+      await readPages();
+      // The indexes the API reads by, built once on full tables; then what arrived meanwhile.
+      await fill.flush();
+      await nextReadModel.index(db);
+      for (let attempt = 1; ; attempt += 1) {
+        await readPages();
+        await fill.flush();
+        try {
+          await db.transaction(async (tx) => {
+            // Dropping a table waits for its readers, and readers arriving meanwhile queue behind
+            // the drop: wait a moment at most, then let them through and try again.
+            await tx.query(`set local lock_timeout = ${SWITCH_LOCK_TIMEOUT_MS}`);
+            // The projector's lock first, the tables after, as a live chunk takes them: a chunk in
+            // progress finishes first, later ones wait for the switch and find the new tables.
+            await this.#checkpoints.lock(this.name, tx);
+            await nextReadModel.switchIn(tx);
+            // Events appended since the copies' last page are the live projector's, from here.
+            await this.#checkpoints.save(this.name, progress.position, tx);
+            await tx.query('delete from rm_dead_letters where projector = $1', [this.name]);
+          });
+          break;
+        } catch (error) {
+          if (postgresErrorOf(error).code !== LOCK_NOT_AVAILABLE) throw error;
+          if (attempt === SWITCH_ATTEMPTS)
+            throw new Error(
+              `the rebuilt read model could not be switched in: the live tables stayed in use for ${SWITCH_ATTEMPTS} attempts of ${SWITCH_LOCK_TIMEOUT_MS} ms (a long transaction reading them?)`,
+              { cause: error },
+            );
+          this.#options.logger.info({ attempt }, 'read model in use, switching again shortly');
+          await setTimeout(SWITCH_LOCK_TIMEOUT_MS * attempt);
+        }
+      }
+      await onProgress?.({ ...progress });
+      return progress;
+    } catch (error) {
+      await fill.settled();
+      await nextReadModel.drop(db).catch(() => undefined);
+      throw error;
     }
-    return progress;
   }
 
   /** Dead letters recorded by this projector, oldest first. */
@@ -286,4 +339,81 @@ export class Projector {
 function isSqlDataError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
+}
+
+/** How long the switch to a rebuilt read model waits for the live tables' readers, per attempt. */
+const SWITCH_LOCK_TIMEOUT_MS = 500;
+const SWITCH_ATTEMPTS = 20;
+/** PostgreSQL's lock_timeout expired. */
+const LOCK_NOT_AVAILABLE = '55P03';
+
+/** Events projected between two writes of a rebuild's rows. */
+const REBUILD_WINDOW = 5_000;
+/** Rows a rebuild keeps in memory before it starts again from what it wrote. */
+const REBUILD_MAX_ROWS = 200_000;
+
+/**
+ * The rows of a rebuild on their way into the next read model's tables: one projection chunk
+ * kept across pages (a row is read once and written once per window of events, not once per page
+ * as in live running, where each chunk must commit with its checkpoint), its writes sent while the
+ * next window is projected (one in flight at a time), its memory bounded (the timeline's written
+ * rows let go; everything let go past `REBUILD_MAX_ROWS`, once written).
+ */
+class NextReadModelFill {
+  readonly #sql: SqlExecutor;
+  #chunk: ProjectionChunk;
+  #unwritten = 0;
+  #writing: Promise<void> = Promise.resolve();
+  #lastTimeline: readonly TimelineRow[] = [];
+
+  constructor(db: SqlExecutor) {
+    this.#sql = db;
+    this.#chunk = this.#newChunk();
+  }
+
+  async project(events: readonly RecordedEvent[]): Promise<void> {
+    await this.#chunk.prefetch(events);
+    for (const event of events) {
+      try {
+        await this.#chunk.apply(event);
+      } catch (error) {
+        throw new ProjectionError(event, error);
+      }
+    }
+    this.#unwritten += events.length;
+    if (this.#unwritten >= REBUILD_WINDOW) await this.#write();
+  }
+
+  /** Writes everything projected so far and waits until it is written. */
+  async flush(): Promise<void> {
+    await this.#write();
+    await this.#writing;
+  }
+
+  /** Waits for the write in flight, whatever its outcome. */
+  async settled(): Promise<void> {
+    await this.#writing.catch(() => undefined);
+  }
+
+  async #write(): Promise<void> {
+    const writes: ChunkWrites = await this.#chunk.finish();
+    this.#chunk.settle();
+    this.#unwritten = 0;
+    // One write in flight: the one before is committed (or has failed, and so does this).
+    await this.#writing;
+    const inFlight = new Set(writes.timeline.map((row) => row.event_id));
+    this.#chunk.forgetTimeline(this.#lastTimeline.filter((row) => !inFlight.has(row.event_id)));
+    this.#lastTimeline = writes.timeline;
+    this.#writing = writeChunk(this.#sql, writes, nextTableOf);
+    this.#writing.catch(() => undefined); // awaited by the next write or the flush
+    if (this.#chunk.size > REBUILD_MAX_ROWS) {
+      await this.#writing;
+      this.#chunk = this.#newChunk();
+      this.#lastTimeline = [];
+    }
+  }
+
+  #newChunk(): ProjectionChunk {
+    return new ProjectionChunk(sqlRowLoader(this.#sql, nextTableOf));
+  }
 }

@@ -61,6 +61,28 @@ export class ChunkTable<Row> {
     this.#changed.add(this.#keyOf(row));
   }
 
+  /** How many rows it holds. */
+  get size(): number {
+    return this.#rows.size;
+  }
+
+  /** Once the changed rows are written: nothing is changed any more (the rows stay in memory). */
+  settle(): void {
+    this.#changed.clear();
+  }
+
+  /**
+   * Lets go of rows (written, and unchanged since): asked for again, they are read again. Only
+   * for tables whose rows are asked for by their own key (what `keyOf` gives).
+   */
+  forget(keys: Iterable<string>): void {
+    for (const key of keys) {
+      if (this.#changed.has(key)) continue;
+      this.#rows.delete(key);
+      this.#asked.delete(key);
+    }
+  }
+
   changedKeys(): IterableIterator<string> {
     return this.#changed.values();
   }

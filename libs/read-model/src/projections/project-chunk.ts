@@ -160,10 +160,13 @@ export class ProjectionChunk {
         ...[...batchIds].map((id) => `batch:${id}`),
       ]),
     ]);
-    for (const link of tables.links.values()) batchIds.add(link.batch_id);
+    // The batches linked to these deviations, and the open deviations of these batches (only
+    // this page's: a long chunk holds many more rows).
+    for (const link of tables.links.values())
+      if (deviationIds.has(link.deviation_id)) batchIds.add(link.batch_id);
     await tables.batches.load(batchIds);
     await tables.deviations.load(
-      [...tables.batches.values()].flatMap((batch) => Object.keys(batch.open_deviations)),
+      [...batchIds].flatMap((id) => Object.keys(tables.batches.get(id)?.open_deviations ?? {})),
     );
   }
 
@@ -218,6 +221,34 @@ export class ProjectionChunk {
       timeline: tables.timeline.changed().sort((a, b) => compareBigint(a.position, b.position)),
       changes: [...this.#changes.values()],
     };
+  }
+
+  /**
+   * After `finish` and the write of what it returned: the chunk goes on from there (for a long
+   * chunk, as a rebuild keeps one across pages) with nothing changed and every batch's readiness
+   * as written.
+   */
+  settle(): void {
+    for (const batch of this.#tables.batches.changed())
+      this.#readinessBefore.set(batch.id, readinessKey(batch));
+    for (const table of Object.values(this.#tables) as ChunkTable<unknown>[]) table.settle();
+    this.#changes.clear();
+  }
+
+  /** Rows held in memory, all tables together. */
+  get size(): number {
+    return (Object.values(this.#tables) as ChunkTable<unknown>[]).reduce(
+      (sum, table) => sum + table.size,
+      0,
+    );
+  }
+
+  /**
+   * Lets go of timeline rows (written, and unchanged since): one per event, the bulk of a long
+   * chunk's memory, read again only if a later event corrects one.
+   */
+  forgetTimeline(rows: readonly TimelineRow[]): void {
+    this.#tables.timeline.forget(rows.map((row) => row.event_id));
   }
 }
 

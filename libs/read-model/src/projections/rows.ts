@@ -1,6 +1,6 @@
 /**
  * Rows of the read model exactly as stored (column names, JSON values): the projector loads them
- * with `to_jsonb(row)`, changes them in memory and writes them back with `jsonb_populate_recordset`,
+ * with `to_jsonb(row)`, changes them in memory and writes them back with `json_populate_record`,
  * so one chunk of events costs a handful of statements whatever its size. Instants are RFC 3339
  * strings; bigints travel as strings.
  *
