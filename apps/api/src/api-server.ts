@@ -13,7 +13,9 @@ import type { SqlDatabase } from '@concord/sql';
 import type { Logger } from 'pino';
 import { AUDIT_PREFIX, auditRoutes } from './audit-routes.ts';
 import { DEV_TOKEN_PREFIX, devTokenRoutes } from './dev-tokens.ts';
+import { ChangeFeed } from './change-feed.ts';
 import { LOG_PREFIX, logRoutes } from './log-routes.ts';
+import { Operations } from './operations.ts';
 import { createApi, type Api, type ApiOptions } from './server.ts';
 import { staticFiles } from './static-files.ts';
 import { sqlStepUpLedger } from './step-up-ledger.ts';
@@ -55,6 +57,8 @@ export interface ApiServerOptions
   devIssuer?: DevIssuer;
   /** Serve this folder (the built dashboard, apps/web/dist) at /. @default undefined */
   webRoot?: string;
+  /** /ready fails while the projector is more events than this behind the store. @default 10_000 */
+  maxProjectorLagEvents?: number;
 }
 
 export interface ApiServer {
@@ -69,7 +73,8 @@ export interface ApiServer {
  * One process serving the read side: migrations applied, the projector following the store and
  * feeding subscriptions, GraphQL (with GraphiQL) at /graphql over HTTP, SSE and graphql-ws, HTTP
  * ingest at /ingest, the audit downloads at /audit/… (report, evidence bundle), the signed
- * checkpoints at /log/checkpoints/latest, and /health.
+ * checkpoints at /log/checkpoints/latest; for operators /health (liveness), /ready (database,
+ * migrations, projector lag) and /metrics (Prometheus); any other path answers 404.
  */
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const { store, db, prisma, authenticator, logger } = options;
@@ -79,6 +84,22 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   // answer ingest gave with its receipt, in the same database: served to partners.
   const checkpoints = await CheckpointLog.open(db);
   const outcomes = await sqlOutcomeLog(db);
+  const changes = new ChangeFeed();
+  const projector = new Projector({
+    store,
+    db,
+    logger,
+    onChange: (changed) => changes.publish(changed),
+  });
+  const operations = new Operations({
+    store,
+    db,
+    projector,
+    subscribers: () => changes.subscribers,
+    ...(options.maxProjectorLagEvents !== undefined
+      ? { maxLagEvents: options.maxProjectorLagEvents }
+      : {}),
+  });
   const api = createApi({
     ...options,
     prisma,
@@ -87,12 +108,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     stepUps,
     checkpoints,
     outcomes,
-  });
-  const projector = new Projector({
-    store,
-    db,
-    logger,
-    onChange: (changes) => api.changes.publish(changes),
+    changes,
+    plugins: [operations.plugin()],
   });
   // A lost database connection stops a subscription; it starts again from its checkpoint.
   const restarting = (subscription: string) => (error: unknown, retryInMs: number) =>
@@ -156,8 +173,38 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const server = createServer((request, response) => {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
     if (path === '/health') {
+      // Liveness: the process answers. Whether it may take traffic is /ready's question.
       response.writeHead(200, { 'content-type': 'application/json' });
       response.end(JSON.stringify({ status: 'ok', projectedTo: String(projecting.position) }));
+      return;
+    }
+    if (path === '/ready') {
+      void operations
+        .readiness()
+        .then((readiness) => {
+          response.writeHead(readiness.ready ? 200 : 503, {
+            'content-type': 'application/json',
+            'cache-control': 'no-store',
+          });
+          response.end(JSON.stringify(readiness));
+        })
+        .catch((error: unknown) => {
+          logger.error({ err: error }, 'the readiness check failed');
+          if (!response.headersSent) response.writeHead(503).end();
+        });
+      return;
+    }
+    if (path === '/metrics') {
+      void operations
+        .metrics()
+        .then(({ contentType, body }) => {
+          response.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
+          response.end(body);
+        })
+        .catch((error: unknown) => {
+          logger.error({ err: error }, 'collecting the metrics failed');
+          if (!response.headersSent) response.writeHead(500).end();
+        });
       return;
     }
     if (path === '/ingest' && ingest) {
@@ -190,18 +237,25 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       });
       return;
     }
-    if (web && path !== api.yoga.graphqlEndpoint) {
-      void web(request, response)
-        .then((served) => {
-          if (!served) void api.yoga(request, response);
-        })
-        .catch((error: unknown) => {
-          logger.error({ err: error }, 'serving the dashboard failed');
-          if (!response.headersSent) response.writeHead(500).end();
-        });
+    if (path === api.yoga.graphqlEndpoint) {
+      void api.yoga(request, response);
       return;
     }
-    void api.yoga(request, response);
+    // Everything else is the dashboard's files, or nothing: never the dashboard's page for a path
+    // it does not have (a probe of /metrics or /ready must not pass on index.html).
+    const notFound = () => {
+      response.writeHead(404, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ error: `no such path: ${path}` }));
+    };
+    if (!web) return notFound();
+    void web(request, response)
+      .then((served) => {
+        if (!served) notFound();
+      })
+      .catch((error: unknown) => {
+        logger.error({ err: error }, 'serving the dashboard failed');
+        if (!response.headersSent) response.writeHead(500).end();
+      });
   });
   const closeSockets = api.attachWebSockets(server);
   await new Promise<void>((resolve) =>

@@ -58,6 +58,13 @@ type Listener = (published: PublishedChange) => boolean;
 export class ChangeFeed {
   readonly #listeners = new Map<string, Set<Listener>>();
 
+  /** Subscriptions listening right now, all organizations together. */
+  get subscribers(): number {
+    let count = 0;
+    for (const listeners of this.#listeners.values()) count += listeners.size;
+    return count;
+  }
+
   publish(changes: readonly ReadModelChange[]): void {
     const chunks = new Map<string, PublishedChunk>();
     for (const change of changes)

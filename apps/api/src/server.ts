@@ -61,6 +61,8 @@ export interface ApiOptions {
   authenticator: Authenticator;
   /** Where the projector publishes committed changes. @default a new feed */
   changes?: ChangeFeed;
+  /** More yoga plugins, run after the API's own (e.g. the operations metrics). */
+  plugins?: Plugin<Record<string, unknown>, ApiContext>[];
   /** Serve GraphiQL at the endpoint for browsers. @default true */
   graphiql?: boolean;
   /** Deepest selection accepted. @default 10 */
@@ -254,6 +256,7 @@ export function createApi(options: ApiOptions): Api {
       ...armor.protect().plugins,
       costLimit(options.maxCost ?? 5_000),
       oneTransactionPerOperation(),
+      ...(options.plugins ?? []),
     ],
     context: async ({ request }) =>
       contextFor(await authenticate(request.headers.get('authorization'))),

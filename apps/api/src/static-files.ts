@@ -1,5 +1,5 @@
-// Serves a built single-page app (the dashboard) from a folder: its files as they are, and
-// index.html for any other path without a file extension, so client-side routes survive a reload.
+// Serves a built single-page app (the dashboard) from a folder: its files as they are, and its
+// index.html at /. Its routes live in the fragment (#/…), so no other path needs the page.
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -21,7 +21,7 @@ const CONTENT_TYPES: Record<string, string> = {
 
 /**
  * A handler for GET and HEAD requests under `root`. Answers false (and writes nothing) for other
- * methods and for paths with an extension that name no file, so the caller can answer them.
+ * methods and for paths that name no file, so the caller can answer them.
  * Vite's hashed files under `assets/` are cached for a year; index.html is always revalidated.
  */
 export function staticFiles(
@@ -39,12 +39,10 @@ export function staticFiles(
     const candidate = resolve(join(base, pathname));
     // Never outside the root (`..`, encoded or not).
     if (candidate !== base && !candidate.startsWith(base + sep)) return false;
-    let file = (await isFile(candidate)) ? candidate : undefined;
-    if (!file && extname(pathname) === '') {
-      const index = join(base, 'index.html');
-      if (await isFile(index)) file = index;
-    }
-    if (!file) return false;
+    // The dashboard routes in the URL's fragment (#/batches/…): only / is its page, and any
+    // other path is a file or nothing.
+    const file = pathname === '/' ? join(base, 'index.html') : candidate;
+    if (!(await isFile(file))) return false;
     const { size } = await stat(file);
     const immutable = file.startsWith(join(base, 'assets') + sep);
     response.writeHead(200, {

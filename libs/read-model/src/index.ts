@@ -1,4 +1,4 @@
-export { migrateReadModel } from './migrate-read-model.ts';
+export { migrateReadModel, pendingReadModelMigrations } from './migrate-read-model.ts';
 export {
   Projector,
   ProjectionError,

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { migrate, type SqlDatabase } from '@concord/sql';
+import { migrate, pendingMigrations, type SqlDatabase, type SqlExecutor } from '@concord/sql';
 
 const directory = fileURLToPath(new URL('../migrations/', import.meta.url));
 
@@ -10,4 +10,9 @@ const directory = fileURLToPath(new URL('../migrations/', import.meta.url));
  */
 export function migrateReadModel(db: SqlDatabase): Promise<string[]> {
   return migrate(db, { directory, table: 'rm_migrations' });
+}
+
+/** The read model's migrations this code knows and the database has not applied. */
+export function pendingReadModelMigrations(db: SqlExecutor): Promise<string[]> {
+  return pendingMigrations(db, { directory, table: 'rm_migrations' });
 }

@@ -218,6 +218,11 @@ export class Projector {
     }
   }
 
+  /** The position this projector's read model is at, as stored (whichever process projects). */
+  checkpoint(): Promise<bigint> {
+    return this.#checkpoints.load(this.name);
+  }
+
   /** Dead letters recorded by this projector, oldest first. */
   async deadLetters(): Promise<
     { position: bigint; eventId: string; type: string; error: string }[]

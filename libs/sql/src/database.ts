@@ -19,6 +19,8 @@ export interface SqlDatabase extends SqlExecutor {
    * commits). Resolves to a function that stops listening.
    */
   listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  /** The pool's connections right now (a server's pool; absent where there is no pool). */
+  poolStats?(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
 }
 

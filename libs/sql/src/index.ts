@@ -1,5 +1,5 @@
 export { postgresErrorOf, type SqlDatabase, type SqlExecutor } from './database.ts';
-export { migrate, type MigrateOptions } from './migrate.ts';
+export { migrate, pendingMigrations, type MigrateOptions } from './migrate.ts';
 export { pgDatabase, type PgConnectionEvent, type PgDatabaseOptions } from './pg-database.ts';
 export { pgliteDatabase, type PgliteDatabase } from './pglite-database.ts';
 export { sqlCheckpoints, type SqlCheckpoints } from './checkpoints.ts';

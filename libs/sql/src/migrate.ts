@@ -51,6 +51,28 @@ export async function migrate(db: SqlDatabase, options: MigrateOptions): Promise
   });
 }
 
+/**
+ * The migrations of `directory` not recorded as applied (all of them when nothing was ever
+ * applied): what a readiness probe asks, without applying anything.
+ */
+export async function pendingMigrations(
+  db: SqlExecutor,
+  options: MigrateOptions,
+): Promise<string[]> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(options.table))
+    throw new Error(`bad migration table name ${options.table}`);
+  const files = (await readdir(options.directory)).filter((name) => name.endsWith('.sql')).sort();
+  const { rows: exists } = await db.query<{ table: string | null }>(
+    'select to_regclass($1)::text as table',
+    [options.table],
+  );
+  const { rows } = exists[0]?.table
+    ? await db.query<{ name: string }>(`select name from ${options.table}`)
+    : { rows: [] };
+  const applied = new Set(rows.map((row) => row.name));
+  return files.filter((name) => !applied.has(name));
+}
+
 function tableStorage(tx: SqlExecutor, table: string): UmzugStorage<SqlExecutor> {
   return {
     async executed() {

@@ -129,6 +129,7 @@ export function pgDatabase(options: PgDatabaseOptions): SqlDatabase {
         await listener.close();
       };
     },
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async close() {
       await Promise.all([...listeners].map((listener) => listener.close()));
       await pool.end();
