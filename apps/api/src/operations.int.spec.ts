@@ -6,11 +6,11 @@ import { PostgresEventStore } from '@concord/event-store-postgres';
 import { PAIR_A, partnerExchange, personIn, SPONSOR } from '@concord/ingest/test-support';
 import { readModelPrisma, type ReadModelPrisma } from '@concord/read-model';
 import { pgDatabase, type SqlDatabase } from '@concord/sql';
+import { parsePrometheusText, type Family } from '@concord/test-infra';
 import { describeWithPostgres } from '@concord/test-infra/vitest';
 import pino from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startApiServer, type ApiServer } from './api-server.ts';
-import { parsePrometheusText, type Family } from './test-support/prometheus-text.ts';
 
 const A1 = 'northbridge-bio:b-nb-hlv201-26-0901';
 

@@ -209,15 +209,24 @@ export class IngestConsumer {
       heartbeatInterval: Math.max(100, Math.floor(sessionTimeout / 10)),
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 30_000 },
     });
-    const { GROUP_JOIN, REBALANCING, CRASH } = consumer.events;
-    consumer.on(GROUP_JOIN, ({ payload }) =>
+    const { GROUP_JOIN, REBALANCING, CRASH, STOP } = consumer.events;
+    const { metrics } = this.#options;
+    consumer.on(GROUP_JOIN, ({ payload }) => {
+      metrics.inGroup = true;
       logger.info(
         { groupId: payload.groupId, assigned: payload.memberAssignment },
         'joined the ingest group',
-      ),
-    );
-    consumer.on(REBALANCING, () => logger.info('the ingest group is rebalancing'));
+      );
+    });
+    consumer.on(REBALANCING, () => {
+      metrics.inGroup = false;
+      logger.info('the ingest group is rebalancing');
+    });
+    consumer.on(STOP, () => {
+      if (this.#consumer === consumer) metrics.inGroup = false;
+    });
     consumer.on(CRASH, ({ payload }) => {
+      metrics.inGroup = false;
       if (payload.restart) {
         logger.warn({ err: payload.error }, 'the consumer lost its session; kafkajs restarts it');
         return;

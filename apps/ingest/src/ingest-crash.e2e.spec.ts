@@ -39,6 +39,7 @@ describeWithKafka(
             CONCORD_INGEST_GROUP: `${prefix}-ingest`,
             CONCORD_KAFKA_SESSION_TIMEOUT_MS: '6000',
             CONCORD_PLATFORM_KEY_FILE: platformKeyFile,
+            CONCORD_INGEST_HTTP_PORT: '0',
             // info: the test waits for the 'ingest ready' line.
             LOG_LEVEL: 'info',
           },

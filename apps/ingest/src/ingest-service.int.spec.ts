@@ -9,13 +9,14 @@ import {
   type PartnerWorld,
 } from '@concord/ingest/test-support';
 import { sqlOutcomeLog, type OutcomeLog } from '@concord/ingest';
-import { pgDatabase } from '@concord/sql';
-import { uniqueName, waitFor } from '@concord/test-infra';
+import { pgDatabase, type SqlDatabase } from '@concord/sql';
+import { parsePrometheusText, uniqueName, waitFor } from '@concord/test-infra';
 import { describeWithKafka, describeWithPostgres } from '@concord/test-infra/vitest';
 import { Kafka, logLevel, type Consumer, type KafkaMessage } from 'kafkajs';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startIngestService, type IngestService } from './ingest-service.ts';
+import { startIngestHttp, type IngestHttp } from './operations-http.ts';
 
 describeWithKafka('the ingest process against the real broker', ({ brokers }) => {
   describeWithPostgres('with the event store on PostgreSQL', (database) => {
@@ -28,6 +29,8 @@ describeWithKafka('the ingest process against the real broker', ({ brokers }) =>
     let outcomes: OutcomeLog;
     let world: PartnerWorld;
     let service: IngestService;
+    let http: IngestHttp;
+    let db: SqlDatabase;
 
     async function follow(topic: string) {
       received.set(topic, []);
@@ -43,7 +46,7 @@ describeWithKafka('the ingest process against the real broker', ({ brokers }) =>
       (received.get(topic) ?? []).map((m) => m.headers?.ce_type?.toString());
 
     beforeAll(async () => {
-      const db = pgDatabase({ connectionString: database().url });
+      db = pgDatabase({ connectionString: database().url });
       store = await PostgresEventStore.open(db);
       outcomes = await sqlOutcomeLog(db);
       world = await seedPartnerWorld(store);
@@ -75,9 +78,11 @@ describeWithKafka('the ingest process against the real broker', ({ brokers }) =>
         outboundSubscriberId: uniqueName('outbound'),
         maxEventBytes: 64 * 1024,
       });
+      http = await startIngestHttp({ metrics: service.metrics, db, port: 0 });
     });
 
     afterAll(async () => {
+      await http?.close();
       await service?.stop();
       await Promise.all(consumers.map((c) => c.disconnect()));
       await producer.disconnect();
@@ -160,6 +165,37 @@ describeWithKafka('the ingest process against the real broker', ({ brokers }) =>
       expect(Object.keys(counters.lag).some((key) => key.startsWith(`${prefix}.in.${CDMO}/`))).toBe(
         true,
       );
+
+      // The same counters as an operator's Prometheus scrapes them, and the probes.
+      const scraped = await fetch(`${http.url}/metrics`);
+      expect(scraped.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+      const families = parsePrometheusText(await scraped.text());
+      const samples = (name: string) => families.get(name)?.samples ?? [];
+      expect(samples('concord_ingest_accepted_total')).toEqual([
+        { name: 'concord_ingest_accepted_total', labels: {}, value: 2 },
+      ]);
+      expect(
+        samples('concord_ingest_rejected_total').map(({ labels, value }) => [labels.code, value]),
+      ).toEqual(
+        expect.arrayContaining([
+          ['transport.undecodable', 1],
+          ['sender.forged-source', 1],
+        ]),
+      );
+      const lag = samples('concord_ingest_consumer_lag').filter(
+        ({ labels }) => labels.topic === `${prefix}.in.${CDMO}`,
+      );
+      expect(lag.length).toBeGreaterThan(0);
+      expect(lag.every(({ labels }) => /^\d+$/.test(labels.partition!))).toBe(true);
+      expect(samples('concord_ingest_consumer_in_group')[0]!.value).toBe(1);
+      const ready = await fetch(`${http.url}/ready`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toEqual({
+        ready: true,
+        checks: { database: { ok: true }, consumer: { ok: true } },
+      });
+      expect((await fetch(`${http.url}/health`)).status).toBe(200);
+      expect((await fetch(`${http.url}/nothing`)).status).toBe(404);
     });
 
     it('rejects every kind of abuse with its own code and keeps processing the partition', async () => {

@@ -8,7 +8,8 @@
 //   and records itself, the receipts of its answers and the checkpoints of the log (`concord keys
 //   platform generate`), CONCORD_CHECKPOINT_INTERVAL_SECONDS (default 60: how often the whole log
 //   is checkpointed when it grew, each checkpoint published to every partner's outbound topic;
-//   0: this process signs none), LOG_LEVEL (default info).
+//   0: this process signs none), CONCORD_INGEST_HTTP_PORT (default 4100; /health, /ready and
+//   /metrics for operators), CONCORD_INGEST_HTTP_HOST (default 127.0.0.1), LOG_LEVEL (default info).
 import { PostgresEventStore } from '@concord/event-store-postgres';
 import {
   CheckpointLog,
@@ -21,6 +22,7 @@ import { sqlOutcomeLog } from '@concord/ingest';
 import { pgDatabase } from '@concord/sql';
 import { pino } from 'pino';
 import { startIngestService } from './ingest-service.ts';
+import { startIngestHttp } from './operations-http.ts';
 
 const logger = pino({ name: 'concord-ingest', level: process.env.LOG_LEVEL ?? 'info' });
 
@@ -78,7 +80,17 @@ const service = await startIngestService({
       }
     : {}),
 });
-logger.info('ingest ready');
+const http = await startIngestHttp({
+  metrics: service.metrics,
+  db,
+  port: optionalNumber('CONCORD_INGEST_HTTP_PORT') ?? 4100,
+  host: process.env.CONCORD_INGEST_HTTP_HOST ?? '127.0.0.1',
+}).catch(async (error: unknown) => {
+  logger.fatal({ err: error }, 'the operations endpoint (CONCORD_INGEST_HTTP_PORT) cannot listen');
+  await service.stop().catch(() => undefined);
+  process.exit(2);
+});
+logger.info({ operations: http.url }, 'ingest ready');
 const report = setInterval(
   () => logger.info(service.metrics.snapshot(), 'ingest counters'),
   optionalNumber('CONCORD_METRICS_INTERVAL_MS') ?? 60_000,
@@ -94,6 +106,7 @@ const shutdown = async (code: number) => {
   const deadline = setTimeout(() => process.exit(code), 15_000);
   deadline.unref();
   await service.stop().catch((error: unknown) => logger.error({ err: error }, 'stop failed'));
+  await http.close();
   await store.close();
   process.exit(code);
 };

@@ -12,6 +12,8 @@ export class IngestMetrics {
   quarantined = new Map<string, number>();
   /** Records not yet handled, per inbound topic-partition, as of its last batch. */
   lag = new Map<string, number>();
+  /** Whether the consumer is a member of the ingest group (joined, not rebalancing or crashed). */
+  inGroup = false;
 
   reject(code: string): void {
     this.rejected.set(code, (this.rejected.get(code) ?? 0) + 1);
@@ -32,6 +34,7 @@ export class IngestMetrics {
       checkpointsPublished: this.checkpointsPublished,
       quarantined: Object.fromEntries(this.quarantined),
       lag: Object.fromEntries(this.lag),
+      inGroup: this.inGroup,
     };
   }
 }

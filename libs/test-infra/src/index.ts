@@ -9,6 +9,7 @@ export {
 } from './kafka.ts';
 export { resolveKurrentDb, type KurrentDbTarget, type ResolvedKurrentDb } from './kurrentdb.ts';
 export { randomGroupId, randomTopic, uniqueName } from './names.ts';
+export { parsePrometheusText, type Family, type Sample } from './prometheus-text.ts';
 export { tcpAnswers } from './net.ts';
 export {
   createTestDatabase,

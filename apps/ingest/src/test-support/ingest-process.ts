@@ -69,6 +69,8 @@ export class IngestProcess {
         CONCORD_INGEST_GROUP: groupId,
         CONCORD_KAFKA_SESSION_TIMEOUT_MS: '6000',
         CONCORD_PLATFORM_KEY_FILE: this.platformKeyFile,
+        // Several instances run side by side: each its own free port for /health, /ready, /metrics.
+        CONCORD_INGEST_HTTP_PORT: '0',
         LOG_LEVEL: 'info',
         ...env,
       },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parsePrometheusText } from './prometheus-text.ts';
 
-describe('the strict Prometheus text reader of the operations spec', () => {
+describe('the strict Prometheus text reader of the operations specs', () => {
   it('reads families, labels (unescaped) and histogram samples', () => {
     const families = parsePrometheusText(
       [
