@@ -8,7 +8,12 @@ import {
   sqlOutcomeLog,
   startDeviationBatchLinker,
 } from '@concord/ingest';
-import { migrateReadModel, Projector, type ReadModelPrisma } from '@concord/read-model';
+import {
+  listenToChanges,
+  migrateReadModel,
+  Projector,
+  type ReadModelPrisma,
+} from '@concord/read-model';
 import type { SqlDatabase } from '@concord/sql';
 import type { Logger } from 'pino';
 import { AUDIT_PREFIX, auditRoutes } from './audit-routes.ts';
@@ -59,6 +64,11 @@ export interface ApiServerOptions
   webRoot?: string;
   /** /ready fails while the projector is more events than this behind the store. @default 10_000 */
   maxProjectorLagEvents?: number;
+  /**
+   * Run a projector here. Replicas may all run one (a chunk is projected by one of them, under
+   * the projector's lock); a replica without one still hears every change. @default true
+   */
+  projector?: boolean;
 }
 
 export interface ApiServer {
@@ -84,13 +94,13 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   // answer ingest gave with its receipt, in the same database: served to partners.
   const checkpoints = await CheckpointLog.open(db);
   const outcomes = await sqlOutcomeLog(db);
+  // Subscribers hear every change the read model commits, whichever replica's projector
+  // committed it: the projector announces each chunk through the database, every replica listens.
   const changes = new ChangeFeed();
-  const projector = new Projector({
-    store,
-    db,
-    logger,
-    onChange: (changed) => changes.publish(changed),
+  const stopListening = await listenToChanges(db, (changed) => changes.publish(changed), {
+    onError: (error) => logger.error({ err: error }, 'a read-model announcement was unreadable'),
   });
+  const projector = new Projector({ store, db, logger, announce: true });
   const operations = new Operations({
     store,
     db,
@@ -114,9 +124,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   // A lost database connection stops a subscription; it starts again from its checkpoint.
   const restarting = (subscription: string) => (error: unknown, retryInMs: number) =>
     logger.error({ err: error, subscription, retryInMs }, 'subscription failed; restarting');
-  const projecting = superviseSubscription((onError) => projector.start(onError), {
-    onFailure: restarting('projector'),
-  });
+  const projecting =
+    options.projector === false
+      ? undefined
+      : superviseSubscription((onError) => projector.start(onError), {
+          onFailure: restarting('projector'),
+        });
   const linker =
     (options.processManager ?? options.httpIngest !== false)
       ? superviseSubscription(
@@ -175,7 +188,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     if (path === '/health') {
       // Liveness: the process answers. Whether it may take traffic is /ready's question.
       response.writeHead(200, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ status: 'ok', projectedTo: String(projecting.position) }));
+      response.end(
+        JSON.stringify({
+          status: 'ok',
+          ...(projecting ? { projectedTo: String(projecting.position) } : {}),
+        }),
+      );
       return;
     }
     if (path === '/ready') {
@@ -271,7 +289,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       await closeSockets();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await linker?.stop();
-      await projecting.stop();
+      await projecting?.stop();
+      await stopListening();
     },
   };
 }

@@ -1,3 +1,4 @@
+export { announceChanges, listenToChanges, READ_MODEL_CHANNEL } from './change-announcements.ts';
 export { migrateReadModel, pendingReadModelMigrations } from './migrate-read-model.ts';
 export {
   Projector,

@@ -18,6 +18,7 @@ import {
   type ReadModelChange,
 } from './projections/project-chunk.ts';
 import type { TimelineRow } from './projections/rows.ts';
+import { announceChanges } from './change-announcements.ts';
 import { nextReadModel, nextTableOf } from './next-read-model.ts';
 import { sqlRowLoader, writeChunk } from './sql-rows.ts';
 
@@ -42,6 +43,11 @@ export interface ProjectorOptions {
   pollIntervalMs?: number;
   /** Called after each committed chunk with what changed (never before the commit). */
   onChange?: (changes: ReadModelChange[]) => void;
+  /**
+   * Also announce each chunk's changes to every process listening on the database (every API
+   * replica, see `listenToChanges`), in the chunk's transaction. @default false
+   */
+  announce?: boolean;
   logger?: ProjectorLogger;
 }
 
@@ -86,6 +92,7 @@ export class Projector {
       batchSize: 500,
       pollIntervalMs: 1_000,
       logger: silent,
+      announce: false,
       ...options,
     };
     this.#checkpoints = sqlCheckpoints(options.db, 'rm_checkpoints');
@@ -327,6 +334,7 @@ export class Projector {
     }
     const writes = await chunk.finish();
     await writeChunk(tx, writes);
+    if (this.#options.announce) await announceChanges(tx, writes.changes);
     return writes.changes;
   }
 
