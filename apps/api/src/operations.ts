@@ -4,7 +4,7 @@ import { Kind, type DefinitionNode, type OperationDefinitionNode } from 'graphql
 import type { Plugin } from 'graphql-yoga';
 import type { EventStore } from '@concord/event-store';
 import { pendingReadModelMigrations, type Projector } from '@concord/read-model';
-import type { SqlDatabase } from '@concord/sql';
+import { databaseAnswers, type SqlDatabase } from '@concord/sql';
 import type { ApiContext } from './context.ts';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -119,7 +119,7 @@ export class Operations {
       help: 'Events the projector could not project and set aside',
       registers,
       async collect() {
-        this.set((await projector.deadLetters()).length);
+        this.set(await projector.deadLetterCount());
       },
     });
     new Gauge({
@@ -191,10 +191,7 @@ export class Operations {
   async readiness(): Promise<Readiness> {
     const { db, store, projector, maxLagEvents, databaseTimeoutMs } = this.#options;
     const failed = (error: unknown) => (error instanceof Error ? error.message : String(error));
-    const database = await withTimeout(db.query('select 1'), databaseTimeoutMs).then(
-      () => ({ ok: true }),
-      (error: unknown) => ({ ok: false, error: failed(error) }),
-    );
+    const database = await databaseAnswers(db, databaseTimeoutMs);
     const migrations = database.ok
       ? await pendingReadModelMigrations(db).then(
           (pending) => ({ ok: pending.length === 0, ...(pending.length ? { pending } : {}) }),
@@ -224,12 +221,4 @@ export class Operations {
     this.#operationNames.add(name);
     return name;
   }
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

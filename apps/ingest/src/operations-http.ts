@@ -2,7 +2,7 @@
 // (the database answers and the consumer is a member of the ingest group) and /metrics
 // (Prometheus text of the ingest counters). Ingest takes partner events from Kafka, not HTTP.
 import { createServer } from 'node:http';
-import type { SqlExecutor } from '@concord/sql';
+import { databaseAnswers, type SqlExecutor } from '@concord/sql';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { IngestMetrics } from './metrics.ts';
 
@@ -130,21 +130,7 @@ export async function startIngestHttp(options: IngestHttpOptions): Promise<Inges
   const { metrics, db, databaseTimeoutMs = 2_000 } = options;
   const registry = ingestRegistry(metrics);
   const readiness = async () => {
-    let timer: NodeJS.Timeout | undefined;
-    const database = await Promise.race([
-      db.query('select 1').then(() => ({ ok: true })),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`no answer within ${databaseTimeoutMs} ms`)),
-          databaseTimeoutMs,
-        );
-      }),
-    ])
-      .catch((error: unknown) => ({
-        ok: false,
-        error: error instanceof Error ? error.message : String(error),
-      }))
-      .finally(() => clearTimeout(timer));
+    const database = await databaseAnswers(db, databaseTimeoutMs);
     const consumer = { ok: metrics.inGroup };
     return { ready: database.ok && consumer.ok, checks: { database, consumer } };
   };

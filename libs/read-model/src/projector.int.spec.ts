@@ -431,6 +431,7 @@ function projectorSuite(open: () => Promise<Subject>) {
     expect(await projector.deadLetters()).toMatchObject([
       { eventId: 'ev-orphan-deviation', error: expect.stringContaining('no-such-agreement') },
     ]);
+    expect(await projector.deadLetterCount()).toBe(1);
     // Later events are still projected.
     const a1 = await subject.prisma.batch.findUniqueOrThrow({ where: { id: A1 } });
     expect(a1.status).toBe('dispositioned');

@@ -175,7 +175,8 @@ export class Projector {
           await fill.project(events);
           progress.projected += events.length;
           progress.position = last.globalPosition;
-          progress.head = await store.headPosition();
+          // The head moves while the rebuild runs: looked up again only once reached.
+          if (progress.position > progress.head) progress.head = await store.headPosition();
           await onProgress?.({ ...progress });
         }
         if (events.length < batchSize) return;
@@ -228,6 +229,15 @@ export class Projector {
   /** The position this projector's read model is at, as stored (whichever process projects). */
   checkpoint(): Promise<bigint> {
     return this.#checkpoints.load(this.name);
+  }
+
+  /** How many dead letters this projector has recorded. */
+  async deadLetterCount(): Promise<number> {
+    const { rows } = await this.#options.db.query<{ count: number }>(
+      'select count(*)::int as count from rm_dead_letters where projector = $1',
+      [this.name],
+    );
+    return rows[0]?.count ?? 0;
   }
 
   /** Dead letters recorded by this projector, oldest first. */

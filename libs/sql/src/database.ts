@@ -33,3 +33,25 @@ export function postgresErrorOf(error: unknown): { code?: string; constraint?: s
     constraint: typeof constraint === 'string' ? constraint : undefined,
   };
 }
+
+/**
+ * Whether the database answers `select 1` within `timeoutMs`: what a readiness probe asks.
+ * Never throws; says why when it does not answer.
+ */
+export async function databaseAnswers(
+  db: SqlExecutor,
+  timeoutMs: number,
+): Promise<{ ok: true } | { ok: false; error: string }> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([db.query('select 1'), timeout]);
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, error: error instanceof Error ? error.message : String(error) };
+  } finally {
+    clearTimeout(timer);
+  }
+}

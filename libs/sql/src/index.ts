@@ -1,4 +1,9 @@
-export { postgresErrorOf, type SqlDatabase, type SqlExecutor } from './database.ts';
+export {
+  databaseAnswers,
+  postgresErrorOf,
+  type SqlDatabase,
+  type SqlExecutor,
+} from './database.ts';
 export { migrate, pendingMigrations, type MigrateOptions } from './migrate.ts';
 export { pgDatabase, type PgConnectionEvent, type PgDatabaseOptions } from './pg-database.ts';
 export { pgliteDatabase, type PgliteDatabase } from './pglite-database.ts';
