@@ -3,6 +3,7 @@ import { AuthenticationError, type Authenticator, type DevIssuer } from '@concor
 import { superviseSubscription, type EventStore } from '@concord/event-store';
 import { CheckpointLog, receiptSigner } from '@concord/evidence';
 import {
+  DEVIATION_BATCH_LINKER,
   httpIngestHandler,
   IngestPipeline,
   sqlOutcomeLog,
@@ -14,7 +15,13 @@ import {
   Projector,
   type ReadModelPrisma,
 } from '@concord/read-model';
-import type { SqlDatabase } from '@concord/sql';
+import {
+  logLeadership,
+  sqlLeaderElections,
+  type Elector,
+  type Leadership,
+  type SqlDatabase,
+} from '@concord/sql';
 import type { Logger } from 'pino';
 import { AUDIT_PREFIX, auditRoutes } from './audit-routes.ts';
 import { DEV_TOKEN_PREFIX, devTokenRoutes } from './dev-tokens.ts';
@@ -50,7 +57,7 @@ export interface ApiServerOptions
   httpIngest?: boolean;
   /**
    * Run the deviation ↔ batch process manager here (what blocks a release follows its
-   * deviations). Safe beside the ingest process's own: same subscriber, idempotent commands.
+   * deviations), when elected: one process runs it at a time, this one or an ingest instance.
    * @default true when HTTP ingest is on
    */
   processManager?: boolean;
@@ -65,15 +72,23 @@ export interface ApiServerOptions
   /** /ready fails while the projector is more events than this behind the store. @default 10_000 */
   maxProjectorLagEvents?: number;
   /**
-   * Run a projector here. Replicas may all run one (a chunk is projected by one of them, under
-   * the projector's lock); a replica without one still hears every change. @default true
+   * Stand for election to run the projector. Of the replicas that stand, one runs it at a time
+   * and another takes over within seconds when it fails; every replica hears every change.
+   * @default true
    */
   projector?: boolean;
+  /**
+   * How the replicas choose who runs the projector and the process manager.
+   * @default `sqlLeaderElections(db)`: a session advisory lock per role in the database
+   */
+  elector?: Elector;
 }
 
 export interface ApiServer {
   api: Api;
   projector: Projector;
+  /** The roles this replica stands for, and whether it leads each now. */
+  leadership: Leadership[];
   /** e.g. http://127.0.0.1:4000 */
   url: string;
   close(): Promise<void>;
@@ -106,6 +121,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     db,
     projector,
     subscribers: () => changes.subscribers,
+    leadership: () => leadership,
     ...(options.maxProjectorLagEvents !== undefined
       ? { maxLagEvents: options.maxProjectorLagEvents }
       : {}),
@@ -124,15 +140,20 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   // A lost database connection stops a subscription; it starts again from its checkpoint.
   const restarting = (subscription: string) => (error: unknown, retryInMs: number) =>
     logger.error({ err: error, subscription, retryInMs }, 'subscription failed; restarting');
-  const projecting =
-    options.projector === false
-      ? undefined
-      : superviseSubscription((onError) => projector.start(onError), {
+  const elect = options.elector ?? sqlLeaderElections(db, { onEvent: logLeadership(logger) });
+  const leadership: Leadership[] = [];
+  if (options.projector !== false)
+    leadership.push(
+      elect(projector.name, () =>
+        superviseSubscription((onError) => projector.start(onError), {
           onFailure: restarting('projector'),
-        });
-  const linker =
-    (options.processManager ?? options.httpIngest !== false)
-      ? superviseSubscription(
+        }),
+      ),
+    );
+  if (options.processManager ?? options.httpIngest !== false)
+    leadership.push(
+      elect(DEVIATION_BATCH_LINKER, () =>
+        superviseSubscription(
           (onError) =>
             startDeviationBatchLinker({
               store,
@@ -144,8 +165,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
                 ),
             }),
           { onFailure: restarting('deviation-batch-linker') },
-        )
-      : undefined;
+        ),
+      ),
+    );
   const ingest =
     options.httpIngest === false
       ? undefined
@@ -191,7 +213,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       response.end(
         JSON.stringify({
           status: 'ok',
-          ...(projecting ? { projectedTo: String(projecting.position) } : {}),
+          leading: leadership.filter((role) => role.leading).map((role) => role.role),
         }),
       );
       return;
@@ -284,12 +306,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   return {
     api,
     projector,
+    leadership,
     url,
     async close() {
       await closeSockets();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await linker?.stop();
-      await projecting?.stop();
+      await Promise.all(leadership.map((role) => role.stop()));
       await stopListening();
     },
   };

@@ -126,6 +126,15 @@ describeWithPostgres('the API for operators: /health, /ready, /metrics', (databa
     expect(value('concord_store_head_position')).toBe(Number(await store.headPosition()));
     expect(value('concord_graphql_subscribers')).toBe(0);
     expect(value('concord_projector_dead_letters')).toBe(0);
+    // Alone on its database, this server leads the projector and the process manager.
+    expect(
+      family(families, 'concord_leader').samples.map(({ labels, value }) => [labels.role, value]),
+    ).toEqual(
+      expect.arrayContaining([
+        ['read-model', 1],
+        ['process-manager-deviation-batch', 1],
+      ]),
+    );
     const durations = family(families, 'concord_graphql_operation_duration_seconds');
     expect(durations.type).toBe('histogram');
     const counts = durations.samples.filter((sample) => sample.name.endsWith('_count'));

@@ -4,7 +4,7 @@ import { Kind, type DefinitionNode, type OperationDefinitionNode } from 'graphql
 import type { Plugin } from 'graphql-yoga';
 import type { EventStore } from '@concord/event-store';
 import { pendingReadModelMigrations, type Projector } from '@concord/read-model';
-import { databaseAnswers, type SqlDatabase } from '@concord/sql';
+import { databaseAnswers, type Leadership, type SqlDatabase } from '@concord/sql';
 import type { ApiContext } from './context.ts';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -18,6 +18,8 @@ export interface OperationsOptions {
   projector: Projector;
   /** Subscribers connected to this process right now. */
   subscribers: () => number;
+  /** The roles this process stands for in leader elections, and whether it leads each. */
+  leadership?: () => readonly Leadership[];
   /**
    * The projector may be this many events behind the store before the process says it is not
    * ready (answers would be that stale). @default 10_000
@@ -48,7 +50,12 @@ export class Operations {
   readonly #refused: Counter<'code'>;
 
   constructor(options: OperationsOptions) {
-    this.#options = { maxLagEvents: 10_000, databaseTimeoutMs: 2_000, ...options };
+    this.#options = {
+      maxLagEvents: 10_000,
+      databaseTimeoutMs: 2_000,
+      leadership: () => [],
+      ...options,
+    };
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'concord_api_' });
     this.#duration = new Histogram({
@@ -120,6 +127,16 @@ export class Operations {
       registers,
       async collect() {
         this.set(await projector.deadLetterCount());
+      },
+    });
+    const { leadership } = this.#options;
+    new Gauge({
+      name: 'concord_leader',
+      help: 'Whether this process leads a role (1) or follows (0), for each role it stands for',
+      labelNames: ['role'],
+      registers,
+      collect() {
+        for (const role of leadership()) this.set({ role: role.role }, role.leading ? 1 : 0);
       },
     });
     new Gauge({

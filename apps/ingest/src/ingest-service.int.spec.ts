@@ -9,7 +9,7 @@ import {
   type PartnerWorld,
 } from '@concord/ingest/test-support';
 import { sqlOutcomeLog, type OutcomeLog } from '@concord/ingest';
-import { pgDatabase, type SqlDatabase } from '@concord/sql';
+import { pgDatabase, sqlLeaderElections, type SqlDatabase } from '@concord/sql';
 import { parsePrometheusText, uniqueName, waitFor } from '@concord/test-infra';
 import { describeWithKafka, describeWithPostgres } from '@concord/test-infra/vitest';
 import { Kafka, logLevel, type Consumer, type KafkaMessage } from 'kafkajs';
@@ -77,8 +77,14 @@ describeWithKafka('the ingest process against the real broker', ({ brokers }) =>
         groupId: uniqueName('ingest'),
         outboundSubscriberId: uniqueName('outbound'),
         maxEventBytes: 64 * 1024,
+        elector: sqlLeaderElections(db, { retryMs: 100 }),
       });
-      http = await startIngestHttp({ metrics: service.metrics, db, port: 0 });
+      http = await startIngestHttp({
+        metrics: service.metrics,
+        db,
+        port: 0,
+        leadership: () => service.leadership,
+      });
     });
 
     afterAll(async () => {
@@ -188,6 +194,17 @@ describeWithKafka('the ingest process against the real broker', ({ brokers }) =>
       expect(lag.length).toBeGreaterThan(0);
       expect(lag.every(({ labels }) => /^\d+$/.test(labels.partition!))).toBe(true);
       expect(samples('concord_ingest_consumer_in_group')[0]!.value).toBe(1);
+      // Alone on its database, this instance was elected for both roles.
+      await waitFor(() => service.leadership.every((role) => role.leading), {
+        description: 'both roles led',
+      });
+      const leaders = parsePrometheusText(await (await fetch(`${http.url}/metrics`)).text());
+      expect(
+        leaders.get('concord_leader')?.samples.map(({ labels, value }) => [labels.role, value]),
+      ).toEqual([
+        [service.leadership[0]!.role, 1],
+        ['process-manager-deviation-batch', 1],
+      ]);
       const ready = await fetch(`${http.url}/ready`);
       expect(ready.status).toBe(200);
       expect(await ready.json()).toEqual({

@@ -2,11 +2,13 @@ import type { LogCheckpoint } from '@concord/contract';
 import { superviseSubscription, type EventStore } from '@concord/event-store';
 import type { CheckpointLog, PlatformKey, PlatformKeyring } from '@concord/evidence';
 import {
+  DEVIATION_BATCH_LINKER,
   IngestPipeline,
   startDeviationBatchLinker,
   type OutcomeLog,
   type ReceiptSigner,
 } from '@concord/ingest';
+import { soleLeader, type Elector, type Leadership } from '@concord/sql';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { CheckpointPublisher, startLogCheckpoints, type LogCheckpoints } from './checkpoints.ts';
@@ -48,6 +50,12 @@ export interface IngestServiceOptions {
     /** @default 60000 */
     intervalMs?: number;
   };
+  /**
+   * How the instances choose which one runs the outbound publisher and the process manager (every
+   * instance consumes its share of the partitions). Pass `sqlLeaderElections(db)` when several
+   * instances run. @default soleLeader (this instance runs both)
+   */
+  elector?: Elector;
   /** Largest event accepted, in bytes. @default 1 MiB */
   maxEventBytes?: number;
   /** How long a silent instance keeps its partitions. @default 10000 */
@@ -68,6 +76,8 @@ export interface IngestService {
   checkpointPublisher: CheckpointPublisher;
   /** The periodic signing of checkpoints, when `checkpoints` was given. */
   checkpoints: LogCheckpoints | undefined;
+  /** The roles this instance stands for, and whether it leads each now. */
+  leadership: Leadership[];
   stop(): Promise<void>;
 }
 
@@ -117,20 +127,27 @@ export async function startIngestService(options: IngestServiceOptions): Promise
   // subscriptions resume from their checkpoints after a transient failure.
   const restarting = (subscription: string) => (error: unknown, retryInMs: number) =>
     logger.error({ err: error, subscription, retryInMs }, 'subscription failed; restarting');
-  const publishing = superviseSubscription((onError) => publisher.start(onError), {
-    onFailure: restarting('outbound-publisher'),
-  });
-  const linking = superviseSubscription(
-    (onError) =>
-      startDeviationBatchLinker({
-        store,
-        subscriberId: options.processManagerSubscriberId,
-        onRefused: ({ streamId, type, error }) =>
-          logger.warn({ streamId, type, err: error }, 'a batch refused a deviation link'),
-        onError,
+  const elect = options.elector ?? soleLeader;
+  const leadership = [
+    elect(publisher.subscriberId, () =>
+      superviseSubscription((onError) => publisher.start(onError), {
+        onFailure: restarting('outbound-publisher'),
       }),
-    { onFailure: restarting('deviation-batch-linker') },
-  );
+    ),
+    elect(options.processManagerSubscriberId ?? DEVIATION_BATCH_LINKER, () =>
+      superviseSubscription(
+        (onError) =>
+          startDeviationBatchLinker({
+            store,
+            subscriberId: options.processManagerSubscriberId,
+            onRefused: ({ streamId, type, error }) =>
+              logger.warn({ streamId, type, err: error }, 'a batch refused a deviation link'),
+            onError,
+          }),
+        { onFailure: restarting('deviation-batch-linker') },
+      ),
+    ),
+  ];
   const checkpoints = options.checkpoints
     ? startLogCheckpoints({
         store,
@@ -146,12 +163,12 @@ export async function startIngestService(options: IngestServiceOptions): Promise
     publishCheckpoint: (checkpoint) => checkpointPublisher.offer(checkpoint),
     checkpointPublisher,
     checkpoints,
+    leadership,
     async stop() {
       await checkpoints?.stop();
       await checkpointPublisher.stop();
       await consumer.stop();
-      await publishing.stop();
-      await linking.stop();
+      await Promise.all(leadership.map((role) => role.stop()));
       await producer.disconnect();
     },
   };

@@ -19,7 +19,7 @@ import {
   signingAsPlatform,
 } from '@concord/evidence';
 import { sqlOutcomeLog } from '@concord/ingest';
-import { pgDatabase } from '@concord/sql';
+import { logLeadership, pgDatabase, sqlLeaderElections } from '@concord/sql';
 import { pino } from 'pino';
 import { startIngestService } from './ingest-service.ts';
 import { startIngestHttp } from './operations-http.ts';
@@ -68,6 +68,9 @@ const service = await startIngestService({
   groupId: process.env.CONCORD_INGEST_GROUP,
   sessionTimeoutMs: optionalNumber('CONCORD_KAFKA_SESSION_TIMEOUT_MS'),
   topicRefreshMs: optionalNumber('CONCORD_TOPIC_REFRESH_MS'),
+  // Every instance consumes its share of the partitions; one at a time publishes outbound and
+  // runs the process manager, another taking over within seconds when it stops.
+  elector: sqlLeaderElections(db, { onEvent: logLeadership(logger) }),
   // The whole log, signed where the platform key lives, goes to every partner.
   ...(checkpointSeconds > 0
     ? {
@@ -83,6 +86,7 @@ const service = await startIngestService({
 const http = await startIngestHttp({
   metrics: service.metrics,
   db,
+  leadership: () => service.leadership,
   port: optionalNumber('CONCORD_INGEST_HTTP_PORT') ?? 4100,
   host: process.env.CONCORD_INGEST_HTTP_HOST ?? '127.0.0.1',
 }).catch(async (error: unknown) => {

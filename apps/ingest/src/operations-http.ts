@@ -2,7 +2,7 @@
 // (the database answers and the consumer is a member of the ingest group) and /metrics
 // (Prometheus text of the ingest counters). Ingest takes partner events from Kafka, not HTTP.
 import { createServer } from 'node:http';
-import { databaseAnswers, type SqlExecutor } from '@concord/sql';
+import { databaseAnswers, type Leadership, type SqlExecutor } from '@concord/sql';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { IngestMetrics } from './metrics.ts';
 
@@ -10,6 +10,8 @@ export interface IngestHttpOptions {
   metrics: IngestMetrics;
   /** The event store's database, asked `select 1` by /ready. */
   db: SqlExecutor;
+  /** The roles this instance stands for in leader elections (`IngestService.leadership`). */
+  leadership?: () => readonly Leadership[];
   /** @default 4100 (0: any free port) */
   port?: number;
   /** @default '127.0.0.1' */
@@ -26,7 +28,10 @@ export interface IngestHttp {
 }
 
 /** The counters as Prometheus metrics, read from `metrics` when scraped. */
-export function ingestRegistry(metrics: IngestMetrics): Registry {
+export function ingestRegistry(
+  metrics: IngestMetrics,
+  leadership: () => readonly Leadership[] = () => [],
+): Registry {
   const registry = new Registry();
   const registers = [registry];
   collectDefaultMetrics({ register: registry, prefix: 'concord_ingest_' });
@@ -123,12 +128,21 @@ export function ingestRegistry(metrics: IngestMetrics): Registry {
       this.set(metrics.inGroup ? 1 : 0);
     },
   });
+  new Gauge({
+    name: 'concord_leader',
+    help: 'Whether this instance leads a role (1) or follows (0): the outbound publisher, the process manager',
+    labelNames: ['role'],
+    registers,
+    collect() {
+      for (const role of leadership()) this.set({ role: role.role }, role.leading ? 1 : 0);
+    },
+  });
   return registry;
 }
 
 export async function startIngestHttp(options: IngestHttpOptions): Promise<IngestHttp> {
   const { metrics, db, databaseTimeoutMs = 2_000 } = options;
-  const registry = ingestRegistry(metrics);
+  const registry = ingestRegistry(metrics, options.leadership);
   const readiness = async () => {
     const database = await databaseAnswers(db, databaseTimeoutMs);
     const consumer = { ok: metrics.inGroup };

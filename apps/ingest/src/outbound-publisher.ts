@@ -36,9 +36,14 @@ export class OutboundPublisher {
     this.#options = options;
   }
 
+  /** Its checkpoint's name, and its role in leader elections. */
+  get subscriberId(): string {
+    return this.#options.subscriberId ?? 'outbound-kafka';
+  }
+
   start(onError: (error: unknown) => void): Subscription {
     this.#subscription = this.#options.store.subscribe(
-      this.#options.subscriberId ?? 'outbound-kafka',
+      this.subscriberId,
       (events) => this.#publish(events),
       { batchSize: 200, pollIntervalMs: 500, onError },
     );

@@ -37,7 +37,13 @@ import {
   type LogCheckpoints,
 } from '@concord/ingest-app';
 import { readModelPrisma, type ReadModelPrisma } from '@concord/read-model';
-import { pgDatabase, pgliteDatabase, type SqlDatabase } from '@concord/sql';
+import {
+  logLeadership,
+  pgDatabase,
+  pgliteDatabase,
+  sqlLeaderElections,
+  type SqlDatabase,
+} from '@concord/sql';
 import type { Logger } from 'pino';
 import type { Persona } from './banner.ts';
 
@@ -164,12 +170,16 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       ? undefined
       : (options.webRoot ??
         (existsSync(join(BUILT_DASHBOARD, 'index.html')) ? BUILT_DASHBOARD : undefined));
+  // On a PostgreSQL server, other Concord processes may share the database: one of them at a time
+  // runs the projector, the process manager and the outbound publisher.
+  const elector = sqlLeaderElections(db, { onEvent: logLeadership(logger) });
   const server = await startApiServer({
     store,
     db,
     prisma,
     authenticator,
     logger,
+    elector,
     platformKeyring: signing.keyring,
     platformKey: signing.key,
     port: options.port ?? 4000,
@@ -187,6 +197,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       receipts: receiptSigner(signing.key),
       brokers: options.kafkaBrokers,
       logger,
+      elector,
     });
   }
   // The one signer of checkpoints in this process (the ingest service is not given one): always,

@@ -32,6 +32,7 @@ export {
   type HttpIngestResponse,
 } from './http-ingest.ts';
 export {
+  DEVIATION_BATCH_LINKER,
   reactTo,
   startDeviationBatchLinker,
   type ProcessManagerOptions,

@@ -15,6 +15,9 @@ const TRIGGERS = new Set([
   'concord.deviation.closed.v1',
 ]);
 
+/** The process manager's subscriber id: its checkpoint's name and its leader-election role. */
+export const DEVIATION_BATCH_LINKER = 'process-manager-deviation-batch';
+
 export interface ProcessManagerOptions {
   store: EventStore;
   /** @default 'process-manager-deviation-batch' */
@@ -35,7 +38,7 @@ export function startDeviationBatchLinker(
 ): Subscription {
   const { store } = options;
   return store.subscribe(
-    options.subscriberId ?? 'process-manager-deviation-batch',
+    options.subscriberId ?? DEVIATION_BATCH_LINKER,
     async (events) => {
       for (const event of events) await reactTo(store, event, options.onRefused);
     },

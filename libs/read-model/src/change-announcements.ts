@@ -1,12 +1,18 @@
-import { randomBytes } from 'node:crypto';
 import type { SqlDatabase, SqlExecutor } from '@concord/sql';
 import type { ReadModelChange } from './projections/project-chunk.ts';
 
-/** The channel a projector announces its committed changes on, to every API replica. */
+/** The channel a projector rings when it committed changes: "read the change log again". */
 export const READ_MODEL_CHANNEL = 'concord_read_model';
 
-/** PostgreSQL refuses a NOTIFY payload of 8,000 bytes or more: a chunk's changes go in parts. */
-const MAX_PART_BYTES = 7_000;
+/**
+ * How long the change log keeps a chunk. A replica cut off from the database for longer misses
+ * what it did not read (its subscribers read the latest rows on their next change).
+ */
+const RETENTION = '15 minutes';
+/** Chunks announced between two prunings of the log, by one process. */
+const PRUNE_EVERY = 500;
+/** Chunks a listener reads per query. */
+const READ_PAGE = 500;
 
 const KINDS = { b: 'batch', d: 'deviation', r: 'readiness' } as const;
 type Code = keyof typeof KINDS;
@@ -14,18 +20,16 @@ const CODES = Object.fromEntries(Object.entries(KINDS).map(([code, kind]) => [ki
   [Kind in ReadModelChange['kind']]: Code;
 };
 
-/** One change as it travels: kind code, id, sponsor, CDMO, position. */
+/** One change as it is kept: kind code, id, sponsor, CDMO, position. */
 type Wire = [Code, string, string, string, string];
 
-/** Names a chunk's parts apart from any other chunk's, whichever process announced it. */
-const processTag = randomBytes(4).toString('hex');
 let announced = 0;
 
 /**
- * Announces a chunk's changes inside the transaction that commits them: PostgreSQL delivers the
- * notifications to every listening process (every API replica, whichever projected the chunk)
- * when, and only if, the transaction commits, in order and together. Parts are tagged
- * `<chunk>|<part>|<parts>|` so a listener hands the chunk on whole.
+ * Records a chunk's changes in the change log inside the transaction that commits them, and
+ * rings every listening process (every API replica, whichever projected the chunk). Both happen
+ * when, and only if, the transaction commits. The log, not the notification, carries the
+ * changes: a replica whose connection dropped reads what it missed when it is back.
  */
 export async function announceChanges(
   tx: SqlExecutor,
@@ -33,88 +37,102 @@ export async function announceChanges(
   channel = READ_MODEL_CHANNEL,
 ): Promise<void> {
   if (changes.length === 0) return;
-  const bodies: string[] = [];
-  let part: Wire[] = [];
-  let bytes = 2;
-  for (const change of changes) {
-    const wire: Wire = [
+  const wire = changes.map(
+    (change): Wire => [
       CODES[change.kind],
       change.id,
       change.sponsorId,
       change.cdmoId,
       String(change.position),
-    ];
-    const size = Buffer.byteLength(JSON.stringify(wire)) + 1;
-    if (part.length > 0 && bytes + size > MAX_PART_BYTES) {
-      bodies.push(JSON.stringify(part));
-      part = [];
-      bytes = 2;
-    }
-    part.push(wire);
-    bytes += size;
-  }
-  bodies.push(JSON.stringify(part));
-  const chunk = `${processTag}:${(announced += 1)}`;
-  const payloads = bodies.map((body, index) => `${chunk}|${index}|${bodies.length}|${body}`);
-  // One statement, the parts in order (the order NOTIFY delivers them in).
-  await tx.query(
-    'select pg_notify($1, payload) from unnest($2::text[]) with ordinality as p(payload, n) order by n',
-    [channel, payloads],
+    ],
   );
+  // Writers take turns until they commit, so ids grow in commit order: a listener that read up to
+  // id n never finds a smaller id committed after. (A projector already holds its own lock; this
+  // one only matters between projectors of different names.)
+  await tx.query(`select pg_advisory_xact_lock(hashtext('rm_change_log'))`);
+  await tx.query('insert into rm_change_log (changes) values ($1)', [JSON.stringify(wire)]);
+  if ((announced = (announced + 1) % PRUNE_EVERY) === 0)
+    await tx.query(`delete from rm_change_log where recorded_at < now() - interval '${RETENTION}'`);
+  await tx.query("select pg_notify($1, '')", [channel]);
 }
 
 /**
- * Hears every chunk of changes announced on `channel` by any process, whole and in commit order.
- * A part that cannot be read is dropped (with its chunk) and reported to `onError`; a listener
- * that loses its connection listens again (changes committed meanwhile are not heard: a
- * subscriber reads the latest rows on its next change). Resolves to a function that stops it.
+ * Hears every chunk of changes committed to the change log from now on, by any process, whole and
+ * in commit order: on each notification (and when its LISTEN connection is back after a loss) it
+ * reads the chunks after the last one it read. A chunk that cannot be read is reported to
+ * `onError` and skipped; a failed read is tried again a second later. Resolves to a function
+ * that stops it.
  */
-export function listenToChanges(
+export async function listenToChanges(
   db: SqlDatabase,
   onChanges: (changes: ReadModelChange[]) => void,
-  options: { channel?: string; onError?: (error: unknown) => void } = {},
+  options: { channel?: string; onError?: (error: unknown) => void; retryMs?: number } = {},
 ): Promise<() => Promise<void>> {
-  // The chunks whose first parts arrived: their changes so far, and the part expected next.
-  const partial = new Map<string, { changes: ReadModelChange[]; next: number }>();
-  return db.listen(options.channel ?? READ_MODEL_CHANNEL, (payload) => {
-    let chunk: string | undefined;
-    try {
-      const [tag, index, count, body] = splitPayload(payload);
-      chunk = tag;
-      const assembling = partial.get(chunk) ?? { changes: [], next: 0 };
-      if (index !== assembling.next)
-        throw new Error(`part ${index} of chunk ${chunk} out of order`);
-      for (const [code, id, sponsorId, cdmoId, position] of JSON.parse(body) as Wire[])
-        assembling.changes.push({
-          kind: KINDS[code],
-          id,
-          sponsorId,
-          cdmoId,
-          position: BigInt(position),
-        });
-      assembling.next = index + 1;
-      if (assembling.next < count) {
-        partial.set(chunk, assembling);
-        return;
-      }
-      partial.delete(chunk);
-      onChanges(assembling.changes);
-    } catch (error) {
-      if (chunk !== undefined) partial.delete(chunk);
-      options.onError?.(error);
-    }
-  });
-}
+  const { onError = () => undefined, retryMs = 1_000 } = options;
+  const { rows: newest } = await db.query<{ id: string }>(
+    'select coalesce(max(id), 0)::text as id from rm_change_log',
+  );
+  let last = BigInt(newest[0]?.id ?? 0);
+  let stopped = false;
+  let reading: Promise<void> | undefined;
+  let again = false;
+  let retry: NodeJS.Timeout | undefined;
 
-function splitPayload(payload: string): [string, number, number, string] {
-  const first = payload.indexOf('|');
-  const second = payload.indexOf('|', first + 1);
-  const third = payload.indexOf('|', second + 1);
-  if (first < 0 || second < 0 || third < 0) throw new Error('not a read-model announcement');
-  return [
-    payload.slice(0, first),
-    Number(payload.slice(first + 1, second)),
-    Number(payload.slice(second + 1, third)),
-    payload.slice(third + 1),
-  ];
+  const readNew = async (): Promise<boolean> => {
+    const { rows } = await db.query<{ id: string; changes: string }>(
+      // Ordered by the column, not by its text alias (where '10' < '9').
+      `select id::text as id, changes from rm_change_log
+        where id > $1::bigint order by rm_change_log.id limit $2`,
+      [String(last), READ_PAGE],
+    );
+    for (const row of rows) {
+      last = BigInt(row.id);
+      try {
+        onChanges(
+          (JSON.parse(row.changes) as Wire[]).map(([code, id, sponsorId, cdmoId, position]) => ({
+            kind: KINDS[code],
+            id,
+            sponsorId,
+            cdmoId,
+            position: BigInt(position),
+          })),
+        );
+      } catch (error) {
+        onError(error);
+      }
+    }
+    return rows.length === READ_PAGE;
+  };
+
+  const wake = () => {
+    if (stopped) return;
+    if (reading) {
+      again = true;
+      return;
+    }
+    reading = (async () => {
+      do {
+        again = false;
+        try {
+          again = (await readNew()) || again;
+        } catch (error) {
+          onError(error);
+          clearTimeout(retry);
+          retry = setTimeout(wake, retryMs);
+          return;
+        }
+      } while (again && !stopped);
+    })().finally(() => {
+      reading = undefined;
+    });
+  };
+
+  const unlisten = await db.listen(options.channel ?? READ_MODEL_CHANNEL, wake);
+  wake(); // what committed between reading the newest id and listening
+  return async () => {
+    stopped = true;
+    clearTimeout(retry);
+    await unlisten();
+    await reading;
+  };
 }

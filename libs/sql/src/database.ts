@@ -19,8 +19,21 @@ export interface SqlDatabase extends SqlExecutor {
    * commits). Resolves to a function that stops listening.
    */
   listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * A connection of its own, outside the pool, for state a session keeps (a session advisory
+   * lock: leadership). Absent where the database has one connection in one process (PGlite):
+   * there, no other process can share the database, so nobody competes.
+   */
+  session?(): Promise<SqlSession>;
   /** The pool's connections right now (a server's pool; absent where there is no pool). */
   poolStats?(): { total: number; idle: number; waiting: number };
+  close(): Promise<void>;
+}
+
+/** A dedicated connection: its session-level state lasts until it is closed or lost. */
+export interface SqlSession extends SqlExecutor {
+  /** Resolves (never rejects) with the error once the connection is lost or closed. */
+  readonly lost: Promise<unknown>;
   close(): Promise<void>;
 }
 

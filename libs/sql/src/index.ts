@@ -3,9 +3,20 @@ export {
   postgresErrorOf,
   type SqlDatabase,
   type SqlExecutor,
+  type SqlSession,
 } from './database.ts';
 export { migrate, pendingMigrations, type MigrateOptions } from './migrate.ts';
 export { pgDatabase, type PgConnectionEvent, type PgDatabaseOptions } from './pg-database.ts';
 export { pgliteDatabase, type PgliteDatabase } from './pglite-database.ts';
 export { sqlCheckpoints, type SqlCheckpoints } from './checkpoints.ts';
 export { changeNotifications, type ChangeNotifications } from './change-notifications.ts';
+export {
+  logLeadership,
+  soleLeader,
+  sqlLeaderElections,
+  type Elector,
+  type LeaderWork,
+  type Leadership,
+  type LeadershipEvent,
+  type LeadershipOptions,
+} from './leadership.ts';

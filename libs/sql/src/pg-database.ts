@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { SqlDatabase, SqlExecutor } from './database.ts';
+import type { SqlDatabase, SqlExecutor, SqlSession } from './database.ts';
 
 export interface PgDatabaseOptions {
   connectionString: string;
@@ -19,7 +19,7 @@ export type PgConnectionEvent =
   | { kind: 'connection-lost'; where: 'pool' | 'transaction' | 'listener'; error: unknown }
   | { kind: 'listener-reconnected'; channel: string; attempts: number };
 
-const executorOf = (client: pg.PoolClient): SqlExecutor => ({
+const executorOf = (client: pg.ClientBase): SqlExecutor => ({
   query: async <Row>(sql: string, params?: unknown[]) => {
     const result = await client.query(sql, params);
     return { rows: result.rows as Row[] };
@@ -91,6 +91,7 @@ export function pgDatabase(options: PgDatabaseOptions): SqlDatabase {
     client.on('error', () => undefined);
   });
   const listeners = new Set<{ close(): Promise<void> }>();
+  const sessions = new Set<SqlSession>();
   return {
     kind: 'postgres',
     ...pooledExecutor(pool),
@@ -129,10 +130,55 @@ export function pgDatabase(options: PgDatabaseOptions): SqlDatabase {
         await listener.close();
       };
     },
+    async session() {
+      const session = await openSession(options);
+      sessions.add(session);
+      void session.lost.then(() => sessions.delete(session));
+      return session;
+    },
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async close() {
-      await Promise.all([...listeners].map((listener) => listener.close()));
+      await Promise.all([...listeners, ...sessions].map((held) => held.close()));
       await pool.end();
+    },
+  };
+}
+
+/**
+ * A connection of its own. The server is asked to probe it with TCP keepalives every few seconds,
+ * so a session whose process vanished without closing it (a host lost, a network cut) ends on the
+ * server within about 15 s, and what it held (a leader's lock) is released for another.
+ */
+async function openSession(options: PgDatabaseOptions): Promise<SqlSession> {
+  const client = new pg.Client({
+    connectionString: options.connectionString,
+    application_name: options.applicationName ?? 'concord',
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 5_000,
+    connectionTimeoutMillis: 10_000,
+  });
+  let markLost: (error: unknown) => void = () => undefined;
+  const lost = new Promise<unknown>((resolve) => {
+    markLost = resolve;
+  });
+  client.on('error', (error) => markLost(error));
+  client.on('end', () => markLost(new Error('the session ended')));
+  try {
+    await client.connect();
+    // Ignored on a Unix socket (nothing to probe there); settable by any user over TCP.
+    await client.query(
+      'set tcp_keepalives_idle = 5; set tcp_keepalives_interval = 2; set tcp_keepalives_count = 4',
+    );
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw error;
+  }
+  return {
+    ...executorOf(client),
+    lost,
+    async close() {
+      markLost(new Error('the session was closed'));
+      await client.end().catch(() => undefined);
     },
   };
 }
