@@ -7,7 +7,8 @@
 //     { sha256, organizationId, systemId, roles? } for partner systems;
 //   CONCORD_PLATFORM_KEY_FILE (required): the platform's signing key (`concord keys platform
 //     generate`), CONCORD_PLATFORM_KEYRING_FILE: the public keys it took over from;
-//   LOG_LEVEL (default info).
+//   LOG_LEVEL (default info); CONCORD_EVENT_STORE_URL (optional): a KurrentDB (kurrentdb://…) to
+//   keep the events in instead of DATABASE_URL, which then keeps the read model and the rest.
 import { readFileSync } from 'node:fs';
 import {
   Authenticator,
@@ -16,6 +17,8 @@ import {
   DevIssuer,
   type ApiKeyRecord,
 } from '@concord/auth';
+import type { EventStore } from '@concord/event-store';
+import { KurrentDbEventStore } from '@concord/event-store-kurrentdb';
 import { PostgresEventStore } from '@concord/event-store-postgres';
 import { loadPlatformKey, PlatformKeyError, signingAsPlatform } from '@concord/evidence';
 import { readModelPrisma } from '@concord/read-model';
@@ -32,6 +35,9 @@ function fail(message: string): never {
 }
 
 const databaseUrl = env.DATABASE_URL ?? fail('DATABASE_URL is not set');
+const storeUrl = env.CONCORD_EVENT_STORE_URL;
+if (storeUrl && !KurrentDbEventStore.accepts(storeUrl))
+  fail('CONCORD_EVENT_STORE_URL must be a KurrentDB connection string (kurrentdb://…)');
 const apiKeys = env.CONCORD_API_KEYS_FILE
   ? (JSON.parse(readFileSync(env.CONCORD_API_KEYS_FILE, 'utf8')) as ApiKeyRecord[])
   : [];
@@ -59,7 +65,10 @@ const signing = await loadPlatformKey(env).catch((error: unknown) =>
   error instanceof PlatformKeyError ? fail(error.message) : Promise.reject(error),
 );
 const db = pgDatabase({ connectionString: databaseUrl });
-const store = signingAsPlatform(await PostgresEventStore.open(db), signing.key);
+const events: EventStore = storeUrl
+  ? await KurrentDbEventStore.open({ connectionString: storeUrl, checkpoints: db })
+  : await PostgresEventStore.open(db);
+const store = signingAsPlatform(events, signing.key);
 const prisma = readModelPrisma({ connectionString: databaseUrl });
 const server = await startApiServer({
   store,
@@ -78,6 +87,8 @@ const shutdown = async (code: number) => {
   await server.close().catch((error: unknown) => logger.error({ err: error }, 'stop failed'));
   await prisma.$disconnect();
   await store.close();
+  // The PostgreSQL store closes its database; a KurrentDB store leaves it to its owner.
+  if (storeUrl) await db.close();
   process.exit(code);
 };
 process.once('SIGTERM', () => void shutdown(0));

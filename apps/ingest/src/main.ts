@@ -9,7 +9,11 @@
 //   platform generate`), CONCORD_CHECKPOINT_INTERVAL_SECONDS (default 60: how often the whole log
 //   is checkpointed when it grew, each checkpoint published to every partner's outbound topic;
 //   0: this process signs none), CONCORD_INGEST_HTTP_PORT (default 4100; /health, /ready and
-//   /metrics for operators), CONCORD_INGEST_HTTP_HOST (default 127.0.0.1), LOG_LEVEL (default info).
+//   /metrics for operators), CONCORD_INGEST_HTTP_HOST (default 127.0.0.1), LOG_LEVEL (default info),
+//   CONCORD_EVENT_STORE_URL (optional): a KurrentDB (kurrentdb://…) to keep the events in instead
+//   of DATABASE_URL, which then keeps the outcomes, checkpoints and leader election.
+import type { EventStore } from '@concord/event-store';
+import { KurrentDbEventStore } from '@concord/event-store-kurrentdb';
 import { PostgresEventStore } from '@concord/event-store-postgres';
 import {
   CheckpointLog,
@@ -57,7 +61,15 @@ const signing = await loadPlatformKey().catch((error: unknown) => {
   logger.fatal(error.message);
   process.exit(2);
 });
-const store = signingAsPlatform(await PostgresEventStore.open(db), signing.key);
+const storeUrl = process.env.CONCORD_EVENT_STORE_URL;
+if (storeUrl && !KurrentDbEventStore.accepts(storeUrl)) {
+  logger.fatal('CONCORD_EVENT_STORE_URL must be a KurrentDB connection string (kurrentdb://…)');
+  process.exit(2);
+}
+const events: EventStore = storeUrl
+  ? await KurrentDbEventStore.open({ connectionString: storeUrl, checkpoints: db })
+  : await PostgresEventStore.open(db);
+const store = signingAsPlatform(events, signing.key);
 const service = await startIngestService({
   store,
   outcomes: await sqlOutcomeLog(db),
@@ -112,6 +124,8 @@ const shutdown = async (code: number) => {
   await service.stop().catch((error: unknown) => logger.error({ err: error }, 'stop failed'));
   await http.close();
   await store.close();
+  // The PostgreSQL store closes its database; a KurrentDB store leaves it to its owner.
+  if (storeUrl) await db.close();
   process.exit(code);
 };
 process.once('SIGTERM', () => void shutdown(0));

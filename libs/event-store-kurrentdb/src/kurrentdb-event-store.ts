@@ -170,6 +170,15 @@ export class KurrentDbEventStore implements EventStore {
   }
 
   /** Applies the adapter's SQL migrations (idempotent, safe to race) and connects lazily. */
+  /**
+   * Whether `url` is a KurrentDB connection string (`kurrentdb://`, `kdb://`, or EventStoreDB's
+   * `esdb://`, each also `+discover` for a cluster's gossip): what a process checks before it
+   * takes a configured store URL for one.
+   */
+  static accepts(url: string): boolean {
+    return /^(kurrentdb|kdb|esdb)(\+discover)?:\/\/[^/\s]/.test(url);
+  }
+
   static async open(options: KurrentDbEventStoreOptions): Promise<KurrentDbEventStore> {
     await migrate(options.checkpoints, { directory: MIGRATIONS, table: 'kurrent_migrations' });
     const owns = 'connectionString' in options;

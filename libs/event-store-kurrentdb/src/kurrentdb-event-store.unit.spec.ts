@@ -29,6 +29,26 @@ describe('KurrentDbEventStore on an in-memory double of the KurrentDB client', (
   );
 });
 
+describe('KurrentDbEventStore.accepts', () => {
+  it('takes KurrentDB and EventStoreDB connection strings, nothing else', () => {
+    for (const url of [
+      'kurrentdb://127.0.0.1:2113?tls=false',
+      'kurrentdb+discover://admin:changeit@cluster.example:2113',
+      'kdb://node-1:2113,node-2:2113',
+      'esdb://127.0.0.1:2113?tls=false',
+    ])
+      expect(KurrentDbEventStore.accepts(url), url).toBe(true);
+    for (const url of [
+      'postgres://postgres@127.0.0.1:5432/postgres',
+      'kurrentdb:/127.0.0.1',
+      'http://127.0.0.1:2113',
+      'kurrentdb://',
+      '',
+    ])
+      expect(KurrentDbEventStore.accepts(url), url).toBe(false);
+  });
+});
+
 describe('KurrentDbEventStore specifics', () => {
   let checkpoints: SqlDatabase;
   let store: KurrentDbEventStore;
