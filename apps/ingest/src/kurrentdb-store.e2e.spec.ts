@@ -66,11 +66,11 @@ describeWithKurrentDb('the ingest process on a KurrentDB event store', (kurrentd
             messages: [encodeKafkaRecord(event as unknown as ConcordEvent)],
           });
           await producer.disconnect();
-          await waitFor(async () => (await store.readStream(batchId)).length === 1, {
+          await waitFor(async () => (await store.readStream(`batch-${batchId}`)).length === 1, {
             description: 'the event recorded in KurrentDB',
             timeoutMs: 60_000,
           });
-          const [recorded] = await store.readStream(batchId);
+          const [recorded] = await store.readStream(`batch-${batchId}`);
           expect(recorded!.type).toBe(event.type);
           expect(recorded!.hash).toMatch(/^[0-9a-f]{64}$/);
         } finally {

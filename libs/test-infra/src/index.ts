@@ -3,8 +3,10 @@ export {
   kafkaAnswers,
   resolveKafka,
   startPrivateKafkaBroker,
+  startPrivateKafkaCluster,
   type KafkaTarget,
   type PrivateKafkaBroker,
+  type PrivateKafkaCluster,
   type ResolvedKafka,
 } from './kafka.ts';
 export { resolveKurrentDb, type KurrentDbTarget, type ResolvedKurrentDb } from './kurrentdb.ts';

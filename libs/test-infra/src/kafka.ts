@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -158,6 +159,66 @@ export async function startPrivateKafkaBroker(
     },
     async stop() {
       await script('stop');
+    },
+  };
+}
+
+/** A KRaft cluster of the test's own: every node broker and controller, topics replicated 3 times. */
+export interface PrivateKafkaCluster {
+  /** Every node's bootstrap address. */
+  brokers: string[];
+  /** SIGKILLs node `index` (0-based): a broker and a controller lost at once. */
+  kill(index: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a cluster of `size` nodes of the test's own on `basePort`, `basePort + 2`, … (each
+ * node's controller one port above its broker), from the same cached jars as the run's broker:
+ * one cluster id, a quorum of all nodes, replication factor 3 (2 below three nodes) and a minimum
+ * of 2 in-sync replicas, so the cluster keeps taking writes with acks=all after losing one node.
+ * Resolves to the reason where the machine cannot run one (no java or mvn).
+ */
+export async function startPrivateKafkaCluster(
+  basePort: number,
+  size = 3,
+): Promise<PrivateKafkaCluster | { unavailable: string }> {
+  const missing = [];
+  for (const command of ['java', 'mvn']) if (!(await hasCommand(command))) missing.push(command);
+  if (missing.length > 0)
+    return { unavailable: `no ${missing.join('/')} to run a private cluster` };
+  const nodes = Array.from({ length: size }, (_, index) => ({
+    id: index + 1,
+    port: basePort + 2 * index,
+  }));
+  const voters = nodes.map(({ id, port }) => `${id}@127.0.0.1:${port + 1}`).join(',');
+  const clusterId = randomBytes(16).toString('base64url').replace(/^-/, 'A');
+  const script = (node: (typeof nodes)[number], command: 'start' | 'stop' | 'kill') =>
+    run('bash', [LOCAL_KAFKA_SCRIPT, command], {
+      env: {
+        ...process.env,
+        KAFKA_PORT: String(node.port),
+        KAFKA_CONTROLLER_PORT: String(node.port + 1),
+        KAFKA_NODE_ID: String(node.id),
+        KAFKA_QUORUM_VOTERS: voters,
+        KAFKA_CLUSTER_ID: clusterId,
+        KAFKA_REPLICATION: String(Math.min(3, size)),
+        // Three JVMs on a 2-core machine beside the platform: small heaps.
+        KAFKA_HEAP_OPTS: '-Xms64m -Xmx256m',
+      },
+      timeout: 10 * 60_000,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+  // Nodes a killed run left behind on these ports; then all at once (each waits for the quorum).
+  await Promise.all(nodes.map((node) => script(node, 'stop')));
+  await Promise.all(nodes.map((node) => script(node, 'start')));
+  return {
+    brokers: nodes.map(({ port }) => `127.0.0.1:${port}`),
+    async kill(index) {
+      await script(nodes[index]!, 'kill');
+    },
+    async stop() {
+      await Promise.all(nodes.map((node) => script(node, 'stop')));
     },
   };
 }
