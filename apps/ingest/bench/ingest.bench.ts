@@ -30,7 +30,7 @@ import {
   seedPartnerWorld,
   type PartnerWorld,
 } from '@concord/ingest/test-support';
-import { pgDatabase, type SqlDatabase } from '@concord/sql';
+import { pgDatabase, sqlLeaderElections, type SqlDatabase } from '@concord/sql';
 import { createTestDatabase, LOCAL_POSTGRES_URL, uniqueName } from '@concord/test-infra';
 import { Kafka, logLevel } from 'kafkajs';
 import { pino } from 'pino';
@@ -46,10 +46,14 @@ const { values } = parseArgs({
     // Cost as work grows: the throughput measured again on a store already holding this many
     // events (other batches' history, all published), against the run on an empty one.
     growth: { type: 'string', default: '0' },
+    // Scale-out: the throughput measured again with two ingest processes in one consumer group,
+    // against the run with one (the same topics, four partitions, in the same run).
+    scaling: { type: 'boolean', default: true },
     // Internal: this file run as the service's own process.
     role: { type: 'string' },
     'database-url': { type: 'string' },
     prefix: { type: 'string' },
+    group: { type: 'string' },
   },
 });
 const GROWTH = Number(values.growth);
@@ -132,7 +136,12 @@ async function prefill(
   await (await CheckpointLog.open(db)).signNext(store, platformKey, keyring);
 }
 
-async function measure(stored: number) {
+/**
+ * One run on a fresh database and topics: the throughput of `instances` ingest processes in one
+ * consumer group and, unless `throughputOnly`, the plain consumer and the latency at the offered
+ * load too.
+ */
+async function measure(stored: number, instances = 1, throughputOnly = false) {
   const database = await createTestDatabase(
     process.env.DATABASE_URL ?? LOCAL_POSTGRES_URL,
     'concord_bench',
@@ -151,7 +160,8 @@ async function measure(stored: number) {
     await admin.createTopics({
       waitForLeaders: true,
       topics: [inbound, outbound, `${prefix}.out.${CDMO}`, `${prefix}.rejections.${CDMO}`].map(
-        (topic) => ({ topic, numPartitions: 3 }),
+        // Four: a share for each of up to four instances, the same for every run compared.
+        (topic) => ({ topic, numPartitions: 4 }),
       ),
     });
     await admin.disconnect();
@@ -172,7 +182,17 @@ async function measure(stored: number) {
     });
     // The service in its own process, as deployed: the bench's producer and observer do not
     // share its event loop.
-    const service = await startService(database.url, prefix);
+    const group = uniqueName('ingest');
+    const services: Awaited<ReturnType<typeof startService>>[] = [];
+    for (let i = 0; i < instances; i++)
+      services.push(await startService(database.url, prefix, group));
+    const cpuUsage = async () => {
+      const usages = await Promise.all(services.map((service) => service.cpuUsage()));
+      return usages.reduce((sum, usage) => ({
+        user: sum.user + usage.user,
+        system: sum.system + usage.system,
+      }));
+    };
     const producer = kafka.producer({ idempotent: true });
     await producer.connect();
     const waitUntil = (done: () => boolean) =>
@@ -201,16 +221,27 @@ async function measure(stored: number) {
     const cpuSeconds = (performance.now() - cpuStart) / 1000;
 
     const start = performance.now();
-    const cpuBefore = await service.cpuUsage();
+    const cpuBefore = await cpuUsage();
     for (let i = 0; i < feed.length; i += 1000)
       await producer.send({ topic: inbound, messages: feed.slice(i, i + 1000) });
     await waitUntil(() => seen.size >= TOTAL);
     const ingestSeconds = (performance.now() - start) / 1000;
-    const cpuAfter = await service.cpuUsage();
-    // How busy the service process was meanwhile (1.0 = one core all the time): near 1 means
-    // its event loop is the limit, far below means it waits on PostgreSQL or Kafka.
+    const cpuAfter = await cpuUsage();
+    // How busy the service processes were meanwhile (1.0 = one core all the time): near 1 per
+    // process means its event loop is the limit, far below means it waits on PostgreSQL or Kafka.
     const processCores =
       (cpuAfter.user - cpuBefore.user + cpuAfter.system - cpuBefore.system) / 1e6 / ingestSeconds;
+
+    if (throughputOnly) {
+      await Promise.all(services.map((service) => service.stop()));
+      await observer.disconnect();
+      await producer.disconnect();
+      return {
+        instances,
+        eventsPerSecond: Math.round(TOTAL / ingestSeconds),
+        processCores: +processCores.toFixed(2),
+      };
+    }
 
     // For reference: a plain consumer reading the same records.
     let plainCount = 0;
@@ -247,14 +278,21 @@ async function measure(stored: number) {
     await waitUntil(() => offered.every((o) => seen.has(o.id)));
     const latencies = offered.map((o) => seen.get(o.id)! - sentAt.get(o.id)!).sort((a, b) => a - b);
 
-    const metrics = await service.metrics();
-    await service.stop();
+    const metrics = await services[0]!.metrics();
+    await Promise.all(services.map((service) => service.stop()));
     await observer.disconnect();
     await producer.disconnect();
 
     const results = {
       when: new Date().toISOString(),
-      settings: { events: TOTAL, batches: BATCHES, offeredRate: RATE, seconds: SECONDS, stored },
+      settings: {
+        events: TOTAL,
+        batches: BATCHES,
+        offeredRate: RATE,
+        seconds: SECONDS,
+        stored,
+        instances,
+      },
       throughput: {
         eventsPerSecond: Math.round(TOTAL / ingestSeconds),
         decodeValidateVerifyCeiling: Math.round(TOTAL / cpuSeconds),
@@ -289,6 +327,7 @@ type Message =
 /** This file as the service's process: the ingest service on the bench's database and topics. */
 async function runService(): Promise<void> {
   const db = pgDatabase({ connectionString: values['database-url']! });
+  // As deployed: instances share the partitions, one of them publishes outbound.
   const store = signingAsPlatform(await PostgresEventStore.open(db), platformKey);
   const service = await startIngestService({
     store,
@@ -298,7 +337,8 @@ async function runService(): Promise<void> {
     brokers,
     logger: pino({ level: 'warn' }),
     topicPrefix: values.prefix!,
-    groupId: uniqueName('ingest'),
+    groupId: values.group!,
+    elector: sqlLeaderElections(db),
   });
   process.on('message', async (message: Message) => {
     if (message.type === 'cpu') process.send!({ type: 'cpu-usage', usage: process.cpuUsage() });
@@ -312,10 +352,10 @@ async function runService(): Promise<void> {
   process.send!({ type: 'ready' } satisfies Message);
 }
 
-async function startService(databaseUrl: string, prefix: string) {
+async function startService(databaseUrl: string, prefix: string, group: string) {
   const child = fork(
     fileURLToPath(import.meta.url),
-    ['--role', 'service', '--database-url', databaseUrl, '--prefix', prefix],
+    ['--role', 'service', '--database-url', databaseUrl, '--prefix', prefix, '--group', group],
     { stdio: 'inherit', env: { ...process.env, BENCH_PLATFORM_KEY: JSON.stringify(platformKey) } },
   );
   const next = <T extends Message['type']>(type: T) =>
@@ -349,8 +389,20 @@ async function startService(databaseUrl: string, prefix: string) {
 }
 
 async function main() {
-  const results = await measure(0);
-  const large = GROWTH > 0 ? await measure(GROWTH) : undefined;
+  const full = async (stored: number) => {
+    const run = await measure(stored);
+    if (!('throughput' in run)) throw new Error('a full run reports its throughput');
+    return run;
+  };
+  const results = await full(0);
+  const large = GROWTH > 0 ? await full(GROWTH) : undefined;
+  const scaled = values.scaling ? await measure(0, 2, true) : undefined;
+  const two = scaled && 'processCores' in scaled ? scaled : undefined;
+  const scaling = two && {
+    one: { instances: 1, eventsPerSecond: results.throughput.eventsPerSecond },
+    two: { instances: 2, eventsPerSecond: two.eventsPerSecond, processCores: two.processCores },
+    ratio: +(two.eventsPerSecond / results.throughput.eventsPerSecond).toFixed(2),
+  };
   const growth = large && {
     small: { stored: 0, eventsPerSecond: results.throughput.eventsPerSecond },
     large: { stored: GROWTH, eventsPerSecond: large.throughput.eventsPerSecond },
@@ -358,7 +410,7 @@ async function main() {
     target: 0.8,
   };
   await mkdir(dirname(values.out), { recursive: true });
-  await writeFile(values.out, `${JSON.stringify({ ...results, growth }, null, 2)}\n`);
+  await writeFile(values.out, `${JSON.stringify({ ...results, growth, scaling }, null, 2)}\n`);
   console.log(`\nIngest benchmark — ${TOTAL} events (publish → stored → published)\n`);
   console.log(
     `end-to-end ingest        ${results.throughput.eventsPerSecond} events/s (target >= 5000)`,
@@ -377,6 +429,10 @@ async function main() {
   if (growth)
     console.log(
       `with ${GROWTH} events stored ${growth.large.eventsPerSecond} events/s: ${growth.ratio} of an empty store (target >= 0.8)`,
+    );
+  if (scaling)
+    console.log(
+      `two ingest processes     ${scaling.two.eventsPerSecond} events/s: ${scaling.ratio}x one (${scaling.two.processCores} busy cores; this machine has 2, shared with PostgreSQL and Kafka)`,
     );
   console.log(`\nwritten to ${values.out}`);
 }
