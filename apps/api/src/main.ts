@@ -23,10 +23,13 @@ import { PostgresEventStore } from '@concord/event-store-postgres';
 import { loadPlatformKey, PlatformKeyError, signingAsPlatform } from '@concord/evidence';
 import { readModelPrisma } from '@concord/read-model';
 import { pgDatabase } from '@concord/sql';
+import { tracingFromEnv } from '@concord/telemetry';
 import { pino } from 'pino';
 import { startApiServer } from './api-server.ts';
 
 const logger = pino({ name: 'concord-api', level: process.env.LOG_LEVEL ?? 'info' });
+// Traces go to an OpenTelemetry collector when OTEL_EXPORTER_OTLP_ENDPOINT names one; off otherwise.
+const stopTracing = tracingFromEnv('concord-api');
 const env = process.env;
 
 function fail(message: string): never {
@@ -89,6 +92,7 @@ const shutdown = async (code: number) => {
   await store.close();
   // The PostgreSQL store closes its database; a KurrentDB store leaves it to its owner.
   if (storeUrl) await db.close();
+  await stopTracing().catch(() => undefined);
   process.exit(code);
 };
 process.once('SIGTERM', () => void shutdown(0));

@@ -289,6 +289,8 @@ export class IngestConsumer {
     const incoming: IncomingEvent[] = chunk.map((message) => ({
       channelOrganizationId: organizationId,
       decoded: decodeKafkaRecord(message, { maxEventBytes: this.#options.maxEventBytes }),
+      // A partner that traces its own sending says so in a W3C traceparent header.
+      traceparent: message.headers?.traceparent?.toString(),
     }));
     try {
       return await this.#coalesced.ingestMany(

@@ -24,11 +24,14 @@ import {
 } from '@concord/evidence';
 import { sqlOutcomeLog } from '@concord/ingest';
 import { logLeadership, pgDatabase, sqlLeaderElections } from '@concord/sql';
+import { tracingFromEnv } from '@concord/telemetry';
 import { pino } from 'pino';
 import { startIngestService } from './ingest-service.ts';
 import { startIngestHttp } from './operations-http.ts';
 
 const logger = pino({ name: 'concord-ingest', level: process.env.LOG_LEVEL ?? 'info' });
+// Traces go to an OpenTelemetry collector when OTEL_EXPORTER_OTLP_ENDPOINT names one; off otherwise.
+const stopTracing = tracingFromEnv('concord-ingest');
 
 function required(name: string): string {
   const value = process.env[name];
@@ -126,6 +129,7 @@ const shutdown = async (code: number) => {
   await store.close();
   // The PostgreSQL store closes its database; a KurrentDB store leaves it to its owner.
   if (storeUrl) await db.close();
+  await stopTracing().catch(() => undefined);
   process.exit(code);
 };
 process.once('SIGTERM', () => void shutdown(0));

@@ -1,6 +1,7 @@
 // `npm start`: the whole platform in one process on its embedded default. See --help.
 import { Command, Option } from 'commander';
 import { pino } from 'pino';
+import { tracingFromEnv } from '@concord/telemetry';
 import { startPlatform } from './platform.ts';
 import { printBanner } from './banner.ts';
 
@@ -55,6 +56,8 @@ if (!(Number.isFinite(checkpointSeconds) && checkpointSeconds > 0))
 
 const logger = pino({ name: 'concord', level: options.logLevel });
 const started = Date.now();
+// Traces go to an OpenTelemetry collector when OTEL_EXPORTER_OTLP_ENDPOINT names one; off otherwise.
+const stopTracing = tracingFromEnv('concord-platform');
 const platform = await startPlatform({
   dataDir: options.data,
   port: Number(options.port),
@@ -81,6 +84,7 @@ const shutdown = async () => {
   if (stopping) return;
   stopping = true;
   await platform.close().catch((error: unknown) => logger.error({ err: error }, 'stop failed'));
+  await stopTracing().catch(() => undefined);
   process.exit(0);
 };
 process.once('SIGINT', () => void shutdown());

@@ -72,7 +72,11 @@ export function httpIngestHandler(options: {
     }
     // Decided in the order sent: a batch's events about one batch stay ordered.
     const results = await options.pipeline.ingestMany(
-      decoded.results.map((result) => ({ channelOrganizationId: organizationId, decoded: result })),
+      decoded.results.map((result) => ({
+        channelOrganizationId: organizationId,
+        decoded: result,
+        traceparent: request.headers.get('traceparent') ?? undefined,
+      })),
     );
     const outcomes: HttpIngestResponse['outcomes'] = results.map((outcome) =>
       outcome.status === 'accepted'

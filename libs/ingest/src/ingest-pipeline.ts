@@ -33,6 +33,14 @@ import {
   type EventStore,
   type JsonObject,
 } from '@concord/event-store';
+import {
+  contextOf,
+  linksTo,
+  SpanKind,
+  SpanStatusCode,
+  traceparentOf,
+  tracer,
+} from '@concord/telemetry';
 import { RECEIPT_FORMAT, type SignedReceipt } from '@concord/verifier';
 import {
   decideAcrossStreams,
@@ -58,6 +66,11 @@ export interface IncomingEvent {
   /** The organization whose channel carried it: `concord.in.<org>`, or the HTTP caller's. */
   channelOrganizationId: string;
   decoded: EventValidationResult;
+  /**
+   * The W3C `traceparent` the transport received with it (a Kafka or HTTP header), if any: its
+   * ingest span continues that trace, and the stored event carries the span's own.
+   */
+  traceparent?: string;
 }
 
 export interface IngestPipelineOptions {
@@ -372,6 +385,41 @@ export class IngestPipeline {
    * Throws only when the infrastructure fails (or on a defect): then nothing new was answered.
    */
   async ingestMany(items: readonly IncomingEvent[]): Promise<Outcome[]> {
+    // One span per event, in the trace its sender started (if it said so); the stored event
+    // carries it on, to the projector and the subscribers it reaches.
+    const spans = items.map((incoming) =>
+      tracer.startSpan(
+        'concord.ingest',
+        {
+          kind: SpanKind.CONSUMER,
+          attributes: { 'concord.channel.organization': incoming.channelOrganizationId },
+        },
+        contextOf(incoming.traceparent),
+      ),
+    );
+    try {
+      const outcomes = await this.#ingestMany(items, spans.map(traceparentOf));
+      for (const [index, span] of spans.entries()) {
+        const outcome = outcomes[index]!;
+        span.setAttribute('concord.outcome', outcome.status);
+        if (outcome.status === 'accepted') span.setAttribute('concord.event.id', outcome.eventId);
+        else if (outcome.status === 'rejected')
+          span.setAttribute('concord.rejection.code', outcome.rejection.code);
+      }
+      return outcomes;
+    } catch (error) {
+      for (const span of spans)
+        span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
+      throw error;
+    } finally {
+      for (const span of spans) span.end();
+    }
+  }
+
+  async #ingestMany(
+    items: readonly IncomingEvent[],
+    traceparents: readonly (string | undefined)[],
+  ): Promise<Outcome[]> {
     const receivedAt = this.#clock().toISOString();
     const facts = new BatchFacts(this.#registry);
     const outcomes: Outcome[] = new Array(items.length);
@@ -435,7 +483,14 @@ export class IngestPipeline {
     for (const { index, event, organizationId, signer, verified } of toAuthenticate) {
       try {
         const actor = this.#actor(event, organizationId, signer, await verified);
-        const routed = await this.#route(index, event, actor, receivedAt, facts);
+        const routed = await this.#route(
+          index,
+          event,
+          actor,
+          receivedAt,
+          facts,
+          traceparents[index],
+        );
         byStream.set(routed.streamId, [...(byStream.get(routed.streamId) ?? []), routed]);
       } catch (error) {
         outcomes[index] = this.#rejected(error, event, organizationId, receivedAt);
@@ -444,11 +499,20 @@ export class IngestPipeline {
 
     const groups = [...byStream.values()];
     let results: StreamCommandResult[][] | undefined;
+    const appending = tracer.startSpan('concord.store.append', {
+      links: linksTo(traceparents),
+      attributes: { 'concord.streams': groups.length },
+    });
     try {
       results = await decideAcrossStreams(this.#store, groups.map(jobOf), this.#streamStates);
     } catch (error) {
-      if (!recordFault(error)) throw error;
+      if (!recordFault(error)) {
+        appending.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
+        throw error;
+      }
       // Something in the batch is at fault, not the database: stream by stream, isolating it.
+    } finally {
+      appending.end();
     }
     if (results) {
       for (const [k, group] of groups.entries())
@@ -778,6 +842,7 @@ export class IngestPipeline {
     actor: Actor,
     receivedAt: string,
     facts: BatchFacts,
+    traceparent: string | undefined,
   ): Promise<Routed> {
     const eventId = storedEventId(event.source, event.id);
     const metadata: CommandMetadata = {
@@ -798,6 +863,8 @@ export class IngestPipeline {
     const extraMetadata: JsonObject = {
       envelope: envelope as JsonObject,
       ...(correction ? { correctedStoredEventId: String(correction.correctedEventId) } : {}),
+      // The ingest span's trace context, for what follows from this event (W3C, not evidence).
+      ...(traceparent ? { traceparent } : {}),
     };
     // The event validated against its published schema, so its type and data are those of one
     // of the aggregate's commands; the facts the decider needs come from the registry.

@@ -38,6 +38,11 @@ function announcementBehaviour(open: () => Promise<SqlDatabase>) {
   it('hands each chunk on whole and in commit order, however large', async () => {
     const big = changes(500, 'big'); // ~45 kB: beyond what one notification may carry
     const small = changes(3, 'small');
+    // A traced event's change carries its trace context on to the replicas.
+    small[0] = {
+      ...small[0]!,
+      traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+    };
     await db.transaction((tx) => announceChanges(tx, big));
     await db.transaction((tx) => announceChanges(tx, small));
     await waitFor(() => heard.length === 2, { description: 'both chunks heard' });

@@ -20,8 +20,8 @@ const CODES = Object.fromEntries(Object.entries(KINDS).map(([code, kind]) => [ki
   [Kind in ReadModelChange['kind']]: Code;
 };
 
-/** One change as it is kept: kind code, id, sponsor, CDMO, position. */
-type Wire = [Code, string, string, string, string];
+/** One change as it is kept: kind code, id, sponsor, CDMO, position[, traceparent]. */
+type Wire = [Code, string, string, string, string, string?];
 
 let announced = 0;
 
@@ -37,15 +37,18 @@ export async function announceChanges(
   channel = READ_MODEL_CHANNEL,
 ): Promise<void> {
   if (changes.length === 0) return;
-  const wire = changes.map(
-    (change): Wire => [
+  const wire = changes.map((change): Wire => {
+    const kept: Wire = [
       CODES[change.kind],
       change.id,
       change.sponsorId,
       change.cdmoId,
       String(change.position),
-    ],
-  );
+    ];
+    if (change.traceparent) kept.push(change.traceparent);
+    return kept;
+  });
+
   // Writers take turns until they commit, so ids grow in commit order: a listener that read up to
   // id n never finds a smaller id committed after. (A projector already holds its own lock; this
   // one only matters between projectors of different names.)
@@ -89,13 +92,16 @@ export async function listenToChanges(
       last = BigInt(row.id);
       try {
         onChanges(
-          (JSON.parse(row.changes) as Wire[]).map(([code, id, sponsorId, cdmoId, position]) => ({
-            kind: KINDS[code],
-            id,
-            sponsorId,
-            cdmoId,
-            position: BigInt(position),
-          })),
+          (JSON.parse(row.changes) as Wire[]).map(
+            ([code, id, sponsorId, cdmoId, position, traceparent]) => ({
+              kind: KINDS[code],
+              id,
+              sponsorId,
+              cdmoId,
+              position: BigInt(position),
+              ...(traceparent ? { traceparent } : {}),
+            }),
+          ),
         );
       } catch (error) {
         onError(error);

@@ -18,6 +18,7 @@ import {
   type ReadModelChange,
 } from './projections/project-chunk.ts';
 import type { TimelineRow } from './projections/rows.ts';
+import { linksTo, SpanStatusCode, tracer } from '@concord/telemetry';
 import { announceChanges } from './change-announcements.ts';
 import { nextReadModel, nextTableOf } from './next-read-model.ts';
 import { sqlRowLoader, writeChunk } from './sql-rows.ts';
@@ -333,19 +334,48 @@ export class Projector {
   }
 
   async #project(events: RecordedEvent[], tx: SqlExecutor): Promise<ReadModelChange[]> {
-    const chunk = new ProjectionChunk(sqlRowLoader(tx));
-    await chunk.prefetch(events);
+    // The events' own traces, each carried on by the changes it made (to the subscribers' push).
+    const traceparents = new Map<string, string>();
     for (const event of events) {
-      try {
-        await chunk.apply(event);
-      } catch (error) {
-        throw new ProjectionError(event, error);
-      }
+      const traceparent = (event.metadata as { traceparent?: unknown }).traceparent;
+      if (typeof traceparent === 'string')
+        traceparents.set(String(event.globalPosition), traceparent);
     }
-    const writes = await chunk.finish();
-    await writeChunk(tx, writes);
-    if (this.#options.announce) await announceChanges(tx, writes.changes);
-    return writes.changes;
+    const span = tracer.startSpan('concord.projector.chunk', {
+      links: linksTo(traceparents.values()),
+      attributes: {
+        'concord.events': events.length,
+        'concord.position.from': String(events[0]?.globalPosition),
+        'concord.position.to': String(events.at(-1)?.globalPosition),
+      },
+    });
+    try {
+      const chunk = new ProjectionChunk(sqlRowLoader(tx));
+      await chunk.prefetch(events);
+      for (const event of events) {
+        try {
+          await chunk.apply(event);
+        } catch (error) {
+          throw new ProjectionError(event, error);
+        }
+      }
+      const writes = await chunk.finish();
+      await writeChunk(tx, writes);
+      const changes =
+        traceparents.size === 0
+          ? writes.changes
+          : writes.changes.map((change) => {
+              const traceparent = traceparents.get(String(change.position));
+              return traceparent ? { ...change, traceparent } : change;
+            });
+      if (this.#options.announce) await announceChanges(tx, changes);
+      return changes;
+    } catch (error) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
+      throw error;
+    } finally {
+      span.end();
+    }
   }
 
   #emit(changes: ReadModelChange[]): void {

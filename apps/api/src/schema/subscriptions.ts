@@ -1,4 +1,5 @@
 import type { Batch, Deviation } from '@concord/read-model';
+import { contextOf, SpanKind, SpanStatusCode, tracer } from '@concord/telemetry';
 import { createGraphQLError } from 'graphql-yoga';
 import { builder } from '../builder.ts';
 import type { PublishedChange } from '../change-feed.ts';
@@ -28,14 +29,47 @@ function published(payload: object): PublishedChange {
   return { change, chunk };
 }
 
+/**
+ * Resolves a pushed change in a span of the trace its event began in (the partner's, or ingest's):
+ * a trace follows one event from the partner's topic to every subscriber it reaches.
+ */
+async function traced<T>(
+  payload: object,
+  context: ApiContext,
+  resolve: (change: PublishedChange) => Promise<T>,
+): Promise<T> {
+  const change = published(payload);
+  const span = tracer.startSpan(
+    'concord.graphql.push',
+    {
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        'concord.change.kind': change.change.kind,
+        'concord.subscriber.organization': context.caller?.organizationId ?? '',
+      },
+    },
+    contextOf(change.change.traceparent),
+  );
+  try {
+    return await resolve(change);
+  } catch (error) {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
+    throw error;
+  } finally {
+    span.end();
+  }
+}
+
 /** The batch a change is about, read once per published chunk with its neighbours. */
 const changedBatch = (payload: object, query: object, context: ApiContext) =>
-  changedRow(
-    context,
-    published(payload),
-    'batch',
-    query,
-    (db, find) => db.batch.findMany(find) as Promise<Batch[]>,
+  traced(payload, context, (change) =>
+    changedRow(
+      context,
+      change,
+      'batch',
+      query,
+      (db, find) => db.batch.findMany(find) as Promise<Batch[]>,
+    ),
   );
 
 builder.subscriptionType({
@@ -76,12 +110,14 @@ builder.subscriptionType({
           args.id && String(args.id),
         ),
       resolve: (query, payload, _args, context) =>
-        changedRow(
-          context,
-          published(payload),
-          'deviation',
-          query,
-          (db, find) => db.deviation.findMany(find) as Promise<Deviation[]>,
+        traced(payload, context, (change) =>
+          changedRow(
+            context,
+            change,
+            'deviation',
+            query,
+            (db, find) => db.deviation.findMany(find) as Promise<Deviation[]>,
+          ),
         ),
     }),
   }),

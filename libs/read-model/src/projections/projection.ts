@@ -32,6 +32,8 @@ export interface ReadModelChange {
   sponsorId: string;
   cdmoId: string;
   position: bigint;
+  /** The trace context of the event that made it, when that event was traced (W3C). */
+  traceparent?: string;
 }
 
 /** What a projection works with besides the event: the tables, and the live changes to announce. */

@@ -1,0 +1,3 @@
+import { concordProject } from '../../vitest.shared.ts';
+
+export default concordProject('telemetry');
