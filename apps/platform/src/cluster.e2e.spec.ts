@@ -66,6 +66,7 @@ describeWithPostgres(
     const apis: ApiProcess[] = [];
     const ingests: IngestProcess[] = [];
     const clients: Client[] = [];
+    const ingestWarnings: string[] = [];
     let producer: Producer | undefined;
     let db: SqlDatabase | undefined;
     let store: PostgresEventStore;
@@ -274,6 +275,9 @@ describeWithPostgres(
           await waitFor(async () => (await store.readStream(`batch-${batchId}`)).length >= STEPS, {
             description: `all of ${batchId} stored`,
             timeoutMs: 120_000,
+          }).catch((error: unknown) => {
+            console.error(`ingest warnings:\n${ingestWarnings.join('\n')}`);
+            throw error;
           });
         for (const [batchId, events] of sent) {
           const stored = await store.readStream(`batch-${batchId}`);
