@@ -217,6 +217,7 @@ describeWithPostgres(
             } catch (error) {
               answers.failed.push(String(error));
             }
+            // The reader's pace (a dashboard refreshing), not a wait for a condition.
             await new Promise((resolve) => setTimeout(resolve, 200));
           }
         })();
@@ -263,6 +264,7 @@ describeWithPostgres(
             }).then(() => Date.now() - killedAt);
           }
           if (n === 5) await cluster!.kill(2);
+          // The feed's pace: a round a second, so the kills land while it streams.
           await new Promise((resolve) => setTimeout(resolve, 1_000));
         }
 

@@ -49,14 +49,20 @@ export async function announceChanges(
     return kept;
   });
 
-  // Writers take turns until they commit, so ids grow in commit order: a listener that read up to
-  // id n never finds a smaller id committed after. (A projector already holds its own lock; this
-  // one only matters between projectors of different names.)
-  await tx.query(`select pg_advisory_xact_lock(hashtext('rm_change_log'))`);
-  await tx.query('insert into rm_change_log (changes) values ($1)', [JSON.stringify(wire)]);
+  // One round trip on the projector's path. Writers take turns until they commit (the lock is
+  // taken before the row gets its id), so ids grow in commit order: a listener that read up to id
+  // n never finds a smaller id committed after. (A projector already holds its own lock; this one
+  // only matters between projectors of different names.)
+  await tx.query(
+    `with kept as (
+       insert into rm_change_log (changes)
+       select $1 from (select pg_advisory_xact_lock(hashtext('rm_change_log'))) as turn
+       returning id)
+     select pg_notify($2, '') from kept`,
+    [JSON.stringify(wire), channel],
+  );
   if ((announced = (announced + 1) % PRUNE_EVERY) === 0)
     await tx.query(`delete from rm_change_log where recorded_at < now() - interval '${RETENTION}'`);
-  await tx.query("select pg_notify($1, '')", [channel]);
 }
 
 /**

@@ -54,6 +54,8 @@ describeWithPostgres('leader election on PostgreSQL', (database) => {
     const sampler = setInterval(() => (most = Math.max(most, running.size)), 5);
     try {
       await waitFor(() => running.size === 1, { description: 'a leader elected' });
+      // A negative claim (no second leader appears) needs a window: six retry intervals of 100 ms,
+      // sampled every 5 ms meanwhile.
       await new Promise((resolve) => setTimeout(resolve, 600));
       expect(running.size).toBe(1);
       expect(all.filter((c) => c.leadership.leading)).toHaveLength(1);
@@ -101,7 +103,8 @@ describeWithPostgres('leader election on PostgreSQL', (database) => {
     await waitFor(() => !leader.leadership.leading, { description: 'the old leader stepped down' });
     expect(running).toEqual(new Set([follower.name]));
     expect(events).toContainEqual(expect.objectContaining({ kind: 'deposed', role: 'projector' }));
-    // The deposed process campaigns again and stays a follower while the new leader holds on.
+    // The deposed process campaigns again and stays a follower while the new leader holds on: a
+    // negative claim, watched over four retry intervals.
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(running).toEqual(new Set([follower.name]));
   });
