@@ -169,7 +169,19 @@ export interface PrivateKafkaCluster {
   brokers: string[];
   /** SIGKILLs node `index` (0-based): a broker and a controller lost at once. */
   kill(index: number): Promise<void>;
+  /**
+   * The index (0-based) of the node coordinating consumer group `groupId` now: the leader of the
+   * group's `__consumer_offsets` partition (the group must have joined once).
+   */
+  groupCoordinator(groupId: string): Promise<number>;
   stop(): Promise<void>;
+}
+
+/** Java's `String.hashCode`, as Kafka places a group on a `__consumer_offsets` partition. */
+function javaHashCode(text: string): number {
+  let hash = 0;
+  for (let i = 0; i < text.length; i++) hash = (Math.imul(31, hash) + text.charCodeAt(i)) | 0;
+  return hash;
 }
 
 /**
@@ -212,10 +224,26 @@ export async function startPrivateKafkaCluster(
   // Nodes a killed run left behind on these ports; then all at once (each waits for the quorum).
   await Promise.all(nodes.map((node) => script(node, 'stop')));
   await Promise.all(nodes.map((node) => script(node, 'start')));
+  const brokers = nodes.map(({ port }) => `127.0.0.1:${port}`);
   return {
-    brokers: nodes.map(({ port }) => `127.0.0.1:${port}`),
+    brokers,
     async kill(index) {
       await script(nodes[index]!, 'kill');
+    },
+    async groupCoordinator(groupId) {
+      const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
+      await admin.connect();
+      try {
+        const { topics } = await admin.fetchTopicMetadata({ topics: ['__consumer_offsets'] });
+        const partitions = topics[0]!.partitions;
+        // Kafka's Utils.abs: the smallest int has no positive counterpart and maps to 0.
+        const hash = javaHashCode(groupId);
+        const at = (hash === -2147483648 ? 0 : Math.abs(hash)) % partitions.length;
+        const leader = partitions.find((partition) => partition.partitionId === at)!.leader;
+        return nodes.findIndex((node) => node.id === leader);
+      } finally {
+        await admin.disconnect();
+      }
     },
     async stop() {
       await Promise.all(nodes.map((node) => script(node, 'stop')));

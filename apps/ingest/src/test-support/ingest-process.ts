@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -78,6 +78,14 @@ export class IngestProcess {
     });
     this.#child = child;
     this.starts++;
+    // For a failure to explain itself: every line the process writes, kafkajs's included.
+    const logs = process.env.CONCORD_TEST_LOGS;
+    if (logs) {
+      const file = createWriteStream(join(logs, `ingest-${child.pid}.log`));
+      child.stdout!.on('data', (chunk: Buffer) => file.write(chunk));
+      child.stderr!.on('data', (chunk: Buffer) => file.write(chunk));
+      child.once('exit', () => file.end());
+    }
     // kafkajs logs every refused connection while a broker restarts: only the rest is shown.
     child.stderr!.on('data', (chunk: Buffer) => {
       for (const text of chunk.toString().split('\n'))
