@@ -407,8 +407,17 @@ export class IngestConsumer {
     const timer = setTimeout(() => {
       this.#resumeTimers.delete(timer);
       if (this.#stopped || this.#consumer !== consumer) return;
-      logger.info({ topic: batch.topic, partition: batch.partition }, 'partition resumed');
-      consumer.resume(partition);
+      try {
+        consumer.resume(partition);
+        logger.info({ topic: batch.topic, partition: batch.partition }, 'partition resumed');
+      } catch (error) {
+        // kafkajs is restarting this consumer (its group is gone until it has joined again):
+        // the restarted consumer reads every partition from its committed offset, none paused.
+        logger.info(
+          { err: error, topic: batch.topic, partition: batch.partition },
+          'partition not resumed: the consumer is restarting and reads it again from its commit',
+        );
+      }
     }, delay);
     this.#resumeTimers.add(timer);
   }
