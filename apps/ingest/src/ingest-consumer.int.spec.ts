@@ -7,13 +7,14 @@ import { PostgresEventStore } from '@concord/event-store-postgres';
 import { IngestPipeline, sqlOutcomeLog, storedEventId, type IncomingEvent } from '@concord/ingest';
 import { CDMO, seedPartnerWorld, type PartnerWorld } from '@concord/ingest/test-support';
 import { pgDatabase } from '@concord/sql';
-import { uniqueName, waitFor } from '@concord/test-infra';
+import { parsePrometheusText, uniqueName, waitFor } from '@concord/test-infra';
 import { describeWithKafka, describeWithPostgres } from '@concord/test-infra/vitest';
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { IngestConsumer } from './ingest-consumer.ts';
 import { IngestMetrics } from './metrics.ts';
+import { startIngestHttp, type IngestHttp } from './operations-http.ts';
 import { topics as topicNames } from './topics.ts';
 
 describeWithKafka('the ingest consumer when records or the store fail', ({ brokers }) => {
@@ -30,12 +31,16 @@ describeWithKafka('the ingest consumer when records or the store fail', ({ broke
     let producer: Producer;
     let observer: Consumer;
     let consumer: IngestConsumer;
+    let http: IngestHttp | undefined;
     /** Events whose id makes the pipeline throw (a defect one record triggers). */
     const poison = new Set<string>();
     let storeDown = false;
+    /** While set, every pipeline call waits for it: a call that does not return. */
+    let hung: Promise<void> | undefined;
 
     beforeAll(async () => {
       const db = pgDatabase({ connectionString: database().url });
+      http = await startIngestHttp({ metrics, db, port: 0 });
       store = await PostgresEventStore.open(db);
       world = await seedPartnerWorld(store);
       const real = new IngestPipeline({ store, outcomes: await sqlOutcomeLog(db) });
@@ -80,11 +85,14 @@ describeWithKafka('the ingest consumer when records or the store fail', ({ broke
           { write: (line: string) => void logs.push(JSON.parse(line)) },
         ),
         groupId: uniqueName('ingest'),
+        // The broker's shortest: a consumer that stops heartbeating is evicted after 6 s.
+        sessionTimeoutMs: 6_000,
         topicRefreshMs: 1_000,
         outageDelayMs: 200,
         maxOutageDelayMs: 1_000,
         pipeline: {
           async ingestMany(items) {
+            await hung;
             if (storeDown) throw new Error('connect ECONNREFUSED 127.0.0.1:5432 (injected)');
             if (items.some((item) => poison.has(eventId(item))))
               throw new TypeError('a defect this one record triggers (injected)');
@@ -100,6 +108,7 @@ describeWithKafka('the ingest consumer when records or the store fail', ({ broke
     });
 
     afterAll(async () => {
+      await http?.close();
       await consumer?.stop();
       await observer?.disconnect();
       await producer?.disconnect();
@@ -161,6 +170,60 @@ describeWithKafka('the ingest consumer when records or the store fail', ({ broke
       });
       expect(quarantine).toHaveLength(1); // only the bad record of the previous test
       expect(answers).toHaveLength(1);
+    });
+
+    it('reports itself stalled when a call hangs and its group stops answering, and recovers', async () => {
+      // Found with kafkajs asking a dead coordinator for ever: whatever hangs, the consumer stops
+      // heartbeating, the group evicts it, and without this it would still say it was fine.
+      metrics.stalledAfterMs = 8_000;
+      let release!: () => void;
+      hung = new Promise((resolve) => (release = resolve));
+      const during = scheduled();
+      await send([during]);
+      try {
+        await waitFor(async () => (await fetch(`${http!.url}/health`)).status === 503, {
+          timeoutMs: 30_000,
+          description: '/health failing on the stalled consumer',
+        });
+        const health = (await (await fetch(`${http!.url}/health`)).json()) as {
+          status: string;
+          silentForMs: number;
+        };
+        expect(health).toMatchObject({ status: 'stalled' });
+        expect(health.silentForMs).toBeGreaterThanOrEqual(8_000);
+        const ready = await fetch(`${http!.url}/ready`);
+        expect(ready.status).toBe(503);
+        expect(
+          ((await ready.json()) as { checks: { consumer: unknown } }).checks.consumer,
+        ).toMatchObject({ ok: false, stalled: true });
+        const scraped = parsePrometheusText(await (await fetch(`${http!.url}/metrics`)).text());
+        expect(
+          scraped.get('concord_ingest_consumer_silence_seconds')!.samples[0]!.value,
+        ).toBeGreaterThanOrEqual(8);
+        await waitFor(
+          () => logs.some((line) => String(line.msg).startsWith('the consumer has not heard')),
+          {
+            description: 'the stall logged',
+          },
+        );
+        expect(await stored(during)).toBe(false);
+      } finally {
+        hung = undefined;
+        release();
+      }
+      // The call returns: the consumer finds it was evicted, joins again and the event is stored.
+      await waitFor(() => stored(during), {
+        timeoutMs: 60_000,
+        description: 'stored after the stall',
+      });
+      await waitFor(async () => (await fetch(`${http!.url}/health`)).status === 200, {
+        timeoutMs: 30_000,
+        description: '/health answering again',
+      });
+      await waitFor(async () => (await fetch(`${http!.url}/ready`)).status === 200, {
+        timeoutMs: 30_000,
+        description: 'ready again',
+      });
     });
   });
 });

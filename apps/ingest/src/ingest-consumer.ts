@@ -81,7 +81,9 @@ const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * - when the store does not answer, the partition is paused and resumed with backoff while the
  *   consumer keeps heartbeating, so the instance keeps its partitions and catches up after;
  * - partners' new inbound topics are picked up within `topicRefreshMs`, departed ones dropped;
- * - a consumer that kafkajs gives up on is replaced (the topic watcher keeps trying).
+ * - a consumer that kafkajs gives up on is replaced (the topic watcher keeps trying);
+ * - a consumer its group has stopped answering for `metrics.stalledAfterMs` (something hangs) is
+ *   reported stalled: logged, and /health fails so that the orchestrator restarts the process.
  */
 export class IngestConsumer {
   readonly #options: IngestConsumerOptions;
@@ -93,6 +95,8 @@ export class IngestConsumer {
   /** The last consumer could not be started (or crashed): the watcher starts one again. */
   #needsConsumer = false;
   #stopped = false;
+  /** The stall was logged (once per stall). */
+  #saidStalled = false;
   #watcher: NodeJS.Timeout | undefined;
   /** One change of consumer (new topics, a crash) at a time. */
   #changing: Promise<void> = Promise.resolve();
@@ -137,6 +141,14 @@ export class IngestConsumer {
   }
 
   async #refreshTopics(): Promise<void> {
+    const { metrics, logger } = this.#options;
+    if (metrics.stalled && !this.#saidStalled) {
+      this.#saidStalled = true;
+      logger.error(
+        { silentForMs: metrics.silenceMs() },
+        'the consumer has not heard from its group for too long: stalled (/health answers 503 so that the process is restarted)',
+      );
+    } else if (!metrics.stalled) this.#saidStalled = false;
     try {
       const current = await this.#inboundTopics();
       const changed = current.join('\n') !== this.#subscribed.join('\n');
@@ -168,6 +180,9 @@ export class IngestConsumer {
       });
       this.#subscribed = topics;
       this.#needsConsumer = false;
+      this.#options.metrics.consuming = topics.length > 0;
+      // The silence is counted from the new consumer's start.
+      this.#options.metrics.heardFromGroupAt = Date.now();
       if (topics.length === 0) {
         this.#options.logger.info('no partner inbound topic yet; watching for one');
         return;
@@ -209,9 +224,19 @@ export class IngestConsumer {
       heartbeatInterval: Math.max(100, Math.floor(sessionTimeout / 10)),
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 30_000 },
     });
-    const { GROUP_JOIN, REBALANCING, CRASH, STOP } = consumer.events;
+    const { GROUP_JOIN, REBALANCING, CRASH, STOP, HEARTBEAT, COMMIT_OFFSETS } = consumer.events;
     const { metrics } = this.#options;
+    // kafkajs emits these only when the group answered: the consumer is alive in its group.
+    const heard = () => {
+      if (this.#consumer !== consumer) return;
+      if (metrics.stalled)
+        logger.info({ silentForMs: metrics.silenceMs() }, 'the group answers the consumer again');
+      metrics.heardFromGroupAt = Date.now();
+    };
+    consumer.on(HEARTBEAT, heard);
+    consumer.on(COMMIT_OFFSETS, heard);
     consumer.on(GROUP_JOIN, ({ payload }) => {
+      heard();
       metrics.inGroup = true;
       logger.info(
         { groupId: payload.groupId, assigned: payload.memberAssignment },

@@ -62,6 +62,11 @@ export interface IngestServiceOptions {
   sessionTimeoutMs?: number;
   /** How often partners' new inbound topics are looked for. @default 5000 */
   topicRefreshMs?: number;
+  /**
+   * Silence from the ingest group after which the consumer counts as stalled and /health fails.
+   * @default 60000
+   */
+  stalledAfterMs?: number;
 }
 
 export interface IngestService {
@@ -94,6 +99,7 @@ export async function startIngestService(options: IngestServiceOptions): Promise
   await producer.connect();
   const topics = topicNames(options.topicPrefix);
   const metrics = new IngestMetrics();
+  if (options.stalledAfterMs !== undefined) metrics.stalledAfterMs = options.stalledAfterMs;
   const pipeline = new IngestPipeline({
     store,
     outcomes: options.outcomes,

@@ -83,6 +83,7 @@ const service = await startIngestService({
   groupId: process.env.CONCORD_INGEST_GROUP,
   sessionTimeoutMs: optionalNumber('CONCORD_KAFKA_SESSION_TIMEOUT_MS'),
   topicRefreshMs: optionalNumber('CONCORD_TOPIC_REFRESH_MS'),
+  stalledAfterMs: optionalNumber('CONCORD_INGEST_STALLED_AFTER_MS'),
   // Every instance consumes its share of the partitions; one at a time publishes outbound and
   // runs the process manager, another taking over within seconds when it stops.
   elector: sqlLeaderElections(db, { onEvent: logLeadership(logger) }),

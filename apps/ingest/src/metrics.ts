@@ -14,6 +14,25 @@ export class IngestMetrics {
   lag = new Map<string, number>();
   /** Whether the consumer is a member of the ingest group (joined, not rebalancing or crashed). */
   inGroup = false;
+  /** Whether a consumer should be reading (there are partner inbound topics). */
+  consuming = false;
+  /** When the group last answered the consumer: a heartbeat, a commit or a join (ms). */
+  heardFromGroupAt: number | undefined;
+  /**
+   * Silence from the group after which the consumer counts as stalled: the group has evicted it
+   * long ago, whatever hangs (a call that never returns, a broker it keeps asking in vain).
+   */
+  stalledAfterMs = 60_000;
+
+  /** How long the group has not answered a consumer that should be reading (ms; 0 if it should not). */
+  silenceMs(now = Date.now()): number {
+    if (!this.consuming || this.heardFromGroupAt === undefined) return 0;
+    return Math.max(0, now - this.heardFromGroupAt);
+  }
+
+  get stalled(): boolean {
+    return this.silenceMs() >= this.stalledAfterMs;
+  }
 
   reject(code: string): void {
     this.rejected.set(code, (this.rejected.get(code) ?? 0) + 1);
@@ -35,6 +54,7 @@ export class IngestMetrics {
       quarantined: Object.fromEntries(this.quarantined),
       lag: Object.fromEntries(this.lag),
       inGroup: this.inGroup,
+      silenceMs: this.silenceMs(),
     };
   }
 }

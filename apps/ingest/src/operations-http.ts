@@ -1,5 +1,6 @@
-// The ingest process's own small HTTP server, for operators' tools: /health (liveness), /ready
-// (the database answers and the consumer is a member of the ingest group) and /metrics
+// The ingest process's own small HTTP server, for operators' tools: /health (liveness: fails when
+// the consumer is stalled), /ready (the database answers and the consumer is a member of the ingest
+// group that answers it) and /metrics
 // (Prometheus text of the ingest counters). Ingest takes partner events from Kafka, not HTTP.
 import { createServer } from 'node:http';
 import { databaseAnswers, type Leadership, type SqlExecutor } from '@concord/sql';
@@ -129,6 +130,14 @@ export function ingestRegistry(
     },
   });
   new Gauge({
+    name: 'concord_ingest_consumer_silence_seconds',
+    help: 'How long the ingest group has not answered the consumer (heartbeat, commit or join); 0 when there is nothing to read',
+    registers,
+    collect() {
+      this.set(metrics.silenceMs() / 1_000);
+    },
+  });
+  new Gauge({
     name: 'concord_leader',
     help: 'Whether this instance leads a role (1) or follows (0): the outbound publisher, the process manager',
     labelNames: ['role'],
@@ -145,7 +154,10 @@ export async function startIngestHttp(options: IngestHttpOptions): Promise<Inges
   const registry = ingestRegistry(metrics, options.leadership);
   const readiness = async () => {
     const database = await databaseAnswers(db, databaseTimeoutMs);
-    const consumer = { ok: metrics.inGroup };
+    const consumer = {
+      ok: metrics.inGroup && !metrics.stalled,
+      ...(metrics.stalled ? { stalled: true, silentForMs: metrics.silenceMs() } : {}),
+    };
     return { ready: database.ok && consumer.ok, checks: { database, consumer } };
   };
   const server = createServer((request, response) => {
@@ -160,7 +172,14 @@ export async function startIngestHttp(options: IngestHttpOptions): Promise<Inges
     };
     if (request.method !== 'GET' && request.method !== 'HEAD')
       return answer(405, 'application/json', JSON.stringify({ error: 'GET only' }));
-    if (path === '/health') return answer(200, 'application/json', '{"status":"ok"}');
+    if (path === '/health')
+      return metrics.stalled
+        ? answer(
+            503,
+            'application/json',
+            JSON.stringify({ status: 'stalled', silentForMs: metrics.silenceMs() }),
+          )
+        : answer(200, 'application/json', '{"status":"ok"}');
     if (path === '/ready') {
       void readiness()
         .then((ready) => answer(ready.ready ? 200 : 503, 'application/json', JSON.stringify(ready)))
