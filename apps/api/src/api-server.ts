@@ -27,6 +27,7 @@ import { AUDIT_PREFIX, auditRoutes } from './audit-routes.ts';
 import { DEV_TOKEN_PREFIX, devTokenRoutes } from './dev-tokens.ts';
 import { ChangeFeed } from './change-feed.ts';
 import { LOG_PREFIX, logRoutes } from './log-routes.ts';
+import { QP_REGISTER_PATH, qpRegisterRoutes } from './qp-register.ts';
 import { Operations } from './operations.ts';
 import { createApi, type Api, type ApiOptions } from './server.ts';
 import { staticFiles } from './static-files.ts';
@@ -204,6 +205,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     ...(options.platformKey ? { platformKey: options.platformKey } : {}),
   });
   const log = logRoutes({ authenticator, checkpoints });
+  const qpRegister = qpRegisterRoutes({ prisma, authenticator });
 
   const server = createServer((request, response) => {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
@@ -257,6 +259,13 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     if (path.startsWith(AUDIT_PREFIX)) {
       void serveFetch(audit, request, response).catch((error: unknown) => {
         logger.error({ err: error }, 'the audit download failed');
+        if (!response.headersSent) response.writeHead(500).end();
+      });
+      return;
+    }
+    if (path === QP_REGISTER_PATH) {
+      void serveFetch(qpRegister, request, response).catch((error: unknown) => {
+        logger.error({ err: error }, 'the register download failed');
         if (!response.headersSent) response.writeHead(500).end();
       });
       return;

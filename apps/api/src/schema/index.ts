@@ -11,6 +11,7 @@ import './mutations.ts';
 import './audit.ts';
 import './audit-as-of.ts';
 import './log.ts';
+import './qp-register.ts';
 
 builder.queryType({});
 builder.mutationType({});
