@@ -11,6 +11,7 @@ import { BatchBoard } from './views/batch-board.tsx';
 import { BatchDetailView } from './views/batch-detail.tsx';
 import { DeviationDetailView } from './views/deviation-detail.tsx';
 import { DeviationsView } from './views/deviations.tsx';
+import { QpRegisterView } from './views/qp-register.tsx';
 import { ReadinessView } from './views/readiness.tsx';
 import { SignIn } from './views/sign-in.tsx';
 import { TrendsView } from './views/trends.tsx';
@@ -45,6 +46,7 @@ const ICON_PATHS: Record<string, string> = {
   deviations: 'M12 3l9.5 17h-19zM12 10v4.5M12 17.2v.3',
   trends: 'M3 18l6-6 4 4 8-9M15 7h6v6',
   audit: 'M6 3h9l4 4v14H6zM14 3v5h5M9 12h7M9 16h7',
+  register: 'M5 3h14v18H5zM9 8h6M9 12h6M9 16h3',
 };
 
 function NavIcon({ name }: { name: string }) {
@@ -67,6 +69,7 @@ const NAV = [
   { key: 'readiness', label: 'Release readiness' },
   { key: 'deviations', label: 'Deviations' },
   { key: 'trends', label: 'Trends' },
+  { key: 'register', label: 'QP register' },
   { key: 'audit', label: 'Audit' },
 ] as const;
 
@@ -103,6 +106,7 @@ function Shell({ session, live }: { session: Session; live: LiveStatus }) {
   else if (section === 'deviations') view = <DeviationsView />;
   else if (section === 'trends') view = <TrendsView />;
   else if (section === 'audit') view = <AuditView batchId={id} />;
+  else if (section === 'register') view = <QpRegisterView />;
   else view = <BatchBoard />;
 
   return (

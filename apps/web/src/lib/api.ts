@@ -691,3 +691,35 @@ export const AuditAsOfQuery = graphql(`
 `);
 
 export type AuditTimeline = NonNullable<VariablesOf<typeof AuditAsOfQuery>['timeline']>;
+
+// The QP register (Annex 16): the certifications of the caller's partnerships, filtered by QP
+// and product on the server; a page of 100 is the view, the download takes the whole selection.
+export const QpRegisterQuery = graphql(`
+  query QpRegister($filter: QpRegisterFilter) {
+    qpRegister(first: 100, filter: $filter) {
+      totalCount
+      edges {
+        node {
+          registerEntryId
+          certifiedAt
+          batchId
+          batchNumber
+          productId
+          productName
+          site
+          sponsor {
+            organizationId
+          }
+          cdmo {
+            organizationId
+          }
+          qualifiedPerson {
+            personId
+            printedName
+          }
+        }
+      }
+    }
+  }
+`);
+export type QpRegisterRow = ResultOf<typeof QpRegisterQuery>['qpRegister']['edges'][number]['node'];

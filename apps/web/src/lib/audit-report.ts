@@ -52,15 +52,31 @@ export class ReportDownloadError extends Error {
 }
 
 /** Fetches the report with the bearer token and hands it to the browser as a download. */
-export async function downloadAuditReport(
+export function downloadAuditReport(
   token: string,
   batchId: string,
   format: ReportFormat,
   asOf?: ReportAsOf,
 ): Promise<string> {
+  return downloadWithToken(token, auditReportUrl(batchId, format, asOf), {
+    what: 'the report',
+    notFound: `There is no batch ${batchId} that your organization is party to.`,
+    fallbackName: `audit-${batchId.replaceAll(':', '_')}.${format}`,
+  });
+}
+
+/**
+ * Fetches `url` (the API's, same origin) with the bearer token and hands the body to the browser
+ * as a download, under the name the server gives it. Resolves to that name.
+ */
+export async function downloadWithToken(
+  token: string,
+  url: string,
+  options: { what: string; notFound: string; fallbackName: string },
+): Promise<string> {
   let response: Response;
   try {
-    response = await fetch(auditReportUrl(batchId, format, asOf), {
+    response = await fetch(url, {
       headers: { authorization: `Bearer ${token}` },
       cache: 'no-store',
     });
@@ -72,26 +88,25 @@ export async function downloadAuditReport(
   if (!response.ok) {
     const reason =
       response.status === 401
-        ? 'Your sign-in is no longer accepted. Sign in again to download the report.'
+        ? `Your sign-in is no longer accepted. Sign in again to download ${options.what}.`
         : response.status === 404
-          ? `There is no batch ${batchId} that your organization is party to.`
+          ? options.notFound
           : `The server answered ${response.status}${await errorText(response)}.`;
     throw new ReportDownloadError(reason, response.status);
   }
   const blob = await response.blob();
   const filename =
-    filenameFromDisposition(response.headers.get('content-disposition')) ??
-    `audit-${batchId.replaceAll(':', '_')}.${format}`;
-  const url = URL.createObjectURL(blob);
+    filenameFromDisposition(response.headers.get('content-disposition')) ?? options.fallbackName;
+  const objectUrl = URL.createObjectURL(blob);
   const anchor = document.createElement('a');
-  anchor.href = url;
+  anchor.href = objectUrl;
   anchor.download = filename;
   anchor.hidden = true;
   document.body.append(anchor);
   anchor.click();
   anchor.remove();
   // Revoked once the browser has taken the download over.
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  setTimeout(() => URL.revokeObjectURL(objectUrl), 10_000);
   return filename;
 }
 
