@@ -12,15 +12,19 @@ import {
   partnerExchange,
   personIn,
   SPONSOR,
-  type Pair,
 } from '@concord/ingest/test-support';
-import { readModelPrisma, type ReadModelPrisma } from '@concord/read-model';
+import {
+  QP_REGISTER_COLUMNS,
+  qpRegisterCsv,
+  readModelPrisma,
+  type QpRegisterEntry,
+  type ReadModelPrisma,
+} from '@concord/read-model';
 import { pgDatabase } from '@concord/sql';
 import { describeWithPostgres } from '@concord/test-infra/vitest';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiServer, type ApiServer } from './api-server.ts';
-import { QP_REGISTER_COLUMNS, registerCsv, type QpRegisterEntry } from './qp-register.ts';
 
 const A1 = `${CDMO}:b-nb-hlv201-26-0951`;
 const A2 = `${CDMO}:b-nb-hlv201-26-0952`;
@@ -78,26 +82,11 @@ describeWithPostgres('the QP register', (database) => {
       port: 0,
     });
     const exchange = await partnerExchange(store, { secondPair: true });
-    const lifecycle = (pair: Pair, batchId: string, day: number, certify: boolean) => {
-      const b = exchange.feed.batch(pair, batchId);
-      const at = (hour: number) =>
-        `2026-04-${String(day).padStart(2, '0')}T${String(hour).padStart(2, '0')}:00:00Z`;
-      return [
-        b.scheduled(at(1)),
-        b.started(at(2)),
-        b.completed(at(3)),
-        b.reviewed(at(4)),
-        b.qc(at(5), 98.4),
-        b.coa(at(6)),
-        b.disposition(at(7), 'released'),
-        ...(certify ? [b.certified(at(8))] : []),
-      ];
-    };
     await exchange.publish([
-      ...lifecycle(PAIR_A, A1, 10, true),
-      ...lifecycle(PAIR_A, A2, 12, true),
-      ...lifecycle(PAIR_A, A_RELEASED_ONLY, 13, false),
-      ...lifecycle(PAIR_B, B1, 11, true),
+      ...exchange.feed.released(PAIR_A, A1, '2026-04-10'),
+      ...exchange.feed.released(PAIR_A, A2, '2026-04-12'),
+      ...exchange.feed.released(PAIR_A, A_RELEASED_ONLY, '2026-04-13', { certified: false }),
+      ...exchange.feed.released(PAIR_B, B1, '2026-04-11'),
     ]);
     await server.projector.catchUp();
     for (const organizationId of [SPONSOR, CDMO, OTHER_SPONSOR]) {
@@ -228,7 +217,7 @@ describe('the QP register as CSV', () => {
     const entry = Object.fromEntries(
       QP_REGISTER_COLUMNS.map((column) => [column, 'x']),
     ) as QpRegisterEntry;
-    const csv = registerCsv([
+    const csv = qpRegisterCsv([
       { ...entry, batch_number: '=HYPERLINK("https://evil.example","ok")', site: 'Cork, IE' },
     ]);
     const row = csv.trim().split('\n')[1]!;

@@ -1,56 +1,15 @@
-// The QP register (EU GMP Annex 16, 1.7 and 2.4): every certification of a batch by a Qualified
-// Person, with the batch, product, site, partners, the QP's printed name and signature, per QP
-// and per product. One selection for GraphQL (`qpRegister`) and for the export (GET /registers/qp),
-// read through the caller's scope: a caller sees the certifications of its own partnerships only.
+// GET /registers/qp: the QP register (Annex 16) of the caller's partnerships as a download, read
+// through the caller's scope like every read (the selection is @concord/read-model's, as GraphQL's
+// `qpRegister`).
 import type { Authenticator } from '@concord/auth';
-import type { ElectronicSignature } from '@concord/domain';
-import { ReadScope, type ReadModelPrisma } from '@concord/read-model';
-import { stringify } from 'csv-stringify/sync';
+import {
+  qpRegisterCsv,
+  readQpRegister,
+  ReadScope,
+  type QpRegisterFilter,
+  type ReadModelPrisma,
+} from '@concord/read-model';
 import { callerOrganization, jsonError } from './http-support.ts';
-
-export interface QpRegisterFilter {
-  /** The Qualified Person: the person id that signed the certification. */
-  qualifiedPerson?: string | null;
-  productId?: string | null;
-  certified?: { from?: Date | null; to?: Date | null } | null;
-}
-
-/** The rows of the register: certified batches, narrowed by the filter (scoping is the caller's). */
-export function qpRegisterWhere(filter: QpRegisterFilter | null | undefined) {
-  const certifiedAt = {
-    not: null,
-    ...(filter?.certified?.from ? { gte: filter.certified.from } : {}),
-    ...(filter?.certified?.to ? { lte: filter.certified.to } : {}),
-  };
-  return {
-    registerEntryId: { not: null },
-    certifiedAt,
-    ...(filter?.productId ? { productId: filter.productId } : {}),
-    ...(filter?.qualifiedPerson
-      ? { certificationSignature: { path: ['signerId'], equals: filter.qualifiedPerson } }
-      : {}),
-  };
-}
-
-/** Newest certification first; the batch id breaks ties, so pages never overlap. */
-export const QP_REGISTER_ORDER = [{ certifiedAt: 'desc' as const }, { id: 'asc' as const }];
-
-/** The register's columns, in the order of the CSV. */
-export const QP_REGISTER_COLUMNS = [
-  'register_entry_id',
-  'certified_at',
-  'qualified_person_id',
-  'qualified_person_name',
-  'signature_meaning',
-  'signed_at',
-  'batch_id',
-  'batch_number',
-  'product_id',
-  'product_name',
-  'site',
-  'sponsor_id',
-  'cdmo_id',
-] as const;
 
 /** Most entries one export holds: a larger register is narrowed by QP, product or period. */
 export const QP_REGISTER_EXPORT_MAX = 10_000;
@@ -93,13 +52,16 @@ export function qpRegisterRoutes(
       certified: { from: from ?? null, to: to ?? null },
     };
     const scope = new ReadScope(options.prisma, caller.organizationId);
-    const entries = await registerEntries(scope, filter).finally(() => scope.end());
+    // One more than the most an export holds: enough to say it holds more.
+    const entries = await readQpRegister(scope.db, filter, QP_REGISTER_EXPORT_MAX + 1).finally(() =>
+      scope.end(),
+    );
     if (entries.length > QP_REGISTER_EXPORT_MAX)
       return jsonError(
         413,
         `The register holds more than ${QP_REGISTER_EXPORT_MAX} entries for this selection: narrow it by qualifiedPerson, productId or certifiedFrom/certifiedTo.`,
       );
-    const body = format === 'json' ? JSON.stringify({ entries }, null, 2) : registerCsv(entries);
+    const body = format === 'json' ? JSON.stringify({ entries }, null, 2) : qpRegisterCsv(entries);
     return new Response(body, {
       status: 200,
       headers: {
@@ -109,57 +71,4 @@ export function qpRegisterRoutes(
       },
     });
   };
-}
-
-export type QpRegisterEntry = Record<(typeof QP_REGISTER_COLUMNS)[number], string | null>;
-
-/** The register as CSV (RFC 4180), a header row first. */
-export function registerCsv(entries: readonly QpRegisterEntry[]): string {
-  return stringify(
-    entries.map((entry) => QP_REGISTER_COLUMNS.map((column) => entry[column] ?? '')),
-    // A partner's text opened in a spreadsheet must stay text: `=…` is not a formula.
-    { header: true, columns: [...QP_REGISTER_COLUMNS], escape_formulas: true },
-  );
-}
-
-async function registerEntries(
-  scope: ReadScope,
-  filter: QpRegisterFilter,
-): Promise<QpRegisterEntry[]> {
-  const rows = await scope.db.batch.findMany({
-    where: qpRegisterWhere(filter),
-    orderBy: QP_REGISTER_ORDER,
-    // One more than the most an export holds: enough to say it holds more.
-    take: QP_REGISTER_EXPORT_MAX + 1,
-    select: {
-      id: true,
-      batchNumber: true,
-      productId: true,
-      productName: true,
-      site: true,
-      sponsorId: true,
-      cdmoId: true,
-      registerEntryId: true,
-      certifiedAt: true,
-      certificationSignature: true,
-    },
-  });
-  return rows.map((row) => {
-    const signature = row.certificationSignature as ElectronicSignature | null;
-    return {
-      register_entry_id: row.registerEntryId,
-      certified_at: row.certifiedAt?.toISOString() ?? null,
-      qualified_person_id: signature?.signerId ?? null,
-      qualified_person_name: signature?.printedName ?? null,
-      signature_meaning: signature?.meaning ?? null,
-      signed_at: signature?.signedAt ?? null,
-      batch_id: row.id,
-      batch_number: row.batchNumber,
-      product_id: row.productId,
-      product_name: row.productName,
-      site: row.site,
-      sponsor_id: row.sponsorId,
-      cdmo_id: row.cdmoId,
-    };
-  });
 }

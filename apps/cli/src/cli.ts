@@ -6,6 +6,7 @@ import { keysGenerate } from './keys-generate.ts';
 import { outcomes } from './outcomes.ts';
 import { projectionsRebuild } from './projections-rebuild.ts';
 import { publish } from './publish.ts';
+import { registerQp, type RegisterQpOptions } from './register-qp.ts';
 import { tokensMint } from './tokens-mint.ts';
 
 function positiveInt(value: string): number {
@@ -82,6 +83,28 @@ function program(io: CliIo, done: (code: number) => void): Command {
     .action(async (options: Parameters<typeof projectionsRebuild>[0]) => {
       const databaseUrl = options.databaseUrl ?? io.env.DATABASE_URL;
       done(await projectionsRebuild({ ...options, ...(databaseUrl ? { databaseUrl } : {}) }, io));
+    });
+
+  concord
+    .command('register')
+    .description('registers kept from the record')
+    .exitOverride()
+    .command('qp')
+    .description(
+      'the QP register (EU GMP Annex 16) as CSV or JSON: every certification, or one organization’s partnerships with --org',
+    )
+    .option('--database-url <url>', 'the read model (default: $DATABASE_URL)')
+    .option('--pglite <dir>', 'the embedded data folder instead of a server')
+    .option('--org <id>', 'only the partnerships of this organization, as it sees them')
+    .option('--qualified-person <personId>', 'only the certifications this person signed')
+    .option('--product <id>', 'only this product')
+    .option('--certified-from <time>', 'certified at or after (RFC 3339)')
+    .option('--certified-to <time>', 'certified at or before (RFC 3339)')
+    .option('--format <format>', 'csv or json', 'csv')
+    .option('--out <file>', 'write here (default: standard output)')
+    .action(async (options: RegisterQpOptions) => {
+      const databaseUrl = options.databaseUrl ?? io.env.DATABASE_URL;
+      done(await registerQp({ ...options, ...(databaseUrl ? { databaseUrl } : {}) }, io));
     });
 
   concord

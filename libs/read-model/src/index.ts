@@ -22,6 +22,15 @@ export {
 export type * from './projections/rows.ts';
 export { readModelTables, sqlRowLoader, writeChunk } from './sql-rows.ts';
 export {
+  QP_REGISTER_COLUMNS,
+  QP_REGISTER_ORDER,
+  qpRegisterCsv,
+  qpRegisterWhere,
+  readQpRegister,
+  type QpRegisterEntry,
+  type QpRegisterFilter,
+} from './qp-register.ts';
+export {
   READER_ROLE,
   ReadScope,
   readModelPrisma,

@@ -1,7 +1,7 @@
+import { QP_REGISTER_ORDER, qpRegisterWhere } from '@concord/read-model';
 import { builder } from '../builder.ts';
 import { partyOf } from '../context.ts';
 import { organizationById } from '../loaders.ts';
-import { QP_REGISTER_ORDER, qpRegisterWhere } from '../qp-register.ts';
 import { asSignature, DateRange, SignatureManifestation } from './shared.ts';
 
 const QualifiedPerson = builder

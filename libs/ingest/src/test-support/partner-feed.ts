@@ -228,5 +228,24 @@ export function partnerFeed(world: PartnerWorld | (() => PartnerWorld)) {
     };
   };
 
-  return { build, batch, deviation };
+  /**
+   * A batch from scheduling to its release on `date` (YYYY-MM-DD, one step an hour from 01:00),
+   * then certified by the pair's QP at 08:00 when `certified`.
+   */
+  const released = (pair: Pair, batchId: string, date: string, { certified = true } = {}) => {
+    const steps = batch(pair, batchId);
+    const at = (hour: number) => `${date}T${String(hour).padStart(2, '0')}:00:00Z`;
+    return [
+      steps.scheduled(at(1)),
+      steps.started(at(2)),
+      steps.completed(at(3)),
+      steps.reviewed(at(4)),
+      steps.qc(at(5), 98.4),
+      steps.coa(at(6)),
+      steps.disposition(at(7), 'released'),
+      ...(certified ? [steps.certified(at(8))] : []),
+    ];
+  };
+
+  return { build, batch, deviation, released };
 }
