@@ -3,6 +3,7 @@ export { migrateReadModel, pendingReadModelMigrations } from './migrate-read-mod
 export {
   Projector,
   ProjectionError,
+  RebuildInProgressError,
   type ProjectorLogger,
   type ProjectorOptions,
   type RebuildProgress,

@@ -16,7 +16,7 @@ import { waitFor } from '@concord/test-infra';
 import { describeWithPostgres } from '@concord/test-infra/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateReadModel } from './migrate-read-model.ts';
-import { ProjectionError, Projector } from './projector.ts';
+import { ProjectionError, Projector, RebuildInProgressError } from './projector.ts';
 import type { ReadModelChange } from './projections/project-chunk.ts';
 import {
   readModelPrisma,
@@ -494,6 +494,44 @@ describeWithPostgres('a rebuild beside the live projector on PostgreSQL', (datab
       await expect(rebuilding).resolves.toMatchObject({ position: await store.headPosition() });
     } finally {
       await db.close();
+    }
+  });
+});
+
+// Its own database: two operators' rebuilds at once.
+describeWithPostgres('two rebuilds of one read model at once on PostgreSQL', (database) => {
+  it('refuses the second while the first runs, which completes whole', async () => {
+    // Two processes: two connections pools on the same database.
+    const first = pgDatabase({ connectionString: database().url });
+    const second = pgDatabase({ connectionString: database().url });
+    try {
+      await migrateReadModel(first);
+      const store = await PostgresEventStore.open(first);
+      const exchange = await partnerExchange(store);
+      await exchange.publish([
+        ...exchange.feed.released(PAIR_A, A1, '2026-04-10'),
+        ...exchange.feed.released(PAIR_A, A2, '2026-04-11'),
+      ]);
+      await new Projector({ store, db: first }).catchUp();
+      const live = await dump(first);
+      let secondOutcome: unknown;
+      const progress = await new Projector({ store, db: first, batchSize: 3 }).rebuild(async () => {
+        // Mid-rebuild, another operator starts one on the same database.
+        secondOutcome ??= await new Projector({ store, db: second }).rebuild().then(
+          () => 'completed',
+          (error: unknown) => error,
+        );
+      });
+      expect(secondOutcome).toBeInstanceOf(RebuildInProgressError);
+      expect(String(secondOutcome)).toMatch(/another rebuild of the read model is running/);
+      expect(progress.projected).toBeGreaterThan(10);
+      expect(await dump(first)).toEqual(live);
+      // Once the first has finished, the next one may run.
+      await expect(new Projector({ store, db: second }).rebuild()).resolves.toBeDefined();
+      expect(await dump(first)).toEqual(live);
+    } finally {
+      await first.close();
+      await second.close();
     }
   });
 });

@@ -11,6 +11,7 @@ import {
   sqlCheckpoints,
   type SqlDatabase,
   type SqlExecutor,
+  type SqlSession,
 } from '@concord/sql';
 import {
   ProjectionChunk,
@@ -160,6 +161,17 @@ export class Projector {
    */
   async rebuild(
     onProgress?: (progress: RebuildProgress) => void | Promise<void>,
+  ): Promise<RebuildProgress> {
+    const release = await exclusiveRebuild(this.#options.db);
+    try {
+      return await this.#rebuild(onProgress);
+    } finally {
+      await release();
+    }
+  }
+
+  async #rebuild(
+    onProgress: ((progress: RebuildProgress) => void | Promise<void>) | undefined,
   ): Promise<RebuildProgress> {
     const { db, store, batchSize } = this.#options;
     const progress: RebuildProgress = { projected: 0, position: 0n, head: 0n };
@@ -392,6 +404,48 @@ export class Projector {
 function isSqlDataError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
+}
+
+/** A rebuild already runs on the database: a second would drop and refill the first one's copies. */
+export class RebuildInProgressError extends Error {
+  override readonly name = 'RebuildInProgressError';
+  constructor() {
+    super(
+      'another rebuild of the read model is running on this database; run this one once it has finished (the two would fill the same copies)',
+    );
+  }
+}
+
+/** The databases this process is rebuilding (PGlite: the only process there is). */
+const rebuilding = new WeakSet<SqlDatabase>();
+
+/**
+ * One rebuild at a time per database, whichever process asks: the copies it fills have one name
+ * per table. Held for the whole rebuild with a session advisory lock on a connection of its own
+ * (released when the session ends, so a rebuild that crashed holds nothing); refused at once, not
+ * queued, so an operator learns that one already runs. Resolves to the release.
+ */
+async function exclusiveRebuild(db: SqlDatabase): Promise<() => Promise<void>> {
+  if (rebuilding.has(db)) throw new RebuildInProgressError();
+  rebuilding.add(db);
+  if (!db.session) return async () => void rebuilding.delete(db);
+  let session: SqlSession | undefined;
+  try {
+    session = await db.session();
+    const { rows } = await session.query<{ won: boolean }>(
+      "select pg_try_advisory_lock(hashtext('concord_rebuild'), 0) as won",
+    );
+    if (!rows[0]?.won) throw new RebuildInProgressError();
+  } catch (error) {
+    rebuilding.delete(db);
+    await session?.close().catch(() => undefined);
+    throw error;
+  }
+  const held = session;
+  return async () => {
+    rebuilding.delete(db);
+    await held.close();
+  };
 }
 
 /** How long the switch to a rebuilt read model waits for the live tables' readers, per attempt. */
