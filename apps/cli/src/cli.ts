@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { registerAuditCommands } from './audit-commands.ts';
+import { deadLettersList, deadLettersShow, type DeadLettersOptions } from './dead-letters.ts';
 import { EXIT, UsageError, processIo, type CliIo } from './io.ts';
 import { platformKeyGenerate, type PlatformKeyGenerateOptions } from './keys-platform.ts';
 import { keysGenerate } from './keys-generate.ts';
@@ -84,6 +85,32 @@ function program(io: CliIo, done: (code: number) => void): Command {
       const databaseUrl = options.databaseUrl ?? io.env.DATABASE_URL;
       done(await projectionsRebuild({ ...options, ...(databaseUrl ? { databaseUrl } : {}) }, io));
     });
+
+  const deadLetters = concord
+    .command('dead-letters')
+    .description('events the projector could not project and set aside (operators)')
+    .exitOverride();
+  const withDatabase = (command: Command) =>
+    command
+      .option('--database-url <url>', 'the event store and read model (default: $DATABASE_URL)')
+      .option('--pglite <dir>', 'the embedded data folder instead of a server');
+  withDatabase(deadLetters.command('list').description('every dead letter, oldest first'))
+    .option('--json', 'one JSON object per line')
+    .action(async (options: DeadLettersOptions) => {
+      const databaseUrl = options.databaseUrl ?? io.env.DATABASE_URL;
+      done(await deadLettersList({ ...options, ...(databaseUrl ? { databaseUrl } : {}) }, io));
+    });
+  withDatabase(
+    deadLetters
+      .command('show')
+      .description('one dead letter and the event it holds, as the store recorded it')
+      .argument('<position>', "the event's position in the store"),
+  ).action(async (position: string, options: DeadLettersOptions) => {
+    const databaseUrl = options.databaseUrl ?? io.env.DATABASE_URL;
+    done(
+      await deadLettersShow(position, { ...options, ...(databaseUrl ? { databaseUrl } : {}) }, io),
+    );
+  });
 
   concord
     .command('register')

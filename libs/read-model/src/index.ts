@@ -4,6 +4,7 @@ export {
   Projector,
   ProjectionError,
   RebuildInProgressError,
+  type DeadLetter,
   type ProjectorLogger,
   type ProjectorOptions,
   type RebuildProgress,

@@ -254,23 +254,25 @@ export class Projector {
   }
 
   /** Dead letters recorded by this projector, oldest first. */
-  async deadLetters(): Promise<
-    { position: bigint; eventId: string; type: string; error: string }[]
-  > {
+  async deadLetters(): Promise<DeadLetter[]> {
     const { rows } = await this.#options.db.query<{
       position: string;
       event_id: string;
+      stream_id: string;
       type: string;
       error: string;
+      failed_at: Date | string;
     }>(
-      'select position::text as position, event_id, type, error from rm_dead_letters where projector = $1 order by position',
+      'select position::text as position, event_id, stream_id, type, error, failed_at from rm_dead_letters where projector = $1 order by position',
       [this.name],
     );
     return rows.map((row) => ({
       position: BigInt(row.position),
       eventId: row.event_id,
+      streamId: row.stream_id,
       type: row.type,
       error: row.error,
+      failedAt: new Date(row.failed_at),
     }));
   }
 
@@ -404,6 +406,18 @@ export class Projector {
 function isSqlDataError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
+}
+
+/** An event the projector could not project in normal running, set aside so the rest went on. */
+export interface DeadLetter {
+  /** The event's position in the store. */
+  position: bigint;
+  eventId: string;
+  streamId: string;
+  type: string;
+  /** Why it failed (the error's message). */
+  error: string;
+  failedAt: Date;
 }
 
 /** A rebuild already runs on the database: a second would drop and refill the first one's copies. */
