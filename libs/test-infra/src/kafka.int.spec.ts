@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { Kafka, logLevel, type Consumer, type EachMessagePayload } from 'kafkajs';
 import { afterEach, expect, it } from 'vitest';
 import { randomGroupId, randomTopic } from './names.ts';
@@ -92,5 +95,21 @@ describeWithKafka('a real Kafka broker', ({ brokers }) => {
     // Nothing the first run committed is read again.
     expect(secondRun.map((m) => m.value?.toString())).toEqual(['d', 'e']);
     expect(secondRun[0]?.offset).toBe('3');
+  });
+
+  it('talks to the broker without a negative-timeout warning (kafkajs as patched here)', async () => {
+    // Unpatched, kafkajs's request queue set a timer of about -Date.now() ms after each answer,
+    // and Node warned (TimeoutNegativeWarning, once per process) in every process that spoke to
+    // Kafka. A process of its own, so that no earlier test has used up the one warning.
+    const script = `
+      const { Kafka, logLevel } = require('kafkajs');
+      const admin = new Kafka({ brokers: ${JSON.stringify(brokers)}, logLevel: logLevel.NOTHING }).admin();
+      admin.connect().then(() => admin.listTopics()).then(() => admin.disconnect())
+        .then(() => setTimeout(() => process.exit(0), 50));
+    `;
+    const { stderr } = await promisify(execFile)(process.execPath, ['-e', script], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+    });
+    expect(stderr).not.toContain('TimeoutNegativeWarning');
   });
 });
