@@ -12,7 +12,7 @@ import { CheckpointLog, generatePlatformKey, publicHalf, readLog } from '@concor
 import { sqlOutcomeLog, type OutcomeLog } from '@concord/ingest';
 import { CDMO, SPONSOR, seedPartnerWorld, type PartnerWorld } from '@concord/ingest/test-support';
 import { subscribeOutcomes, type OutcomeSubscription } from '@concord/partner-client';
-import { pgDatabase } from '@concord/sql';
+import { pgDatabase, sqlLeaderElections, type Elector, type SqlDatabase } from '@concord/sql';
 import { uniqueName, waitFor } from '@concord/test-infra';
 import { describeWithKafka, describeWithPostgres } from '@concord/test-infra/vitest';
 import {
@@ -54,9 +54,11 @@ describeWithKafka('checkpoints of the log on Kafka', ({ brokers }) => {
     let log: CheckpointLog;
     let world: PartnerWorld;
     let service: IngestService;
+    let db: SqlDatabase;
 
-    const start = () =>
+    const start = (elector?: Elector) =>
       startIngestService({
+        ...(elector ? { elector } : {}),
         store,
         outcomes,
         brokers,
@@ -88,7 +90,7 @@ describeWithKafka('checkpoints of the log on Kafka', ({ brokers }) => {
     };
 
     beforeAll(async () => {
-      const db = pgDatabase({ connectionString: database().url });
+      db = pgDatabase({ connectionString: database().url });
       store = await PostgresEventStore.open(db);
       outcomes = await sqlOutcomeLog(db);
       log = await CheckpointLog.open(db);
@@ -217,6 +219,28 @@ describeWithKafka('checkpoints of the log on Kafka', ({ brokers }) => {
         .filter((message) => decodeLogCheckpointRecord(message)?.ok)
         .map((message) => message.headers?.ce_id?.toString());
       expect(ids).toEqual([first, second, second].map((c) => `${c.origin}/${c.treeSize}`));
+    });
+
+    it('signs from one instance at a time when several run, another taking over when it stops', async () => {
+      await service.stop();
+      // Two instances of one platform: each elects through PostgreSQL, as apps/ingest's main does.
+      const elect = () => sqlLeaderElections(db, { retryMs: 200, heartbeatMs: 200 });
+      const instances = [await start(elect()), await start(elect())];
+      const signers = () => instances.filter((instance) => instance.checkpoints !== undefined);
+      await waitFor(() => signers().length === 1, { description: 'one instance signing' });
+      // Still one a moment later: the other follows, it does not sign too.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(signers()).toHaveLength(1);
+      const [signing] = signers();
+      const other = instances.find((instance) => instance !== signing)!;
+      expect(other.leadership.find((role) => role.role === 'log-checkpoints')?.leading).toBe(false);
+
+      await signing!.stop();
+      await waitFor(() => other.checkpoints !== undefined, {
+        description: 'the other instance taking the signing over',
+      });
+      await other.checkpoints!.started;
+      service = other;
     });
   });
 });

@@ -79,12 +79,18 @@ export interface IngestService {
   publishCheckpoint(checkpoint: LogCheckpoint): void;
   /** The checkpoint publisher (tests wait on `settled()`). */
   checkpointPublisher: CheckpointPublisher;
-  /** The periodic signing of checkpoints, when `checkpoints` was given. */
-  checkpoints: LogCheckpoints | undefined;
+  /**
+   * The periodic signing of checkpoints, when `checkpoints` was given and this instance leads
+   * the `log-checkpoints` role (one signer per platform; another takes over when it stops).
+   */
+  readonly checkpoints: LogCheckpoints | undefined;
   /** The roles this instance stands for, and whether it leads each now. */
   leadership: Leadership[];
   stop(): Promise<void>;
 }
+
+/** The role of the one instance that signs the log's checkpoints and hands them to partners. */
+export const LOG_CHECKPOINTS_ROLE = 'log-checkpoints';
 
 /** The ingest process: the inbound consumer and the outbound publisher, sharing one producer. */
 export async function startIngestService(options: IngestServiceOptions): Promise<IngestService> {
@@ -154,24 +160,41 @@ export async function startIngestService(options: IngestServiceOptions): Promise
       ),
     ),
   ];
-  const checkpoints = options.checkpoints
-    ? startLogCheckpoints({
-        store,
-        ...options.checkpoints,
-        logger,
-        ...(options.clock ? { clock: options.clock } : {}),
-        publish: (checkpoint) => checkpointPublisher.offer(checkpoint),
+  // One signer of the log's checkpoints at a time, like the other roles: each instance signing
+  // would send every partner a checkpoint from each of them.
+  const checkpointOptions = options.checkpoints;
+  let checkpoints: LogCheckpoints | undefined;
+  const signer = checkpointOptions
+    ? elect(LOG_CHECKPOINTS_ROLE, () => {
+        const signing = startLogCheckpoints({
+          store,
+          ...checkpointOptions,
+          logger,
+          ...(options.clock ? { clock: options.clock } : {}),
+          publish: (checkpoint) => checkpointPublisher.offer(checkpoint),
+        });
+        checkpoints = signing;
+        return {
+          async stop() {
+            if (checkpoints === signing) checkpoints = undefined;
+            await signing.stop();
+          },
+        };
       })
     : undefined;
+  if (signer) leadership.push(signer);
   return {
     topics,
     metrics,
     publishCheckpoint: (checkpoint) => checkpointPublisher.offer(checkpoint),
     checkpointPublisher,
-    checkpoints,
+    get checkpoints() {
+      return checkpoints;
+    },
     leadership,
     async stop() {
-      await checkpoints?.stop();
+      // Signing stops before the publisher it hands checkpoints to.
+      await signer?.stop();
       await checkpointPublisher.stop();
       await consumer.stop();
       await Promise.all(leadership.map((role) => role.stop()));
