@@ -7,6 +7,12 @@ import { keysGenerate } from './keys-generate.ts';
 import { outcomes } from './outcomes.ts';
 import { projectionsRebuild } from './projections-rebuild.ts';
 import { publish } from './publish.ts';
+import {
+  quarantineList,
+  quarantineRetry,
+  quarantineShow,
+  type QuarantineOptions,
+} from './quarantine.ts';
 import { registerQp, type RegisterQpOptions } from './register-qp.ts';
 import { tokensMint } from './tokens-mint.ts';
 
@@ -218,6 +224,36 @@ function program(io: CliIo, done: (code: number) => void): Command {
     .action(async (options: Parameters<typeof outcomes>[0]) => {
       done(await outcomes(options, io));
     });
+
+  const quarantine = concord
+    .command('quarantine')
+    .description('records ingest set aside on <prefix>.quarantine (operators)')
+    .exitOverride();
+  const onKafka = (command: Command) =>
+    command
+      .requiredOption('--kafka <brokers>', 'host:port,...')
+      .option('--topic-prefix <prefix>', 'the topic prefix', 'concord');
+  onKafka(
+    quarantine.command('list').description('every quarantined record, with where from and why'),
+  )
+    .option('--json', 'one JSON object per line')
+    .action(async (options: QuarantineOptions) => done(await quarantineList(options, io)));
+  onKafka(
+    quarantine
+      .command('show')
+      .description("one quarantined record and the partner's record as it came")
+      .argument('<ref>', '<partition>:<offset> on the quarantine topic, as `list` shows it'),
+  ).action(async (ref: string, options: QuarantineOptions) =>
+    done(await quarantineShow(ref, options, io)),
+  );
+  onKafka(
+    quarantine
+      .command('retry')
+      .description('send a quarantined record to ingest again, as the partner sent it')
+      .argument('<ref>', '<partition>:<offset> on the quarantine topic, as `list` shows it'),
+  ).action(async (ref: string, options: QuarantineOptions) =>
+    done(await quarantineRetry(ref, options, io)),
+  );
 
   registerAuditCommands(concord, io, done);
   return concord;

@@ -1,4 +1,4 @@
-import { decodeKafkaRecord, RECEIPT_HEADER } from '@concord/contract';
+import { decodeKafkaRecord, QUARANTINE_HEADERS, RECEIPT_HEADER } from '@concord/contract';
 import type { IncomingEvent, IngestPipeline, Outcome, Rejection } from '@concord/ingest';
 import type {
   Admin,
@@ -522,11 +522,11 @@ function quarantineRecord(message: KafkaMessage, batch: Batch, outcome: Quaranti
     value: message.value,
     headers: {
       ...message.headers,
-      'concord-quarantine-topic': batch.topic,
-      'concord-quarantine-partition': String(batch.partition),
-      'concord-quarantine-offset': message.offset,
-      'concord-quarantine-reason': reason.slice(0, 2_000),
-      'concord-quarantined-at': new Date().toISOString(),
+      [QUARANTINE_HEADERS.topic]: batch.topic,
+      [QUARANTINE_HEADERS.partition]: String(batch.partition),
+      [QUARANTINE_HEADERS.offset]: message.offset,
+      [QUARANTINE_HEADERS.reason]: reason.slice(0, 2_000),
+      [QUARANTINE_HEADERS.at]: new Date().toISOString(),
     },
   };
 }

@@ -1,6 +1,6 @@
 export type { ValidationError, ValidationErrorCode } from './validation-error.ts';
 export type { CloudEventAttributes, ConcordEvent, EventData } from './events.ts';
-export { RECEIPT_HEADER, type Rejection } from './rejection.ts';
+export { QUARANTINE_HEADERS, RECEIPT_HEADER, type Rejection } from './rejection.ts';
 export * from './generated/schema-types.ts';
 export {
   dataSchemaIdByType,

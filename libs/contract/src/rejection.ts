@@ -13,3 +13,16 @@ export type Rejection = RejectionV2;
  * closed rejection schema.
  */
 export const RECEIPT_HEADER = 'concord-receipt';
+
+/**
+ * The headers ingest adds to a record it sets aside on `<prefix>.quarantine` (the partner's record
+ * as it came, key, value and headers, plus these): where it came from, why and when. Operators'
+ * tools read them (`concord quarantine`).
+ */
+export const QUARANTINE_HEADERS = {
+  topic: 'concord-quarantine-topic',
+  partition: 'concord-quarantine-partition',
+  offset: 'concord-quarantine-offset',
+  reason: 'concord-quarantine-reason',
+  at: 'concord-quarantined-at',
+} as const;
