@@ -51,7 +51,8 @@ export async function openAudited(
   return { store, checkpoints: await CheckpointLog.open(db) };
 }
 
-async function databaseOf(options: StoreOptions): Promise<SqlDatabase> {
+/** The database the options name: a PostgreSQL server, or the embedded data folder. */
+export async function databaseOf(options: StoreOptions): Promise<SqlDatabase> {
   if (options.pglite) return pgliteDatabase({ dataDir: options.pglite });
   if (options.databaseUrl) return pgDatabase({ connectionString: options.databaseUrl });
   throw new UsageError('name the event store: --database-url, $DATABASE_URL or --pglite <dir>');

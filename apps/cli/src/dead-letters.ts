@@ -1,6 +1,6 @@
 import { PostgresEventStore } from '@concord/event-store-postgres';
 import { Projector, type DeadLetter } from '@concord/read-model';
-import { pgDatabase, pgliteDatabase, type SqlDatabase } from '@concord/sql';
+import { databaseOf } from './audit-store.ts';
 import { EXIT, UsageError, type CliIo } from './io.ts';
 
 export interface DeadLettersOptions {
@@ -10,10 +10,7 @@ export interface DeadLettersOptions {
 }
 
 async function openStore(options: DeadLettersOptions) {
-  let db: SqlDatabase;
-  if (options.pglite) db = await pgliteDatabase({ dataDir: options.pglite });
-  else if (options.databaseUrl) db = pgDatabase({ connectionString: options.databaseUrl });
-  else throw new UsageError('name the database: --database-url, $DATABASE_URL or --pglite <dir>');
+  const db = await databaseOf(options);
   const store = await PostgresEventStore.open(db);
   return { store, projector: new Projector({ store, db }) };
 }

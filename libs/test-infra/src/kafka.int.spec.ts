@@ -104,8 +104,7 @@ describeWithKafka('a real Kafka broker', ({ brokers }) => {
     const script = `
       const { Kafka, logLevel } = require('kafkajs');
       const admin = new Kafka({ brokers: ${JSON.stringify(brokers)}, logLevel: logLevel.NOTHING }).admin();
-      admin.connect().then(() => admin.listTopics()).then(() => admin.disconnect())
-        .then(() => setTimeout(() => process.exit(0), 50));
+      admin.connect().then(() => admin.listTopics()).then(() => admin.disconnect());
     `;
     const { stderr } = await promisify(execFile)(process.execPath, ['-e', script], {
       cwd: fileURLToPath(new URL('..', import.meta.url)),

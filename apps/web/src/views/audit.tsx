@@ -11,6 +11,7 @@ import {
   type AuditVerification,
 } from '../lib/api.ts';
 import { downloadAuditReport, type ReportAsOf, type ReportFormat } from '../lib/audit-report.ts';
+import { useDownload } from '../lib/use-download.ts';
 import { useConcord } from '../lib/concord-context.tsx';
 import { formatAge, formatDateTime, humanize } from '../lib/format.ts';
 import { href, Link } from '../lib/router.tsx';
@@ -299,9 +300,12 @@ function AsOfAndReport({ batchId }: { batchId: string }) {
   const [timeline, setTimeline] = useState<AuditTimeline>('RECORDED');
   const [asked, setAsked] = useState<{ at: string; timeline: AuditTimeline } | null>(null);
   const [reportAsOf, setReportAsOf] = useState(false);
-  const [downloading, setDownloading] = useState<ReportFormat | null>(null);
-  const [downloaded, setDownloaded] = useState<string | null>(null);
-  const [downloadError, setDownloadError] = useState<string | null>(null);
+  const {
+    downloading,
+    downloaded,
+    error: downloadError,
+    start: startDownload,
+  } = useDownload<ReportFormat>();
   const invalid = !at || Number.isNaN(new Date(at).getTime());
 
   const [{ data, fetching, error }] = useQuery({
@@ -319,10 +323,7 @@ function AsOfAndReport({ batchId }: { batchId: string }) {
     if (!invalid) setAsked({ at, timeline });
   };
 
-  const download = async (format: ReportFormat) => {
-    setDownloading(format);
-    setDownloaded(null);
-    setDownloadError(null);
+  const download = (format: ReportFormat) => {
     const scope: ReportAsOf | undefined =
       reportAsOf && !invalid
         ? {
@@ -330,14 +331,7 @@ function AsOfAndReport({ batchId }: { batchId: string }) {
             timeline: timeline === 'OCCURRED' ? 'occurred' : 'recorded',
           }
         : undefined;
-    try {
-      const filename = await downloadAuditReport(session.token, batchId, format, scope);
-      setDownloaded(filename);
-    } catch (failure) {
-      setDownloadError((failure as Error).message);
-    } finally {
-      setDownloading(null);
-    }
+    return startDownload(format, () => downloadAuditReport(session.token, batchId, format, scope));
   };
 
   return (

@@ -1,4 +1,4 @@
-import { useCallback, useState } from 'react';
+import { useCallback } from 'react';
 import { useQuery, useSubscription } from 'urql';
 import { Metric, PageHeader } from '../components/page-header.tsx';
 import { Empty, ErrorState, Loading } from '../components/states.tsx';
@@ -6,6 +6,7 @@ import { BatchChanged, QpRegisterQuery, type QpRegisterRow } from '../lib/api.ts
 import { downloadWithToken } from '../lib/audit-report.ts';
 import { useConcord, useOrganizationName } from '../lib/concord-context.tsx';
 import { formatDateTime } from '../lib/format.ts';
+import { useDownload } from '../lib/use-download.ts';
 import { href, Link, navigate, useRoute } from '../lib/router.tsx';
 
 type Format = 'csv' | 'json';
@@ -47,29 +48,18 @@ export function QpRegisterView() {
   );
   useSubscription({ query: BatchChanged }, onChange);
 
-  const [downloading, setDownloading] = useState<Format | null>(null);
-  const [downloaded, setDownloaded] = useState<string | null>(null);
-  const [downloadError, setDownloadError] = useState<string | null>(null);
-  const download = async (format: Format) => {
-    setDownloading(format);
-    setDownloaded(null);
-    setDownloadError(null);
+  const { downloading, downloaded, error: downloadError, start } = useDownload<Format>();
+  const download = (format: Format) => {
     const params = new URLSearchParams({ format });
     if (qualifiedPerson) params.set('qualifiedPerson', qualifiedPerson);
     if (productId) params.set('productId', productId);
-    try {
-      setDownloaded(
-        await downloadWithToken(session.token, `/registers/qp?${params.toString()}`, {
-          what: 'the register',
-          notFound: 'This server offers no QP register.',
-          fallbackName: `qp-register.${format}`,
-        }),
-      );
-    } catch (failure) {
-      setDownloadError((failure as Error).message);
-    } finally {
-      setDownloading(null);
-    }
+    return start(format, () =>
+      downloadWithToken(session.token, `/registers/qp?${params.toString()}`, {
+        what: 'the register',
+        notFound: 'This server offers no QP register.',
+        fallbackName: `qp-register.${format}`,
+      }),
+    );
   };
 
   const go = (changes: Record<string, string | null>) => {
