@@ -42,11 +42,24 @@ export {
 } from './shared/time.ts';
 export type { Decider } from './shared/decider.ts';
 export {
+  apiKeyRefusalAt,
+  evolveDirectory,
   foldOrganization,
   keyValidAt,
+  type ApiKey,
+  type ApiKeyRefusal,
   type OrganizationDirectory,
+  type PartnerSystem,
   type SigningKey,
 } from './organization/organization-directory.ts';
+export {
+  API_KEY_MAX_LIFETIME_MS,
+  decideOrganization,
+  mayAdminister,
+  organizationDecider,
+  type OrganizationCommand,
+  type OrganizationState,
+} from './organization/organization-decider.ts';
 export {
   correctedStoredEventIdOf,
   toDomainEvent,

@@ -39,15 +39,20 @@ import schema33 from '../../../../schemas/events/deviation/investigation-updated
 import schema34 from '../../../../schemas/events/deviation/reported-late.v1.schema.json' with { type: 'json' };
 import schema35 from '../../../../schemas/events/deviation/reported.v1.schema.json' with { type: 'json' };
 import schema36 from '../../../../schemas/events/deviation/root-cause-identified.v1.schema.json' with { type: 'json' };
-import schema37 from '../../../../schemas/events/organization/registered.v1.schema.json' with { type: 'json' };
-import schema38 from '../../../../schemas/events/organization/role-granted.v1.schema.json' with { type: 'json' };
-import schema39 from '../../../../schemas/events/organization/role-revoked.v1.schema.json' with { type: 'json' };
-import schema40 from '../../../../schemas/events/organization/signing-key-registered.v1.schema.json' with { type: 'json' };
-import schema41 from '../../../../schemas/events/organization/signing-key-revoked.v1.schema.json' with { type: 'json' };
-import schema42 from '../../../../schemas/log-checkpoint.v1.schema.json' with { type: 'json' };
-import schema43 from '../../../../schemas/receipt.v1.schema.json' with { type: 'json' };
-import schema44 from '../../../../schemas/rejection.v1.schema.json' with { type: 'json' };
-import schema45 from '../../../../schemas/rejection.v2.schema.json' with { type: 'json' };
+import schema37 from '../../../../schemas/events/organization/administrator-appointed.v1.schema.json' with { type: 'json' };
+import schema38 from '../../../../schemas/events/organization/administrator-removed.v1.schema.json' with { type: 'json' };
+import schema39 from '../../../../schemas/events/organization/api-key-issued.v1.schema.json' with { type: 'json' };
+import schema40 from '../../../../schemas/events/organization/api-key-revoked.v1.schema.json' with { type: 'json' };
+import schema41 from '../../../../schemas/events/organization/partner-system-registered.v1.schema.json' with { type: 'json' };
+import schema42 from '../../../../schemas/events/organization/registered.v1.schema.json' with { type: 'json' };
+import schema43 from '../../../../schemas/events/organization/role-granted.v1.schema.json' with { type: 'json' };
+import schema44 from '../../../../schemas/events/organization/role-revoked.v1.schema.json' with { type: 'json' };
+import schema45 from '../../../../schemas/events/organization/signing-key-registered.v1.schema.json' with { type: 'json' };
+import schema46 from '../../../../schemas/events/organization/signing-key-revoked.v1.schema.json' with { type: 'json' };
+import schema47 from '../../../../schemas/log-checkpoint.v1.schema.json' with { type: 'json' };
+import schema48 from '../../../../schemas/receipt.v1.schema.json' with { type: 'json' };
+import schema49 from '../../../../schemas/rejection.v1.schema.json' with { type: 'json' };
+import schema50 from '../../../../schemas/rejection.v2.schema.json' with { type: 'json' };
 
 /** Every Concord event type (CloudEvents `type`), one per schema file. */
 export const eventTypes = [
@@ -81,6 +86,11 @@ export const eventTypes = [
   'concord.deviation.reported-late.v1',
   'concord.deviation.reported.v1',
   'concord.deviation.root-cause-identified.v1',
+  'concord.organization.administrator-appointed.v1',
+  'concord.organization.administrator-removed.v1',
+  'concord.organization.api-key-issued.v1',
+  'concord.organization.api-key-revoked.v1',
+  'concord.organization.partner-system-registered.v1',
   'concord.organization.registered.v1',
   'concord.organization.role-granted.v1',
   'concord.organization.role-revoked.v1',
@@ -150,6 +160,16 @@ export const dataSchemaIdByType: { readonly [T in EventType]: string } = {
     'https://concord.example/schemas/events/deviation/reported.v1.schema.json',
   'concord.deviation.root-cause-identified.v1':
     'https://concord.example/schemas/events/deviation/root-cause-identified.v1.schema.json',
+  'concord.organization.administrator-appointed.v1':
+    'https://concord.example/schemas/events/organization/administrator-appointed.v1.schema.json',
+  'concord.organization.administrator-removed.v1':
+    'https://concord.example/schemas/events/organization/administrator-removed.v1.schema.json',
+  'concord.organization.api-key-issued.v1':
+    'https://concord.example/schemas/events/organization/api-key-issued.v1.schema.json',
+  'concord.organization.api-key-revoked.v1':
+    'https://concord.example/schemas/events/organization/api-key-revoked.v1.schema.json',
+  'concord.organization.partner-system-registered.v1':
+    'https://concord.example/schemas/events/organization/partner-system-registered.v1.schema.json',
   'concord.organization.registered.v1':
     'https://concord.example/schemas/events/organization/registered.v1.schema.json',
   'concord.organization.role-granted.v1':
@@ -198,6 +218,14 @@ export const schemaPathByType: { readonly [T in EventType]: string } = {
   'concord.deviation.reported.v1': 'events/deviation/reported.v1.schema.json',
   'concord.deviation.root-cause-identified.v1':
     'events/deviation/root-cause-identified.v1.schema.json',
+  'concord.organization.administrator-appointed.v1':
+    'events/organization/administrator-appointed.v1.schema.json',
+  'concord.organization.administrator-removed.v1':
+    'events/organization/administrator-removed.v1.schema.json',
+  'concord.organization.api-key-issued.v1': 'events/organization/api-key-issued.v1.schema.json',
+  'concord.organization.api-key-revoked.v1': 'events/organization/api-key-revoked.v1.schema.json',
+  'concord.organization.partner-system-registered.v1':
+    'events/organization/partner-system-registered.v1.schema.json',
   'concord.organization.registered.v1': 'events/organization/registered.v1.schema.json',
   'concord.organization.role-granted.v1': 'events/organization/role-granted.v1.schema.json',
   'concord.organization.role-revoked.v1': 'events/organization/role-revoked.v1.schema.json',
@@ -253,13 +281,18 @@ export const schemaDocuments: { readonly [path: string]: object } = {
   'events/deviation/reported-late.v1.schema.json': schema34,
   'events/deviation/reported.v1.schema.json': schema35,
   'events/deviation/root-cause-identified.v1.schema.json': schema36,
-  'events/organization/registered.v1.schema.json': schema37,
-  'events/organization/role-granted.v1.schema.json': schema38,
-  'events/organization/role-revoked.v1.schema.json': schema39,
-  'events/organization/signing-key-registered.v1.schema.json': schema40,
-  'events/organization/signing-key-revoked.v1.schema.json': schema41,
-  'log-checkpoint.v1.schema.json': schema42,
-  'receipt.v1.schema.json': schema43,
-  'rejection.v1.schema.json': schema44,
-  'rejection.v2.schema.json': schema45,
+  'events/organization/administrator-appointed.v1.schema.json': schema37,
+  'events/organization/administrator-removed.v1.schema.json': schema38,
+  'events/organization/api-key-issued.v1.schema.json': schema39,
+  'events/organization/api-key-revoked.v1.schema.json': schema40,
+  'events/organization/partner-system-registered.v1.schema.json': schema41,
+  'events/organization/registered.v1.schema.json': schema42,
+  'events/organization/role-granted.v1.schema.json': schema43,
+  'events/organization/role-revoked.v1.schema.json': schema44,
+  'events/organization/signing-key-registered.v1.schema.json': schema45,
+  'events/organization/signing-key-revoked.v1.schema.json': schema46,
+  'log-checkpoint.v1.schema.json': schema47,
+  'receipt.v1.schema.json': schema48,
+  'rejection.v1.schema.json': schema49,
+  'rejection.v2.schema.json': schema50,
 };

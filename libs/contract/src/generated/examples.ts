@@ -32,11 +32,16 @@ import example26 from '../../../../schemas/examples/deviation/investigation-upda
 import example27 from '../../../../schemas/examples/deviation/reported-late.v1.json' with { type: 'json' };
 import example28 from '../../../../schemas/examples/deviation/reported.v1.json' with { type: 'json' };
 import example29 from '../../../../schemas/examples/deviation/root-cause-identified.v1.json' with { type: 'json' };
-import example30 from '../../../../schemas/examples/organization/registered.v1.json' with { type: 'json' };
-import example31 from '../../../../schemas/examples/organization/role-granted.v1.json' with { type: 'json' };
-import example32 from '../../../../schemas/examples/organization/role-revoked.v1.json' with { type: 'json' };
-import example33 from '../../../../schemas/examples/organization/signing-key-registered.v1.json' with { type: 'json' };
-import example34 from '../../../../schemas/examples/organization/signing-key-revoked.v1.json' with { type: 'json' };
+import example30 from '../../../../schemas/examples/organization/administrator-appointed.v1.json' with { type: 'json' };
+import example31 from '../../../../schemas/examples/organization/administrator-removed.v1.json' with { type: 'json' };
+import example32 from '../../../../schemas/examples/organization/api-key-issued.v1.json' with { type: 'json' };
+import example33 from '../../../../schemas/examples/organization/api-key-revoked.v1.json' with { type: 'json' };
+import example34 from '../../../../schemas/examples/organization/partner-system-registered.v1.json' with { type: 'json' };
+import example35 from '../../../../schemas/examples/organization/registered.v1.json' with { type: 'json' };
+import example36 from '../../../../schemas/examples/organization/role-granted.v1.json' with { type: 'json' };
+import example37 from '../../../../schemas/examples/organization/role-revoked.v1.json' with { type: 'json' };
+import example38 from '../../../../schemas/examples/organization/signing-key-registered.v1.json' with { type: 'json' };
+import example39 from '../../../../schemas/examples/organization/signing-key-revoked.v1.json' with { type: 'json' };
 
 /** The published example of every event type (schemas/examples/), as parsed JSON. */
 export const exampleDocuments: { readonly [T in EventType]: object } = {
@@ -70,9 +75,14 @@ export const exampleDocuments: { readonly [T in EventType]: object } = {
   'concord.deviation.reported-late.v1': example27,
   'concord.deviation.reported.v1': example28,
   'concord.deviation.root-cause-identified.v1': example29,
-  'concord.organization.registered.v1': example30,
-  'concord.organization.role-granted.v1': example31,
-  'concord.organization.role-revoked.v1': example32,
-  'concord.organization.signing-key-registered.v1': example33,
-  'concord.organization.signing-key-revoked.v1': example34,
+  'concord.organization.administrator-appointed.v1': example30,
+  'concord.organization.administrator-removed.v1': example31,
+  'concord.organization.api-key-issued.v1': example32,
+  'concord.organization.api-key-revoked.v1': example33,
+  'concord.organization.partner-system-registered.v1': example34,
+  'concord.organization.registered.v1': example35,
+  'concord.organization.role-granted.v1': example36,
+  'concord.organization.role-revoked.v1': example37,
+  'concord.organization.signing-key-registered.v1': example38,
+  'concord.organization.signing-key-revoked.v1': example39,
 };

@@ -89,11 +89,11 @@ export type CalendarDate = string;
  * A short code or category label (1..100 characters).
  */
 export type Code = string;
-export type OrganizationKind = 'sponsor' | 'cdmo' | 'testing-lab';
 /**
  * The role a person holds for an organization.
  */
 export type Role = 'qa' | 'qc' | 'production' | 'qp' | 'analyst' | 'auditor';
+export type OrganizationKind = 'sponsor' | 'cdmo' | 'testing-lab';
 
 /**
  * The data of every Concord event type, by CloudEvents type.
@@ -129,6 +129,11 @@ export interface EventDataByType {
   'concord.deviation.reported-late.v1': DeviationReportedLateV1;
   'concord.deviation.reported.v1': DeviationReportedV1;
   'concord.deviation.root-cause-identified.v1': DeviationRootCauseIdentifiedV1;
+  'concord.organization.administrator-appointed.v1': OrganizationAdministratorAppointedV1;
+  'concord.organization.administrator-removed.v1': OrganizationAdministratorRemovedV1;
+  'concord.organization.api-key-issued.v1': OrganizationApiKeyIssuedV1;
+  'concord.organization.api-key-revoked.v1': OrganizationApiKeyRevokedV1;
+  'concord.organization.partner-system-registered.v1': OrganizationPartnerSystemRegisteredV1;
   'concord.organization.registered.v1': OrganizationRegisteredV1;
   'concord.organization.role-granted.v1': OrganizationRoleGrantedV1;
   'concord.organization.role-revoked.v1': OrganizationRoleRevokedV1;
@@ -613,6 +618,66 @@ export interface DeviationRootCauseIdentifiedV1 {
   deviationId: DeviationId;
   rootCause: LongText;
   rootCauseCategory: Code;
+}
+/**
+ * A person was made an administrator of the organization: they may register its people, partner systems, API keys and signing keys through Concord. Emitted by the platform.
+ *
+ * CloudEvents type: concord.organization.administrator-appointed.v1.
+ */
+export interface OrganizationAdministratorAppointedV1 {
+  organizationId: OrganizationId;
+  personId: PersonId;
+  printedName: Name;
+}
+/**
+ * A person is no longer an administrator of the organization. Emitted by the platform.
+ *
+ * CloudEvents type: concord.organization.administrator-removed.v1.
+ */
+export interface OrganizationAdministratorRemovedV1 {
+  organizationId: OrganizationId;
+  personId: PersonId;
+  reason: Reason;
+}
+/**
+ * An API key was issued to one of the organization's partner systems. Only the key's SHA-256 digest is recorded; the key itself was shown once to whoever issued it. Emitted by the platform.
+ *
+ * CloudEvents type: concord.organization.api-key-issued.v1.
+ */
+export interface OrganizationApiKeyIssuedV1 {
+  organizationId: OrganizationId;
+  systemId: Id;
+  keyId: Id;
+  sha256: Sha256Hex;
+  /**
+   * What a caller with this key may see and do, as a person holding these roles would.
+   *
+   * @minItems 1
+   */
+  roles: Role[];
+  expiresAt: Instant;
+}
+/**
+ * An API key was revoked: refused from revokedAt on. Emitted by the platform.
+ *
+ * CloudEvents type: concord.organization.api-key-revoked.v1.
+ */
+export interface OrganizationApiKeyRevokedV1 {
+  organizationId: OrganizationId;
+  systemId: Id;
+  keyId: Id;
+  revokedAt: Instant;
+  reason: Reason;
+}
+/**
+ * A system of the organization (ERP, LIMS, QMS, MES) that calls Concord's API with API keys. Emitted by the platform.
+ *
+ * CloudEvents type: concord.organization.partner-system-registered.v1.
+ */
+export interface OrganizationPartnerSystemRegisteredV1 {
+  organizationId: OrganizationId;
+  systemId: Id;
+  name: Name;
 }
 /**
  * An organization (sponsor, CDMO or testing laboratory) joined Concord. Emitted by the platform.

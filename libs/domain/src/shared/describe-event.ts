@@ -49,6 +49,16 @@ function describe(event: DomainEvent): string {
       return `${text(event.data.printedName)} granted the role ${text(event.data.role)}`;
     case 'concord.organization.role-revoked.v1':
       return `Role ${text(event.data.role)} of ${text(event.data.personId)} revoked: ${text(event.data.reason)}`;
+    case 'concord.organization.administrator-appointed.v1':
+      return `${text(event.data.printedName)} appointed administrator`;
+    case 'concord.organization.administrator-removed.v1':
+      return `Administrator ${text(event.data.personId)} removed: ${text(event.data.reason)}`;
+    case 'concord.organization.partner-system-registered.v1':
+      return `Partner system ${text(event.data.systemId)} registered (${text(event.data.name)})`;
+    case 'concord.organization.api-key-issued.v1':
+      return `API key ${text(event.data.keyId)} issued to ${text(event.data.systemId)}, expires ${text(event.data.expiresAt)}`;
+    case 'concord.organization.api-key-revoked.v1':
+      return `API key ${text(event.data.keyId)} of ${text(event.data.systemId)} revoked as of ${text(event.data.revokedAt)}: ${text(event.data.reason)}`;
     case 'concord.agreement.version-approved.v1':
       return `Quality agreement ${text(event.data.agreementId)} version ${text(event.data.version)} approved, effective ${text(event.data.effectiveFrom)}`;
     case 'concord.agreement.terminated.v1':

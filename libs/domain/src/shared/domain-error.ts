@@ -55,6 +55,24 @@ export const domainErrorCatalogue = {
   'authorization.not-own-batch':
     "The actor's organization is not a party to this batch, deviation or agreement.",
   'authorization.platform-only': 'Only the platform may emit this event type.',
+  'authorization.not-administrator':
+    'The actor is neither a platform operator nor an administrator of the organization.',
+  'organization.not-registered': 'The organization is not registered.',
+  'organization.already-registered': 'The organization is already registered.',
+  'organization.already-administrator': 'The person already administers the organization.',
+  'organization.not-administrator': 'The person does not administer the organization.',
+  'organization.last-administrator':
+    "An organization's administrator cannot remove its last administrator; appoint another first.",
+  'organization.role-already-held': 'The person already holds the role.',
+  'organization.role-not-held': 'The person does not hold the role.',
+  'organization.system-already-registered': 'A partner system with this id is registered.',
+  'organization.unknown-system': 'The organization has no partner system with this id.',
+  'organization.api-key-exists': 'An API key with this id was issued before.',
+  'organization.api-key-lifetime': 'An API key must expire after it is issued, within a year.',
+  'organization.unknown-api-key': 'The partner system has no API key with this id.',
+  'organization.api-key-revoked': 'The API key is already revoked.',
+  'organization.revocation-in-the-past':
+    'A revocation takes effect from when it is recorded or later, never before.',
   'actor.role-not-held': 'The actor does not hold the role the event says they acted in.',
   'signature.printed-name-mismatch':
     "The signature's printed name is not the signer's name as registered.",

@@ -56,9 +56,15 @@ export function projectOrganizationEvent(
       const roles = (person?.roles ?? []).filter((held) => held !== role);
       return personChange(organizationId, personId, person?.printed_name ?? personId, roles);
     }
-    // Keys are the ingest registry's concern; the read model shows no keys.
+    // Keys, administrators and partner systems are read from the organization's stream itself
+    // (ingest's registry, the API's administration); the read model shows none of them.
     case 'concord.organization.signing-key-registered.v1':
     case 'concord.organization.signing-key-revoked.v1':
+    case 'concord.organization.administrator-appointed.v1':
+    case 'concord.organization.administrator-removed.v1':
+    case 'concord.organization.partner-system-registered.v1':
+    case 'concord.organization.api-key-issued.v1':
+    case 'concord.organization.api-key-revoked.v1':
       return null;
     default: {
       // Reached by no type of the union (the compiler checks); anything else states nothing.
