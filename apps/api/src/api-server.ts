@@ -103,7 +103,7 @@ export interface ApiServer {
  * migrations, projector lag) and /metrics (Prometheus); any other path answers 404.
  */
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
-  const { store, db, prisma, authenticator, logger } = options;
+  const { store, db, prisma, logger } = options;
   await migrateReadModel(db);
   const stepUps = await sqlStepUpLedger(db);
   // The checkpoints the platform signs (the ingest process signs them periodically) and every
@@ -131,13 +131,15 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     ...options,
     prisma,
     store,
-    authenticator,
+    db,
     stepUps,
     checkpoints,
     outcomes,
     changes,
     plugins: [operations.plugin()],
   });
+  // Every route takes the API keys issued through administration too.
+  const { authenticator } = api;
   // A lost database connection stops a subscription; it starts again from its checkpoint.
   const restarting = (subscription: string) => (error: unknown, retryInMs: number) =>
     logger.error({ err: error, subscription, retryInMs }, 'subscription failed; restarting');

@@ -4,6 +4,7 @@ import type { EventStore } from '@concord/event-store';
 import type { CheckpointLog, PlatformKey } from '@concord/evidence';
 import type { OutcomeLog } from '@concord/ingest';
 import type { ReadScope, ScopedReadModel } from '@concord/read-model';
+import type { Administration } from './administration.ts';
 import type { ChangeFeed } from './change-feed.ts';
 import type { HumanActs } from './human-acts.ts';
 
@@ -30,6 +31,8 @@ export interface ApiContext {
   newScope(): ReadScope;
   changes: ChangeFeed;
   acts: HumanActs;
+  /** Organizations, their administrators, people, partner systems and API keys. */
+  administration: Administration;
   authenticator: Authenticator;
   /**
    * The record itself, for the auditor's views (history, as-of, verification). Unscoped: only

@@ -6,6 +6,7 @@ import {
   type StepUpLedger,
 } from '@concord/auth';
 import type { EventStore } from '@concord/event-store';
+import type { SqlDatabase } from '@concord/sql';
 import type { CheckpointLog, PlatformKey, PlatformKeyring } from '@concord/evidence';
 import type { OutcomeLog } from '@concord/ingest';
 import { ReadScope, type ReadModelPrisma, type ReadScopeOptions } from '@concord/read-model';
@@ -32,6 +33,7 @@ import { CallerCache } from './caller-cache.ts';
 import { ChangeFeed } from './change-feed.ts';
 import type { ApiContext } from './context.ts';
 import { costLimit } from './cost-limit.ts';
+import { Administration } from './administration.ts';
 import { HumanActs } from './human-acts.ts';
 import { schema } from './schema/index.ts';
 
@@ -82,6 +84,8 @@ export interface ApiOptions {
   stepUps?: StepUpLedger;
   /** How each request's transaction over the read model waits, lives and ends. @default ReadScope's */
   readScope?: ReadScopeOptions;
+  /** Where API keys' last use is kept (its migration applied). @default not kept */
+  db?: SqlDatabase;
 }
 
 type Enveloped = {
@@ -179,15 +183,23 @@ const NOBODY = '';
 export interface Api {
   yoga: YogaServerInstance<Record<string, unknown>, ApiContext>;
   changes: ChangeFeed;
+  /** The authenticator given, also accepting the API keys issued through administration. */
+  authenticator: Authenticator;
   /** Serves subscriptions over graphql-ws on the same path as HTTP. Resolves to a closer. */
   attachWebSockets(server: Server): () => Promise<void>;
 }
 
 export function createApi(options: ApiOptions): Api {
   const changes = options.changes ?? new ChangeFeed();
+  const administration = new Administration({
+    store: options.store,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.db ? { db: options.db } : {}),
+  });
+  const authenticator = options.authenticator.withStoredApiKeys(administration);
   const acts = new HumanActs({
     store: options.store,
-    authenticator: options.authenticator,
+    authenticator,
     ...(options.stepUps ? { stepUps: options.stepUps } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
   });
@@ -219,7 +231,8 @@ export function createApi(options: ApiOptions): Api {
   const services = {
     changes,
     acts,
-    authenticator: options.authenticator,
+    administration,
+    authenticator,
     store: options.store,
     audit: options.platformKeyring ? { platformKeyring: options.platformKeyring } : {},
     ...(options.platformKey ? { platformKey: options.platformKey } : {}),
@@ -234,7 +247,7 @@ export function createApi(options: ApiOptions): Api {
     return { ...services, caller, scope, db: scope.db, newScope };
   };
 
-  const callers = new CallerCache(options.authenticator);
+  const callers = new CallerCache(authenticator);
   const authenticate = async (header: string | null | undefined) => {
     try {
       return await callers.authenticate(header);
@@ -265,6 +278,7 @@ export function createApi(options: ApiOptions): Api {
   return {
     yoga,
     changes,
+    authenticator,
     attachWebSockets(server) {
       const sockets = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
       const disposable = useServer(

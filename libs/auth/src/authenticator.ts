@@ -11,6 +11,16 @@ import {
 /** The roles a person may hold at an organization (the domain's vocabulary). */
 export const CALLER_ROLES = ['qa', 'qc', 'production', 'qp', 'analyst', 'auditor'] as const;
 
+/**
+ * API keys issued through the platform's administration and kept where it keeps them: `find`
+ * resolves to the key's system when it is one of them and accepted now, to undefined when the
+ * key is not of their form, and throws an AuthenticationError (with the reason) when it is of
+ * their form but refused.
+ */
+export interface StoredApiKeys {
+  findApiKey(key: string): Promise<ApiKeyRecord | undefined>;
+}
+
 /** Who is calling: a person signed in through the identity provider, or a partner system. */
 export type Caller =
   | {
@@ -50,8 +60,10 @@ export interface AuthenticatorOptions {
   audience: string;
   /** Verification keys: a JWKS document, or the URL of the identity provider's JWKS. */
   keys: JSONWebKeySet | URL;
-  /** Partner systems' API keys. @default [] */
+  /** Partner systems' API keys from configuration (a file of digests). @default [] */
   apiKeys?: ApiKeyRecord[];
+  /** Partner systems' API keys issued through administration. @default none */
+  storedApiKeys?: StoredApiKeys;
   /** Accepted clock skew in seconds. @default 30 */
   clockToleranceSeconds?: number;
   /** How recent a step-up (e-signature) authentication must be, in seconds. @default 300 */
@@ -119,8 +131,13 @@ export class Authenticator {
     const [scheme, credential] = header.trim().split(/\s+/, 2);
     if (!credential) throw new AuthenticationError('The Authorization header has no credential.');
     if (/^bearer$/i.test(scheme!)) return this.#person(await this.#verify(credential));
-    if (/^apikey$/i.test(scheme!)) return this.#system(credential);
+    if (/^apikey$/i.test(scheme!)) return await this.#system(credential);
     throw new AuthenticationError('Use "Authorization: Bearer <token>" or "ApiKey <key>".');
+  }
+
+  /** The same authenticator, also accepting the API keys `keys` keeps. */
+  withStoredApiKeys(keys: StoredApiKeys): Authenticator {
+    return new Authenticator({ ...this.#options, storedApiKeys: keys });
   }
 
   /**
@@ -186,12 +203,13 @@ export class Authenticator {
     };
   }
 
-  #system(key: string): Caller {
+  async #system(key: string): Promise<Caller> {
     const digest = Buffer.from(sha256Hex(key), 'hex');
-    const record = (this.#options.apiKeys ?? []).find((candidate) => {
-      const stored = Buffer.from(candidate.sha256, 'hex');
-      return stored.length === digest.length && timingSafeEqual(stored, digest);
-    });
+    const record =
+      (this.#options.apiKeys ?? []).find((candidate) => {
+        const stored = Buffer.from(candidate.sha256, 'hex');
+        return stored.length === digest.length && timingSafeEqual(stored, digest);
+      }) ?? (await this.#options.storedApiKeys?.findApiKey(key));
     if (!record) throw new AuthenticationError('The API key is not known.');
     return {
       kind: 'system',

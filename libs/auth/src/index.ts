@@ -12,5 +12,6 @@ export {
   type Caller,
   type StepUpCredential,
   type StepUpLedger,
+  type StoredApiKeys,
 } from './authenticator.ts';
 export { DEV_AUDIENCE, DEV_ISSUER, DevIssuer, type DevTokenClaims } from './dev-issuer.ts';

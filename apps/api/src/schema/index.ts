@@ -12,6 +12,7 @@ import './audit.ts';
 import './audit-as-of.ts';
 import './log.ts';
 import './qp-register.ts';
+import './administration.ts';
 
 builder.queryType({});
 builder.mutationType({});

@@ -1,0 +1,267 @@
+// Administration through the domain, against PostgreSQL, from an empty platform: a platform
+// operator registers an organization and appoints its administrator; the administrator registers
+// people, a partner system and an API key; the key works (GraphQL, last use) until it is revoked,
+// then it is refused with the reason. Who may administer what is the organization decider's rule:
+// anyone else is refused, and cannot tell another organization exists.
+import { Authenticator, DEV_AUDIENCE, DEV_ISSUER, DevIssuer } from '@concord/auth';
+import { PostgresEventStore } from '@concord/event-store-postgres';
+import {
+  generatePlatformKey,
+  publicHalf,
+  signingAsPlatform,
+  verifyPlatformSignature,
+} from '@concord/evidence';
+import { readModelPrisma, type ReadModelPrisma } from '@concord/read-model';
+import { pgDatabase } from '@concord/sql';
+import { describeWithPostgres } from '@concord/test-infra/vitest';
+import pino from 'pino';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startApiServer, type ApiServer } from './api-server.ts';
+
+const ORG = 'riverside-pharma';
+const OTHER = 'harbor-labs';
+const PLATFORM_KEY = generatePlatformKey('2026-01-01T00:00:00.000Z');
+
+type Answer = {
+  data?: Record<string, Record<string, unknown> | null>;
+  errors?: { message: string }[];
+};
+
+describeWithPostgres('administration through the domain', (database) => {
+  let store: PostgresEventStore;
+  let prisma: ReadModelPrisma;
+  let server: ApiServer;
+  let issuer: DevIssuer;
+
+  beforeAll(async () => {
+    const db = pgDatabase({ connectionString: database().url });
+    store = await PostgresEventStore.open(db);
+    prisma = readModelPrisma({ connectionString: database().url });
+    issuer = await DevIssuer.open();
+    const authenticator = new Authenticator({
+      issuer: DEV_ISSUER,
+      audience: DEV_AUDIENCE,
+      keys: issuer.jwks(),
+    });
+    server = await startApiServer({
+      store: signingAsPlatform(store, PLATFORM_KEY),
+      db,
+      prisma,
+      authenticator,
+      logger: pino({ level: 'silent' }),
+      port: 0,
+      httpIngest: false,
+    });
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    await prisma?.$disconnect();
+    await store?.close();
+  });
+
+  const token = (personId: string, organizationId: string, roles: string[], name?: string) =>
+    issuer.mint({ personId, organizationId, roles, ...(name ? { name } : {}) });
+  const operator = () => token('ops-ada', 'concord', ['operator'], 'Ada Operator');
+  const admin = () => token('rp-admin', ORG, ['analyst'], 'Rui Admin');
+
+  async function graphql(authorization: string | null, query: string, variables = {}) {
+    const response = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(authorization ? { authorization } : {}),
+      },
+      body: JSON.stringify({ query, variables }),
+    });
+    return { status: response.status, body: (await response.json()) as Answer };
+  }
+  const asPerson = async (bearer: Promise<string>, query: string, variables = {}) =>
+    (await graphql(`Bearer ${await bearer}`, query, variables)).body;
+
+  const RESULT = `... on MutationRegisterOrganizationSuccess { data { eventId } }
+    ... on Refusal { code message }`;
+  const register = (bearer: Promise<string>, organizationId: string) =>
+    asPerson(
+      bearer,
+      `mutation($id: ID!) { registerOrganization(organizationId: $id, name: "Riverside Pharma",
+        kind: SPONSOR, reason: "Signed the platform agreement") { ${RESULT} } }`,
+      { id: organizationId },
+    );
+  const act = async (bearer: Promise<string>, field: string, args: string) => {
+    const body = await asPerson(
+      bearer,
+      `mutation { ${field}(${args}) { __typename ... on Refusal { code message } } }`,
+    );
+    expect(body.errors).toBeUndefined();
+    return body.data![field] as { __typename: string; code?: string; message?: string };
+  };
+  const ISSUE = `mutation($expiresAt: DateTime!) {
+    issueApiKey(organizationId: "${ORG}", systemId: "rp-erp", roles: [ANALYST],
+      expiresAt: $expiresAt, reason: "ERP integration go-live") {
+      __typename
+      ... on MutationIssueApiKeySuccess { data { keyId key expiresAt recorded { eventId } } }
+      ... on Refusal { code message }
+    }
+  }`;
+  const inAMonth = () => new Date(Date.now() + 30 * 86_400_000).toISOString();
+
+  it('lets only an operator register an organization, and records who and why, signed', async () => {
+    const refused = await register(admin(), ORG);
+    expect(refused.data!.registerOrganization).toMatchObject({
+      code: 'authorization.not-administrator',
+    });
+    // Platform staff need the operator role, not just the platform's organization.
+    const staff = await register(token('ops-bob', 'concord', ['analyst']), ORG);
+    expect(staff.data!.registerOrganization).toMatchObject({
+      code: 'administration.operator-required',
+    });
+    const done = await register(operator(), ORG);
+    expect(done.errors).toBeUndefined();
+    const [recorded] = await store.readStream(`organization-${ORG}`);
+    expect(recorded).toMatchObject({
+      type: 'concord.organization.registered.v1',
+      data: { organizationId: ORG, name: 'Riverside Pharma', kind: 'sponsor' },
+      metadata: {
+        actorid: 'ops-ada',
+        actororg: 'concord',
+        reason: 'Signed the platform agreement',
+      },
+    });
+    expect(verifyPlatformSignature(recorded!, [publicHalf(PLATFORM_KEY)]).status).toBe('valid');
+    expect((await register(operator(), ORG)).data!.registerOrganization).toMatchObject({
+      code: 'organization.already-registered',
+    });
+  });
+
+  it('has the administrator the operator appoints run the organization, and nobody else', async () => {
+    expect(
+      await act(
+        operator(),
+        'appointAdministrator',
+        `organizationId: "${ORG}", personId: "rp-admin", printedName: "Rui Admin", reason: "Named in the onboarding form"`,
+      ),
+    ).toMatchObject({ __typename: 'MutationAppointAdministratorSuccess' });
+    const grant = (bearer: Promise<string>) =>
+      act(
+        bearer,
+        'grantRole',
+        `organizationId: "${ORG}", personId: "rp-qa-1", printedName: "Dr. Lena Qualls", role: QA, reason: "Head of QA"`,
+      );
+    // A member who is not an administrator, and another organization's people, are refused alike.
+    expect(await grant(token('rp-qa-9', ORG, ['qa']))).toMatchObject({
+      code: 'authorization.not-administrator',
+    });
+    expect(await grant(token('hl-admin', OTHER, ['qa']))).toMatchObject({
+      code: 'authorization.not-administrator',
+    });
+    expect(await grant(admin())).toMatchObject({ __typename: 'MutationGrantRoleSuccess' });
+    expect(await grant(admin())).toMatchObject({ code: 'organization.role-already-held' });
+    expect(
+      await act(
+        admin(),
+        'registerPartnerSystem',
+        `organizationId: "${ORG}", systemId: "rp-erp", name: "Riverside ERP", reason: "ERP integration"`,
+      ),
+    ).toMatchObject({ __typename: 'MutationRegisterPartnerSystemSuccess' });
+  });
+
+  it('issues an API key once, keeps only its digest, and accepts it until it is revoked', async () => {
+    const issued = await asPerson(admin(), ISSUE, { expiresAt: inAMonth() });
+    expect(issued.errors).toBeUndefined();
+    const { keyId, key } = issued.data!.issueApiKey!.data as { keyId: string; key: string };
+    expect(key).toMatch(/^ck1\./);
+    const everything = JSON.stringify(
+      await store.readStream(`organization-${ORG}`),
+      (_key, value) => (typeof value === 'bigint' ? String(value) : value),
+    );
+    expect(everything).toContain(keyId);
+    expect(everything).not.toContain(key.split('.').at(-1));
+
+    const viewer = await graphql(
+      `ApiKey ${key}`,
+      '{ viewer { id kind roles organization { organizationId } } }',
+    );
+    expect(viewer.body.data!.viewer).toMatchObject({
+      id: 'rp-erp',
+      kind: 'system',
+      roles: ['analyst'],
+    });
+    // A key of the same form that was never issued, or altered, is just not known.
+    const forged = `${key.slice(0, -4)}AAAA`;
+    const refused = await graphql(`ApiKey ${forged}`, '{ viewer { id } }');
+    expect(refused.status).toBe(401);
+    expect(JSON.stringify(refused.body)).toContain('The API key is not known.');
+
+    const administered = `query { administeredOrganization(organizationId: "${ORG}") {
+      administrators { personId } people { personId roles }
+      systems { systemId apiKeys { keyId status lastUsedAt roles } } } }`;
+    await expect
+      .poll(async () => (await asPerson(admin(), administered)).data!.administeredOrganization)
+      .toMatchObject({
+        administrators: [{ personId: 'rp-admin' }],
+        people: [{ personId: 'rp-qa-1', roles: ['qa'] }],
+        systems: [
+          {
+            systemId: 'rp-erp',
+            apiKeys: [
+              { keyId, status: 'ACTIVE', roles: ['analyst'], lastUsedAt: expect.any(String) },
+            ],
+          },
+        ],
+      });
+    // Someone who does not administer it sees nothing, as for an organization that does not exist.
+    for (const [bearer, organizationId] of [
+      [token('rp-qa-1', ORG, ['qa']), ORG],
+      [token('hl-admin', OTHER, ['qa']), ORG],
+      [admin(), 'no-such-org'],
+    ] as const)
+      expect((await asPerson(bearer, administered.replace(ORG, organizationId))).data).toEqual({
+        administeredOrganization: null,
+      });
+
+    expect(
+      await act(
+        admin(),
+        'revokeApiKey',
+        `organizationId: "${ORG}", systemId: "rp-erp", keyId: "${keyId}", reason: "Key seen in a support ticket"`,
+      ),
+    ).toMatchObject({ __typename: 'MutationRevokeApiKeySuccess' });
+    const after = await graphql(`ApiKey ${key}`, '{ viewer { id } }');
+    expect(after.status).toBe(401);
+    expect(JSON.stringify(after.body)).toMatch(/The API key was revoked as of 20\d\d-/);
+    expect(
+      await act(
+        admin(),
+        'revokeApiKey',
+        `organizationId: "${ORG}", systemId: "rp-erp", keyId: "${keyId}", reason: "again"`,
+      ),
+    ).toMatchObject({ code: 'organization.api-key-revoked' });
+  });
+
+  it('refuses a key that would outlive a year, and any act without a reason', async () => {
+    const tooLong = new Date(Date.now() + 400 * 86_400_000).toISOString();
+    expect(
+      (await asPerson(admin(), ISSUE, { expiresAt: tooLong })).data!.issueApiKey,
+    ).toMatchObject({
+      code: 'organization.api-key-lifetime',
+    });
+    expect(
+      await act(
+        admin(),
+        'registerPartnerSystem',
+        `organizationId: "${ORG}", systemId: "rp-lims", name: "LIMS", reason: "  "`,
+      ),
+    ).toMatchObject({ code: 'administration.reason-required' });
+  });
+
+  it('lets no partner system administer, even with a valid key', async () => {
+    const issued = await asPerson(admin(), ISSUE, { expiresAt: inAMonth() });
+    const { key } = issued.data!.issueApiKey!.data as { key: string };
+    const { body } = await graphql(
+      `ApiKey ${key}`,
+      `mutation { registerPartnerSystem(organizationId: "${ORG}", systemId: "x", name: "x", reason: "x") { __typename } }`,
+    );
+    expect(JSON.stringify(body.errors)).toContain('Not authorized');
+  });
+});

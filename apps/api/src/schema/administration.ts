@@ -1,0 +1,324 @@
+import { DomainError, organizationKinds, roles, type Role } from '@concord/domain';
+import { builder } from '../builder.ts';
+import type {
+  AdministeredOrganization,
+  AdministrativeAct,
+  RecordedAdministration,
+} from '../administration.ts';
+import { ActRefusedError } from '../human-acts.ts';
+
+const enumOf = <Values extends readonly string[]>(name: string, values: Values) =>
+  builder.enumType(name, {
+    values: Object.fromEntries(
+      values.map((value) => [value.toUpperCase().replaceAll('-', '_'), { value }]),
+    ) as { [Key in Values[number]]: { value: Key } },
+  });
+
+const RoleEnum = enumOf('Role', roles);
+const OrganizationKindEnum = enumOf('OrganizationKind', organizationKinds);
+
+const RecordedAdministrationRef = builder
+  .objectRef<RecordedAdministration>('RecordedAdministration')
+  .implement({
+    description: 'An administrative act as recorded in the organization’s stream.',
+    fields: (t) => ({
+      eventId: t.exposeID('eventId'),
+      streamId: t.exposeString('streamId'),
+      position: t.string({ resolve: (act) => act.position.toString() }),
+      recordedAt: t.field({ type: 'DateTime', resolve: (act) => new Date(act.recordedAt) }),
+    }),
+  });
+
+const IssuedApiKeyRef = builder.objectRef<RecordedAdministration>('IssuedApiKey').implement({
+  description:
+    'A new API key. `key` is shown this once: Concord keeps only its digest, and cannot show it again.',
+  fields: (t) => ({
+    keyId: t.id({ resolve: (act) => act.apiKey!.keyId }),
+    key: t.string({ resolve: (act) => act.apiKey!.key }),
+    expiresAt: t.field({ type: 'DateTime', resolve: (act) => new Date(act.apiKey!.expiresAt) }),
+    recorded: t.field({ type: RecordedAdministrationRef, resolve: (act) => act }),
+  }),
+});
+
+type Administered = AdministeredOrganization;
+type StoredKey = Administered['directory']['apiKeys'] extends Map<string, infer Key> ? Key : never;
+
+const ApiKeyStatus = builder.enumType('ApiKeyStatus', {
+  values: {
+    ACTIVE: { value: 'active' },
+    EXPIRED: { value: 'expired' },
+    REVOKED: { value: 'revoked' },
+  } as const,
+});
+
+const ApiKeyRef = builder
+  .objectRef<{ key: StoredKey; lastUsedAt: Date | undefined; now: string }>('ApiKey')
+  .implement({
+    description: 'An API key of a partner system (never the key itself).',
+    fields: (t) => ({
+      keyId: t.id({ resolve: ({ key }) => key.keyId }),
+      roles: t.stringList({ resolve: ({ key }) => [...key.roles] }),
+      issuedAt: t.field({ type: 'DateTime', resolve: ({ key }) => new Date(key.issuedAt) }),
+      expiresAt: t.field({ type: 'DateTime', resolve: ({ key }) => new Date(key.expiresAt) }),
+      revokedAt: t.field({
+        type: 'DateTime',
+        nullable: true,
+        resolve: ({ key }) => (key.revokedAt ? new Date(key.revokedAt) : null),
+      }),
+      lastUsedAt: t.field({
+        type: 'DateTime',
+        nullable: true,
+        description: 'When a call last came with it (to the minute); null: never.',
+        resolve: ({ lastUsedAt }) => lastUsedAt ?? null,
+      }),
+      status: t.field({
+        type: ApiKeyStatus,
+        resolve: ({ key, now }) => {
+          const at = Date.parse(now);
+          if (key.revokedAt && Date.parse(key.revokedAt) <= at) return 'revoked';
+          return Date.parse(key.expiresAt) <= at ? 'expired' : 'active';
+        },
+      }),
+    }),
+  });
+
+const PartnerSystemRef = builder
+  .objectRef<{ organization: Administered; systemId: string }>('PartnerSystem')
+  .implement({
+    description: 'A system of the organization that calls Concord with API keys.',
+    fields: (t) => ({
+      systemId: t.id({ resolve: ({ systemId }) => systemId }),
+      name: t.string({
+        resolve: ({ organization, systemId }) => organization.directory.systems.get(systemId)!.name,
+      }),
+      apiKeys: t.field({
+        type: [ApiKeyRef],
+        resolve: ({ organization: { directory, lastUse, now }, systemId }) =>
+          [...directory.apiKeys.values()]
+            .filter((key) => key.systemId === systemId)
+            .map((key) => ({ key, lastUsedAt: lastUse.get(key.keyId), now })),
+      }),
+    }),
+  });
+
+const AdministeredPersonRef = builder
+  .objectRef<{
+    personId: string;
+    printedName: string;
+    roles: readonly Role[];
+  }>('AdministeredPerson')
+  .implement({
+    fields: (t) => ({
+      personId: t.exposeID('personId'),
+      printedName: t.exposeString('printedName'),
+      roles: t.stringList({ resolve: (person) => [...person.roles] }),
+    }),
+  });
+
+builder.queryFields((t) => ({
+  administeredOrganization: t.field({
+    description:
+      'An organization as its administration sees it (its administrators, people, partner systems and API keys): for the platform’s operators and the organization’s administrators; null for anyone else, as for an organization that does not exist.',
+    authScopes: { person: true },
+    nullable: true,
+    type: builder.objectRef<Administered>('AdministeredOrganization').implement({
+      fields: (o) => ({
+        organizationId: o.id({ resolve: ({ directory }) => directory.organizationId }),
+        name: o.string({ resolve: ({ directory }) => directory.name }),
+        kind: o.string({ resolve: ({ directory }) => directory.kind }),
+        administrators: o.field({
+          type: [AdministeredPersonRef],
+          resolve: ({ directory }) =>
+            [...directory.administrators].map(([personId, printedName]) => ({
+              personId,
+              printedName,
+              roles: [...(directory.people.get(personId)?.roles ?? [])],
+            })),
+        }),
+        people: o.field({
+          type: [AdministeredPersonRef],
+          description: 'Everyone registered, with the roles they hold now (none: deactivated).',
+          resolve: ({ directory }) =>
+            [...directory.people].map(([personId, person]) => ({
+              personId,
+              printedName: person.printedName,
+              roles: [...person.roles].sort(),
+            })),
+        }),
+        systems: o.field({
+          type: [PartnerSystemRef],
+          resolve: (organization) =>
+            [...organization.directory.systems.keys()].map((systemId) => ({
+              organization,
+              systemId,
+            })),
+        }),
+      }),
+    }),
+    args: { organizationId: t.arg.id({ required: true }) },
+    resolve: (_root, args, context) =>
+      context.administration.organization(context.caller!, String(args.organizationId)),
+  }),
+}));
+
+type MutationBuilder = Parameters<Parameters<typeof builder.mutationFields>[0]>[0];
+
+const administrativeField = <Args extends object>(
+  t: MutationBuilder,
+  description: string,
+  args: Args,
+  actOf: (args: Record<string, unknown>) => AdministrativeAct,
+) =>
+  t.field({
+    type: RecordedAdministrationRef,
+    description,
+    // Any person; who may administer what is the organization decider's rule, answered as a
+    // refusal in the result.
+    authScopes: { person: true },
+    errors: { types: [DomainError, ActRefusedError] },
+    args: {
+      ...args,
+      reason: t.arg.string({ required: true, description: 'Why: recorded with the act.' }),
+    },
+    resolve: (_root, input, context) =>
+      context.administration.perform(
+        context.caller!,
+        actOf(input as Record<string, unknown>),
+        String((input as { reason: string }).reason),
+      ),
+  });
+
+const text = (value: unknown) => String(value);
+
+builder.mutationFields((t) => ({
+  registerOrganization: administrativeField(
+    t,
+    'Register a sponsor, CDMO or testing laboratory (platform operators).',
+    {
+      organizationId: t.arg.id({ required: true }),
+      name: t.arg.string({ required: true }),
+      kind: t.arg({ type: OrganizationKindEnum, required: true }),
+    },
+    (args) => ({
+      kind: 'register-organization',
+      organizationId: text(args.organizationId),
+      name: text(args.name),
+      organizationKind: args.kind as AdministeredOrganization['directory']['kind'],
+    }),
+  ),
+  appointAdministrator: administrativeField(
+    t,
+    'Make a person an administrator of an organization.',
+    {
+      organizationId: t.arg.id({ required: true }),
+      personId: t.arg.id({ required: true }),
+      printedName: t.arg.string({ required: true }),
+    },
+    (args) => ({
+      kind: 'appoint-administrator',
+      organizationId: text(args.organizationId),
+      personId: text(args.personId),
+      printedName: text(args.printedName),
+    }),
+  ),
+  removeAdministrator: administrativeField(
+    t,
+    'Take a person’s administration of an organization away.',
+    { organizationId: t.arg.id({ required: true }), personId: t.arg.id({ required: true }) },
+    (args) => ({
+      kind: 'remove-administrator',
+      organizationId: text(args.organizationId),
+      personId: text(args.personId),
+    }),
+  ),
+  grantRole: administrativeField(
+    t,
+    'Grant a person a role at their organization (registering them with their printed name).',
+    {
+      organizationId: t.arg.id({ required: true }),
+      personId: t.arg.id({ required: true }),
+      printedName: t.arg.string({ required: true }),
+      role: t.arg({ type: RoleEnum, required: true }),
+    },
+    (args) => ({
+      kind: 'grant-role',
+      organizationId: text(args.organizationId),
+      personId: text(args.personId),
+      printedName: text(args.printedName),
+      role: args.role as Role,
+    }),
+  ),
+  revokeRole: administrativeField(
+    t,
+    'Revoke a role (a person without roles is deactivated; nobody is ever deleted).',
+    {
+      organizationId: t.arg.id({ required: true }),
+      personId: t.arg.id({ required: true }),
+      role: t.arg({ type: RoleEnum, required: true }),
+    },
+    (args) => ({
+      kind: 'revoke-role',
+      organizationId: text(args.organizationId),
+      personId: text(args.personId),
+      role: args.role as Role,
+    }),
+  ),
+  registerPartnerSystem: administrativeField(
+    t,
+    'Register a system of the organization that will call Concord with API keys.',
+    {
+      organizationId: t.arg.id({ required: true }),
+      systemId: t.arg.id({ required: true }),
+      name: t.arg.string({ required: true }),
+    },
+    (args) => ({
+      kind: 'register-partner-system',
+      organizationId: text(args.organizationId),
+      systemId: text(args.systemId),
+      name: text(args.name),
+    }),
+  ),
+  revokeApiKey: administrativeField(
+    t,
+    'Revoke an API key: refused from `revokedAt` (default: now) on.',
+    {
+      organizationId: t.arg.id({ required: true }),
+      systemId: t.arg.id({ required: true }),
+      keyId: t.arg.id({ required: true }),
+      revokedAt: t.arg({ type: 'DateTime', required: false }),
+    },
+    (args) => ({
+      kind: 'revoke-api-key',
+      organizationId: text(args.organizationId),
+      systemId: text(args.systemId),
+      keyId: text(args.keyId),
+      ...(args.revokedAt instanceof Date ? { revokedAt: args.revokedAt.toISOString() } : {}),
+    }),
+  ),
+  issueApiKey: t.field({
+    type: IssuedApiKeyRef,
+    description:
+      'Issue an API key to a partner system. The key is in the answer, this once; only its digest is kept.',
+    authScopes: { person: true },
+    errors: { types: [DomainError, ActRefusedError] },
+    args: {
+      organizationId: t.arg.id({ required: true }),
+      systemId: t.arg.id({ required: true }),
+      roles: t.arg({ type: [RoleEnum], required: true }),
+      expiresAt: t.arg({ type: 'DateTime', required: true }),
+      reason: t.arg.string({ required: true, description: 'Why: recorded with the act.' }),
+    },
+    resolve: (_root, args, context) =>
+      context.administration.perform(
+        context.caller!,
+        {
+          kind: 'issue-api-key',
+          organizationId: text(args.organizationId),
+          systemId: text(args.systemId),
+          roles: args.roles as Role[],
+          expiresAt: args.expiresAt.toISOString(),
+        },
+        args.reason,
+      ),
+  }),
+}));
