@@ -4,6 +4,7 @@
 // then it is refused with the reason. Who may administer what is the organization decider's rule:
 // anyone else is refused, and cannot tell another organization exists.
 import { Authenticator, DEV_AUDIENCE, DEV_ISSUER, DevIssuer } from '@concord/auth';
+import { generateSigningKey, signKeyStatement } from '@concord/contract';
 import { PostgresEventStore } from '@concord/event-store-postgres';
 import {
   generatePlatformKey,
@@ -263,5 +264,205 @@ describeWithPostgres('administration through the domain', (database) => {
       `mutation { registerPartnerSystem(organizationId: "${ORG}", systemId: "x", name: "x", reason: "x") { __typename } }`,
     );
     expect(JSON.stringify(body.errors)).toContain('Not authorized');
+  });
+});
+
+describeWithPostgres('signing keys, on the organization’s own proof', (database) => {
+  let store: PostgresEventStore;
+  let prisma: ReadModelPrisma;
+  let server: ApiServer;
+  let issuer: DevIssuer;
+  const ADMIN = {
+    personId: 'rp-admin',
+    organizationId: ORG,
+    roles: ['analyst'],
+    name: 'Rui Admin',
+  };
+
+  beforeAll(async () => {
+    const db = pgDatabase({ connectionString: database().url });
+    store = await PostgresEventStore.open(db);
+    prisma = readModelPrisma({ connectionString: database().url });
+    issuer = await DevIssuer.open();
+    server = await startApiServer({
+      store: signingAsPlatform(store, PLATFORM_KEY),
+      db,
+      prisma,
+      authenticator: new Authenticator({
+        issuer: DEV_ISSUER,
+        audience: DEV_AUDIENCE,
+        keys: issuer.jwks(),
+      }),
+      logger: pino({ level: 'silent' }),
+      port: 0,
+      httpIngest: false,
+    });
+    const operator = await issuer.mint({
+      personId: 'ops-ada',
+      organizationId: 'concord',
+      roles: ['operator'],
+    });
+    for (const mutation of [
+      `registerOrganization(organizationId: "${ORG}", name: "Riverside", kind: SPONSOR, reason: "Onboarding")`,
+      `appointAdministrator(organizationId: "${ORG}", personId: "rp-admin", printedName: "Rui Admin", reason: "Onboarding")`,
+    ]) {
+      const answer = await call(operator, `mutation { ${mutation} { __typename } }`);
+      expect(JSON.stringify(answer)).toContain('Success');
+    }
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    await prisma?.$disconnect();
+    await store?.close();
+  });
+
+  async function call(bearer: string, query: string, variables = {}) {
+    const response = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    return (await response.json()) as Answer;
+  }
+
+  const REGISTER = `mutation($keyId: ID!, $publicKey: String!, $validFrom: String!, $proof: SigningKeyProofInput!) {
+    registerSigningKey(organizationId: "${ORG}", keyId: $keyId, publicKey: $publicKey,
+      validFrom: $validFrom, proof: $proof, reason: "Key rotation") {
+      __typename ... on Refusal { code message }
+    }
+  }`;
+  const REVOKE = `mutation($keyId: ID!, $revokedAt: String!, $proof: SigningKeyProofInput!) {
+    revokeSigningKey(organizationId: "${ORG}", keyId: $keyId, revokedAt: $revokedAt,
+      proof: $proof, reason: "Key rotation") {
+      __typename ... on Refusal { code message }
+    }
+  }`;
+  const registration = (keyId: string, publicKey: string, validFrom: string) =>
+    ({
+      statement: 'concord.signing-key-registration.v1',
+      organizationId: ORG,
+      keyId,
+      algorithm: 'Ed25519',
+      publicKey,
+      validFrom,
+    }) as const;
+
+  it('takes the first key on the administrator’s e-signature, then rotates on signatures of held keys', async () => {
+    const admin = await issuer.mint(ADMIN);
+    const first = generateSigningKey();
+    const second = generateSigningKey();
+    const now = new Date().toISOString();
+    const byAdmin = async () => ({
+      eSignature: { printedName: 'Rui Admin', credential: await issuer.mintStepUp(ADMIN) },
+    });
+    // Someone else's step-up credential signs nothing for the administrator.
+    const otherStepUp = await issuer.mintStepUp({ ...ADMIN, personId: 'rp-qa-1' });
+    expect(
+      (
+        await call(admin, REGISTER, {
+          keyId: 'rp-2026-a',
+          publicKey: first.publicKey,
+          validFrom: now,
+          proof: { eSignature: { printedName: 'Rui Admin', credential: otherStepUp } },
+        })
+      ).data!.registerSigningKey,
+    ).toMatchObject({ code: 'signature.credential-refused' });
+    expect(
+      (
+        await call(admin, REGISTER, {
+          keyId: 'rp-2026-a',
+          publicKey: first.publicKey,
+          validFrom: now,
+          proof: await byAdmin(),
+        })
+      ).data!.registerSigningKey,
+    ).toMatchObject({ __typename: 'MutationRegisterSigningKeySuccess' });
+
+    // Rotation: the statement for the next key, signed with the first.
+    const validFrom = new Date(Date.now() + 1000).toISOString().replace('.000Z', 'Z');
+    const statement = registration('rp-2026-b', second.publicKey, validFrom);
+    const signature = signKeyStatement(statement, {
+      keyId: 'rp-2026-a',
+      privateKeyPem: first.privateKeyPem,
+    });
+    const forged = signKeyStatement(registration('rp-2026-b', second.publicKey, validFrom), {
+      keyId: 'rp-2026-a',
+      privateKeyPem: second.privateKeyPem,
+    });
+    const rotate = (proofSignature: string, bearer = admin) =>
+      call(bearer, REGISTER, {
+        keyId: 'rp-2026-b',
+        publicKey: second.publicKey,
+        validFrom,
+        proof: { heldKey: { keyId: 'rp-2026-a', signature: proofSignature } },
+      });
+    expect((await rotate(forged)).data!.registerSigningKey).toMatchObject({
+      code: 'signature.invalid',
+    });
+    // Another organization relaying a good signature acts for nobody.
+    const outsider = await issuer.mint({ personId: 'hl-1', organizationId: OTHER, roles: ['qa'] });
+    expect((await rotate(signature, outsider)).data!.registerSigningKey).toMatchObject({
+      code: 'authorization.not-administrator',
+    });
+    expect((await rotate(signature)).data!.registerSigningKey).toMatchObject({
+      __typename: 'MutationRegisterSigningKeySuccess',
+    });
+
+    // The old key revoked from a stated instant, proven by the new one.
+    const revokedAt = new Date(Date.now() + 60_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    const revocation = {
+      statement: 'concord.signing-key-revocation.v1',
+      organizationId: ORG,
+      keyId: 'rp-2026-a',
+      revokedAt,
+      reason: 'Key rotation',
+    } as const;
+    // The new key is not valid for a second yet: it proves nothing until then.
+    await expect
+      .poll(
+        async () =>
+          (
+            await call(admin, REVOKE, {
+              keyId: 'rp-2026-a',
+              revokedAt,
+              proof: {
+                heldKey: {
+                  keyId: 'rp-2026-b',
+                  signature: signKeyStatement(revocation, {
+                    keyId: 'rp-2026-b',
+                    privateKeyPem: second.privateKeyPem,
+                  }),
+                },
+              },
+            })
+          ).data!.revokeSigningKey,
+      )
+      .toMatchObject({ __typename: 'MutationRevokeSigningKeySuccess' });
+
+    const [, , registered, rotated, revoked] = await store.readStream(`organization-${ORG}`);
+    expect(registered!.metadata).toMatchObject({
+      actorid: 'rp-admin',
+      reason: 'Key rotation',
+      keyProof: {
+        method: 'administrator-signature',
+        signature: { signerId: 'rp-admin', printedName: 'Rui Admin', meaning: 'approval' },
+        signingCeremony: { reauthenticationId: expect.any(String) },
+      },
+    });
+    expect(rotated!.metadata).toMatchObject({
+      keyProof: { method: 'held-key', keyId: 'rp-2026-a', signature, statement },
+    });
+    expect(revoked!.data).toMatchObject({ keyId: 'rp-2026-a', revokedAt });
+    const listed = await call(
+      admin,
+      `{ administeredOrganization(organizationId: "${ORG}") { signingKeys { keyId revokedAt } } }`,
+    );
+    expect(listed.data!.administeredOrganization).toEqual({
+      signingKeys: [
+        { keyId: 'rp-2026-a', revokedAt: new Date(revokedAt).toISOString() },
+        { keyId: 'rp-2026-b', revokedAt: null },
+      ],
+    });
   });
 });

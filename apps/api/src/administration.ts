@@ -1,7 +1,16 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { AuthenticationError, type ApiKeyRecord, type Caller } from '@concord/auth';
+import {
+  AuthenticationError,
+  inMemoryStepUpLedger,
+  type ApiKeyRecord,
+  type Authenticator,
+  type Caller,
+  type StepUpLedger,
+} from '@concord/auth';
+import { verifyKeyStatement, type SigningKeyStatement } from '@concord/contract';
 import {
   apiKeyRefusalAt,
+  keyValidAt,
   mayAdminister,
   organizationDecider,
   PLATFORM_ORGANIZATION_ID,
@@ -10,6 +19,7 @@ import {
   type OrganizationDirectory,
   type OrganizationKind,
   type Role,
+  type SigningKeyProof,
 } from '@concord/domain';
 import type { EventStore } from '@concord/event-store';
 import { decideStreamCommands, Registry, storedEventId, streams } from '@concord/ingest';
@@ -53,6 +63,25 @@ export type AdministrativeAct =
       /** @default now */
       revokedAt?: string;
     };
+
+/** A change to an organization's signing keys: what the organization signs or approves. */
+export type SigningKeyChange =
+  | {
+      kind: 'register-signing-key';
+      organizationId: string;
+      keyId: string;
+      publicKey: string;
+      validFrom: string;
+    }
+  | { kind: 'revoke-signing-key'; organizationId: string; keyId: string; revokedAt: string };
+
+/**
+ * How the organization proves a change to its keys: the statement signed with a key it holds,
+ * or its administrator's e-signature (the credential re-entered for it, the printed name).
+ */
+export type SigningKeyProofInput =
+  | { heldKey: { keyId: string; signature: string } }
+  | { eSignature: { printedName: string; credential: string } };
 
 export interface RecordedAdministration {
   eventId: string;
@@ -98,11 +127,118 @@ export class Administration {
   readonly #clock: () => Date;
   readonly #usage: ApiKeyUsage | undefined;
 
-  constructor(options: { store: EventStore; clock?: () => Date; db?: SqlDatabase }) {
+  readonly #authenticator: Authenticator | undefined;
+  readonly #stepUps: StepUpLedger;
+
+  constructor(options: {
+    store: EventStore;
+    clock?: () => Date;
+    db?: SqlDatabase;
+    /** Checks the credential an administrator re-enters to sign. @default no e-signatures */
+    authenticator?: Authenticator;
+    /** @default this process's memory */
+    stepUps?: StepUpLedger;
+  }) {
     this.#store = options.store;
     this.#registry = new Registry(options.store);
     this.#clock = options.clock ?? (() => new Date());
     this.#usage = options.db ? new ApiKeyUsage(options.db) : undefined;
+    this.#authenticator = options.authenticator;
+    this.#stepUps = options.stepUps ?? inMemoryStepUpLedger();
+  }
+
+  /**
+   * Registers or revokes a signing key on the organization's proof, checked here (the signature
+   * of the statement with the key it names, or the re-entered credential) and judged by the
+   * organization decider. The proof is recorded with the change, under the platform's signature.
+   */
+  async changeSigningKey(
+    caller: Caller,
+    change: SigningKeyChange,
+    proofInput: SigningKeyProofInput,
+    reason: string,
+  ): Promise<RecordedAdministration> {
+    if (reason.trim() === '')
+      throw new ActRefusedError('administration.reason-required', 'State why.');
+    const now = this.#clock().toISOString();
+    const statement = statementOf(change, reason.trim());
+    let proof: SigningKeyProof;
+    let keyProof: Record<string, unknown>;
+    if ('heldKey' in proofInput) {
+      const { keyId, signature } = proofInput.heldKey;
+      const directory = await this.#registry.organization(change.organizationId);
+      const key = directory && keyValidAt(directory, keyId, now);
+      // A key the organization does not hold is the decider's refusal; a signature that does
+      // not verify with one it holds is refused here.
+      if (key && !verifyKeyStatement(statement, { keyId, signature }, key.publicKey))
+        throw new ActRefusedError(
+          'signature.invalid',
+          `The signature does not verify with ${keyId}: sign the statement as documented, with that key.`,
+        );
+      proof = { method: 'held-key', keyId };
+      keyProof = { method: 'held-key', keyId, signature, statement };
+    } else {
+      if (caller.kind !== 'person')
+        throw new ActRefusedError('act.person-required', 'Only a person can sign; systems cannot.');
+      if (!this.#authenticator) throw new Error('no authenticator for e-signatures');
+      let credential;
+      try {
+        credential = await this.#authenticator.verifyStepUp(
+          proofInput.eSignature.credential,
+          caller.personId,
+        );
+      } catch (error) {
+        if (error instanceof AuthenticationError)
+          throw new ActRefusedError('signature.credential-refused', error.message);
+        throw error;
+      }
+      if (!(await this.#stepUps.consume(credential)))
+        throw new ActRefusedError(
+          'signature.credential-used',
+          'The re-entered credential has already signed an act; re-enter it for this signature.',
+        );
+      const signature = {
+        signerId: caller.personId,
+        printedName: proofInput.eSignature.printedName,
+        signedAt: now,
+        meaning: 'approval' as const,
+        reason: reason.trim(),
+      };
+      proof = { method: 'administrator-signature', signature };
+      keyProof = {
+        method: 'administrator-signature',
+        signature,
+        signingCeremony: {
+          reauthenticationId: credential.id,
+          reauthenticatedAt: credential.issuedAt.toISOString(),
+        },
+      };
+    }
+    const data =
+      change.kind === 'register-signing-key'
+        ? {
+            type: 'concord.organization.signing-key-registered.v1' as const,
+            data: {
+              organizationId: change.organizationId,
+              keyId: change.keyId,
+              algorithm: 'Ed25519' as const,
+              publicKey: change.publicKey,
+              validFrom: change.validFrom,
+            },
+          }
+        : {
+            type: 'concord.organization.signing-key-revoked.v1' as const,
+            data: {
+              organizationId: change.organizationId,
+              keyId: change.keyId,
+              revokedAt: change.revokedAt,
+              reason: reason.trim(),
+            },
+          };
+    return this.#record(caller, change.organizationId, now, reason, (metadata) => ({
+      command: { ...data, metadata, context: { proof } } as OrganizationCommand,
+      extraMetadata: { keyProof },
+    }));
   }
 
   async perform(
@@ -110,10 +246,38 @@ export class Administration {
     act: AdministrativeAct,
     reason: string,
   ): Promise<RecordedAdministration> {
+    if (caller.kind !== 'person')
+      throw new ActRefusedError(
+        'act.person-required',
+        'Only a person administers; systems cannot.',
+      );
     if (reason.trim() === '')
       throw new ActRefusedError('administration.reason-required', 'State why.');
-    const actor = actorOf(caller);
     const now = this.#clock().toISOString();
+    const issued = act.kind === 'issue-api-key' ? newApiKey(act.organizationId) : undefined;
+    const recorded = await this.#record(caller, act.organizationId, now, reason, (metadata) => ({
+      command: {
+        ...commandOf(act, reason.trim(), now, issued),
+        metadata,
+        context: {},
+      } as OrganizationCommand,
+    }));
+    return issued && act.kind === 'issue-api-key'
+      ? { ...recorded, apiKey: { keyId: issued.keyId, key: issued.key, expiresAt: act.expiresAt } }
+      : recorded;
+  }
+
+  /** Decides one command on the organization's stream and appends what it records. */
+  async #record(
+    caller: Caller,
+    organizationId: string,
+    now: string,
+    reason: string,
+    commandFor: (metadata: CommandMetadata) => {
+      command: OrganizationCommand;
+      extraMetadata?: Record<string, unknown>;
+    },
+  ): Promise<RecordedAdministration> {
     const eventId = storedEventId(
       ADMINISTRATION_SOURCE,
       `${now}:${randomBytes(8).toString('hex')}`,
@@ -121,35 +285,22 @@ export class Administration {
     const metadata: CommandMetadata = {
       eventId,
       source: ADMINISTRATION_SOURCE,
-      actor,
+      actor: actorOf(caller),
       occurredAt: now,
       recordedAt: now,
     };
-    const issued = act.kind === 'issue-api-key' ? newApiKey(act.organizationId) : undefined;
-    const command = {
-      ...commandOf(act, reason.trim(), now, issued),
-      metadata,
-      context: {},
-    } as OrganizationCommand;
-    const streamId = streams.organization(act.organizationId);
+    const { command, extraMetadata } = commandFor(metadata);
+    const streamId = streams.organization(organizationId);
     const [result] = await decideStreamCommands({
       store: this.#store,
       streamId,
       decider: organizationDecider,
       // Why, recorded with the act (and covered by the platform's signature of it).
-      commands: [{ eventId, command, extraMetadata: { reason: reason.trim() } }],
+      commands: [{ eventId, command, extraMetadata: { ...extraMetadata, reason: reason.trim() } }],
     });
     if (!result || result.status === 'refused') throw result?.error ?? new Error('not recorded');
     if (result.status === 'duplicate') throw new Error('an administrative act was recorded twice');
-    return {
-      eventId,
-      streamId,
-      position: result.positions[0]!,
-      recordedAt: now,
-      ...(issued && act.kind === 'issue-api-key'
-        ? { apiKey: { keyId: issued.keyId, key: issued.key, expiresAt: act.expiresAt } }
-        : {}),
-    };
+    return { eventId, streamId, position: result.positions[0]!, recordedAt: now };
   }
 
   /**
@@ -157,6 +308,7 @@ export class Administration {
    * administrators; undefined otherwise, exactly as for an organization that does not exist.
    */
   async organization(caller: Caller, organizationId: string) {
+    if (caller.kind !== 'person') return undefined;
     let actor;
     try {
       actor = actorOf(caller);
@@ -205,6 +357,25 @@ export type AdministeredOrganization = NonNullable<
   Awaited<ReturnType<Administration['organization']>>
 >;
 
+function statementOf(change: SigningKeyChange, reason: string): SigningKeyStatement {
+  return change.kind === 'register-signing-key'
+    ? {
+        statement: 'concord.signing-key-registration.v1',
+        organizationId: change.organizationId,
+        keyId: change.keyId,
+        algorithm: 'Ed25519',
+        publicKey: change.publicKey,
+        validFrom: change.validFrom,
+      }
+    : {
+        statement: 'concord.signing-key-revocation.v1',
+        organizationId: change.organizationId,
+        keyId: change.keyId,
+        revokedAt: change.revokedAt,
+        reason,
+      };
+}
+
 /** The source of every administrative act recorded through the API or the CLI. */
 const ADMINISTRATION_SOURCE = 'urn:concord:platform:administration';
 
@@ -213,11 +384,10 @@ const ADMINISTRATION_SOURCE = 'urn:concord:platform:administration';
  * else for their own organization, where the decider checks they administer it.
  */
 function actorOf(caller: Caller): CommandMetadata['actor'] {
-  if (caller.kind !== 'person')
-    throw new ActRefusedError(
-      'act.person-required',
-      'Only a person administers; partner systems cannot.',
-    );
+  // A partner system acts only by relaying a proof its organization signed (the decider
+  // refuses it anything an administrator must do).
+  if (caller.kind === 'system')
+    return { personId: caller.systemId, organizationId: caller.organizationId, roles: [] };
   if (caller.organizationId === PLATFORM_ORGANIZATION_ID && !caller.roles.includes(OPERATOR_ROLE))
     throw new ActRefusedError(
       'administration.operator-required',

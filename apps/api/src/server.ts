@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import {
   AuthenticationError,
+  inMemoryStepUpLedger,
   type Authenticator,
   type Caller,
   type StepUpLedger,
@@ -191,8 +192,12 @@ export interface Api {
 
 export function createApi(options: ApiOptions): Api {
   const changes = options.changes ?? new ChangeFeed();
+  // One ledger: a credential re-entered for one e-signature signs one act, of either kind.
+  const stepUps = options.stepUps ?? inMemoryStepUpLedger();
   const administration = new Administration({
     store: options.store,
+    authenticator: options.authenticator,
+    stepUps,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.db ? { db: options.db } : {}),
   });
@@ -200,7 +205,7 @@ export function createApi(options: ApiOptions): Api {
   const acts = new HumanActs({
     store: options.store,
     authenticator,
-    ...(options.stepUps ? { stepUps: options.stepUps } : {}),
+    stepUps,
     ...(options.clock ? { clock: options.clock } : {}),
   });
   // Validation limits report their refusal, explained, instead of throwing armor's sentence;

@@ -42,6 +42,11 @@ export {
   verifyEventSignatureAsync,
 } from './signing.ts';
 export {
+  signKeyStatement,
+  verifyKeyStatement,
+  type SigningKeyStatement,
+} from './key-statements.ts';
+export {
   decodeKafkaRecord,
   encodeKafkaRecord,
   JSON_CONTENT_TYPE,

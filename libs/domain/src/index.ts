@@ -59,6 +59,9 @@ export {
   organizationDecider,
   type OrganizationCommand,
   type OrganizationState,
+  type RegisterSigningKey,
+  type RevokeSigningKey,
+  type SigningKeyProof,
 } from './organization/organization-decider.ts';
 export {
   correctedStoredEventIdOf,

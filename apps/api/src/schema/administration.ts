@@ -4,6 +4,7 @@ import type {
   AdministeredOrganization,
   AdministrativeAct,
   RecordedAdministration,
+  SigningKeyProofInput,
 } from '../administration.ts';
 import { ActRefusedError } from '../human-acts.ts';
 
@@ -115,6 +116,62 @@ const AdministeredPersonRef = builder
     }),
   });
 
+const SigningKeyRef = builder
+  .objectRef<
+    Administered['directory']['keys'] extends Map<string, infer Key> ? Key : never
+  >('SigningKey')
+  .implement({
+    description: 'An Ed25519 public key an organization signs its events with.',
+    fields: (t) => ({
+      keyId: t.exposeID('keyId'),
+      publicKey: t.exposeString('publicKey'),
+      validFrom: t.field({ type: 'DateTime', resolve: (key) => new Date(key.validFrom) }),
+      revokedAt: t.field({
+        type: 'DateTime',
+        nullable: true,
+        resolve: (key) => (key.revokedAt ? new Date(key.revokedAt) : null),
+      }),
+    }),
+  });
+
+const SigningKeyProofRef = builder.inputType('SigningKeyProofInput', {
+  description:
+    'How the organization proves a change to its signing keys: exactly one of a signature of the statement by a key it holds, or its administrator’s e-signature.',
+  fields: (t) => ({
+    heldKey: t.field({
+      required: false,
+      type: builder.inputType('HeldKeyProofInput', {
+        description:
+          'The statement (see the AsyncAPI document’s key statements) signed like an event, with a key the organization holds now.',
+        fields: (f) => ({
+          keyId: f.id({ required: true }),
+          signature: f.string({ required: true }),
+        }),
+      }),
+    }),
+    eSignature: t.field({
+      required: false,
+      type: builder.inputType('AdministratorSignatureInput', {
+        description:
+          'The administrator’s e-signature (meaning approval; the reason is the act’s): printed name as registered, and the credential re-entered for it.',
+        fields: (f) => ({
+          printedName: f.string({ required: true }),
+          credential: f.string({ required: true }),
+        }),
+      }),
+    }),
+  }),
+});
+
+function proofOf(input: typeof SigningKeyProofRef.$inferInput): SigningKeyProofInput {
+  if (input.heldKey && !input.eSignature) return { heldKey: input.heldKey };
+  if (input.eSignature && !input.heldKey) return { eSignature: input.eSignature };
+  throw new ActRefusedError(
+    'administration.one-proof',
+    'Prove the change one way: heldKey or eSignature.',
+  );
+}
+
 builder.queryFields((t) => ({
   administeredOrganization: t.field({
     description:
@@ -144,6 +201,11 @@ builder.queryFields((t) => ({
               printedName: person.printedName,
               roles: [...person.roles].sort(),
             })),
+        }),
+        signingKeys: o.field({
+          type: [SigningKeyRef],
+          description: 'The keys its events are signed with, in the order registered.',
+          resolve: ({ directory }) => [...directory.keys.values()],
         }),
         systems: o.field({
           type: [PartnerSystemRef],
@@ -189,6 +251,18 @@ const administrativeField = <Args extends object>(
   });
 
 const text = (value: unknown) => String(value);
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** An instant kept exactly as given (a signed statement covers its text), if it is one. */
+function instant(value: string, name: string): string {
+  if (!RFC3339.test(value) || Number.isNaN(Date.parse(value)))
+    throw new ActRefusedError(
+      'administration.invalid-instant',
+      `${name} must be an RFC 3339 date-time with an offset (e.g. 2026-12-05T15:00:00Z).`,
+    );
+  return value;
+}
 
 builder.mutationFields((t) => ({
   registerOrganization: administrativeField(
@@ -295,6 +369,67 @@ builder.mutationFields((t) => ({
       ...(args.revokedAt instanceof Date ? { revokedAt: args.revokedAt.toISOString() } : {}),
     }),
   ),
+  registerSigningKey: t.field({
+    type: RecordedAdministrationRef,
+    description:
+      'Register a signing key of the organization, proven by a key it holds (rotation) or its administrator’s e-signature (the first key).',
+    // A partner system may relay a statement its organization signed with a key it holds.
+    authScopes: { member: true },
+    errors: { types: [DomainError, ActRefusedError] },
+    args: {
+      organizationId: t.arg.id({ required: true }),
+      keyId: t.arg.id({ required: true }),
+      publicKey: t.arg.string({ required: true, description: 'Raw Ed25519 public key, base64.' }),
+      validFrom: t.arg.string({
+        required: true,
+        description: 'RFC 3339 instant with offset, exactly as in the signed statement.',
+      }),
+      proof: t.arg({ type: SigningKeyProofRef, required: true }),
+      reason: t.arg.string({ required: true, description: 'Why: recorded with the act.' }),
+    },
+    resolve: (_root, args, context) =>
+      context.administration.changeSigningKey(
+        context.caller!,
+        {
+          kind: 'register-signing-key',
+          organizationId: text(args.organizationId),
+          keyId: text(args.keyId),
+          publicKey: args.publicKey,
+          validFrom: instant(args.validFrom, 'validFrom'),
+        },
+        proofOf(args.proof),
+        args.reason,
+      ),
+  }),
+  revokeSigningKey: t.field({
+    type: RecordedAdministrationRef,
+    description:
+      'Revoke a signing key from a stated instant (now or later): events it signs received from then on are refused.',
+    authScopes: { member: true },
+    errors: { types: [DomainError, ActRefusedError] },
+    args: {
+      organizationId: t.arg.id({ required: true }),
+      keyId: t.arg.id({ required: true }),
+      revokedAt: t.arg.string({
+        required: true,
+        description: 'RFC 3339 instant with offset, exactly as in the signed statement.',
+      }),
+      proof: t.arg({ type: SigningKeyProofRef, required: true }),
+      reason: t.arg.string({ required: true, description: 'Why: recorded with the act.' }),
+    },
+    resolve: (_root, args, context) =>
+      context.administration.changeSigningKey(
+        context.caller!,
+        {
+          kind: 'revoke-signing-key',
+          organizationId: text(args.organizationId),
+          keyId: text(args.keyId),
+          revokedAt: instant(args.revokedAt, 'revokedAt'),
+        },
+        proofOf(args.proof),
+        args.reason,
+      ),
+  }),
   issueApiKey: t.field({
     type: IssuedApiKeyRef,
     description:

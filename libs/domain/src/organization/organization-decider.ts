@@ -1,4 +1,8 @@
-import type { OrganizationEvent } from '../events/organization-events.ts';
+import type {
+  OrganizationEvent,
+  SigningKeyRegistered,
+  SigningKeyRevoked,
+} from '../events/organization-events.ts';
 import {
   eventMetadata,
   PLATFORM_ORGANIZATION_ID,
@@ -8,8 +12,14 @@ import {
 import type { Decider } from '../shared/decider.ts';
 import { DomainError, unsupported, type DomainErrorCode } from '../shared/domain-error.ts';
 import { toMillis } from '../shared/time.ts';
-import type { Id } from '../shared/vocabulary.ts';
-import { evolveDirectory, type OrganizationDirectory } from './organization-directory.ts';
+import { assertRegisteredPrintedName } from '../shared/signature.ts';
+import { DEFAULT_CLOCK_TOLERANCE_MS } from '../shared/time.ts';
+import type { ElectronicSignature, Id } from '../shared/vocabulary.ts';
+import {
+  evolveDirectory,
+  keyValidAt,
+  type OrganizationDirectory,
+} from './organization-directory.ts';
 
 type Administer<Type extends OrganizationEvent['type']> = RecordEvent<
   Extract<OrganizationEvent, { type: Type }>,
@@ -17,9 +27,22 @@ type Administer<Type extends OrganizationEvent['type']> = RecordEvent<
 >;
 
 /**
+ * How the organization proved a change to its signing keys, as established before deciding (the
+ * domain does no cryptography): the request was signed with a key it holds (`held-key`, the
+ * signature verified against that key's public half), or one of its administrators approved it
+ * with an e-signature (`administrator-signature`, the credential re-entered and checked).
+ */
+export type SigningKeyProof =
+  | { method: 'held-key'; keyId: Id }
+  | { method: 'administrator-signature'; signature: ElectronicSignature };
+
+export type RegisterSigningKey = RecordEvent<SigningKeyRegistered, { proof: SigningKeyProof }>;
+export type RevokeSigningKey = RecordEvent<SigningKeyRevoked, { proof: SigningKeyProof }>;
+
+/**
  * What an organization's administration records: the organization, its administrators, people
- * and roles, partner systems and API keys. Signing keys are registered by the ceremony that
- * proves them (not through this command).
+ * and roles, partner systems and API keys, and its signing keys (each change proven by the
+ * organization itself).
  */
 export type OrganizationCommand =
   | Administer<'concord.organization.registered.v1'>
@@ -29,7 +52,9 @@ export type OrganizationCommand =
   | Administer<'concord.organization.role-revoked.v1'>
   | Administer<'concord.organization.partner-system-registered.v1'>
   | Administer<'concord.organization.api-key-issued.v1'>
-  | Administer<'concord.organization.api-key-revoked.v1'>;
+  | Administer<'concord.organization.api-key-revoked.v1'>
+  | RegisterSigningKey
+  | RevokeSigningKey;
 
 export type OrganizationState = OrganizationDirectory | undefined;
 
@@ -94,6 +119,11 @@ function decideOne(command: OrganizationCommand, state: OrganizationState): Orga
       );
     return { type: command.type, data: command.data, metadata: eventMetadata(command.metadata) };
   }
+  if (
+    command.type === 'concord.organization.signing-key-registered.v1' ||
+    command.type === 'concord.organization.signing-key-revoked.v1'
+  )
+    return decideSigningKey(command, registered(command, state));
   checkAdministers(command, state);
   const directory = registered(command, state);
   const event = {
@@ -186,6 +216,95 @@ function decideOne(command: OrganizationCommand, state: OrganizationState): Orga
       return unsupported(command, 'organization decider');
   }
   return event as OrganizationEvent;
+}
+
+/**
+ * A signing key changes only on the organization's own proof: never on the word of a platform
+ * operator, who could otherwise make any organization sign anything.
+ */
+function checkKeyProof(
+  command: RegisterSigningKey | RevokeSigningKey,
+  directory: OrganizationDirectory,
+): void {
+  const { proof } = command.context;
+  const { actor, recordedAt } = command.metadata;
+  if (proof.method === 'held-key') {
+    // Whoever relays the proof acts for the organization (or is the platform relaying it).
+    if (
+      actor.organizationId !== directory.organizationId &&
+      actor.organizationId !== PLATFORM_ORGANIZATION_ID
+    )
+      refuse(
+        'authorization.not-administrator',
+        `${actor.organizationId} does not act for ${directory.organizationId}.`,
+      );
+    if (
+      command.type === 'concord.organization.signing-key-registered.v1' &&
+      proof.keyId === command.data.keyId
+    )
+      refuse('organization.key-proof-refused', 'A new key cannot prove its own registration.');
+    if (!keyValidAt(directory, proof.keyId, recordedAt))
+      refuse(
+        'organization.key-proof-refused',
+        `${proof.keyId} is not a key ${directory.organizationId} holds now; prove the change with a key it holds, or have its administrator sign.`,
+        { proofKeyId: proof.keyId },
+      );
+    return;
+  }
+  const { signature } = proof;
+  const printedName = directory.administrators.get(actor.personId);
+  if (actor.organizationId !== directory.organizationId || printedName === undefined)
+    refuse(
+      'organization.key-proof-refused',
+      `Only an administrator of ${directory.organizationId} approves its signing keys by e-signature.`,
+    );
+  if (signature.signerId !== actor.personId)
+    refuse('signature.signer-mismatch', 'The administrator approving the change signs it.');
+  if (signature.meaning !== 'approval')
+    refuse('signature.wrong-meaning', 'A signing key change is approved: meaning approval.');
+  assertRegisteredPrintedName(signature.printedName, printedName);
+}
+
+function decideSigningKey(
+  command: RegisterSigningKey | RevokeSigningKey,
+  directory: OrganizationDirectory,
+): OrganizationEvent {
+  checkKeyProof(command, directory);
+  const recordedAt = toMillis(command.metadata.recordedAt, 'recordedAt');
+  if (command.type === 'concord.organization.signing-key-registered.v1') {
+    const { keyId, validFrom } = command.data;
+    if (directory.keys.has(keyId))
+      refuse('organization.signing-key-exists', `A signing key ${keyId} was registered before.`);
+    // A key cannot be made valid for a past it was not registered in.
+    if (toMillis(validFrom, 'validFrom') < recordedAt - DEFAULT_CLOCK_TOLERANCE_MS)
+      refuse(
+        'organization.signing-key-backdated',
+        `A signing key is valid from its registration (${command.metadata.recordedAt}) or later, not ${validFrom}.`,
+      );
+  } else {
+    const { keyId, revokedAt } = command.data;
+    const key = directory.keys.get(keyId);
+    if (!key)
+      refuse(
+        'organization.unknown-signing-key',
+        `${directory.organizationId} has no signing key ${keyId}.`,
+      );
+    if (key.revokedAt !== undefined)
+      refuse(
+        'organization.signing-key-revoked',
+        `Signing key ${keyId} was revoked as of ${key.revokedAt}.`,
+      );
+    if (toMillis(revokedAt, 'revokedAt') < recordedAt)
+      refuse(
+        'organization.revocation-in-the-past',
+        `A revocation takes effect from when it is recorded (${command.metadata.recordedAt}) or later, not ${revokedAt}.`,
+      );
+  }
+  return {
+    type: command.type,
+    data: command.data,
+    metadata: eventMetadata(command.metadata),
+  } as OrganizationEvent;
 }
 
 function unknownSystem(directory: OrganizationDirectory, systemId: Id): never {

@@ -6,6 +6,7 @@ import {
   organizationDecider,
   type OrganizationCommand,
   type OrganizationState,
+  type SigningKeyProof,
 } from './organization-decider.ts';
 import { apiKeyRefusalAt } from './organization-directory.ts';
 
@@ -188,5 +189,104 @@ describe('the organization decider', () => {
     expect(apiKeyRefusalAt(revoked!, 'k-1', '2026-03-01T23:59:59Z')).toBeUndefined();
     expect(apiKeyRefusalAt(revoked!, 'k-1', '2026-03-02T00:00:00Z')).toBe('revoked');
     expect(refusal(revoke('2026-03-03T00:00:00Z'), revoked)).toBe('organization.api-key-revoked');
+  });
+});
+
+describe('signing keys, changed only on the organization’s own proof', () => {
+  const adminSignature = {
+    signerId: admin.personId,
+    printedName: 'Ada Admin',
+    signedAt: NOW,
+    meaning: 'approval' as const,
+    reason: 'Our new HSM key',
+  };
+  const registerKey = (
+    keyId: string,
+    proof: SigningKeyProof,
+    actor: CommandMetadata['actor'] = admin,
+    validFrom = NOW,
+  ): OrganizationCommand => ({
+    type: 'concord.organization.signing-key-registered.v1',
+    data: { organizationId: ORG, keyId, algorithm: 'Ed25519', publicKey: 'pk', validFrom },
+    metadata: metadata(actor),
+    context: { proof },
+  });
+  const revokeKey = (
+    keyId: string,
+    proof: SigningKeyProof,
+    revokedAt = NOW,
+  ): OrganizationCommand => ({
+    type: 'concord.organization.signing-key-revoked.v1',
+    data: { organizationId: ORG, keyId, revokedAt, reason: 'Rotated' },
+    metadata: metadata(admin),
+    context: { proof },
+  });
+  const byAdministrator = { method: 'administrator-signature', signature: adminSignature } as const;
+
+  it('takes the first key on its administrator’s e-signature, never on an operator’s word', () => {
+    const state = onboarded();
+    expect(refusal(registerKey('k-1', byAdministrator), state)).toBe('accepted');
+    // The operator is no administrator of the organization and holds none of its keys.
+    const operatorSigned = {
+      method: 'administrator-signature',
+      signature: { ...adminSignature, signerId: operator.personId },
+    } as const;
+    expect(refusal(registerKey('k-1', operatorSigned, operator), state)).toBe(
+      'organization.key-proof-refused',
+    );
+    expect(
+      refusal(
+        registerKey('k-1', {
+          ...byAdministrator,
+          signature: { ...adminSignature, printedName: 'Someone' },
+        }),
+        state,
+      ),
+    ).toBe('signature.printed-name-mismatch');
+    expect(
+      refusal(
+        registerKey('k-1', {
+          ...byAdministrator,
+          signature: { ...adminSignature, meaning: 'review' },
+        }),
+        state,
+      ),
+    ).toBe('signature.wrong-meaning');
+    expect(refusal(registerKey('k-1', { method: 'held-key', keyId: 'k-0' }), state)).toBe(
+      'organization.key-proof-refused',
+    );
+  });
+
+  it('rotates with overlap: a held key proves the next, which is valid from now, and the old is revoked from a stated instant', () => {
+    const { state } = run([registerKey('k-1', byAdministrator)], onboarded());
+    expect(refusal(registerKey('k-2', { method: 'held-key', keyId: 'k-2' }), state)).toBe(
+      'organization.key-proof-refused',
+    );
+    expect(
+      refusal(
+        registerKey('k-2', { method: 'held-key', keyId: 'k-1' }, admin, '2026-02-01T00:00:00Z'),
+        state,
+      ),
+    ).toBe('organization.signing-key-backdated');
+    expect(refusal(registerKey('k-1', { method: 'held-key', keyId: 'k-1' }), state)).toBe(
+      'organization.key-proof-refused',
+    );
+    const { state: rotated } = run(
+      [
+        registerKey('k-2', { method: 'held-key', keyId: 'k-1' }),
+        revokeKey('k-1', { method: 'held-key', keyId: 'k-2' }, '2026-03-08T00:00:00Z'),
+      ],
+      state,
+    );
+    expect(rotated?.keys.get('k-1')?.revokedAt).toBe('2026-03-08T00:00:00Z');
+    expect(refusal(revokeKey('k-1', byAdministrator, '2026-03-09T00:00:00Z'), rotated)).toBe(
+      'organization.signing-key-revoked',
+    );
+    expect(refusal(revokeKey('k-2', byAdministrator, '2026-02-01T00:00:00Z'), rotated)).toBe(
+      'organization.revocation-in-the-past',
+    );
+    expect(refusal(revokeKey('k-9', byAdministrator), rotated)).toBe(
+      'organization.unknown-signing-key',
+    );
   });
 });

@@ -71,6 +71,12 @@ export const domainErrorCatalogue = {
   'organization.api-key-lifetime': 'An API key must expire after it is issued, within a year.',
   'organization.unknown-api-key': 'The partner system has no API key with this id.',
   'organization.api-key-revoked': 'The API key is already revoked.',
+  'organization.key-proof-refused':
+    'A signing key changes only when proven by a key the organization holds, or approved by its administrator with an e-signature.',
+  'organization.signing-key-exists': 'A signing key with this id was registered before.',
+  'organization.signing-key-backdated': 'A signing key is valid from its registration or later.',
+  'organization.unknown-signing-key': 'The organization has no signing key with this id.',
+  'organization.signing-key-revoked': 'The signing key is already revoked.',
   'organization.revocation-in-the-past':
     'A revocation takes effect from when it is recorded or later, never before.',
   'actor.role-not-held': 'The actor does not hold the role the event says they acted in.',
