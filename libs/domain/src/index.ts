@@ -120,8 +120,11 @@ export {
   evolveAgreement,
   initialAgreementState,
   type AgreementCommand,
+  type AgreementDraft,
   type AgreementState,
   type ApproveAgreementVersion,
+  type DraftAgreementVersion,
+  type SignAgreementVersion,
   type Signatories,
   type TerminateAgreement,
 } from './agreement/agreement-decider.ts';

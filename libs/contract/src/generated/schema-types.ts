@@ -56,6 +56,10 @@ export type SignatureMeaning = 'review' | 'approval' | 'responsibility' | 'autho
 /**
  * A Concord identifier.
  */
+export type EventId = string;
+/**
+ * A Concord identifier.
+ */
 export type BatchId = string;
 /**
  * A Concord identifier.
@@ -78,10 +82,6 @@ export type Severity = 'minor' | 'major' | 'critical';
  */
 export type LongText = string;
 /**
- * A Concord identifier.
- */
-export type EventId = string;
-/**
  * An RFC 3339 full-date (YYYY-MM-DD).
  */
 export type CalendarDate = string;
@@ -101,6 +101,8 @@ export type OrganizationKind = 'sponsor' | 'cdmo' | 'testing-lab';
 export interface EventDataByType {
   'concord.agreement.terminated.v1': AgreementTerminatedV1;
   'concord.agreement.version-approved.v1': AgreementVersionApprovedV1;
+  'concord.agreement.version-drafted.v1': AgreementVersionDraftedV1;
+  'concord.agreement.version-signed.v1': AgreementVersionSignedV1;
   'concord.batch.coa-issued.v1': BatchCoaIssuedV1;
   'concord.batch.deviation-link-closed.v1': BatchDeviationLinkClosedV1;
   'concord.batch.deviation-linked.v1': BatchDeviationLinkedV1;
@@ -211,6 +213,66 @@ export interface ElectronicSignature {
   signedAt: Instant;
   meaning: SignatureMeaning;
   reason: Reason;
+}
+/**
+ * A version of a quality agreement was drafted by an administrator of either party: it takes effect only once both parties' QA have signed it (then concord.agreement.version-approved.v1 records it). A newer draft of the same version replaces this one and the signatures collected for it. Emitted by the platform.
+ *
+ * CloudEvents type: concord.agreement.version-drafted.v1.
+ */
+export interface AgreementVersionDraftedV1 {
+  agreementId: AgreementId;
+  /**
+   * Version number: 1, then previous + 1.
+   */
+  version: number;
+  sponsorId: OrganizationId;
+  cdmoId: OrganizationId;
+  /**
+   * The products the agreement covers.
+   *
+   * @minItems 1
+   * @maxItems 100
+   */
+  products: {
+    productId: ProductId;
+    name: Name;
+  }[];
+  /**
+   * Which party performs (and, where named, approves) each activity.
+   *
+   * @minItems 1
+   * @maxItems 50
+   */
+  responsibilities: {
+    activity: Activity;
+    performedBy: Party;
+    approvedBy?: Party;
+  }[];
+  /**
+   * Hours from detection within which a deviation of each severity must be reported.
+   */
+  notificationDeadlinesHours: {
+    critical: number;
+    major: number;
+    minor: number;
+  };
+  effectiveFrom: Instant;
+  reason?: Reason;
+}
+/**
+ * A party's QA signed the drafted version of a quality agreement (meaning approval). Emitted by the platform.
+ *
+ * CloudEvents type: concord.agreement.version-signed.v1.
+ */
+export interface AgreementVersionSignedV1 {
+  agreementId: AgreementId;
+  /**
+   * The drafted version signed.
+   */
+  version: number;
+  draftId: EventId;
+  party: Party;
+  signature: ElectronicSignature;
 }
 /**
  * A certificate of analysis was issued for the batch.

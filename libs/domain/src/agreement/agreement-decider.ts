@@ -3,6 +3,8 @@ import type {
   AgreementTerminated,
   AgreementVersion,
   AgreementVersionApproved,
+  AgreementVersionDrafted,
+  AgreementVersionSigned,
 } from '../events/agreement-events.ts';
 import {
   eventMetadata,
@@ -15,7 +17,8 @@ import { NOTHING_SEEN, rememberEvent, type SeenEvents } from '../shared/correcti
 import { DomainError, unsupported } from '../shared/domain-error.ts';
 import { SIGNATURE_TIME_TOLERANCE_MS } from '../shared/signature.ts';
 import { toMillis } from '../shared/time.ts';
-import type { Id, Instant, Party, Role } from '../shared/vocabulary.ts';
+import { DEFAULT_CLOCK_TOLERANCE_MS } from '../shared/time.ts';
+import type { ElectronicSignature, Id, Instant, Party, Role } from '../shared/vocabulary.ts';
 import { agreementInForce } from './agreement-in-force.ts';
 
 /** The people who may sign, from the organization streams: person id → organization and roles. */
@@ -26,14 +29,38 @@ export type ApproveAgreementVersion = RecordEvent<
   { signatories: Signatories }
 >;
 export type TerminateAgreement = RecordEvent<AgreementTerminated, Record<string, never>>;
-export type AgreementCommand = ApproveAgreementVersion | TerminateAgreement;
+/**
+ * Draft the next version: an administrator of either party (the facts: each party's
+ * administrators, from the organization streams) or a platform operator.
+ */
+export type DraftAgreementVersion = RecordEvent<
+  AgreementVersionDrafted,
+  { administrators: Readonly<Record<Id, readonly Id[]>> }
+>;
+/** A party's QA signs the draft; the second party's signature approves the version. */
+export type SignAgreementVersion = RecordEvent<
+  AgreementVersionSigned,
+  { signatories: Signatories }
+>;
+export type AgreementCommand =
+  | ApproveAgreementVersion
+  | TerminateAgreement
+  | DraftAgreementVersion
+  | SignAgreementVersion;
+
+/** The version being drafted: its text (the draft event's id names it) and who signed it. */
+export type AgreementDraft = {
+  draftId: Id;
+  content: AgreementVersionDrafted['data'];
+  signatures: Partial<Record<Party, ElectronicSignature>>;
+};
 
 type Known = { agreementId: Id; versions: readonly AgreementVersion[]; seen: SeenEvents };
 
 export type AgreementState =
-  | { status: 'empty' }
-  | ({ status: 'approved' } & Known)
-  | ({ status: 'terminated'; terminatedAt: Instant } & Known);
+  | { status: 'empty'; draft?: AgreementDraft }
+  | ({ status: 'approved'; draft?: AgreementDraft } & Known)
+  | ({ status: 'terminated'; terminatedAt: Instant; draft?: AgreementDraft } & Known);
 
 export const initialAgreementState = (): AgreementState => ({ status: 'empty' });
 
@@ -53,8 +80,7 @@ function checkActorIsParty(metadata: CommandMetadata, sponsorId: Id, cdmoId: Id)
 
 /** Both parties sign every version: a person of each organization, holding QA, meaning approval. */
 function checkPartySignatures(command: ApproveAgreementVersion): void {
-  const { data, metadata, context } = command;
-  const occurredAt = toMillis(metadata.occurredAt, 'occurredAt');
+  const { data, context } = command;
   const parties: readonly [Party, Id][] = [
     ['sponsor', data.sponsorId],
     ['cdmo', data.cdmoId],
@@ -70,31 +96,46 @@ function checkPartySignatures(command: ApproveAgreementVersion): void {
         { party, organizationId },
       );
     }
-    if (!context.signatories[signature.signerId]?.roles.includes(AGREEMENT_SIGNATORY_ROLE)) {
-      throw new DomainError(
-        'signature.wrong-role',
-        `${signature.signerId} does not hold the ${AGREEMENT_SIGNATORY_ROLE} role at ${organizationId}.`,
-        { party, signerId: signature.signerId, required: [AGREEMENT_SIGNATORY_ROLE] },
-      );
-    }
-    if (signature.meaning !== 'approval') {
-      throw new DomainError(
-        'signature.wrong-meaning',
-        `A signature on a quality agreement must mean approval, not ${signature.meaning}.`,
-        { party, meaning: signature.meaning, required: ['approval'] },
-      );
-    }
-    // Signatures are collected before the version is recorded, never after.
-    if (
-      toMillis(signature.signedAt, 'signature.signedAt') >
-      occurredAt + SIGNATURE_TIME_TOLERANCE_MS
-    ) {
-      throw new DomainError(
-        'signature.time-mismatch',
-        `The ${party}'s signature is dated after the version was approved.`,
-        { party, signedAt: signature.signedAt, occurredAt: metadata.occurredAt },
-      );
-    }
+    checkSignatureOf(command, party, organizationId, signature);
+  }
+}
+
+/** One party's signature: its QA's, meaning approval, given before the version is recorded. */
+function checkSignatureOf(
+  command: ApproveAgreementVersion,
+  party: Party,
+  organizationId: Id,
+  signature: ElectronicSignature,
+): void {
+  const { metadata, context } = command;
+  const signatory = context.signatories[signature.signerId];
+  if (
+    signatory?.organizationId !== organizationId ||
+    !signatory.roles.includes(AGREEMENT_SIGNATORY_ROLE)
+  ) {
+    throw new DomainError(
+      'signature.wrong-role',
+      `${signature.signerId} does not hold the ${AGREEMENT_SIGNATORY_ROLE} role at ${organizationId}.`,
+      { party, signerId: signature.signerId, required: [AGREEMENT_SIGNATORY_ROLE] },
+    );
+  }
+  if (signature.meaning !== 'approval') {
+    throw new DomainError(
+      'signature.wrong-meaning',
+      `A signature on a quality agreement must mean approval, not ${signature.meaning}.`,
+      { party, meaning: signature.meaning, required: ['approval'] },
+    );
+  }
+  // Signatures are collected before the version is recorded, never after.
+  if (
+    toMillis(signature.signedAt, 'signature.signedAt') >
+    toMillis(metadata.occurredAt, 'occurredAt') + SIGNATURE_TIME_TOLERANCE_MS
+  ) {
+    throw new DomainError(
+      'signature.time-mismatch',
+      `The ${party}'s signature is dated after the version was approved.`,
+      { party, signedAt: signature.signedAt, occurredAt: metadata.occurredAt },
+    );
   }
 }
 
@@ -116,12 +157,8 @@ function checkVersionContent(data: AgreementVersion): void {
   toMillis(data.effectiveFrom, 'effectiveFrom');
 }
 
-function approveVersion(
-  command: ApproveAgreementVersion,
-  state: AgreementState,
-): AgreementVersionApproved {
-  const { data, metadata } = command;
-  checkActorIsParty(metadata, data.sponsorId, data.cdmoId);
+/** What every next version meets, drafted or approved: sequence, parties, reason, content. */
+function checkNextVersion(data: AgreementVersionDrafted['data'], state: AgreementState): void {
   if (state.status === 'terminated') {
     throw new DomainError('agreement.terminated', `Agreement ${state.agreementId} is terminated.`, {
       terminatedAt: state.terminatedAt,
@@ -167,9 +204,118 @@ function approveVersion(
       );
     }
   }
-  checkVersionContent(data);
+  checkVersionContent({ ...data, signatures: [] });
+}
+
+function approveVersion(
+  command: ApproveAgreementVersion,
+  state: AgreementState,
+): AgreementVersionApproved {
+  const { data, metadata } = command;
+  checkActorIsParty(metadata, data.sponsorId, data.cdmoId);
+  checkNextVersion(data, state);
   checkPartySignatures(command);
   return { type: command.type, data, metadata: eventMetadata(metadata) };
+}
+
+/**
+ * An agreement is never in force before it was approved: a version takes effect from when both
+ * parties have signed it, or later.
+ */
+function checkNotRetroactive(effectiveFrom: Instant, at: Instant): void {
+  if (
+    toMillis(effectiveFrom, 'effectiveFrom') <
+    toMillis(at, 'recordedAt') - DEFAULT_CLOCK_TOLERANCE_MS
+  )
+    throw new DomainError(
+      'agreement.effective-from-passed',
+      `The version would take effect at ${effectiveFrom}, before it is approved (${at}); draft it again with a later date.`,
+      { effectiveFrom, at },
+    );
+}
+
+function draftVersion(
+  command: DraftAgreementVersion,
+  state: AgreementState,
+): AgreementVersionDrafted {
+  const { data, metadata, context } = command;
+  const { actor } = metadata;
+  const administers =
+    actor.organizationId === PLATFORM_ORGANIZATION_ID ||
+    ([data.sponsorId, data.cdmoId].includes(actor.organizationId) &&
+      (context.administrators[actor.organizationId] ?? []).includes(actor.personId));
+  if (!administers)
+    throw new DomainError(
+      'authorization.not-administrator',
+      `${actor.personId} administers neither ${data.sponsorId} nor ${data.cdmoId}.`,
+      { personId: actor.personId },
+    );
+  checkNextVersion(data, state);
+  checkNotRetroactive(data.effectiveFrom, metadata.recordedAt);
+  return { type: command.type, data, metadata: eventMetadata(metadata) };
+}
+
+function signVersion(command: SignAgreementVersion, state: AgreementState): AgreementEvent[] {
+  const { data, metadata, context } = command;
+  const { draft } = state;
+  if (!draft || draft.content.version !== data.version)
+    throw new DomainError(
+      'agreement.no-draft',
+      `Version ${data.version} of agreement ${data.agreementId} is not drafted.`,
+    );
+  if (draft.draftId !== data.draftId)
+    throw new DomainError(
+      'agreement.draft-superseded',
+      `Draft ${data.draftId} was replaced by ${draft.draftId}; read the new draft and sign that.`,
+      { draftId: draft.draftId },
+    );
+  const partyOrganization =
+    data.party === 'sponsor' ? draft.content.sponsorId : draft.content.cdmoId;
+  if (
+    metadata.actor.organizationId !== partyOrganization ||
+    data.signature.signerId !== metadata.actor.personId
+  )
+    throw new DomainError(
+      'signature.signer-mismatch',
+      `The ${data.party}'s signature is given by a person of ${partyOrganization}, signing for themselves.`,
+      { party: data.party },
+    );
+  if (draft.signatures[data.party] !== undefined)
+    throw new DomainError(
+      'agreement.already-signed',
+      `The ${data.party} has signed version ${data.version} already.`,
+    );
+  const signed: AgreementVersionSigned = {
+    type: command.type,
+    data,
+    metadata: eventMetadata(metadata),
+  };
+  const signatures = { ...draft.signatures, [data.party]: data.signature };
+  // The party's signature is judged now, by the rule every approval meets.
+  const other: Party = data.party === 'sponsor' ? 'cdmo' : 'sponsor';
+  const approval: ApproveAgreementVersion = {
+    type: 'concord.agreement.version-approved.v1',
+    data: {
+      ...draft.content,
+      signatures: [signatures.sponsor, signatures.cdmo].filter(
+        (signature): signature is ElectronicSignature => signature !== undefined,
+      ),
+    },
+    metadata,
+    context,
+  };
+  checkSignatureOf(approval, data.party, partyOrganization, data.signature);
+  if (signatures[other] === undefined) return [signed];
+  checkNotRetroactive(draft.content.effectiveFrom, metadata.recordedAt);
+  checkPartySignatures(approval);
+  return [
+    signed,
+    {
+      type: approval.type,
+      data: approval.data,
+      metadata: eventMetadata(metadata, { idSuffix: 'approved' }),
+    },
+  ];
 }
 
 function terminate(command: TerminateAgreement, state: AgreementState): AgreementTerminated {
@@ -205,6 +351,10 @@ export function decideAgreement(
       return [approveVersion(command, state)];
     case 'concord.agreement.terminated.v1':
       return [terminate(command, state)];
+    case 'concord.agreement.version-drafted.v1':
+      return [draftVersion(command, state)];
+    case 'concord.agreement.version-signed.v1':
+      return signVersion(command, state);
     default:
       return unsupported(command, 'agreement decider');
   }
@@ -233,6 +383,18 @@ export function evolveAgreement(state: AgreementState, event: AgreementEvent): A
         seen: rememberEvent(state.seen, event),
         terminatedAt: event.data.effectiveAt,
       };
+    case 'concord.agreement.version-drafted.v1':
+      // A newer draft of the version replaces the text, and the signatures given to the old one.
+      return {
+        ...state,
+        draft: { draftId: event.metadata?.id ?? '', content: event.data, signatures: {} },
+      };
+    case 'concord.agreement.version-signed.v1': {
+      const { draft } = state;
+      if (!draft || draft.draftId !== event.data.draftId) return state;
+      const signatures = { ...draft.signatures, [event.data.party]: event.data.signature };
+      return { ...state, draft: { ...draft, signatures } };
+    }
     default: {
       // Unknown events leave the state as it is; the type system proves this list complete.
       const _exhaustive: never = event;

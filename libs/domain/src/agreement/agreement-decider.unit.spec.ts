@@ -6,6 +6,8 @@ import { agreementV1, at, CDMO, people, signature, SPONSOR } from '../test-suppo
 import {
   agreementDecider,
   agreementVersionAt,
+  type AgreementCommand,
+  type AgreementState,
   type ApproveAgreementVersion,
 } from './agreement-decider.ts';
 
@@ -188,5 +190,121 @@ describe('quality agreement versions', () => {
     expect(agreementVersionAt(state, at(10))?.version).toBe(1);
     expect(agreementVersionAt(state, at(60 * 24 + 1))?.version).toBe(2);
     expect(agreementVersionAt(state, at(60 * 24 * 365))).toBeUndefined();
+  });
+});
+
+describe('a version drafted, then signed by both parties', () => {
+  const sponsorAdmin = { personId: 'sp-admin', organizationId: SPONSOR, roles: [] };
+  const administrators = { [SPONSOR]: ['sp-admin'] };
+  const { signatures: _signatures, ...content } = agreementV1;
+  const meta = (eventId: string, actor: Actor, minutes = 0) => ({
+    eventId,
+    actor,
+    occurredAt: at(minutes),
+    recordedAt: at(minutes),
+  });
+  const draft = (
+    eventId: string,
+    actor: Actor = sponsorAdmin,
+    data: Partial<AgreementVersion> = {},
+  ): AgreementCommand => ({
+    type: 'concord.agreement.version-drafted.v1',
+    data: { ...content, effectiveFrom: at(60), ...data },
+    metadata: meta(eventId, actor),
+    context: { administrators },
+  });
+  const sign = (
+    party: 'sponsor' | 'cdmo',
+    draftId: string,
+    minutes = 10,
+    who: Actor = party === 'sponsor' ? people.sponsorQa : people.cdmoQa,
+  ): AgreementCommand => ({
+    type: 'concord.agreement.version-signed.v1',
+    data: {
+      agreementId: content.agreementId,
+      version: 1,
+      draftId,
+      party,
+      signature: signature(who, 'approval', at(minutes)),
+    },
+    metadata: meta(`s-${party}-${minutes}`, who, minutes),
+    context: { signatories },
+  });
+  function run(commands: AgreementCommand[]): AgreementState {
+    let state = agreementDecider.initialState();
+    for (const command of commands)
+      for (const event of agreementDecider.decide(command, state))
+        state = agreementDecider.evolve(state, {
+          ...event,
+          metadata: { ...event.metadata!, id: event.metadata!.id },
+        });
+    return state;
+  }
+  const codeOf = (command: AgreementCommand, state: AgreementState) => {
+    try {
+      return agreementDecider.decide(command, state).map((event) => event.type);
+    } catch (error) {
+      return (error as { code: string }).code;
+    }
+  };
+
+  it('is drafted by an administrator of a party or an operator, never by anyone else', () => {
+    const empty = agreementDecider.initialState();
+    expect(codeOf(draft('d-1', people.sponsorQa), empty)).toBe('authorization.not-administrator');
+    expect(
+      codeOf(draft('d-1', { personId: 'sp-admin', organizationId: 'elsewhere', roles: [] }), empty),
+    ).toBe('authorization.not-administrator');
+    expect(codeOf(draft('d-1', platformActor), empty)).toEqual([
+      'concord.agreement.version-drafted.v1',
+    ]);
+    expect(codeOf(draft('d-1'), empty)).toEqual(['concord.agreement.version-drafted.v1']);
+    expect(codeOf(draft('d-1', sponsorAdmin, { effectiveFrom: at(-60) }), empty)).toBe(
+      'agreement.effective-from-passed',
+    );
+  });
+
+  it('is approved by the second party’s signature, with both signatures, in force from its date', () => {
+    const drafted = run([draft('d-1')]);
+    expect(codeOf(sign('cdmo', 'd-1', 10, people.cdmoQc), drafted)).toBe('signature.wrong-role');
+    expect(codeOf(sign('sponsor', 'd-1', 10, people.cdmoQa), drafted)).toBe(
+      'signature.signer-mismatch',
+    );
+    expect(codeOf(sign('sponsor', 'd-0'), drafted)).toBe('agreement.draft-superseded');
+    const half = run([draft('d-1'), sign('sponsor', 'd-1')]);
+    expect(half.status).toBe('empty');
+    expect(agreementVersionAt(half, at(120))).toBeUndefined();
+    expect(codeOf(sign('sponsor', 'd-1', 11), half)).toBe('agreement.already-signed');
+    const [signed, approvedEvent] = agreementDecider.decide(sign('cdmo', 'd-1', 20), half);
+    expect(signed?.type).toBe('concord.agreement.version-signed.v1');
+    expect(approvedEvent).toMatchObject({
+      type: 'concord.agreement.version-approved.v1',
+      data: { version: 1, effectiveFrom: at(60) },
+      metadata: { id: 's-cdmo-20:approved', causationid: 's-cdmo-20' },
+    });
+    expect(approvedEvent!.data).toMatchObject({
+      signatures: [{ signerId: people.sponsorQa.personId }, { signerId: people.cdmoQa.personId }],
+    });
+    const full = run([draft('d-1'), sign('sponsor', 'd-1'), sign('cdmo', 'd-1', 20)]);
+    expect(agreementVersionAt(full, at(59))).toBeUndefined();
+    expect(agreementVersionAt(full, at(60))?.version).toBe(1);
+    expect(full.draft).toBeUndefined();
+  });
+
+  it('takes a new draft of the version, and drops the signatures given to the old one', () => {
+    const redrafted = run([
+      draft('d-1'),
+      sign('sponsor', 'd-1'),
+      draft('d-2', sponsorAdmin, { effectiveFrom: at(90) }),
+    ]);
+    expect(redrafted.draft?.signatures).toEqual({});
+    expect(codeOf(sign('cdmo', 'd-1', 20), redrafted)).toBe('agreement.draft-superseded');
+    expect(codeOf(sign('cdmo', 'd-2', 20), redrafted)).toEqual([
+      'concord.agreement.version-signed.v1',
+    ]);
+  });
+
+  it('is not approved when its date has passed before the second signature', () => {
+    const half = run([draft('d-1'), sign('sponsor', 'd-1')]);
+    expect(codeOf(sign('cdmo', 'd-1', 24 * 60), half)).toBe('agreement.effective-from-passed');
   });
 });

@@ -54,6 +54,8 @@ export const platformEmitters = {
   'concord.organization.api-key-revoked.v1': 'platform administration',
   'concord.agreement.version-approved.v1': 'platform administration, approved by both parties',
   'concord.agreement.terminated.v1': 'platform administration',
+  'concord.agreement.version-drafted.v1': "platform administration (either party's administrator)",
+  'concord.agreement.version-signed.v1': "platform administration (a party's QA, e-signed)",
   'concord.batch.oos-investigation-opened.v1': 'the batch decider, with an OOS result',
   'concord.batch.deviation-linked.v1': 'the process manager',
   'concord.batch.deviation-link-closed.v1': 'the process manager',

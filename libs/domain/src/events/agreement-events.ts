@@ -13,6 +13,14 @@ export type NotificationDeadlinesHours = AgreementVersion['notificationDeadlines
 
 export type AgreementTerminated = CatalogueEvent<'concord.agreement.terminated.v1'>;
 
-export type AgreementEvent = AgreementVersionApproved | AgreementTerminated;
+export type AgreementVersionDrafted = CatalogueEvent<'concord.agreement.version-drafted.v1'>;
+
+export type AgreementVersionSigned = CatalogueEvent<'concord.agreement.version-signed.v1'>;
+
+export type AgreementEvent =
+  | AgreementVersionApproved
+  | AgreementTerminated
+  | AgreementVersionDrafted
+  | AgreementVersionSigned;
 
 export type AgreementEventType = AgreementEvent['type'];

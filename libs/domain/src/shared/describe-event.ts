@@ -61,6 +61,10 @@ function describe(event: DomainEvent): string {
       return `API key ${text(event.data.keyId)} of ${text(event.data.systemId)} revoked as of ${text(event.data.revokedAt)}: ${text(event.data.reason)}`;
     case 'concord.agreement.version-approved.v1':
       return `Quality agreement ${text(event.data.agreementId)} version ${text(event.data.version)} approved, effective ${text(event.data.effectiveFrom)}`;
+    case 'concord.agreement.version-drafted.v1':
+      return `Quality agreement ${text(event.data.agreementId)} version ${text(event.data.version)} drafted, to take effect ${text(event.data.effectiveFrom)} once both parties sign`;
+    case 'concord.agreement.version-signed.v1':
+      return `Quality agreement ${text(event.data.agreementId)} version ${text(event.data.version)} signed by the ${text(event.data.party)} (${text(event.data.signature.printedName)})`;
     case 'concord.agreement.terminated.v1':
       return `Quality agreement ${text(event.data.agreementId)} terminated as of ${text(event.data.effectiveAt)}`;
     case 'concord.batch.scheduled.v1':

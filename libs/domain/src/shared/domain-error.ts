@@ -47,6 +47,11 @@ export const domainErrorCatalogue = {
   'agreement.effective-from-regression':
     'A new version cannot take effect before the previous version did.',
   'agreement.terminated': 'The agreement is terminated.',
+  'agreement.effective-from-passed':
+    'A version cannot take effect before it is approved; draft it again with a later date.',
+  'agreement.no-draft': 'The version signed is not drafted.',
+  'agreement.draft-superseded': 'The draft signed was replaced by a newer draft of the version.',
+  'agreement.already-signed': 'The party has signed this draft already.',
   'authorization.no-agreement': 'No quality agreement is in force for the subject.',
   'authorization.wrong-agreement': "The agreement given is not the subject's agreement.",
   'authorization.product-not-covered': 'The agreement does not cover the product.',

@@ -117,6 +117,10 @@ export function projectAgreementEvent(
     }
     case 'concord.agreement.terminated.v1':
       return current ? { ...current, terminated_at: event.data.effectiveAt } : undefined;
+    // A draft and its signatures change nothing in force; the version approved does.
+    case 'concord.agreement.version-drafted.v1':
+    case 'concord.agreement.version-signed.v1':
+      return undefined;
     default: {
       // Reached by no type of the union (the compiler checks); anything else states nothing.
       const unhandled: never = event;
