@@ -9,8 +9,21 @@ import {
 } from '@concord/auth';
 import { verifyKeyStatement, type SigningKeyStatement } from '@concord/contract';
 import {
+  agreementDecider,
   apiKeyRefusalAt,
+  assertRegisteredPrintedName,
+  DomainError,
+  isDomainError,
   keyValidAt,
+  toDomainEvent,
+  type AgreementDraft,
+  type AgreementEvent,
+  type AgreementVersionDrafted,
+  type Decider,
+  type DomainEvent,
+  type DraftAgreementVersion,
+  type SignAgreementVersion,
+  type Signatories,
   mayAdminister,
   organizationDecider,
   PLATFORM_ORGANIZATION_ID,
@@ -21,7 +34,7 @@ import {
   type Role,
   type SigningKeyProof,
 } from '@concord/domain';
-import type { EventStore } from '@concord/event-store';
+import type { EventStore, JsonObject } from '@concord/event-store';
 import { decideStreamCommands, Registry, storedEventId, streams } from '@concord/ingest';
 import type { SqlDatabase } from '@concord/sql';
 import { ActRefusedError } from './human-acts.ts';
@@ -88,6 +101,8 @@ export interface RecordedAdministration {
   streamId: string;
   position: bigint;
   recordedAt: string;
+  /** The types recorded, in order (signing an agreement's draft may also approve it). */
+  types: string[];
   /** Only for an issued API key: the key itself, which is shown this once and stored nowhere. */
   apiKey?: { keyId: string; key: string; expiresAt: string };
 }
@@ -163,7 +178,7 @@ export class Administration {
     const now = this.#clock().toISOString();
     const statement = statementOf(change, reason.trim());
     let proof: SigningKeyProof;
-    let keyProof: Record<string, unknown>;
+    let keyProof: JsonObject;
     if ('heldKey' in proofInput) {
       const { keyId, signature } = proofInput.heldKey;
       const directory = await this.#registry.organization(change.organizationId);
@@ -180,23 +195,7 @@ export class Administration {
     } else {
       if (caller.kind !== 'person')
         throw new ActRefusedError('act.person-required', 'Only a person can sign; systems cannot.');
-      if (!this.#authenticator) throw new Error('no authenticator for e-signatures');
-      let credential;
-      try {
-        credential = await this.#authenticator.verifyStepUp(
-          proofInput.eSignature.credential,
-          caller.personId,
-        );
-      } catch (error) {
-        if (error instanceof AuthenticationError)
-          throw new ActRefusedError('signature.credential-refused', error.message);
-        throw error;
-      }
-      if (!(await this.#stepUps.consume(credential)))
-        throw new ActRefusedError(
-          'signature.credential-used',
-          'The re-entered credential has already signed an act; re-enter it for this signature.',
-        );
+      const credential = await this.#stepUp(proofInput.eSignature.credential, caller.personId);
       const signature = {
         signerId: caller.personId,
         printedName: proofInput.eSignature.printedName,
@@ -268,39 +267,213 @@ export class Administration {
   }
 
   /** Decides one command on the organization's stream and appends what it records. */
-  async #record(
+  #record(
     caller: Caller,
     organizationId: string,
     now: string,
     reason: string,
     commandFor: (metadata: CommandMetadata) => {
       command: OrganizationCommand;
-      extraMetadata?: Record<string, unknown>;
+      extraMetadata?: JsonObject;
     },
   ): Promise<RecordedAdministration> {
+    const metadata = this.#metadata(caller, now);
+    const { command, extraMetadata } = commandFor(metadata);
+    return this.#decide(
+      streams.organization(organizationId),
+      organizationDecider,
+      metadata,
+      command,
+      { ...extraMetadata, reason: reason.trim() },
+    );
+  }
+
+  #metadata(caller: Caller, now: string): CommandMetadata {
     const eventId = storedEventId(
       ADMINISTRATION_SOURCE,
       `${now}:${randomBytes(8).toString('hex')}`,
     );
-    const metadata: CommandMetadata = {
+    return {
       eventId,
       source: ADMINISTRATION_SOURCE,
       actor: actorOf(caller),
       occurredAt: now,
       recordedAt: now,
     };
-    const { command, extraMetadata } = commandFor(metadata);
-    const streamId = streams.organization(organizationId);
+  }
+
+  /** One command decided on its stream; the reason (why) recorded with what it records. */
+  async #decide<State, Command>(
+    streamId: string,
+    decider: Decider<State, Command, DomainEvent>,
+    metadata: CommandMetadata,
+    command: Command,
+    extraMetadata: JsonObject,
+  ): Promise<RecordedAdministration> {
     const [result] = await decideStreamCommands({
       store: this.#store,
       streamId,
-      decider: organizationDecider,
+      decider,
       // Why, recorded with the act (and covered by the platform's signature of it).
-      commands: [{ eventId, command, extraMetadata: { ...extraMetadata, reason: reason.trim() } }],
+      commands: [{ eventId: metadata.eventId, command, extraMetadata }],
     });
     if (!result || result.status === 'refused') throw result?.error ?? new Error('not recorded');
     if (result.status === 'duplicate') throw new Error('an administrative act was recorded twice');
-    return { eventId, streamId, position: result.positions[0]!, recordedAt: now };
+    return {
+      eventId: metadata.eventId,
+      streamId,
+      position: result.positions[0]!,
+      recordedAt: metadata.recordedAt,
+      types: result.types,
+    };
+  }
+
+  /**
+   * Drafts the next version of a quality agreement (a new agreement's first): an administrator
+   * of either party, or an operator. It takes effect only when both parties' QA have signed it.
+   */
+  async draftAgreementVersion(
+    caller: Caller,
+    version: Omit<AgreementVersionDrafted['data'], 'reason'>,
+    reason: string,
+  ): Promise<RecordedAdministration> {
+    const now = this.#clock().toISOString();
+    checkReason(caller, reason);
+    const administrators: Record<string, string[]> = {};
+    for (const organizationId of [version.sponsorId, version.cdmoId]) {
+      const directory = await this.#registry.organization(organizationId);
+      administrators[organizationId] = [...(directory?.administrators.keys() ?? [])];
+    }
+    const metadata = this.#metadata(caller, now);
+    const command: DraftAgreementVersion = {
+      type: 'concord.agreement.version-drafted.v1',
+      data: { ...version, reason: reason.trim() },
+      metadata,
+      context: { administrators },
+    };
+    return this.#decide(
+      streams.agreement(version.agreementId),
+      agreementDecider,
+      metadata,
+      command,
+      {
+        reason: reason.trim(),
+      },
+    );
+  }
+
+  /** The draft of an agreement, for its parties' people and the operators; else undefined. */
+  async agreementDraft(caller: Caller, agreementId: string): Promise<AgreementDraft | undefined> {
+    const { draft } = await this.#agreement(agreementId);
+    if (!draft) return undefined;
+    const { sponsorId, cdmoId } = draft.content;
+    const operator =
+      caller.organizationId === PLATFORM_ORGANIZATION_ID && caller.roles.includes(OPERATOR_ROLE);
+    return operator || [sponsorId, cdmoId].includes(caller.organizationId) ? draft : undefined;
+  }
+
+  async #agreement(agreementId: string) {
+    const events = await this.#store.readStream(streams.agreement(agreementId));
+    return events.reduce(
+      (state, event) => agreementDecider.evolve(state, toDomainEvent<AgreementEvent>(event)),
+      agreementDecider.initialState(),
+    );
+  }
+
+  /**
+   * A party's QA signs the draft (an e-signature: the credential re-entered, the printed name as
+   * registered, meaning approval); the second party's signature approves the version.
+   */
+  async signAgreementVersion(
+    caller: Caller,
+    act: { agreementId: string; version: number; draftId: string },
+    eSignature: { printedName: string; credential: string },
+    reason: string,
+  ): Promise<RecordedAdministration> {
+    checkReason(caller, reason);
+    if (caller.kind !== 'person') throw new Error('unreachable: checkReason refuses systems');
+    const draft = await this.agreementDraft(caller, act.agreementId);
+    // An agreement the caller is no party to is answered as one without a draft.
+    if (!draft || draft.content.version !== act.version)
+      throw new DomainError(
+        'agreement.no-draft',
+        `Version ${act.version} of agreement ${act.agreementId} is not drafted.`,
+      );
+    const { sponsorId, cdmoId } = draft.content;
+    const party = caller.organizationId === sponsorId ? 'sponsor' : 'cdmo';
+    const credential = await this.#stepUp(eSignature.credential, caller.personId);
+    const now = this.#clock().toISOString();
+    const directory = await this.#registry.organization(caller.organizationId);
+    const person = directory?.people.get(caller.personId);
+    if (!person)
+      throw new ActRefusedError(
+        'signature.unknown-person',
+        `${caller.personId} holds no role at ${caller.organizationId}.`,
+      );
+    try {
+      assertRegisteredPrintedName(eSignature.printedName, person.printedName);
+    } catch (error) {
+      if (isDomainError(error)) throw new ActRefusedError(error.code, error.message);
+      throw error;
+    }
+    // The signer signs in the roles registered for them that the session was issued with.
+    const signatories: Record<string, Signatories[string]> = {
+      [caller.personId]: {
+        organizationId: caller.organizationId,
+        roles: [...person.roles].filter((role) => caller.roles.includes(role)),
+      },
+    };
+    for (const organizationId of [sponsorId, cdmoId]) {
+      if (organizationId === caller.organizationId) continue;
+      for (const [personId, other] of (await this.#registry.organization(organizationId))?.people ??
+        [])
+        signatories[personId] = { organizationId, roles: [...other.roles] };
+    }
+    const metadata = this.#metadata(caller, now);
+    const command: SignAgreementVersion = {
+      type: 'concord.agreement.version-signed.v1',
+      data: {
+        agreementId: act.agreementId,
+        version: act.version,
+        draftId: act.draftId,
+        party,
+        signature: {
+          signerId: caller.personId,
+          printedName: person.printedName,
+          signedAt: now,
+          meaning: 'approval',
+          reason: reason.trim(),
+        },
+      },
+      metadata,
+      context: { signatories },
+    };
+    return this.#decide(streams.agreement(act.agreementId), agreementDecider, metadata, command, {
+      reason: reason.trim(),
+      signingCeremony: {
+        reauthenticationId: credential.id,
+        reauthenticatedAt: credential.issuedAt.toISOString(),
+      },
+    });
+  }
+
+  /** The credential re-entered for one e-signature: checked, and used up. */
+  async #stepUp(token: string, personId: string) {
+    if (!this.#authenticator) throw new Error('no authenticator for e-signatures');
+    let credential;
+    try {
+      credential = await this.#authenticator.verifyStepUp(token, personId);
+    } catch (error) {
+      if (error instanceof AuthenticationError)
+        throw new ActRefusedError('signature.credential-refused', error.message);
+      throw error;
+    }
+    if (!(await this.#stepUps.consume(credential)))
+      throw new ActRefusedError(
+        'signature.credential-used',
+        'The re-entered credential has already signed an act; re-enter it for this signature.',
+      );
+    return credential;
   }
 
   /**
@@ -374,6 +547,14 @@ function statementOf(change: SigningKeyChange, reason: string): SigningKeyStatem
         revokedAt: change.revokedAt,
         reason,
       };
+}
+
+/** Every administrative act is a person's, and says why. */
+function checkReason(caller: Caller, reason: string): void {
+  if (caller.kind !== 'person')
+    throw new ActRefusedError('act.person-required', 'Only a person administers; systems cannot.');
+  if (reason.trim() === '')
+    throw new ActRefusedError('administration.reason-required', 'State why.');
 }
 
 /** The source of every administrative act recorded through the API or the CLI. */

@@ -778,6 +778,19 @@ export class IngestPipeline {
       );
     }
     const key = keyValidAt(directory, keyId, event.time);
+    const known = directory.keys.get(keyId);
+    // A revoked key is named as revoked, whichever instant it is judged at.
+    if (
+      !key &&
+      known?.revokedAt !== undefined &&
+      Date.parse(known.revokedAt) <= Date.parse(event.time)
+    ) {
+      throw new Refusal(
+        'sender.signing-key-revoked',
+        `Key ${keyId} of ${channelOrg} was revoked at ${known.revokedAt}, before the event's time (${event.time}).`,
+        '/signaturekeyid',
+      );
+    }
     if (!key) {
       throw new Refusal(
         'sender.unknown-signing-key',

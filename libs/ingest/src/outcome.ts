@@ -74,7 +74,7 @@ export const INGEST_REJECTION_CODES = {
     'The signing key is not registered for the sender, or was not valid then.',
   'sender.invalid-signature': 'The signature does not verify against the sender’s key.',
   'sender.signing-key-revoked':
-    'The signing key was revoked before the event was received: it signs nothing received after.',
+    'The signing key was revoked before the event happened or was received: it signs nothing after.',
   'sender.unknown-person': 'The acting person holds no role at the sending organization.',
   'routing.platform-only': 'Only the platform may emit this event type.',
   'store.conflict': 'The stream kept changing while the event was being recorded; send it again.',

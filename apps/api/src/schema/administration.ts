@@ -1,4 +1,11 @@
-import { DomainError, organizationKinds, roles, type Role } from '@concord/domain';
+import {
+  activities,
+  DomainError,
+  organizationKinds,
+  roles,
+  type AgreementDraft,
+  type Role,
+} from '@concord/domain';
 import { builder } from '../builder.ts';
 import type {
   AdministeredOrganization,
@@ -17,6 +24,8 @@ const enumOf = <Values extends readonly string[]>(name: string, values: Values) 
 
 const RoleEnum = enumOf('Role', roles);
 const OrganizationKindEnum = enumOf('OrganizationKind', organizationKinds);
+const ActivityEnum = enumOf('Activity', activities);
+const PartyEnum = enumOf('Party', ['sponsor', 'cdmo'] as const);
 
 const RecordedAdministrationRef = builder
   .objectRef<RecordedAdministration>('RecordedAdministration')
@@ -27,6 +36,11 @@ const RecordedAdministrationRef = builder
       streamId: t.exposeString('streamId'),
       position: t.string({ resolve: (act) => act.position.toString() }),
       recordedAt: t.field({ type: 'DateTime', resolve: (act) => new Date(act.recordedAt) }),
+      recordedTypes: t.stringList({
+        description:
+          'What was recorded, in order (the second signature of a draft also approves it).',
+        resolve: (act) => act.types,
+      }),
     }),
   });
 
@@ -134,6 +148,15 @@ const SigningKeyRef = builder
     }),
   });
 
+const AdministratorSignatureRef = builder.inputType('AdministratorSignatureInput', {
+  description:
+    'An e-signature meaning approval (its reason is the act’s): your printed name as registered, and the credential you re-entered for it.',
+  fields: (f) => ({
+    printedName: f.string({ required: true }),
+    credential: f.string({ required: true }),
+  }),
+});
+
 const SigningKeyProofRef = builder.inputType('SigningKeyProofInput', {
   description:
     'How the organization proves a change to its signing keys: exactly one of a signature of the statement by a key it holds, or its administrator’s e-signature.',
@@ -149,17 +172,7 @@ const SigningKeyProofRef = builder.inputType('SigningKeyProofInput', {
         }),
       }),
     }),
-    eSignature: t.field({
-      required: false,
-      type: builder.inputType('AdministratorSignatureInput', {
-        description:
-          'The administrator’s e-signature (meaning approval; the reason is the act’s): printed name as registered, and the credential re-entered for it.',
-        fields: (f) => ({
-          printedName: f.string({ required: true }),
-          credential: f.string({ required: true }),
-        }),
-      }),
-    }),
+    eSignature: t.field({ required: false, type: AdministratorSignatureRef }),
   }),
 });
 
@@ -172,7 +185,91 @@ function proofOf(input: typeof SigningKeyProofRef.$inferInput): SigningKeyProofI
   );
 }
 
+const AgreementDraftRef = builder.objectRef<AgreementDraft>('AgreementDraft').implement({
+  description:
+    'The version of a quality agreement being drafted: its text, and which party’s QA has signed it.',
+  fields: (t) => ({
+    draftId: t.id({ resolve: (draft) => draft.draftId, description: 'Sign this draft by its id.' }),
+    agreementId: t.id({ resolve: (draft) => draft.content.agreementId }),
+    version: t.int({ resolve: (draft) => draft.content.version }),
+    sponsorId: t.id({ resolve: (draft) => draft.content.sponsorId }),
+    cdmoId: t.id({ resolve: (draft) => draft.content.cdmoId }),
+    effectiveFrom: t.field({
+      type: 'DateTime',
+      resolve: (draft) => new Date(draft.content.effectiveFrom),
+    }),
+    notificationDeadlinesHours: t.field({
+      type: 'JSON',
+      resolve: (draft) => draft.content.notificationDeadlinesHours,
+    }),
+    products: t.field({ type: 'JSON', resolve: (draft) => draft.content.products }),
+    responsibilities: t.field({ type: 'JSON', resolve: (draft) => draft.content.responsibilities }),
+    signedBy: t.stringList({
+      description: 'The parties whose QA has signed (sponsor, cdmo).',
+      resolve: (draft) => Object.keys(draft.signatures),
+    }),
+  }),
+});
+
+const AgreementVersionInput = builder.inputType('AgreementVersionInput', {
+  description: 'The whole text of a version of a quality agreement.',
+  fields: (t) => ({
+    agreementId: t.id({ required: true }),
+    version: t.int({ required: true, description: '1 for a new agreement, then previous + 1.' }),
+    sponsorId: t.id({ required: true }),
+    cdmoId: t.id({ required: true }),
+    products: t.field({
+      required: true,
+      type: [
+        builder.inputType('AgreementProductInput', {
+          fields: (f) => ({
+            productId: f.id({ required: true }),
+            name: f.string({ required: true }),
+          }),
+        }),
+      ],
+    }),
+    responsibilities: t.field({
+      required: true,
+      type: [
+        builder.inputType('ResponsibilityInput', {
+          fields: (f) => ({
+            activity: f.field({ type: ActivityEnum, required: true }),
+            performedBy: f.field({ type: PartyEnum, required: true }),
+            approvedBy: f.field({ type: PartyEnum, required: false }),
+          }),
+        }),
+      ],
+    }),
+    notificationDeadlinesHours: t.field({
+      required: true,
+      type: builder.inputType('NotificationDeadlinesInput', {
+        description: 'Hours from detection within which a deviation of each severity is reported.',
+        fields: (f) => ({
+          critical: f.int({ required: true }),
+          major: f.int({ required: true }),
+          minor: f.int({ required: true }),
+        }),
+      }),
+    }),
+    effectiveFrom: t.string({
+      required: true,
+      description: 'RFC 3339 instant with offset; not before both parties have signed.',
+    }),
+  }),
+});
+
 builder.queryFields((t) => ({
+  agreementDraft: t.field({
+    description:
+      'The version of an agreement being drafted, for its parties and the operators (null otherwise, and when nothing is drafted).',
+    authScopes: { person: true },
+    nullable: true,
+    type: AgreementDraftRef,
+    args: { agreementId: t.arg.id({ required: true }) },
+    resolve: (_root, args, context) =>
+      context.administration.agreementDraft(context.caller!, String(args.agreementId)),
+  }),
   administeredOrganization: t.field({
     description:
       'An organization as its administration sees it (its administrators, people, partner systems and API keys): for the platform’s operators and the organization’s administrators; null for anyone else, as for an organization that does not exist.',
@@ -427,6 +524,66 @@ builder.mutationFields((t) => ({
           revokedAt: instant(args.revokedAt, 'revokedAt'),
         },
         proofOf(args.proof),
+        args.reason,
+      ),
+  }),
+  draftAgreementVersion: t.field({
+    type: RecordedAdministrationRef,
+    description:
+      'Draft the next version of a quality agreement (or a new agreement): an administrator of either party, or an operator. The reason is the reason for change.',
+    authScopes: { person: true },
+    errors: { types: [DomainError, ActRefusedError] },
+    args: {
+      version: t.arg({ type: AgreementVersionInput, required: true }),
+      reason: t.arg.string({ required: true, description: 'Why: recorded with the act.' }),
+    },
+    resolve: (_root, { version, reason }, context) =>
+      context.administration.draftAgreementVersion(
+        context.caller!,
+        {
+          agreementId: text(version.agreementId),
+          version: version.version,
+          sponsorId: text(version.sponsorId),
+          cdmoId: text(version.cdmoId),
+          products: version.products.map(({ productId, name }) => ({
+            productId: text(productId),
+            name,
+          })),
+          responsibilities: version.responsibilities.map(
+            ({ activity, performedBy, approvedBy }) => ({
+              activity,
+              performedBy,
+              ...(approvedBy ? { approvedBy } : {}),
+            }),
+          ),
+          notificationDeadlinesHours: version.notificationDeadlinesHours,
+          effectiveFrom: instant(version.effectiveFrom, 'effectiveFrom'),
+        },
+        reason,
+      ),
+  }),
+  signAgreementVersion: t.field({
+    type: RecordedAdministrationRef,
+    description:
+      'Sign the drafted version as your organization’s QA (e-signature, meaning approval); the second party’s signature approves it.',
+    authScopes: { person: true },
+    errors: { types: [DomainError, ActRefusedError] },
+    args: {
+      agreementId: t.arg.id({ required: true }),
+      version: t.arg.int({ required: true }),
+      draftId: t.arg.id({ required: true }),
+      signature: t.arg({ type: AdministratorSignatureRef, required: true }),
+      reason: t.arg.string({ required: true, description: 'Why: recorded with the signature.' }),
+    },
+    resolve: (_root, args, context) =>
+      context.administration.signAgreementVersion(
+        context.caller!,
+        {
+          agreementId: text(args.agreementId),
+          version: args.version,
+          draftId: text(args.draftId),
+        },
+        args.signature,
         args.reason,
       ),
   }),
