@@ -9,6 +9,7 @@ import {
 } from '@concord/auth';
 import { verifyKeyStatement, type SigningKeyStatement } from '@concord/contract';
 import {
+  ADMINISTRATION_SOURCE,
   agreementDecider,
   apiKeyRefusalAt,
   assertRegisteredPrintedName,
@@ -372,6 +373,19 @@ export class Administration {
     return operator || [sponsorId, cdmoId].includes(caller.organizationId) ? draft : undefined;
   }
 
+  /**
+   * Whether the caller may read an agreement's record: a person of either party, or an operator.
+   * An agreement that does not exist is answered the same as one of others.
+   */
+  async mayReadAgreement(caller: Caller, agreementId: string): Promise<boolean> {
+    const state = await this.#agreement(agreementId);
+    const parties = state.status === 'empty' ? state.draft?.content : state.versions[0];
+    if (!parties) return false;
+    const operator =
+      caller.organizationId === PLATFORM_ORGANIZATION_ID && caller.roles.includes(OPERATOR_ROLE);
+    return operator || [parties.sponsorId, parties.cdmoId].includes(caller.organizationId);
+  }
+
   async #agreement(agreementId: string) {
     const events = await this.#store.readStream(streams.agreement(agreementId));
     return events.reduce(
@@ -556,9 +570,6 @@ function checkReason(caller: Caller, reason: string): void {
   if (reason.trim() === '')
     throw new ActRefusedError('administration.reason-required', 'State why.');
 }
-
-/** The source of every administrative act recorded through the API or the CLI. */
-const ADMINISTRATION_SOURCE = 'urn:concord:platform:administration';
 
 /**
  * Who acts: a person (a system administers nothing). An operator acts for the platform; anyone

@@ -464,6 +464,71 @@ const onboarding = (name: string, databaseUrl: () => string | undefined) =>
       await expect.poll(() => lateness('dev-after')).toEqual({ notifiedLate: true });
     });
 
+    it('shows every administrative act in the audit history: who, when, why, and its signatures', async () => {
+      const HISTORY = `edges { node { type who { personId organizationId } why recordedAt
+        signature { status } eSignature { signerId meaning } } }`;
+      const { administeredOrganization } = await graphql(
+        token(PEOPLE.cdmoAdmin),
+        `{ administeredOrganization(organizationId: "${CDMO}") { history(first: 100) { ${HISTORY} } } }`,
+      );
+      type Entry = {
+        type: string;
+        who: { personId: string; organizationId: string };
+        why: string | null;
+        signature: { status: string };
+        eSignature: { signerId: string; meaning: string } | null;
+      };
+      const entries = (
+        administeredOrganization as { history: { edges: { node: Entry }[] } }
+      ).history.edges.map(({ node }) => node);
+      expect(
+        entries.map((entry) => [entry.type.split('.')[2], entry.who.personId, entry.why]),
+      ).toEqual([
+        ['registered', 'ops-olga', 'Platform agreement signed'],
+        ['administrator-appointed', 'ops-olga', 'Onboarding form'],
+        ['role-granted', 'fb-admin', 'Joined the team'],
+        ['role-granted', 'fb-admin', 'Joined the team'],
+        ['role-granted', 'fb-admin', 'Joined the team'],
+        ['role-granted', 'fb-admin', 'Joined the team'],
+        ['partner-system-registered', 'fb-admin', 'Integration go-live'],
+        ['api-key-issued', 'fb-admin', 'Integration go-live'],
+        ['signing-key-registered', 'fb-admin', 'First signing key'],
+        ['signing-key-registered', 'fb-mes', 'Annual rotation'],
+        ['signing-key-revoked', 'fb-admin', 'Annual rotation'],
+      ]);
+      // Each act is the platform's record, signed with its key.
+      expect(new Set(entries.map((entry) => entry.signature.status))).toEqual(
+        new Set(['platform']),
+      );
+
+      const { agreementHistory } = await graphql(
+        token(PEOPLE.sponsorQa),
+        `{ agreementHistory(agreementId: "${AGREEMENT}", first: 100) { ${HISTORY} } }`,
+      );
+      const agreementEntries = (agreementHistory as { edges: { node: Entry }[] }).edges.map(
+        ({ node }) => node,
+      );
+      expect(
+        agreementEntries.map((entry) => [entry.type.split('.')[2], entry.who.personId]),
+      ).toEqual([
+        ['version-drafted', 'fb-admin'],
+        ['version-signed', 'mr-qa'],
+        ['version-signed', 'fb-qa'],
+        ['version-approved', 'fb-qa'],
+        ['version-drafted', 'fb-admin'],
+        ['version-signed', 'mr-qa'],
+        ['version-signed', 'fb-qa'],
+        ['version-approved', 'fb-qa'],
+      ]);
+      expect(agreementEntries[1]!.eSignature).toEqual({ signerId: 'mr-qa', meaning: 'approval' });
+      // Nobody outside the partnership reads it.
+      const outsider = await graphql(
+        token({ personId: 'x-1', organizationId: 'elsewhere', name: 'X' }),
+        `{ agreementHistory(agreementId: "${AGREEMENT}", first: 5) { edges { node { type } } } }`,
+      );
+      expect(outsider.agreementHistory).toEqual({ edges: [] });
+    });
+
     it('refuses the API key from its revocation on', async () => {
       const { administeredOrganization } = await graphql(
         token(PEOPLE.cdmoAdmin),

@@ -16,7 +16,8 @@ import { applyCorrections, type CorrectedValue } from './corrections.ts';
 import { eSignatureOf, signatureStatusOf, type SignatureStatus } from './signature-status.ts';
 import { actorOf, isPlatformEvent, occurredAtOf } from './stored-event.ts';
 
-export type SubjectKind = 'batch' | 'deviation';
+/** What has a history: the records partners exchange, and the administration behind them. */
+export type SubjectKind = 'batch' | 'deviation' | 'organization' | 'agreement';
 
 export interface AuditSubject {
   kind: SubjectKind;
@@ -38,7 +39,7 @@ export class UnknownSubjectError extends Error {
 }
 
 export function auditSubject(kind: SubjectKind, id: string): AuditSubject {
-  return { kind, id, streamId: kind === 'batch' ? streams.batch(id) : streams.deviation(id) };
+  return { kind, id, streamId: streams[kind](id) };
 }
 
 export interface Who {
@@ -140,6 +141,35 @@ export function deviationHistory(
   );
 }
 
+/**
+ * Every administrative act on an organization (registration, administrators, people and roles,
+ * partner systems and API keys, signing keys), with who, when, why and its signatures.
+ */
+export function organizationHistory(
+  store: EventStore,
+  organizationId: string,
+  options: AuditOptions = {},
+): Promise<History> {
+  return subjectHistory(
+    store,
+    auditSubject('organization', organizationId),
+    new AuditFacts(store, options),
+  );
+}
+
+/** Every draft, signature, approval and termination of a quality agreement, as above. */
+export function agreementHistory(
+  store: EventStore,
+  agreementId: string,
+  options: AuditOptions = {},
+): Promise<History> {
+  return subjectHistory(
+    store,
+    auditSubject('agreement', agreementId),
+    new AuditFacts(store, options),
+  );
+}
+
 /** Reads a subject's stream and what the history needs from other streams. */
 export async function subjectHistory(
   store: EventStore,
@@ -159,6 +189,11 @@ export async function subjectHistory(
     agreementId,
     agreementAt: (instant) => agreement?.at(instant),
   });
+}
+
+function metadataReason(event: RecordedEvent): string | null {
+  const { reason } = event.metadata;
+  return typeof reason === 'string' && reason.trim() !== '' ? reason : null;
 }
 
 /** The agreement a batch was scheduled, or a deviation reported, under. */
@@ -214,7 +249,8 @@ export function buildHistory(
       occurredAt,
       recordedAt: event.recordedAt,
       lateEntry: lateEntry(occurredAt, event.recordedAt) ?? null,
-      why: reasonOf(event.data),
+      // An administrative act states its reason beside its data (the platform signs both).
+      why: reasonOf(event.data) ?? metadataReason(event),
       authority:
         context.agreementId === null
           ? null

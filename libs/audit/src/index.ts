@@ -16,10 +16,12 @@ export {
 } from './corrections.ts';
 export { describeEvent, formatValue, reasonOf } from '@concord/domain';
 export {
+  agreementHistory,
   auditSubject,
   batchHistory,
   buildHistory,
   deviationHistory,
+  organizationHistory,
   subjectHistory,
   UnknownSubjectError,
   whoOf,

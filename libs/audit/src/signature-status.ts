@@ -1,5 +1,10 @@
 import { verifyEventSignature } from '@concord/contract';
-import { keyValidAt, type ElectronicSignature, type OrganizationDirectory } from '@concord/domain';
+import {
+  ADMINISTRATION_SOURCE,
+  keyValidAt,
+  type ElectronicSignature,
+  type OrganizationDirectory,
+} from '@concord/domain';
 import type { RecordedEvent } from '@concord/event-store';
 import { isPlatformKeyId, verifyPlatformSignature, type PlatformKeyring } from '@concord/evidence';
 import { storedEventId } from '@concord/ingest';
@@ -112,6 +117,8 @@ function recordedByPlatform(
   | undefined {
   const derivedFrom = derivedFromOf(event);
   if (isPlatformEvent(event) || derivedFrom !== null) return { kind: 'platform', derivedFrom };
+  // An administrative act: the platform's record of what an authenticated administrator did.
+  if (event.metadata.source === ADMINISTRATION_SOURCE) return { kind: 'platform', derivedFrom };
   const eSignature = eSignatureOf(event);
   if (
     eSignature &&

@@ -70,6 +70,7 @@ export {
   type StoredEvent,
 } from './shared/stored-event.ts';
 export {
+  ADMINISTRATION_SOURCE,
   assertActsInRegisteredRole,
   eventMetadata,
   PLATFORM_ORGANIZATION_ID,

@@ -6,7 +6,10 @@ import {
   type AgreementDraft,
   type Role,
 } from '@concord/domain';
+import { agreementHistory, organizationHistory } from '@concord/audit';
 import { builder } from '../builder.ts';
+import { FIELD_COSTS } from '../cost-limit.ts';
+import { HistoryConnection, HistoryEntryRef, historyPage } from './audit.ts';
 import type {
   AdministeredOrganization,
   AdministrativeAct,
@@ -260,6 +263,26 @@ const AgreementVersionInput = builder.inputType('AgreementVersionInput', {
 });
 
 builder.queryFields((t) => ({
+  agreementHistory: t.connection(
+    {
+      type: HistoryEntryRef,
+      description:
+        'Every draft, signature, approval and termination of a quality agreement, oldest first: for its parties’ people and the operators (empty for anyone else, as for an agreement that does not exist).',
+      authScopes: { person: true },
+      extensions: { cost: FIELD_COSTS.history },
+      args: { agreementId: t.arg.id({ required: true }) },
+      resolve: async (_root, args, context) => {
+        const agreementId = String(args.agreementId);
+        if (!(await context.administration.mayReadAgreement(context.caller!, agreementId)))
+          return historyPage([], args);
+        return historyPage(
+          (await agreementHistory(context.store, agreementId, context.audit)).entries,
+          args,
+        );
+      },
+    },
+    HistoryConnection,
+  ),
   agreementDraft: t.field({
     description:
       'The version of an agreement being drafted, for its parties and the operators (null otherwise, and when nothing is drafted).',
@@ -304,6 +327,21 @@ builder.queryFields((t) => ({
           description: 'The keys its events are signed with, in the order registered.',
           resolve: ({ directory }) => [...directory.keys.values()],
         }),
+        history: o.connection(
+          {
+            type: HistoryEntryRef,
+            description:
+              'Every administrative act on the organization, oldest first: who, when, why, and its signatures.',
+            extensions: { cost: FIELD_COSTS.history },
+            resolve: async ({ directory }, args, context) =>
+              historyPage(
+                (await organizationHistory(context.store, directory.organizationId, context.audit))
+                  .entries,
+                args,
+              ),
+          },
+          HistoryConnection,
+        ),
         systems: o.field({
           type: [PartnerSystemRef],
           resolve: (organization) =>

@@ -226,7 +226,7 @@ function heldAuditOptions(context: ApiContext): Promise<AuditOptions> {
 }
 
 /** One page of a record's history, with the size of the whole record. */
-const HistoryConnection = builder.connectionObject(
+export const HistoryConnection = builder.connectionObject(
   {
     type: HistoryEntryRef,
     name: 'AuditHistoryConnection',
@@ -241,7 +241,7 @@ const HistoryConnection = builder.connectionObject(
 );
 
 /** A page of history entries (oldest first): 20 unless asked, at most 100, as every list. */
-function historyPage(entries: readonly HistoryEntry[], args: DefaultConnectionArguments) {
+export function historyPage(entries: readonly HistoryEntry[], args: DefaultConnectionArguments) {
   return {
     ...resolveArrayConnection(
       { args, defaultSize: DEFAULT_PAGE_SIZE, maxSize: MAX_PAGE_SIZE },

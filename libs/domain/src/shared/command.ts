@@ -50,6 +50,13 @@ export type RecordEvent<E, Context> =
 /** The organization id the platform acts under (process managers, decider-emitted events). */
 export const PLATFORM_ORGANIZATION_ID = 'concord';
 
+/**
+ * The source of administrative acts (organizations, people, systems, keys, agreements) the
+ * platform records on the word of an authenticated operator or administrator. Partners cannot
+ * send events under it: ingest accepts only their own `urn:concord:<organizationId>:` sources.
+ */
+export const ADMINISTRATION_SOURCE = 'urn:concord:platform:administration';
+
 /** The actor for commands the platform issues itself. */
 export const platformActor: Actor = {
   personId: 'concord-platform',
