@@ -1,154 +1,182 @@
-import type {
-  AgreementVersionApprovedV1,
-  OrganizationRegisteredV1,
-  OrganizationRoleGrantedV1,
-  OrganizationSigningKeyRegisteredV1,
-} from '@concord/contract';
 import {
-  ConcurrencyError,
-  type EventStore,
-  type JsonObject,
-  type NewEvent,
-} from '@concord/event-store';
-import { streams } from '@concord/ingest';
-import { keysOf, type DemoKeys } from './demo-keys.ts';
+  ADMINISTRATION_SOURCE,
+  agreementDecider,
+  isDomainError,
+  organizationDecider,
+  platformActor,
+  type Actor,
+  type AgreementCommand,
+  type CommandMetadata,
+  type DomainErrorCode,
+  type OrganizationCommand,
+  type Signatories,
+} from '@concord/domain';
+import type { EventStore } from '@concord/event-store';
+import { decideStreamCommands, streams, type StreamCommandResult } from '@concord/ingest';
 import { WORLD_ORGANIZATIONS, worldAgreementVersions } from '@concord/contract/world';
+import { keysOf, type DemoKeys } from './demo-keys.ts';
 import { stableUuid } from './stable-ids.ts';
-
-/** The platform's administration records these events (as partner-world does in tests). */
-const ADMINISTRATION = {
-  source: 'urn:concord:platform',
-  actorid: 'concord-admin',
-  actororg: 'concord',
-} as const;
 
 /** When the demo organizations joined the platform (fixed: a re-seed must be identical). */
 const ONBOARDED_AT = '2024-12-02T09:00:00Z';
 
-type Planned = NewEvent & { alreadyThere: (existing: ExistingStream) => boolean };
+/** Why the demo's administrative acts were done: recorded with each, as any administrator's. */
+const REASON = 'Demo world onboarding';
 
-interface ExistingStream {
-  ids: Set<string>;
-  types: Set<string>;
-  grants: Set<string>;
-  keyIds: Set<string>;
-  versions: Set<number>;
-}
+/**
+ * Refusals that mean "already recorded" (by an earlier seed, perhaps under other ids): the seed
+ * runs on every start and records only what is missing.
+ */
+const ALREADY_THERE = new Set<DomainErrorCode>([
+  'organization.already-registered',
+  'organization.already-administrator',
+  'organization.role-already-held',
+  'organization.signing-key-exists',
+  'agreement.version-out-of-sequence',
+]);
 
-function platformEvent(
-  name: string,
-  type: string,
-  data: object,
-  time: string,
-  alreadyThere: Planned['alreadyThere'],
-): Planned {
+function metadata(name: string, actor: Actor, at: string): CommandMetadata {
   return {
-    id: stableUuid(name),
-    type,
-    data: data as JsonObject,
-    metadata: { ...ADMINISTRATION, time },
-    alreadyThere,
+    eventId: stableUuid(name),
+    source: ADMINISTRATION_SOURCE,
+    actor,
+    occurredAt: at,
+    recordedAt: at,
   };
 }
 
-function organizationEvents(keys: DemoKeys): Map<string, Planned[]> {
-  const byStream = new Map<string, Planned[]>();
+/**
+ * Each demo organization, administered as any is: the platform registers it and appoints its QA
+ * as its administrator, who grants its people their roles and registers its signing key with an
+ * e-signature (the demo's stand-in for the ceremony the API runs).
+ */
+function organizationCommands(keys: DemoKeys): Map<string, OrganizationCommand[]> {
+  const byStream = new Map<string, OrganizationCommand[]>();
   for (const { organizationId, name, kind, people } of WORLD_ORGANIZATIONS) {
-    const registered: OrganizationRegisteredV1 = { organizationId, name, kind };
-    const events: Planned[] = [
-      platformEvent(
-        `organization/${organizationId}/registered`,
-        'concord.organization.registered.v1',
-        registered,
-        ONBOARDED_AT,
-        // A second registration would reset the organization's directory: never append one.
-        (existing) => existing.types.has('concord.organization.registered.v1'),
+    const admin = people.find((person) => person.role === 'qa') ?? people[0]!;
+    const adminActor: Actor = { personId: admin.personId, organizationId, roles: [] };
+    const commands: OrganizationCommand[] = [
+      {
+        type: 'concord.organization.registered.v1',
+        data: { organizationId, name, kind },
+        metadata: metadata(
+          `organization/${organizationId}/registered`,
+          platformActor,
+          ONBOARDED_AT,
+        ),
+        context: {},
+      },
+      {
+        type: 'concord.organization.administrator-appointed.v1',
+        data: { organizationId, personId: admin.personId, printedName: admin.printedName },
+        metadata: metadata(
+          `organization/${organizationId}/administrator/${admin.personId}`,
+          platformActor,
+          ONBOARDED_AT,
+        ),
+        context: {},
+      },
+      ...people.map(
+        ({ personId, printedName, role }): OrganizationCommand => ({
+          type: 'concord.organization.role-granted.v1',
+          data: { organizationId, personId, printedName, role },
+          metadata: metadata(
+            `organization/${organizationId}/role/${personId}/${role}`,
+            adminActor,
+            ONBOARDED_AT,
+          ),
+          context: {},
+        }),
       ),
     ];
     const { signingKey } = keysOf(keys, organizationId);
-    const key: OrganizationSigningKeyRegisteredV1 = {
-      organizationId,
-      keyId: signingKey.keyId,
-      algorithm: 'Ed25519',
-      publicKey: signingKey.publicKey,
-      validFrom: signingKey.validFrom,
-    };
-    events.push(
-      platformEvent(
+    commands.push({
+      type: 'concord.organization.signing-key-registered.v1',
+      data: {
+        organizationId,
+        keyId: signingKey.keyId,
+        algorithm: 'Ed25519',
+        publicKey: signingKey.publicKey,
+        validFrom: signingKey.validFrom,
+      },
+      metadata: metadata(
         `organization/${organizationId}/signing-key/${signingKey.keyId}`,
-        'concord.organization.signing-key-registered.v1',
-        key,
+        adminActor,
         signingKey.validFrom,
-        (existing) => existing.keyIds.has(signingKey.keyId),
       ),
-    );
-    for (const { personId, printedName, role } of people) {
-      const granted: OrganizationRoleGrantedV1 = { organizationId, personId, printedName, role };
-      events.push(
-        platformEvent(
-          `organization/${organizationId}/role/${personId}/${role}`,
-          'concord.organization.role-granted.v1',
-          granted,
-          ONBOARDED_AT,
-          (existing) => existing.grants.has(`${personId}/${role}`),
-        ),
-      );
-    }
-    byStream.set(streams.organization(organizationId), events);
+      context: {
+        proof: {
+          method: 'administrator-signature',
+          signature: {
+            signerId: admin.personId,
+            printedName: admin.printedName,
+            signedAt: signingKey.validFrom,
+            meaning: 'approval',
+            reason: REASON,
+          },
+        },
+      },
+    });
+    byStream.set(streams.organization(organizationId), commands);
   }
   return byStream;
 }
 
-function agreementEvents(): Map<string, Planned[]> {
-  const byStream = new Map<string, Planned[]>();
+/** The people who sign the world's agreements, as their organizations registered them. */
+function worldSignatories(): Signatories {
+  const signatories: Record<string, Signatories[string]> = {};
+  for (const { organizationId, people } of WORLD_ORGANIZATIONS)
+    for (const { personId, role } of people) {
+      const roles = [...(signatories[personId]?.roles ?? []), role];
+      signatories[personId] = { organizationId, roles };
+    }
+  return signatories;
+}
+
+/** Each agreement version, approved with both parties' signatures. */
+function agreementCommands(): Map<string, AgreementCommand[]> {
+  const byStream = new Map<string, AgreementCommand[]>();
+  const signatories = worldSignatories();
   for (const version of worldAgreementVersions()) {
     const approvedAt = version.signatures
       .map((signature) => signature.signedAt)
       .sort((a, b) => Date.parse(a) - Date.parse(b))
       .at(-1)!;
     const stream = streams.agreement(version.agreementId);
-    const data: AgreementVersionApprovedV1 = version;
     byStream.set(stream, [
       ...(byStream.get(stream) ?? []),
-      platformEvent(
-        `agreement/${version.agreementId}/v${version.version}`,
-        'concord.agreement.version-approved.v1',
-        data,
-        approvedAt,
-        (existing) => existing.versions.has(version.version),
-      ),
+      {
+        type: 'concord.agreement.version-approved.v1',
+        data: version,
+        metadata: metadata(
+          `agreement/${version.agreementId}/v${version.version}`,
+          platformActor,
+          approvedAt,
+        ),
+        context: { signatories },
+      },
     ]);
   }
   return byStream;
 }
 
-async function existingStream(store: EventStore, streamId: string) {
-  const events = await store.readStream(streamId);
-  const existing: ExistingStream = {
-    ids: new Set(),
-    types: new Set(),
-    grants: new Set(),
-    keyIds: new Set(),
-    versions: new Set(),
-  };
-  for (const event of events) {
-    existing.ids.add(event.id);
-    existing.types.add(event.type);
-    if (event.type === 'concord.organization.role-granted.v1')
-      existing.grants.add(`${String(event.data.personId)}/${String(event.data.role)}`);
-    if (event.type === 'concord.organization.signing-key-registered.v1')
-      existing.keyIds.add(String(event.data.keyId));
-    if (event.type === 'concord.agreement.version-approved.v1')
-      existing.versions.add(Number(event.data.version));
+/** How many of `results` were recorded now; throws on a refusal other than "already there". */
+function recordedNow(results: readonly StreamCommandResult[]): number {
+  let recorded = 0;
+  for (const result of results) {
+    if (result.status === 'recorded') recorded += result.ids.length;
+    if (result.status !== 'refused') continue;
+    if (isDomainError(result.error) && ALREADY_THERE.has(result.error.code)) continue;
+    throw result.error;
   }
-  return { version: events.length, existing };
+  return recorded;
 }
 
 /**
- * Records the demo world in the store as the platform's administration would: the four
- * organizations with their people, roles and signing keys, and the quality agreements. Safe to
- * run on every start: what is already recorded (by id, or in substance: a registration, a role
- * held, a key id, an agreement version) is not recorded again, so only a new key or a person
+ * Records the demo world through the platform's deciders, as its administration would: the
+ * four organizations with their administrators, people, roles and signing keys, and the quality
+ * agreements signed by both parties. Safe to run on every start: what is already recorded (the
+ * same event, or the same fact) is refused as such and skipped, so only a new key or a person
  * added to the demo is appended. Resolves to the number of events appended.
  */
 export async function seedDemoWorld(
@@ -156,28 +184,27 @@ export async function seedDemoWorld(
   options: { keys: DemoKeys },
 ): Promise<{ appended: number }> {
   let appended = 0;
-  const planned = [...organizationEvents(options.keys), ...agreementEvents()];
-  for (const [streamId, events] of planned) {
-    for (let attempt = 0; ; attempt++) {
-      const { version, existing } = await existingStream(store, streamId);
-      const missing = events.filter(
-        (event) => !existing.ids.has(event.id) && !event.alreadyThere(existing),
-      );
-      if (missing.length === 0) break;
-      try {
-        await store.append(
-          streamId,
-          missing.map(({ alreadyThere: _alreadyThere, ...event }) => event),
-          { expectedVersion: version === 0 ? 'no-stream' : version },
-        );
-        appended += missing.length;
-        break;
-      } catch (error) {
-        // Another process seeding at the same moment: read again and append what is missing.
-        if (error instanceof ConcurrencyError && attempt < 3) continue;
-        throw error;
-      }
-    }
-  }
+  for (const [streamId, commands] of organizationCommands(options.keys))
+    appended += recordedNow(
+      await decideStreamCommands({
+        store,
+        streamId,
+        decider: organizationDecider,
+        commands: commands.map((command) => ({
+          eventId: command.metadata.eventId,
+          command,
+          extraMetadata: { reason: REASON },
+        })),
+      }),
+    );
+  for (const [streamId, commands] of agreementCommands())
+    appended += recordedNow(
+      await decideStreamCommands({
+        store,
+        streamId,
+        decider: agreementDecider,
+        commands: commands.map((command) => ({ eventId: command.metadata.eventId, command })),
+      }),
+    );
   return { appended };
 }
