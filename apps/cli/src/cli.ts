@@ -1,4 +1,14 @@
 import { Command, CommanderError, Option } from 'commander';
+import {
+  admin,
+  adminShow,
+  DeliveryError,
+  keysRegister,
+  keysRevoke,
+  type AdminAct,
+  type ApiTargetOptions,
+  type KeyChangeOptions,
+} from './admin.ts';
 import { registerAuditCommands } from './audit-commands.ts';
 import { deadLettersList, deadLettersShow, type DeadLettersOptions } from './dead-letters.ts';
 import { EXIT, UsageError, processIo, type CliIo } from './io.ts';
@@ -255,8 +265,167 @@ function program(io: CliIo, done: (code: number) => void): Command {
     done(await quarantineRetry(ref, options, io)),
   );
 
+  registerAdminCommands(concord, keys, io, done);
   registerAuditCommands(concord, io, done);
   return concord;
+}
+
+/** Where Concord's API is and the credential to call it with. */
+function onApi(command: Command): Command {
+  return command
+    .option('--api <url>', "Concord's API (default: $CONCORD_API_URL or http://127.0.0.1:4000)")
+    .option('--token <token>', "a person's bearer token (default: $CONCORD_TOKEN)")
+    .option('--api-key <key>', "a partner system's API key (default: $CONCORD_API_KEY)");
+}
+
+/** `concord admin …` and `concord keys register|revoke`: administration through the API. */
+function registerAdminCommands(
+  concord: Command,
+  keys: Command,
+  io: CliIo,
+  done: (code: number) => void,
+): void {
+  const adminCommand = concord
+    .command('admin')
+    .description(
+      'administer organizations, people, partner systems and API keys (operators, administrators)',
+    )
+    .exitOverride();
+  type Options = ApiTargetOptions & { reason: string; json?: boolean } & Record<string, string>;
+  const acts: [string, string, string[], string[], (args: string[], o: Options) => AdminAct][] = [
+    [
+      'register-organization',
+      'register a sponsor, CDMO or testing lab (operators)',
+      ['<org>'],
+      ['--name <name>', '--kind <kind>'],
+      ([org], o) => ({ act: 'register-organization', org: org!, name: o.name!, kind: o.kind! }),
+    ],
+    [
+      'appoint-administrator',
+      "make a person an organization's administrator",
+      ['<org>', '<person>'],
+      ['--printed-name <name>'],
+      ([org, person], o) => ({
+        act: 'appoint-administrator',
+        org: org!,
+        person: person!,
+        printedName: o.printedName!,
+      }),
+    ],
+    [
+      'remove-administrator',
+      "take a person's administration away",
+      ['<org>', '<person>'],
+      [],
+      ([org, person]) => ({ act: 'remove-administrator', org: org!, person: person! }),
+    ],
+    [
+      'grant-role',
+      'grant a person a role (registering their printed name)',
+      ['<org>', '<person>'],
+      ['--role <role>', '--printed-name <name>'],
+      ([org, person], o) => ({
+        act: 'grant-role',
+        org: org!,
+        person: person!,
+        role: o.role!,
+        printedName: o.printedName!,
+      }),
+    ],
+    [
+      'revoke-role',
+      'revoke a role (without roles, a person is deactivated)',
+      ['<org>', '<person>'],
+      ['--role <role>'],
+      ([org, person], o) => ({ act: 'revoke-role', org: org!, person: person!, role: o.role! }),
+    ],
+    [
+      'register-system',
+      'register a partner system that calls Concord with API keys',
+      ['<org>', '<system>'],
+      ['--name <name>'],
+      ([org, system], o) => ({ act: 'register-system', org: org!, system: system!, name: o.name! }),
+    ],
+    [
+      'issue-api-key',
+      'issue an API key to a partner system (printed once)',
+      ['<org>', '<system>'],
+      ['--expires <instant>'],
+      ([org, system], o) => ({
+        act: 'issue-api-key',
+        org: org!,
+        system: system!,
+        expires: o.expires!,
+        roles: (o.roles as unknown as string[] | undefined) ?? ['analyst'],
+      }),
+    ],
+    [
+      'revoke-api-key',
+      'revoke an API key from now on',
+      ['<org>', '<system>', '<key-id>'],
+      [],
+      ([org, system, keyId]) => ({
+        act: 'revoke-api-key',
+        org: org!,
+        system: system!,
+        keyId: keyId!,
+      }),
+    ],
+  ];
+  for (const [name, description, args, required, requestOf] of acts) {
+    const command = onApi(adminCommand.command(name).description(description))
+      .requiredOption('--reason <why>', 'why: recorded with the act')
+      .option('--json', 'print what was recorded as JSON');
+    for (const arg of args) command.argument(arg);
+    for (const flag of required) command.requiredOption(flag);
+    if (name === 'issue-api-key')
+      command.option('--roles <role...>', 'what the key may see', ['analyst']);
+    command.action(async (...received: unknown[]) => {
+      const positional = received.slice(0, args.length) as string[];
+      const options = received[args.length] as Options;
+      done(await admin(requestOf(positional, options), options, io));
+    });
+  }
+  onApi(
+    adminCommand
+      .command('show')
+      .description('an organization as its administration sees it, as JSON')
+      .argument('<org>'),
+  ).action(async (org: string, options: ApiTargetOptions) =>
+    done(await adminShow(org, options, io)),
+  );
+
+  const keyChange = (command: Command) =>
+    onApi(command)
+      .requiredOption('--org <id>', 'your organization')
+      .requiredOption('--key-id <id>', 'the key registered or revoked')
+      .requiredOption(
+        '--proving-key-file <file>',
+        'a key your organization holds now (PEM), which signs the statement',
+      )
+      .requiredOption('--proving-key-id <id>', 'its key id')
+      .requiredOption('--reason <why>', 'why: recorded with the change')
+      .option('--json', 'print what was recorded as JSON');
+  keyChange(
+    keys
+      .command('register')
+      .description('register a new signing key, proven by a key your organization holds (rotation)')
+      .requiredOption('--key-file <file>', 'the new private key (as `keys generate` wrote it)')
+      .option('--valid-from <instant>', 'from when it signs (default: now)'),
+  ).action(
+    async (options: KeyChangeOptions & { keyFile: string; keyId: string; validFrom?: string }) =>
+      done(await keysRegister(options, io)),
+  );
+  keyChange(
+    keys
+      .command('revoke')
+      .description(
+        'revoke a signing key from a stated instant, proven by a key your organization holds',
+      )
+      .option('--revoked-at <instant>', 'from when it is refused (default: in 10 seconds)'),
+  ).action(async (options: KeyChangeOptions & { keyId: string; revokedAt?: string }) =>
+    done(await keysRevoke(options, io)),
+  );
 }
 
 /** Runs the CLI on `argv` (without `node` and the script) and resolves to the exit code. */
@@ -272,6 +441,10 @@ export async function run(argv: readonly string[], io: CliIo = processIo()): Pro
     if (error instanceof UsageError) {
       io.stderr.write(`concord: ${error.message}\n`);
       return EXIT.usage;
+    }
+    if (error instanceof DeliveryError) {
+      io.stderr.write(`concord: ${error.message}\n`);
+      return EXIT.delivery;
     }
     io.stderr.write(`concord: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
     return EXIT.internal;
