@@ -4,6 +4,17 @@
 import { AuthenticationError, type Authenticator, type DevIssuer } from '@concord/auth';
 import type { ReadModelPrisma } from '@concord/read-model';
 
+/**
+ * The demo's platform operator: the platform's own staff, who register organizations and appoint
+ * their administrators (an identity provider's account in a real deployment).
+ */
+export const DEV_OPERATOR = {
+  organizationId: 'concord',
+  name: 'Concord platform',
+  kind: 'platform',
+  person: { personId: 'concord-operator', printedName: 'Demo Operator', roles: ['operator'] },
+} as const;
+
 /** The path prefix of the development routes. */
 export const DEV_TOKEN_PREFIX = '/dev/';
 
@@ -47,9 +58,11 @@ export function devTokenRoutes(
   const password = options.signingPassword ?? DEV_SIGNING_PASSWORD;
 
   const findPerson = async (organizationId: string, personId: string) =>
-    options.prisma.person.findUnique({
-      where: { organizationId_personId: { organizationId, personId } },
-    });
+    organizationId === DEV_OPERATOR.organizationId && personId === DEV_OPERATOR.person.personId
+      ? { ...DEV_OPERATOR.person, roles: [...DEV_OPERATOR.person.roles] }
+      : options.prisma.person.findUnique({
+          where: { organizationId_personId: { organizationId, personId } },
+        });
 
   return async (request) => {
     const path = new URL(request.url).pathname;
@@ -74,6 +87,12 @@ export function devTokenRoutes(
           })),
           signingPassword: password,
         };
+        body.organizations.push({
+          organizationId: DEV_OPERATOR.organizationId,
+          name: DEV_OPERATOR.name,
+          kind: DEV_OPERATOR.kind,
+          people: [{ ...DEV_OPERATOR.person, roles: [...DEV_OPERATOR.person.roles] }],
+        });
         return json(200, body);
       }
       case 'POST token': {

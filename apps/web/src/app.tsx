@@ -11,6 +11,7 @@ import { BatchBoard } from './views/batch-board.tsx';
 import { BatchDetailView } from './views/batch-detail.tsx';
 import { DeviationDetailView } from './views/deviation-detail.tsx';
 import { DeviationsView } from './views/deviations.tsx';
+import { AdministrationView } from './views/administration.tsx';
 import { QpRegisterView } from './views/qp-register.tsx';
 import { ReadinessView } from './views/readiness.tsx';
 import { SignIn } from './views/sign-in.tsx';
@@ -47,6 +48,7 @@ const ICON_PATHS: Record<string, string> = {
   trends: 'M3 18l6-6 4 4 8-9M15 7h6v6',
   audit: 'M6 3h9l4 4v14H6zM14 3v5h5M9 12h7M9 16h7',
   register: 'M5 3h14v18H5zM9 8h6M9 12h6M9 16h3',
+  admin: 'M12 3l8 4v5c0 5-3.5 8-8 9-4.5-1-8-4-8-9V7zM9 12l2 2 4-4',
 };
 
 function NavIcon({ name }: { name: string }) {
@@ -71,6 +73,7 @@ const NAV = [
   { key: 'trends', label: 'Trends' },
   { key: 'register', label: 'QP register' },
   { key: 'audit', label: 'Audit' },
+  { key: 'admin', label: 'Administration' },
 ] as const;
 
 function Shell({ session, live }: { session: Session; live: LiveStatus }) {
@@ -107,6 +110,7 @@ function Shell({ session, live }: { session: Session; live: LiveStatus }) {
   else if (section === 'trends') view = <TrendsView />;
   else if (section === 'audit') view = <AuditView batchId={id} />;
   else if (section === 'register') view = <QpRegisterView />;
+  else if (section === 'admin') view = <AdministrationView />;
   else view = <BatchBoard />;
 
   return (

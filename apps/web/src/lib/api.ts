@@ -723,3 +723,182 @@ export const QpRegisterQuery = graphql(`
   }
 `);
 export type QpRegisterRow = ResultOf<typeof QpRegisterQuery>['qpRegister']['edges'][number]['node'];
+
+// ---- administration (operators, organization administrators) ------------------------------
+
+export const AdministeredOrganizationQuery = graphql(`
+  query AdministeredOrganization($organizationId: ID!) {
+    administeredOrganization(organizationId: $organizationId) {
+      organizationId
+      name
+      kind
+      administrators {
+        personId
+        printedName
+      }
+      people {
+        personId
+        printedName
+        roles
+      }
+      signingKeys {
+        keyId
+        validFrom
+        revokedAt
+      }
+      systems {
+        systemId
+        name
+        apiKeys {
+          keyId
+          roles
+          status
+          expiresAt
+          lastUsedAt
+        }
+      }
+    }
+  }
+`);
+
+export type AdministeredOrganization = NonNullable<
+  ResultOf<typeof AdministeredOrganizationQuery>['administeredOrganization']
+>;
+
+export const RegisterOrganizationMutation = graphql(`
+  mutation RegisterOrganization(
+    $organizationId: ID!
+    $name: String!
+    $kind: OrganizationKind!
+    $reason: String!
+  ) {
+    registerOrganization(
+      organizationId: $organizationId
+      name: $name
+      kind: $kind
+      reason: $reason
+    ) {
+      __typename
+      ... on Refusal {
+        code
+        message
+      }
+    }
+  }
+`);
+
+export const AppointAdministratorMutation = graphql(`
+  mutation AppointAdministrator(
+    $organizationId: ID!
+    $personId: ID!
+    $printedName: String!
+    $reason: String!
+  ) {
+    appointAdministrator(
+      organizationId: $organizationId
+      personId: $personId
+      printedName: $printedName
+      reason: $reason
+    ) {
+      __typename
+      ... on Refusal {
+        code
+        message
+      }
+    }
+  }
+`);
+
+export const GrantRoleMutation = graphql(`
+  mutation GrantRole(
+    $organizationId: ID!
+    $personId: ID!
+    $printedName: String!
+    $role: Role!
+    $reason: String!
+  ) {
+    grantRole(
+      organizationId: $organizationId
+      personId: $personId
+      printedName: $printedName
+      role: $role
+      reason: $reason
+    ) {
+      __typename
+      ... on Refusal {
+        code
+        message
+      }
+    }
+  }
+`);
+
+export const RegisterPartnerSystemMutation = graphql(`
+  mutation RegisterPartnerSystem(
+    $organizationId: ID!
+    $systemId: ID!
+    $name: String!
+    $reason: String!
+  ) {
+    registerPartnerSystem(
+      organizationId: $organizationId
+      systemId: $systemId
+      name: $name
+      reason: $reason
+    ) {
+      __typename
+      ... on Refusal {
+        code
+        message
+      }
+    }
+  }
+`);
+
+export const IssueApiKeyMutation = graphql(`
+  mutation IssueApiKey(
+    $organizationId: ID!
+    $systemId: ID!
+    $roles: [Role!]!
+    $expiresAt: DateTime!
+    $reason: String!
+  ) {
+    issueApiKey(
+      organizationId: $organizationId
+      systemId: $systemId
+      roles: $roles
+      expiresAt: $expiresAt
+      reason: $reason
+    ) {
+      __typename
+      ... on Refusal {
+        code
+        message
+      }
+      ... on MutationIssueApiKeySuccess {
+        data {
+          keyId
+          key
+          expiresAt
+        }
+      }
+    }
+  }
+`);
+
+export const RevokeApiKeyMutation = graphql(`
+  mutation RevokeApiKey($organizationId: ID!, $systemId: ID!, $keyId: ID!, $reason: String!) {
+    revokeApiKey(
+      organizationId: $organizationId
+      systemId: $systemId
+      keyId: $keyId
+      reason: $reason
+    ) {
+      __typename
+      ... on Refusal {
+        code
+        message
+      }
+    }
+  }
+`);

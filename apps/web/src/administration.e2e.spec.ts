@@ -1,0 +1,165 @@
+// Onboarding in the dashboard, in a real browser, on an empty platform: the platform operator
+// registers a sponsor, appoints its administrator and gives them a role; the administrator signs
+// in, registers the sponsor's ERP as a partner system and issues it an API key, which is shown
+// once and works, then revokes it, after which Concord refuses it.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startApiServer, type ApiServer } from '@concord/api';
+import { Authenticator, DEV_AUDIENCE, DEV_ISSUER, DevIssuer } from '@concord/auth';
+import { PostgresEventStore } from '@concord/event-store-postgres';
+import { readModelPrisma, type ReadModelPrisma } from '@concord/read-model';
+import { pgliteDatabase } from '@concord/sql';
+import type { Browser, Page } from 'playwright-core';
+import { pino } from 'pino';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import {
+  describeWithBrowser,
+  ensureDashboardBuilt,
+  launchBrowser,
+  screenshot,
+  signInAs,
+  watchForPageErrors,
+} from './test-support/browser.ts';
+
+describeWithBrowser('onboarding in the dashboard (browser)', (executablePath) => {
+  let dataDir: string;
+  let store: PostgresEventStore;
+  let prisma: ReadModelPrisma;
+  let server: ApiServer;
+  let url: string;
+  let browser: Browser;
+  let page: Page;
+  let pageErrors: string[];
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'concord-web-admin-'));
+    const db = await pgliteDatabase({ dataDir: join(dataDir, 'pglite') });
+    store = await PostgresEventStore.open(db);
+    prisma = readModelPrisma({ pglite: db.pglite });
+    const issuer = await DevIssuer.open();
+    server = await startApiServer({
+      store,
+      db,
+      prisma,
+      authenticator: new Authenticator({
+        issuer: DEV_ISSUER,
+        audience: DEV_AUDIENCE,
+        keys: issuer.jwks(),
+      }),
+      logger: pino({ level: 'warn' }),
+      port: 0,
+      devIssuer: issuer,
+      webRoot: ensureDashboardBuilt(),
+    });
+    url = server.url;
+    browser = await launchBrowser(executablePath);
+    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    pageErrors = watchForPageErrors(page);
+  }, 240_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await prisma?.$disconnect();
+    await store?.close();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  /** Fills and submits one act's form; waits for the server's answer under it. */
+  async function act(form: string, values: Record<string, string>) {
+    const scope = page.locator(`form[data-act="${form}"]`);
+    for (const [name, value] of Object.entries(values)) {
+      const field = scope.locator(`[name="${name}"]`);
+      if ((await field.evaluate((element) => element.tagName)) === 'SELECT')
+        await field.selectOption(value);
+      else await field.fill(value);
+    }
+    await scope.locator('button[type="submit"]').click();
+    const answer = scope.locator('.notice');
+    await answer.waitFor();
+    return (await answer.textContent()) ?? '';
+  }
+
+  it('lets the platform operator register an organization and appoint its administrator', async () => {
+    await signInAs(page, url, 'Demo Operator', 'Concord platform');
+    await page.goto(`${url}/#/admin`);
+    expect(
+      await act('register-organization', {
+        organizationId: 'meridian-rx',
+        name: 'Meridian Rx',
+        kind: 'SPONSOR',
+        reason: 'Platform agreement signed',
+      }),
+    ).toContain('Meridian Rx registered.');
+    await page.locator('section[data-organization-id="meridian-rx"]').waitFor();
+    expect(
+      await act('appoint-administrator', {
+        personId: 'mr-admin',
+        printedName: 'Mara Admin',
+        reason: 'Named in the onboarding form',
+      }),
+    ).toContain('Administrator appointed.');
+    expect(
+      await act('grant-role', {
+        personId: 'mr-admin',
+        printedName: 'Mara Admin',
+        role: 'QA',
+        reason: 'Head of QA',
+      }),
+    ).toContain('Role granted.');
+    await page.locator('.admin-administrators li', { hasText: 'Mara Admin' }).waitFor();
+    await page.locator('tr[data-person-id="mr-admin"]', { hasText: 'qa' }).waitFor();
+    // The same organization again is refused, in the domain's words.
+    expect(
+      await act('register-organization', {
+        organizationId: 'meridian-rx',
+        name: 'Meridian Rx',
+        kind: 'SPONSOR',
+        reason: 'again',
+      }),
+    ).toContain('organization.already-registered');
+    await screenshot(page, 'administration-operator');
+  });
+
+  it('lets the administrator register a partner system and issue its API key, shown once', async () => {
+    await page.evaluate(() => sessionStorage.clear());
+    await signInAs(page, url, 'Mara Admin', 'Meridian Rx');
+    await page.goto(`${url}/#/admin`);
+    await page.locator('section[data-organization-id="meridian-rx"]').waitFor();
+    // An administrator of an organization appoints nobody: that is the operator's.
+    expect(await page.locator('form[data-act="appoint-administrator"]').count()).toBe(0);
+    expect(
+      await act('register-system', {
+        systemId: 'mr-erp',
+        name: 'Meridian ERP',
+        reason: 'ERP integration go-live',
+      }),
+    ).toContain('System registered.');
+    await page.locator('[data-system-id="mr-erp"]').waitFor();
+    expect(await act('issue-key-mr-erp', { reason: 'ERP integration go-live' })).toContain(
+      'Key issued.',
+    );
+    const key = (await page.locator('.admin-issued-key code').textContent())!;
+    expect(key).toMatch(/^ck1\./);
+    const viewer = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `ApiKey ${key}` },
+      body: JSON.stringify({ query: '{ viewer { id kind } }' }),
+    });
+    expect(await viewer.json()).toEqual({ data: { viewer: { id: 'mr-erp', kind: 'system' } } });
+    await page.locator('[data-system-id="mr-erp"] tr[data-status="ACTIVE"]').waitFor();
+    await screenshot(page, 'administration-organization');
+
+    page.once('dialog', (dialog) => void dialog.accept('Rotated after go-live test'));
+    await page.locator('[data-system-id="mr-erp"] tr[data-status="ACTIVE"] button').click();
+    await page.locator('[data-system-id="mr-erp"] tr[data-status="REVOKED"]').waitFor();
+    const refused = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `ApiKey ${key}` },
+      body: JSON.stringify({ query: '{ viewer { id } }' }),
+    });
+    expect(refused.status).toBe(401);
+    expect(pageErrors).toEqual([]);
+  });
+});

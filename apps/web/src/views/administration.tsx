@@ -1,0 +1,457 @@
+import { useState, type FormEvent, type ReactNode } from 'react';
+import { useMutation, useQuery } from 'urql';
+import { PageHeader } from '../components/page-header.tsx';
+import { ErrorState, Loading } from '../components/states.tsx';
+import {
+  AdministeredOrganizationQuery,
+  AppointAdministratorMutation,
+  GrantRoleMutation,
+  IssueApiKeyMutation,
+  RegisterOrganizationMutation,
+  RegisterPartnerSystemMutation,
+  RevokeApiKeyMutation,
+  type AdministeredOrganization,
+} from '../lib/api.ts';
+import { useConcord } from '../lib/concord-context.tsx';
+import { formatDateTime } from '../lib/format.ts';
+import { navigate, useRoute } from '../lib/router.tsx';
+
+const ROLES = ['QA', 'QC', 'PRODUCTION', 'QP', 'ANALYST', 'AUDITOR'] as const;
+const KINDS = ['SPONSOR', 'CDMO', 'TESTING_LAB'] as const;
+
+/** An administrative act's answer: recorded (its type name ends in Success), or refused. */
+type Answer = { __typename: string; code?: string; message?: string } | null | undefined;
+type Outcome = { ok: boolean; text: string } | null;
+
+function outcomeOf(answer: Answer, error: Error | undefined, done: string): Outcome {
+  if (error) return { ok: false, text: error.message };
+  if (!answer) return { ok: false, text: 'No answer.' };
+  if (answer.code) return { ok: false, text: `${answer.message} (${answer.code})` };
+  return { ok: true, text: done };
+}
+
+/**
+ * Administration: a platform operator registers organizations and appoints their administrators
+ * (and may act for any organization); an organization's administrator runs its people, partner
+ * systems and API keys. Every act states why; the server decides who may do what and says so.
+ */
+export function AdministrationView() {
+  const { session } = useConcord();
+  const route = useRoute();
+  const operator = session.roles.includes('operator');
+  const organizationId = operator ? (route.query.get('org') ?? '') : session.organizationId;
+  return (
+    <div className="page">
+      <PageHeader
+        title="Administration"
+        subtitle={
+          operator
+            ? 'Register organizations, appoint their administrators, and act for any organization'
+            : 'Your organization’s people, partner systems and API keys'
+        }
+      />
+      {operator ? <OperatorPanel organizationId={organizationId} /> : null}
+      {organizationId ? <OrganizationPanel organizationId={organizationId} /> : null}
+    </div>
+  );
+}
+
+function OperatorPanel({ organizationId }: { organizationId: string }) {
+  const [, register] = useMutation(RegisterOrganizationMutation);
+  const [outcome, setOutcome] = useState<Outcome>(null);
+  const [lookup, setLookup] = useState(organizationId);
+  return (
+    <div className="admin-grid">
+      <ActForm
+        title="Register an organization"
+        name="register-organization"
+        fields={[
+          { name: 'organizationId', label: 'Organization id' },
+          { name: 'name', label: 'Name' },
+          { name: 'kind', label: 'Kind', options: KINDS },
+          { name: 'reason', label: 'Reason' },
+        ]}
+        outcome={outcome}
+        onSubmit={async (values) => {
+          const result = await register({
+            organizationId: values.organizationId!,
+            name: values.name!,
+            kind: values.kind as (typeof KINDS)[number],
+            reason: values.reason!,
+          });
+          setOutcome(
+            outcomeOf(
+              result.data?.registerOrganization,
+              result.error,
+              `${values.name} registered.`,
+            ),
+          );
+          if (result.data?.registerOrganization?.__typename.endsWith('Success'))
+            navigate(`#/admin?org=${encodeURIComponent(values.organizationId!)}`, {
+              replace: true,
+            });
+        }}
+      />
+      <form
+        className="card admin-form"
+        onSubmit={(event) => {
+          event.preventDefault();
+          navigate(`#/admin?org=${encodeURIComponent(lookup)}`, { replace: true });
+        }}
+      >
+        <h2>Open an organization</h2>
+        <div className="field">
+          <label htmlFor="admin-open-org">Organization id</label>
+          <input
+            id="admin-open-org"
+            name="open-org"
+            value={lookup}
+            onChange={(event) => setLookup(event.target.value)}
+          />
+        </div>
+        <button type="submit" className="button">
+          Open
+        </button>
+      </form>
+    </div>
+  );
+}
+
+function OrganizationPanel({ organizationId }: { organizationId: string }) {
+  const { session } = useConcord();
+  const [{ data, fetching, error }, refetch] = useQuery({
+    query: AdministeredOrganizationQuery,
+    variables: { organizationId },
+    requestPolicy: 'network-only',
+  });
+  const refresh = () => refetch({ requestPolicy: 'network-only' });
+  const [, appoint] = useMutation(AppointAdministratorMutation);
+  const [, grant] = useMutation(GrantRoleMutation);
+  const [, registerSystem] = useMutation(RegisterPartnerSystemMutation);
+  const [appointed, setAppointed] = useState<Outcome>(null);
+  const [granted, setGranted] = useState<Outcome>(null);
+  const [registered, setRegistered] = useState<Outcome>(null);
+  if (error) return <ErrorState title="The organization could not be loaded" error={error} />;
+  if (!data && fetching) return <Loading what="the organization" />;
+  const organization = data?.administeredOrganization;
+  if (!organization)
+    return (
+      <p className="notice" role="status">
+        {organizationId} is not registered, or not yours to administer.
+      </p>
+    );
+  const operator = session.roles.includes('operator');
+  return (
+    <section className="admin-organization" data-organization-id={organization.organizationId}>
+      <h2>
+        {organization.name} <span className="muted">({organization.kind})</span>
+      </h2>
+      <div className="admin-grid">
+        <div className="card">
+          <h3>Administrators</h3>
+          <ul className="admin-administrators">
+            {organization.administrators.map((person) => (
+              <li key={person.personId}>
+                {person.printedName} <span className="muted">{person.personId}</span>
+              </li>
+            ))}
+          </ul>
+          <h3>People</h3>
+          <table className="table admin-people">
+            <thead>
+              <tr>
+                <th scope="col">Person</th>
+                <th scope="col">Roles</th>
+              </tr>
+            </thead>
+            <tbody>
+              {organization.people.map((person) => (
+                <tr key={person.personId} data-person-id={person.personId}>
+                  <td>
+                    {person.printedName} <span className="muted">{person.personId}</span>
+                  </td>
+                  <td>{person.roles.length ? person.roles.join(', ') : 'deactivated'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+        {operator ? (
+          <ActForm
+            title="Appoint an administrator"
+            name="appoint-administrator"
+            fields={[
+              { name: 'personId', label: 'Person id' },
+              { name: 'printedName', label: 'Printed name' },
+              { name: 'reason', label: 'Reason' },
+            ]}
+            outcome={appointed}
+            onSubmit={async (values) => {
+              const result = await appoint({
+                organizationId,
+                personId: values.personId!,
+                printedName: values.printedName!,
+                reason: values.reason!,
+              });
+              setAppointed(
+                outcomeOf(
+                  result.data?.appointAdministrator,
+                  result.error,
+                  'Administrator appointed.',
+                ),
+              );
+              refresh();
+            }}
+          />
+        ) : null}
+        <ActForm
+          title="Grant a role"
+          name="grant-role"
+          fields={[
+            { name: 'personId', label: 'Person id' },
+            { name: 'printedName', label: 'Printed name' },
+            { name: 'role', label: 'Role', options: ROLES },
+            { name: 'reason', label: 'Reason' },
+          ]}
+          outcome={granted}
+          onSubmit={async (values) => {
+            const result = await grant({
+              organizationId,
+              personId: values.personId!,
+              printedName: values.printedName!,
+              role: values.role as (typeof ROLES)[number],
+              reason: values.reason!,
+            });
+            setGranted(outcomeOf(result.data?.grantRole, result.error, 'Role granted.'));
+            refresh();
+          }}
+        />
+        <ActForm
+          title="Register a partner system"
+          name="register-system"
+          fields={[
+            { name: 'systemId', label: 'System id' },
+            { name: 'name', label: 'Name' },
+            { name: 'reason', label: 'Reason' },
+          ]}
+          outcome={registered}
+          onSubmit={async (values) => {
+            const result = await registerSystem({
+              organizationId,
+              systemId: values.systemId!,
+              name: values.name!,
+              reason: values.reason!,
+            });
+            setRegistered(
+              outcomeOf(result.data?.registerPartnerSystem, result.error, 'System registered.'),
+            );
+            refresh();
+          }}
+        />
+      </div>
+      <h3>Partner systems and API keys</h3>
+      {organization.systems.length === 0 ? (
+        <p className="muted">No partner system yet.</p>
+      ) : (
+        organization.systems.map((system) => (
+          <SystemCard
+            key={system.systemId}
+            organizationId={organizationId}
+            system={system}
+            onChange={refresh}
+          />
+        ))
+      )}
+      <h3>Signing keys</h3>
+      {organization.signingKeys.length === 0 ? (
+        <p className="muted">
+          No signing key yet: the organization registers its first with its administrator’s
+          e-signature, then rotates with keys it holds (`concord keys register`).
+        </p>
+      ) : null}
+      <ul className="admin-signing-keys">
+        {organization.signingKeys.map((key) => (
+          <li key={key.keyId}>
+            {key.keyId} · valid from {formatDateTime(key.validFrom)}
+            {key.revokedAt ? ` · revoked ${formatDateTime(key.revokedAt)}` : ''}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+function SystemCard(props: {
+  organizationId: string;
+  system: AdministeredOrganization['systems'][number];
+  onChange(): void;
+}) {
+  const { organizationId, system } = props;
+  const [, issue] = useMutation(IssueApiKeyMutation);
+  const [, revoke] = useMutation(RevokeApiKeyMutation);
+  const [issued, setIssued] = useState<{ keyId: string; key: string } | null>(null);
+  const [outcome, setOutcome] = useState<Outcome>(null);
+  const inAYear = new Date(Date.now() + 365 * 86_400_000).toISOString().slice(0, 10);
+  return (
+    <div className="card admin-system" data-system-id={system.systemId}>
+      <h4>
+        {system.name} <span className="muted">{system.systemId}</span>
+      </h4>
+      <table className="table admin-api-keys">
+        <thead>
+          <tr>
+            <th scope="col">Key</th>
+            <th scope="col">Status</th>
+            <th scope="col">Expires</th>
+            <th scope="col">Last used</th>
+            <th scope="col" />
+          </tr>
+        </thead>
+        <tbody>
+          {system.apiKeys.map((key) => (
+            <tr key={key.keyId} data-key-id={key.keyId} data-status={key.status}>
+              <td>{key.keyId}</td>
+              <td>{key.status.toLowerCase()}</td>
+              <td>{formatDateTime(key.expiresAt)}</td>
+              <td>{key.lastUsedAt ? formatDateTime(key.lastUsedAt) : 'never'}</td>
+              <td>
+                {key.status === 'ACTIVE' ? (
+                  <button
+                    type="button"
+                    className="button"
+                    onClick={async () => {
+                      const reason = window.prompt(`Why revoke ${key.keyId}?`);
+                      if (!reason) return;
+                      const result = await revoke({
+                        organizationId,
+                        systemId: system.systemId,
+                        keyId: key.keyId,
+                        reason,
+                      });
+                      setOutcome(
+                        outcomeOf(result.data?.revokeApiKey, result.error, 'Key revoked.'),
+                      );
+                      props.onChange();
+                    }}
+                  >
+                    Revoke
+                  </button>
+                ) : null}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {issued ? (
+        <div className="notice notice-success admin-issued-key" role="status">
+          <p>
+            API key {issued.keyId}: copy it now. Concord keeps only its digest and cannot show it
+            again.
+          </p>
+          <code>{issued.key}</code>
+        </div>
+      ) : null}
+      <ActForm
+        title="Issue an API key"
+        name={`issue-key-${system.systemId}`}
+        fields={[
+          { name: 'expires', label: 'Expires on', type: 'date', initial: inAYear },
+          { name: 'role', label: 'Sees as', options: ROLES, initial: 'ANALYST' },
+          { name: 'reason', label: 'Reason' },
+        ]}
+        outcome={outcome}
+        onSubmit={async (values) => {
+          const result = await issue({
+            organizationId,
+            systemId: system.systemId,
+            roles: [values.role as (typeof ROLES)[number]],
+            expiresAt: new Date(`${values.expires}T00:00:00Z`).toISOString(),
+            reason: values.reason!,
+          });
+          const answer = result.data?.issueApiKey;
+          const data = answer && 'data' in answer ? answer.data : undefined;
+          setIssued(data ? { keyId: data.keyId, key: data.key } : null);
+          setOutcome(outcomeOf(answer, result.error, 'Key issued.'));
+          props.onChange();
+        }}
+      />
+    </div>
+  );
+}
+
+interface Field {
+  name: string;
+  label: string;
+  options?: readonly string[];
+  type?: string;
+  initial?: string;
+}
+
+/** A small form for one act: its fields, a submit button, and what the server answered. */
+function ActForm(props: {
+  title: string;
+  name: string;
+  fields: Field[];
+  outcome: Outcome;
+  onSubmit(values: Record<string, string>): Promise<void>;
+}): ReactNode {
+  const [busy, setBusy] = useState(false);
+  const submit = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const values = Object.fromEntries(
+      [...new FormData(form).entries()].map(([key, value]) => [key, String(value)]),
+    );
+    setBusy(true);
+    try {
+      await props.onSubmit(values);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form
+      className="card admin-form"
+      data-act={props.name}
+      onSubmit={(event) => void submit(event)}
+    >
+      <h3>{props.title}</h3>
+      {props.fields.map((field) => {
+        const id = `${props.name}-${field.name}`;
+        return (
+          <div className="field" key={field.name}>
+            <label htmlFor={id}>{field.label}</label>
+            {field.options ? (
+              <select id={id} name={field.name} defaultValue={field.initial}>
+                {field.options.map((option) => (
+                  <option key={option} value={option}>
+                    {option.toLowerCase().replaceAll('_', ' ')}
+                  </option>
+                ))}
+              </select>
+            ) : (
+              <input
+                id={id}
+                name={field.name}
+                type={field.type ?? 'text'}
+                defaultValue={field.initial}
+                required
+              />
+            )}
+          </div>
+        );
+      })}
+      <button type="submit" className="button button-primary" disabled={busy}>
+        {busy ? 'Recording…' : props.title}
+      </button>
+      {props.outcome ? (
+        <p
+          className={props.outcome.ok ? 'notice notice-success' : 'notice notice-error'}
+          role={props.outcome.ok ? 'status' : 'alert'}
+        >
+          {props.outcome.text}
+        </p>
+      ) : null}
+    </form>
+  );
+}
