@@ -3,7 +3,7 @@
 // key (printed once), and the system rotates the organization's signing key with statements
 // signed by the key it holds. Refusals exit 1 with the domain's reason.
 import { createPublicKey } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Authenticator, DEV_AUDIENCE, DEV_ISSUER, DevIssuer } from '@concord/auth';
@@ -270,6 +270,71 @@ describeWithPostgres('concord admin and concord keys register|revoke', (database
       [`${ORG}:a`, true],
       [`${ORG}:b`, false],
     ]);
+  });
+
+  it('drafts a quality agreement, and both parties’ QA sign it into force', async () => {
+    const asOperator = { CONCORD_TOKEN: operator };
+    const sponsor = 'hilltop-tx';
+    for (const args of [
+      ['register-organization', sponsor, '--name', 'Hilltop Tx', '--kind', 'sponsor'],
+      ['grant-role', sponsor, 'ht-qa', '--role', 'qa', '--printed-name', 'Hana Hill'],
+      ['grant-role', ORG, 'lb-qa', '--role', 'qa', '--printed-name', 'Lars Lake'],
+    ])
+      expect((await concord(['admin', ...args, '--reason', 'Onboarding'], asOperator)).code).toBe(
+        0,
+      );
+    const file = join(dir, 'agreement.json');
+    await writeFile(
+      file,
+      JSON.stringify({
+        agreementId: 'qa-ht-lb-1',
+        version: 1,
+        sponsorId: sponsor,
+        cdmoId: ORG,
+        products: [{ productId: 'prd-ht-1', name: 'HT-1' }],
+        responsibilities: [{ activity: 'MANUFACTURING', performedBy: 'CDMO' }],
+        notificationDeadlinesHours: { critical: 24, major: 72, minor: 720 },
+        effectiveFrom: new Date().toISOString(),
+      }),
+    );
+    const drafted = await concord(['agreements', 'draft', file, '--reason', 'New partnership'], {
+      CONCORD_TOKEN: administrator,
+    });
+    expect(drafted).toMatchObject({ code: 0, stdout: expect.stringContaining('version-drafted') });
+    const shown = await concord(['agreements', 'show', 'qa-ht-lb-1'], {
+      CONCORD_TOKEN: administrator,
+    });
+    const { draftId } = JSON.parse(shown.stdout) as { draftId: string };
+    const sign = async (personId: string, organizationId: string, printedName: string) =>
+      concord(
+        [
+          'agreements',
+          'sign',
+          'qa-ht-lb-1',
+          '--version',
+          '1',
+          '--draft-id',
+          draftId,
+          '--printed-name',
+          printedName,
+          '--credential',
+          await issuer.mintStepUp({ personId, organizationId, roles: ['qa'] }),
+          '--reason',
+          `Approved for ${organizationId}`,
+        ],
+        { CONCORD_TOKEN: await issuer.mint({ personId, organizationId, roles: ['qa'] }) },
+      );
+    expect((await sign('ht-qa', sponsor, 'Hana Hill')).stdout).toContain(
+      'recorded concord.agreement.version-signed.v1 ',
+    );
+    // A wrong printed name is refused, and the signature not made.
+    expect(await sign('lb-qa', ORG, 'Someone Else')).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('signature.printed-name-mismatch'),
+    });
+    expect((await sign('lb-qa', ORG, 'Lars Lake')).stdout).toContain(
+      'concord.agreement.version-signed.v1, concord.agreement.version-approved.v1',
+    );
   });
 
   it('says what is missing, and when Concord cannot be reached', async () => {

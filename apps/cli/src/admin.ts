@@ -348,3 +348,85 @@ export async function keysRevoke(
     },
   );
 }
+
+/**
+ * `concord agreements draft`: the next version of a quality agreement, from a JSON file holding
+ * the whole version as `AgreementVersionInput` (agreementId, version, sponsorId, cdmoId, products,
+ * responsibilities, notificationDeadlinesHours, effectiveFrom).
+ */
+export async function agreementsDraft(
+  file: string,
+  options: ApiTargetOptions & { reason: string; json?: boolean },
+  io: CliIo,
+): Promise<number> {
+  let version: unknown;
+  try {
+    version = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new UsageError(
+      `cannot read a JSON agreement version from ${file}: ${(error as Error).message}`,
+    );
+  }
+  return act(
+    options,
+    io,
+    'draftAgreementVersion',
+    '$version: AgreementVersionInput!, $reason: String!',
+    'version: $version, reason: $reason',
+    { version, reason: options.reason },
+  );
+}
+
+/** `concord agreements show`: the version being drafted and who has signed it, as JSON. */
+export async function agreementsShow(
+  agreementId: string,
+  options: ApiTargetOptions,
+  io: CliIo,
+): Promise<number> {
+  const data = await callApi(
+    options,
+    io,
+    `query($id: ID!) { agreementDraft(agreementId: $id) {
+      draftId agreementId version sponsorId cdmoId effectiveFrom notificationDeadlinesHours
+      products responsibilities signedBy } }`,
+    { id: agreementId },
+  );
+  if (!data.agreementDraft) {
+    io.stderr.write(`${agreementId}: nothing drafted, or not yours to see\n`);
+    return EXIT.rejected;
+  }
+  io.stdout.write(`${JSON.stringify(data.agreementDraft, null, 2)}\n`);
+  return EXIT.ok;
+}
+
+/**
+ * `concord agreements sign`: your QA e-signature on the drafted version (the credential you
+ * re-entered, as a step-up token); the second party's signature approves it.
+ */
+export async function agreementsSign(
+  agreementId: string,
+  options: ApiTargetOptions & {
+    version: number;
+    draftId: string;
+    printedName: string;
+    credential: string;
+    reason: string;
+    json?: boolean;
+  },
+  io: CliIo,
+): Promise<number> {
+  return act(
+    options,
+    io,
+    'signAgreementVersion',
+    '$id: ID!, $version: Int!, $draftId: ID!, $signature: AdministratorSignatureInput!, $reason: String!',
+    'agreementId: $id, version: $version, draftId: $draftId, signature: $signature, reason: $reason',
+    {
+      id: agreementId,
+      version: options.version,
+      draftId: options.draftId,
+      signature: { printedName: options.printedName, credential: options.credential },
+      reason: options.reason,
+    },
+  );
+}

@@ -2,6 +2,9 @@ import { Command, CommanderError, Option } from 'commander';
 import {
   admin,
   adminShow,
+  agreementsDraft,
+  agreementsShow,
+  agreementsSign,
   DeliveryError,
   keysRegister,
   keysRevoke,
@@ -393,6 +396,46 @@ function registerAdminCommands(
       .argument('<org>'),
   ).action(async (org: string, options: ApiTargetOptions) =>
     done(await adminShow(org, options, io)),
+  );
+
+  const agreements = concord
+    .command('agreements')
+    .description('quality agreements: draft a version, read the draft, sign it as QA')
+    .exitOverride();
+  onApi(
+    agreements
+      .command('draft')
+      .description("draft the next version (either party's administrator, or an operator)")
+      .argument('<file>', 'the whole version as JSON (AgreementVersionInput)')
+      .requiredOption('--reason <why>', 'the reason for change: recorded with the version')
+      .option('--json', 'print what was recorded as JSON'),
+  ).action(async (file: string, options: ApiTargetOptions & { reason: string; json?: boolean }) =>
+    done(await agreementsDraft(file, options, io)),
+  );
+  onApi(
+    agreements
+      .command('show')
+      .description('the version being drafted and which parties signed it (JSON)')
+      .argument('<agreement>'),
+  ).action(async (agreementId: string, options: ApiTargetOptions) =>
+    done(await agreementsShow(agreementId, options, io)),
+  );
+  onApi(
+    agreements
+      .command('sign')
+      .description("sign the drafted version as your organization's QA (e-signature, approval)")
+      .argument('<agreement>')
+      .requiredOption('--version <n>', 'the drafted version', positiveInt)
+      .requiredOption('--draft-id <id>', 'the draft you read (`agreements show`)')
+      .requiredOption('--printed-name <name>', 'your printed name as registered')
+      .requiredOption(
+        '--credential <token>',
+        'the step-up token you re-entered your credential for',
+      )
+      .requiredOption('--reason <why>', 'why you sign')
+      .option('--json', 'print what was recorded as JSON'),
+  ).action(async (agreementId: string, options: Parameters<typeof agreementsSign>[1]) =>
+    done(await agreementsSign(agreementId, options, io)),
   );
 
   const keyChange = (command: Command) =>
