@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApiServer, type ApiServer } from '@concord/api';
 import { Authenticator, DEV_AUDIENCE, DEV_ISSUER, DevIssuer } from '@concord/auth';
+import { generateSigningKey } from '@concord/contract';
 import { PostgresEventStore } from '@concord/event-store-postgres';
 import { readModelPrisma, type ReadModelPrisma } from '@concord/read-model';
 import { pgliteDatabase } from '@concord/sql';
@@ -31,13 +32,14 @@ describeWithBrowser('onboarding in the dashboard (browser)', (executablePath) =>
   let browser: Browser;
   let page: Page;
   let pageErrors: string[];
+  let issuer: DevIssuer;
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'concord-web-admin-'));
     const db = await pgliteDatabase({ dataDir: join(dataDir, 'pglite') });
     store = await PostgresEventStore.open(db);
     prisma = readModelPrisma({ pglite: db.pglite });
-    const issuer = await DevIssuer.open();
+    issuer = await DevIssuer.open();
     server = await startApiServer({
       store,
       db,
@@ -68,6 +70,13 @@ describeWithBrowser('onboarding in the dashboard (browser)', (executablePath) =>
 
   /** Fills and submits one act's form; waits for the server's answer under it. */
   async function act(form: string, values: Record<string, string>) {
+    const scope = await submit(form, values);
+    const answer = scope.locator('.notice');
+    await answer.waitFor();
+    return (await answer.textContent()) ?? '';
+  }
+
+  async function submit(form: string, values: Record<string, string>) {
     const scope = page.locator(`form[data-act="${form}"]`);
     for (const [name, value] of Object.entries(values)) {
       const field = scope.locator(`[name="${name}"]`);
@@ -76,9 +85,7 @@ describeWithBrowser('onboarding in the dashboard (browser)', (executablePath) =>
       else await field.fill(value);
     }
     await scope.locator('button[type="submit"]').click();
-    const answer = scope.locator('.notice');
-    await answer.waitFor();
-    return (await answer.textContent()) ?? '';
+    return scope;
   }
 
   it('lets the platform operator register an organization and appoint its administrator', async () => {
@@ -109,6 +116,7 @@ describeWithBrowser('onboarding in the dashboard (browser)', (executablePath) =>
       }),
     ).toContain('Role granted.');
     await page.locator('.admin-administrators li', { hasText: 'Mara Admin' }).waitFor();
+
     await page.locator('tr[data-person-id="mr-admin"]', { hasText: 'qa' }).waitFor();
     // The same organization again is refused, in the domain's words.
     expect(
@@ -120,6 +128,23 @@ describeWithBrowser('onboarding in the dashboard (browser)', (executablePath) =>
       }),
     ).toContain('organization.already-registered');
     await screenshot(page, 'administration-operator');
+    // The CDMO, with its QA, who will sign the agreement for it.
+    await page.goto(`${url}/#/admin`);
+    await act('register-organization', {
+      organizationId: 'foundry-bio',
+      name: 'Foundry Bio',
+      kind: 'CDMO',
+      reason: 'Platform agreement signed',
+    });
+    await page.locator('section[data-organization-id="foundry-bio"]').waitFor();
+    expect(
+      await act('grant-role', {
+        personId: 'fb-qa',
+        printedName: 'Hana Foundry',
+        role: 'QA',
+        reason: 'Head of QA',
+      }),
+    ).toContain('Role granted.');
   });
 
   it('lets the administrator register a partner system and issue its API key, shown once', async () => {
@@ -160,6 +185,67 @@ describeWithBrowser('onboarding in the dashboard (browser)', (executablePath) =>
       body: JSON.stringify({ query: '{ viewer { id } }' }),
     });
     expect(refused.status).toBe(401);
+  });
+
+  /** Signs in the open signature dialog, as the demo does: reason, and the password again. */
+  async function signInDialog(confirm: string, reason: string) {
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Reason').fill(reason);
+    await dialog.getByLabel('Re-enter your password').fill('concord-demo');
+    await dialog.getByRole('button', { name: confirm }).click();
+    await dialog.waitFor({ state: 'hidden' });
+  }
+
+  it('lets the administrator register the first signing key with an e-signature', async () => {
+    const { publicKey } = generateSigningKey();
+    await submit('register-signing-key', { keyId: 'meridian-rx:2027-a', publicKey });
+    await signInDialog('Sign and register', 'Our first signing key');
+    await page.getByText('Signing key meridian-rx:2027-a registered.').waitFor();
+    await page.locator('.admin-signing-keys li', { hasText: 'meridian-rx:2027-a' }).waitFor();
+  });
+
+  it('has both parties’ QA sign the drafted agreement, which the second signature approves', async () => {
+    const token = await issuer.mint({
+      personId: 'mr-admin',
+      organizationId: 'meridian-rx',
+      roles: ['qa'],
+    });
+    const drafted = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({
+        query: `mutation($version: AgreementVersionInput!) { draftAgreementVersion(version: $version,
+          reason: "New partnership") { __typename } }`,
+        variables: {
+          version: {
+            agreementId: 'qa-mr-fb-1',
+            version: 1,
+            sponsorId: 'meridian-rx',
+            cdmoId: 'foundry-bio',
+            products: [{ productId: 'prd-mr-1', name: 'MR-1' }],
+            responsibilities: [{ activity: 'MANUFACTURING', performedBy: 'CDMO' }],
+            notificationDeadlinesHours: { critical: 24, major: 72, minor: 720 },
+            effectiveFrom: new Date().toISOString(),
+          },
+        },
+      }),
+    });
+    expect(JSON.stringify(await drafted.json())).toContain('Success');
+    const signAs = async (confirmText: string) => {
+      await page.goto(`${url}/#/admin`);
+      await page.getByLabel('Agreement id').fill('qa-mr-fb-1');
+      await page.getByRole('button', { name: 'Open the draft' }).click();
+      await page.locator('.agreement-draft').waitFor();
+      await page.getByRole('button', { name: 'Sign as QA…' }).click();
+      await signInDialog('Sign and approve', 'Approved for my organization');
+      await page.getByText(confirmText).waitFor();
+    };
+    await signAs('the other party’s QA signs next');
+    await expect.poll(() => page.locator('.agreement-signed-by').innerText()).toContain('sponsor');
+    await page.evaluate(() => sessionStorage.clear());
+    await signInAs(page, url, 'Hana Foundry', 'Foundry Bio');
+    await signAs('both parties have signed, the version is approved');
+    await screenshot(page, 'administration-agreement');
     expect(pageErrors).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@
 // meaning and the reason, and re-enters their credential, which buys a step-up token for this
 // one signature. The act is then sent with it; a refusal is shown as the server words it.
 import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
-import type { ActResult, SignatureInput, SignatureMeaning } from '../lib/api.ts';
+import type { SignatureInput, SignatureMeaning } from '../lib/api.ts';
 import { useConcord } from '../lib/concord-context.tsx';
 import { fetchStepUp } from '../lib/dev-auth.ts';
 
@@ -13,6 +13,9 @@ const MEANINGS: { value: SignatureMeaning; label: string }[] = [
   { value: 'AUTHORSHIP', label: 'Authorship' },
 ];
 
+/** What any e-signed act answers: recorded (`data`), or refused with a code and a sentence. */
+export type SignedAnswer = { data: unknown } | { code: string; message: string };
+
 export interface SignatureDialogProps {
   /** e.g. "Approve CAPA capa-nb-26-0301". */
   title: string;
@@ -22,8 +25,8 @@ export interface SignatureDialogProps {
   /** The label of the confirming button, e.g. "Sign and approve". */
   confirmLabel: string;
   /** Sends the act with the signature; resolves to the API's result union. */
-  perform(signature: SignatureInput): Promise<ActResult | undefined>;
-  onDone(result: ActResult): void;
+  perform(signature: SignatureInput): Promise<SignedAnswer | undefined>;
+  onDone(result: SignedAnswer): void;
   onCancel(): void;
 }
 

@@ -902,3 +902,79 @@ export const RevokeApiKeyMutation = graphql(`
     }
   }
 `);
+
+export const RegisterSigningKeyMutation = graphql(`
+  mutation RegisterSigningKey(
+    $organizationId: ID!
+    $keyId: ID!
+    $publicKey: String!
+    $validFrom: String!
+    $proof: SigningKeyProofInput!
+    $reason: String!
+  ) {
+    registerSigningKey(
+      organizationId: $organizationId
+      keyId: $keyId
+      publicKey: $publicKey
+      validFrom: $validFrom
+      proof: $proof
+      reason: $reason
+    ) {
+      __typename
+      ... on Refusal {
+        code
+        message
+      }
+      ... on MutationRegisterSigningKeySuccess {
+        data {
+          eventId
+        }
+      }
+    }
+  }
+`);
+
+export const AgreementDraftQuery = graphql(`
+  query AgreementDraft($agreementId: ID!) {
+    agreementDraft(agreementId: $agreementId) {
+      draftId
+      agreementId
+      version
+      sponsorId
+      cdmoId
+      effectiveFrom
+      notificationDeadlinesHours
+      products
+      signedBy
+    }
+  }
+`);
+
+export const SignAgreementVersionMutation = graphql(`
+  mutation SignAgreementVersion(
+    $agreementId: ID!
+    $version: Int!
+    $draftId: ID!
+    $signature: AdministratorSignatureInput!
+    $reason: String!
+  ) {
+    signAgreementVersion(
+      agreementId: $agreementId
+      version: $version
+      draftId: $draftId
+      signature: $signature
+      reason: $reason
+    ) {
+      __typename
+      ... on Refusal {
+        code
+        message
+      }
+      ... on MutationSignAgreementVersionSuccess {
+        data {
+          recordedTypes
+        }
+      }
+    }
+  }
+`);

@@ -1,10 +1,14 @@
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { PageHeader } from '../components/page-header.tsx';
+import { SignatureDialog } from '../components/signature-dialog.tsx';
 import { ErrorState, Loading } from '../components/states.tsx';
 import {
   AdministeredOrganizationQuery,
+  AgreementDraftQuery,
   AppointAdministratorMutation,
+  RegisterSigningKeyMutation,
+  SignAgreementVersionMutation,
   GrantRoleMutation,
   IssueApiKeyMutation,
   RegisterOrganizationMutation,
@@ -52,6 +56,7 @@ export function AdministrationView() {
       />
       {operator ? <OperatorPanel organizationId={organizationId} /> : null}
       {organizationId ? <OrganizationPanel organizationId={organizationId} /> : null}
+      {operator ? null : <AgreementSigning />}
     </div>
   );
 }
@@ -137,7 +142,9 @@ function OrganizationPanel({ organizationId }: { organizationId: string }) {
   if (!organization)
     return (
       <p className="notice" role="status">
-        {organizationId} is not registered, or not yours to administer.
+        {organizationId === session.organizationId
+          ? 'Your organization’s administrators manage its people, partner systems and keys.'
+          : `${organizationId} is not registered, or not yours to administer.`}
       </p>
     );
   const operator = session.roles.includes('operator');
@@ -269,6 +276,9 @@ function OrganizationPanel({ organizationId }: { organizationId: string }) {
           e-signature, then rotates with keys it holds (`concord keys register`).
         </p>
       ) : null}
+      {operator ? null : (
+        <SigningKeyRegistration organizationId={organizationId} onChange={refresh} />
+      )}
       <ul className="admin-signing-keys">
         {organization.signingKeys.map((key) => (
           <li key={key.keyId}>
@@ -376,6 +386,171 @@ function SystemCard(props: {
         }}
       />
     </div>
+  );
+}
+
+/**
+ * The organization's administrator registers a signing key (its first, or any) by approving it
+ * with an e-signature; later keys can also be proven by a key it holds (`concord keys register`).
+ */
+function SigningKeyRegistration(props: { organizationId: string; onChange(): void }) {
+  const [, register] = useMutation(RegisterSigningKeyMutation);
+  const [pending, setPending] = useState<Record<string, string> | null>(null);
+  const [outcome, setOutcome] = useState<Outcome>(null);
+  return (
+    <>
+      <ActForm
+        title="Register a signing key"
+        name="register-signing-key"
+        fields={[
+          { name: 'keyId', label: 'Key id' },
+          { name: 'publicKey', label: 'Public key (Ed25519, base64)' },
+          {
+            name: 'validFrom',
+            label: 'Valid from',
+            initial: `${new Date().toISOString().slice(0, 19)}Z`,
+          },
+        ]}
+        outcome={outcome}
+        onSubmit={async (values) => setPending(values)}
+      />
+      {pending ? (
+        <SignatureDialog
+          title={`Register signing key ${pending.keyId}`}
+          defaultMeaning="APPROVAL"
+          confirmLabel="Sign and register"
+          perform={async (signature) => {
+            const result = await register({
+              organizationId: props.organizationId,
+              keyId: pending.keyId!,
+              publicKey: pending.publicKey!,
+              validFrom: pending.validFrom!,
+              proof: {
+                eSignature: {
+                  printedName: signature.printedName,
+                  credential: signature.credential,
+                },
+              },
+              reason: signature.reason,
+            });
+            if (result.error) throw result.error;
+            return result.data?.registerSigningKey;
+          }}
+          onCancel={() => setPending(null)}
+          onDone={() => {
+            setOutcome({ ok: true, text: `Signing key ${pending.keyId} registered.` });
+            setPending(null);
+            props.onChange();
+          }}
+        >
+          {`As administrator of ${props.organizationId}, you approve key ${pending.keyId}: events signed with it from ${pending.validFrom} are your organization's.`}
+        </SignatureDialog>
+      ) : null}
+    </>
+  );
+}
+
+/**
+ * A party's QA reads the drafted version of a quality agreement and signs it (approval); the
+ * second party's signature puts it in force from its date.
+ */
+function AgreementSigning() {
+  const [agreementId, setAgreementId] = useState('');
+  const [opened, setOpened] = useState('');
+  const [signing, setSigning] = useState(false);
+  const [outcome, setOutcome] = useState<Outcome>(null);
+  const [{ data, error }, refetch] = useQuery({
+    query: AgreementDraftQuery,
+    variables: { agreementId: opened },
+    pause: opened === '',
+    requestPolicy: 'network-only',
+  });
+  const [, sign] = useMutation(SignAgreementVersionMutation);
+  const draft = data?.agreementDraft;
+  return (
+    <section className="card admin-agreement">
+      <h2>Quality agreement drafts</h2>
+      <form
+        className="toolbar"
+        onSubmit={(event) => {
+          event.preventDefault();
+          setOutcome(null);
+          setOpened(agreementId);
+        }}
+      >
+        <div className="field">
+          <label htmlFor="agreement-id">Agreement id</label>
+          <input
+            id="agreement-id"
+            name="agreementId"
+            value={agreementId}
+            onChange={(event) => setAgreementId(event.target.value)}
+          />
+        </div>
+        <button type="submit" className="button">
+          Open the draft
+        </button>
+      </form>
+      {error ? <ErrorState title="The draft could not be loaded" error={error} /> : null}
+      {opened && data && !draft && !outcome ? (
+        <p className="notice" role="status">
+          Nothing is drafted for {opened}, or it is not yours to see.
+        </p>
+      ) : null}
+      {draft ? (
+        <div className="agreement-draft" data-draft-id={draft.draftId}>
+          <p>
+            Version {draft.version} of {draft.agreementId} between {draft.sponsorId} (sponsor) and{' '}
+            {draft.cdmoId} (CDMO), in force from {formatDateTime(draft.effectiveFrom)} once both
+            parties have signed.
+          </p>
+          <p className="agreement-signed-by">
+            Signed by: {draft.signedBy.length ? draft.signedBy.join(', ') : 'nobody yet'}
+          </p>
+          <button type="button" className="button button-primary" onClick={() => setSigning(true)}>
+            Sign as QA…
+          </button>
+        </div>
+      ) : null}
+      {outcome ? (
+        <p className="notice notice-success" role="status">
+          {outcome.text}
+        </p>
+      ) : null}
+      {signing && draft ? (
+        <SignatureDialog
+          title={`Approve ${draft.agreementId} version ${draft.version}`}
+          defaultMeaning="APPROVAL"
+          confirmLabel="Sign and approve"
+          perform={async (signature) => {
+            const result = await sign({
+              agreementId: draft.agreementId,
+              version: draft.version,
+              draftId: draft.draftId,
+              signature: { printedName: signature.printedName, credential: signature.credential },
+              reason: signature.reason,
+            });
+            if (result.error) throw result.error;
+            return result.data?.signAgreementVersion;
+          }}
+          onCancel={() => setSigning(false)}
+          onDone={(result) => {
+            const types = ((result as { data: { recordedTypes: string[] } }).data.recordedTypes ??
+              []) as string[];
+            setOutcome({
+              ok: true,
+              text: types.includes('concord.agreement.version-approved.v1')
+                ? 'Signed: both parties have signed, the version is approved.'
+                : 'Signed: the other party’s QA signs next.',
+            });
+            setSigning(false);
+            refetch({ requestPolicy: 'network-only' });
+          }}
+        >
+          {`You approve version ${draft.version} of quality agreement ${draft.agreementId} for your organization, as its QA.`}
+        </SignatureDialog>
+      ) : null}
+    </section>
   );
 }
 
