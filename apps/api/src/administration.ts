@@ -214,29 +214,17 @@ export class Administration {
         },
       };
     }
-    const data =
-      change.kind === 'register-signing-key'
-        ? {
-            type: 'concord.organization.signing-key-registered.v1' as const,
-            data: {
-              organizationId: change.organizationId,
-              keyId: change.keyId,
-              algorithm: 'Ed25519' as const,
-              publicKey: change.publicKey,
-              validFrom: change.validFrom,
-            },
-          }
-        : {
-            type: 'concord.organization.signing-key-revoked.v1' as const,
-            data: {
-              organizationId: change.organizationId,
-              keyId: change.keyId,
-              revokedAt: change.revokedAt,
-              reason: reason.trim(),
-            },
-          };
+    // The event records what the organization signed or approved, nothing else.
+    const { statement: _kind, ...data } = statement;
+    const recorded = {
+      type:
+        statement.statement === 'concord.signing-key-registration.v1'
+          ? ('concord.organization.signing-key-registered.v1' as const)
+          : ('concord.organization.signing-key-revoked.v1' as const),
+      data,
+    };
     return this.#record(caller, change.organizationId, now, reason, (metadata) => ({
-      command: { ...data, metadata, context: { proof } } as OrganizationCommand,
+      command: { ...recorded, metadata, context: { proof } } as OrganizationCommand,
       extraMetadata: { keyProof },
     }));
   }

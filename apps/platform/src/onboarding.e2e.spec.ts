@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { generateSigningKey, signKeyStatement, type EventType } from '@concord/contract';
 import { exampleEvent } from '@concord/contract/examples';
 import { createPartner, httpTransport, type IngestOutcome } from '@concord/partner-client';
+import { waitFor } from '@concord/test-infra';
 import { describeWithPostgres } from '@concord/test-infra/vitest';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -424,7 +425,10 @@ const onboarding = (name: string, databaseUrl: () => string | undefined) =>
           reason: 'Annual rotation',
         },
       );
-      await new Promise((resolve) => setTimeout(resolve, Date.parse(revokedAt) - Date.now() + 50));
+      // The revocation takes effect at the instant it states (never backdated): wait until then.
+      await waitFor(() => Date.now() > Date.parse(revokedAt), {
+        description: `the revocation to take effect at ${revokedAt}`,
+      });
       const shipped = (keyId: string, privateKeyPem: string) =>
         cdmoEvent({ keyId, privateKeyPem }, 'concord.batch.shipped.v2', PEOPLE.cdmoProduction, {
           batchId: BATCH,
