@@ -326,6 +326,10 @@ export interface DeviationFactsAsOf {
   detectedAt: string | null;
   reportedAt: string | null;
   late: { deadline: string | null; lateByMinutes: number | null } | null;
+  /** The investigation, CAPA and closure due dates in force, if the agreement set any. */
+  dueDates: { investigation: string; capa: string; closure: string } | null;
+  /** The due-soon and overdue warnings the platform gave, in order. */
+  deadlineWarnings: { warning: 'due-soon' | 'overdue'; deadline: string; dueAt: string }[];
   classification: { severity: string; category: string; rationale: string | null } | null;
   investigation: string[];
   rootCause: { rootCause: string; category: string | null } | null;
@@ -398,6 +402,8 @@ function deviationFacts(
     detectedAt: null,
     reportedAt: null,
     late: null,
+    dueDates: null,
+    deadlineWarnings: [],
     classification: null,
     investigation: [],
     rootCause: null,
@@ -418,6 +424,22 @@ function deviationFacts(
         break;
       case 'concord.deviation.reported-late.v1':
         facts.late = { deadline: current.data.deadline, lateByMinutes: current.data.lateByMinutes };
+        break;
+      case 'concord.deviation.due-dates-set.v1':
+        facts.dueDates = {
+          investigation: current.data.investigation.dueAt,
+          capa: current.data.capa.dueAt,
+          closure: current.data.closure.dueAt,
+        };
+        break;
+      case 'concord.deviation.deadline-due-soon.v1':
+      case 'concord.deviation.deadline-overdue.v1':
+        facts.deadlineWarnings.push({
+          warning:
+            current.type === 'concord.deviation.deadline-overdue.v1' ? 'overdue' : 'due-soon',
+          deadline: current.data.deadline,
+          dueAt: current.data.dueAt,
+        });
         break;
       case 'concord.deviation.classified.v1':
         facts.category = current.data.category;

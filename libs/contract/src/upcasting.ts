@@ -3,7 +3,15 @@
 // Signatures are verified on the stored original, never on an upcast event.
 import type { ConcordEvent } from './events.ts';
 import { dataSchemaIdByType, type EventType } from './generated/catalogue.ts';
-import type { BatchShippedV1, BatchShippedV2, EventDataByType } from './generated/schema-types.ts';
+import type {
+  AgreementVersionApprovedV1,
+  AgreementVersionApprovedV2,
+  AgreementVersionDraftedV1,
+  AgreementVersionDraftedV2,
+  BatchShippedV1,
+  BatchShippedV2,
+  EventDataByType,
+} from './generated/schema-types.ts';
 
 export interface Upcaster<From extends EventType, To extends EventType> {
   readonly from: From;
@@ -46,6 +54,23 @@ export const batchShippedV1ToV2 = defineUpcaster({
   },
 });
 
+/**
+ * A quality agreement version v1 → v2: v2 only adds the optional deviation due days, which a v1
+ * version never set; the data is the same.
+ */
+export const agreementVersionApprovedV1ToV2 = defineUpcaster({
+  from: 'concord.agreement.version-approved.v1',
+  to: 'concord.agreement.version-approved.v2',
+  upcast: (data: AgreementVersionApprovedV1): AgreementVersionApprovedV2 => data,
+});
+
+/** A draft of a quality agreement version v1 → v2, as for the approved version. */
+export const agreementVersionDraftedV1ToV2 = defineUpcaster({
+  from: 'concord.agreement.version-drafted.v1',
+  to: 'concord.agreement.version-drafted.v2',
+  upcast: (data: AgreementVersionDraftedV1): AgreementVersionDraftedV2 => data,
+});
+
 /** An upcaster of any source type (its data type is checked where it is defined). */
 type AnyUpcaster = {
   readonly from: EventType;
@@ -54,7 +79,11 @@ type AnyUpcaster = {
 };
 
 /** Every upcaster, at most one per source type. */
-export const upcasters: readonly AnyUpcaster[] = [batchShippedV1ToV2];
+export const upcasters: readonly AnyUpcaster[] = [
+  batchShippedV1ToV2,
+  agreementVersionApprovedV1ToV2,
+  agreementVersionDraftedV1ToV2,
+];
 
 const bySource: ReadonlyMap<string, AnyUpcaster> = new Map(upcasters.map((u) => [u.from, u]));
 

@@ -189,6 +189,20 @@ export {
   type DeviationState,
   type DeviationStatus,
 } from './deviation/deviation-state.ts';
+export {
+  deadlineKinds,
+  deadlineMet,
+  deadlineStatus,
+  deadlineWarningCommand,
+  deadlineWarningsDue,
+  dueDatesUnder,
+  nextDeadlineCheck,
+  warningKey,
+  type DeadlineKind,
+  type DeadlineStatus,
+  type DeadlineWarning,
+  type DueDates,
+} from './deviation/deadlines.ts';
 export type { ReportDeviation } from './deviation/report-deviation.ts';
 export type {
   AssessBatchImpact,

@@ -14,7 +14,7 @@ const PRUNE_EVERY = 500;
 /** Chunks a listener reads per query. */
 const READ_PAGE = 500;
 
-const KINDS = { b: 'batch', d: 'deviation', r: 'readiness' } as const;
+const KINDS = { b: 'batch', d: 'deviation', r: 'readiness', w: 'deadline' } as const;
 type Code = keyof typeof KINDS;
 const CODES = Object.fromEntries(Object.entries(KINDS).map(([code, kind]) => [kind, code])) as {
   [Kind in ReadModelChange['kind']]: Code;

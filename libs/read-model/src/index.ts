@@ -46,3 +46,4 @@ export {
 export type { Batch, Deviation, Organization } from './generated/prisma/client.ts';
 export { getDatamodel } from './generated/pothos-types.ts';
 export type { default as PrismaTypes } from './generated/pothos-types.ts';
+export { sqlDeadlineIndex } from './deadline-index.ts';

@@ -11,56 +11,63 @@ import schema5 from '../../../../schemas/common/text.schema.json' with { type: '
 import schema6 from '../../../../schemas/common/time.schema.json' with { type: 'json' };
 import schema7 from '../../../../schemas/events/agreement/terminated.v1.schema.json' with { type: 'json' };
 import schema8 from '../../../../schemas/events/agreement/version-approved.v1.schema.json' with { type: 'json' };
-import schema9 from '../../../../schemas/events/agreement/version-drafted.v1.schema.json' with { type: 'json' };
-import schema10 from '../../../../schemas/events/agreement/version-signed.v1.schema.json' with { type: 'json' };
-import schema11 from '../../../../schemas/events/batch/coa-issued.v1.schema.json' with { type: 'json' };
-import schema12 from '../../../../schemas/events/batch/deviation-link-closed.v1.schema.json' with { type: 'json' };
-import schema13 from '../../../../schemas/events/batch/deviation-linked.v1.schema.json' with { type: 'json' };
-import schema14 from '../../../../schemas/events/batch/disposition-recorded.v1.schema.json' with { type: 'json' };
-import schema15 from '../../../../schemas/events/batch/manufacturing-aborted.v1.schema.json' with { type: 'json' };
-import schema16 from '../../../../schemas/events/batch/manufacturing-completed.v1.schema.json' with { type: 'json' };
-import schema17 from '../../../../schemas/events/batch/manufacturing-held.v1.schema.json' with { type: 'json' };
-import schema18 from '../../../../schemas/events/batch/manufacturing-resumed.v1.schema.json' with { type: 'json' };
-import schema19 from '../../../../schemas/events/batch/manufacturing-started.v1.schema.json' with { type: 'json' };
-import schema20 from '../../../../schemas/events/batch/oos-investigation-opened.v1.schema.json' with { type: 'json' };
-import schema21 from '../../../../schemas/events/batch/oos-resolved.v1.schema.json' with { type: 'json' };
-import schema22 from '../../../../schemas/events/batch/qc-result-recorded.v1.schema.json' with { type: 'json' };
-import schema23 from '../../../../schemas/events/batch/qp-certified.v1.schema.json' with { type: 'json' };
-import schema24 from '../../../../schemas/events/batch/record-reviewed.v1.schema.json' with { type: 'json' };
-import schema25 from '../../../../schemas/events/batch/scheduled.v1.schema.json' with { type: 'json' };
-import schema26 from '../../../../schemas/events/batch/shipped.v1.schema.json' with { type: 'json' };
-import schema27 from '../../../../schemas/events/batch/shipped.v2.schema.json' with { type: 'json' };
-import schema28 from '../../../../schemas/events/correction/recorded.v1.schema.json' with { type: 'json' };
-import schema29 from '../../../../schemas/events/deviation/batch-impact-assessed.v1.schema.json' with { type: 'json' };
-import schema30 from '../../../../schemas/events/deviation/capa-approved.v1.schema.json' with { type: 'json' };
-import schema31 from '../../../../schemas/events/deviation/capa-proposed.v1.schema.json' with { type: 'json' };
-import schema32 from '../../../../schemas/events/deviation/classified.v1.schema.json' with { type: 'json' };
-import schema33 from '../../../../schemas/events/deviation/closed.v1.schema.json' with { type: 'json' };
-import schema34 from '../../../../schemas/events/deviation/closure-approved.v1.schema.json' with { type: 'json' };
-import schema35 from '../../../../schemas/events/deviation/investigation-updated.v1.schema.json' with { type: 'json' };
-import schema36 from '../../../../schemas/events/deviation/reported-late.v1.schema.json' with { type: 'json' };
-import schema37 from '../../../../schemas/events/deviation/reported.v1.schema.json' with { type: 'json' };
-import schema38 from '../../../../schemas/events/deviation/root-cause-identified.v1.schema.json' with { type: 'json' };
-import schema39 from '../../../../schemas/events/organization/administrator-appointed.v1.schema.json' with { type: 'json' };
-import schema40 from '../../../../schemas/events/organization/administrator-removed.v1.schema.json' with { type: 'json' };
-import schema41 from '../../../../schemas/events/organization/api-key-issued.v1.schema.json' with { type: 'json' };
-import schema42 from '../../../../schemas/events/organization/api-key-revoked.v1.schema.json' with { type: 'json' };
-import schema43 from '../../../../schemas/events/organization/partner-system-registered.v1.schema.json' with { type: 'json' };
-import schema44 from '../../../../schemas/events/organization/registered.v1.schema.json' with { type: 'json' };
-import schema45 from '../../../../schemas/events/organization/role-granted.v1.schema.json' with { type: 'json' };
-import schema46 from '../../../../schemas/events/organization/role-revoked.v1.schema.json' with { type: 'json' };
-import schema47 from '../../../../schemas/events/organization/signing-key-registered.v1.schema.json' with { type: 'json' };
-import schema48 from '../../../../schemas/events/organization/signing-key-revoked.v1.schema.json' with { type: 'json' };
-import schema49 from '../../../../schemas/log-checkpoint.v1.schema.json' with { type: 'json' };
-import schema50 from '../../../../schemas/receipt.v1.schema.json' with { type: 'json' };
-import schema51 from '../../../../schemas/rejection.v1.schema.json' with { type: 'json' };
-import schema52 from '../../../../schemas/rejection.v2.schema.json' with { type: 'json' };
+import schema9 from '../../../../schemas/events/agreement/version-approved.v2.schema.json' with { type: 'json' };
+import schema10 from '../../../../schemas/events/agreement/version-drafted.v1.schema.json' with { type: 'json' };
+import schema11 from '../../../../schemas/events/agreement/version-drafted.v2.schema.json' with { type: 'json' };
+import schema12 from '../../../../schemas/events/agreement/version-signed.v1.schema.json' with { type: 'json' };
+import schema13 from '../../../../schemas/events/batch/coa-issued.v1.schema.json' with { type: 'json' };
+import schema14 from '../../../../schemas/events/batch/deviation-link-closed.v1.schema.json' with { type: 'json' };
+import schema15 from '../../../../schemas/events/batch/deviation-linked.v1.schema.json' with { type: 'json' };
+import schema16 from '../../../../schemas/events/batch/disposition-recorded.v1.schema.json' with { type: 'json' };
+import schema17 from '../../../../schemas/events/batch/manufacturing-aborted.v1.schema.json' with { type: 'json' };
+import schema18 from '../../../../schemas/events/batch/manufacturing-completed.v1.schema.json' with { type: 'json' };
+import schema19 from '../../../../schemas/events/batch/manufacturing-held.v1.schema.json' with { type: 'json' };
+import schema20 from '../../../../schemas/events/batch/manufacturing-resumed.v1.schema.json' with { type: 'json' };
+import schema21 from '../../../../schemas/events/batch/manufacturing-started.v1.schema.json' with { type: 'json' };
+import schema22 from '../../../../schemas/events/batch/oos-investigation-opened.v1.schema.json' with { type: 'json' };
+import schema23 from '../../../../schemas/events/batch/oos-resolved.v1.schema.json' with { type: 'json' };
+import schema24 from '../../../../schemas/events/batch/qc-result-recorded.v1.schema.json' with { type: 'json' };
+import schema25 from '../../../../schemas/events/batch/qp-certified.v1.schema.json' with { type: 'json' };
+import schema26 from '../../../../schemas/events/batch/record-reviewed.v1.schema.json' with { type: 'json' };
+import schema27 from '../../../../schemas/events/batch/scheduled.v1.schema.json' with { type: 'json' };
+import schema28 from '../../../../schemas/events/batch/shipped.v1.schema.json' with { type: 'json' };
+import schema29 from '../../../../schemas/events/batch/shipped.v2.schema.json' with { type: 'json' };
+import schema30 from '../../../../schemas/events/correction/recorded.v1.schema.json' with { type: 'json' };
+import schema31 from '../../../../schemas/events/deviation/batch-impact-assessed.v1.schema.json' with { type: 'json' };
+import schema32 from '../../../../schemas/events/deviation/capa-approved.v1.schema.json' with { type: 'json' };
+import schema33 from '../../../../schemas/events/deviation/capa-proposed.v1.schema.json' with { type: 'json' };
+import schema34 from '../../../../schemas/events/deviation/classified.v1.schema.json' with { type: 'json' };
+import schema35 from '../../../../schemas/events/deviation/closed.v1.schema.json' with { type: 'json' };
+import schema36 from '../../../../schemas/events/deviation/closure-approved.v1.schema.json' with { type: 'json' };
+import schema37 from '../../../../schemas/events/deviation/deadline-due-soon.v1.schema.json' with { type: 'json' };
+import schema38 from '../../../../schemas/events/deviation/deadline-overdue.v1.schema.json' with { type: 'json' };
+import schema39 from '../../../../schemas/events/deviation/due-dates-set.v1.schema.json' with { type: 'json' };
+import schema40 from '../../../../schemas/events/deviation/investigation-updated.v1.schema.json' with { type: 'json' };
+import schema41 from '../../../../schemas/events/deviation/reported-late.v1.schema.json' with { type: 'json' };
+import schema42 from '../../../../schemas/events/deviation/reported.v1.schema.json' with { type: 'json' };
+import schema43 from '../../../../schemas/events/deviation/root-cause-identified.v1.schema.json' with { type: 'json' };
+import schema44 from '../../../../schemas/events/organization/administrator-appointed.v1.schema.json' with { type: 'json' };
+import schema45 from '../../../../schemas/events/organization/administrator-removed.v1.schema.json' with { type: 'json' };
+import schema46 from '../../../../schemas/events/organization/api-key-issued.v1.schema.json' with { type: 'json' };
+import schema47 from '../../../../schemas/events/organization/api-key-revoked.v1.schema.json' with { type: 'json' };
+import schema48 from '../../../../schemas/events/organization/partner-system-registered.v1.schema.json' with { type: 'json' };
+import schema49 from '../../../../schemas/events/organization/registered.v1.schema.json' with { type: 'json' };
+import schema50 from '../../../../schemas/events/organization/role-granted.v1.schema.json' with { type: 'json' };
+import schema51 from '../../../../schemas/events/organization/role-revoked.v1.schema.json' with { type: 'json' };
+import schema52 from '../../../../schemas/events/organization/signing-key-registered.v1.schema.json' with { type: 'json' };
+import schema53 from '../../../../schemas/events/organization/signing-key-revoked.v1.schema.json' with { type: 'json' };
+import schema54 from '../../../../schemas/log-checkpoint.v1.schema.json' with { type: 'json' };
+import schema55 from '../../../../schemas/receipt.v1.schema.json' with { type: 'json' };
+import schema56 from '../../../../schemas/rejection.v1.schema.json' with { type: 'json' };
+import schema57 from '../../../../schemas/rejection.v2.schema.json' with { type: 'json' };
 
 /** Every Concord event type (CloudEvents `type`), one per schema file. */
 export const eventTypes = [
   'concord.agreement.terminated.v1',
   'concord.agreement.version-approved.v1',
+  'concord.agreement.version-approved.v2',
   'concord.agreement.version-drafted.v1',
+  'concord.agreement.version-drafted.v2',
   'concord.agreement.version-signed.v1',
   'concord.batch.coa-issued.v1',
   'concord.batch.deviation-link-closed.v1',
@@ -86,6 +93,9 @@ export const eventTypes = [
   'concord.deviation.classified.v1',
   'concord.deviation.closed.v1',
   'concord.deviation.closure-approved.v1',
+  'concord.deviation.deadline-due-soon.v1',
+  'concord.deviation.deadline-overdue.v1',
+  'concord.deviation.due-dates-set.v1',
   'concord.deviation.investigation-updated.v1',
   'concord.deviation.reported-late.v1',
   'concord.deviation.reported.v1',
@@ -110,8 +120,12 @@ export const dataSchemaIdByType: { readonly [T in EventType]: string } = {
     'https://concord.example/schemas/events/agreement/terminated.v1.schema.json',
   'concord.agreement.version-approved.v1':
     'https://concord.example/schemas/events/agreement/version-approved.v1.schema.json',
+  'concord.agreement.version-approved.v2':
+    'https://concord.example/schemas/events/agreement/version-approved.v2.schema.json',
   'concord.agreement.version-drafted.v1':
     'https://concord.example/schemas/events/agreement/version-drafted.v1.schema.json',
+  'concord.agreement.version-drafted.v2':
+    'https://concord.example/schemas/events/agreement/version-drafted.v2.schema.json',
   'concord.agreement.version-signed.v1':
     'https://concord.example/schemas/events/agreement/version-signed.v1.schema.json',
   'concord.batch.coa-issued.v1':
@@ -160,6 +174,12 @@ export const dataSchemaIdByType: { readonly [T in EventType]: string } = {
     'https://concord.example/schemas/events/deviation/closed.v1.schema.json',
   'concord.deviation.closure-approved.v1':
     'https://concord.example/schemas/events/deviation/closure-approved.v1.schema.json',
+  'concord.deviation.deadline-due-soon.v1':
+    'https://concord.example/schemas/events/deviation/deadline-due-soon.v1.schema.json',
+  'concord.deviation.deadline-overdue.v1':
+    'https://concord.example/schemas/events/deviation/deadline-overdue.v1.schema.json',
+  'concord.deviation.due-dates-set.v1':
+    'https://concord.example/schemas/events/deviation/due-dates-set.v1.schema.json',
   'concord.deviation.investigation-updated.v1':
     'https://concord.example/schemas/events/deviation/investigation-updated.v1.schema.json',
   'concord.deviation.reported-late.v1':
@@ -194,7 +214,9 @@ export const dataSchemaIdByType: { readonly [T in EventType]: string } = {
 export const schemaPathByType: { readonly [T in EventType]: string } = {
   'concord.agreement.terminated.v1': 'events/agreement/terminated.v1.schema.json',
   'concord.agreement.version-approved.v1': 'events/agreement/version-approved.v1.schema.json',
+  'concord.agreement.version-approved.v2': 'events/agreement/version-approved.v2.schema.json',
   'concord.agreement.version-drafted.v1': 'events/agreement/version-drafted.v1.schema.json',
+  'concord.agreement.version-drafted.v2': 'events/agreement/version-drafted.v2.schema.json',
   'concord.agreement.version-signed.v1': 'events/agreement/version-signed.v1.schema.json',
   'concord.batch.coa-issued.v1': 'events/batch/coa-issued.v1.schema.json',
   'concord.batch.deviation-link-closed.v1': 'events/batch/deviation-link-closed.v1.schema.json',
@@ -222,6 +244,9 @@ export const schemaPathByType: { readonly [T in EventType]: string } = {
   'concord.deviation.classified.v1': 'events/deviation/classified.v1.schema.json',
   'concord.deviation.closed.v1': 'events/deviation/closed.v1.schema.json',
   'concord.deviation.closure-approved.v1': 'events/deviation/closure-approved.v1.schema.json',
+  'concord.deviation.deadline-due-soon.v1': 'events/deviation/deadline-due-soon.v1.schema.json',
+  'concord.deviation.deadline-overdue.v1': 'events/deviation/deadline-overdue.v1.schema.json',
+  'concord.deviation.due-dates-set.v1': 'events/deviation/due-dates-set.v1.schema.json',
   'concord.deviation.investigation-updated.v1':
     'events/deviation/investigation-updated.v1.schema.json',
   'concord.deviation.reported-late.v1': 'events/deviation/reported-late.v1.schema.json',
@@ -263,48 +288,53 @@ export const schemaDocuments: { readonly [path: string]: object } = {
   'common/time.schema.json': schema6,
   'events/agreement/terminated.v1.schema.json': schema7,
   'events/agreement/version-approved.v1.schema.json': schema8,
-  'events/agreement/version-drafted.v1.schema.json': schema9,
-  'events/agreement/version-signed.v1.schema.json': schema10,
-  'events/batch/coa-issued.v1.schema.json': schema11,
-  'events/batch/deviation-link-closed.v1.schema.json': schema12,
-  'events/batch/deviation-linked.v1.schema.json': schema13,
-  'events/batch/disposition-recorded.v1.schema.json': schema14,
-  'events/batch/manufacturing-aborted.v1.schema.json': schema15,
-  'events/batch/manufacturing-completed.v1.schema.json': schema16,
-  'events/batch/manufacturing-held.v1.schema.json': schema17,
-  'events/batch/manufacturing-resumed.v1.schema.json': schema18,
-  'events/batch/manufacturing-started.v1.schema.json': schema19,
-  'events/batch/oos-investigation-opened.v1.schema.json': schema20,
-  'events/batch/oos-resolved.v1.schema.json': schema21,
-  'events/batch/qc-result-recorded.v1.schema.json': schema22,
-  'events/batch/qp-certified.v1.schema.json': schema23,
-  'events/batch/record-reviewed.v1.schema.json': schema24,
-  'events/batch/scheduled.v1.schema.json': schema25,
-  'events/batch/shipped.v1.schema.json': schema26,
-  'events/batch/shipped.v2.schema.json': schema27,
-  'events/correction/recorded.v1.schema.json': schema28,
-  'events/deviation/batch-impact-assessed.v1.schema.json': schema29,
-  'events/deviation/capa-approved.v1.schema.json': schema30,
-  'events/deviation/capa-proposed.v1.schema.json': schema31,
-  'events/deviation/classified.v1.schema.json': schema32,
-  'events/deviation/closed.v1.schema.json': schema33,
-  'events/deviation/closure-approved.v1.schema.json': schema34,
-  'events/deviation/investigation-updated.v1.schema.json': schema35,
-  'events/deviation/reported-late.v1.schema.json': schema36,
-  'events/deviation/reported.v1.schema.json': schema37,
-  'events/deviation/root-cause-identified.v1.schema.json': schema38,
-  'events/organization/administrator-appointed.v1.schema.json': schema39,
-  'events/organization/administrator-removed.v1.schema.json': schema40,
-  'events/organization/api-key-issued.v1.schema.json': schema41,
-  'events/organization/api-key-revoked.v1.schema.json': schema42,
-  'events/organization/partner-system-registered.v1.schema.json': schema43,
-  'events/organization/registered.v1.schema.json': schema44,
-  'events/organization/role-granted.v1.schema.json': schema45,
-  'events/organization/role-revoked.v1.schema.json': schema46,
-  'events/organization/signing-key-registered.v1.schema.json': schema47,
-  'events/organization/signing-key-revoked.v1.schema.json': schema48,
-  'log-checkpoint.v1.schema.json': schema49,
-  'receipt.v1.schema.json': schema50,
-  'rejection.v1.schema.json': schema51,
-  'rejection.v2.schema.json': schema52,
+  'events/agreement/version-approved.v2.schema.json': schema9,
+  'events/agreement/version-drafted.v1.schema.json': schema10,
+  'events/agreement/version-drafted.v2.schema.json': schema11,
+  'events/agreement/version-signed.v1.schema.json': schema12,
+  'events/batch/coa-issued.v1.schema.json': schema13,
+  'events/batch/deviation-link-closed.v1.schema.json': schema14,
+  'events/batch/deviation-linked.v1.schema.json': schema15,
+  'events/batch/disposition-recorded.v1.schema.json': schema16,
+  'events/batch/manufacturing-aborted.v1.schema.json': schema17,
+  'events/batch/manufacturing-completed.v1.schema.json': schema18,
+  'events/batch/manufacturing-held.v1.schema.json': schema19,
+  'events/batch/manufacturing-resumed.v1.schema.json': schema20,
+  'events/batch/manufacturing-started.v1.schema.json': schema21,
+  'events/batch/oos-investigation-opened.v1.schema.json': schema22,
+  'events/batch/oos-resolved.v1.schema.json': schema23,
+  'events/batch/qc-result-recorded.v1.schema.json': schema24,
+  'events/batch/qp-certified.v1.schema.json': schema25,
+  'events/batch/record-reviewed.v1.schema.json': schema26,
+  'events/batch/scheduled.v1.schema.json': schema27,
+  'events/batch/shipped.v1.schema.json': schema28,
+  'events/batch/shipped.v2.schema.json': schema29,
+  'events/correction/recorded.v1.schema.json': schema30,
+  'events/deviation/batch-impact-assessed.v1.schema.json': schema31,
+  'events/deviation/capa-approved.v1.schema.json': schema32,
+  'events/deviation/capa-proposed.v1.schema.json': schema33,
+  'events/deviation/classified.v1.schema.json': schema34,
+  'events/deviation/closed.v1.schema.json': schema35,
+  'events/deviation/closure-approved.v1.schema.json': schema36,
+  'events/deviation/deadline-due-soon.v1.schema.json': schema37,
+  'events/deviation/deadline-overdue.v1.schema.json': schema38,
+  'events/deviation/due-dates-set.v1.schema.json': schema39,
+  'events/deviation/investigation-updated.v1.schema.json': schema40,
+  'events/deviation/reported-late.v1.schema.json': schema41,
+  'events/deviation/reported.v1.schema.json': schema42,
+  'events/deviation/root-cause-identified.v1.schema.json': schema43,
+  'events/organization/administrator-appointed.v1.schema.json': schema44,
+  'events/organization/administrator-removed.v1.schema.json': schema45,
+  'events/organization/api-key-issued.v1.schema.json': schema46,
+  'events/organization/api-key-revoked.v1.schema.json': schema47,
+  'events/organization/partner-system-registered.v1.schema.json': schema48,
+  'events/organization/registered.v1.schema.json': schema49,
+  'events/organization/role-granted.v1.schema.json': schema50,
+  'events/organization/role-revoked.v1.schema.json': schema51,
+  'events/organization/signing-key-registered.v1.schema.json': schema52,
+  'events/organization/signing-key-revoked.v1.schema.json': schema53,
+  'log-checkpoint.v1.schema.json': schema54,
+  'receipt.v1.schema.json': schema55,
+  'rejection.v1.schema.json': schema56,
+  'rejection.v2.schema.json': schema57,
 };

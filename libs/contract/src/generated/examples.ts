@@ -4,89 +4,99 @@
 import type { EventType } from './catalogue.ts';
 import example0 from '../../../../schemas/examples/agreement/terminated.v1.json' with { type: 'json' };
 import example1 from '../../../../schemas/examples/agreement/version-approved.v1.json' with { type: 'json' };
-import example2 from '../../../../schemas/examples/agreement/version-drafted.v1.json' with { type: 'json' };
-import example3 from '../../../../schemas/examples/agreement/version-signed.v1.json' with { type: 'json' };
-import example4 from '../../../../schemas/examples/batch/coa-issued.v1.json' with { type: 'json' };
-import example5 from '../../../../schemas/examples/batch/deviation-link-closed.v1.json' with { type: 'json' };
-import example6 from '../../../../schemas/examples/batch/deviation-linked.v1.json' with { type: 'json' };
-import example7 from '../../../../schemas/examples/batch/disposition-recorded.v1.json' with { type: 'json' };
-import example8 from '../../../../schemas/examples/batch/manufacturing-aborted.v1.json' with { type: 'json' };
-import example9 from '../../../../schemas/examples/batch/manufacturing-completed.v1.json' with { type: 'json' };
-import example10 from '../../../../schemas/examples/batch/manufacturing-held.v1.json' with { type: 'json' };
-import example11 from '../../../../schemas/examples/batch/manufacturing-resumed.v1.json' with { type: 'json' };
-import example12 from '../../../../schemas/examples/batch/manufacturing-started.v1.json' with { type: 'json' };
-import example13 from '../../../../schemas/examples/batch/oos-investigation-opened.v1.json' with { type: 'json' };
-import example14 from '../../../../schemas/examples/batch/oos-resolved.v1.json' with { type: 'json' };
-import example15 from '../../../../schemas/examples/batch/qc-result-recorded.v1.json' with { type: 'json' };
-import example16 from '../../../../schemas/examples/batch/qp-certified.v1.json' with { type: 'json' };
-import example17 from '../../../../schemas/examples/batch/record-reviewed.v1.json' with { type: 'json' };
-import example18 from '../../../../schemas/examples/batch/scheduled.v1.json' with { type: 'json' };
-import example19 from '../../../../schemas/examples/batch/shipped.v1.json' with { type: 'json' };
-import example20 from '../../../../schemas/examples/batch/shipped.v2.json' with { type: 'json' };
-import example21 from '../../../../schemas/examples/correction/recorded.v1.json' with { type: 'json' };
-import example22 from '../../../../schemas/examples/deviation/batch-impact-assessed.v1.json' with { type: 'json' };
-import example23 from '../../../../schemas/examples/deviation/capa-approved.v1.json' with { type: 'json' };
-import example24 from '../../../../schemas/examples/deviation/capa-proposed.v1.json' with { type: 'json' };
-import example25 from '../../../../schemas/examples/deviation/classified.v1.json' with { type: 'json' };
-import example26 from '../../../../schemas/examples/deviation/closed.v1.json' with { type: 'json' };
-import example27 from '../../../../schemas/examples/deviation/closure-approved.v1.json' with { type: 'json' };
-import example28 from '../../../../schemas/examples/deviation/investigation-updated.v1.json' with { type: 'json' };
-import example29 from '../../../../schemas/examples/deviation/reported-late.v1.json' with { type: 'json' };
-import example30 from '../../../../schemas/examples/deviation/reported.v1.json' with { type: 'json' };
-import example31 from '../../../../schemas/examples/deviation/root-cause-identified.v1.json' with { type: 'json' };
-import example32 from '../../../../schemas/examples/organization/administrator-appointed.v1.json' with { type: 'json' };
-import example33 from '../../../../schemas/examples/organization/administrator-removed.v1.json' with { type: 'json' };
-import example34 from '../../../../schemas/examples/organization/api-key-issued.v1.json' with { type: 'json' };
-import example35 from '../../../../schemas/examples/organization/api-key-revoked.v1.json' with { type: 'json' };
-import example36 from '../../../../schemas/examples/organization/partner-system-registered.v1.json' with { type: 'json' };
-import example37 from '../../../../schemas/examples/organization/registered.v1.json' with { type: 'json' };
-import example38 from '../../../../schemas/examples/organization/role-granted.v1.json' with { type: 'json' };
-import example39 from '../../../../schemas/examples/organization/role-revoked.v1.json' with { type: 'json' };
-import example40 from '../../../../schemas/examples/organization/signing-key-registered.v1.json' with { type: 'json' };
-import example41 from '../../../../schemas/examples/organization/signing-key-revoked.v1.json' with { type: 'json' };
+import example2 from '../../../../schemas/examples/agreement/version-approved.v2.json' with { type: 'json' };
+import example3 from '../../../../schemas/examples/agreement/version-drafted.v1.json' with { type: 'json' };
+import example4 from '../../../../schemas/examples/agreement/version-drafted.v2.json' with { type: 'json' };
+import example5 from '../../../../schemas/examples/agreement/version-signed.v1.json' with { type: 'json' };
+import example6 from '../../../../schemas/examples/batch/coa-issued.v1.json' with { type: 'json' };
+import example7 from '../../../../schemas/examples/batch/deviation-link-closed.v1.json' with { type: 'json' };
+import example8 from '../../../../schemas/examples/batch/deviation-linked.v1.json' with { type: 'json' };
+import example9 from '../../../../schemas/examples/batch/disposition-recorded.v1.json' with { type: 'json' };
+import example10 from '../../../../schemas/examples/batch/manufacturing-aborted.v1.json' with { type: 'json' };
+import example11 from '../../../../schemas/examples/batch/manufacturing-completed.v1.json' with { type: 'json' };
+import example12 from '../../../../schemas/examples/batch/manufacturing-held.v1.json' with { type: 'json' };
+import example13 from '../../../../schemas/examples/batch/manufacturing-resumed.v1.json' with { type: 'json' };
+import example14 from '../../../../schemas/examples/batch/manufacturing-started.v1.json' with { type: 'json' };
+import example15 from '../../../../schemas/examples/batch/oos-investigation-opened.v1.json' with { type: 'json' };
+import example16 from '../../../../schemas/examples/batch/oos-resolved.v1.json' with { type: 'json' };
+import example17 from '../../../../schemas/examples/batch/qc-result-recorded.v1.json' with { type: 'json' };
+import example18 from '../../../../schemas/examples/batch/qp-certified.v1.json' with { type: 'json' };
+import example19 from '../../../../schemas/examples/batch/record-reviewed.v1.json' with { type: 'json' };
+import example20 from '../../../../schemas/examples/batch/scheduled.v1.json' with { type: 'json' };
+import example21 from '../../../../schemas/examples/batch/shipped.v1.json' with { type: 'json' };
+import example22 from '../../../../schemas/examples/batch/shipped.v2.json' with { type: 'json' };
+import example23 from '../../../../schemas/examples/correction/recorded.v1.json' with { type: 'json' };
+import example24 from '../../../../schemas/examples/deviation/batch-impact-assessed.v1.json' with { type: 'json' };
+import example25 from '../../../../schemas/examples/deviation/capa-approved.v1.json' with { type: 'json' };
+import example26 from '../../../../schemas/examples/deviation/capa-proposed.v1.json' with { type: 'json' };
+import example27 from '../../../../schemas/examples/deviation/classified.v1.json' with { type: 'json' };
+import example28 from '../../../../schemas/examples/deviation/closed.v1.json' with { type: 'json' };
+import example29 from '../../../../schemas/examples/deviation/closure-approved.v1.json' with { type: 'json' };
+import example30 from '../../../../schemas/examples/deviation/deadline-due-soon.v1.json' with { type: 'json' };
+import example31 from '../../../../schemas/examples/deviation/deadline-overdue.v1.json' with { type: 'json' };
+import example32 from '../../../../schemas/examples/deviation/due-dates-set.v1.json' with { type: 'json' };
+import example33 from '../../../../schemas/examples/deviation/investigation-updated.v1.json' with { type: 'json' };
+import example34 from '../../../../schemas/examples/deviation/reported-late.v1.json' with { type: 'json' };
+import example35 from '../../../../schemas/examples/deviation/reported.v1.json' with { type: 'json' };
+import example36 from '../../../../schemas/examples/deviation/root-cause-identified.v1.json' with { type: 'json' };
+import example37 from '../../../../schemas/examples/organization/administrator-appointed.v1.json' with { type: 'json' };
+import example38 from '../../../../schemas/examples/organization/administrator-removed.v1.json' with { type: 'json' };
+import example39 from '../../../../schemas/examples/organization/api-key-issued.v1.json' with { type: 'json' };
+import example40 from '../../../../schemas/examples/organization/api-key-revoked.v1.json' with { type: 'json' };
+import example41 from '../../../../schemas/examples/organization/partner-system-registered.v1.json' with { type: 'json' };
+import example42 from '../../../../schemas/examples/organization/registered.v1.json' with { type: 'json' };
+import example43 from '../../../../schemas/examples/organization/role-granted.v1.json' with { type: 'json' };
+import example44 from '../../../../schemas/examples/organization/role-revoked.v1.json' with { type: 'json' };
+import example45 from '../../../../schemas/examples/organization/signing-key-registered.v1.json' with { type: 'json' };
+import example46 from '../../../../schemas/examples/organization/signing-key-revoked.v1.json' with { type: 'json' };
 
 /** The published example of every event type (schemas/examples/), as parsed JSON. */
 export const exampleDocuments: { readonly [T in EventType]: object } = {
   'concord.agreement.terminated.v1': example0,
   'concord.agreement.version-approved.v1': example1,
-  'concord.agreement.version-drafted.v1': example2,
-  'concord.agreement.version-signed.v1': example3,
-  'concord.batch.coa-issued.v1': example4,
-  'concord.batch.deviation-link-closed.v1': example5,
-  'concord.batch.deviation-linked.v1': example6,
-  'concord.batch.disposition-recorded.v1': example7,
-  'concord.batch.manufacturing-aborted.v1': example8,
-  'concord.batch.manufacturing-completed.v1': example9,
-  'concord.batch.manufacturing-held.v1': example10,
-  'concord.batch.manufacturing-resumed.v1': example11,
-  'concord.batch.manufacturing-started.v1': example12,
-  'concord.batch.oos-investigation-opened.v1': example13,
-  'concord.batch.oos-resolved.v1': example14,
-  'concord.batch.qc-result-recorded.v1': example15,
-  'concord.batch.qp-certified.v1': example16,
-  'concord.batch.record-reviewed.v1': example17,
-  'concord.batch.scheduled.v1': example18,
-  'concord.batch.shipped.v1': example19,
-  'concord.batch.shipped.v2': example20,
-  'concord.correction.recorded.v1': example21,
-  'concord.deviation.batch-impact-assessed.v1': example22,
-  'concord.deviation.capa-approved.v1': example23,
-  'concord.deviation.capa-proposed.v1': example24,
-  'concord.deviation.classified.v1': example25,
-  'concord.deviation.closed.v1': example26,
-  'concord.deviation.closure-approved.v1': example27,
-  'concord.deviation.investigation-updated.v1': example28,
-  'concord.deviation.reported-late.v1': example29,
-  'concord.deviation.reported.v1': example30,
-  'concord.deviation.root-cause-identified.v1': example31,
-  'concord.organization.administrator-appointed.v1': example32,
-  'concord.organization.administrator-removed.v1': example33,
-  'concord.organization.api-key-issued.v1': example34,
-  'concord.organization.api-key-revoked.v1': example35,
-  'concord.organization.partner-system-registered.v1': example36,
-  'concord.organization.registered.v1': example37,
-  'concord.organization.role-granted.v1': example38,
-  'concord.organization.role-revoked.v1': example39,
-  'concord.organization.signing-key-registered.v1': example40,
-  'concord.organization.signing-key-revoked.v1': example41,
+  'concord.agreement.version-approved.v2': example2,
+  'concord.agreement.version-drafted.v1': example3,
+  'concord.agreement.version-drafted.v2': example4,
+  'concord.agreement.version-signed.v1': example5,
+  'concord.batch.coa-issued.v1': example6,
+  'concord.batch.deviation-link-closed.v1': example7,
+  'concord.batch.deviation-linked.v1': example8,
+  'concord.batch.disposition-recorded.v1': example9,
+  'concord.batch.manufacturing-aborted.v1': example10,
+  'concord.batch.manufacturing-completed.v1': example11,
+  'concord.batch.manufacturing-held.v1': example12,
+  'concord.batch.manufacturing-resumed.v1': example13,
+  'concord.batch.manufacturing-started.v1': example14,
+  'concord.batch.oos-investigation-opened.v1': example15,
+  'concord.batch.oos-resolved.v1': example16,
+  'concord.batch.qc-result-recorded.v1': example17,
+  'concord.batch.qp-certified.v1': example18,
+  'concord.batch.record-reviewed.v1': example19,
+  'concord.batch.scheduled.v1': example20,
+  'concord.batch.shipped.v1': example21,
+  'concord.batch.shipped.v2': example22,
+  'concord.correction.recorded.v1': example23,
+  'concord.deviation.batch-impact-assessed.v1': example24,
+  'concord.deviation.capa-approved.v1': example25,
+  'concord.deviation.capa-proposed.v1': example26,
+  'concord.deviation.classified.v1': example27,
+  'concord.deviation.closed.v1': example28,
+  'concord.deviation.closure-approved.v1': example29,
+  'concord.deviation.deadline-due-soon.v1': example30,
+  'concord.deviation.deadline-overdue.v1': example31,
+  'concord.deviation.due-dates-set.v1': example32,
+  'concord.deviation.investigation-updated.v1': example33,
+  'concord.deviation.reported-late.v1': example34,
+  'concord.deviation.reported.v1': example35,
+  'concord.deviation.root-cause-identified.v1': example36,
+  'concord.organization.administrator-appointed.v1': example37,
+  'concord.organization.administrator-removed.v1': example38,
+  'concord.organization.api-key-issued.v1': example39,
+  'concord.organization.api-key-revoked.v1': example40,
+  'concord.organization.partner-system-registered.v1': example41,
+  'concord.organization.registered.v1': example42,
+  'concord.organization.role-granted.v1': example43,
+  'concord.organization.role-revoked.v1': example44,
+  'concord.organization.signing-key-registered.v1': example45,
+  'concord.organization.signing-key-revoked.v1': example46,
 };

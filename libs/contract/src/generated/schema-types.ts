@@ -101,7 +101,9 @@ export type OrganizationKind = 'sponsor' | 'cdmo' | 'testing-lab';
 export interface EventDataByType {
   'concord.agreement.terminated.v1': AgreementTerminatedV1;
   'concord.agreement.version-approved.v1': AgreementVersionApprovedV1;
+  'concord.agreement.version-approved.v2': AgreementVersionApprovedV2;
   'concord.agreement.version-drafted.v1': AgreementVersionDraftedV1;
+  'concord.agreement.version-drafted.v2': AgreementVersionDraftedV2;
   'concord.agreement.version-signed.v1': AgreementVersionSignedV1;
   'concord.batch.coa-issued.v1': BatchCoaIssuedV1;
   'concord.batch.deviation-link-closed.v1': BatchDeviationLinkClosedV1;
@@ -127,6 +129,9 @@ export interface EventDataByType {
   'concord.deviation.classified.v1': DeviationClassifiedV1;
   'concord.deviation.closed.v1': DeviationClosedV1;
   'concord.deviation.closure-approved.v1': DeviationClosureApprovedV1;
+  'concord.deviation.deadline-due-soon.v1': DeviationDeadlineDueSoonV1;
+  'concord.deviation.deadline-overdue.v1': DeviationDeadlineOverdueV1;
+  'concord.deviation.due-dates-set.v1': DeviationDueDatesSetV1;
   'concord.deviation.investigation-updated.v1': DeviationInvestigationUpdatedV1;
   'concord.deviation.reported-late.v1': DeviationReportedLateV1;
   'concord.deviation.reported.v1': DeviationReportedV1;
@@ -215,6 +220,87 @@ export interface ElectronicSignature {
   reason: Reason;
 }
 /**
+ * A complete version of a quality agreement was approved by both parties. Every version is a full document, so which version applied at any time is auditable. reason is required from version 2 on. This second schema version adds the deviations' investigation, CAPA and closure due dates (deviationDueDays); a v1 event reads as v2 without them.
+ *
+ * CloudEvents type: concord.agreement.version-approved.v2.
+ */
+export interface AgreementVersionApprovedV2 {
+  agreementId: AgreementId;
+  /**
+   * Version number: 1, then previous + 1.
+   */
+  version: number;
+  sponsorId: OrganizationId;
+  cdmoId: OrganizationId;
+  /**
+   * The products the agreement covers.
+   *
+   * @minItems 1
+   * @maxItems 100
+   */
+  products: {
+    productId: ProductId;
+    name: Name;
+  }[];
+  /**
+   * Which party performs (and, where named, approves) each activity.
+   *
+   * @minItems 1
+   * @maxItems 50
+   */
+  responsibilities: {
+    activity: Activity;
+    performedBy: Party;
+    approvedBy?: Party;
+  }[];
+  /**
+   * Hours from detection within which a deviation of each severity must be reported.
+   */
+  notificationDeadlinesHours: {
+    critical: number;
+    major: number;
+    minor: number;
+  };
+  /**
+   * Days from a deviation's detection within which, for its severity, the investigation must identify the root cause (investigation), the corrective and preventive action must be approved (capa), and the deviation must be closed (closure). The platform warns both parties before each falls due and when it passes. Absent: this version sets no such due dates.
+   */
+  deviationDueDays?: {
+    /**
+     * Due days for a critical deviation.
+     */
+    critical: {
+      investigation: number;
+      capa: number;
+      closure: number;
+    };
+    /**
+     * Due days for a major deviation.
+     */
+    major: {
+      investigation: number;
+      capa: number;
+      closure: number;
+    };
+    /**
+     * Due days for a minor deviation.
+     */
+    minor: {
+      investigation: number;
+      capa: number;
+      closure: number;
+    };
+  };
+  effectiveFrom: Instant;
+  reason?: Reason;
+  /**
+   * One approval signature per party.
+   *
+   * @minItems 1
+   * @maxItems 10
+   */
+  signatures: ElectronicSignature[];
+}
+/**
  * A version of a quality agreement was drafted by an administrator of either party: it takes effect only once both parties' QA have signed it (then concord.agreement.version-approved.v1 records it). A newer draft of the same version replaces this one and the signatures collected for it. Emitted by the platform.
  *
  * CloudEvents type: concord.agreement.version-drafted.v1.
@@ -255,6 +341,80 @@ export interface AgreementVersionDraftedV1 {
     critical: number;
     major: number;
     minor: number;
+  };
+  effectiveFrom: Instant;
+  reason?: Reason;
+}
+/**
+ * A version of a quality agreement was drafted by an administrator of either party: it takes effect only once both parties' QA have signed it (then concord.agreement.version-approved.v1 records it). A newer draft of the same version replaces this one and the signatures collected for it. Emitted by the platform. This second schema version adds the deviations' investigation, CAPA and closure due dates (deviationDueDays); a v1 event reads as v2 without them.
+ *
+ * CloudEvents type: concord.agreement.version-drafted.v2.
+ */
+export interface AgreementVersionDraftedV2 {
+  agreementId: AgreementId;
+  /**
+   * Version number: 1, then previous + 1.
+   */
+  version: number;
+  sponsorId: OrganizationId;
+  cdmoId: OrganizationId;
+  /**
+   * The products the agreement covers.
+   *
+   * @minItems 1
+   * @maxItems 100
+   */
+  products: {
+    productId: ProductId;
+    name: Name;
+  }[];
+  /**
+   * Which party performs (and, where named, approves) each activity.
+   *
+   * @minItems 1
+   * @maxItems 50
+   */
+  responsibilities: {
+    activity: Activity;
+    performedBy: Party;
+    approvedBy?: Party;
+  }[];
+  /**
+   * Hours from detection within which a deviation of each severity must be reported.
+   */
+  notificationDeadlinesHours: {
+    critical: number;
+    major: number;
+    minor: number;
+  };
+  /**
+   * Days from a deviation's detection within which, for its severity, the investigation must identify the root cause (investigation), the corrective and preventive action must be approved (capa), and the deviation must be closed (closure). The platform warns both parties before each falls due and when it passes. Absent: this version sets no such due dates.
+   */
+  deviationDueDays?: {
+    /**
+     * Due days for a critical deviation.
+     */
+    critical: {
+      investigation: number;
+      capa: number;
+      closure: number;
+    };
+    /**
+     * Due days for a major deviation.
+     */
+    major: {
+      investigation: number;
+      capa: number;
+      closure: number;
+    };
+    /**
+     * Due days for a minor deviation.
+     */
+    minor: {
+      investigation: number;
+      capa: number;
+      closure: number;
+    };
   };
   effectiveFrom: Instant;
   reason?: Reason;
@@ -625,6 +785,70 @@ export interface DeviationClosedV1 {
 export interface DeviationClosureApprovedV1 {
   deviationId: DeviationId;
   signature: ElectronicSignature;
+}
+/**
+ * A due date of the deviation is near and not met. Emitted by Concord once per due date, to both parties.
+ *
+ * CloudEvents type: concord.deviation.deadline-due-soon.v1.
+ */
+export interface DeviationDeadlineDueSoonV1 {
+  deviationId: DeviationId;
+  /**
+   * Which due date: the root cause identified (investigation), the CAPA approved (capa), the deviation closed (closure).
+   */
+  deadline: 'investigation' | 'capa' | 'closure';
+  severity: Severity;
+  dueAt: Instant;
+}
+/**
+ * A due date of the deviation passed without being met. Emitted by Concord once per due date, to both parties; a critical deviation's is escalated to the sponsor.
+ *
+ * CloudEvents type: concord.deviation.deadline-overdue.v1.
+ */
+export interface DeviationDeadlineOverdueV1 {
+  deviationId: DeviationId;
+  /**
+   * Which due date: the root cause identified (investigation), the CAPA approved (capa), the deviation closed (closure).
+   */
+  deadline: 'investigation' | 'capa' | 'closure';
+  severity: Severity;
+  dueAt: Instant;
+  escalatedTo?: OrganizationId;
+}
+/**
+ * The investigation, CAPA and closure due dates of the deviation, from the quality agreement in force when its severity was set (on report, and again on a reclassification that changes it). Emitted by Concord; these are the deadline process's timers.
+ *
+ * CloudEvents type: concord.deviation.due-dates-set.v1.
+ */
+export interface DeviationDueDatesSetV1 {
+  deviationId: DeviationId;
+  severity: Severity;
+  agreementId: AgreementId;
+  /**
+   * The agreement version whose deviationDueDays set them.
+   */
+  agreementVersion: number;
+  /**
+   * When the root cause must be identified.
+   */
+  investigation: {
+    dueAt: Instant;
+    dueSoonAt: Instant;
+  };
+  /**
+   * When the CAPA must be approved.
+   */
+  capa: {
+    dueAt: Instant;
+    dueSoonAt: Instant;
+  };
+  /**
+   * When the deviation must be closed.
+   */
+  closure: {
+    dueAt: Instant;
+    dueSoonAt: Instant;
+  };
 }
 /**
  * Progress of the investigation.

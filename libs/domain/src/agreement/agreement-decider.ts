@@ -51,7 +51,13 @@ export type AgreementCommand =
 /** The version being drafted: its text (the draft event's id names it) and who signed it. */
 export type AgreementDraft = {
   draftId: Id;
-  content: AgreementVersionDrafted['data'];
+  /** The draft's event type: a v2 draft is approved as a v2 version, a v1 draft as v1. */
+  type: AgreementVersionDrafted['type'];
+  /** The draft's text, in v2's shape (a v1 draft is one without due days). */
+  content: Extract<
+    AgreementVersionDrafted,
+    { type: 'concord.agreement.version-drafted.v2' }
+  >['data'];
   signatures: Partial<Record<Party, ElectronicSignature>>;
 };
 
@@ -155,6 +161,15 @@ function checkVersionContent(data: AgreementVersion): void {
     assigned.add(activity);
   }
   toMillis(data.effectiveFrom, 'effectiveFrom');
+  for (const [severity, days] of Object.entries(data.deviationDueDays ?? {})) {
+    if (days.investigation > days.capa || days.capa > days.closure) {
+      throw new DomainError(
+        'agreement.due-days-out-of-order',
+        `A ${severity} deviation's due days must run investigation ≤ CAPA ≤ closure (${days.investigation}, ${days.capa}, ${days.closure}).`,
+        { severity, ...days },
+      );
+    }
+  }
 }
 
 /** What every next version meets, drafted or approved: sequence, parties, reason, content. */
@@ -294,7 +309,10 @@ function signVersion(command: SignAgreementVersion, state: AgreementState): Agre
   // The party's signature is judged now, by the rule every approval meets.
   const other: Party = data.party === 'sponsor' ? 'cdmo' : 'sponsor';
   const approval: ApproveAgreementVersion = {
-    type: 'concord.agreement.version-approved.v1',
+    type:
+      draft.type === 'concord.agreement.version-drafted.v2'
+        ? 'concord.agreement.version-approved.v2'
+        : 'concord.agreement.version-approved.v1',
     data: {
       ...draft.content,
       signatures: [signatures.sponsor, signatures.cdmo].filter(
@@ -348,10 +366,12 @@ export function decideAgreement(
 ): AgreementEvent[] {
   switch (command.type) {
     case 'concord.agreement.version-approved.v1':
+    case 'concord.agreement.version-approved.v2':
       return [approveVersion(command, state)];
     case 'concord.agreement.terminated.v1':
       return [terminate(command, state)];
     case 'concord.agreement.version-drafted.v1':
+    case 'concord.agreement.version-drafted.v2':
       return [draftVersion(command, state)];
     case 'concord.agreement.version-signed.v1':
       return signVersion(command, state);
@@ -362,7 +382,8 @@ export function decideAgreement(
 
 export function evolveAgreement(state: AgreementState, event: AgreementEvent): AgreementState {
   switch (event.type) {
-    case 'concord.agreement.version-approved.v1': {
+    case 'concord.agreement.version-approved.v1':
+    case 'concord.agreement.version-approved.v2': {
       const known: Known =
         state.status === 'empty'
           ? { agreementId: event.data.agreementId, versions: [], seen: NOTHING_SEEN }
@@ -384,10 +405,16 @@ export function evolveAgreement(state: AgreementState, event: AgreementEvent): A
         terminatedAt: event.data.effectiveAt,
       };
     case 'concord.agreement.version-drafted.v1':
+    case 'concord.agreement.version-drafted.v2':
       // A newer draft of the version replaces the text, and the signatures given to the old one.
       return {
         ...state,
-        draft: { draftId: event.metadata?.id ?? '', content: event.data, signatures: {} },
+        draft: {
+          draftId: event.metadata?.id ?? '',
+          type: event.type,
+          content: event.data,
+          signatures: {},
+        },
       };
     case 'concord.agreement.version-signed.v1': {
       const { draft } = state;

@@ -55,11 +55,17 @@ export const platformEmitters = {
   'concord.agreement.version-approved.v1': 'platform administration, approved by both parties',
   'concord.agreement.terminated.v1': 'platform administration',
   'concord.agreement.version-drafted.v1': "platform administration (either party's administrator)",
+  'concord.agreement.version-approved.v2': 'platform administration, approved by both parties',
+  'concord.agreement.version-drafted.v2': "platform administration (either party's administrator)",
   'concord.agreement.version-signed.v1': "platform administration (a party's QA, e-signed)",
   'concord.batch.oos-investigation-opened.v1': 'the batch decider, with an OOS result',
   'concord.batch.deviation-linked.v1': 'the process manager',
   'concord.batch.deviation-link-closed.v1': 'the process manager',
   'concord.deviation.reported-late.v1': 'the deviation decider, with a late report',
+  'concord.deviation.due-dates-set.v1':
+    'the deviation decider, when a severity is set under an agreement with due dates',
+  'concord.deviation.deadline-due-soon.v1': 'the deadline process',
+  'concord.deviation.deadline-overdue.v1': 'the deadline process',
 } as const satisfies Partial<Record<EventType, string>>;
 
 export type PlatformEventType = keyof typeof platformEmitters;

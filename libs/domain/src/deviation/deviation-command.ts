@@ -1,5 +1,6 @@
 import type { AgreementsInForce, AuthorizationSubject } from '../agreement/authorization.ts';
 import type { DeviationEvent, DeviationReportedLate } from '../events/deviation-events.ts';
+import type { DeviationDueDatesSet } from './deadlines.ts';
 import type { RecordEvent } from '../shared/command.ts';
 import type { Id } from '../shared/vocabulary.ts';
 
@@ -13,7 +14,7 @@ export type DeviationContext = AgreementsInForce & {
 };
 
 export type DeviationCommand = RecordEvent<
-  Exclude<DeviationEvent, DeviationReportedLate>,
+  Exclude<DeviationEvent, DeviationReportedLate | DeviationDueDatesSet>,
   DeviationContext
 >;
 

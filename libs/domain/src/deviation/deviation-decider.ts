@@ -14,6 +14,7 @@ import {
   type DeviationState,
 } from './deviation-state.ts';
 import { investigateDeviation } from './investigate-deviation.ts';
+import { warnOfDeadline } from './deadlines.ts';
 import { reportDeviation } from './report-deviation.ts';
 import { assertSubjectKnownTo } from '../shared/subject.ts';
 import { assertNotAfterReceipt } from '../shared/time.ts';
@@ -36,6 +37,11 @@ export function decideDeviation(
       type: command.type,
     });
   }
+  if (
+    command.type === 'concord.deviation.deadline-due-soon.v1' ||
+    command.type === 'concord.deviation.deadline-overdue.v1'
+  )
+    return warnOfDeadline(command, state);
   const actorOrg = command.metadata.actor.organizationId;
   // The parties are the agreement's; with no version in force, deviationSubject refuses.
   const parties = command.context.agreement ?? command.context.agreementAtReceipt ?? undefined;

@@ -1,7 +1,8 @@
 import type { DeviationEvent, DeviationEventType } from '../events/deviation-events.ts';
 import { NOTHING_SEEN, rememberEvent, type SeenEvents } from '../shared/correction.ts';
 import { DomainError } from '../shared/domain-error.ts';
-import { isMajorOrCritical, type Id, type Severity } from '../shared/vocabulary.ts';
+import { isMajorOrCritical, type Id, type Instant, type Severity } from '../shared/vocabulary.ts';
+import { warningKey, type DueDates } from './deadlines.ts';
 
 export type DeviationFacts = {
   deviationId: Id;
@@ -11,6 +12,12 @@ export type DeviationFacts = {
   linkedBatchIds: readonly Id[];
   capaId?: Id;
   seen: SeenEvents;
+  /** When it was detected: due dates count from it. */
+  detectedAt?: Instant;
+  /** The due dates in force (the stream's last `due-dates-set`), if the agreement sets any. */
+  dueDates?: DueDates;
+  /** The deadline warnings given (see `warningKey`), each given once. */
+  warned?: readonly string[];
 };
 
 export type DeviationState =
@@ -35,6 +42,9 @@ export type DeviationLifecycleAct = Exclude<
   DeviationEventType,
   | 'concord.deviation.reported.v1'
   | 'concord.deviation.reported-late.v1'
+  | 'concord.deviation.due-dates-set.v1'
+  | 'concord.deviation.deadline-due-soon.v1'
+  | 'concord.deviation.deadline-overdue.v1'
   | 'concord.correction.recorded.v1'
 >;
 
@@ -120,7 +130,8 @@ export function assertInLifecycle(type: DeviationLifecycleAct, state: ReportedDe
 export function evolveDeviation(state: DeviationState, event: DeviationEvent): DeviationState {
   if (event.type === 'concord.deviation.reported.v1') {
     if (state.status !== 'empty') return state;
-    const { deviationId, agreementId, productId, severity, linkedBatchIds } = event.data;
+    const { deviationId, agreementId, productId, severity, linkedBatchIds, detectedAt } =
+      event.data;
     return {
       status: 'reported',
       deviationId,
@@ -128,6 +139,7 @@ export function evolveDeviation(state: DeviationState, event: DeviationEvent): D
       productId,
       severity,
       linkedBatchIds,
+      detectedAt,
       seen: rememberEvent(NOTHING_SEEN, event),
     };
   }
@@ -136,6 +148,11 @@ export function evolveDeviation(state: DeviationState, event: DeviationEvent): D
   switch (event.type) {
     case 'concord.deviation.reported-late.v1':
       return known;
+    case 'concord.deviation.due-dates-set.v1':
+      return { ...known, dueDates: event.data };
+    case 'concord.deviation.deadline-due-soon.v1':
+    case 'concord.deviation.deadline-overdue.v1':
+      return { ...known, warned: [...(state.warned ?? []), warningKey(event)] };
     case 'concord.deviation.classified.v1':
       return {
         ...known,

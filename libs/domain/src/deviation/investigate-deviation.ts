@@ -1,4 +1,5 @@
 import type {
+  DeviationEvent,
   BatchImpactAssessed,
   DeviationClassified,
   InvestigationUpdated,
@@ -7,6 +8,7 @@ import type {
 import { eventMetadata } from '../shared/command.ts';
 import { DomainError } from '../shared/domain-error.ts';
 import type { DeviationCommandOf } from './deviation-command.ts';
+import { dueDatesSetEvent, dueDatesUnder } from './deadlines.ts';
 import { assertInLifecycle, type ReportedDeviation } from './deviation-state.ts';
 
 export type ClassifyDeviation = DeviationCommandOf<'concord.deviation.classified.v1'>;
@@ -28,7 +30,7 @@ type InvestigationEvent =
 export function investigateDeviation(
   command: InvestigationCommand,
   state: ReportedDeviation,
-): InvestigationEvent[] {
+): DeviationEvent[] {
   assertInLifecycle(command.type, state);
   if (command.type === 'concord.deviation.batch-impact-assessed.v1') {
     const unlinked = command.data.assessments
@@ -42,7 +44,24 @@ export function investigateDeviation(
       );
     }
   }
-  return [
-    { type: command.type, data: command.data, metadata: eventMetadata(command.metadata) },
-  ] as InvestigationEvent[];
+  const recorded = {
+    type: command.type,
+    data: command.data,
+    metadata: eventMetadata(command.metadata),
+  } as InvestigationEvent;
+  // A new severity moves the due dates, under the agreement in force when it is set.
+  if (
+    command.type === 'concord.deviation.classified.v1' &&
+    command.data.severity !== state.severity &&
+    state.detectedAt !== undefined
+  ) {
+    const dueDates = dueDatesUnder(
+      command.context.agreement,
+      state.deviationId,
+      command.data.severity,
+      state.detectedAt,
+    );
+    if (dueDates) return [recorded, dueDatesSetEvent(dueDates, command.metadata)];
+  }
+  return [recorded];
 }

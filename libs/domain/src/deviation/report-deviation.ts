@@ -1,5 +1,6 @@
 import { assertAuthorizedInForce } from '../agreement/authorization.ts';
-import type { DeviationReported, DeviationReportedLate } from '../events/deviation-events.ts';
+import type { DeviationEvent, DeviationReported } from '../events/deviation-events.ts';
+import { dueDatesSetEvent, dueDatesUnder } from './deadlines.ts';
 import { eventMetadata } from '../shared/command.ts';
 import { DomainError } from '../shared/domain-error.ts';
 import { assertInOwnNamespace } from '../shared/subject.ts';
@@ -17,12 +18,10 @@ const MINUTE_MS = 60 * 1000;
  * Reports a deviation. A report after the agreement's notification deadline for its severity is
  * accepted (refusing it would hide the deviation) but flagged with `reported-late`. The report
  * time is the platform's recorded-at: that is when the other party could see it, and a partner
- * cannot backdate it.
+ * cannot backdate it. When the agreement sets due days, the deviation's investigation, CAPA and
+ * closure due dates are derived with it (`due-dates-set`).
  */
-export function reportDeviation(
-  command: ReportDeviation,
-  state: DeviationState,
-): (DeviationReported | DeviationReportedLate)[] {
+export function reportDeviation(command: ReportDeviation, state: DeviationState): DeviationEvent[] {
   assertInOwnNamespace(command.metadata.actor.organizationId, {
     kind: 'deviation',
     id: command.data.deviationId,
@@ -63,7 +62,14 @@ export function reportDeviation(
   const hours = context.agreement?.notificationDeadlinesHours[data.severity] ?? Infinity;
   const deadline = toMillis(data.detectedAt, 'detectedAt') + hours * HOUR_MS;
   const reportedAt = toMillis(metadata.recordedAt, 'recordedAt');
-  if (reportedAt <= deadline) return [reported];
+  const dueDates = dueDatesUnder(
+    context.agreement,
+    data.deviationId,
+    data.severity,
+    data.detectedAt,
+  );
+  const derived: DeviationEvent[] = dueDates ? [dueDatesSetEvent(dueDates, metadata)] : [];
+  if (reportedAt <= deadline) return [reported, ...derived];
   return [
     reported,
     {
@@ -77,5 +83,6 @@ export function reportDeviation(
       },
       metadata: eventMetadata(metadata, { idSuffix: 'late' }),
     },
+    ...derived,
   ];
 }

@@ -40,6 +40,9 @@ export const correctableDeviationFields: CorrectableFields<
 > = {
   'concord.deviation.reported.v1': ['/title', '/description'],
   'concord.deviation.reported-late.v1': [],
+  'concord.deviation.due-dates-set.v1': [],
+  'concord.deviation.deadline-due-soon.v1': [],
+  'concord.deviation.deadline-overdue.v1': [],
   'concord.deviation.classified.v1': ['/rationale'],
   'concord.deviation.investigation-updated.v1': ['/summary'],
   'concord.deviation.root-cause-identified.v1': ['/rootCause', '/rootCauseCategory'],

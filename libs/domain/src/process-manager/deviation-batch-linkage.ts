@@ -39,6 +39,9 @@ export function evolveDeviationLinkage(
         ? { status: 'closed', deviationId: state.deviationId, linkedBatchIds: state.linkedBatchIds }
         : state;
     case 'concord.deviation.reported-late.v1':
+    case 'concord.deviation.due-dates-set.v1':
+    case 'concord.deviation.deadline-due-soon.v1':
+    case 'concord.deviation.deadline-overdue.v1':
     case 'concord.deviation.investigation-updated.v1':
     case 'concord.deviation.root-cause-identified.v1':
     case 'concord.deviation.batch-impact-assessed.v1':

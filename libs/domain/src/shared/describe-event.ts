@@ -60,8 +60,10 @@ function describe(event: DomainEvent): string {
     case 'concord.organization.api-key-revoked.v1':
       return `API key ${text(event.data.keyId)} of ${text(event.data.systemId)} revoked as of ${text(event.data.revokedAt)}: ${text(event.data.reason)}`;
     case 'concord.agreement.version-approved.v1':
+    case 'concord.agreement.version-approved.v2':
       return `Quality agreement ${text(event.data.agreementId)} version ${text(event.data.version)} approved, effective ${text(event.data.effectiveFrom)}`;
     case 'concord.agreement.version-drafted.v1':
+    case 'concord.agreement.version-drafted.v2':
       return `Quality agreement ${text(event.data.agreementId)} version ${text(event.data.version)} drafted, to take effect ${text(event.data.effectiveFrom)} once both parties sign`;
     case 'concord.agreement.version-signed.v1':
       return `Quality agreement ${text(event.data.agreementId)} version ${text(event.data.version)} signed by the ${text(event.data.party)} (${text(event.data.signature.printedName)})`;
@@ -106,6 +108,12 @@ function describe(event: DomainEvent): string {
       return `Deviation reported (${text(event.data.severity)}): ${text(event.data.title)}`;
     case 'concord.deviation.reported-late.v1':
       return `Reported ${text(event.data.lateByMinutes)} minutes after the notification deadline ${text(event.data.deadline)}`;
+    case 'concord.deviation.due-dates-set.v1':
+      return `Due dates set for a ${text(event.data.severity)} deviation under agreement version ${text(event.data.agreementVersion)}: root cause by ${text(event.data.investigation.dueAt)}, CAPA approved by ${text(event.data.capa.dueAt)}, closed by ${text(event.data.closure.dueAt)}`;
+    case 'concord.deviation.deadline-due-soon.v1':
+      return `The ${text(event.data.deadline)} due date ${text(event.data.dueAt)} is near`;
+    case 'concord.deviation.deadline-overdue.v1':
+      return `The ${text(event.data.deadline)} due date ${text(event.data.dueAt)} passed${event.data.escalatedTo === undefined ? '' : `; escalated to ${text(event.data.escalatedTo)}`}`;
     case 'concord.deviation.classified.v1':
       return `Classified ${text(event.data.severity)} (${text(event.data.category)})`;
     case 'concord.deviation.investigation-updated.v1':

@@ -38,6 +38,10 @@ export const domainErrorCatalogue = {
     'Major and critical deviations need the sponsor to approve the CAPA and the closure.',
   'deviation.unknown-capa': 'No CAPA with this id was proposed.',
   'deviation.unknown-batch': 'The batch is not linked to the deviation.',
+  'deviation.deadline-not-due':
+    'The due date is not near (due soon) or not passed (overdue), or is no longer the deviation’s.',
+  'deviation.deadline-met': 'The due date was met: nothing to warn about.',
+  'deviation.deadline-already-warned': 'The parties were warned about this due date already.',
   'agreement.not-found': 'The agreement has no approved version yet.',
   'agreement.version-out-of-sequence': 'A new version must be the previous version + 1.',
   'agreement.reason-required': 'A version after the first must state the reason for change.',
@@ -52,6 +56,8 @@ export const domainErrorCatalogue = {
   'agreement.no-draft': 'The version signed is not drafted.',
   'agreement.draft-superseded': 'The draft signed was replaced by a newer draft of the version.',
   'agreement.already-signed': 'The party has signed this draft already.',
+  'agreement.due-days-out-of-order':
+    'A severity’s due days must run investigation ≤ CAPA ≤ closure.',
   'authorization.no-agreement': 'No quality agreement is in force for the subject.',
   'authorization.wrong-agreement': "The agreement given is not the subject's agreement.",
   'authorization.product-not-covered': 'The agreement does not cover the product.',

@@ -1,5 +1,8 @@
 import {
+  deadlineStatus,
   evolveDeviation,
+  nextDeadlineCheck,
+  warningKey,
   NOTHING_SEEN,
   type DeviationEvent,
   type DeviationReported,
@@ -42,6 +45,11 @@ export const deviationProjection: Projection<DeviationEvent> = {
       restateDeviationFacts(deviation, event, facts);
     }
     streamRowMoved(deviations, 'deviation', deviation, stored, context);
+    if (
+      event.type === 'concord.deviation.deadline-due-soon.v1' ||
+      event.type === 'concord.deviation.deadline-overdue.v1'
+    )
+      context.announce('deadline', deviation, stored.globalPosition);
     const { sponsor_id, cdmo_id } = deviation;
     const subject = { batch_id: null, deviation_id: deviationId, sponsor_id, cdmo_id };
     recordOnTimeline(stored, subject, context);
@@ -108,18 +116,48 @@ export function reportedDeviationRow(
     closed_at: null,
     conclusion: null,
     closing_signature: null,
+    due_dates: null,
+    deadline_warnings: [],
+    deadline_status: 'none',
+    next_deadline_check: null,
     last_changed_at: recordedAt,
     stream_version: 0,
     last_position: '0',
   };
 }
 
-/** Moves the row's status and severity with the domain's own `evolve`. */
+/**
+ * Moves the row's status and severity, and where it stands against its due dates, with the
+ * domain's own `evolve` and deadline rule.
+ */
 export function evolveDeviationLifecycle(deviation: DeviationRow, event: DeviationEvent): void {
   const evolved = evolveDeviation(deviationStateOf(deviation), event);
   if (evolved.status === 'empty') return;
   deviation.status = evolved.status;
   deviation.severity = evolved.severity;
+  deviation.due_dates = evolved.dueDates ?? null;
+  if (
+    event.type === 'concord.deviation.deadline-due-soon.v1' ||
+    event.type === 'concord.deviation.deadline-overdue.v1'
+  ) {
+    const warnings = deviation.deadline_warnings;
+    deviation.deadline_warnings = [
+      ...warnings,
+      {
+        warning: event.type === 'concord.deviation.deadline-overdue.v1' ? 'overdue' : 'due-soon',
+        deadline: event.data.deadline,
+        dueAt: event.data.dueAt,
+        at: event.metadata?.time ?? '',
+        ...(event.type === 'concord.deviation.deadline-overdue.v1' && event.data.escalatedTo
+          ? { escalatedTo: event.data.escalatedTo }
+          : {}),
+      },
+    ];
+  }
+  const withWarnings = deviationStateOf(deviation);
+  if (withWarnings.status === 'empty') return;
+  deviation.deadline_status = deadlineStatus(withWarnings);
+  deviation.next_deadline_check = nextDeadlineCheck(withWarnings) ?? null;
 }
 
 /** What the deviation projection needs from the rest of the chunk. */
@@ -158,6 +196,11 @@ export function restateDeviationFacts(
       return;
     case 'concord.deviation.classified.v1':
       deviation.category = event.data.category;
+      return;
+    // Due dates and warnings move with the lifecycle (evolveDeviationLifecycle).
+    case 'concord.deviation.due-dates-set.v1':
+    case 'concord.deviation.deadline-due-soon.v1':
+    case 'concord.deviation.deadline-overdue.v1':
       return;
     case 'concord.deviation.investigation-updated.v1':
       deviation.investigation_summary = event.data.summary;
@@ -213,5 +256,20 @@ export function deviationStateOf(deviation: DeviationRow): DeviationState {
     linkedBatchIds: [],
     seen: NOTHING_SEEN,
     ...(deviation.capa_id === null ? {} : { capaId: deviation.capa_id }),
+    ...(deviation.due_dates === null ? {} : { dueDates: deviation.due_dates }),
+    warned: deviation.deadline_warnings.map((warning) =>
+      warningKey({
+        type:
+          warning.warning === 'overdue'
+            ? 'concord.deviation.deadline-overdue.v1'
+            : 'concord.deviation.deadline-due-soon.v1',
+        data: {
+          deviationId: deviation.id,
+          deadline: warning.deadline,
+          severity: 'minor',
+          dueAt: warning.dueAt,
+        },
+      }),
+    ),
   };
 }

@@ -100,7 +100,8 @@ export function projectAgreementEvent(
   event: AgreementEvent,
 ): AgreementRow | undefined {
   switch (event.type) {
-    case 'concord.agreement.version-approved.v1': {
+    case 'concord.agreement.version-approved.v1':
+    case 'concord.agreement.version-approved.v2': {
       const { version, sponsorId, cdmoId, products, responsibilities } = event.data;
       if (current && current.version >= version) return undefined;
       return {
@@ -119,6 +120,7 @@ export function projectAgreementEvent(
       return current ? { ...current, terminated_at: event.data.effectiveAt } : undefined;
     // A draft and its signatures change nothing in force; the version approved does.
     case 'concord.agreement.version-drafted.v1':
+    case 'concord.agreement.version-drafted.v2':
     case 'concord.agreement.version-signed.v1':
       return undefined;
     default: {

@@ -27,7 +27,8 @@ export interface ChunkTables {
 
 /** What a committed chunk changed, for live subscribers; carries the parties for scoping. */
 export interface ReadModelChange {
-  kind: 'batch' | 'deviation' | 'readiness';
+  /** `deadline`: a deviation got a due-soon or overdue warning (it is a `deviation` change too). */
+  kind: 'batch' | 'deviation' | 'readiness' | 'deadline';
   id: string;
   sponsorId: string;
   cdmoId: string;

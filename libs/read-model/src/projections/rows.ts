@@ -10,7 +10,7 @@
  * snake_case (prisma-schema.int.spec.ts holds every `@map` to that), and JSON columns are narrowed
  * to what they hold.
  */
-import type { ElectronicSignature } from '@concord/domain';
+import type { DeadlineKind, DueDates, ElectronicSignature } from '@concord/domain';
 import type {
   AgreementModel,
   BatchModel,
@@ -96,8 +96,19 @@ export type DeviationRow = StoredRow<
     capa_approval_signature: ElectronicSignature | null;
     closure_approval_signature: ElectronicSignature | null;
     closing_signature: ElectronicSignature | null;
+    due_dates: DueDates | null;
+    deadline_warnings: DeadlineWarningRow[];
   }
 >;
+
+/** A warning the platform gave about a due date, as the deviation row keeps it. */
+export type DeadlineWarningRow = {
+  warning: 'due-soon' | 'overdue';
+  deadline: DeadlineKind;
+  dueAt: string;
+  at: string;
+  escalatedTo?: string;
+};
 
 export type DeviationBatchRow = StoredRow<DeviationBatchModel>;
 
