@@ -335,7 +335,8 @@ export class Administration {
     }
     const metadata = this.#metadata(caller, now);
     const command: DraftAgreementVersion = {
-      type: 'concord.agreement.version-drafted.v1',
+      // The newest version of the draft's type: it carries the deviation due days, if any.
+      type: 'concord.agreement.version-drafted.v2',
       data: { ...version, reason: reason.trim() },
       metadata,
       context: { administrators },

@@ -8,10 +8,13 @@ import {
   IngestPipeline,
   sqlOutcomeLog,
   startDeviationBatchLinker,
+  DEADLINE_PROCESS,
+  startDeadlineProcess,
 } from '@concord/ingest';
 import {
   listenToChanges,
   migrateReadModel,
+  sqlDeadlineIndex,
   Projector,
   type ReadModelPrisma,
 } from '@concord/read-model';
@@ -62,6 +65,11 @@ export interface ApiServerOptions
    * @default true when HTTP ingest is on
    */
   processManager?: boolean;
+  /**
+   * Run the deadline process here when elected (due-soon and overdue warnings of deviations'
+   * investigation, CAPA and closure due dates), with the process manager by default.
+   */
+  deadlines?: boolean | { clock?: () => Date; intervalMs?: number };
   /**
    * Development mode only (the embedded demo): mount /dev/personas, /dev/token and /dev/step-up,
    * which hand out this issuer's tokens to anyone. Never pass it with a real identity provider.
@@ -171,6 +179,22 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         ),
       ),
     );
+  const deadlines = options.deadlines ?? options.processManager ?? options.httpIngest !== false;
+  if (deadlines !== false) {
+    const { clock, intervalMs } = deadlines === true ? {} : deadlines;
+    leadership.push(
+      elect(DEADLINE_PROCESS, () =>
+        startDeadlineProcess({
+          store,
+          index: sqlDeadlineIndex(db),
+          ...(clock ? { clock } : {}),
+          ...(intervalMs !== undefined ? { intervalMs } : {}),
+          onError: (error) => logger.error({ err: error }, 'a deadline warning failed; retried'),
+          onWarned: (warning) => logger.info(warning, 'deadline warning recorded'),
+        }),
+      ),
+    );
+  }
   const ingest =
     options.httpIngest === false
       ? undefined

@@ -333,7 +333,7 @@ describeWithPostgres('concord admin and concord keys register|revoke', (database
       stderr: expect.stringContaining('signature.printed-name-mismatch'),
     });
     expect((await sign('lb-qa', ORG, 'Lars Lake')).stdout).toContain(
-      'concord.agreement.version-signed.v1, concord.agreement.version-approved.v1',
+      'concord.agreement.version-signed.v1, concord.agreement.version-approved.v2',
     );
   });
 

@@ -16,6 +16,14 @@ import { describeWithPostgres } from '@concord/test-infra/vitest';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPlatform, type Platform } from './platform.ts';
+import {
+  enumName,
+  platformClient,
+  subscribe,
+  success,
+  variableDeclarations,
+  type Answer,
+} from './test-support/platform-client.ts';
 
 const SPONSOR = 'meridian-rx';
 const CDMO = 'foundry-bio';
@@ -52,8 +60,6 @@ const CDMO_ACTIVITIES = [
   'capa',
 ];
 
-type Answer = { data?: Record<string, Record<string, unknown> | null>; errors?: unknown[] };
-
 const onboarding = (name: string, databaseUrl: () => string | undefined) =>
   describe(name, () => {
     let dataDir: string;
@@ -80,56 +86,9 @@ const onboarding = (name: string, databaseUrl: () => string | undefined) =>
       await rm(dataDir, { recursive: true, force: true });
     });
 
-    const token = (person: Person | { personId: string; organizationId: string; name: string }) =>
-      platform.issuer.mint({
-        personId: person.personId,
-        organizationId: person.organizationId,
-        roles: 'role' in person ? [person.role] : [],
-        name: person.name,
-      });
-    const operator = () =>
-      platform.issuer.mint({
-        personId: 'ops-olga',
-        organizationId: 'concord',
-        roles: ['operator'],
-        name: 'Olga Operator',
-      });
-    const stepUp = (person: Person) =>
-      platform.issuer.mintStepUp({
-        personId: person.personId,
-        organizationId: person.organizationId,
-        roles: 'role' in person ? [person.role] : [],
-      });
-
-    async function graphql(bearer: Promise<string>, query: string, variables = {}) {
-      const response = await fetch(platform.graphqlUrl, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          authorization: `Bearer ${await bearer}`,
-        },
-        body: JSON.stringify({ query, variables }),
-      });
-      const body = (await response.json()) as Answer;
-      expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
-      return body.data!;
-    }
-    /** An administrative act that must be recorded; answers what it recorded. */
-    async function administer(bearer: Promise<string>, mutation: string, variables = {}) {
-      const field = /^\s*(\w+)/.exec(mutation)![1]!;
-      const data = await graphql(
-        bearer,
-        `mutation(${variableDeclarations(variables)}) { ${mutation} {
-          __typename
-          ... on Refusal { code message }
-          ... on ${success(field)} { data { recordedTypes } }
-        } }`,
-        variables,
-      );
-      const answer = data[field] as { __typename: string; code?: string; data?: unknown };
-      expect(answer, JSON.stringify(answer)).toMatchObject({ __typename: success(field) });
-      return answer.data as { recordedTypes: string[] };
-    }
+    const { token, stepUp, graphql, administer, onboardOrganization } = platformClient(
+      () => platform,
+    );
 
     const cdmoPartner = (key: { keyId: string; privateKeyPem: string }) =>
       createPartner({
@@ -231,31 +190,13 @@ const onboarding = (name: string, databaseUrl: () => string | undefined) =>
       ]);
       expect((await sign(PEOPLE.cdmoQa)).recordedTypes).toEqual([
         'concord.agreement.version-signed.v1',
-        'concord.agreement.version-approved.v1',
+        'concord.agreement.version-approved.v2',
       ]);
     }
 
     it('onboards a sponsor and a CDMO with their people, through the operator and their administrators', async () => {
-      for (const [organizationId, kind, admin] of [
-        [SPONSOR, 'SPONSOR', PEOPLE.sponsorAdmin],
-        [CDMO, 'CDMO', PEOPLE.cdmoAdmin],
-      ] as const) {
-        await administer(
-          operator(),
-          'registerOrganization(organizationId: $id, name: $name, kind: $kind, reason: $reason)',
-          { id: organizationId, name: organizationId, kind, reason: 'Platform agreement signed' },
-        );
-        await administer(
-          operator(),
-          'appointAdministrator(organizationId: $id, personId: $personId, printedName: $name, reason: $reason)',
-          {
-            id: organizationId,
-            personId: admin.personId,
-            name: admin.name,
-            reason: 'Onboarding form',
-          },
-        );
-      }
+      await onboardOrganization(SPONSOR, 'SPONSOR', PEOPLE.sponsorAdmin);
+      await onboardOrganization(CDMO, 'CDMO', PEOPLE.cdmoAdmin);
       for (const person of [
         PEOPLE.sponsorQa,
         PEOPLE.cdmoQa,
@@ -576,60 +517,6 @@ const onboarding = (name: string, databaseUrl: () => string | undefined) =>
       });
     }
   });
-
-const enumName = (value: string) => value.toUpperCase().replaceAll('-', '_');
-const success = (field: string) => `Mutation${field[0]!.toUpperCase()}${field.slice(1)}Success`;
-
-/** The GraphQL types of the variables these tests send. */
-const VARIABLE_TYPES: Record<string, string> = {
-  id: 'ID!',
-  org: 'ID!',
-  name: 'String!',
-  kind: 'OrganizationKind!',
-  reason: 'String!',
-  personId: 'ID!',
-  role: 'Role!',
-  keyId: 'ID!',
-  publicKey: 'String!',
-  validFrom: 'String!',
-  revokedAt: 'String!',
-  proof: 'SigningKeyProofInput!',
-  version: 'AgreementVersionInput!',
-  agreementId: 'ID!',
-  v: 'Int!',
-  draftId: 'ID!',
-  signature: 'AdministratorSignatureInput!',
-};
-const variableDeclarations = (variables: object) =>
-  Object.keys(variables)
-    .map((name) => `$${name}: ${VARIABLE_TYPES[name]}`)
-    .join(', ') || '$none: Int';
-
-/** A subscription over server-sent events: everything received so far, as text. */
-async function subscribe(url: string, bearer: string, query: string) {
-  const abort = new AbortController();
-  const response = await fetch(url, {
-    method: 'POST',
-    signal: abort.signal,
-    headers: {
-      'content-type': 'application/json',
-      accept: 'text/event-stream',
-      authorization: `Bearer ${bearer}`,
-    },
-    body: JSON.stringify({ query }),
-  });
-  let received = '';
-  void (async () => {
-    try {
-      const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-      for (let read = await reader.read(); !read.done; read = await reader.read())
-        received += read.value;
-    } catch {
-      // closed
-    }
-  })();
-  return { text: () => received, close: () => abort.abort() };
-}
 
 onboarding('onboarding on an empty embedded platform (PGlite)', () => undefined);
 describeWithPostgres('onboarding on an empty platform on PostgreSQL', (database) =>

@@ -59,6 +59,11 @@ export interface PlatformOptions {
   storeUrl?: string;
   /** Also take partner events from Kafka and publish outcomes there (`host:port,…`). */
   kafkaBrokers?: string[];
+  /**
+   * The topics' prefix (`<prefix>.in.<org>`, `<prefix>.out.<org>`, …) and the ingest consumer
+   * group's (`<prefix>-ingest`): platforms sharing a broker keep apart by it. @default 'concord'
+   */
+  topicPrefix?: string;
   /** @default 4000 (0: any free port) */
   port?: number;
   /** @default '127.0.0.1' */
@@ -85,6 +90,11 @@ export interface PlatformOptions {
    * @default 60000
    */
   checkpointIntervalMs?: number;
+  /**
+   * The deadline process's clock and round (due-soon and overdue warnings of deviations).
+   * @default the real clock, every 30 s
+   */
+  deadlines?: { clock?: () => Date; intervalMs?: number };
   logger: Logger;
 }
 
@@ -187,6 +197,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     // The embedded demo is a development set-up: its issuer hands out demo tokens to anyone.
     ...(devSignIn ? { devIssuer: issuer } : {}),
     ...(webRoot ? { webRoot } : {}),
+    ...(options.deadlines ? { deadlines: options.deadlines } : {}),
   });
 
   let ingest: IngestService | undefined;
@@ -196,6 +207,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       outcomes: await sqlOutcomeLog(db),
       receipts: receiptSigner(signing.key),
       brokers: options.kafkaBrokers,
+      ...(options.topicPrefix
+        ? { topicPrefix: options.topicPrefix, groupId: `${options.topicPrefix}-ingest` }
+        : {}),
       logger,
       elector,
     });

@@ -37,3 +37,10 @@ export {
   startDeviationBatchLinker,
   type ProcessManagerOptions,
 } from './process-manager.ts';
+export {
+  DEADLINE_PROCESS,
+  startDeadlineProcess,
+  type DeadlineIndex,
+  type DeadlineProcess,
+  type DeadlineProcessOptions,
+} from './deadline-process.ts';

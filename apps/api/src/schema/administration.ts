@@ -205,6 +205,13 @@ const AgreementDraftRef = builder.objectRef<AgreementDraft>('AgreementDraft').im
       type: 'JSON',
       resolve: (draft) => draft.content.notificationDeadlinesHours,
     }),
+    deviationDueDays: t.field({
+      type: 'JSON',
+      nullable: true,
+      description:
+        'Investigation, CAPA and closure due days by severity, if the version sets them.',
+      resolve: (draft) => draft.content.deviationDueDays ?? null,
+    }),
     products: t.field({ type: 'JSON', resolve: (draft) => draft.content.products }),
     responsibilities: t.field({ type: 'JSON', resolve: (draft) => draft.content.responsibilities }),
     signedBy: t.stringList({
@@ -253,6 +260,27 @@ const AgreementVersionInput = builder.inputType('AgreementVersionInput', {
           major: f.int({ required: true }),
           minor: f.int({ required: true }),
         }),
+      }),
+    }),
+    deviationDueDays: t.field({
+      required: false,
+      description:
+        "Days from a deviation's detection by which, for its severity, the root cause is identified (investigation), the CAPA approved (capa) and the deviation closed (closure); the platform warns both parties before and when each passes. Omitted: no such due dates.",
+      type: builder.inputType('DeviationDueDaysInput', {
+        fields: (f) => {
+          const dueDays = builder.inputType(`DueDaysInput`, {
+            fields: (d) => ({
+              investigation: d.int({ required: true }),
+              capa: d.int({ required: true }),
+              closure: d.int({ required: true }),
+            }),
+          });
+          return {
+            critical: f.field({ type: dueDays, required: true }),
+            major: f.field({ type: dueDays, required: true }),
+            minor: f.field({ type: dueDays, required: true }),
+          };
+        },
       }),
     }),
     effectiveFrom: t.string({
@@ -595,6 +623,7 @@ builder.mutationFields((t) => ({
             }),
           ),
           notificationDeadlinesHours: version.notificationDeadlinesHours,
+          ...(version.deviationDueDays ? { deviationDueDays: version.deviationDueDays } : {}),
           effectiveFrom: instant(version.effectiveFrom, 'effectiveFrom'),
         },
         reason,

@@ -1,3 +1,10 @@
+import {
+  deadlineKinds,
+  deadlineMet,
+  type DeadlineKind,
+  type DeviationStatus as DeviationStatusValue,
+} from '@concord/domain';
+import type { DeadlineWarningRow } from '@concord/read-model';
 import { DeviationActs } from './viewer-can.ts';
 import { builder } from '../builder.ts';
 import { partyOf } from '../context.ts';
@@ -24,6 +31,77 @@ export const CapaAction = builder
 
 const DAY_MS = 86_400_000;
 
+export const DeadlineStatus = builder.enumType('DeadlineStatus', {
+  description: 'Where a deviation stands against the due dates its quality agreement sets.',
+  values: {
+    NONE: { value: 'none', description: 'The agreement in force sets no due dates.' },
+    ON_TRACK: { value: 'on-track', description: 'No unmet due date is near.' },
+    DUE_SOON: { value: 'due-soon', description: 'An unmet due date is near (warned).' },
+    OVERDUE: { value: 'overdue', description: 'An unmet due date passed (warned).' },
+    MET: { value: 'met', description: 'Every due date was met.' },
+  } as const,
+});
+
+const DeadlineKindEnum = builder.enumType('DeviationDeadlineKind', {
+  values: {
+    INVESTIGATION: { value: 'investigation', description: 'The root cause identified.' },
+    CAPA: { value: 'capa', description: 'The CAPA approved.' },
+    CLOSURE: { value: 'closure', description: 'The deviation closed.' },
+  } as const,
+});
+
+type DueDate = { dueAt: string; dueSoonAt: string };
+type DeviationDeadlineShape = {
+  kind: DeadlineKind;
+  dueAt: string;
+  dueSoonAt: string;
+  met: boolean;
+  warnings: DeadlineWarningRow[];
+};
+
+const DeadlineWarningRef = builder.objectRef<DeadlineWarningRow>('DeadlineWarning').implement({
+  description: 'A warning the platform gave both parties about a due date.',
+  fields: (t) => ({
+    warning: t.string({ description: '`due-soon` or `overdue`.', resolve: (w) => w.warning }),
+    deadline: t.field({ type: DeadlineKindEnum, resolve: (w) => w.deadline }),
+    dueAt: t.field({ type: 'DateTime', resolve: (w) => new Date(w.dueAt) }),
+    at: t.field({ type: 'DateTime', resolve: (w) => new Date(w.at) }),
+    escalatedTo: t.id({
+      nullable: true,
+      description: "The sponsor a critical deviation's missed due date was escalated to.",
+      resolve: (w) => w.escalatedTo ?? null,
+    }),
+  }),
+});
+
+const DeviationDeadline = builder.objectRef<DeviationDeadlineShape>('DeviationDeadline').implement({
+  description:
+    'A due date of the deviation, from the quality agreement in force when its severity was set.',
+  fields: (t) => ({
+    kind: t.field({ type: DeadlineKindEnum, resolve: (d) => d.kind }),
+    dueAt: t.field({ type: 'DateTime', resolve: (d) => new Date(d.dueAt) }),
+    dueSoonAt: t.field({ type: 'DateTime', resolve: (d) => new Date(d.dueSoonAt) }),
+    met: t.exposeBoolean('met'),
+    warnings: t.field({ type: [DeadlineWarningRef], resolve: (d) => d.warnings }),
+  }),
+});
+
+function deviationDeadlines(d: {
+  status: string;
+  dueDates: unknown;
+  deadlineWarnings: unknown;
+}): DeviationDeadlineShape[] {
+  const dueDates = d.dueDates as Record<DeadlineKind, DueDate> | null;
+  if (!dueDates) return [];
+  const warnings = (d.deadlineWarnings ?? []) as DeadlineWarningRow[];
+  return deadlineKinds.map((kind) => ({
+    kind,
+    ...dueDates[kind],
+    met: deadlineMet(kind, d.status as DeviationStatusValue),
+    warnings: warnings.filter((w) => w.deadline === kind && w.dueAt === dueDates[kind].dueAt),
+  }));
+}
+
 builder.prismaNode('Deviation', {
   id: { field: 'id' },
   nullable: true,
@@ -47,6 +125,16 @@ builder.prismaNode('Deviation', {
       description: 'Reported after the deadline the quality agreement sets for its severity.',
     }),
     lateByMinutes: t.exposeInt('lateByMinutes', { nullable: true }),
+    deadlineStatus: t.field({
+      type: DeadlineStatus,
+      description: 'Its worst unmet due date: the alert a dashboard shows.',
+      resolve: (d) => d.deadlineStatus as never,
+    }),
+    deadlines: t.field({
+      type: [DeviationDeadline],
+      description: 'Investigation, CAPA and closure due dates (none when the agreement sets none).',
+      resolve: (d) => deviationDeadlines(d),
+    }),
     ageDays: t.float({
       description: 'Days from detection to closure, or to now while open.',
       resolve: (d) =>
@@ -108,6 +196,12 @@ const DeviationFilter = builder.inputType('DeviationFilter', {
     severity: t.field({ type: [Severity], required: false }),
     open: t.boolean({ required: false }),
     notifiedLate: t.boolean({ required: false }),
+    deadlineStatus: t.field({
+      type: [DeadlineStatus],
+      required: false,
+      description:
+        'Only deviations standing so against their due dates (e.g. [DUE_SOON, OVERDUE]).',
+    }),
     productId: t.id({ required: false }),
     partnerId: t.id({ required: false }),
     batchId: t.id({ required: false, description: 'Only deviations linked to this batch.' }),
@@ -140,6 +234,9 @@ function deviationWhere(filter: typeof DeviationFilter.$inferInput | null | unde
       ? { status: filter.open ? { not: 'closed' } : 'closed' }
       : {}),
     ...(typeof filter.notifiedLate === 'boolean' ? { notifiedLate: filter.notifiedLate } : {}),
+    ...(filter.deadlineStatus?.length
+      ? { deadlineStatus: { in: filter.deadlineStatus as string[] } }
+      : {}),
     ...(filter.productId ? { productId: String(filter.productId) } : {}),
     ...(filter.partnerId
       ? { OR: [{ sponsorId: String(filter.partnerId) }, { cdmoId: String(filter.partnerId) }] }
@@ -149,7 +246,62 @@ function deviationWhere(filter: typeof DeviationFilter.$inferInput | null | unde
   };
 }
 
+type PartnershipDeadlinesShape = {
+  sponsorId: string;
+  cdmoId: string;
+  dueSoon: number;
+  overdue: number;
+  escalated: number;
+};
+
+const PartnershipDeadlines = builder
+  .objectRef<PartnershipDeadlinesShape>('PartnershipDeadlines')
+  .implement({
+    description: "Deviations with a due date near or passed, in one of the caller's partnerships.",
+    fields: (t) => ({
+      sponsorId: t.exposeID('sponsorId'),
+      cdmoId: t.exposeID('cdmoId'),
+      dueSoon: t.exposeInt('dueSoon'),
+      overdue: t.exposeInt('overdue'),
+      escalated: t.exposeInt('escalated', {
+        description: 'Of the overdue, the critical ones (escalated to the sponsor).',
+      }),
+    }),
+  });
+
 builder.queryFields((t) => ({
+  deadlineCounts: t.field({
+    type: [PartnershipDeadlines],
+    authScopes: { member: true },
+    description:
+      'Per partnership of the caller, how many deviations have a due date near (due soon) or passed (overdue); partnerships with neither are left out.',
+    resolve: async (_root, _args, context) => {
+      const rows = await context.db.deviation.groupBy({
+        by: ['sponsorId', 'cdmoId', 'deadlineStatus', 'severity'],
+        where: { AND: [partyOf(context), { deadlineStatus: { in: ['due-soon', 'overdue'] } }] },
+        _count: { _all: true },
+      });
+      const byPartnership = new Map<string, PartnershipDeadlinesShape>();
+      for (const row of rows) {
+        const key = `${row.sponsorId}\u0000${row.cdmoId}`;
+        const counts = byPartnership.get(key) ?? {
+          sponsorId: row.sponsorId,
+          cdmoId: row.cdmoId,
+          dueSoon: 0,
+          overdue: 0,
+          escalated: 0,
+        };
+        const n = row._count._all;
+        if (row.deadlineStatus === 'due-soon') counts.dueSoon += n;
+        else counts.overdue += n;
+        if (row.deadlineStatus === 'overdue' && row.severity === 'critical') counts.escalated += n;
+        byPartnership.set(key, counts);
+      }
+      return [...byPartnership.values()].sort(
+        (a, b) => a.sponsorId.localeCompare(b.sponsorId) || a.cdmoId.localeCompare(b.cdmoId),
+      );
+    },
+  }),
   deviations: t.prismaConnection({
     type: 'Deviation',
     cursor: 'id',

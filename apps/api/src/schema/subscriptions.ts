@@ -72,6 +72,18 @@ const changedBatch = (payload: object, query: object, context: ApiContext) =>
     ),
   );
 
+/** The deviation a change is about, read once per published chunk with its neighbours. */
+const changedDeviation = (payload: object, query: object, context: ApiContext) =>
+  traced(payload, context, (change) =>
+    changedRow(
+      context,
+      change,
+      'deviation',
+      query,
+      (db, find) => db.deviation.findMany(find) as Promise<Deviation[]>,
+    ),
+  );
+
 builder.subscriptionType({
   fields: (t) => ({
     batchChanged: t.prismaField({
@@ -97,6 +109,16 @@ builder.subscriptionType({
         context.changes.subscribe(subscriberOrganization(context), 'readiness'),
       resolve: (query, payload, _args, context) => changedBatch(payload, query, context),
     }),
+    deadlineWarned: t.prismaField({
+      type: 'Deviation',
+      nullable: true,
+      authScopes: { member: true },
+      description:
+        'One of your deviations got a due-soon or overdue warning: its deadlines say which (a deviationChanged too).',
+      subscribe: (_root, _args, context) =>
+        context.changes.subscribe(subscriberOrganization(context), 'deadline'),
+      resolve: (query, payload, _args, context) => changedDeviation(payload, query, context),
+    }),
     deviationChanged: t.prismaField({
       type: 'Deviation',
       nullable: true,
@@ -109,16 +131,7 @@ builder.subscriptionType({
           'deviation',
           args.id && String(args.id),
         ),
-      resolve: (query, payload, _args, context) =>
-        traced(payload, context, (change) =>
-          changedRow(
-            context,
-            change,
-            'deviation',
-            query,
-            (db, find) => db.deviation.findMany(find) as Promise<Deviation[]>,
-          ),
-        ),
+      resolve: (query, payload, _args, context) => changedDeviation(payload, query, context),
     }),
   }),
 });

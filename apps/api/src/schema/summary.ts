@@ -6,6 +6,8 @@ interface Summary {
   deviationsBySeverity: { key: string; count: number }[];
   openDeviations: number;
   lateNotifications: number;
+  deadlinesDueSoon: number;
+  deadlinesOverdue: number;
   releaseReady: number;
   blocked: number;
   cycleTimes: { stage: string; averageHours: number | null; batches: number }[];
@@ -43,6 +45,12 @@ const SummaryRef = builder.objectRef<Summary>('OrganizationSummary').implement({
     deviationsBySeverity: t.field({ type: [Count], resolve: (s) => s.deviationsBySeverity }),
     openDeviations: t.exposeInt('openDeviations'),
     lateNotifications: t.exposeInt('lateNotifications'),
+    deadlinesDueSoon: t.exposeInt('deadlinesDueSoon', {
+      description: 'Deviations with an unmet due date near (warned due soon).',
+    }),
+    deadlinesOverdue: t.exposeInt('deadlinesOverdue', {
+      description: 'Deviations with an unmet due date passed (warned overdue).',
+    }),
     releaseReady: t.exposeInt('releaseReady'),
     blocked: t.exposeInt('blocked'),
     cycleTimes: t.field({ type: [CycleTime], resolve: (s) => s.cycleTimes }),
@@ -68,30 +76,33 @@ builder.queryFields((t) => ({
       const { db } = context;
       const party = partyOf(context);
       const organizationId = organizationOf(context);
-      const [byStatus, bySeverity, openDeviations, late, ready, blocked] = await Promise.all([
-        db.batch.groupBy({
-          by: ['status'],
-          where: party,
-          _count: { _all: true },
-          orderBy: { status: 'asc' },
-        }),
-        db.deviation.groupBy({
-          by: ['severity'],
-          where: party,
-          _count: { _all: true },
-          orderBy: { severity: 'asc' },
-        }),
-        db.deviation.count({ where: { ...party, status: { not: 'closed' } } }),
-        db.deviation.count({ where: { ...party, notifiedLate: true } }),
-        db.batch.count({ where: { ...party, releaseReady: true } }),
-        db.batch.count({
-          where: {
-            ...party,
-            blockerCount: { gt: 0 },
-            status: { notIn: ['aborted', 'qp-certified', 'shipped'] },
-          },
-        }),
-      ]);
+      const [byStatus, bySeverity, openDeviations, late, ready, blocked, dueSoon, overdue] =
+        await Promise.all([
+          db.batch.groupBy({
+            by: ['status'],
+            where: party,
+            _count: { _all: true },
+            orderBy: { status: 'asc' },
+          }),
+          db.deviation.groupBy({
+            by: ['severity'],
+            where: party,
+            _count: { _all: true },
+            orderBy: { severity: 'asc' },
+          }),
+          db.deviation.count({ where: { ...party, status: { not: 'closed' } } }),
+          db.deviation.count({ where: { ...party, notifiedLate: true } }),
+          db.batch.count({ where: { ...party, releaseReady: true } }),
+          db.batch.count({
+            where: {
+              ...party,
+              blockerCount: { gt: 0 },
+              status: { notIn: ['aborted', 'qp-certified', 'shipped'] },
+            },
+          }),
+          db.deviation.count({ where: { ...party, deadlineStatus: 'due-soon' } }),
+          db.deviation.count({ where: { ...party, deadlineStatus: 'overdue' } }),
+        ]);
       // Aggregates Prisma cannot express, filtered here too and read through row-level security.
       const cycleTimes = await Promise.all(
         STAGES.map(async ([stage, from, to]) => {
@@ -123,6 +134,8 @@ builder.queryFields((t) => ({
         })),
         openDeviations,
         lateNotifications: late,
+        deadlinesDueSoon: dueSoon,
+        deadlinesOverdue: overdue,
         releaseReady: ready,
         blocked,
         cycleTimes,

@@ -539,7 +539,7 @@ function AgreementSigning() {
               []) as string[];
             setOutcome({
               ok: true,
-              text: types.includes('concord.agreement.version-approved.v1')
+              text: types.some((type) => type.startsWith('concord.agreement.version-approved.'))
                 ? 'Signed: both parties have signed, the version is approved.'
                 : 'Signed: the other party’s QA signs next.',
             });
