@@ -294,6 +294,11 @@ describeWithPostgres('concord admin and concord keys register|revoke', (database
         products: [{ productId: 'prd-ht-1', name: 'HT-1' }],
         responsibilities: [{ activity: 'MANUFACTURING', performedBy: 'CDMO' }],
         notificationDeadlinesHours: { critical: 24, major: 72, minor: 720 },
+        deviationDueDays: {
+          critical: { investigation: 7, capa: 14, closure: 30 },
+          major: { investigation: 30, capa: 45, closure: 60 },
+          minor: { investigation: 60, capa: 90, closure: 90 },
+        },
         effectiveFrom: new Date().toISOString(),
       }),
     );
@@ -304,7 +309,11 @@ describeWithPostgres('concord admin and concord keys register|revoke', (database
     const shown = await concord(['agreements', 'show', 'qa-ht-lb-1'], {
       CONCORD_TOKEN: administrator,
     });
-    const { draftId } = JSON.parse(shown.stdout) as { draftId: string };
+    const { draftId, deviationDueDays } = JSON.parse(shown.stdout) as {
+      draftId: string;
+      deviationDueDays: unknown;
+    };
+    expect(deviationDueDays).toMatchObject({ critical: { investigation: 7, closure: 30 } });
     const sign = async (personId: string, organizationId: string, printedName: string) =>
       concord(
         [

@@ -352,7 +352,8 @@ export async function keysRevoke(
 /**
  * `concord agreements draft`: the next version of a quality agreement, from a JSON file holding
  * the whole version as `AgreementVersionInput` (agreementId, version, sponsorId, cdmoId, products,
- * responsibilities, notificationDeadlinesHours, effectiveFrom).
+ * responsibilities, notificationDeadlinesHours, effectiveFrom, and optionally deviationDueDays:
+ * `{ critical|major|minor: { investigation, capa, closure } }` days, which the platform warns of).
  */
 export async function agreementsDraft(
   file: string,
@@ -387,7 +388,7 @@ export async function agreementsShow(
     options,
     io,
     `query($id: ID!) { agreementDraft(agreementId: $id) {
-      draftId agreementId version sponsorId cdmoId effectiveFrom notificationDeadlinesHours
+      draftId agreementId version sponsorId cdmoId effectiveFrom notificationDeadlinesHours deviationDueDays
       products responsibilities signedBy } }`,
     { id: agreementId },
   );

@@ -11,6 +11,7 @@ import { BatchBoard } from './views/batch-board.tsx';
 import { BatchDetailView } from './views/batch-detail.tsx';
 import { DeviationDetailView } from './views/deviation-detail.tsx';
 import { DeviationsView } from './views/deviations.tsx';
+import { DeadlineNavBadge } from './components/deadlines.tsx';
 import { AdministrationView } from './views/administration.tsx';
 import { QpRegisterView } from './views/qp-register.tsx';
 import { ReadinessView } from './views/readiness.tsx';
@@ -137,6 +138,7 @@ function Shell({ session, live }: { session: Session; live: LiveStatus }) {
                       <NavIcon name={item.key} />
                     </span>
                     {item.label}
+                    {item.key === 'deviations' ? <DeadlineNavBadge /> : null}
                   </Link>
                 </li>
               ))}

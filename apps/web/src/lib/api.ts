@@ -84,6 +84,18 @@ const DeviationRowFields = graphql(
       closedAt
       notificationDeadline
       reportedByOrganizationId
+      deadlineStatus
+      deadlines {
+        kind
+        dueAt
+        dueSoonAt
+        met
+        warnings {
+          warning
+          at
+          escalatedTo
+        }
+      }
       batchLinks {
         impact
         batch {
@@ -255,6 +267,35 @@ export const ReadinessChanged = graphql(`
     }
   }
 `);
+
+export const DeadlineAlertsQuery = graphql(
+  `
+    query DeadlineAlerts {
+      deadlineCounts {
+        sponsorId
+        cdmoId
+        dueSoon
+        overdue
+        escalated
+      }
+      deviations(
+        filter: { deadlineStatus: [DUE_SOON, OVERDUE] }
+        first: 20
+        orderBy: { field: DETECTED_AT, direction: ASC }
+      ) {
+        totalCount
+        edges {
+          node {
+            ...DeviationRowFields
+          }
+        }
+      }
+    }
+  `,
+  [DeviationRowFields],
+);
+
+export type DeadlineAlertsResult = ResultOf<typeof DeadlineAlertsQuery>;
 
 export const DeviationChanged = graphql(`
   subscription DeviationChanged {

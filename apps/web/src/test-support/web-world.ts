@@ -17,6 +17,7 @@ import {
 } from '@concord/ingest/test-support';
 import { readModelPrisma } from '@concord/read-model';
 import { pgliteDatabase } from '@concord/sql';
+import { waitFor } from '@concord/test-infra';
 import { pino, type Logger } from 'pino';
 
 export const SPONSOR_A = PAIR_A.sponsor;
@@ -90,8 +91,17 @@ export async function openWebWorld(options: WebWorldOptions = {}): Promise<WebWo
     port: options.port ?? 0,
     devIssuer: issuer,
     ...(options.webRoot ? { webRoot: options.webRoot } : {}),
+    deadlines: { intervalMs: 250 },
   });
-  const exchange = await partnerExchange(store, { secondPair: true });
+  // Pair A's agreement sets deviation due days, so its deviations have due dates to warn of.
+  const exchange = await partnerExchange(store, {
+    secondPair: true,
+    deviationDueDays: {
+      critical: { investigation: 3, capa: 10, closure: 20 },
+      major: { investigation: 7, capa: 14, closure: 30 },
+      minor: { investigation: 14, capa: 30, closure: 30 },
+    },
+  });
   const publish = async (events: PartnerEvent[]) => {
     await exchange.publish(events);
     await server.projector.catchUp();
@@ -199,6 +209,17 @@ export async function openWebWorld(options: WebWorldOptions = {}): Promise<WebWo
     minor.reported(at(5), 'minor', [B.running], at(5, -2)),
     bScheduled.scheduled(at(3)),
   ]);
+
+  // The CAPA of pair A's major deviation was due 14 days after its detection (16 days ago): the
+  // deadline process warns of it; the world is ready once the warning is in the read model.
+  await waitFor(
+    async () =>
+      (await prisma.deviation.findUnique({ where: { id: A_DEVIATIONS.capa } }))?.deadlineStatus ===
+      'overdue'
+        ? true
+        : undefined,
+    { description: "the overdue warning of pair A's CAPA" },
+  );
 
   const liveSteps = [
     () => live.completed(new Date().toISOString()),

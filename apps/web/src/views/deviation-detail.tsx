@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { useClient, useMutation, useQuery, useSubscription } from 'urql';
 import { DeviationStatusBadge, SeverityBadge } from '../components/badges.tsx';
+import { DeadlineBadge, DueDates } from '../components/deadlines.tsx';
 import { PageHeader } from '../components/page-header.tsx';
 import { SignatureDialog } from '../components/signature-dialog.tsx';
 import { Empty, ErrorState, Loading } from '../components/states.tsx';
@@ -80,6 +81,12 @@ export function DeviationDetailView({ deviationId }: { deviationId: string }) {
       <div className="detail-grid">
         <div className="detail-main">
           <DeviationFacts deviation={deviation} />
+          <section className="panel" aria-labelledby="due-dates-title">
+            <h2 id="due-dates-title">
+              Due dates <DeadlineBadge deviation={deviation} />
+            </h2>
+            <DueDates deviation={deviation} />
+          </section>
           <ApprovalSection deviation={deviation} onSigned={refresh} />
         </div>
         <section className="panel detail-timeline" aria-labelledby="timeline-title">

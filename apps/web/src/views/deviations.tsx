@@ -1,6 +1,7 @@
 import { useCallback } from 'react';
 import { useQuery, useSubscription } from 'urql';
 import { DeviationStatusBadge, SeverityBadge } from '../components/badges.tsx';
+import { DeadlineAlerts, DeadlineBadge } from '../components/deadlines.tsx';
 import { Metric, PageHeader } from '../components/page-header.tsx';
 import { Empty, ErrorState, Loading } from '../components/states.tsx';
 import { DeviationChanged, DeviationsQuery, type Deviation, type Severity } from '../lib/api.ts';
@@ -97,6 +98,7 @@ export function DeviationsView() {
           })}
         </div>
       </div>
+      <DeadlineAlerts />
       {error ? <ErrorState title="The deviations could not be loaded" error={error} /> : null}
       {!data && fetching ? <Loading what="deviations" /> : null}
       {data ? (
@@ -158,6 +160,7 @@ export function DeviationsView() {
                     <th scope="col">Status</th>
                     <th scope="col">Age</th>
                     <th scope="col">Notification</th>
+                    <th scope="col">Due dates</th>
                     <th scope="col">CAPA</th>
                     <th scope="col">Batches</th>
                     <th scope="col">
@@ -211,6 +214,9 @@ function DeviationRow({ deviation, partner }: { deviation: Deviation; partner: s
         ) : (
           <span className="muted">On time</span>
         )}
+      </td>
+      <td className="nowrap">
+        <DeadlineBadge deviation={deviation} />
       </td>
       <td>{humanize(deviation.capaStatus)}</td>
       <td>

@@ -12,6 +12,7 @@ import {
   signEvent,
   validateEvent,
   type AgreementVersionApprovedV1,
+  type AgreementVersionApprovedV2,
   type Role,
 } from '@concord/contract';
 import {
@@ -96,6 +97,12 @@ export interface SeedOptions {
    * @default false
    */
   secondPair?: boolean;
+  /**
+   * The first pair's agreement sets these deviation due days (recorded as a v2 version): its
+   * deviations then get due dates, and the deadline process warns of them.
+   * @default none (a v1 version)
+   */
+  deviationDueDays?: AgreementVersionApprovedV2['deviationDueDays'];
 }
 
 const platformMetadata = {
@@ -163,13 +170,15 @@ export async function seedPartnerWorld(
       });
     }
   }
-  for (const agreementId of [AGREEMENT, ...(options.secondPair ? [OTHER_AGREEMENT] : [])])
+  for (const agreementId of [AGREEMENT, ...(options.secondPair ? [OTHER_AGREEMENT] : [])]) {
+    const dueDays = agreementId === AGREEMENT ? options.deviationDueDays : undefined;
     await platformEvent(
       store,
       streams.agreement(agreementId),
-      'concord.agreement.version-approved.v1',
-      agreementForTests(agreementId),
+      dueDays ? 'concord.agreement.version-approved.v2' : 'concord.agreement.version-approved.v1',
+      { ...agreementForTests(agreementId), ...(dueDays ? { deviationDueDays: dueDays } : {}) },
     );
+  }
 
   return {
     keys,
