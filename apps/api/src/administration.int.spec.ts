@@ -265,6 +265,107 @@ describeWithPostgres('administration through the domain', (database) => {
     );
     expect(JSON.stringify(body.errors)).toContain('Not authorized');
   });
+  it("lets operators, and nobody else, list, retry and skip the projector's dead letters, recording who and why", async () => {
+    // A deviation under an agreement nobody recorded: the projector sets it aside.
+    const orphan = (deviationId: string, agreementId: string) => ({
+      id: `ev-${deviationId}`,
+      type: 'concord.deviation.reported.v1',
+      data: {
+        deviationId,
+        title: 'Orphan',
+        description: 'Under an unknown agreement',
+        category: 'other',
+        severity: 'minor',
+        productId: 'p',
+        agreementId,
+        linkedBatchIds: [],
+        detectedAt: '2026-05-01T12:00:00.000Z',
+      },
+      metadata: { actorid: 'x', actororg: ORG, time: '2026-05-01T12:00:00.000Z' },
+    });
+    await store.append('deviation-dl-1', [orphan('dl-1', 'qa-late')]);
+    await store.append('deviation-dl-2', [orphan('dl-2', 'qa-never')]);
+    await server.projector.catchUp();
+    const LIST = `{ deadLetters { ... on QueryDeadLettersSuccess { data { position eventId error } }
+      ... on Refusal { code } } }`;
+    const listed = await asPerson(operator(), LIST);
+    const letters = (listed.data!.deadLetters as { data: { position: string; eventId: string }[] })
+      .data;
+    expect(letters.map((letter) => letter.eventId)).toEqual(['ev-dl-1', 'ev-dl-2']);
+    const [first, second] = letters;
+    // A partner's administrator is refused, and learns nothing of them.
+    expect((await asPerson(admin(), LIST)).data!.deadLetters).toEqual({
+      code: 'administration.operator-required',
+    });
+    const retry = (position: string, reason = 'Agreement recorded') =>
+      asPerson(
+        operator(),
+        `mutation($p: String!, $r: String!) { retryDeadLetter(position: $p, reason: $r) {
+          ... on MutationRetryDeadLetterSuccess { data { resolved { eventId } } }
+          ... on Refusal { code message } } }`,
+        { p: position, r: reason },
+      );
+    expect((await retry(first!.position)).data!.retryDeadLetter).toMatchObject({
+      code: 'operations.retry-failed',
+      message: expect.stringContaining('qa-late'),
+    });
+    expect((await retry(first!.position, ' ')).data!.retryDeadLetter).toMatchObject({
+      code: 'administration.reason-required',
+    });
+    await store.append('agreement-qa-late', [
+      {
+        id: 'ev-qa-late',
+        type: 'concord.agreement.version-approved.v1',
+        data: {
+          agreementId: 'qa-late',
+          version: 1,
+          sponsorId: ORG,
+          cdmoId: OTHER,
+          products: [{ productId: 'p', name: 'P' }],
+          responsibilities: [{ activity: 'deviation-reporting', performedBy: 'cdmo' }],
+          notificationDeadlinesHours: { critical: 24, major: 72, minor: 720 },
+          effectiveFrom: '2026-01-01T00:00:00Z',
+          signatures: [],
+        },
+        metadata: { actorid: 'concord-admin', actororg: 'concord', time: '2026-01-01T00:00:00Z' },
+      },
+    ]);
+    await server.projector.catchUp();
+    expect((await retry(first!.position)).data!.retryDeadLetter).toEqual({
+      data: { resolved: [{ eventId: 'ev-dl-1' }] },
+    });
+    expect(await prisma.deviation.findUnique({ where: { id: 'dl-1' } })).toMatchObject({
+      sponsorId: ORG,
+    });
+    const skipped = await asPerson(
+      operator(),
+      `mutation($p: String!) { skipDeadLetter(position: $p, reason: "Sent by mistake") {
+        ... on MutationSkipDeadLetterSuccess { data { eventId } } ... on Refusal { code } } }`,
+      { p: second!.position },
+    );
+    expect(skipped.data!.skipDeadLetter).toEqual({ data: { eventId: 'ev-dl-2' } });
+    const after = await asPerson(
+      operator(),
+      `{ deadLetters { ... on QueryDeadLettersSuccess { data { eventId } } }
+         deadLetterResolutions { ... on QueryDeadLetterResolutionsSuccess {
+           data { eventId action actor reason } } } }`,
+    );
+    expect(after.data).toEqual({
+      deadLetters: { data: [] },
+      deadLetterResolutions: {
+        data: [
+          { eventId: 'ev-dl-2', action: 'skipped', actor: 'ops-ada', reason: 'Sent by mistake' },
+          { eventId: 'ev-dl-1', action: 'retried', actor: 'ops-ada', reason: 'Agreement recorded' },
+          {
+            eventId: 'ev-dl-1',
+            action: 'retry-failed',
+            actor: 'ops-ada',
+            reason: 'Agreement recorded',
+          },
+        ],
+      },
+    });
+  });
 });
 
 describeWithPostgres('signing keys, on the organization’s own proof', (database) => {

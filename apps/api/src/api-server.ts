@@ -144,6 +144,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     checkpoints,
     outcomes,
     changes,
+    deadLetters: projector,
     plugins: [operations.plugin()],
   });
   // Every route takes the API keys issued through administration too.

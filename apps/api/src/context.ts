@@ -4,6 +4,7 @@ import type { EventStore } from '@concord/event-store';
 import type { CheckpointLog, PlatformKey } from '@concord/evidence';
 import type { OutcomeLog } from '@concord/ingest';
 import type { ReadScope, ScopedReadModel } from '@concord/read-model';
+import type { Projector } from '@concord/read-model';
 import type { Administration } from './administration.ts';
 import type { ChangeFeed } from './change-feed.ts';
 import type { HumanActs } from './human-acts.ts';
@@ -47,6 +48,8 @@ export interface ApiContext {
   checkpoints?: CheckpointLog;
   /** Every answer ingest gave, with its signed receipt; absent where this server has none. */
   outcomes?: OutcomeLog;
+  /** The projector whose dead letters operators handle; absent where this server has none. */
+  deadLetters?: Projector;
   clock: () => Date;
 }
 

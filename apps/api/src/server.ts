@@ -10,7 +10,12 @@ import type { EventStore } from '@concord/event-store';
 import type { SqlDatabase } from '@concord/sql';
 import type { CheckpointLog, PlatformKey, PlatformKeyring } from '@concord/evidence';
 import type { OutcomeLog } from '@concord/ingest';
-import { ReadScope, type ReadModelPrisma, type ReadScopeOptions } from '@concord/read-model';
+import {
+  ReadScope,
+  type Projector,
+  type ReadModelPrisma,
+  type ReadScopeOptions,
+} from '@concord/read-model';
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import {
   GraphQLError as GraphQLErrorClass,
@@ -61,6 +66,8 @@ export interface ApiOptions {
    * its own receipts. @default none: not offered
    */
   outcomes?: OutcomeLog;
+  /** The projector whose dead letters operators list, retry and skip. @default none: not offered */
+  deadLetters?: Projector;
   authenticator: Authenticator;
   /** Where the projector publishes committed changes. @default a new feed */
   changes?: ChangeFeed;
@@ -243,6 +250,7 @@ export function createApi(options: ApiOptions): Api {
     ...(options.platformKey ? { platformKey: options.platformKey } : {}),
     ...(options.checkpoints ? { checkpoints: options.checkpoints } : {}),
     ...(options.outcomes ? { outcomes: options.outcomes } : {}),
+    ...(options.deadLetters ? { deadLetters: options.deadLetters } : {}),
     clock: options.clock ?? (() => new Date()),
   };
   const contextFor = (caller: Caller | undefined): ApiContext => {

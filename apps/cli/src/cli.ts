@@ -13,7 +13,14 @@ import {
   type KeyChangeOptions,
 } from './admin.ts';
 import { registerAuditCommands } from './audit-commands.ts';
-import { deadLettersList, deadLettersShow, type DeadLettersOptions } from './dead-letters.ts';
+import {
+  deadLettersList,
+  deadLettersRetry,
+  deadLettersShow,
+  deadLettersSkip,
+  type DeadLettersOptions,
+  type ResolveOptions,
+} from './dead-letters.ts';
 import { EXIT, UsageError, processIo, type CliIo } from './io.ts';
 import { platformKeyGenerate, type PlatformKeyGenerateOptions } from './keys-platform.ts';
 import { keysGenerate } from './keys-generate.ts';
@@ -130,6 +137,25 @@ function program(io: CliIo, done: (code: number) => void): Command {
       await deadLettersShow(position, { ...options, ...(databaseUrl ? { databaseUrl } : {}) }, io),
     );
   });
+  for (const [name, description, run] of [
+    [
+      'retry',
+      "project the dead letter's stream again, short of a rebuild (after its cause was fixed)",
+      deadLettersRetry,
+    ],
+    ['skip', 'leave it unprojected for good, saying why', deadLettersSkip],
+  ] as const)
+    withDatabase(
+      deadLetters
+        .command(name)
+        .description(`${description}; recorded with who and why`)
+        .argument('<position>', "the event's position in the store")
+        .requiredOption('--reason <text>', 'why (recorded)')
+        .option('--operator <name>', 'who (recorded; default: the operating-system user)'),
+    ).action(async (position: string, options: ResolveOptions) => {
+      const databaseUrl = options.databaseUrl ?? io.env.DATABASE_URL;
+      done(await run(position, { ...options, ...(databaseUrl ? { databaseUrl } : {}) }, io));
+    });
 
   concord
     .command('register')

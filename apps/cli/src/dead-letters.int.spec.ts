@@ -101,4 +101,39 @@ describeWithPostgres('concord dead-letters', (database) => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('latest is not a position in the store');
   });
+
+  it('retries one (still failing: it says why) and skips it with a reason, recording who and why', async () => {
+    const position = String(orphanPosition);
+    expect(await cli('skip', position)).toMatchObject({ code: 2 });
+    const retried = await cli(
+      'retry',
+      position,
+      '--reason',
+      'Agreement fixed',
+      '--operator',
+      'ops-ola',
+    );
+    expect(retried).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('no-such-agreement'),
+    });
+    const skipped = await cli('skip', position, '--reason', 'Test data', '--operator', 'ops-ola');
+    expect(skipped).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('ev-orphan-deviation'),
+    });
+    expect((await cli('list')).stdout).toContain('no dead letters');
+    expect((await cli('skip', position, '--reason', 'again')).code).toBe(1);
+    const db = pgDatabase({ connectionString: database().url });
+    const store = await PostgresEventStore.open(db);
+    try {
+      const resolutions = await new Projector({ store, db }).deadLetterResolutions();
+      expect(resolutions.map((r) => [r.action, r.actor, r.reason])).toEqual([
+        ['skipped', 'ops-ola', 'Test data'],
+        ['retry-failed', 'ops-ola', 'Agreement fixed'],
+      ]);
+    } finally {
+      await store.close();
+    }
+  });
 });

@@ -443,6 +443,13 @@ export class PostgresEventStore implements EventStore {
     return BigInt(rows[0]!.head);
   }
 
+  async committedHeadPosition(): Promise<bigint> {
+    const { rows } = await this.#db.query<{ head: string }>(
+      'select coalesce(max(global_position), 0)::text as head from es_events',
+    );
+    return BigInt(rows[0]!.head);
+  }
+
   async streamInfo(streamId: string): Promise<StreamInfo | undefined> {
     const { rows } = await this.#db.query<{
       version: number;

@@ -197,6 +197,13 @@ export interface EventStore {
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   /** Latest position a reader may currently see (the store's high-water mark). */
   headPosition(): Promise<bigint>;
+  /**
+   * The position of the last event committed, which may not be readable yet: a store that hands
+   * events out in order (PostgreSQL) holds back those committed after a transaction that is still
+   * open. What a reader that must see everything appended so far waits for. Stores that show
+   * every committed event at once leave it out (`headPosition` is the same).
+   */
+  committedHeadPosition?(): Promise<bigint>;
   streamInfo(streamId: string): Promise<StreamInfo | undefined>;
   setStreamMetadata(streamId: string, metadata: StreamMetadata): Promise<void>;
   /** Durable checkpoints of subscribers (for adapters whose store holds them). */

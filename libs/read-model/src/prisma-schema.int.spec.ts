@@ -11,7 +11,13 @@ import { migrateReadModel } from './migrate-read-model.ts';
 const SCHEMA_TEXT = readFileSync(new URL('../prisma/schema.prisma', import.meta.url), 'utf8');
 
 /** Read-model tables only the projector (and the replicas following its change log) use: not modelled for Prisma. */
-const UNMODELLED = new Set(['rm_checkpoints', 'rm_dead_letters', 'rm_migrations', 'rm_change_log']);
+const UNMODELLED = new Set([
+  'rm_checkpoints',
+  'rm_dead_letters',
+  'rm_dead_letter_resolutions',
+  'rm_migrations',
+  'rm_change_log',
+]);
 
 // --- the Prisma side -------------------------------------------------------------------------
 

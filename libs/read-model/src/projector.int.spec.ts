@@ -411,17 +411,7 @@ function projectorSuite(open: () => Promise<Subject>) {
       {
         id: 'ev-orphan-deviation',
         type: 'concord.deviation.reported.v1',
-        data: {
-          deviationId: 'dev-orphan',
-          title: 'Orphan',
-          description: 'No agreement',
-          category: 'other',
-          severity: 'minor',
-          productId: 'p',
-          agreementId: 'no-such-agreement',
-          linkedBatchIds: [],
-          detectedAt: NOW,
-        },
+        data: orphanReport('dev-orphan'),
         metadata: { actorid: 'x', actororg: CDMO, time: NOW },
       },
     ]);
@@ -448,6 +438,96 @@ function projectorSuite(open: () => Promise<Subject>) {
     );
     expect(rows).toEqual([]);
   });
+  it('retries a dead letter short of a rebuild once its cause is fixed, and skips one with a reason', async () => {
+    const operator = { actor: 'ops-olga', reason: 'Agreement registered late' };
+    const [letter] = await projector.deadLetters();
+    expect(letter?.eventId).toBe('ev-orphan-deviation');
+    // Still unprojectable: the retry fails, changes nothing, and says why.
+    expect(await projector.retryDeadLetter(letter!.position, operator)).toMatchObject({
+      status: 'failed',
+      error: expect.stringContaining('no-such-agreement'),
+    });
+    expect(await projector.deadLetterCount()).toBe(1);
+    // The cause fixed (the agreement recorded), the retry projects the deviation's stream.
+    const agreement = {
+      agreementId: 'no-such-agreement',
+      version: 1,
+      sponsorId: SPONSOR,
+      cdmoId: CDMO,
+      products: [{ productId: 'p', name: 'P' }],
+      responsibilities: [{ activity: 'deviation-reporting', performedBy: 'cdmo' }],
+      notificationDeadlinesHours: { critical: 24, major: 72, minor: 720 },
+      effectiveFrom: '2026-01-01T00:00:00Z',
+      signatures: [],
+    };
+    await subject.store.append('agreement-no-such-agreement', [
+      {
+        id: 'ev-late-agreement',
+        type: 'concord.agreement.version-approved.v1',
+        data: agreement,
+        metadata: { actorid: 'concord-admin', actororg: 'concord', time: NOW },
+      },
+    ]);
+    await projector.catchUp();
+    const retried = await projector.retryDeadLetter(letter!.position, operator);
+    expect(retried).toMatchObject({
+      status: 'retried',
+      resolved: [{ eventId: 'ev-orphan-deviation' }],
+    });
+    expect(await projector.deadLetters()).toEqual([]);
+    const deviation = await subject.prisma.deviation.findUniqueOrThrow({
+      where: { id: 'dev-orphan' },
+    });
+    expect(deviation).toMatchObject({ title: 'Orphan', sponsorId: agreement.sponsorId });
+    expect(await projector.retryDeadLetter(letter!.position, operator)).toEqual({
+      status: 'unknown',
+    });
+
+    // Another that cannot be fixed is skipped, with who and why; the event stays in the store.
+    await subject.store.append('deviation-dev-orphan-2', [
+      {
+        id: 'ev-orphan-deviation-2',
+        type: 'concord.deviation.reported.v1',
+        data: { ...orphanReport('dev-orphan-2'), agreementId: 'never-agreed' },
+        metadata: { actorid: 'x', actororg: CDMO, time: NOW },
+      },
+    ]);
+    await projector.catchUp();
+    const [second] = await projector.deadLetters();
+    const skip = { actor: 'ops-olga', reason: 'Test record sent to production by mistake' };
+    expect(await projector.skipDeadLetter(second!.position, skip)).toMatchObject({
+      eventId: 'ev-orphan-deviation-2',
+    });
+    expect(await projector.deadLetters()).toEqual([]);
+    expect(await projector.skipDeadLetter(second!.position, skip)).toBeUndefined();
+    expect(
+      (await projector.deadLetterResolutions()).map((r) => [
+        r.eventId,
+        r.action,
+        r.actor,
+        r.reason,
+      ]),
+    ).toEqual([
+      ['ev-orphan-deviation-2', 'skipped', 'ops-olga', skip.reason],
+      ['ev-orphan-deviation', 'retried', 'ops-olga', operator.reason],
+      ['ev-orphan-deviation', 'retry-failed', 'ops-olga', operator.reason],
+    ]);
+    expect(await subject.store.readStream('deviation-dev-orphan-2')).toHaveLength(1);
+  });
+}
+
+function orphanReport(deviationId: string) {
+  return {
+    deviationId,
+    title: 'Orphan',
+    description: 'No agreement',
+    category: 'other',
+    severity: 'minor',
+    productId: 'p',
+    agreementId: 'no-such-agreement',
+    linkedBatchIds: [],
+    detectedAt: NOW,
+  };
 }
 
 describeWithPostgres('the read-model projector on PostgreSQL', (database) => {
@@ -582,5 +662,44 @@ describe('the read-model projector on PGlite', () => {
       store: await PostgresEventStore.open(db),
       prisma: readModelPrisma({ pglite: db.pglite }),
     };
+  });
+});
+
+describeWithPostgres('catching up while another transaction is open on the server', (database) => {
+  it('waits for committed events to become readable instead of answering short of the head', async () => {
+    const db = pgDatabase({ connectionString: database().url });
+    // Any open transaction with an id holds back what readers may see, whichever database it is in.
+    const elsewhere = pgDatabase({ connectionString: database().url });
+    try {
+      await migrateReadModel(db);
+      const store = await PostgresEventStore.open(db);
+      const projector = new Projector({ store, db });
+      let finish!: () => void;
+      const finished = new Promise<void>((resolve) => (finish = resolve));
+      let opened!: () => void;
+      const isOpen = new Promise<void>((resolve) => (opened = resolve));
+      const open = elsewhere.transaction(async (tx) => {
+        await tx.query('select pg_current_xact_id()');
+        opened();
+        await finished;
+      });
+      await isOpen;
+      const { positions } = await store.append('organization-late-reader', [
+        {
+          id: 'ev-late-reader',
+          type: 'concord.organization.registered.v1',
+          data: { organizationId: 'late-reader', name: 'Late Reader', kind: 'sponsor' },
+          metadata: { actorid: 'concord-admin', actororg: 'concord', time: NOW },
+        },
+      ]);
+      const caughtUp = projector.catchUp();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      finish();
+      await open;
+      expect(await caughtUp).toBe(positions[0]);
+    } finally {
+      await elsewhere.close();
+      await db.close();
+    }
   });
 });

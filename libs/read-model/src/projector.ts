@@ -5,6 +5,7 @@ import {
   type Subscription,
 } from '@concord/event-store';
 import { setTimeout } from 'node:timers/promises';
+import { streamOf, type StreamKind } from '@concord/domain';
 import {
   changeNotifications,
   postgresErrorOf,
@@ -23,6 +24,9 @@ import { linksTo, SpanStatusCode, tracer } from '@concord/telemetry';
 import { announceChanges } from './change-announcements.ts';
 import { nextReadModel, nextTableOf } from './next-read-model.ts';
 import { sqlRowLoader, writeChunk } from './sql-rows.ts';
+
+/** How long `catchUp` waits for committed events to become readable before it gives up. */
+const CATCH_UP_PATIENCE_MS = 30_000;
 
 /** The channel the PostgreSQL event store notifies on after each append. */
 const STORE_NOTIFY_CHANNEL = 'concord_events';
@@ -132,16 +136,27 @@ export class Projector {
     return subscription;
   }
 
-  /** Projects everything up to the store's current head, then resolves to the checkpoint. */
+  /**
+   * Projects everything appended so far (up to the store's committed head, waiting a while for
+   * what an older transaction elsewhere still holds back), then resolves to the checkpoint.
+   */
   async catchUp(): Promise<bigint> {
-    const head = await this.#options.store.headPosition();
+    const { store } = this.#options;
+    const head = await (store.committedHeadPosition?.() ?? store.headPosition());
     let position = await this.#checkpoints.load(this.name);
+    let waitingSince: number | undefined;
     while (position < head) {
-      const events = await this.#options.store.readAll({
-        after: position,
-        maxCount: this.#options.batchSize,
-      });
-      if (events.length === 0) break;
+      const events = await store.readAll({ after: position, maxCount: this.#options.batchSize });
+      if (events.length === 0) {
+        // Committed but not readable yet: the store hands events out in order, so one waits
+        // while an older transaction anywhere on the server is still open. Wait for it (a
+        // while), rather than answer "caught up" short of the head.
+        waitingSince ??= Date.now();
+        if (Date.now() - waitingSince > CATCH_UP_PATIENCE_MS) break;
+        await setTimeout(10);
+        continue;
+      }
+      waitingSince = undefined;
       position = await this.#handleLive(events, position);
     }
     return position;
@@ -255,25 +270,151 @@ export class Projector {
 
   /** Dead letters recorded by this projector, oldest first. */
   async deadLetters(): Promise<DeadLetter[]> {
+    const { rows } = await this.#options.db.query<DeadLetterRow>(
+      'select position::text as position, event_id, stream_id, type, error, failed_at from rm_dead_letters where projector = $1 order by position',
+      [this.name],
+    );
+    return rows.map(toDeadLetter);
+  }
+
+  /**
+   * Retries a dead letter short of a rebuild: in one transaction, under the projector's own lock
+   * (so no chunk runs meanwhile), the rows its stream makes are removed and the stream's events up
+   * to the checkpoint are projected again, in order, by the same projections. If they go through,
+   * every dead letter of that stream is resolved; if not, nothing changes and the new error is
+   * answered. Either way the attempt is recorded with who asked and why.
+   */
+  async retryDeadLetter(position: bigint, by: DeadLetterResolver): Promise<DeadLetterRetry> {
+    const { db, store } = this.#options;
+    const letter = await this.#deadLetter(position);
+    if (!letter) return { status: 'unknown' };
+    const kind = streamOf(letter.streamId);
+    let changes: ReadModelChange[] = [];
+    try {
+      // The stream is read before the transaction (an embedded database has one connection);
+      // with the head read first, a checkpoint not past that head proves nothing is missed.
+      let resolved: DeadLetter[] | undefined;
+      for (let attempt = 0; resolved === undefined; attempt++) {
+        const head = await store.headPosition();
+        const stream = await store.readStream(letter.streamId);
+        resolved = await db.transaction(async (tx) => {
+          await this.#checkpoints.lock(this.name, tx);
+          const checkpoint = await this.#checkpoints.load(this.name, tx);
+          if (checkpoint > head && attempt < 5) return undefined;
+          const events = stream.filter((event) => event.globalPosition <= checkpoint);
+          if (kind) for (const sql of STREAM_ROWS[kind.kind]) await tx.query(sql, [kind.id]);
+          await tx.query('delete from rm_timeline where stream_id = $1', [letter.streamId]);
+          changes = await this.#project(events, tx);
+          const { rows } = await tx.query<DeadLetterRow>(
+            `delete from rm_dead_letters where projector = $1 and stream_id = $2
+             returning position::text as position, event_id, stream_id, type, error, failed_at`,
+            [this.name, letter.streamId],
+          );
+          for (const row of rows) await this.#resolve(tx, toDeadLetter(row), 'retried', by);
+          return rows.map(toDeadLetter);
+        });
+      }
+      this.#emit(changes);
+      return { status: 'retried', resolved };
+    } catch (error) {
+      const message =
+        error instanceof ProjectionError || error instanceof Error ? error.message : String(error);
+      await this.#resolve(db, letter, 'retry-failed', by, message);
+      await db.query(
+        'update rm_dead_letters set error = $3, failed_at = now() where projector = $1 and position = $2::bigint',
+        [this.name, String(position), message],
+      );
+      return { status: 'failed', error: message };
+    }
+  }
+
+  /**
+   * Skips a dead letter for good, with the reason: the event stays in the store, unprojected, and
+   * the skip is recorded with who decided it and why. A rebuild projects it again.
+   */
+  async skipDeadLetter(position: bigint, by: DeadLetterResolver): Promise<DeadLetter | undefined> {
+    return this.#options.db.transaction(async (tx) => {
+      const { rows } = await tx.query<DeadLetterRow>(
+        `delete from rm_dead_letters where projector = $1 and position = $2::bigint
+         returning position::text as position, event_id, stream_id, type, error, failed_at`,
+        [this.name, String(position)],
+      );
+      const [row] = rows;
+      if (!row) return undefined;
+      await this.#resolve(tx, toDeadLetter(row), 'skipped', by);
+      return toDeadLetter(row);
+    });
+  }
+
+  /** What operators did with dead letters, newest first (all of them, or one position's). */
+  async deadLetterResolutions(position?: bigint): Promise<DeadLetterResolution[]> {
     const { rows } = await this.#options.db.query<{
       position: string;
       event_id: string;
       stream_id: string;
       type: string;
-      error: string;
-      failed_at: Date | string;
+      action: DeadLetterResolution['action'];
+      reason: string;
+      actor: string;
+      error: string | null;
+      resolved_at: Date | string;
     }>(
-      'select position::text as position, event_id, stream_id, type, error, failed_at from rm_dead_letters where projector = $1 order by position',
-      [this.name],
+      `select position::text as position, event_id, stream_id, type, action, reason, actor, error,
+              resolved_at
+         from rm_dead_letter_resolutions
+        where projector = $1 and ($2::bigint is null or position = $2::bigint)
+        order by id desc`,
+      [this.name, position === undefined ? null : String(position)],
     );
     return rows.map((row) => ({
       position: BigInt(row.position),
       eventId: row.event_id,
       streamId: row.stream_id,
       type: row.type,
+      action: row.action,
+      reason: row.reason,
+      actor: row.actor,
       error: row.error,
-      failedAt: new Date(row.failed_at),
+      resolvedAt: new Date(row.resolved_at),
     }));
+  }
+
+  async #deadLetter(position: bigint): Promise<DeadLetter | undefined> {
+    const { rows } = await this.#options.db.query<DeadLetterRow>(
+      `select position::text as position, event_id, stream_id, type, error, failed_at
+         from rm_dead_letters where projector = $1 and position = $2::bigint`,
+      [this.name, String(position)],
+    );
+    return rows[0] ? toDeadLetter(rows[0]) : undefined;
+  }
+
+  async #resolve(
+    sql: SqlExecutor,
+    letter: DeadLetter,
+    action: DeadLetterResolution['action'],
+    by: DeadLetterResolver,
+    error?: string,
+  ): Promise<void> {
+    await sql.query(
+      `insert into rm_dead_letter_resolutions
+         (projector, position, event_id, stream_id, type, action, reason, actor, error)
+       values ($1, $2::bigint, $3, $4, $5, $6, $7, $8, $9)`,
+      [
+        this.name,
+        String(letter.position),
+        letter.eventId,
+        letter.streamId,
+        letter.type,
+        action,
+        by.reason,
+        by.actor,
+        error ?? null,
+      ],
+    );
+    this.#options.logger.info(
+      { position: String(letter.position), action, actor: by.actor, reason: by.reason },
+      'dead letter resolved',
+    );
   }
 
   async #handleLive(events: RecordedEvent[], readAfter: bigint): Promise<bigint> {
@@ -538,3 +679,63 @@ class NextReadModelFill {
     return new ProjectionChunk(sqlRowLoader(this.#sql, nextTableOf));
   }
 }
+
+/** Who resolves a dead letter, and why (kept with what was done). */
+export interface DeadLetterResolver {
+  actor: string;
+  reason: string;
+}
+
+export type DeadLetterRetry =
+  | { status: 'retried'; resolved: DeadLetter[] }
+  | { status: 'failed'; error: string }
+  | { status: 'unknown' };
+
+/** What an operator did with a dead letter. */
+export interface DeadLetterResolution {
+  position: bigint;
+  eventId: string;
+  streamId: string;
+  type: string;
+  action: 'retried' | 'retry-failed' | 'skipped';
+  reason: string;
+  actor: string;
+  error: string | null;
+  resolvedAt: Date;
+}
+
+type DeadLetterRow = {
+  position: string;
+  event_id: string;
+  stream_id: string;
+  type: string;
+  error: string;
+  failed_at: Date | string;
+};
+
+const toDeadLetter = (row: DeadLetterRow): DeadLetter => ({
+  position: BigInt(row.position),
+  eventId: row.event_id,
+  streamId: row.stream_id,
+  type: row.type,
+  error: row.error,
+  failedAt: new Date(row.failed_at),
+});
+
+/**
+ * The rows a stream makes, by its kind, removed before the stream is projected again ($1 is the
+ * stream's id; its timeline entries go by stream id). Links between a deviation and its batches
+ * are the deviation's; a batch's readiness is recomputed from them.
+ */
+const STREAM_ROWS: Record<StreamKind, string[]> = {
+  batch: ['delete from rm_batches where id = $1', 'delete from rm_qc_results where batch_id = $1'],
+  deviation: [
+    'delete from rm_deviations where id = $1',
+    'delete from rm_deviation_batches where deviation_id = $1',
+  ],
+  organization: [
+    'delete from rm_organizations where id = $1',
+    'delete from rm_people where organization_id = $1',
+  ],
+  agreement: ['delete from rm_agreements where id = $1'],
+};
