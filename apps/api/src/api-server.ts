@@ -46,6 +46,7 @@ export interface ApiServerOptions
     | 'maxTokens'
     | 'platformKeyring'
     | 'platformKey'
+    | 'quarantine'
   > {
   store: EventStore;
   /** The read model's database (the projector writes it). */

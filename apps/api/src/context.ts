@@ -6,6 +6,7 @@ import type { OutcomeLog } from '@concord/ingest';
 import type { ReadScope, ScopedReadModel } from '@concord/read-model';
 import type { Projector } from '@concord/read-model';
 import type { Administration } from './administration.ts';
+import type { QuarantineService } from './schema/operator-desk.ts';
 import type { ChangeFeed } from './change-feed.ts';
 import type { HumanActs } from './human-acts.ts';
 
@@ -50,6 +51,8 @@ export interface ApiContext {
   outcomes?: OutcomeLog;
   /** The projector whose dead letters operators handle; absent where this server has none. */
   deadLetters?: Projector;
+  /** Ingest's quarantine, for operators; absent where this server reaches no broker. */
+  quarantine?: QuarantineService;
   clock: () => Date;
 }
 

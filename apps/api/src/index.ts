@@ -10,3 +10,4 @@ export {
 export { printedSchema, schema } from './schema/index.ts';
 export { createApi, type Api, type ApiOptions } from './server.ts';
 export { startApiServer, type ApiServer, type ApiServerOptions } from './api-server.ts';
+export type { QuarantineService, QuarantinedRecordView } from './schema/operator-desk.ts';

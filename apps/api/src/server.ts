@@ -40,6 +40,7 @@ import { ChangeFeed } from './change-feed.ts';
 import type { ApiContext } from './context.ts';
 import { costLimit } from './cost-limit.ts';
 import { Administration } from './administration.ts';
+import type { QuarantineService } from './schema/operator-desk.ts';
 import { HumanActs } from './human-acts.ts';
 import { schema } from './schema/index.ts';
 
@@ -68,6 +69,8 @@ export interface ApiOptions {
   outcomes?: OutcomeLog;
   /** The projector whose dead letters operators list, retry and skip. @default none: not offered */
   deadLetters?: Projector;
+  /** Ingest's quarantine, for operators to list, retry and skip. @default none: not offered */
+  quarantine?: QuarantineService;
   authenticator: Authenticator;
   /** Where the projector publishes committed changes. @default a new feed */
   changes?: ChangeFeed;
@@ -251,6 +254,7 @@ export function createApi(options: ApiOptions): Api {
     ...(options.checkpoints ? { checkpoints: options.checkpoints } : {}),
     ...(options.outcomes ? { outcomes: options.outcomes } : {}),
     ...(options.deadLetters ? { deadLetters: options.deadLetters } : {}),
+    ...(options.quarantine ? { quarantine: options.quarantine } : {}),
     clock: options.clock ?? (() => new Date()),
   };
   const contextFor = (caller: Caller | undefined): ApiContext => {

@@ -31,6 +31,7 @@ import {
   quarantineList,
   quarantineRetry,
   quarantineShow,
+  quarantineSkip,
   type QuarantineOptions,
 } from './quarantine.ts';
 import { registerQp, type RegisterQpOptions } from './register-qp.ts';
@@ -276,6 +277,8 @@ function program(io: CliIo, done: (code: number) => void): Command {
     quarantine.command('list').description('every quarantined record, with where from and why'),
   )
     .option('--json', 'one JSON object per line')
+    .option('--database-url <url>', 'also show what operators did with each (their records)')
+    .option('--pglite <dir>', 'the embedded data folder instead of a server')
     .action(async (options: QuarantineOptions) => done(await quarantineList(options, io)));
   onKafka(
     quarantine
@@ -285,13 +288,37 @@ function program(io: CliIo, done: (code: number) => void): Command {
   ).action(async (ref: string, options: QuarantineOptions) =>
     done(await quarantineShow(ref, options, io)),
   );
-  onKafka(
-    quarantine
-      .command('retry')
-      .description('send a quarantined record to ingest again, as the partner sent it')
-      .argument('<ref>', '<partition>:<offset> on the quarantine topic, as `list` shows it'),
+  const withDatabaseUrl = (options: QuarantineOptions): QuarantineOptions => {
+    const databaseUrl = options.databaseUrl ?? (options.pglite ? undefined : io.env.DATABASE_URL);
+    return { ...options, ...(databaseUrl ? { databaseUrl } : {}) };
+  };
+  const recorded = (command: Command) =>
+    command
+      .option(
+        '--database-url <url>',
+        "where it is recorded: the platform's database (default: $DATABASE_URL)",
+      )
+      .option('--pglite <dir>', 'the embedded data folder instead of a server')
+      .option('--operator <name>', 'who (recorded; default: the operating-system user)');
+  recorded(
+    onKafka(
+      quarantine
+        .command('retry')
+        .description('send a quarantined record to ingest again, as the partner sent it')
+        .argument('<ref>', '<partition>:<offset> on the quarantine topic, as `list` shows it'),
+    ).option('--reason <text>', 'why (recorded, with a database)'),
   ).action(async (ref: string, options: QuarantineOptions) =>
-    done(await quarantineRetry(ref, options, io)),
+    done(await quarantineRetry(ref, withDatabaseUrl(options), io)),
+  );
+  recorded(
+    onKafka(
+      quarantine
+        .command('skip')
+        .description('leave a quarantined record unhandled for good; recorded with who and why')
+        .argument('<ref>', '<partition>:<offset> on the quarantine topic, as `list` shows it'),
+    ).requiredOption('--reason <text>', 'why (recorded)'),
+  ).action(async (ref: string, options: QuarantineOptions) =>
+    done(await quarantineSkip(ref, withDatabaseUrl(options), io)),
   );
 
   registerAdminCommands(concord, keys, io, done);

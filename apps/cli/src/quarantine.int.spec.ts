@@ -1,5 +1,8 @@
 // `concord quarantine` against the real broker: a record ingest set aside is listed with where it
 // came from and why, shown as the partner sent it, and sent to ingest again exactly as it came.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { QUARANTINE_HEADERS } from '@concord/contract';
 import { uniqueName, waitFor } from '@concord/test-infra';
 import { describeWithKafka } from '@concord/test-infra/vitest';
@@ -131,5 +134,45 @@ describeWithKafka('concord quarantine', ({ brokers }) => {
       ),
     ).toBe(0);
     expect(stdout.text).toBe('the quarantine is empty\n');
+  });
+
+  it('skips one for good with a reason, recorded with who and why, and lists it as handled', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'concord-quarantine-'));
+    try {
+      expect((await cli('skip', '0:0')).code).toBe(2);
+      expect(await cli('skip', '0:0', '--reason', 'Partner resent it corrected')).toMatchObject({
+        code: 2,
+        stderr: expect.stringContaining('--database-url or --pglite'),
+      });
+      const skipped = await cli(
+        'skip',
+        '0:0',
+        '--reason',
+        'Partner resent it corrected',
+        '--operator',
+        'ops-ola',
+        '--pglite',
+        dataDir,
+      );
+      expect(skipped).toMatchObject({
+        code: 0,
+        stdout: expect.stringContaining('skipped ev-quarantined-1'),
+      });
+      expect((await cli('skip', '0:9', '--reason', 'x', '--pglite', dataDir)).code).toBe(1);
+      const [row] = (await cli('list', '--json', '--pglite', dataDir)).stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { handled?: unknown });
+      expect(row?.handled).toEqual([
+        {
+          action: 'skipped',
+          actor: 'ops-ola',
+          reason: 'Partner resent it corrected',
+          at: expect.any(String),
+        },
+      ]);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -20,3 +20,10 @@ export {
   type OutboundPublisherOptions,
 } from './outbound-publisher.ts';
 export { inboundTopicsIn, partnerOrganizationsIn, topics, type Topics } from './topics.ts';
+export {
+  QuarantineDesk,
+  type QuarantineActor,
+  type QuarantineDeskOptions,
+  type QuarantinedRecord,
+  type QuarantineRetry,
+} from './quarantine-desk.ts';

@@ -28,9 +28,10 @@ import {
   receiptSigner,
   signingAsPlatform,
 } from '@concord/evidence';
-import { sqlOutcomeLog } from '@concord/ingest';
+import { sqlOutcomeLog, sqlQuarantineResolutions } from '@concord/ingest';
 import {
   DEFAULT_CHECKPOINT_INTERVAL_MS,
+  QuarantineDesk,
   startIngestService,
   startLogCheckpoints,
   type IngestService,
@@ -198,6 +199,16 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     ...(devSignIn ? { devIssuer: issuer } : {}),
     ...(webRoot ? { webRoot } : {}),
     ...(options.deadlines ? { deadlines: options.deadlines } : {}),
+    // With Kafka, the operators' desk reaches ingest's quarantine too.
+    ...(options.kafkaBrokers?.length
+      ? {
+          quarantine: new QuarantineDesk({
+            brokers: options.kafkaBrokers,
+            topicPrefix: options.topicPrefix ?? 'concord',
+            resolutions: await sqlQuarantineResolutions(db),
+          }),
+        }
+      : {}),
   });
 
   let ingest: IngestService | undefined;

@@ -44,3 +44,8 @@ export {
   type DeadlineProcess,
   type DeadlineProcessOptions,
 } from './deadline-process.ts';
+export {
+  sqlQuarantineResolutions,
+  type QuarantineResolution,
+  type QuarantineResolutions,
+} from './quarantine-resolutions.ts';

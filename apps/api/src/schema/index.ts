@@ -13,7 +13,7 @@ import './audit-as-of.ts';
 import './log.ts';
 import './qp-register.ts';
 import './administration.ts';
-import './dead-letters.ts';
+import './operator-desk.ts';
 
 builder.queryType({});
 builder.mutationType({});

@@ -171,3 +171,167 @@ builder.mutationFields((t) => ({
     },
   }),
 }));
+
+/** A record ingest set aside on the quarantine topic, as the operators' desk shows it. */
+export interface QuarantinedRecordView {
+  ref: string;
+  quarantinedAt: string | undefined;
+  from: string;
+  eventId: string | undefined;
+  eventType: string | undefined;
+  source: string | undefined;
+  reason: string | undefined;
+  key: string | null;
+  value: string | null;
+  resolutions: {
+    action: 'retried' | 'skipped';
+    actor: string;
+    reason: string;
+    resolvedAt: Date;
+  }[];
+}
+
+/** Ingest's quarantine, where this server can reach the broker (the platform with Kafka). */
+export interface QuarantineService {
+  list(): Promise<QuarantinedRecordView[]>;
+  retry(
+    ref: string,
+    by: { actor: string; reason: string },
+  ): Promise<
+    | {
+        status: 'sent';
+        topic: string;
+        partition: number;
+        offset: string;
+        record: QuarantinedRecordView;
+      }
+    | { status: 'unknown' }
+    | { status: 'no-inbound-topic'; topic: string | undefined }
+  >;
+  skip(
+    ref: string,
+    by: { actor: string; reason: string },
+  ): Promise<QuarantinedRecordView | undefined>;
+}
+
+function quarantineOf(context: ApiContext): QuarantineService {
+  if (!context.quarantine)
+    throw new ActRefusedError(
+      'operations.no-quarantine',
+      'This server reaches no Kafka broker: handle the quarantine where ingest runs (or with `concord quarantine`).',
+    );
+  return context.quarantine;
+}
+
+function refOf(ref: string): string {
+  if (!/^\d{1,9}:\d{1,19}$/.test(ref))
+    throw new ActRefusedError(
+      'operations.bad-reference',
+      `${ref} is not a quarantined record's <partition>:<offset>.`,
+    );
+  return ref;
+}
+
+const QuarantineResolutionRef = builder
+  .objectRef<QuarantinedRecordView['resolutions'][number]>('QuarantineResolution')
+  .implement({
+    description: 'What an operator did with a quarantined record: who, when and why.',
+    fields: (t) => ({
+      action: t.string({ description: '`retried` or `skipped`.', resolve: (r) => r.action }),
+      actor: t.exposeString('actor'),
+      reason: t.exposeString('reason'),
+      resolvedAt: t.field({ type: 'DateTime', resolve: (r) => r.resolvedAt }),
+    }),
+  });
+
+const QuarantinedRecordRef = builder
+  .objectRef<QuarantinedRecordView>('QuarantinedRecord')
+  .implement({
+    description:
+      "A partner's record ingest set aside (it failed by itself while the store answered), as it came.",
+    fields: (t) => ({
+      ref: t.exposeString('ref', { description: '<partition>:<offset> on the quarantine topic.' }),
+      quarantinedAt: t.string({ nullable: true, resolve: (r) => r.quarantinedAt ?? null }),
+      from: t.exposeString('from', { description: 'The inbound topic/partition/offset.' }),
+      eventId: t.string({ nullable: true, resolve: (r) => r.eventId ?? null }),
+      eventType: t.string({ nullable: true, resolve: (r) => r.eventType ?? null }),
+      source: t.string({ nullable: true, resolve: (r) => r.source ?? null }),
+      reason: t.string({ nullable: true, resolve: (r) => r.reason ?? null }),
+      key: t.exposeString('key', { nullable: true }),
+      value: t.exposeString('value', { nullable: true, description: "The partner's record." }),
+      resolutions: t.field({
+        type: [QuarantineResolutionRef],
+        description: 'Newest first; none while unhandled.',
+        resolve: (r) => r.resolutions,
+      }),
+    }),
+  });
+
+builder.queryFields((t) => ({
+  quarantine: t.field({
+    type: [QuarantinedRecordRef],
+    description: 'The records ingest set aside, oldest first per partition (operators only).',
+    authScopes: { person: true },
+    errors: { types: [ActRefusedError] },
+    resolve: async (_root, _args, context) => {
+      operatorOf(context);
+      return quarantineOf(context).list();
+    },
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  retryQuarantined: t.field({
+    type: QuarantinedRecordRef,
+    description:
+      'Send a quarantined record to ingest again, exactly as the partner sent it, on its inbound topic; ingest answers it like any record. Recorded with who and why.',
+    authScopes: { person: true },
+    errors: { types: [ActRefusedError] },
+    args: {
+      ref: t.arg.string({ required: true }),
+      reason: t.arg.string({ required: true, description: 'Why: recorded with the act.' }),
+    },
+    resolve: async (_root, args, context) => {
+      const actor = operatorOf(context);
+      const retry = await quarantineOf(context).retry(refOf(args.ref), {
+        actor,
+        reason: reasonOf(args.reason),
+      });
+      if (retry.status === 'unknown')
+        throw new ActRefusedError(
+          'operations.not-quarantined',
+          `No quarantined record at ${args.ref}.`,
+        );
+      if (retry.status === 'no-inbound-topic')
+        throw new ActRefusedError(
+          'operations.no-inbound-topic',
+          `The record at ${args.ref} names no inbound topic (${retry.topic ?? 'none'}).`,
+        );
+      return retry.record;
+    },
+  }),
+  skipQuarantined: t.field({
+    type: QuarantinedRecordRef,
+    description:
+      'Leave a quarantined record unhandled for good (it stays on the topic, a log), recording who and why.',
+    authScopes: { person: true },
+    errors: { types: [ActRefusedError] },
+    args: {
+      ref: t.arg.string({ required: true }),
+      reason: t.arg.string({ required: true, description: 'Why: recorded with the act.' }),
+    },
+    resolve: async (_root, args, context) => {
+      const actor = operatorOf(context);
+      const skipped = await quarantineOf(context).skip(refOf(args.ref), {
+        actor,
+        reason: reasonOf(args.reason),
+      });
+      if (!skipped)
+        throw new ActRefusedError(
+          'operations.not-quarantined',
+          `No quarantined record at ${args.ref}.`,
+        );
+      return skipped;
+    },
+  }),
+}));
