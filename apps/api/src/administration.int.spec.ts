@@ -366,6 +366,52 @@ describeWithPostgres('administration through the domain', (database) => {
       },
     });
   });
+  it('registers the organization’s sites and products, checked against the published schema', async () => {
+    expect(
+      await act(
+        admin(),
+        'registerSite',
+        `organizationId: "${ORG}", siteId: "rp-basel", name: "Basel plant", country: "CH", reason: "New plant"`,
+      ),
+    ).toMatchObject({ __typename: 'MutationRegisterSiteSuccess' });
+    expect(
+      await act(
+        admin(),
+        'registerSite',
+        `organizationId: "${ORG}", siteId: "rp-lab", name: "QC lab", country: "Switzerland", reason: "Lab"`,
+      ),
+    ).toMatchObject({ code: 'command.invalid', message: expect.stringContaining('country') });
+    expect(
+      await act(
+        operator(),
+        'registerProduct',
+        `organizationId: "${ORG}", productId: "prd-rp-9", name: "Riveximab", reason: "Portfolio"`,
+      ),
+    ).toMatchObject({ __typename: 'MutationRegisterProductSuccess' });
+    expect(
+      await act(
+        admin(),
+        'registerProduct',
+        `organizationId: "${ORG}", productId: "prd-rp-9", name: "Again", reason: "Twice"`,
+      ),
+    ).toMatchObject({ code: 'organization.product-already-registered' });
+    expect(
+      await act(
+        token('hb-admin', OTHER, [], 'Hal Other'),
+        'registerSite',
+        `organizationId: "${ORG}", siteId: "x", name: "X", country: "DE", reason: "Not mine"`,
+      ),
+    ).toMatchObject({ code: 'authorization.not-administrator' });
+    const shown = await asPerson(
+      admin(),
+      `{ administeredOrganization(organizationId: "${ORG}") {
+          sites { siteId name country } products { productId name } } }`,
+    );
+    expect(shown.data!.administeredOrganization).toEqual({
+      sites: [{ siteId: 'rp-basel', name: 'Basel plant', country: 'CH' }],
+      products: [{ productId: 'prd-rp-9', name: 'Riveximab' }],
+    });
+  });
 });
 
 describeWithPostgres('signing keys, on the organization’s own proof', (database) => {

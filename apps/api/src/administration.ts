@@ -7,7 +7,12 @@ import {
   type Caller,
   type StepUpLedger,
 } from '@concord/auth';
-import { verifyKeyStatement, type SigningKeyStatement } from '@concord/contract';
+import {
+  isEventType,
+  validateEventData,
+  verifyKeyStatement,
+  type SigningKeyStatement,
+} from '@concord/contract';
 import {
   ADMINISTRATION_SOURCE,
   agreementDecider,
@@ -62,6 +67,8 @@ export type AdministrativeAct =
     }
   | { kind: 'revoke-role'; organizationId: string; personId: string; role: Role }
   | { kind: 'register-partner-system'; organizationId: string; systemId: string; name: string }
+  | { kind: 'register-site'; organizationId: string; siteId: string; name: string; country: string }
+  | { kind: 'register-product'; organizationId: string; productId: string; name: string }
   | {
       kind: 'issue-api-key';
       organizationId: string;
@@ -299,6 +306,7 @@ export class Administration {
     command: Command,
     extraMetadata: JsonObject,
   ): Promise<RecordedAdministration> {
+    checkPublishedShape(command as { type: string; data: unknown });
     const [result] = await decideStreamCommands({
       store: this.#store,
       streamId,
@@ -553,6 +561,20 @@ function statementOf(change: SigningKeyChange, reason: string): SigningKeyStatem
 }
 
 /** Every administrative act is a person's, and says why. */
+/**
+ * What administration records meets the published schema of its type, as a partner's event
+ * must: a malformed id, country or name is refused with where and why, never stored.
+ */
+function checkPublishedShape(command: { type: string; data: unknown }): void {
+  if (!isEventType(command.type)) return;
+  const checked = validateEventData(command.type, command.data);
+  if (checked.ok) return;
+  throw new ActRefusedError(
+    'command.invalid',
+    checked.errors.map((error) => error.message).join('; '),
+  );
+}
+
 function checkReason(caller: Caller, reason: string): void {
   if (caller.kind !== 'person')
     throw new ActRefusedError('act.person-required', 'Only a person administers; systems cannot.');
@@ -624,6 +646,16 @@ function commandOf(
       return {
         type: 'concord.organization.partner-system-registered.v1',
         data: { organizationId, systemId: act.systemId, name: act.name },
+      };
+    case 'register-site':
+      return {
+        type: 'concord.organization.site-registered.v1',
+        data: { organizationId, siteId: act.siteId, name: act.name, country: act.country },
+      };
+    case 'register-product':
+      return {
+        type: 'concord.organization.product-registered.v1',
+        data: { organizationId, productId: act.productId, name: act.name },
       };
     case 'issue-api-key':
       return {

@@ -148,8 +148,38 @@ describeWithPostgres('concord admin and concord keys register|revoke', (database
     expect(issued.code).toBe(0);
     const { key, keyId } = JSON.parse(issued.stdout) as { key: string; keyId: string };
     expect(key).toMatch(/^ck1\./);
+    for (const args of [
+      ['register-site', ORG, 'lb-ghent', '--name', 'Ghent lab', '--country', 'BE'],
+      ['register-product', ORG, 'prd-lb-1', '--name', 'Labetuzumab'],
+    ])
+      expect(
+        await concord(['admin', ...args, '--reason', 'Onboarding'], {
+          CONCORD_TOKEN: administrator,
+        }),
+      ).toMatchObject({ code: 0 });
+    const badCountry = await concord(
+      [
+        'admin',
+        'register-site',
+        ORG,
+        'lb-x',
+        '--name',
+        'X',
+        '--country',
+        'Belgium',
+        '--reason',
+        'x',
+      ],
+      { CONCORD_TOKEN: administrator },
+    );
+    expect(badCountry).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('command.invalid'),
+    });
     const shown = await concord(['admin', 'show', ORG], { CONCORD_TOKEN: administrator });
     expect(JSON.parse(shown.stdout)).toMatchObject({
+      sites: [{ siteId: 'lb-ghent', name: 'Ghent lab', country: 'BE' }],
+      products: [{ productId: 'prd-lb-1', name: 'Labetuzumab' }],
       systems: [
         { systemId: 'lb-lims', apiKeys: [{ keyId, status: 'ACTIVE', roles: ['analyst'] }] },
       ],

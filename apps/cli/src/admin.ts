@@ -112,6 +112,8 @@ export type AdminAct =
   | { act: 'grant-role'; org: string; person: string; printedName: string; role: string }
   | { act: 'revoke-role'; org: string; person: string; role: string }
   | { act: 'register-system'; org: string; system: string; name: string }
+  | { act: 'register-site'; org: string; site: string; name: string; country: string }
+  | { act: 'register-product'; org: string; product: string; name: string }
   | { act: 'issue-api-key'; org: string; system: string; roles: string[]; expires: string }
   | { act: 'revoke-api-key'; org: string; system: string; keyId: string };
 
@@ -186,6 +188,30 @@ export async function admin(
         'organizationId: $org, systemId: $system, name: $name, reason: $reason',
         { org: request.org, system: request.system, name: request.name, ...reason },
       );
+    case 'register-site':
+      return act(
+        options,
+        io,
+        'registerSite',
+        `$org: ID!, $site: ID!, $name: String!, $country: String!, ${R}`,
+        'organizationId: $org, siteId: $site, name: $name, country: $country, reason: $reason',
+        {
+          org: request.org,
+          site: request.site,
+          name: request.name,
+          country: request.country,
+          ...reason,
+        },
+      );
+    case 'register-product':
+      return act(
+        options,
+        io,
+        'registerProduct',
+        `$org: ID!, $product: ID!, $name: String!, ${R}`,
+        'organizationId: $org, productId: $product, name: $name, reason: $reason',
+        { org: request.org, product: request.product, name: request.name, ...reason },
+      );
     case 'issue-api-key': {
       const expiresAt = instantOf(request.expires, '--expires');
       return act(
@@ -235,6 +261,7 @@ export async function adminShow(
       organizationId name kind administrators { personId printedName }
       people { personId printedName roles }
       signingKeys { keyId validFrom revokedAt }
+      sites { siteId name country } products { productId name }
       systems { systemId name apiKeys { keyId roles status issuedAt expiresAt revokedAt lastUsedAt } } } }`,
     { org },
   );

@@ -403,6 +403,31 @@ function registerAdminCommands(
       ([org, system], o) => ({ act: 'register-system', org: org!, system: system!, name: o.name! }),
     ],
     [
+      'register-site',
+      'register a plant, laboratory or warehouse',
+      ['<org>', '<site>'],
+      ['--name <name>', '--country <code>'],
+      ([org, site], o) => ({
+        act: 'register-site',
+        org: org!,
+        site: site!,
+        name: o.name!,
+        country: o.country!,
+      }),
+    ],
+    [
+      'register-product',
+      'register a product (a sponsor’s, which agreements name)',
+      ['<org>', '<product>'],
+      ['--name <name>'],
+      ([org, product], o) => ({
+        act: 'register-product',
+        org: org!,
+        product: product!,
+        name: o.name!,
+      }),
+    ],
+    [
       'issue-api-key',
       'issue an API key to a partner system (printed once)',
       ['<org>', '<system>'],

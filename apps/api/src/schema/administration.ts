@@ -100,6 +100,32 @@ const ApiKeyRef = builder
     }),
   });
 
+const SiteRef = builder
+  .objectRef<{ siteId: string; name: string; country: string; registeredAt: string }>('Site')
+  .implement({
+    description: 'A plant, laboratory or warehouse of the organization.',
+    fields: (t) => ({
+      siteId: t.exposeID('siteId'),
+      name: t.exposeString('name'),
+      country: t.exposeString('country', { description: 'ISO 3166-1 alpha-2.' }),
+      registeredAt: t.field({ type: 'DateTime', resolve: (site) => new Date(site.registeredAt) }),
+    }),
+  });
+
+const ProductRef = builder
+  .objectRef<{ productId: string; name: string; registeredAt: string }>('RegisteredProduct')
+  .implement({
+    description: 'A product of the organization, as registered.',
+    fields: (t) => ({
+      productId: t.exposeID('productId'),
+      name: t.exposeString('name'),
+      registeredAt: t.field({
+        type: 'DateTime',
+        resolve: (product) => new Date(product.registeredAt),
+      }),
+    }),
+  });
+
 const PartnerSystemRef = builder
   .objectRef<{ organization: Administered; systemId: string }>('PartnerSystem')
   .implement({
@@ -370,6 +396,16 @@ builder.queryFields((t) => ({
           },
           HistoryConnection,
         ),
+        sites: o.field({
+          type: [SiteRef],
+          description: 'Its plants, laboratories and warehouses, in the order registered.',
+          resolve: ({ directory }) => [...directory.sites.values()],
+        }),
+        products: o.field({
+          type: [ProductRef],
+          description: 'Its products, in the order registered.',
+          resolve: ({ directory }) => [...directory.products.values()],
+        }),
         systems: o.field({
           type: [PartnerSystemRef],
           resolve: (organization) =>
@@ -512,6 +548,38 @@ builder.mutationFields((t) => ({
       kind: 'register-partner-system',
       organizationId: text(args.organizationId),
       systemId: text(args.systemId),
+      name: text(args.name),
+    }),
+  ),
+  registerSite: administrativeField(
+    t,
+    'Register a plant, laboratory or warehouse of the organization.',
+    {
+      organizationId: t.arg.id({ required: true }),
+      siteId: t.arg.id({ required: true }),
+      name: t.arg.string({ required: true }),
+      country: t.arg.string({ required: true, description: 'ISO 3166-1 alpha-2, e.g. IE.' }),
+    },
+    (args) => ({
+      kind: 'register-site',
+      organizationId: text(args.organizationId),
+      siteId: text(args.siteId),
+      name: text(args.name),
+      country: text(args.country),
+    }),
+  ),
+  registerProduct: administrativeField(
+    t,
+    'Register a product of the organization (a sponsor’s, which quality agreements name).',
+    {
+      organizationId: t.arg.id({ required: true }),
+      productId: t.arg.id({ required: true }),
+      name: t.arg.string({ required: true }),
+    },
+    (args) => ({
+      kind: 'register-product',
+      organizationId: text(args.organizationId),
+      productId: text(args.productId),
       name: text(args.name),
     }),
   ),

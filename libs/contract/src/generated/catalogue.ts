@@ -51,15 +51,17 @@ import schema45 from '../../../../schemas/events/organization/administrator-remo
 import schema46 from '../../../../schemas/events/organization/api-key-issued.v1.schema.json' with { type: 'json' };
 import schema47 from '../../../../schemas/events/organization/api-key-revoked.v1.schema.json' with { type: 'json' };
 import schema48 from '../../../../schemas/events/organization/partner-system-registered.v1.schema.json' with { type: 'json' };
-import schema49 from '../../../../schemas/events/organization/registered.v1.schema.json' with { type: 'json' };
-import schema50 from '../../../../schemas/events/organization/role-granted.v1.schema.json' with { type: 'json' };
-import schema51 from '../../../../schemas/events/organization/role-revoked.v1.schema.json' with { type: 'json' };
-import schema52 from '../../../../schemas/events/organization/signing-key-registered.v1.schema.json' with { type: 'json' };
-import schema53 from '../../../../schemas/events/organization/signing-key-revoked.v1.schema.json' with { type: 'json' };
-import schema54 from '../../../../schemas/log-checkpoint.v1.schema.json' with { type: 'json' };
-import schema55 from '../../../../schemas/receipt.v1.schema.json' with { type: 'json' };
-import schema56 from '../../../../schemas/rejection.v1.schema.json' with { type: 'json' };
-import schema57 from '../../../../schemas/rejection.v2.schema.json' with { type: 'json' };
+import schema49 from '../../../../schemas/events/organization/product-registered.v1.schema.json' with { type: 'json' };
+import schema50 from '../../../../schemas/events/organization/registered.v1.schema.json' with { type: 'json' };
+import schema51 from '../../../../schemas/events/organization/role-granted.v1.schema.json' with { type: 'json' };
+import schema52 from '../../../../schemas/events/organization/role-revoked.v1.schema.json' with { type: 'json' };
+import schema53 from '../../../../schemas/events/organization/signing-key-registered.v1.schema.json' with { type: 'json' };
+import schema54 from '../../../../schemas/events/organization/signing-key-revoked.v1.schema.json' with { type: 'json' };
+import schema55 from '../../../../schemas/events/organization/site-registered.v1.schema.json' with { type: 'json' };
+import schema56 from '../../../../schemas/log-checkpoint.v1.schema.json' with { type: 'json' };
+import schema57 from '../../../../schemas/receipt.v1.schema.json' with { type: 'json' };
+import schema58 from '../../../../schemas/rejection.v1.schema.json' with { type: 'json' };
+import schema59 from '../../../../schemas/rejection.v2.schema.json' with { type: 'json' };
 
 /** Every Concord event type (CloudEvents `type`), one per schema file. */
 export const eventTypes = [
@@ -105,11 +107,13 @@ export const eventTypes = [
   'concord.organization.api-key-issued.v1',
   'concord.organization.api-key-revoked.v1',
   'concord.organization.partner-system-registered.v1',
+  'concord.organization.product-registered.v1',
   'concord.organization.registered.v1',
   'concord.organization.role-granted.v1',
   'concord.organization.role-revoked.v1',
   'concord.organization.signing-key-registered.v1',
   'concord.organization.signing-key-revoked.v1',
+  'concord.organization.site-registered.v1',
 ] as const;
 
 export type EventType = keyof EventDataByType;
@@ -198,6 +202,8 @@ export const dataSchemaIdByType: { readonly [T in EventType]: string } = {
     'https://concord.example/schemas/events/organization/api-key-revoked.v1.schema.json',
   'concord.organization.partner-system-registered.v1':
     'https://concord.example/schemas/events/organization/partner-system-registered.v1.schema.json',
+  'concord.organization.product-registered.v1':
+    'https://concord.example/schemas/events/organization/product-registered.v1.schema.json',
   'concord.organization.registered.v1':
     'https://concord.example/schemas/events/organization/registered.v1.schema.json',
   'concord.organization.role-granted.v1':
@@ -208,6 +214,8 @@ export const dataSchemaIdByType: { readonly [T in EventType]: string } = {
     'https://concord.example/schemas/events/organization/signing-key-registered.v1.schema.json',
   'concord.organization.signing-key-revoked.v1':
     'https://concord.example/schemas/events/organization/signing-key-revoked.v1.schema.json',
+  'concord.organization.site-registered.v1':
+    'https://concord.example/schemas/events/organization/site-registered.v1.schema.json',
 };
 
 /** The schema file (relative to schemas/) of each event type. */
@@ -261,6 +269,8 @@ export const schemaPathByType: { readonly [T in EventType]: string } = {
   'concord.organization.api-key-revoked.v1': 'events/organization/api-key-revoked.v1.schema.json',
   'concord.organization.partner-system-registered.v1':
     'events/organization/partner-system-registered.v1.schema.json',
+  'concord.organization.product-registered.v1':
+    'events/organization/product-registered.v1.schema.json',
   'concord.organization.registered.v1': 'events/organization/registered.v1.schema.json',
   'concord.organization.role-granted.v1': 'events/organization/role-granted.v1.schema.json',
   'concord.organization.role-revoked.v1': 'events/organization/role-revoked.v1.schema.json',
@@ -268,6 +278,7 @@ export const schemaPathByType: { readonly [T in EventType]: string } = {
     'events/organization/signing-key-registered.v1.schema.json',
   'concord.organization.signing-key-revoked.v1':
     'events/organization/signing-key-revoked.v1.schema.json',
+  'concord.organization.site-registered.v1': 'events/organization/site-registered.v1.schema.json',
 };
 
 export const envelopeSchemaId = 'https://concord.example/schemas/cloudevents/envelope.schema.json';
@@ -328,13 +339,15 @@ export const schemaDocuments: { readonly [path: string]: object } = {
   'events/organization/api-key-issued.v1.schema.json': schema46,
   'events/organization/api-key-revoked.v1.schema.json': schema47,
   'events/organization/partner-system-registered.v1.schema.json': schema48,
-  'events/organization/registered.v1.schema.json': schema49,
-  'events/organization/role-granted.v1.schema.json': schema50,
-  'events/organization/role-revoked.v1.schema.json': schema51,
-  'events/organization/signing-key-registered.v1.schema.json': schema52,
-  'events/organization/signing-key-revoked.v1.schema.json': schema53,
-  'log-checkpoint.v1.schema.json': schema54,
-  'receipt.v1.schema.json': schema55,
-  'rejection.v1.schema.json': schema56,
-  'rejection.v2.schema.json': schema57,
+  'events/organization/product-registered.v1.schema.json': schema49,
+  'events/organization/registered.v1.schema.json': schema50,
+  'events/organization/role-granted.v1.schema.json': schema51,
+  'events/organization/role-revoked.v1.schema.json': schema52,
+  'events/organization/signing-key-registered.v1.schema.json': schema53,
+  'events/organization/signing-key-revoked.v1.schema.json': schema54,
+  'events/organization/site-registered.v1.schema.json': schema55,
+  'log-checkpoint.v1.schema.json': schema56,
+  'receipt.v1.schema.json': schema57,
+  'rejection.v1.schema.json': schema58,
+  'rejection.v2.schema.json': schema59,
 };

@@ -44,11 +44,13 @@ import example38 from '../../../../schemas/examples/organization/administrator-r
 import example39 from '../../../../schemas/examples/organization/api-key-issued.v1.json' with { type: 'json' };
 import example40 from '../../../../schemas/examples/organization/api-key-revoked.v1.json' with { type: 'json' };
 import example41 from '../../../../schemas/examples/organization/partner-system-registered.v1.json' with { type: 'json' };
-import example42 from '../../../../schemas/examples/organization/registered.v1.json' with { type: 'json' };
-import example43 from '../../../../schemas/examples/organization/role-granted.v1.json' with { type: 'json' };
-import example44 from '../../../../schemas/examples/organization/role-revoked.v1.json' with { type: 'json' };
-import example45 from '../../../../schemas/examples/organization/signing-key-registered.v1.json' with { type: 'json' };
-import example46 from '../../../../schemas/examples/organization/signing-key-revoked.v1.json' with { type: 'json' };
+import example42 from '../../../../schemas/examples/organization/product-registered.v1.json' with { type: 'json' };
+import example43 from '../../../../schemas/examples/organization/registered.v1.json' with { type: 'json' };
+import example44 from '../../../../schemas/examples/organization/role-granted.v1.json' with { type: 'json' };
+import example45 from '../../../../schemas/examples/organization/role-revoked.v1.json' with { type: 'json' };
+import example46 from '../../../../schemas/examples/organization/signing-key-registered.v1.json' with { type: 'json' };
+import example47 from '../../../../schemas/examples/organization/signing-key-revoked.v1.json' with { type: 'json' };
+import example48 from '../../../../schemas/examples/organization/site-registered.v1.json' with { type: 'json' };
 
 /** The published example of every event type (schemas/examples/), as parsed JSON. */
 export const exampleDocuments: { readonly [T in EventType]: object } = {
@@ -94,9 +96,11 @@ export const exampleDocuments: { readonly [T in EventType]: object } = {
   'concord.organization.api-key-issued.v1': example39,
   'concord.organization.api-key-revoked.v1': example40,
   'concord.organization.partner-system-registered.v1': example41,
-  'concord.organization.registered.v1': example42,
-  'concord.organization.role-granted.v1': example43,
-  'concord.organization.role-revoked.v1': example44,
-  'concord.organization.signing-key-registered.v1': example45,
-  'concord.organization.signing-key-revoked.v1': example46,
+  'concord.organization.product-registered.v1': example42,
+  'concord.organization.registered.v1': example43,
+  'concord.organization.role-granted.v1': example44,
+  'concord.organization.role-revoked.v1': example45,
+  'concord.organization.signing-key-registered.v1': example46,
+  'concord.organization.signing-key-revoked.v1': example47,
+  'concord.organization.site-registered.v1': example48,
 };

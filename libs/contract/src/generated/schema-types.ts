@@ -141,11 +141,13 @@ export interface EventDataByType {
   'concord.organization.api-key-issued.v1': OrganizationApiKeyIssuedV1;
   'concord.organization.api-key-revoked.v1': OrganizationApiKeyRevokedV1;
   'concord.organization.partner-system-registered.v1': OrganizationPartnerSystemRegisteredV1;
+  'concord.organization.product-registered.v1': OrganizationProductRegisteredV1;
   'concord.organization.registered.v1': OrganizationRegisteredV1;
   'concord.organization.role-granted.v1': OrganizationRoleGrantedV1;
   'concord.organization.role-revoked.v1': OrganizationRoleRevokedV1;
   'concord.organization.signing-key-registered.v1': OrganizationSigningKeyRegisteredV1;
   'concord.organization.signing-key-revoked.v1': OrganizationSigningKeyRevokedV1;
+  'concord.organization.site-registered.v1': OrganizationSiteRegisteredV1;
 }
 /**
  * The quality agreement ends; no events for its products are accepted after effectiveAt.
@@ -966,6 +968,16 @@ export interface OrganizationPartnerSystemRegisteredV1 {
   name: Name;
 }
 /**
+ * A product of the organization (the sponsor's, which quality agreements name), registered by its administrator or an operator. Emitted by the platform.
+ *
+ * CloudEvents type: concord.organization.product-registered.v1.
+ */
+export interface OrganizationProductRegisteredV1 {
+  organizationId: OrganizationId;
+  productId: ProductId;
+  name: Name;
+}
+/**
  * An organization (sponsor, CDMO or testing laboratory) joined Concord. Emitted by the platform.
  *
  * CloudEvents type: concord.organization.registered.v1.
@@ -1025,6 +1037,20 @@ export interface OrganizationSigningKeyRevokedV1 {
   keyId: Id;
   revokedAt: Instant;
   reason: Reason;
+}
+/**
+ * A site of the organization (a plant, laboratory or warehouse where it manufactures, tests or stores), registered by its administrator or an operator. Emitted by the platform.
+ *
+ * CloudEvents type: concord.organization.site-registered.v1.
+ */
+export interface OrganizationSiteRegisteredV1 {
+  organizationId: OrganizationId;
+  siteId: Id;
+  name: Name;
+  /**
+   * ISO 3166-1 alpha-2 country code.
+   */
+  country: string;
 }
 /**
  * A Concord event in the CloudEvents 1.0 JSON format (structured mode). The same attributes travel as ce_ headers in Kafka binary mode. data is validated against the schema of the event type (dataschema). Concord requires subject (the aggregate id, also the Kafka record key), time, actorid, actororg and data; a data-less event is never valid.

@@ -52,6 +52,8 @@ export const platformEmitters = {
   'concord.organization.partner-system-registered.v1': 'platform administration',
   'concord.organization.api-key-issued.v1': 'platform administration',
   'concord.organization.api-key-revoked.v1': 'platform administration',
+  'concord.organization.site-registered.v1': 'platform administration',
+  'concord.organization.product-registered.v1': 'platform administration',
   'concord.agreement.version-approved.v1': 'platform administration, approved by both parties',
   'concord.agreement.terminated.v1': 'platform administration',
   'concord.agreement.version-drafted.v1': "platform administration (either party's administrator)",

@@ -22,6 +22,10 @@ export type ApiKeyIssued = CatalogueEvent<'concord.organization.api-key-issued.v
 
 export type ApiKeyRevoked = CatalogueEvent<'concord.organization.api-key-revoked.v1'>;
 
+export type SiteRegistered = CatalogueEvent<'concord.organization.site-registered.v1'>;
+
+export type ProductRegistered = CatalogueEvent<'concord.organization.product-registered.v1'>;
+
 export type OrganizationEvent =
   | OrganizationRegistered
   | SigningKeyRegistered
@@ -32,4 +36,6 @@ export type OrganizationEvent =
   | AdministratorRemoved
   | PartnerSystemRegistered
   | ApiKeyIssued
-  | ApiKeyRevoked;
+  | ApiKeyRevoked
+  | SiteRegistered
+  | ProductRegistered;

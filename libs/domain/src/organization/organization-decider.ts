@@ -51,6 +51,8 @@ export type OrganizationCommand =
   | Administer<'concord.organization.role-granted.v1'>
   | Administer<'concord.organization.role-revoked.v1'>
   | Administer<'concord.organization.partner-system-registered.v1'>
+  | Administer<'concord.organization.site-registered.v1'>
+  | Administer<'concord.organization.product-registered.v1'>
   | Administer<'concord.organization.api-key-issued.v1'>
   | Administer<'concord.organization.api-key-revoked.v1'>
   | RegisterSigningKey
@@ -174,6 +176,20 @@ function decideOne(command: OrganizationCommand, state: OrganizationState): Orga
         refuse(
           'organization.system-already-registered',
           `${directory.organizationId} already has a system ${command.data.systemId}.`,
+        );
+      break;
+    case 'concord.organization.site-registered.v1':
+      if (directory.sites.has(command.data.siteId))
+        refuse(
+          'organization.site-already-registered',
+          `${directory.organizationId} already has a site ${command.data.siteId}.`,
+        );
+      break;
+    case 'concord.organization.product-registered.v1':
+      if (directory.products.has(command.data.productId))
+        refuse(
+          'organization.product-already-registered',
+          `${directory.organizationId} already has a product ${command.data.productId}.`,
         );
       break;
     case 'concord.organization.api-key-issued.v1': {

@@ -149,6 +149,31 @@ describe('the organization decider', () => {
     expect(refusal(issue('k-2'), removed)).toBe('authorization.not-administrator');
   });
 
+  it('registers its sites and products, each once, on its administrator’s or an operator’s word', () => {
+    const site = command('concord.organization.site-registered.v1', {
+      organizationId: ORG,
+      siteId: 'cork',
+      name: 'Cork plant',
+      country: 'IE',
+    });
+    const product = command(
+      'concord.organization.product-registered.v1',
+      { organizationId: ORG, productId: 'prd-x1', name: 'X-1' },
+      operator,
+    );
+    const { state } = run([site, product], onboarded());
+    expect(state?.sites.get('cork')).toMatchObject({ name: 'Cork plant', country: 'IE' });
+    expect(state?.products.get('prd-x1')).toMatchObject({ name: 'X-1' });
+    expect(refusal(site, state)).toBe('organization.site-already-registered');
+    expect(refusal(product, state)).toBe('organization.product-already-registered');
+    const byOutsider = command(
+      'concord.organization.site-registered.v1',
+      { organizationId: ORG, siteId: 'lab', name: 'Lab', country: 'IE' },
+      outsider,
+    );
+    expect(refusal(byOutsider, state)).toBe('authorization.not-administrator');
+  });
+
   it('issues API keys to registered systems only, unique, for at most a year', () => {
     const state = onboarded();
     expect(refusal(issue('k-1'), state)).toBe('accepted');

@@ -19,6 +19,21 @@ export interface ApiKey {
   revokedAt?: Instant;
 }
 
+/** A plant, laboratory or warehouse of the organization. */
+export interface Site {
+  siteId: Id;
+  name: string;
+  country: string;
+  registeredAt: Instant;
+}
+
+/** A product of the organization (a sponsor's, which agreements name). */
+export interface Product {
+  productId: Id;
+  name: string;
+  registeredAt: Instant;
+}
+
 export interface PartnerSystem {
   systemId: Id;
   name: string;
@@ -40,6 +55,8 @@ export interface OrganizationDirectory {
   systems: Map<Id, PartnerSystem>;
   /** By key id (unique within the organization). */
   apiKeys: Map<Id, ApiKey>;
+  sites: Map<Id, Site>;
+  products: Map<Id, Product>;
 }
 
 /** Folds an organization stream into its directory entry (undefined before registration). */
@@ -70,6 +87,8 @@ export function evolveDirectory(
       administrators: new Map(),
       systems: new Map(),
       apiKeys: new Map(),
+      sites: new Map(),
+      products: new Map(),
     };
   }
   if (!directory) return directory;
@@ -120,6 +139,16 @@ export function evolveDirectory(
       const { systemId, name } = event.data;
       const system = { systemId, name, registeredAt: at };
       return { ...directory, systems: withEntry(directory.systems, systemId, system) };
+    }
+    case 'concord.organization.site-registered.v1': {
+      const { siteId, name, country } = event.data;
+      const site = { siteId, name, country, registeredAt: at };
+      return { ...directory, sites: withEntry(directory.sites, siteId, site) };
+    }
+    case 'concord.organization.product-registered.v1': {
+      const { productId, name } = event.data;
+      const product = { productId, name, registeredAt: at };
+      return { ...directory, products: withEntry(directory.products, productId, product) };
     }
     case 'concord.organization.api-key-issued.v1': {
       const { keyId, systemId, sha256, roles, expiresAt } = event.data;

@@ -55,6 +55,10 @@ function describe(event: DomainEvent): string {
       return `Administrator ${text(event.data.personId)} removed: ${text(event.data.reason)}`;
     case 'concord.organization.partner-system-registered.v1':
       return `Partner system ${text(event.data.systemId)} registered (${text(event.data.name)})`;
+    case 'concord.organization.site-registered.v1':
+      return `Site ${text(event.data.siteId)} registered: ${text(event.data.name)} (${text(event.data.country)})`;
+    case 'concord.organization.product-registered.v1':
+      return `Product ${text(event.data.productId)} registered: ${text(event.data.name)}`;
     case 'concord.organization.api-key-issued.v1':
       return `API key ${text(event.data.keyId)} issued to ${text(event.data.systemId)}, expires ${text(event.data.expiresAt)}`;
     case 'concord.organization.api-key-revoked.v1':

@@ -77,6 +77,8 @@ export const domainErrorCatalogue = {
   'organization.role-already-held': 'The person already holds the role.',
   'organization.role-not-held': 'The person does not hold the role.',
   'organization.system-already-registered': 'A partner system with this id is registered.',
+  'organization.site-already-registered': 'A site with this id is registered.',
+  'organization.product-already-registered': 'A product with this id is registered.',
   'organization.unknown-system': 'The organization has no partner system with this id.',
   'organization.api-key-exists': 'An API key with this id was issued before.',
   'organization.api-key-lifetime': 'An API key must expire after it is issued, within a year.',

@@ -65,6 +65,8 @@ export function projectOrganizationEvent(
     case 'concord.organization.partner-system-registered.v1':
     case 'concord.organization.api-key-issued.v1':
     case 'concord.organization.api-key-revoked.v1':
+    case 'concord.organization.site-registered.v1':
+    case 'concord.organization.product-registered.v1':
       return null;
     default: {
       // Reached by no type of the union (the compiler checks); anything else states nothing.
