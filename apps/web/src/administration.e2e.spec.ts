@@ -154,6 +154,31 @@ describeWithBrowser('onboarding in the dashboard (browser)', (executablePath) =>
     await page.locator('section[data-organization-id="meridian-rx"]').waitFor();
     // An administrator of an organization appoints nobody: that is the operator's.
     expect(await page.locator('form[data-act="appoint-administrator"]').count()).toBe(0);
+    // Its product and its site; a country that is no ISO code is refused, saying why.
+    expect(
+      await act('register-product', {
+        productId: 'prd-mr-77',
+        name: 'Meridolimab 100 mg vial',
+        reason: 'Portfolio',
+      }),
+    ).toContain('Product registered.');
+    expect(
+      await act('register-site', {
+        siteId: 'mr-basel',
+        name: 'Basel release lab',
+        country: 'Switzerland',
+        reason: 'QP site',
+      }),
+    ).toContain('command.invalid');
+    const site = await submit('register-site', {
+      siteId: 'mr-basel',
+      name: 'Basel release lab',
+      country: 'CH',
+      reason: 'QP site',
+    });
+    await expect.poll(() => site.locator('.notice').textContent()).toContain('Site registered.');
+    await page.locator('[data-product-id="prd-mr-77"]').waitFor();
+    await page.locator('[data-site-id="mr-basel"]').waitFor();
     expect(
       await act('register-system', {
         systemId: 'mr-erp',

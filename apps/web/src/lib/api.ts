@@ -787,6 +787,15 @@ export const AdministeredOrganizationQuery = graphql(`
         validFrom
         revokedAt
       }
+      sites {
+        siteId
+        name
+        country
+      }
+      products {
+        productId
+        name
+      }
       systems {
         systemId
         name
@@ -805,6 +814,52 @@ export const AdministeredOrganizationQuery = graphql(`
 export type AdministeredOrganization = NonNullable<
   ResultOf<typeof AdministeredOrganizationQuery>['administeredOrganization']
 >;
+
+export const RegisterSiteMutation = graphql(`
+  mutation RegisterSite(
+    $organizationId: ID!
+    $siteId: ID!
+    $name: String!
+    $country: String!
+    $reason: String!
+  ) {
+    registerSite(
+      organizationId: $organizationId
+      siteId: $siteId
+      name: $name
+      country: $country
+      reason: $reason
+    ) {
+      __typename
+      ... on Refusal {
+        code
+        message
+      }
+    }
+  }
+`);
+
+export const RegisterProductMutation = graphql(`
+  mutation RegisterProduct(
+    $organizationId: ID!
+    $productId: ID!
+    $name: String!
+    $reason: String!
+  ) {
+    registerProduct(
+      organizationId: $organizationId
+      productId: $productId
+      name: $name
+      reason: $reason
+    ) {
+      __typename
+      ... on Refusal {
+        code
+        message
+      }
+    }
+  }
+`);
 
 export const RegisterOrganizationMutation = graphql(`
   mutation RegisterOrganization(

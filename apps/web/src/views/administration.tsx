@@ -13,6 +13,8 @@ import {
   IssueApiKeyMutation,
   RegisterOrganizationMutation,
   RegisterPartnerSystemMutation,
+  RegisterProductMutation,
+  RegisterSiteMutation,
   RevokeApiKeyMutation,
   type AdministeredOrganization,
 } from '../lib/api.ts';
@@ -133,6 +135,10 @@ function OrganizationPanel({ organizationId }: { organizationId: string }) {
   const [, appoint] = useMutation(AppointAdministratorMutation);
   const [, grant] = useMutation(GrantRoleMutation);
   const [, registerSystem] = useMutation(RegisterPartnerSystemMutation);
+  const [, registerSite] = useMutation(RegisterSiteMutation);
+  const [, registerProduct] = useMutation(RegisterProductMutation);
+  const [siteRegistered, setSiteRegistered] = useState<Outcome>(null);
+  const [productRegistered, setProductRegistered] = useState<Outcome>(null);
   const [appointed, setAppointed] = useState<Outcome>(null);
   const [granted, setGranted] = useState<Outcome>(null);
   const [registered, setRegistered] = useState<Outcome>(null);
@@ -251,6 +257,83 @@ function OrganizationPanel({ organizationId }: { organizationId: string }) {
             });
             setRegistered(
               outcomeOf(result.data?.registerPartnerSystem, result.error, 'System registered.'),
+            );
+            refresh();
+          }}
+        />
+      </div>
+      <div className="admin-grid">
+        <div className="card">
+          <h3>Sites</h3>
+          {organization.sites.length === 0 ? (
+            <p className="muted">No site yet.</p>
+          ) : (
+            <ul className="admin-sites">
+              {organization.sites.map((site) => (
+                <li key={site.siteId} data-site-id={site.siteId}>
+                  {site.name}{' '}
+                  <span className="muted">
+                    {site.siteId} · {site.country}
+                  </span>
+                </li>
+              ))}
+            </ul>
+          )}
+          <h3>Products</h3>
+          {organization.products.length === 0 ? (
+            <p className="muted">No product yet.</p>
+          ) : (
+            <ul className="admin-products">
+              {organization.products.map((product) => (
+                <li key={product.productId} data-product-id={product.productId}>
+                  {product.name} <span className="muted">{product.productId}</span>
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
+        <ActForm
+          title="Register a site"
+          name="register-site"
+          fields={[
+            { name: 'siteId', label: 'Site id' },
+            { name: 'name', label: 'Name' },
+            { name: 'country', label: 'Country (ISO code)' },
+            { name: 'reason', label: 'Reason' },
+          ]}
+          outcome={siteRegistered}
+          onSubmit={async (values) => {
+            const result = await registerSite({
+              organizationId,
+              siteId: values.siteId!,
+              name: values.name!,
+              country: values.country!,
+              reason: values.reason!,
+            });
+            setSiteRegistered(
+              outcomeOf(result.data?.registerSite, result.error, 'Site registered.'),
+            );
+            refresh();
+          }}
+        />
+        <ActForm
+          title="Register a product"
+          name="register-product"
+          fields={[
+            { name: 'productId', label: 'Product id' },
+            { name: 'name', label: 'Name' },
+            { name: 'reason', label: 'Reason' },
+          ]}
+          outcome={productRegistered}
+          onSubmit={async (values) => {
+            const result = await registerProduct({
+              organizationId,
+              productId: values.productId!,
+              name: values.name!,
+              reason: values.reason!,
+            });
+            setProductRegistered(
+              outcomeOf(result.data?.registerProduct, result.error, 'Product registered.'),
             );
             refresh();
           }}
