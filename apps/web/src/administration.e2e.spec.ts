@@ -229,36 +229,26 @@ describeWithBrowser('onboarding in the dashboard (browser)', (executablePath) =>
     await page.locator('.admin-signing-keys li', { hasText: 'meridian-rx:2027-a' }).waitFor();
   });
 
-  it('has both parties’ QA sign the drafted agreement, which the second signature approves', async () => {
-    const token = await issuer.mint({
-      personId: 'mr-admin',
-      organizationId: 'meridian-rx',
-      roles: ['qa'],
-    });
-    const drafted = await fetch(`${url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({
-        query: `mutation($version: AgreementVersionInput!) { draftAgreementVersion(version: $version,
-          reason: "New partnership") { __typename } }`,
-        variables: {
-          version: {
-            agreementId: 'qa-mr-fb-1',
-            version: 1,
-            sponsorId: 'meridian-rx',
-            cdmoId: 'foundry-bio',
-            products: [{ productId: 'prd-mr-1', name: 'MR-1' }],
-            responsibilities: [{ activity: 'MANUFACTURING', performedBy: 'CDMO' }],
-            notificationDeadlinesHours: { critical: 24, major: 72, minor: 720 },
-            effectiveFrom: new Date().toISOString(),
-          },
-        },
+  it('drafts the agreement in the dashboard and has both parties’ QA sign it, the second signature approving it', async () => {
+    // The sponsor's administrator drafts it in the dashboard, with deviation due days.
+    await page.goto(`${url}/#/admin`);
+    await page.getByText('Draft a new version…').click();
+    expect(
+      await act('draft-agreement', {
+        agreementId: 'qa-mr-fb-1',
+        sponsorId: 'meridian-rx',
+        cdmoId: 'foundry-bio',
+        productId: 'prd-mr-77',
+        productName: 'Meridolimab 100 mg vial',
+        dueCritical: '3/10/20',
+        reason: 'New partnership',
       }),
-    });
-    expect(JSON.stringify(await drafted.json())).toContain('Success');
+    ).toContain('Drafted');
+    await page.locator('.agreement-draft').waitFor();
+    expect(await page.locator('.agreement-draft').innerText()).toContain('3/10/20');
     const signAs = async (confirmText: string) => {
       await page.goto(`${url}/#/admin`);
-      await page.getByLabel('Agreement id').fill('qa-mr-fb-1');
+      await page.getByLabel('Agreement to open').fill('qa-mr-fb-1');
       await page.getByRole('button', { name: 'Open the draft' }).click();
       await page.locator('.agreement-draft').waitFor();
       await page.getByRole('button', { name: 'Sign as QA…' }).click();

@@ -1040,8 +1040,21 @@ export const AgreementDraftQuery = graphql(`
       cdmoId
       effectiveFrom
       notificationDeadlinesHours
+      deviationDueDays
       products
       signedBy
+    }
+  }
+`);
+
+export const DraftAgreementVersionMutation = graphql(`
+  mutation DraftAgreementVersion($version: AgreementVersionInput!, $reason: String!) {
+    draftAgreementVersion(version: $version, reason: $reason) {
+      __typename
+      ... on Refusal {
+        code
+        message
+      }
     }
   }
 `);

@@ -8,6 +8,7 @@ import {
   AgreementDraftQuery,
   AppointAdministratorMutation,
   RegisterSigningKeyMutation,
+  DraftAgreementVersionMutation,
   SignAgreementVersionMutation,
   GrantRoleMutation,
   IssueApiKeyMutation,
@@ -553,6 +554,15 @@ function AgreementSigning() {
   return (
     <section className="card admin-agreement">
       <h2>Quality agreement drafts</h2>
+      <details className="admin-drafting">
+        <summary>Draft a new version…</summary>
+        <AgreementDrafting
+          onDrafted={(id) => {
+            setAgreementId(id);
+            setOpened(id);
+          }}
+        />
+      </details>
       <form
         className="toolbar"
         onSubmit={(event) => {
@@ -562,7 +572,7 @@ function AgreementSigning() {
         }}
       >
         <div className="field">
-          <label htmlFor="agreement-id">Agreement id</label>
+          <label htmlFor="agreement-id">Agreement to open</label>
           <input
             id="agreement-id"
             name="agreementId"
@@ -586,6 +596,13 @@ function AgreementSigning() {
             Version {draft.version} of {draft.agreementId} between {draft.sponsorId} (sponsor) and{' '}
             {draft.cdmoId} (CDMO), in force from {formatDateTime(draft.effectiveFrom)} once both
             parties have signed.
+          </p>
+          <p className="muted small">
+            Notification within {formatHours(draft.notificationDeadlinesHours)} hours (critical,
+            major, minor).{' '}
+            {draft.deviationDueDays
+              ? `Root cause, CAPA and closure due in ${formatDueDays(draft.deviationDueDays)} days (critical; major; minor).`
+              : 'No investigation, CAPA or closure due dates.'}
           </p>
           <p className="agreement-signed-by">
             Signed by: {draft.signedBy.length ? draft.signedBy.join(', ') : 'nobody yet'}
@@ -643,6 +660,120 @@ interface Field {
   options?: readonly string[];
   type?: string;
   initial?: string;
+}
+
+const triple = (value: string, label: string): [number, number, number] => {
+  const numbers = value.split('/').map((part) => Number(part.trim()));
+  if (numbers.length !== 3 || numbers.some((n) => !Number.isInteger(n) || n < 1))
+    throw new Error(`${label}: three whole numbers like 7/14/30`);
+  return numbers as [number, number, number];
+};
+
+const formatHours = (hours: unknown) => {
+  const { critical, major, minor } = hours as Record<string, number>;
+  return `${critical}/${major}/${minor}`;
+};
+
+const formatDueDays = (days: unknown) =>
+  (['critical', 'major', 'minor'] as const)
+    .map((severity) => {
+      const d = (days as Record<string, Record<string, number>>)[severity]!;
+      return `${d.investigation}/${d.capa}/${d.closure}`;
+    })
+    .join('; ');
+
+/** The standard split: the CDMO performs every activity, the sponsor approves the outcomes. */
+const STANDARD_RESPONSIBILITIES = [
+  ...[
+    'BATCH_SCHEDULING',
+    'MANUFACTURING',
+    'BATCH_RECORD_REVIEW',
+    'QC_TESTING',
+    'COA_ISSUANCE',
+    'QA_DISPOSITION',
+    'QP_CERTIFICATION',
+    'SHIPPING',
+    'DEVIATION_REPORTING',
+    'DEVIATION_INVESTIGATION',
+    'CAPA',
+  ].map((activity) => ({ activity, performedBy: 'CDMO' })),
+  { activity: 'DEVIATION_APPROVAL', performedBy: 'SPONSOR' },
+];
+
+/**
+ * Drafts a version of a quality agreement (an administrator of either party, or an operator):
+ * its parties, product, notification deadlines and deviation due days, with the standard split
+ * of responsibilities (another split is drafted with `concord agreements draft`). Both parties'
+ * QA then sign it below.
+ */
+function AgreementDrafting({ onDrafted }: { onDrafted(agreementId: string): void }) {
+  const [, draft] = useMutation(DraftAgreementVersionMutation);
+  const [outcome, setOutcome] = useState<Outcome>(null);
+  return (
+    <ActForm
+      title="Draft a version"
+      name="draft-agreement"
+      fields={[
+        { name: 'agreementId', label: 'Agreement id' },
+        { name: 'version', label: 'Version', type: 'number', initial: '1' },
+        { name: 'sponsorId', label: 'Sponsor' },
+        { name: 'cdmoId', label: 'CDMO' },
+        { name: 'productId', label: 'Product id' },
+        { name: 'productName', label: 'Product name' },
+        { name: 'effectiveFrom', label: 'In force from', initial: new Date().toISOString() },
+        {
+          name: 'notification',
+          label: 'Notify within (hours: critical/major/minor)',
+          initial: '24/72/720',
+        },
+        {
+          name: 'dueCritical',
+          label: 'Critical: root cause/CAPA/closure (days)',
+          initial: '7/14/30',
+        },
+        { name: 'dueMajor', label: 'Major: root cause/CAPA/closure (days)', initial: '30/45/60' },
+        { name: 'dueMinor', label: 'Minor: root cause/CAPA/closure (days)', initial: '60/90/90' },
+        { name: 'reason', label: 'Reason' },
+      ]}
+      outcome={outcome}
+      onSubmit={async (values) => {
+        let version;
+        try {
+          const [critical, major, minor] = triple(values.notification!, 'Notify within');
+          const due = (key: string, label: string) => {
+            const [investigation, capa, closure] = triple(values[key]!, label);
+            return { investigation, capa, closure };
+          };
+          version = {
+            agreementId: values.agreementId!,
+            version: Number(values.version),
+            sponsorId: values.sponsorId!,
+            cdmoId: values.cdmoId!,
+            products: [{ productId: values.productId!, name: values.productName! }],
+            responsibilities: STANDARD_RESPONSIBILITIES,
+            notificationDeadlinesHours: { critical, major, minor },
+            deviationDueDays: {
+              critical: due('dueCritical', 'Critical'),
+              major: due('dueMajor', 'Major'),
+              minor: due('dueMinor', 'Minor'),
+            },
+            effectiveFrom: values.effectiveFrom!,
+          };
+        } catch (error) {
+          setOutcome({ ok: false, text: (error as Error).message });
+          return;
+        }
+        const result = await draft({ version: version as never, reason: values.reason! });
+        const answered = outcomeOf(
+          result.data?.draftAgreementVersion,
+          result.error,
+          'Drafted: both parties’ QA sign it next.',
+        );
+        setOutcome(answered);
+        if (answered?.ok) onDrafted(values.agreementId!);
+      }}
+    />
+  );
 }
 
 /** A small form for one act: its fields, a submit button, and what the server answered. */
