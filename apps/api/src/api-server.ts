@@ -10,6 +10,7 @@ import {
   startDeviationBatchLinker,
   DEADLINE_PROCESS,
   startDeadlineProcess,
+  type DeadlineProcess,
 } from '@concord/ingest';
 import {
   listenToChanges,
@@ -99,6 +100,8 @@ export interface ApiServer {
   projector: Projector;
   /** The roles this replica stands for, and whether it leads each now. */
   leadership: Leadership[];
+  /** The deadline process, while this replica leads it (a test looks a round at once with it). */
+  deadlines(): DeadlineProcess | undefined;
   /** e.g. http://127.0.0.1:4000 */
   url: string;
   close(): Promise<void>;
@@ -182,19 +185,27 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       ),
     );
   const deadlines = options.deadlines ?? options.processManager ?? options.httpIngest !== false;
+  let deadlineProcess: DeadlineProcess | undefined;
   if (deadlines !== false) {
     const { clock, intervalMs } = deadlines === true ? {} : deadlines;
     leadership.push(
-      elect(DEADLINE_PROCESS, () =>
-        startDeadlineProcess({
+      elect(DEADLINE_PROCESS, () => {
+        const process = startDeadlineProcess({
           store,
           index: sqlDeadlineIndex(db),
           ...(clock ? { clock } : {}),
           ...(intervalMs !== undefined ? { intervalMs } : {}),
           onError: (error) => logger.error({ err: error }, 'a deadline warning failed; retried'),
           onWarned: (warning) => logger.info(warning, 'deadline warning recorded'),
-        }),
-      ),
+        });
+        deadlineProcess = process;
+        return {
+          async stop() {
+            if (deadlineProcess === process) deadlineProcess = undefined;
+            await process.stop();
+          },
+        };
+      }),
     );
   }
   const ingest =
@@ -345,6 +356,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     projector,
     leadership,
     url,
+    deadlines: () => deadlineProcess,
     async close() {
       await closeSockets();
       await new Promise<void>((resolve) => server.close(() => resolve()));

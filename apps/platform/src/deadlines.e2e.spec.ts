@@ -132,6 +132,13 @@ const deadlines = (name: string, brokers: string[], databaseUrl: () => string | 
           warnings: { warning: string; escalatedTo: string | null }[];
         }[];
       } | null;
+    /** One round of the deadline process, awaited: anything due now is then recorded. */
+    const lookAgain = async () =>
+      (
+        await waitFor(() => platform.server.deadlines(), {
+          description: 'the deadline process elected here',
+        })
+      ).tick();
     const warningsInStore = async () =>
       (await platform.store.readStream(`deviation-${DEVIATION}`))
         .filter((event) => (WARNINGS as readonly string[]).includes(event.type))
@@ -309,7 +316,7 @@ const deadlines = (name: string, brokers: string[], databaseUrl: () => string | 
       try {
         // A quarter of the one-day investigation period before it falls due: 18 h after detection.
         offsetMs = detectedAt.getTime() + 17 * HOUR - Date.now();
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        expect(await lookAgain()).toBe(0);
         expect(await warningsInStore()).toEqual([]);
         offsetMs = detectedAt.getTime() + 18 * HOUR + 60_000 - Date.now();
         await waitFor(
@@ -352,7 +359,7 @@ const deadlines = (name: string, brokers: string[], databaseUrl: () => string | 
         '{ deadlineCounts { dueSoon } }',
       );
       expect(deadlineCounts).toEqual([]);
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(await lookAgain()).toBe(0);
       expect(await warningsInStore()).toEqual([
         'concord.deviation.deadline-due-soon.v1 investigation',
       ]);
@@ -373,7 +380,7 @@ const deadlines = (name: string, brokers: string[], databaseUrl: () => string | 
         { warning: 'due-soon', dueAt: overdue.deadlines[0]!.dueAt, escalatedTo: null },
         { warning: 'overdue', dueAt: overdue.deadlines[0]!.dueAt, escalatedTo: SPONSOR },
       ]);
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(await lookAgain()).toBe(0);
       expect(await warningsInStore()).toEqual([
         'concord.deviation.deadline-due-soon.v1 investigation',
         'concord.deviation.deadline-overdue.v1 investigation',
