@@ -1,4 +1,5 @@
 import { decorateStore, InMemoryEventStore, type EventStore } from '@concord/event-store';
+import { platformEventTypes } from '@concord/domain';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { IngestPipeline, storedEventId } from './ingest-pipeline.ts';
 import { inMemoryOutcomeLog } from './outcome-log.ts';
@@ -281,6 +282,33 @@ describe('IngestPipeline', () => {
     expect(rejectionOf(await pipeline.ingest(world.incoming(event))).code).toBe(
       'routing.platform-only',
     );
+  });
+
+  it('refuses every type only the platform records, whoever sends it, and records none of them', async () => {
+    // The batch and the deviation the examples are about exist, so a refusal is about the type.
+    const reported = world.partnerEvent(CDMO, 'deviation/reported.v1') as {
+      data: { deviationId: string };
+    };
+    for (const event of [world.partnerEvent(CDMO, 'batch/scheduled.v1'), reported])
+      expect((await pipeline.ingest(world.incoming(event))).status).toBe('accepted');
+    const sent: string[] = [];
+    for (const type of platformEventTypes) {
+      const [, aggregate, name, version] = type.split('.') as [string, string, string, string];
+      // A deviation's platform types about the reported deviation (some examples name another).
+      const about = aggregate === 'deviation' ? { subject: reported.data.deviationId } : {};
+      const event = world.partnerEvent(
+        CDMO,
+        `${aggregate}/${name}.${version}`,
+        { source: `urn:concord:${CDMO}:qms`, actororg: CDMO, actorid: 'nb-p-0147', ...about },
+        aggregate === 'deviation' ? { deviationId: reported.data.deviationId } : {},
+      );
+      sent.push(storedEventId(String(event.source), String(event.id)));
+      const outcome = await pipeline.ingest(world.incoming(event));
+      expect(outcome.status, type).toBe('rejected');
+      expect(rejectionOf(outcome).code, type).toMatch(/^(routing|authorization)\.platform-only$/);
+    }
+    const stored = new Set((await store.readAll()).map((recorded) => recorded.id));
+    expect(sent.filter((id) => stored.has(id))).toEqual([]);
   });
 });
 
