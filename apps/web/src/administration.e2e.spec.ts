@@ -68,10 +68,14 @@ describeWithBrowser('onboarding in the dashboard (browser)', (executablePath) =>
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
-  /** Fills and submits one act's form; waits for the server's answer under it. */
+  /** Fills and submits one act's form; waits for the server's answer to this submission. */
   async function act(form: string, values: Record<string, string>) {
-    const scope = await submit(form, values);
-    const answer = scope.locator('.notice');
+    const before = Number(
+      await page.locator(`form[data-act="${form}"]`).getAttribute('data-answers'),
+    );
+    await submit(form, values);
+    const answered = page.locator(`form[data-act="${form}"][data-answers="${before + 1}"]`);
+    const answer = answered.locator('.notice');
     await answer.waitFor();
     return (await answer.textContent()) ?? '';
   }

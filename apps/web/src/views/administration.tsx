@@ -785,6 +785,9 @@ function ActForm(props: {
   onSubmit(values: Record<string, string>): Promise<void>;
 }): ReactNode {
   const [busy, setBusy] = useState(false);
+  // How many answers this form has had: an answer on screen while the next submission is in
+  // flight would read as that submission's answer, so it is hidden until the new one arrives.
+  const [answers, setAnswers] = useState(0);
   const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = event.currentTarget;
@@ -796,12 +799,15 @@ function ActForm(props: {
       await props.onSubmit(values);
     } finally {
       setBusy(false);
+      setAnswers((count) => count + 1);
     }
   };
   return (
     <form
       className="card admin-form"
       data-act={props.name}
+      data-answers={answers}
+      aria-busy={busy}
       onSubmit={(event) => void submit(event)}
     >
       <h3>{props.title}</h3>
@@ -833,7 +839,7 @@ function ActForm(props: {
       <button type="submit" className="button button-primary" disabled={busy}>
         {busy ? 'Recording…' : props.title}
       </button>
-      {props.outcome ? (
+      {props.outcome && !busy ? (
         <p
           className={props.outcome.ok ? 'notice notice-success' : 'notice notice-error'}
           role={props.outcome.ok ? 'status' : 'alert'}
