@@ -23,7 +23,7 @@ import type { TimelineRow } from './projections/rows.ts';
 import { linksTo, SpanStatusCode, tracer } from '@concord/telemetry';
 import { announceChanges } from './change-announcements.ts';
 import { nextReadModel, nextTableOf } from './next-read-model.ts';
-import { sqlRowLoader, writeChunk } from './sql-rows.ts';
+import { RowCopier, sqlRowLoader, writeChunk } from './sql-rows.ts';
 
 /** How long `catchUp` waits for committed events to become readable before it gives up. */
 const CATCH_UP_PATIENCE_MS = 30_000;
@@ -55,6 +55,11 @@ export interface ProjectorOptions {
    */
   announce?: boolean;
   logger?: ProjectorLogger;
+  /**
+   * A rebuild's rhythm: events projected between two writes of its rows, and rows kept in memory
+   * before it starts again from what it wrote. @default { events: 5000, maxRows: 200000 }
+   */
+  rebuildWindow?: { events: number; maxRows: number };
 }
 
 export interface RebuildProgress {
@@ -99,6 +104,7 @@ export class Projector {
       pollIntervalMs: 1_000,
       logger: silent,
       announce: false,
+      rebuildWindow: REBUILD_WINDOW,
       ...options,
     };
     this.#checkpoints = sqlCheckpoints(options.db, 'rm_checkpoints');
@@ -190,7 +196,7 @@ export class Projector {
   ): Promise<RebuildProgress> {
     const { db, store, batchSize } = this.#options;
     const progress: RebuildProgress = { projected: 0, position: 0n, head: 0n };
-    const fill = new NextReadModelFill(db);
+    const fill = new NextReadModelFill(db, this.#options.rebuildWindow);
     const readPages = async () => {
       // Each page is read while the one before is projected.
       let next = store.readAll({ after: progress.position, maxCount: batchSize });
@@ -609,27 +615,32 @@ const SWITCH_ATTEMPTS = 20;
 /** PostgreSQL's lock_timeout expired. */
 const LOCK_NOT_AVAILABLE = '55P03';
 
-/** Events projected between two writes of a rebuild's rows. */
-const REBUILD_WINDOW = 5_000;
-/** Rows a rebuild keeps in memory before it starts again from what it wrote. */
-const REBUILD_MAX_ROWS = 200_000;
+/**
+ * Events projected between two writes of a rebuild's rows, and rows a rebuild keeps in memory
+ * before it starts again from what it wrote.
+ */
+const REBUILD_WINDOW = { events: 5_000, maxRows: 200_000 };
 
 /**
  * The rows of a rebuild on their way into the next read model's tables: one projection chunk
  * kept across pages (a row is read once and written once per window of events, not once per page
  * as in live running, where each chunk must commit with its checkpoint), its writes sent while the
  * next window is projected (one in flight at a time), its memory bounded (the timeline's written
- * rows let go; everything let go past `REBUILD_MAX_ROWS`, once written).
+ * rows let go; everything let go past the window's `maxRows`, once written).
  */
 class NextReadModelFill {
-  readonly #sql: SqlExecutor;
+  readonly #sql: SqlDatabase;
+  readonly #copier: RowCopier;
   #chunk: ProjectionChunk;
   #unwritten = 0;
   #writing: Promise<void> = Promise.resolve();
   #lastTimeline: readonly TimelineRow[] = [];
+  readonly #window: { events: number; maxRows: number };
 
-  constructor(db: SqlExecutor) {
+  constructor(db: SqlDatabase, window: { events: number; maxRows: number }) {
     this.#sql = db;
+    this.#window = window;
+    this.#copier = new RowCopier(db, nextTableOf);
     this.#chunk = this.#newChunk();
   }
 
@@ -643,7 +654,7 @@ class NextReadModelFill {
       }
     }
     this.#unwritten += events.length;
-    if (this.#unwritten >= REBUILD_WINDOW) await this.#write();
+    if (this.#unwritten >= this.#window.events) await this.#write();
   }
 
   /** Writes everything projected so far and waits until it is written. */
@@ -659,6 +670,9 @@ class NextReadModelFill {
 
   async #write(): Promise<void> {
     const writes: ChunkWrites = await this.#chunk.finish();
+    // Rows the copies do not hold yet (most: every timeline entry, each batch's first state) are
+    // loaded with COPY, the cheap way in; rows written in an earlier window are upserted.
+    const { stored, fresh } = this.#chunk.splitByStored(writes);
     this.#chunk.settle();
     this.#unwritten = 0;
     // One write in flight: the one before is committed (or has failed, and so does this).
@@ -666,9 +680,15 @@ class NextReadModelFill {
     const inFlight = new Set(writes.timeline.map((row) => row.event_id));
     this.#chunk.forgetTimeline(this.#lastTimeline.filter((row) => !inFlight.has(row.event_id)));
     this.#lastTimeline = writes.timeline;
-    this.#writing = writeChunk(this.#sql, writes, nextTableOf);
+    // Both end before the write counts as done, even when one fails (the copies may be dropped).
+    this.#writing = Promise.allSettled([
+      writeChunk(this.#sql, stored, nextTableOf),
+      this.#copier.copyChunk(fresh),
+    ]).then((results) => {
+      for (const result of results) if (result.status === 'rejected') throw result.reason;
+    });
     this.#writing.catch(() => undefined); // awaited by the next write or the flush
-    if (this.#chunk.size > REBUILD_MAX_ROWS) {
+    if (this.#chunk.size > this.#window.maxRows) {
       await this.#writing;
       this.#chunk = this.#newChunk();
       this.#lastTimeline = [];

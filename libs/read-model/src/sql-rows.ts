@@ -1,4 +1,4 @@
-import type { SqlExecutor } from '@concord/sql';
+import { textArrayLiteral, type SqlDatabase, type SqlExecutor } from '@concord/sql';
 import type { ChunkWrites, RowLoader } from './projections/project-chunk.ts';
 
 /** Read-model tables in the order a rebuild empties them, with their conflict targets. */
@@ -84,6 +84,18 @@ export function sqlRowLoader(sql: SqlExecutor, names: TableNames = live): RowLoa
   };
 }
 
+/** A chunk's rows by the table they go to. */
+const rowsByTable = (writes: ChunkWrites): [Table, object[]][] => [
+  ['rm_organizations', writes.organizations],
+  ['rm_people', writes.people],
+  ['rm_agreements', writes.agreements],
+  ['rm_batches', writes.batches],
+  ['rm_qc_results', writes.qcResults],
+  ['rm_deviations', writes.deviations],
+  ['rm_deviation_batches', writes.deviationBatches],
+  ['rm_timeline', writes.timeline],
+];
+
 /**
  * Writes a chunk's rows in one statement: an upsert per table (`json_populate_record` of each
  * element: PostgreSQL turns a large `jsonb` array into records several times slower), each
@@ -97,19 +109,9 @@ export async function writeChunk(
   writes: ChunkWrites,
   names: TableNames = live,
 ): Promise<void> {
-  const byTable: [Table, object[]][] = [
-    ['rm_organizations', writes.organizations],
-    ['rm_people', writes.people],
-    ['rm_agreements', writes.agreements],
-    ['rm_batches', writes.batches],
-    ['rm_qc_results', writes.qcResults],
-    ['rm_deviations', writes.deviations],
-    ['rm_deviation_batches', writes.deviationBatches],
-    ['rm_timeline', writes.timeline],
-  ];
   const upserts: string[] = [];
   const params: string[] = [];
-  for (const [table, rows] of byTable) {
+  for (const [table, rows] of rowsByTable(writes)) {
     const [first] = rows;
     if (!first) continue;
     const target = readModelTables[table] as readonly string[];
@@ -125,4 +127,76 @@ export async function writeChunk(
   }
   if (upserts.length === 0) return;
   await sql.query(`with ${upserts.join(',\n')} select 1`, params);
+}
+
+/** How one column's value becomes COPY text, by the column's type. */
+type ColumnText = (value: unknown) => string | null;
+
+const columnText = (type: string): ColumnText => {
+  if (type.endsWith('[]'))
+    return (value) =>
+      value == null
+        ? null
+        : textArrayLiteral((value as unknown[]).map((v) => (v == null ? null : String(v))));
+  if (type === 'jsonb' || type === 'json')
+    return (value) => (value === null || value === undefined ? null : JSON.stringify(value));
+  return (value) =>
+    value === null || value === undefined
+      ? null
+      : value instanceof Date
+        ? value.toISOString()
+        : String(value);
+};
+
+/**
+ * Loads new rows with COPY (`SqlDatabase.copyRows`): what a rebuild does with the rows it writes
+ * for the first time, the bulk of them (a timeline entry per event). Each value is turned into its
+ * column's text form by the column's type, read once per table from the catalog. Rows the
+ * database holds already go through `writeChunk`'s upserts instead: COPY cannot replace a row.
+ */
+export class RowCopier {
+  readonly #db: SqlDatabase;
+  readonly #names: TableNames;
+  readonly #columns = new Map<string, Promise<Map<string, ColumnText>>>();
+
+  constructor(db: SqlDatabase, names: TableNames = live) {
+    this.#db = db;
+    this.#names = names;
+  }
+
+  /** Inserts a chunk's rows, none of which the tables hold yet, table after table. */
+  async copyChunk(writes: ChunkWrites): Promise<void> {
+    for (const [table, rows] of rowsByTable(writes)) await this.#copy(this.#names(table), rows);
+  }
+
+  async #copy(table: string, rows: readonly object[]): Promise<void> {
+    const [first] = rows;
+    if (!first) return;
+    const types = await this.#columnsOf(table);
+    const columns = Object.keys(first).filter((column) => types.has(column));
+    const texts = columns.map((column) => types.get(column)!);
+    await this.#db.copyRows(
+      table,
+      columns,
+      rows.map((row) => {
+        const values = row as Record<string, unknown>;
+        return columns.map((column, i) => texts[i]!(values[column]));
+      }),
+    );
+  }
+
+  #columnsOf(table: string): Promise<Map<string, ColumnText>> {
+    let columns = this.#columns.get(table);
+    if (!columns) {
+      columns = this.#db
+        .query<{ name: string; type: string }>(
+          `select attname as name, format_type(atttypid, atttypmod) as type from pg_attribute
+           where attrelid = $1::regclass and attnum > 0 and not attisdropped`,
+          [table],
+        )
+        .then(({ rows }) => new Map(rows.map((row) => [row.name, columnText(row.type)])));
+      this.#columns.set(table, columns);
+    }
+    return columns;
+  }
 }

@@ -25,6 +25,17 @@ export interface SqlDatabase extends SqlExecutor {
    * there, no other process can share the database, so nobody competes.
    */
   session?(): Promise<SqlSession>;
+  /**
+   * Loads rows into `table` with `COPY … FROM STDIN` (text format), the way PostgreSQL takes
+   * rows fastest: no statement per row, no JSON to take apart, no conflict to look for. Each value
+   * is its column's text form (a JSON text for jsonb, an array literal for an array) or null. A
+   * row that breaks a constraint fails the whole load. Resolves to the number of rows loaded.
+   */
+  copyRows(
+    table: string,
+    columns: readonly string[],
+    rows: Iterable<readonly (string | null)[]>,
+  ): Promise<number>;
   /** The pool's connections right now (a server's pool; absent where there is no pool). */
   poolStats?(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;

@@ -1,4 +1,8 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { copyStatement, copyChunks } from './copy-text.ts';
 import type { SqlDatabase, SqlExecutor, SqlSession } from './database.ts';
 
 export interface PgDatabaseOptions {
@@ -135,6 +139,20 @@ export function pgDatabase(options: PgDatabaseOptions): SqlDatabase {
       sessions.add(session);
       void session.lost.then(() => sessions.delete(session));
       return session;
+    },
+    async copyRows(table, columns, rows) {
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      try {
+        const copy = client.query(copyFrom(copyStatement(table, columns, 'stdin')));
+        await pipeline(Readable.from(copyChunks(rows)), copy);
+        return Number(copy.rowCount);
+      } catch (error) {
+        if (!connectionSurvives(error)) broken = error as Error;
+        throw error;
+      } finally {
+        client.release(broken);
+      }
     },
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async close() {

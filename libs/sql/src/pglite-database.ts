@@ -1,4 +1,5 @@
 import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { copyChunks, copyStatement } from './copy-text.ts';
 import type { SqlDatabase, SqlExecutor } from './database.ts';
 
 const executorOf = (db: PGlite | Transaction): SqlExecutor => ({
@@ -28,6 +29,12 @@ export async function pgliteDatabase(options: { dataDir?: string } = {}): Promis
     pglite: db,
     ...executorOf(db),
     transaction: (work) => db.transaction((tx) => work(executorOf(tx))),
+    async copyRows(table, columns, rows) {
+      // PGlite reads COPY's input from a blob it is handed as /dev/blob.
+      const blob = new Blob([...copyChunks(rows)]);
+      const result = await db.query(copyStatement(table, columns, "'/dev/blob'"), [], { blob });
+      return result.affectedRows ?? 0;
+    },
     async listen(channel, onNotify) {
       const unlisten = await db.listen(channel, onNotify);
       return () => unlisten();

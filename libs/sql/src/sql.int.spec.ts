@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { waitFor } from '@concord/test-infra';
 import { describeWithPostgres } from '@concord/test-infra/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { textArrayLiteral } from './copy-text.ts';
 import type { SqlDatabase } from './database.ts';
 import { migrate } from './migrate.ts';
 import { pgDatabase, type PgConnectionEvent } from './pg-database.ts';
@@ -68,6 +69,55 @@ function sqlDatabaseBehaviour(open: () => Promise<SqlDatabase>): void {
     ).rejects.toThrow('abort');
     const { rows } = await db.query<{ entry: string }>('select entry from ledger');
     expect(rows).toEqual([{ entry: 'kept' }]);
+  });
+
+  it('loads rows with COPY, each value read by its column type, text with any character', async () => {
+    await db.exec(
+      'create table copied (id int primary key, note text, doc jsonb, tags text[], at timestamptz)',
+    );
+    const note = 'tab\there, new\nline, back\\slash, "quotes", \r, ünïcödé, \\N';
+    const doc = { say: 'a "quoted"\nword', n: 1.5, nested: { list: [1, null, 'x\ty'] } };
+    const loaded = await db.copyRows(
+      'copied',
+      ['id', 'note', 'doc', 'tags', 'at'],
+      [
+        [
+          '1',
+          note,
+          JSON.stringify(doc),
+          textArrayLiteral(['ev-1', 'say "hi"', 'a\\b']),
+          '2026-05-01T12:00:00.000Z',
+        ],
+        ['2', null, null, textArrayLiteral([]), null],
+      ],
+    );
+    expect(loaded).toBe(2);
+    const { rows } = await db.query<{
+      id: number;
+      note: string | null;
+      doc: unknown;
+      tags: string[];
+      at: string | null;
+    }>(
+      `select id, note, doc, tags, to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS') as at
+       from copied order by id`,
+    );
+    expect(rows).toEqual([
+      { id: 1, note, doc, tags: ['ev-1', 'say "hi"', 'a\\b'], at: '2026-05-01T12:00:00' },
+      { id: 2, note: null, doc: null, tags: [], at: null },
+    ]);
+  });
+
+  it('loads nothing when one row of a COPY breaks a constraint, and says which', async () => {
+    await db.exec('create table copied_once (id int primary key)');
+    await db.query('insert into copied_once values (2)');
+    await expect(db.copyRows('copied_once', ['id'], [['1'], ['2'], ['3']])).rejects.toThrow(
+      /duplicate key/,
+    );
+    const { rows } = await db.query<{ id: number }>('select id from copied_once order by id');
+    expect(rows).toEqual([{ id: 2 }]);
+    // The connection that ran the failed load serves the next statement.
+    expect(await db.copyRows('copied_once', ['id'], [['3']])).toBe(1);
   });
 
   it('delivers a notification after the notifying transaction commits', async () => {

@@ -10,6 +10,8 @@ export class ChunkTable<Row> {
   readonly #rows = new Map<string, Row>();
   readonly #asked = new Set<string>();
   readonly #changed = new Set<string>();
+  /** Keys of rows the database holds: read from it, or written to it since. */
+  readonly #stored = new Set<string>();
   readonly #keyOf: (row: Row) => string;
   readonly #read: (ids: string[]) => Promise<readonly Row[]>;
 
@@ -37,6 +39,7 @@ export class ChunkTable<Row> {
     for (const id of fresh) this.#asked.add(id);
     for (const row of await this.#read(fresh)) {
       const key = this.#keyOf(row);
+      this.#stored.add(key);
       if (!this.#rows.has(key)) this.#rows.set(key, row);
     }
   }
@@ -68,6 +71,7 @@ export class ChunkTable<Row> {
 
   /** Once the changed rows are written: nothing is changed any more (the rows stay in memory). */
   settle(): void {
+    for (const key of this.#changed) this.#stored.add(key);
     this.#changed.clear();
   }
 
@@ -80,11 +84,20 @@ export class ChunkTable<Row> {
       if (this.#changed.has(key)) continue;
       this.#rows.delete(key);
       this.#asked.delete(key);
+      this.#stored.delete(key);
     }
   }
 
   changedKeys(): IterableIterator<string> {
     return this.#changed.values();
+  }
+
+  /**
+   * Whether the database already holds a row of this key (read from it, or written since the
+   * last `settle`): a row it does not hold can be inserted outright, without looking for one.
+   */
+  isStored(row: Row): boolean {
+    return this.#stored.has(this.#keyOf(row));
   }
 
   /** The rows to write back. */

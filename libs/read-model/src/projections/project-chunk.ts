@@ -224,6 +224,52 @@ export class ProjectionChunk {
   }
 
   /**
+   * Between `finish` and `settle`: the written rows split into those the database holds already
+   * (to be replaced) and new ones (to be inserted outright, as a rebuild loads them with COPY).
+   */
+  splitByStored(writes: ChunkWrites): { stored: ChunkWrites; fresh: ChunkWrites } {
+    const tables = this.#tables;
+    const split = <Row>(table: ChunkTable<Row>, rows: Row[]) => {
+      const stored: Row[] = [];
+      const fresh: Row[] = [];
+      for (const row of rows) (table.isStored(row) ? stored : fresh).push(row);
+      return [stored, fresh] as const;
+    };
+    const [organizations, freshOrganizations] = split(tables.organizations, writes.organizations);
+    const [people, freshPeople] = split(tables.people, writes.people);
+    const [agreements, freshAgreements] = split(tables.agreements, writes.agreements);
+    const [batches, freshBatches] = split(tables.batches, writes.batches);
+    const [qcResults, freshQcResults] = split(tables.qcResults, writes.qcResults);
+    const [deviations, freshDeviations] = split(tables.deviations, writes.deviations);
+    const [deviationBatches, freshLinks] = split(tables.links, writes.deviationBatches);
+    const [timeline, freshTimeline] = split(tables.timeline, writes.timeline);
+    return {
+      stored: {
+        organizations,
+        people,
+        agreements,
+        batches,
+        qcResults,
+        deviations,
+        deviationBatches,
+        timeline,
+        changes: writes.changes,
+      },
+      fresh: {
+        organizations: freshOrganizations,
+        people: freshPeople,
+        agreements: freshAgreements,
+        batches: freshBatches,
+        qcResults: freshQcResults,
+        deviations: freshDeviations,
+        deviationBatches: freshLinks,
+        timeline: freshTimeline,
+        changes: [],
+      },
+    };
+  }
+
+  /**
    * After `finish` and the write of what it returned: the chunk goes on from there (for a long
    * chunk, as a rebuild keeps one across pages) with nothing changed and every batch's readiness
    * as written.
