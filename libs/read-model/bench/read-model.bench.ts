@@ -26,6 +26,8 @@ const { values } = parseArgs({
     events: { type: 'string', default: '50000' },
     // The projector's default chunk; the ceiling reads in pages of the same size.
     batch: { type: 'string', default: '500' },
+    // Events a rebuild projects between two writes of its rows (the projector's default: 5000).
+    window: { type: 'string' },
     writers: { type: 'string', default: '8' },
     out: { type: 'string', default: 'artifacts/bench/read-model.json' },
     // A CPU profile of the rebuild alone (open it in Chrome DevTools), e.g. rebuild.cpuprofile.
@@ -268,7 +270,16 @@ async function main() {
     await readAllInPages(store);
     const read = await timed(() => readAllInPages(store));
     const rebuild = await timed(() =>
-      profiled(() => new Projector({ store, db, batchSize: BATCH }).rebuild()),
+      profiled(() =>
+        new Projector({
+          store,
+          db,
+          batchSize: BATCH,
+          ...(values.window
+            ? { rebuildWindow: { events: Number(values.window), maxRows: 200_000 } }
+            : {}),
+        }).rebuild(),
+      ),
     );
     if (rebuild.result.projected !== events)
       throw new Error(`rebuilt ${rebuild.result.projected} of ${events} events`);
