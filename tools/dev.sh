@@ -62,6 +62,7 @@ case "$cmd" in
     bench_started="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
     pnpm --filter @concord/event-store-postgres run bench
     pnpm --filter @concord/read-model run bench
+    pnpm --filter @concord/read-model run bench --pglite --events 20000
     pnpm --filter @concord/evidence run bench
     # audit verify --all and the standalone verifier, against Ed25519 alone on every core; on
     # PostgreSQL when DATABASE_URL is set, else on an in-memory PGlite.

@@ -17,7 +17,7 @@ import {
   type Pair,
   type PartnerExchange,
 } from '@concord/ingest/test-support';
-import { pgDatabase, type SqlDatabase } from '@concord/sql';
+import { pgDatabase, pgliteDatabase, type SqlDatabase } from '@concord/sql';
 import { createTestDatabase, LOCAL_POSTGRES_URL } from '@concord/test-infra';
 import { migrateReadModel, Projector } from '../src/index.ts';
 
@@ -29,7 +29,10 @@ const { values } = parseArgs({
     // Events a rebuild projects between two writes of its rows (the projector's default: 5000).
     window: { type: 'string' },
     writers: { type: 'string', default: '8' },
-    out: { type: 'string', default: 'artifacts/bench/read-model.json' },
+    // Where the figures go. @default artifacts/bench/read-model.json (read-model-pglite.json with --pglite)
+    out: { type: 'string' },
+    // The embedded mode: store and read model in PGlite in this process, not on the server.
+    pglite: { type: 'boolean', default: false },
     // A CPU profile of the rebuild alone (open it in Chrome DevTools), e.g. rebuild.cpuprofile.
     profile: { type: 'string' },
   },
@@ -253,16 +256,23 @@ async function checkReadModel(db: SqlDatabase, units: number): Promise<Record<st
   return counts;
 }
 
+const OUT =
+  values.out ??
+  (values.pglite ? 'artifacts/bench/read-model-pglite.json' : 'artifacts/bench/read-model.json');
+
 async function main() {
-  const server = process.env.DATABASE_URL ?? LOCAL_POSTGRES_URL;
-  const database = await createTestDatabase(server, 'concord_bench');
-  const db = pgDatabase({ connectionString: database.url, maxConnections: WRITERS + 2 });
+  const database = values.pglite
+    ? undefined
+    : await createTestDatabase(process.env.DATABASE_URL ?? LOCAL_POSTGRES_URL, 'concord_bench');
+  const db = database
+    ? pgDatabase({ connectionString: database.url, maxConnections: WRITERS + 2 })
+    : await pgliteDatabase();
   try {
     const store = await PostgresEventStore.open(db);
     await migrateReadModel(db);
-    const postgres = (
-      await db.query<{ v: string }>(`select current_setting('server_version') as v`)
-    ).rows[0]!.v;
+    const version = (await db.query<{ v: string }>(`select current_setting('server_version') as v`))
+      .rows[0]!.v;
+    const postgres = values.pglite ? `${version} (PGlite, in this process)` : version;
 
     const fill = await timed(() => fillStore(store, TOTAL));
     const events = Number(await store.headPosition());
@@ -300,8 +310,8 @@ async function main() {
       },
       readModel: counts,
     };
-    await mkdir(dirname(values.out), { recursive: true });
-    await writeFile(values.out, `${JSON.stringify(results, null, 2)}\n`);
+    await mkdir(dirname(OUT), { recursive: true });
+    await writeFile(OUT, `${JSON.stringify(results, null, 2)}\n`);
 
     console.log(
       `\nRead-model benchmark — PostgreSQL ${postgres}, ${events} events (${fill.result} batch lifecycles), chunks of ${BATCH}\n`,
@@ -313,10 +323,10 @@ async function main() {
       `readAll alone               ${results.rebuild.readAllCeiling} events/s (ceiling, same run)`,
     );
     console.log(`ratio                       ${results.rebuild.ratio}`);
-    console.log(`\nwritten to ${values.out}`);
+    console.log(`\nwritten to ${OUT}`);
     await store.close();
   } finally {
-    await database.drop();
+    await database?.drop();
   }
 }
 
