@@ -672,7 +672,7 @@ class NextReadModelFill {
     const writes: ChunkWrites = await this.#chunk.finish();
     // Rows the copies do not hold yet (most: every timeline entry, each batch's first state) are
     // loaded with COPY, the cheap way in; rows written in an earlier window are upserted.
-    const { stored, fresh } = this.#chunk.splitByStored(writes);
+    const { stored, fresh } = this.#chunk.splitByStored();
     this.#chunk.settle();
     this.#unwritten = 0;
     // One write in flight: the one before is committed (or has failed, and so does this).

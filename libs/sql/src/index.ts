@@ -5,7 +5,7 @@ export {
   type SqlExecutor,
   type SqlSession,
 } from './database.ts';
-export { copyLine, quoteIdentifier, textArrayLiteral } from './copy-text.ts';
+export { textArrayLiteral } from './copy-text.ts';
 export { migrate, pendingMigrations, type MigrateOptions } from './migrate.ts';
 export { pgDatabase, type PgConnectionEvent, type PgDatabaseOptions } from './pg-database.ts';
 export { pgliteDatabase, type PgliteDatabase } from './pglite-database.ts';

@@ -209,63 +209,36 @@ export class ProjectionChunk {
   /** Recomputes readiness where it may have moved and returns every changed row. */
   async finish(): Promise<ChunkWrites> {
     await refreshReadiness(this.#context, this.#readinessBefore);
-    const tables = this.#tables;
-    return {
-      organizations: tables.organizations.changed(),
-      people: tables.people.changed(),
-      agreements: tables.agreements.changed(),
-      batches: tables.batches.changed(),
-      qcResults: tables.qcResults.changed(),
-      deviations: tables.deviations.changed(),
-      deviationBatches: tables.links.changed(),
-      timeline: tables.timeline.changed().sort((a, b) => compareBigint(a.position, b.position)),
-      changes: [...this.#changes.values()],
-    };
+    return this.#writes((table) => table.changed(), [...this.#changes.values()]);
   }
 
   /**
-   * Between `finish` and `settle`: the written rows split into those the database holds already
+   * Between `finish` and `settle`: the changed rows split into those the database holds already
    * (to be replaced) and new ones (to be inserted outright, as a rebuild loads them with COPY).
    */
-  splitByStored(writes: ChunkWrites): { stored: ChunkWrites; fresh: ChunkWrites } {
-    const tables = this.#tables;
-    const split = <Row>(table: ChunkTable<Row>, rows: Row[]) => {
-      const stored: Row[] = [];
-      const fresh: Row[] = [];
-      for (const row of rows) (table.isStored(row) ? stored : fresh).push(row);
-      return [stored, fresh] as const;
-    };
-    const [organizations, freshOrganizations] = split(tables.organizations, writes.organizations);
-    const [people, freshPeople] = split(tables.people, writes.people);
-    const [agreements, freshAgreements] = split(tables.agreements, writes.agreements);
-    const [batches, freshBatches] = split(tables.batches, writes.batches);
-    const [qcResults, freshQcResults] = split(tables.qcResults, writes.qcResults);
-    const [deviations, freshDeviations] = split(tables.deviations, writes.deviations);
-    const [deviationBatches, freshLinks] = split(tables.links, writes.deviationBatches);
-    const [timeline, freshTimeline] = split(tables.timeline, writes.timeline);
+  splitByStored(): { stored: ChunkWrites; fresh: ChunkWrites } {
     return {
-      stored: {
-        organizations,
-        people,
-        agreements,
-        batches,
-        qcResults,
-        deviations,
-        deviationBatches,
-        timeline,
-        changes: writes.changes,
-      },
-      fresh: {
-        organizations: freshOrganizations,
-        people: freshPeople,
-        agreements: freshAgreements,
-        batches: freshBatches,
-        qcResults: freshQcResults,
-        deviations: freshDeviations,
-        deviationBatches: freshLinks,
-        timeline: freshTimeline,
-        changes: [],
-      },
+      stored: this.#writes(
+        (table) => table.changed().filter((row) => table.isStored(row)),
+        [...this.#changes.values()],
+      ),
+      fresh: this.#writes((table) => table.changed().filter((row) => !table.isStored(row)), []),
+    };
+  }
+
+  /** Each table's rows as `rowsOf` picks them (the timeline's in order), with `changes`. */
+  #writes(rowsOf: <Row>(table: ChunkTable<Row>) => Row[], changes: ReadModelChange[]): ChunkWrites {
+    const tables = this.#tables;
+    return {
+      organizations: rowsOf(tables.organizations),
+      people: rowsOf(tables.people),
+      agreements: rowsOf(tables.agreements),
+      batches: rowsOf(tables.batches),
+      qcResults: rowsOf(tables.qcResults),
+      deviations: rowsOf(tables.deviations),
+      deviationBatches: rowsOf(tables.links),
+      timeline: rowsOf(tables.timeline).sort((a, b) => compareBigint(a.position, b.position)),
+      changes,
     };
   }
 
