@@ -76,7 +76,7 @@ case "$cmd" in
     source "$env_file"
     set +a
     pnpm --filter @concord/ingest-app run bench --growth 1000000
-    pnpm --filter @concord/api run bench
+    pnpm --filter @concord/api run bench --growth 1000000
     # The embedded platform: restart on an existing folder, RSS under the demo feed.
     pnpm --filter @concord/platform run bench --minutes 10
     node --experimental-strip-types --no-warnings=ExperimentalWarning tools/bench-summary.ts \

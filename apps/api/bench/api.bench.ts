@@ -11,7 +11,8 @@
 // The API (with its projector) and ingest each run in a child process (this file with --role),
 // as in production, so the clients' event loop is not theirs. Needs PostgreSQL (DATABASE_URL or
 // the local server) and Kafka (KAFKA_BROKERS or 127.0.0.1:9092). Sizes and durations: options
-// below or API_BENCH_* variables (API_BENCH_SECONDS=5 API_BENCH_QUERY_SECONDS=5 for a quick run).
+// below or API_BENCH_* variables (API_BENCH_SECONDS=5 API_BENCH_QUERY_SECONDS=5 for a quick run;
+// API_BENCH_KEEP=1 keeps the database afterwards, to look at the query plans).
 import { fork, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -66,6 +67,10 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: env.API_BENCH_SECONDS ?? '20' },
     // Connections of the API's Prisma pool (readModelPrisma's default) and of the ceiling's pool.
     pool: { type: 'string', default: env.API_BENCH_POOL ?? '10' },
+    // Cost as work grows: the list query measured again (10 clients) once the store holds this
+    // many more events (the same partners' shipped batches of the past year), against the run
+    // before. 0: not measured.
+    growth: { type: 'string', default: env.API_BENCH_GROWTH ?? '0' },
     out: { type: 'string', default: env.API_BENCH_OUT ?? 'artifacts/bench/api.json' },
     // Internal: the child processes.
     role: { type: 'string', default: 'main' },
@@ -80,6 +85,7 @@ const QUERY_SECONDS = Number(values['query-seconds']);
 const RATE = Number(values.rate);
 const SECONDS = Number(values.seconds);
 const POOL = Number(values.pool);
+const GROWTH = Number(values.growth);
 const TARGET_VISIBILITY_P99 = 100;
 const TARGET_QUERY_P99 = 50;
 const BROKERS = (env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -327,6 +333,41 @@ async function pool(count: number, concurrency: number, job: (i: number) => Prom
       while (next < count) await job(next++);
     }),
   );
+}
+
+/** The variant whose batches are history: shipped (released, certified) long ago. */
+const SHIPPED = VARIANTS - 1;
+
+/**
+ * At least `events` more events in the store: shipped batches of both pairs, scheduled over the
+ * year before the live ones, as a platform that has run for a while holds them; appended many
+ * streams per call (each batch's runs in their order), then projected.
+ */
+async function appendHistory(store: PostgresEventStore, templates: Templates, events: number) {
+  const perBatch = templates.units[templateToken('a', SHIPPED)]!.flatMap((r) => r.events).length;
+  const batches = Math.ceil(events / perBatch);
+  const group = 100;
+  let appended = 0;
+  for (let first = 0; first < batches; first += group) {
+    const units = Array.from({ length: Math.min(group, batches - first) }, (_, k) => {
+      const n = first + k;
+      const token = templateToken(n % 2 === 0 ? 'a' : 'b', SHIPPED);
+      const hours = 720 + ((n * 13) % 8_760);
+      return instantiate(
+        templates.units[token]!,
+        token,
+        `hist-${String(n).padStart(7, '0')}`,
+        hours,
+      );
+    });
+    // Run k of every batch in one call: a batch's runs stay in their order, no stream twice.
+    for (let k = 0; units.some((runs) => runs[k]); k++) {
+      const runs = units.flatMap((r) => r.slice(k, k + 1));
+      await store.appendMany(runs.map((run) => ({ streamId: run.streamId, events: run.events })));
+      appended += runs.reduce((sum, run) => sum + run.events.length, 0);
+    }
+  }
+  return appended;
 }
 
 /** `count` batches, alternately of each pair, through every variant; then projected. */
@@ -650,6 +691,7 @@ async function main() {
     const viaPg = await load(QUERY_SECONDS, pgCall);
     // A dashboard's load at a quieter hour: 10 clients.
     const viaApiTen = await load(QUERY_SECONDS, httpCall, 10);
+    const viaPgTen = await load(QUERY_SECONDS, pgCall, 10);
 
     // ---- ceiling: a bare append → the projector's onChange, at the same rate ---------------------
     // First, while ingest is idle and nobody subscribes: nothing else competes with it.
@@ -721,6 +763,21 @@ async function main() {
     const stored = latencies(liveIds, liveSentAt, storedAt);
     const projected = latencies(liveIds, liveSentAt, projectedAt);
 
+    // ---- cost as work grows: the list query again, with GROWTH more events stored -------------
+    let grown: { events: number; seconds: number; api: LoadResult; pg: LoadResult } | undefined;
+    if (GROWTH > 0) {
+      const growStart = now();
+      const events = await appendHistory(store, templates, GROWTH);
+      // The API process's projector follows too; this one helps it through the backlog.
+      await new Projector({ store, db }).catchUp();
+      const seconds = (now() - growStart) / 1000;
+      console.log(`${events} more events stored and projected in ${seconds.toFixed(1)} s`);
+      await load(warmUp, httpCall, 10);
+      const api = await load(QUERY_SECONDS, httpCall, 10);
+      const pg = await load(QUERY_SECONDS, pgCall, 10);
+      grown = { events, seconds, api, pg };
+    }
+
     // ---- report -----------------------------------------------------------------------------------
     const queryFigures = (r: LoadResult) => ({
       p50Ms: round(percentile(r.latencies, 50)),
@@ -757,7 +814,25 @@ async function main() {
         subscriptionErrors: subscriptionErrors.length,
       },
       died,
-      listQueryTenClients: { api: queryFigures(viaApiTen), target: { p99Ms: TARGET_QUERY_P99 } },
+      listQueryTenClients: {
+        api: queryFigures(viaApiTen),
+        target: { p99Ms: TARGET_QUERY_P99 },
+        ceiling: { path: 'the same SQL through pg', ...queryFigures(viaPgTen) },
+      },
+      growth: grown && {
+        clients: 10,
+        small: { stored: filled.events, ...queryFigures(viaApiTen), pg: queryFigures(viaPgTen) },
+        large: {
+          stored: filled.events + grown.events,
+          storedAndProjectedSeconds: +grown.seconds.toFixed(1),
+          ...queryFigures(grown.api),
+          pg: queryFigures(grown.pg),
+        },
+        ratio: +(percentile(grown.api.latencies, 99) / percentile(viaApiTen.latencies, 99)).toFixed(
+          2,
+        ),
+        target: 1.2,
+      },
       listQuery: {
         api: queryFigures(viaApi),
         target: { p99Ms: TARGET_QUERY_P99 },
@@ -804,6 +879,22 @@ async function main() {
     console.log(
       `  GraphQL over HTTP, 10 clients  p50 ${ten.p50Ms} ms, p99 ${ten.p99Ms} ms, ${ten.requestsPerSecond} req/s (target p99 <= ${TARGET_QUERY_P99} ms)`,
     );
+    const pgTen = results.listQueryTenClients.ceiling;
+    console.log(
+      `  same SQL through pg, 10 clients p50 ${pgTen.p50Ms} ms, p99 ${pgTen.p99Ms} ms, ${pgTen.requestsPerSecond} req/s (for reference)`,
+    );
+    const g = results.growth;
+    if (g) {
+      console.log(
+        `\nlist query, 10 clients, with ${g.large.stored} events stored instead of ${g.small.stored}`,
+      );
+      console.log(
+        `  GraphQL over HTTP              p50 ${g.large.p50Ms} ms, p99 ${g.large.p99Ms} ms, ${g.large.requestsPerSecond} req/s: ${g.ratio} of the p99 before (target <= ${g.target})`,
+      );
+      console.log(
+        `  same SQL through pg            p50 ${g.large.pg.p50Ms} ms, p99 ${g.large.pg.p99Ms} ms (before: p99 ${g.small.pg.p99Ms} ms)`,
+      );
+    }
     for (const death of died) console.log(`\nWARNING: ${death}; the figures after it mean little.`);
     console.log(`\nwritten to ${values.out}`);
   } finally {
@@ -811,7 +902,8 @@ async function main() {
     await producer.disconnect().catch(() => undefined);
     await Promise.all(children.map(stop));
     await db.close();
-    await database.drop();
+    if (env.API_BENCH_KEEP) console.log(`KEPT ${database.url}`);
+    else await database.drop();
     await rm(keyDir, { recursive: true, force: true });
   }
 }

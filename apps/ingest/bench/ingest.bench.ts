@@ -37,6 +37,7 @@ import { pino } from 'pino';
 import { startIngestService } from '../src/index.ts';
 
 const { values } = parseArgs({
+  allowNegative: true,
   options: {
     batches: { type: 'string', default: '50' },
     'events-per-batch': { type: 'string', default: '100' },
