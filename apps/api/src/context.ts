@@ -70,3 +70,18 @@ export function partyOf(context: ApiContext) {
   const organizationId = organizationOf(context);
   return { OR: [{ sponsorId: organizationId }, { cdmoId: organizationId }] };
 }
+
+/**
+ * `partyOf` as its two sides, which never share a row: where the caller is the sponsor, and where
+ * it is the CDMO of another sponsor's row. Each side is one index's range (`sponsor_id = …` or
+ * `cdmo_id = …`), which a list walks in order and a count reads without the table; PostgreSQL
+ * cannot do either for the two together, so over a long history it would read every row of the
+ * caller's for each page and each count.
+ */
+export function partySidesOf(context: ApiContext) {
+  const organizationId = organizationOf(context);
+  return [
+    { sponsorId: organizationId },
+    { cdmoId: organizationId, sponsorId: { not: organizationId } },
+  ] as const;
+}

@@ -5,7 +5,7 @@ import {
 } from '@concord/read-model';
 import { GraphQLError } from 'graphql';
 import { builder } from '../builder.ts';
-import { partyOf } from '../context.ts';
+import { partyOf, partySidesOf, type ApiContext } from '../context.ts';
 import { FIELD_COSTS } from '../cost-limit.ts';
 import { deviationById, organizationById } from '../loaders.ts';
 import { BatchActs } from './viewer-can.ts';
@@ -296,6 +296,59 @@ function batchWhere(filter: BatchFilterValue | null | undefined) {
   return { AND: conditions.filter((condition) => Object.keys(condition).length > 0) };
 }
 
+type BatchQuery = NonNullable<Parameters<ApiContext['db']['batch']['findMany']>[0]>;
+
+/** What Pothos hands a connection's resolver: the nodes' selection and the page asked for. */
+interface ConnectionQuery {
+  take: number;
+  skip: number;
+  cursor?: BatchQuery['cursor'];
+  include?: BatchQuery['include'];
+  select?: BatchQuery['select'];
+}
+
+/**
+ * The batches Prisma answers for `findMany({ ...query, where: { AND: [partyOf, where] }, orderBy })`,
+ * read one party side at a time (`partySidesOf`), so a page costs what it shows, however many
+ * batches the caller has had. Each side gives its first rows in the order asked for, from the
+ * cursor's place (Prisma finds it, whichever side it is on; it is left out, as `skip: 1` would);
+ * the page is then taken from both sides' rows in the same order by the database, whose
+ * collation orders text.
+ */
+async function batchesOfBothSides(
+  context: ApiContext,
+  where: NonNullable<BatchQuery['where']>,
+  orderBy: NonNullable<BatchQuery['orderBy']>,
+  { take, skip, cursor, ...shape }: ConnectionQuery,
+) {
+  // Past the cursor, `skip` more: the cursor itself, where the side holds it.
+  const perSide = Math.abs(take) + skip;
+  const ids = new Set<string>();
+  for (const side of partySidesOf(context)) {
+    const rows = await context.db.batch.findMany({
+      select: { id: true },
+      where: { AND: [side, where] },
+      orderBy,
+      ...(cursor ? { cursor } : {}),
+      take: take < 0 ? -perSide : perSide,
+    });
+    for (const { id } of rows) if (id !== cursor?.id) ids.add(id);
+  }
+  if (ids.size === 0) return [];
+  return context.db.batch.findMany({ ...shape, where: { id: { in: [...ids] } }, orderBy, take });
+}
+
+/** How many batches of the caller's `where` selects: both sides' counts, each from its index. */
+async function countOfBothSides(context: ApiContext, where: NonNullable<BatchQuery['where']>) {
+  let count = 0;
+  for (const side of partySidesOf(context))
+    count += await context.db.batch.count({ where: { AND: [side, where] } });
+  return count;
+}
+
+/** Batches still on their way to release. */
+const UNFINISHED = { status: { notIn: ['aborted', 'qp-certified', 'shipped'] } };
+
 builder.queryFields((t) => ({
   batches: t.prismaConnection({
     type: 'Batch',
@@ -306,17 +359,17 @@ builder.queryFields((t) => ({
       filter: t.arg({ type: BatchFilter, required: false }),
       orderBy: t.arg({ type: BatchOrder, required: false }),
     },
-    totalCount: (_connection, args, context) =>
-      context.db.batch.count({ where: { AND: [partyOf(context), batchWhere(args.filter)] } }),
+    totalCount: (_connection, args, context) => countOfBothSides(context, batchWhere(args.filter)),
     resolve: (query, _root, args, context) =>
-      context.db.batch.findMany({
-        ...query,
-        where: { AND: [partyOf(context), batchWhere(args.filter)] },
-        orderBy: [
+      batchesOfBothSides(
+        context,
+        batchWhere(args.filter),
+        [
           { [args.orderBy?.field ?? 'scheduledAt']: args.orderBy?.direction ?? 'desc' },
           { id: 'asc' },
         ],
-      }),
+        query,
+      ),
   }),
   batch: t.prismaField({
     type: 'Batch',
@@ -333,15 +386,8 @@ builder.queryFields((t) => ({
     authScopes: { member: true },
     description:
       'Review by exception: batches still on their way to release, the most blocked first.',
-    totalCount: (_connection, _args, context) =>
-      context.db.batch.count({
-        where: { ...partyOf(context), status: { notIn: ['aborted', 'qp-certified', 'shipped'] } },
-      }),
+    totalCount: (_connection, _args, context) => countOfBothSides(context, UNFINISHED),
     resolve: (query, _root, _args, context) =>
-      context.db.batch.findMany({
-        ...query,
-        where: { ...partyOf(context), status: { notIn: ['aborted', 'qp-certified', 'shipped'] } },
-        orderBy: [{ blockerCount: 'desc' }, { id: 'asc' }],
-      }),
+      batchesOfBothSides(context, UNFINISHED, [{ blockerCount: 'desc' }, { id: 'asc' }], query),
   }),
 }));

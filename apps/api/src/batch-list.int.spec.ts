@@ -1,0 +1,187 @@
+// The batch lists read a caller's two party sides apart (it is the sponsor of some batches and the
+// CDMO of others) and take each page from both: this checks, on both databases, that every order,
+// direction, filter and page size pages forwards and backwards through exactly what one query over
+// "sponsor or CDMO" answers, in the database's own order, with the same total at every page.
+import { scopedReadModel } from '@concord/read-model';
+import { describeWithPostgres } from '@concord/test-infra/vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CDMO,
+  OTHER_CDMO,
+  OTHER_SPONSOR,
+  openApiWorld,
+  SPONSOR,
+  type ApiWorld,
+} from './test-support/api-world.ts';
+
+const LIST = `query List($first: Int, $after: String, $last: Int, $before: String,
+    $orderBy: BatchOrder, $filter: BatchFilter) {
+  batches(first: $first, after: $after, last: $last, before: $before, orderBy: $orderBy, filter: $filter) {
+    totalCount
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { cursor node { batchId } }
+  }
+}`;
+
+interface Page {
+  totalCount: number;
+  pageInfo: {
+    hasNextPage: boolean;
+    hasPreviousPage: boolean;
+    startCursor: string | null;
+    endCursor: string | null;
+  };
+  edges: { cursor: string; node: { batchId: string } }[];
+}
+
+const ORDERS = [
+  ['SCHEDULED_AT', 'scheduledAt'],
+  ['LAST_CHANGED_AT', 'lastChangedAt'],
+  ['BATCH_NUMBER', 'batchNumber'],
+  ['BLOCKER_COUNT', 'blockerCount'],
+] as const;
+
+const FILTERS: { label: string; graphql: Record<string, unknown>; prisma: object }[] = [
+  { label: 'no filter', graphql: {}, prisma: {} },
+  { label: 'blocked', graphql: { blocked: true }, prisma: { blockerCount: { gt: 0 } } },
+  {
+    label: 'in progress',
+    graphql: { status: ['IN_MANUFACTURE', 'HELD'] },
+    prisma: { status: { in: ['in-manufacture', 'held'] } },
+  },
+  { label: 'release-ready', graphql: { releaseReady: true }, prisma: { releaseReady: true } },
+  {
+    // All on one side: the other gives nothing to fill a page with.
+    label: 'one partner',
+    graphql: { partnerId: OTHER_CDMO },
+    prisma: { OR: [{ sponsorId: OTHER_CDMO }, { cdmoId: OTHER_CDMO }] },
+  },
+];
+
+/**
+ * Batches of northbridge-bio on both sides (the sponsor of some made by caldera-biologics, the
+ * CDMO of helvion-tx's), one of its own on both at once, and others it must not see; with ties on
+ * every order key across the sides, so the id decides between them.
+ */
+async function seedBothSides(world: ApiWorld) {
+  const rows: string[] = [];
+  const statuses = ['in-manufacture', 'held', 'shipped', 'coa-issued', 'scheduled'];
+  for (let n = 0; n < 26; n++) {
+    const [sponsor, cdmo] =
+      n === 25
+        ? [CDMO, CDMO]
+        : n % 3 === 0
+          ? [CDMO, OTHER_CDMO]
+          : n % 3 === 1
+            ? [SPONSOR, CDMO]
+            : [OTHER_SPONSOR, OTHER_CDMO];
+    const day = String(1 + (n % 4)).padStart(2, '0');
+    const status = statuses[n % statuses.length]!;
+    rows.push(
+      `('${cdmo}:b-list-${String(n).padStart(2, '0')}', 'LIST-${String((n * 7) % 26).padStart(2, '0')}',
+        'prod-list', 'agr-list', '${sponsor}', '${cdmo}', 'site-1', '${status}', 1, 'kg',
+        '2026-03-${day}T00:00:00Z', '2026-03-${day}T00:00:00Z', '2026-04-0${1 + (n % 2)}T00:00:00Z',
+        ${n % 4 === 0 ? 0 : 1 + (n % 2)}, ${n % 2 === 0}, 1, ${1_000_000 + n})`,
+    );
+  }
+  await world.db.query(
+    `insert into rm_batches (id, batch_number, product_id, agreement_id, sponsor_id, cdmo_id, site,
+       status, planned_quantity_value, planned_quantity_unit, planned_start, scheduled_at,
+       last_changed_at, blocker_count, release_ready, stream_version, last_position)
+     values ${rows.join(',\n')}`,
+  );
+}
+
+function describeBatchLists(open: () => Promise<ApiWorld>) {
+  let world: ApiWorld;
+  let token: string;
+  beforeAll(async () => {
+    world = await open();
+    await seedBothSides(world);
+    token = await world.token(CDMO);
+  });
+  afterAll(async () => world?.close());
+
+  async function page(variables: Record<string, unknown>): Promise<Page> {
+    const { status, body } = await world.graphql(token, LIST, variables);
+    expect(body.errors).toBeUndefined();
+    expect(status).toBe(200);
+    return (body.data as { batches: Page }).batches;
+  }
+
+  /** The list as one query over "sponsor or CDMO" answers it: the database orders it. */
+  async function oracle(field: string, direction: 'asc' | 'desc', where: object) {
+    const rows = await scopedReadModel(world.prisma, CDMO).batch.findMany({
+      select: { id: true },
+      where: { AND: [{ OR: [{ sponsorId: CDMO }, { cdmoId: CDMO }] }, where] },
+      orderBy: [{ [field]: direction }, { id: 'asc' }],
+    });
+    return rows.map((row) => row.id);
+  }
+
+  it('sees its batches of both sides, and no one else’s', async () => {
+    const all = await page({ first: 100 });
+    const ids = all.edges.map((edge) => edge.node.batchId);
+    expect(ids.filter((id) => id.includes(':b-list-'))).toHaveLength(18);
+    expect(ids.some((id) => id.startsWith(`${OTHER_CDMO}:`) && !id.includes('-list-'))).toBe(false);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(all.totalCount).toBe(ids.length);
+  });
+
+  for (const [orderField, field] of ORDERS)
+    for (const direction of ['ASC', 'DESC'] as const)
+      it(`pages by ${orderField} ${direction} forwards and backwards as one query orders it`, async () => {
+        for (const filter of FILTERS) {
+          const expected = await oracle(field, direction === 'ASC' ? 'asc' : 'desc', filter.prisma);
+          expect(expected.length, filter.label).toBeGreaterThan(2);
+          const orderBy = { field: orderField, direction };
+          for (const size of [1, 4, 7]) {
+            const forwards: string[] = [];
+            let after: string | null = null;
+            for (let n = 0; n < 40; n++) {
+              const answer = await page({ first: size, after, orderBy, filter: filter.graphql });
+              expect(answer.totalCount, filter.label).toBe(expected.length);
+              forwards.push(...answer.edges.map((edge) => edge.node.batchId));
+              expect(answer.pageInfo.hasNextPage).toBe(forwards.length < expected.length);
+              if (!answer.pageInfo.hasNextPage) break;
+              after = answer.pageInfo.endCursor;
+            }
+            expect(forwards, `${filter.label}, pages of ${size}`).toEqual(expected);
+
+            const backwards: string[] = [];
+            let before: string | null = null;
+            for (let n = 0; n < 40; n++) {
+              const answer = await page({ last: size, before, orderBy, filter: filter.graphql });
+              expect(answer.totalCount, filter.label).toBe(expected.length);
+              backwards.unshift(...answer.edges.map((edge) => edge.node.batchId));
+              expect(answer.pageInfo.hasPreviousPage).toBe(backwards.length < expected.length);
+              if (!answer.pageInfo.hasPreviousPage) break;
+              before = answer.pageInfo.startCursor;
+            }
+            expect(backwards, `${filter.label}, last ${size} at a time`).toEqual(expected);
+          }
+        }
+      });
+
+  it('after a cursor of a batch it does not see: nothing, as after one that does not exist', async () => {
+    const theirs = await page({ first: 1 });
+    const cursor = theirs.edges[0]!.cursor;
+    const decoded = Buffer.from(cursor, 'base64').toString();
+    const swap = (id: string) => Buffer.from(decoded.replace(theirs.edges[0]!.node.batchId, id));
+    const afterOthers = await page({
+      first: 5,
+      after: swap(`${OTHER_CDMO}:b-list-02`).toString('base64'),
+    });
+    const afterMissing = await page({ first: 5, after: swap('no-such-batch').toString('base64') });
+    expect(afterOthers).toEqual(afterMissing);
+    expect(afterOthers.edges).toEqual([]);
+  });
+}
+
+describe('batch lists of both party sides (PGlite)', () => {
+  describeBatchLists(() => openApiWorld('pglite'));
+});
+
+describeWithPostgres('batch lists of both party sides (PostgreSQL)', (database) => {
+  describeBatchLists(() => openApiWorld(database()));
+});
