@@ -163,6 +163,33 @@ function describeBatchLists(open: () => Promise<ApiWorld>) {
         }
       });
 
+  it('counts right as batches move, change hands and go (totals kept apart from the rows)', async () => {
+    const totals = async () => {
+      const answers: [string, number, number][] = [];
+      for (const filter of FILTERS) {
+        const expected = await oracle('scheduledAt', 'desc', filter.prisma);
+        const { totalCount } = await page({ first: 1, filter: filter.graphql });
+        answers.push([filter.label, totalCount, expected.length]);
+      }
+      return answers;
+    };
+    const agree = (answers: [string, number, number][]) =>
+      expect(answers.map(([label, , expected]) => [label, expected, expected])).toEqual(answers);
+    const before = await totals();
+    agree(before);
+    await world.db.query(
+      `update rm_batches set status = 'held', blocker_count = 0, release_ready = false
+       where id like '%:b-list-0%'`,
+    );
+    await world.db.query(`update rm_batches set sponsor_id = $1 where id like '%:b-list-2%'`, [
+      SPONSOR,
+    ]);
+    await world.db.query(`delete from rm_batches where id like '%:b-list-1%'`);
+    const after = await totals();
+    agree(after);
+    expect(after).not.toEqual(before);
+  });
+
   it('after a cursor of a batch it does not see: nothing, as after one that does not exist', async () => {
     const theirs = await page({ first: 1 });
     const cursor = theirs.edges[0]!.cursor;

@@ -88,6 +88,8 @@ export const nextReadModel = {
     // Policies last: one table's may name another (an organization is visible to its partners
     // through the agreements), and the names must now find the new tables.
     for (const statement of access) await tx.query(statement);
+    // The batch counts follow the new batches from now on (migration 0006).
+    await tx.query('select rm_recount_batches()');
   },
 
   /** Drops the copies (a rebuild that failed leaves the live read model as it was). */

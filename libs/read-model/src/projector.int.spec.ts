@@ -94,6 +94,26 @@ async function dump(db: SqlDatabase): Promise<string[]> {
   return result;
 }
 
+/**
+ * The batch counts as kept (rows of none left out) and as counted from the batches now: each
+ * batch once for each of its parties.
+ */
+async function batchCounts(db: SqlDatabase): Promise<{ kept: string[]; counted: string[] }> {
+  const rows = async (sql: string) =>
+    (await db.query<{ row: string }>(sql)).rows.map(({ row }) => row);
+  return {
+    kept: await rows(
+      `select concat_ws(' ', organization_id, status, release_ready, blocked, batches) as row
+       from rm_batch_counts where batches <> 0 order by 1`,
+    ),
+    counted: await rows(
+      `select concat_ws(' ', party, status, release_ready, blocker_count > 0, count(*)) as row
+       from rm_batches, lateral (select sponsor_id union select cdmo_id) as parties (party)
+       group by party, status, release_ready, blocker_count > 0 order by 1`,
+    ),
+  };
+}
+
 function projectorSuite(open: () => Promise<Subject>) {
   let subject: Subject;
   let exchange: PartnerExchange;
@@ -270,6 +290,26 @@ function projectorSuite(open: () => Promise<Subject>) {
     await expect(
       asSponsor.batch.update({ where: { id: A1 }, data: { status: 'shipped' } }),
     ).rejects.toThrow(/permission denied/);
+  });
+
+  it('keeps each organization’s batch counts as its batches move, and after a rebuild', async () => {
+    const live = await batchCounts(subject.db);
+    expect(live.kept.length).toBeGreaterThan(3);
+    expect(live.kept).toEqual(live.counted);
+    await new Projector({ store: subject.store, db: subject.db, batchSize: 5 }).rebuild();
+    const rebuilt = await batchCounts(subject.db);
+    expect(rebuilt.kept).toEqual(live.counted);
+    // The new batches table counts on: a batch moved by hand moves its counts.
+    await subject.db.query(
+      `update rm_batches set status = 'held', blocker_count = 2 where id = $1`,
+      [A1],
+    );
+    await subject.db.query(`delete from rm_batches where id = $1`, [B1]);
+    const moved = await batchCounts(subject.db);
+    expect(moved.kept).toEqual(moved.counted);
+    expect(moved.kept).not.toEqual(live.counted);
+    await new Projector({ store: subject.store, db: subject.db }).rebuild();
+    expect((await batchCounts(subject.db)).kept).toEqual(live.counted);
   });
 
   it('rebuilds from position 0 into byte-identical read models', async () => {

@@ -5,7 +5,7 @@ import {
 } from '@concord/read-model';
 import { GraphQLError } from 'graphql';
 import { builder } from '../builder.ts';
-import { partyOf, partySidesOf, type ApiContext } from '../context.ts';
+import { organizationOf, partyOf, partySidesOf, type ApiContext } from '../context.ts';
 import { FIELD_COSTS } from '../cost-limit.ts';
 import { deviationById, organizationById } from '../loaders.ts';
 import { BatchActs } from './viewer-can.ts';
@@ -346,8 +346,40 @@ async function countOfBothSides(context: ApiContext, where: NonNullable<BatchQue
   return count;
 }
 
+/**
+ * How many batches of the caller's a list selects. Where the filter names only what the batch
+ * counts are kept by (status, readiness, blocked), their sum: a few rows read, however many
+ * batches; else both sides' counts (`countOfBothSides`).
+ */
+async function totalOfBatches(
+  context: ApiContext,
+  filter: BatchFilterValue | null | undefined,
+): Promise<number> {
+  const { status, releaseReady, blocked, ...others } = filter ?? {};
+  if (Object.values(others).some((value) => value !== null && value !== undefined))
+    return countOfBothSides(context, batchWhere(filter));
+  return sumOfCounts(context, {
+    ...(status?.length ? { status: { in: status as string[] } } : {}),
+    ...(typeof releaseReady === 'boolean' ? { releaseReady } : {}),
+    ...(typeof blocked === 'boolean' ? { blocked } : {}),
+  });
+}
+
+type CountsWhere = NonNullable<
+  NonNullable<Parameters<ApiContext['db']['batchCount']['aggregate']>[0]>['where']
+>;
+
+async function sumOfCounts(context: ApiContext, where: CountsWhere): Promise<number> {
+  const { _sum } = await context.db.batchCount.aggregate({
+    _sum: { batches: true },
+    where: { AND: [{ organizationId: organizationOf(context) }, where] },
+  });
+  return _sum.batches ?? 0;
+}
+
 /** Batches still on their way to release. */
-const UNFINISHED = { status: { notIn: ['aborted', 'qp-certified', 'shipped'] } };
+const UNFINISHED_STATUS = { notIn: ['aborted', 'qp-certified', 'shipped'] };
+const UNFINISHED = { status: UNFINISHED_STATUS };
 
 builder.queryFields((t) => ({
   batches: t.prismaConnection({
@@ -359,7 +391,7 @@ builder.queryFields((t) => ({
       filter: t.arg({ type: BatchFilter, required: false }),
       orderBy: t.arg({ type: BatchOrder, required: false }),
     },
-    totalCount: (_connection, args, context) => countOfBothSides(context, batchWhere(args.filter)),
+    totalCount: (_connection, args, context) => totalOfBatches(context, args.filter),
     resolve: (query, _root, args, context) =>
       batchesOfBothSides(
         context,
@@ -386,7 +418,8 @@ builder.queryFields((t) => ({
     authScopes: { member: true },
     description:
       'Review by exception: batches still on their way to release, the most blocked first.',
-    totalCount: (_connection, _args, context) => countOfBothSides(context, UNFINISHED),
+    totalCount: (_connection, _args, context) =>
+      sumOfCounts(context, { status: UNFINISHED_STATUS }),
     resolve: (query, _root, _args, context) =>
       batchesOfBothSides(context, UNFINISHED, [{ blockerCount: 'desc' }, { id: 'asc' }], query),
   }),
