@@ -351,16 +351,22 @@ async function pool(count: number, concurrency: number, job: (i: number) => Prom
 const SHIPPED = VARIANTS - 1;
 
 /**
- * At least `events` more events in the store: shipped batches of both pairs, scheduled over the
- * year before the live ones, as a platform that has run for a while holds them; appended many
- * streams per call (each batch's runs in their order), then projected.
+ * At least `events` more events in the store: shipped batches of both pairs, scheduled and
+ * recorded over the year before the live ones, as a platform that has run for a while holds
+ * them; appended many streams per call (each batch's runs in their order), then projected.
  */
-async function appendHistory(store: PostgresEventStore, templates: Templates, events: number) {
+async function appendHistory(db: SqlDatabase, templates: Templates, events: number) {
   const perBatch = templates.units[templateToken('a', SHIPPED)]!.flatMap((r) => r.events).length;
   const batches = Math.ceil(events / perBatch);
   const group = 100;
+  // Recorded over the past year, oldest first (the platform's clock in each event it recorded).
+  const year = 365 * 24 * 3_600_000;
+  const start = Date.now() - year;
+  let recordedAt = new Date(start);
+  const store = await PostgresEventStore.open(db, { migrate: false, clock: () => recordedAt });
   let appended = 0;
   for (let first = 0; first < batches; first += group) {
+    recordedAt = new Date(start + (first / batches) * year);
     const units = Array.from({ length: Math.min(group, batches - first) }, (_, k) => {
       const n = first + k;
       const token = templateToken(n % 2 === 0 ? 'a' : 'b', SHIPPED);
@@ -802,7 +808,7 @@ async function main() {
     let grown: { events: number; seconds: number; api: LoadResult; pg: LoadResult } | undefined;
     if (GROWTH > 0) {
       const growStart = now();
-      const events = await appendHistory(store, templates, GROWTH);
+      const events = await appendHistory(db, templates, GROWTH);
       // The API process's projector follows too; this one helps it through the backlog.
       await new Projector({ store, db }).catchUp();
       await settle(db);
