@@ -335,7 +335,12 @@ async function batchesOfBothSides(
     for (const { id } of rows) if (id !== cursor?.id) ids.add(id);
   }
   if (ids.size === 0) return [];
-  return context.db.batch.findMany({ ...shape, where: { id: { in: [...ids] } }, orderBy, take });
+  return context.db.batch.findMany({
+    ...shape,
+    where: { AND: [partyOf(context), { id: { in: [...ids] } }] },
+    orderBy,
+    take,
+  });
 }
 
 /** How many batches of the caller's `where` selects: both sides' counts, each from its index. */
