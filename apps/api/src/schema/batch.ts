@@ -383,8 +383,7 @@ async function sumOfCounts(context: ApiContext, where: CountsWhere): Promise<num
 }
 
 /** Batches still on their way to release. */
-const UNFINISHED_STATUS = { notIn: ['aborted', 'qp-certified', 'shipped'] };
-const UNFINISHED = { status: UNFINISHED_STATUS };
+const UNFINISHED = { status: { notIn: ['aborted', 'qp-certified', 'shipped'] } };
 
 builder.queryFields((t) => ({
   batches: t.prismaConnection({
@@ -423,8 +422,7 @@ builder.queryFields((t) => ({
     authScopes: { member: true },
     description:
       'Review by exception: batches still on their way to release, the most blocked first.',
-    totalCount: (_connection, _args, context) =>
-      sumOfCounts(context, { status: UNFINISHED_STATUS }),
+    totalCount: (_connection, _args, context) => sumOfCounts(context, UNFINISHED),
     resolve: (query, _root, _args, context) =>
       batchesOfBothSides(context, UNFINISHED, [{ blockerCount: 'desc' }, { id: 'asc' }], query),
   }),
