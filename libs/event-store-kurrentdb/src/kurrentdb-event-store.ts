@@ -26,7 +26,7 @@ import {
   assertValidAppend,
   contentHash,
   delay,
-  eventHash,
+  chainEvents,
   readEachStream,
   runSubscription,
   verifyStreams,
@@ -56,7 +56,6 @@ import {
   type SqlExecutor,
 } from '@concord/sql';
 import {
-  asStored,
   assertStorableInKurrentDb,
   bigIntToPosition,
   concordStreamMetadata,
@@ -201,9 +200,7 @@ export class KurrentDbEventStore implements EventStore {
     assertValidAppend(streamId, events);
     assertStorableInKurrentDb(streamId, events);
     const expected = options.expectedVersion ?? 'any';
-    const contents = events.map((event) =>
-      contentHash({ type: event.type, data: asStored(event.data) }),
-    );
+    const contents = events.map((event) => contentHash(event));
     for (;;) {
       const claim = randomUUID();
       const claimed = await this.#claim(streamId, events, contents, claim);
@@ -269,31 +266,21 @@ export class KurrentDbEventStore implements EventStore {
       const head = await this.#head(streamId);
       assertExpectedVersion(streamId, expected, head.version);
       const recordedAt = this.#clock().toISOString();
-      let previousHash = head.hash;
-      const envelopes: ConcordEnvelope[] = [];
-      const proposed = events.map((event, index) => {
-        const data = asStored(event.data);
-        const metadata = asStored(event.metadata ?? {});
-        const hash = eventHash({
-          streamId,
-          streamVersion: head.version + index + 1,
-          id: event.id,
-          type: event.type,
-          data,
-          metadata,
-          recordedAt,
-          previousHash,
-        });
-        const envelope = { id: event.id, hash, previousHash, recordedAt };
-        envelopes.push(envelope);
-        previousHash = hash;
-        return jsonEvent({
+      const chained = chainEvents(streamId, head.version, head.hash, events, recordedAt);
+      const envelopes: ConcordEnvelope[] = chained.map(({ id, hash, previousHash }) => ({
+        id,
+        hash,
+        previousHash,
+        recordedAt,
+      }));
+      const proposed = chained.map((event, index) =>
+        jsonEvent({
           id: kurrentEventId(event.id),
           type: event.type,
-          data,
-          metadata: wrapMetadata(metadata, envelope),
-        });
-      });
+          data: event.data,
+          metadata: wrapMetadata(event.metadata, envelopes[index]!),
+        }),
+      );
       try {
         progress.sent = true;
         await this.#client.appendToStream(streamId, proposed, {

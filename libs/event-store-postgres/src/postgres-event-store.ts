@@ -5,16 +5,16 @@ import {
   InvalidAppendError,
   assertValidAppendMany,
   meetsExpectedVersion,
-  chainEvents,
+  chainEventTexts,
   contentHash,
   runSubscription,
   verifyStreams,
   type AppendOptions,
   type AppendRequest,
   type AppendResult,
+  type ChainedEvent,
   type EventMetadata,
   type EventStore,
-  type HashedFields,
   type JsonObject,
   type NewEvent,
   type ReadAllOptions,
@@ -98,11 +98,6 @@ const toEvent = (row: EventRow): RecordedEvent => ({
   hash: row.hash,
   previousHash: row.previous_hash,
 });
-
-/** Stored JSON comes back as JSON.parse(JSON.stringify(x)): hash exactly that. */
-const asStored = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
-
-type StoredEvent = HashedFields & { hash: string };
 
 /** Where a stream ends: its version and the hash of its last event. */
 interface StreamHead {
@@ -257,7 +252,7 @@ export class PostgresEventStore implements EventStore {
         stored.set(row.stream_id, { version: row.version, hash: row.head_hash });
     }
     const recordedAt = this.#clock().toISOString();
-    const toWrite: { index: number; read: number; stored: StoredEvent[] }[] = [];
+    const toWrite: { index: number; read: number; stored: ChainedEvent[] }[] = [];
     for (const index of pending) {
       const { streamId, events, expectedVersion = 'any' } = requests[index]!;
       const head = known.get(index) ?? stored.get(streamId) ?? { version: 0, hash: null };
@@ -267,7 +262,7 @@ export class PostgresEventStore implements EventStore {
         else outcomes[index] = await this.#conflictOrRedelivery(requests[index]!, head.version);
         continue;
       }
-      const chain = chainEvents(streamId, head.version, head.hash, events, recordedAt);
+      const chain = chainEventTexts(streamId, head.version, head.hash, events, recordedAt);
       toWrite.push({ index, read: head.version, stored: chain });
     }
     if (toWrite.length === 0) return moved;
@@ -285,8 +280,8 @@ export class PostgresEventStore implements EventStore {
         recordedAt,
         all.map((e) => e.id),
         all.map((e) => e.type),
-        all.map((e) => JSON.stringify(e.data)),
-        all.map((e) => JSON.stringify(e.metadata)),
+        all.map((e) => e.dataJson),
+        all.map((e) => e.metadataJson),
         all.map((e) => e.hash),
         all.map((e) => e.previousHash),
       ],
@@ -377,7 +372,7 @@ export class PostgresEventStore implements EventStore {
       if (original.streamId !== streamId) {
         throw new EventIdConflictError(event.id, `in another stream (${original.streamId})`);
       }
-      if (contentHash(original) !== contentHash({ type: event.type, data: asStored(event.data) })) {
+      if (contentHash(original) !== contentHash(event)) {
         throw new EventIdConflictError(event.id, 'with different content');
       }
       positions.push(original.globalPosition);

@@ -4,7 +4,14 @@ export {
   EventStoreError,
   InvalidAppendError,
 } from './errors.ts';
-export { chainEvents, contentHash, eventHash, type HashedFields } from './hash-chain.ts';
+export {
+  chainEvents,
+  chainEventTexts,
+  contentHash,
+  eventHash,
+  type ChainedEvent,
+  type HashedFields,
+} from './hash-chain.ts';
 export {
   appendEachInTurn,
   assertValidAppendMany,
