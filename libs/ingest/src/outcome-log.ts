@@ -113,22 +113,43 @@ export async function sqlOutcomeLog(db: SqlDatabase): Promise<OutcomeLog> {
   return {
     find,
     async record(entries) {
-      if (entries.length > 0) {
-        const keys = entries.map((entry) => entry.key);
-        await db.query(
-          `insert into ingest_outcomes
-             (channel_organization_id, source, event_id, digest, status, outcome)
-           select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[])
-           on conflict do nothing`,
-          [
-            ...columns(keys),
-            entries.map((entry) => entry.digest),
-            entries.map((entry) => entry.outcome.status),
-            entries.map((entry) => JSON.stringify(toStored(entry.outcome))),
-          ],
-        );
+      if (entries.length === 0) return new Map();
+      const keys = entries.map((entry) => entry.key);
+      const { rows } = await db.query<Omit<OutcomeRow, 'outcome'>>(
+        `insert into ingest_outcomes
+           (channel_organization_id, source, event_id, digest, status, outcome)
+         select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[])
+         on conflict do nothing
+         returning channel_organization_id, source, event_id, digest`,
+        [
+          ...columns(keys),
+          entries.map((entry) => entry.digest),
+          entries.map((entry) => entry.outcome.status),
+          entries.map((entry) => JSON.stringify(toStored(entry.outcome))),
+        ],
+      );
+      // What this call wrote is on record as given: only the keys another answer holds (another
+      // instance, or an earlier entry of this call with the same key) are read back.
+      const written = new Map(
+        rows.map((row) => [
+          outcomeKeyString({
+            channelOrganizationId: row.channel_organization_id,
+            source: row.source,
+            id: row.event_id,
+          }),
+          row.digest,
+        ]),
+      );
+      const onRecord = new Map<string, RecordedAnswer>();
+      const elsewhere: OutcomeKey[] = [];
+      for (const { key, digest, outcome } of entries) {
+        const id = outcomeKeyString(key);
+        if (onRecord.has(id)) continue;
+        if (written.get(id) === digest) onRecord.set(id, { digest, outcome });
+        else if (!written.has(id)) elsewhere.push(key);
       }
-      return find(entries.map((entry) => entry.key));
+      for (const [id, answer] of await find(elsewhere)) onRecord.set(id, answer);
+      return onRecord;
     },
   };
 }
