@@ -4,7 +4,6 @@ import {
   generateKeyPairSync,
   sign,
   verify,
-  webcrypto,
   type KeyObject,
 } from 'node:crypto';
 import { canonicalJson } from './canonical-json.ts';
@@ -109,34 +108,27 @@ export function verifyEventSignature(event: Record<string, unknown>, publicKey: 
   }
 }
 
-// WebCrypto's form of the same public keys.
-const importedPublicKey = remembered((rawBase64) =>
-  webcrypto.subtle.importKey('raw', Buffer.from(rawBase64, 'base64'), { name: 'Ed25519' }, false, [
-    'verify',
-  ]),
-);
-
 /**
- * {@link verifyEventSignature}, with the Ed25519 arithmetic done on the thread pool (WebCrypto
- * runs it off the event loop): a batch's signatures are checked in parallel while the loop goes
- * on. Only the canonical form is computed here. Resolves to false on anything malformed; never
- * rejects.
+ * {@link verifyEventSignature}, with the Ed25519 arithmetic done on the thread pool (node:crypto's
+ * verify with a callback runs it there): a batch's signatures are checked in parallel while the
+ * loop goes on. Only the canonical form is computed here; WebCrypto did the same work with a
+ * third more of the loop's time per event. Resolves to false on anything malformed; never rejects.
  */
-export async function verifyEventSignatureAsync(
+export function verifyEventSignatureAsync(
   event: Record<string, unknown>,
   publicKey: string,
 ): Promise<boolean> {
   const signature = event.signature;
-  if (typeof signature !== 'string') return false;
+  if (typeof signature !== 'string') return Promise.resolve(false);
   try {
-    if (Buffer.from(publicKey, 'base64').length !== 32) return false;
-    return await webcrypto.subtle.verify(
-      'Ed25519',
-      await importedPublicKey(publicKey),
-      Buffer.from(signature, 'base64'),
-      signingInputBytes(event),
-    );
+    const key = publicKeyFromBase64(publicKey);
+    const input = signingInputBytes(event);
+    return new Promise((resolve) => {
+      verify(null, input, key, Buffer.from(signature, 'base64'), (error, valid) =>
+        resolve(!error && valid),
+      );
+    });
   } catch {
-    return false;
+    return Promise.resolve(false);
   }
 }
