@@ -31,7 +31,7 @@ export function receiptSigner(
   const privateKey = createPrivateKey(key.privateKeyPem);
   return {
     logOrigin,
-    sign(receipt) {
+    async sign(receipt) {
       const unsigned = { ...receipt, keyId: key.keyId };
       const body = Buffer.from(receiptBody(unsigned), 'utf8');
       return new Promise((resolve, reject) => {
