@@ -20,7 +20,6 @@ import {
   startDemoFeed,
   type DemoFeed,
 } from '@concord/demo';
-import { KurrentDbEventStore } from '@concord/event-store-kurrentdb';
 import { PostgresEventStore } from '@concord/event-store-postgres';
 import {
   CheckpointLog,
@@ -160,7 +159,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const signing = await openEmbeddedPlatformKey(dataDir);
   const store: EventStore = signingAsPlatform(
     options.storeUrl
-      ? await KurrentDbEventStore.open({ connectionString: options.storeUrl, checkpoints: db })
+      ? await openKurrentDbStore(options.storeUrl, db)
       : await PostgresEventStore.open(db),
     signing.key,
   );
@@ -298,4 +297,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
 /** A connection string without its password, for printing. */
 function redact(url: string): string {
   return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}
+
+/**
+ * The KurrentDB adapter, loaded only when asked for: its gRPC client is about 150 ms of the
+ * embedded platform's start, which never uses it.
+ */
+async function openKurrentDbStore(connectionString: string, checkpoints: SqlDatabase) {
+  const { KurrentDbEventStore } = await import('@concord/event-store-kurrentdb');
+  return KurrentDbEventStore.open({ connectionString, checkpoints });
 }
