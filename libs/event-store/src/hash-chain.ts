@@ -32,6 +32,7 @@ function canonicalOf(value: unknown): string {
 
 /** An event's fields with its data and metadata already in canonical JSON. */
 interface CanonicalFields extends Omit<HashedFields, 'data' | 'metadata'> {
+  /** Canonical JSON of the data: what a store writes, and reads back as `data`. */
   dataJson: string;
   metadataJson: string;
 }
@@ -69,10 +70,7 @@ export function contentHash(value: { type: string; data: JsonObject }): string {
 }
 
 /** An event chained for storage, its data and metadata as the JSON text to store. */
-export interface ChainedEvent extends Omit<HashedFields, 'data' | 'metadata'> {
-  /** Canonical JSON of the data: what the store writes, and reads back as `data`. */
-  dataJson: string;
-  metadataJson: string;
+export interface ChainedEvent extends CanonicalFields {
   hash: string;
 }
 
