@@ -524,8 +524,8 @@ async function graphqlCall(url: string, token: string, variables: unknown) {
 
 /**
  * What the API's scoped client sends for one view, in one transaction as the API runs a request:
- * each party side's first ids in the view's order, the page of those rows, and the total from
- * the batch counts.
+ * each party side's first rows in the view's order (the page itself where only one side has
+ * any), the order of both sides' ids where both have rows, and the total from the batch counts.
  */
 async function sqlCall(db: SqlDatabase, organizationId: string, view: (typeof VIEWS)[number]) {
   const sides = ['sponsor_id = $1', 'cdmo_id = $1 and sponsor_id <> $1'];
@@ -534,25 +534,29 @@ async function sqlCall(db: SqlDatabase, organizationId: string, view: (typeof VI
       `select set_config('role', 'concord_reader', true), set_config('concord.organization_id', $1, true)`,
       [organizationId],
     );
-    const ids: string[] = [];
+    const filled: { id: string }[][] = [];
     for (const side of sides) {
       const { rows } = await tx.query<{ id: string }>(
-        `select id from rm_batches where ${side} and ${view.where}
+        `select * from rm_batches where ${side} and ${view.where}
          order by ${view.order}, id asc limit 21 offset 0`,
         [organizationId],
       );
-      ids.push(...rows.map((row) => row.id));
+      if (rows.length > 0) filled.push(rows);
     }
-    const page = await tx.query(
-      `select * from rm_batches where id = any($1) order by ${view.order}, id asc limit 21 offset 0`,
-      [ids],
-    );
+    let shown = filled[0]?.length ?? 0;
+    if (filled.length > 1) {
+      const ordered = await tx.query(
+        `select id from rm_batches where id = any($1) order by ${view.order}, id asc`,
+        [filled.flat().map((row) => row.id)],
+      );
+      shown = Math.min(ordered.rows.length, 21);
+    }
     await tx.query(
       `select sum(batches)::int as count from rm_batch_counts
        where organization_id = $1 and ${view.counted}`,
       [organizationId],
     );
-    return page.rows.length;
+    return shown;
   });
 }
 

@@ -51,8 +51,16 @@ export function readModelPrisma(
           { statementNameGenerator: preparedStatementName },
         );
   const { onQuery } = options;
-  if (!onQuery) return new PrismaClient({ adapter });
-  const prisma = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] });
+  // 'minimal': the other formats record the caller's stack on every query (a new Error per
+  // call, 2 % of the API's CPU under a list-query load) to point an error at a line of code,
+  // which the server's logs and traces already do.
+  const errorFormat = 'minimal';
+  if (!onQuery) return new PrismaClient({ adapter, errorFormat });
+  const prisma = new PrismaClient({
+    adapter,
+    errorFormat,
+    log: [{ emit: 'event', level: 'query' }],
+  });
   prisma.$on('query', (event) => onQuery(event.query));
   return prisma as unknown as ReadModelPrisma;
 }
