@@ -14,12 +14,13 @@ import {
   type ApiWorld,
 } from './test-support/api-world.ts';
 
-const LIST = `query List($first: Int, $after: String, $last: Int, $before: String,
-    $orderBy: BatchOrder, $filter: BatchFilter) {
+/** A page of the batches' own columns (`nested`: and a list of nested rows of each). */
+const list = (nested = false) => `query List($first: Int, $after: String, $last: Int,
+    $before: String, $orderBy: BatchOrder, $filter: BatchFilter) {
   batches(first: $first, after: $after, last: $last, before: $before, orderBy: $orderBy, filter: $filter) {
     totalCount
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
-    edges { cursor node { batchId } }
+    edges { cursor node { batchId status ${nested ? 'qcResults { resultId }' : ''} } }
   }
 }`;
 
@@ -31,7 +32,7 @@ interface Page {
     startCursor: string | null;
     endCursor: string | null;
   };
-  edges: { cursor: string; node: { batchId: string } }[];
+  edges: { cursor: string; node: { batchId: string; status: string; qcResults?: unknown[] } }[];
 }
 
 const ORDERS = [
@@ -94,29 +95,71 @@ async function seedBothSides(world: ApiWorld) {
 
 function describeBatchLists(open: () => Promise<ApiWorld>) {
   let world: ApiWorld;
-  let token: string;
+  const tokens = new Map<string, string>();
   beforeAll(async () => {
     world = await open();
     await seedBothSides(world);
-    token = await world.token(CDMO);
+    for (const organization of [CDMO, SPONSOR, OTHER_CDMO])
+      tokens.set(organization, await world.token(organization));
   });
   afterAll(async () => world?.close());
 
-  async function page(variables: Record<string, unknown>): Promise<Page> {
-    const { status, body } = await world.graphql(token, LIST, variables);
+  async function page(
+    variables: Record<string, unknown>,
+    caller = CDMO,
+    nested = false,
+  ): Promise<Page> {
+    const { status, body } = await world.graphql(tokens.get(caller)!, list(nested), variables);
     expect(body.errors).toBeUndefined();
     expect(status).toBe(200);
     return (body.data as { batches: Page }).batches;
   }
 
   /** The list as one query over "sponsor or CDMO" answers it: the database orders it. */
-  async function oracle(field: string, direction: 'asc' | 'desc', where: object) {
-    const rows = await scopedReadModel(world.prisma, CDMO).batch.findMany({
+  async function oracle(field: string, direction: 'asc' | 'desc', where: object, caller = CDMO) {
+    const rows = await scopedReadModel(world.prisma, caller).batch.findMany({
       select: { id: true },
-      where: { AND: [{ OR: [{ sponsorId: CDMO }, { cdmoId: CDMO }] }, where] },
+      where: { AND: [{ OR: [{ sponsorId: caller }, { cdmoId: caller }] }, where] },
       orderBy: [{ [field]: direction }, { id: 'asc' }],
     });
     return rows.map((row) => row.id);
+  }
+
+  /** Every page of `size`, forwards then backwards, checked against the one-query order. */
+  async function pagesAgree(
+    caller: string,
+    orderBy: { field: string; direction: 'ASC' | 'DESC' },
+    filter: (typeof FILTERS)[number],
+    size: number,
+    expected: string[],
+    nested = false,
+  ) {
+    const label = `${caller}, ${filter.label}, pages of ${size}${nested ? ', nested rows' : ''}`;
+    const forwards: string[] = [];
+    let after: string | null = null;
+    for (let n = 0; n < 40; n++) {
+      const variables = { first: size, after, orderBy, filter: filter.graphql };
+      const answer = await page(variables, caller, nested);
+      expect(answer.totalCount, label).toBe(expected.length);
+      forwards.push(...answer.edges.map((edge) => edge.node.batchId));
+      expect(answer.pageInfo.hasNextPage, label).toBe(forwards.length < expected.length);
+      if (!answer.pageInfo.hasNextPage) break;
+      after = answer.pageInfo.endCursor;
+    }
+    expect(forwards, label).toEqual(expected);
+
+    const backwards: string[] = [];
+    let before: string | null = null;
+    for (let n = 0; n < 40; n++) {
+      const variables = { last: size, before, orderBy, filter: filter.graphql };
+      const answer = await page(variables, caller, nested);
+      expect(answer.totalCount, label).toBe(expected.length);
+      backwards.unshift(...answer.edges.map((edge) => edge.node.batchId));
+      expect(answer.pageInfo.hasPreviousPage, label).toBe(backwards.length < expected.length);
+      if (!answer.pageInfo.hasPreviousPage) break;
+      before = answer.pageInfo.startCursor;
+    }
+    expect(backwards, `${label}, backwards`).toEqual(expected);
   }
 
   it('sees its batches of both sides, and no one else’s', async () => {
@@ -135,33 +178,57 @@ function describeBatchLists(open: () => Promise<ApiWorld>) {
           const expected = await oracle(field, direction === 'ASC' ? 'asc' : 'desc', filter.prisma);
           expect(expected.length, filter.label).toBeGreaterThan(2);
           const orderBy = { field: orderField, direction };
-          for (const size of [1, 4, 7]) {
-            const forwards: string[] = [];
-            let after: string | null = null;
-            for (let n = 0; n < 40; n++) {
-              const answer = await page({ first: size, after, orderBy, filter: filter.graphql });
-              expect(answer.totalCount, filter.label).toBe(expected.length);
-              forwards.push(...answer.edges.map((edge) => edge.node.batchId));
-              expect(answer.pageInfo.hasNextPage).toBe(forwards.length < expected.length);
-              if (!answer.pageInfo.hasNextPage) break;
-              after = answer.pageInfo.endCursor;
-            }
-            expect(forwards, `${filter.label}, pages of ${size}`).toEqual(expected);
-
-            const backwards: string[] = [];
-            let before: string | null = null;
-            for (let n = 0; n < 40; n++) {
-              const answer = await page({ last: size, before, orderBy, filter: filter.graphql });
-              expect(answer.totalCount, filter.label).toBe(expected.length);
-              backwards.unshift(...answer.edges.map((edge) => edge.node.batchId));
-              expect(answer.pageInfo.hasPreviousPage).toBe(backwards.length < expected.length);
-              if (!answer.pageInfo.hasPreviousPage) break;
-              before = answer.pageInfo.startCursor;
-            }
-            expect(backwards, `${filter.label}, last ${size} at a time`).toEqual(expected);
-          }
+          for (const size of [1, 4, 7]) await pagesAgree(CDMO, orderBy, filter, size, expected);
         }
       });
+
+  // Most organizations are on one side only (a sponsor's page is its sponsor side's rows).
+  it('pages the same for an organization on one side only, sponsor or CDMO', async () => {
+    const direction = (n: number) => (n % 2 === 0 ? 'ASC' : 'DESC');
+    for (const caller of [SPONSOR, OTHER_CDMO])
+      for (const [n, [orderField, field]] of ORDERS.entries())
+        for (const filter of [FILTERS[0]!, FILTERS[n % 2 === 0 ? 1 : 2]!]) {
+          const orderBy = { field: orderField, direction: direction(n) } as const;
+          const expected = await oracle(
+            field,
+            direction(n) === 'ASC' ? 'asc' : 'desc',
+            filter.prisma,
+            caller,
+          );
+          expect(expected.length, `${caller}, ${filter.label}`).toBeGreaterThan(1);
+          for (const size of [1, 3]) await pagesAgree(caller, orderBy, filter, size, expected);
+        }
+  });
+
+  // A page that reads nested rows reads the sides' ids, then the page's rows by them.
+  it('pages the same where the page reads nested rows too, on one side or both', async () => {
+    for (const caller of [CDMO, SPONSOR])
+      for (const [orderField, field] of ORDERS.slice(0, 2)) {
+        const orderBy = { field: orderField, direction: 'DESC' } as const;
+        for (const filter of FILTERS.slice(0, 3)) {
+          const expected = await oracle(field, 'desc', filter.prisma, caller);
+          await pagesAgree(caller, orderBy, filter, 3, expected, true);
+        }
+      }
+  });
+
+  it('gives each row of a page its own nested lists, from either side', async () => {
+    await world.db.query(
+      `insert into rm_qc_results (batch_id, result_id, sponsor_id, cdmo_id, test,
+         specification_unit, value, unit, within_specification, tested_at, event_id)
+       select id, 'qc-' || id, sponsor_id, cdmo_id, 'assay', '%', 99.1, '%', true,
+         '2026-03-05T00:00:00Z', 'event-qc-' || id
+       from rm_batches where id like '%:b-list-%' and status = 'held'`,
+    );
+    const all = await page({ first: 100 }, CDMO, true);
+    const listed = all.edges.filter((edge) => edge.node.batchId.includes(':b-list-'));
+    const held = listed.filter((edge) => edge.node.status === 'HELD');
+    expect(held.length).toBeGreaterThan(1);
+    for (const { node } of listed)
+      expect(node.qcResults, node.batchId).toEqual(
+        node.status === 'HELD' ? [{ resultId: `qc-${node.batchId}` }] : [],
+      );
+  });
 
   it('counts right as batches move, change hands and go (totals kept apart from the rows)', async () => {
     const totals = async () => {

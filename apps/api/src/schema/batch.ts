@@ -1,5 +1,6 @@
 import {
   blocksReleaseOutright,
+  getDatamodel,
   releaseBlockersOf,
   type ReleaseBlocker as Blocker,
 } from '@concord/read-model';
@@ -307,13 +308,31 @@ interface ConnectionQuery {
   select?: BatchQuery['select'];
 }
 
+/** The fields of a batch that are columns of its row; the others are nested rows (QC results, …). */
+const BATCH_COLUMNS = new Set(
+  getDatamodel()
+    .datamodel.models.Batch!.fields.filter((field) => field.kind === 'scalar')
+    .map((field) => field.name),
+);
+
+/** Whether a page's shape reads nested rows (each a statement per page, not per batch). */
+function readsNestedRows({ include, select }: Pick<ConnectionQuery, 'include' | 'select'>) {
+  if (include && Object.values(include).some(Boolean)) return true;
+  return Object.entries(select ?? {}).some(
+    ([field, wanted]) => wanted && !BATCH_COLUMNS.has(field),
+  );
+}
+
 /**
  * The batches Prisma answers for `findMany({ ...query, where: { AND: [partyOf, where] }, orderBy })`,
  * read one party side at a time (`partySidesOf`), so a page costs what it shows, however many
  * batches the caller has had. Each side gives its first rows in the order asked for, from the
- * cursor's place (Prisma finds it, whichever side it is on; it is left out, as `skip: 1` would);
- * the page is then taken from both sides' rows in the same order by the database, whose
- * collation orders text.
+ * cursor's place (Prisma finds it, whichever side it is on; it is left out, as `skip: 1` would).
+ * Where the page reads only the batches' own columns, the sides give whole rows: for most
+ * organizations, on one side only, that side's rows are the page; where both sides have rows,
+ * the database orders their ids (its collation orders text) and the page is taken from the rows
+ * already read. Where it reads nested rows, the sides give ids and the page is read by them, so
+ * nested rows are read for the page's batches only.
  */
 async function batchesOfBothSides(
   context: ApiContext,
@@ -323,24 +342,43 @@ async function batchesOfBothSides(
 ) {
   // Past the cursor, `skip` more: the cursor itself, where the side holds it.
   const perSide = Math.abs(take) + skip;
-  const ids = new Set<string>();
+  const nested = readsNestedRows(shape);
+  // The id picks the page's rows and leaves the cursor out, whatever else the page selects.
+  const sideShape: Pick<BatchQuery, 'select' | 'include'> = nested
+    ? { select: { id: true } }
+    : shape.select
+      ? { select: { ...shape.select, id: true } }
+      : { include: shape.include };
+  const sides = [];
   for (const side of partySidesOf(context)) {
     const rows = await context.db.batch.findMany({
-      select: { id: true },
+      ...sideShape,
       where: { AND: [side, where] },
       orderBy,
       ...(cursor ? { cursor } : {}),
       take: take < 0 ? -perSide : perSide,
     });
-    for (const { id } of rows) if (id !== cursor?.id) ids.add(id);
+    const past = rows.filter((row) => row.id !== cursor?.id);
+    if (past.length > 0) sides.push(past);
   }
-  if (ids.size === 0) return [];
-  return context.db.batch.findMany({
-    ...shape,
-    where: { AND: [partyOf(context), { id: { in: [...ids] } }] },
+  const pageOf = <T>(rows: T[]) => (take < 0 ? rows.slice(take) : rows.slice(0, take));
+  if (sides.length === 0) return [];
+  const ids = sides.flat().map((row) => row.id);
+  if (nested)
+    return context.db.batch.findMany({
+      ...shape,
+      where: { AND: [partyOf(context), { id: { in: ids } }] },
+      orderBy,
+      take,
+    });
+  if (sides.length === 1) return pageOf(sides[0]!);
+  const byId = new Map(sides.flat().map((row) => [row.id, row]));
+  const ordered = await context.db.batch.findMany({
+    select: { id: true },
+    where: { AND: [partyOf(context), { id: { in: ids } }] },
     orderBy,
-    take,
   });
+  return pageOf(ordered.map(({ id }) => byId.get(id)!));
 }
 
 /** How many batches of the caller's `where` selects: both sides' counts, each from its index. */
