@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -87,5 +87,14 @@ describe('the concord command, as a process', () => {
     const usage = await concord(['publish']);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/required option '--org <id>' not specified/);
+  });
+
+  it('keeps the code it compiled for the next command (Node compile cache)', async () => {
+    const temporary = join(dir, 'tmp');
+    await mkdir(temporary);
+    const help = await concord(['--help'], { TMPDIR: temporary, NODE_COMPILE_CACHE: '' });
+    expect(help.code).toBe(0);
+    const cached = await readdir(join(temporary, 'node-compile-cache'), { recursive: true });
+    expect(cached.length).toBeGreaterThan(100);
   });
 });
