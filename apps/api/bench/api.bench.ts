@@ -434,6 +434,8 @@ const VIEWS = [
       orderBy: { field: 'SCHEDULED_AT', direction: 'DESC' },
     },
     where: `status in ('in-manufacture', 'held')`,
+    // As the API reads a status list in an order indexed per status: one status at a time.
+    parts: [`status = 'in-manufacture'`, `status = 'held'`],
     counted: `status in ('in-manufacture', 'held')`,
     order: 'scheduled_at desc',
   },
@@ -524,8 +526,9 @@ async function graphqlCall(url: string, token: string, variables: unknown) {
 
 /**
  * What the API's scoped client sends for one view, in one transaction as the API runs a request:
- * each party side's first rows in the view's order (the page itself where only one side has
- * any), the order of both sides' ids where both have rows, and the total from the batch counts.
+ * each part's first rows in the view's order (party sides, and statuses where the view has
+ * parts), the page by their ids where several have rows or the view has parts, and the total
+ * from the batch counts.
  */
 async function sqlCall(db: SqlDatabase, organizationId: string, view: (typeof VIEWS)[number]) {
   const sides = ['sponsor_id = $1', 'cdmo_id = $1 and sponsor_id <> $1'];
@@ -534,22 +537,27 @@ async function sqlCall(db: SqlDatabase, organizationId: string, view: (typeof VI
       `select set_config('role', 'concord_reader', true), set_config('concord.organization_id', $1, true)`,
       [organizationId],
     );
+    // A status list's several parts give ids, and the page is read by them; the party sides
+    // alone give whole rows, the page itself where only one side has any.
+    const parts = 'parts' in view ? view.parts : undefined;
     const filled: { id: string }[][] = [];
-    for (const side of sides) {
-      const { rows } = await tx.query<{ id: string }>(
-        `select * from rm_batches where ${side} and ${view.where}
-         order by ${view.order}, id asc limit 21 offset 0`,
-        [organizationId],
-      );
-      if (rows.length > 0) filled.push(rows);
-    }
+    for (const part of parts ?? [view.where])
+      for (const side of sides) {
+        const { rows } = await tx.query<{ id: string }>(
+          `select ${parts ? 'id' : '*'} from rm_batches where ${side} and ${part}
+           order by ${view.order}, id asc limit 21 offset 0`,
+          [organizationId],
+        );
+        if (rows.length > 0) filled.push(rows);
+      }
     let shown = filled[0]?.length ?? 0;
-    if (filled.length > 1) {
-      const ordered = await tx.query(
-        `select id from rm_batches where id = any($1) order by ${view.order}, id asc`,
+    if (parts || filled.length > 1) {
+      const page = await tx.query(
+        `select ${parts ? '*' : 'id'} from rm_batches where id = any($1)
+         order by ${view.order}, id asc limit 21`,
         [filled.flat().map((row) => row.id)],
       );
-      shown = Math.min(ordered.rows.length, 21);
+      shown = page.rows.length;
     }
     await tx.query(
       `select sum(batches)::int as count from rm_batch_counts

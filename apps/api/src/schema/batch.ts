@@ -323,56 +323,86 @@ function readsNestedRows({ include, select }: Pick<ConnectionQuery, 'include' | 
   );
 }
 
+type BatchWhere = NonNullable<BatchQuery['where']>;
+
+/** `where` as the caller's two party sides (`partySidesOf`), each one index's range. */
+function partiesOf(context: ApiContext, where: BatchWhere): BatchWhere[] {
+  return partySidesOf(context).map((side) => ({ AND: [side, where] }));
+}
+
 /**
- * The batches Prisma answers for `findMany({ ...query, where: { AND: [partyOf, where] }, orderBy })`,
- * read one party side at a time (`partySidesOf`), so a page costs what it shows, however many
- * batches the caller has had. Each side gives its first rows in the order asked for, from the
- * cursor's place (Prisma finds it, whichever side it is on; it is left out, as `skip: 1` would).
- * Where the page reads only the batches' own columns, the sides give whole rows: for most
- * organizations, on one side only, that side's rows are the page; where both sides have rows,
- * the database orders their ids (its collation orders text) and the page is taken from the rows
- * already read. Where it reads nested rows, the sides give ids and the page is read by them, so
- * nested rows are read for the page's batches only.
+ * The orders kept by an index per party and status (migration 0007): a list of some statuses in
+ * them is read one status at a time, each an ordered range of its own, not by walking past every
+ * batch in other statuses (a year of shipped batches, the weeks of scheduled ones).
  */
-async function batchesOfBothSides(
+const ORDERED_PER_STATUS: ReadonlySet<string> = new Set(['scheduledAt', 'lastChangedAt']);
+
+/** The parts a batch list reads apart: party sides, and statuses where the order allows. */
+function listParts(
   context: ApiContext,
-  where: NonNullable<BatchQuery['where']>,
+  filter: BatchFilterValue | null | undefined,
+  field: string,
+): BatchWhere[] {
+  const statuses = [...new Set((filter?.status ?? []) as string[])];
+  if (statuses.length === 0 || !ORDERED_PER_STATUS.has(field))
+    return partiesOf(context, batchWhere(filter));
+  const others = batchWhere({ ...filter, status: null });
+  return statuses.flatMap((status) => partiesOf(context, { AND: [others, { status }] }));
+}
+
+/**
+ * The batches Prisma answers for `findMany({ ...query, where: { OR: parts }, orderBy })`, read
+ * one part at a time: parts that share no row, each one index's range (the caller's party sides,
+ * `partiesOf`; and statuses, `listParts`), so a page costs what it shows, however many batches
+ * the caller has had. Each part gives its first rows in the order asked for, from the cursor's
+ * place (Prisma finds it, whichever part it is in; it is left out, as `skip: 1` would). Where
+ * the parts are the party sides and the page reads only the batches' own columns, the parts give
+ * whole rows: where one part has rows (most organizations are on one side only) they are the
+ * page; where both do, the database orders their ids (its collation orders text) and the page is
+ * taken from the rows already read. Otherwise the parts give ids and the page is read by them,
+ * so nested rows, and whole rows of a status list's several parts, are read for the page only.
+ */
+async function batchesOfParts(
+  context: ApiContext,
+  parts: readonly BatchWhere[],
   orderBy: NonNullable<BatchQuery['orderBy']>,
   { take, skip, cursor, ...shape }: ConnectionQuery,
 ) {
-  // Past the cursor, `skip` more: the cursor itself, where the side holds it.
-  const perSide = Math.abs(take) + skip;
-  const nested = readsNestedRows(shape);
+  // Past the cursor, `skip` more: the cursor itself, where the part holds it.
+  const perPart = Math.abs(take) + skip;
+  // Ids first where nested rows would be read for every candidate, or where several parts will
+  // likely have rows (a status list): only the page's rows are then read whole.
+  const idsFirst = readsNestedRows(shape) || parts.length > 2;
   // The id picks the page's rows and leaves the cursor out, whatever else the page selects.
-  const sideShape: Pick<BatchQuery, 'select' | 'include'> = nested
+  const partShape: Pick<BatchQuery, 'select' | 'include'> = idsFirst
     ? { select: { id: true } }
     : shape.select
       ? { select: { ...shape.select, id: true } }
       : { include: shape.include };
-  const sides = [];
-  for (const side of partySidesOf(context)) {
+  const filled = [];
+  for (const where of parts) {
     const rows = await context.db.batch.findMany({
-      ...sideShape,
-      where: { AND: [side, where] },
+      ...partShape,
+      where,
       orderBy,
       ...(cursor ? { cursor } : {}),
-      take: take < 0 ? -perSide : perSide,
+      take: take < 0 ? -perPart : perPart,
     });
     const past = rows.filter((row) => row.id !== cursor?.id);
-    if (past.length > 0) sides.push(past);
+    if (past.length > 0) filled.push(past);
   }
   const pageOf = <T>(rows: T[]) => (take < 0 ? rows.slice(take) : rows.slice(0, take));
-  if (sides.length === 0) return [];
-  const ids = sides.flat().map((row) => row.id);
-  if (nested)
+  if (filled.length === 0) return [];
+  const ids = filled.flat().map((row) => row.id);
+  if (idsFirst)
     return context.db.batch.findMany({
       ...shape,
       where: { AND: [partyOf(context), { id: { in: ids } }] },
       orderBy,
       take,
     });
-  if (sides.length === 1) return pageOf(sides[0]!);
-  const byId = new Map(sides.flat().map((row) => [row.id, row]));
+  if (filled.length === 1) return pageOf(filled[0]!);
+  const byId = new Map(filled.flat().map((row) => [row.id, row]));
   const ordered = await context.db.batch.findMany({
     select: { id: true },
     where: { AND: [partyOf(context), { id: { in: ids } }] },
@@ -434,16 +464,15 @@ builder.queryFields((t) => ({
       orderBy: t.arg({ type: BatchOrder, required: false }),
     },
     totalCount: (_connection, args, context) => totalOfBatches(context, args.filter),
-    resolve: (query, _root, args, context) =>
-      batchesOfBothSides(
+    resolve: (query, _root, args, context) => {
+      const field = args.orderBy?.field ?? 'scheduledAt';
+      return batchesOfParts(
         context,
-        batchWhere(args.filter),
-        [
-          { [args.orderBy?.field ?? 'scheduledAt']: args.orderBy?.direction ?? 'desc' },
-          { id: 'asc' },
-        ],
+        listParts(context, args.filter, field),
+        [{ [field]: args.orderBy?.direction ?? 'desc' }, { id: 'asc' }],
         query,
-      ),
+      );
+    },
   }),
   batch: t.prismaField({
     type: 'Batch',
@@ -462,6 +491,11 @@ builder.queryFields((t) => ({
       'Review by exception: batches still on their way to release, the most blocked first.',
     totalCount: (_connection, _args, context) => sumOfCounts(context, UNFINISHED),
     resolve: (query, _root, _args, context) =>
-      batchesOfBothSides(context, UNFINISHED, [{ blockerCount: 'desc' }, { id: 'asc' }], query),
+      batchesOfParts(
+        context,
+        partiesOf(context, UNFINISHED),
+        [{ blockerCount: 'desc' }, { id: 'asc' }],
+        query,
+      ),
   }),
 }));
