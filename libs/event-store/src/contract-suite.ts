@@ -162,6 +162,46 @@ export function eventStoreContract(
       expect(read!.data).toEqual(big.data);
       expect((await store.verify({ streamId: id })).ok).toBe(true);
     });
+
+    it('round-trips data and metadata whatever characters their texts hold, on every stream of one call', async () => {
+      // Texts that break naive quoting: of SQL, of array literals, of JSON spliced into JSON.
+      const awkward = [
+        '"',
+        '\\',
+        '\\"',
+        '"]],[["',
+        "'); drop table x; --",
+        '{"not":"an object"}',
+        'line\nbreak\ttab\r',
+        '\u0001\u001f\u007f',
+        '\u2028\u2029',
+        'é ü ß 中文 🧪',
+        '$1 ?',
+        'NULL',
+      ];
+      const data = (n: number) => ({
+        text: awkward[n % awkward.length]!,
+        all: awkward,
+        [awkward[(n + 3) % awkward.length]!]: { nested: [awkward[n % 5]!, 1e21, 0.1 + 0.2, null] },
+        numbers: [2 ** 53 + 1, -1.5e-7, 0],
+      });
+      const streams = [stream(), stream(), stream()];
+      const requests = streams.map((streamId, s) => ({
+        streamId,
+        events: [0, 1, 2, 3].map((k) => ({
+          ...newEvent('concord.test.awkward.v1', data(s * 4 + k)),
+          metadata: { note: awkward[(s + k) % awkward.length]!, keys: awkward },
+        })),
+      }));
+      await store.appendMany(requests);
+      for (const { streamId, events: written } of requests) {
+        const read = await store.readStream(streamId);
+        expect(read.map(({ data, metadata }) => ({ data, metadata }))).toEqual(
+          written.map(({ data, metadata }) => ({ data, metadata })),
+        );
+        expect((await store.verify({ streamId })).ok).toBe(true);
+      }
+    });
   });
 
   describe('optimistic concurrency', () => {

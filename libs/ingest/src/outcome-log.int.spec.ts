@@ -67,6 +67,25 @@ function outcomeLogBehaviour(open: () => Promise<OutcomeLog>) {
     expect(at(answers, 'd')).toEqual({ digest: 'd-d', outcome: accepted('d', 8n) });
   });
 
+  it('keeps keys and answers whatever characters a partner put in them', async () => {
+    const log = await open();
+    // A partner chooses its source, its ids and the text a rejection quotes back.
+    const texts = ['"', '\\', '"},{"c":"x', "'; --", 'é 中文 🧪', 'a\nb\tc', '\u0001\u007f\u2028'];
+    const entries = texts.map((text, n) => ({
+      key: { channelOrganizationId: 'cdmo-alpha', source: `//${text}/mes`, id: `${text}-${n}` },
+      digest: `d-${n}`,
+      outcome: rejected(`${text}-${n}`, `event.invalid-data ${text}`),
+    }));
+    const answers = await log.record(entries);
+    expect(answers.size).toBe(texts.length);
+    const found = await log.find(entries.map((entry) => entry.key));
+    for (const { key: k, digest, outcome } of entries) {
+      const id = `${k.channelOrganizationId}\u0000${k.source}\u0000${k.id}`;
+      expect(answers.get(id)).toEqual({ digest, outcome });
+      expect(found.get(id)).toEqual({ digest, outcome });
+    }
+  });
+
   it('keeps the first of two answers for one key in the same call', async () => {
     const log = await open();
     const answers = await log.record([
