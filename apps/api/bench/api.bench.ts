@@ -102,6 +102,8 @@ const round = (ms: number) => Math.round(ms * 10) / 10;
 type Message =
   | { type: 'ready'; port?: number }
   | { type: 'changed'; t: number; ids: string[] }
+  | { type: 'cpu' }
+  | { type: 'cpu-usage'; usage: NodeJS.CpuUsage }
   | { type: 'stop' };
 
 /**
@@ -144,6 +146,7 @@ async function serveApi(): Promise<void> {
   const closeSockets = api.attachWebSockets(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   process.on('message', async (message: Message) => {
+    if (message.type === 'cpu') process.send!({ type: 'cpu-usage', usage: process.cpuUsage() });
     if (message.type === 'stop') {
       await closeSockets();
       server.closeAllConnections();
@@ -696,6 +699,23 @@ async function main() {
       if (message.type !== 'changed') return;
       for (const id of message.ids) if (!projectedAt.has(id)) projectedAt.set(id, message.t);
     });
+    /** The API process's CPU time (user + system, ms) so far. */
+    const apiCpuMs = () =>
+      new Promise<number>((resolve) => {
+        const onMessage = (message: Message) => {
+          if (message.type !== 'cpu-usage') return;
+          api.off('message', onMessage);
+          resolve((message.usage.user + message.usage.system) / 1000);
+        };
+        api.on('message', onMessage);
+        api.send({ type: 'cpu' } satisfies Message);
+      });
+    /** `load`, with the API process's CPU per request over it. */
+    const loadApi = async (seconds: number, clients = CLIENTS) => {
+      const before = await apiCpuMs();
+      const result = await load(seconds, httpCall, clients);
+      return { ...result, cpuMsPerRequest: ((await apiCpuMs()) - before) / result.requests };
+    };
     await spawn('ingest', ['--database-url', database.url, '--prefix', prefix], children);
     const tokens = await Promise.all(
       ORGANIZATIONS.map((organizationId) => {
@@ -753,11 +773,11 @@ async function main() {
       sqlCall(db, organizationOf(client), viewOf(client)).then(() => undefined);
     const warmUp = Math.min(3, QUERY_SECONDS);
     await load(warmUp, httpCall);
-    const viaApi = await load(QUERY_SECONDS, httpCall);
+    const viaApi = await loadApi(QUERY_SECONDS);
     await load(warmUp, pgCall);
     const viaPg = await load(QUERY_SECONDS, pgCall);
     // A dashboard's load at a quieter hour: 10 clients.
-    const viaApiTen = await load(QUERY_SECONDS, httpCall, 10);
+    const viaApiTen = await loadApi(QUERY_SECONDS, 10);
     const viaPgTen = await load(QUERY_SECONDS, pgCall, 10);
 
     // ---- ceiling: a bare append → the projector's onChange, at the same rate ---------------------
@@ -890,7 +910,7 @@ async function main() {
       },
       died,
       listQueryTenClients: {
-        api: queryFigures(viaApiTen),
+        api: { ...queryFigures(viaApiTen), cpuMsPerRequest: +viaApiTen.cpuMsPerRequest.toFixed(2) },
         target: { p99Ms: TARGET_QUERY_P99 },
         ceiling: { path: 'the same SQL through pg', ...queryFigures(viaPgTen) },
       },
@@ -909,7 +929,7 @@ async function main() {
         target: 1.2,
       },
       listQuery: {
-        api: queryFigures(viaApi),
+        api: { ...queryFigures(viaApi), cpuMsPerRequest: +viaApi.cpuMsPerRequest.toFixed(2) },
         target: { p99Ms: TARGET_QUERY_P99 },
         ceiling: { path: 'the same SQL through pg', ...queryFigures(viaPg) },
         p99OverCeiling: +(
@@ -944,7 +964,7 @@ async function main() {
       `\nlist query batches(first: 20, filter, orderBy), ${CLIENTS} clients for ${QUERY_SECONDS} s, ${BATCHES} batches`,
     );
     console.log(
-      `  GraphQL over HTTP              p50 ${q.api.p50Ms} ms, p99 ${q.api.p99Ms} ms, ${q.api.requestsPerSecond} req/s (target p99 <= ${TARGET_QUERY_P99} ms)${q.api.failures ? `, ${q.api.failures} failed` : ''}`,
+      `  GraphQL over HTTP              p50 ${q.api.p50Ms} ms, p99 ${q.api.p99Ms} ms, ${q.api.requestsPerSecond} req/s, API CPU ${q.api.cpuMsPerRequest} ms/request (target p99 <= ${TARGET_QUERY_P99} ms)${q.api.failures ? `, ${q.api.failures} failed` : ''}`,
     );
     console.log(
       `  same SQL through pg            p50 ${q.ceiling.p50Ms} ms, p99 ${q.ceiling.p99Ms} ms, ${q.ceiling.requestsPerSecond} req/s (ceiling, same run)`,
@@ -952,7 +972,7 @@ async function main() {
     console.log(`  p99 / ceiling p99             ${q.p99OverCeiling} (target <= 2)`);
     const ten = results.listQueryTenClients.api;
     console.log(
-      `  GraphQL over HTTP, 10 clients  p50 ${ten.p50Ms} ms, p99 ${ten.p99Ms} ms, ${ten.requestsPerSecond} req/s (target p99 <= ${TARGET_QUERY_P99} ms)`,
+      `  GraphQL over HTTP, 10 clients  p50 ${ten.p50Ms} ms, p99 ${ten.p99Ms} ms, ${ten.requestsPerSecond} req/s, API CPU ${ten.cpuMsPerRequest} ms/request (target p99 <= ${TARGET_QUERY_P99} ms)`,
     );
     const pgTen = results.listQueryTenClients.ceiling;
     console.log(
