@@ -20,7 +20,13 @@ import {
   tooLarge,
   utf8ByteLength,
 } from './size.ts';
-import { jsonTypeOf, type ValidationError } from './validation-error.ts';
+import {
+  capitalize,
+  describePath,
+  jsonTypeOf,
+  pointerToken,
+  type ValidationError,
+} from './validation-error.ts';
 
 // ajv-formats is CommonJS: Node's ESM default import is `module.exports`, TypeScript's is the
 // module object; the plugin is also `module.exports.default`, which both agree on.
@@ -174,6 +180,24 @@ function withClaimedIdentity(result: EventValidationResult, input: unknown) {
   return claimed ? { ...result, claimed } : result;
 }
 
+/** Half of a UTF-16 surrogate pair, alone. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Where the first key or string holding a lone surrogate is (a key is named by the object that
+ * holds it: its own text cannot go into a message), or undefined.
+ */
+function loneSurrogateAt(value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? path : undefined;
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [key, inner] of Object.entries(value)) {
+    if (LONE_SURROGATE.test(key)) return path;
+    const found = loneSurrogateAt(inner, `${path}/${pointerToken(key)}`);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
 function validateParsed(input: unknown): EventValidationResult {
   if (!isPlainObject(input)) {
     return {
@@ -183,6 +207,20 @@ function validateParsed(input: unknown): EventValidationResult {
           path: '',
           code: 'type',
           message: `The event must be a JSON object, not ${jsonTypeOf(input)}.`,
+        },
+      ],
+    };
+  }
+  // Such text is not Unicode: no canonical form to sign or hash, no jsonb to store it in.
+  const lone = loneSurrogateAt(input, '');
+  if (lone !== undefined) {
+    return {
+      ok: false,
+      errors: [
+        {
+          path: lone,
+          code: 'lone-surrogate',
+          message: `${capitalize(describePath(lone))} holds a lone UTF-16 surrogate (a \\uD800-\\uDFFF escape without its other half): it is not Unicode text.`,
         },
       ],
     };

@@ -109,6 +109,37 @@ describe('validateEvent', () => {
     expect(errorsOf(event).map((e) => [e.path, e.code])).toEqual([['/data', 'type']]);
   });
 
+  it('refuses a lone UTF-16 surrogate in any text, naming where (it cannot be signed or stored)', () => {
+    const inData = scheduled();
+    inData.data.batchNumber = 'HLV-\ud800-01';
+    expect(errorsOf(inData)).toEqual([
+      {
+        path: '/data/batchNumber',
+        code: 'lone-surrogate',
+        message:
+          'The field /data/batchNumber holds a lone UTF-16 surrogate (a \\uD800-\\uDFFF escape without its other half): it is not Unicode text.',
+      },
+    ]);
+    const inEnvelope = scheduled();
+    inEnvelope.subject = '\udc00';
+    expect(errorsOf(inEnvelope).map((e) => [e.path, e.code])).toEqual([
+      ['/subject', 'lone-surrogate'],
+    ]);
+    const inKey = scheduled();
+    inKey.data.plannedQuantity['\ud83d'] = 1;
+    expect(errorsOf(inKey).map((e) => [e.path, e.code])).toEqual([
+      ['/data/plannedQuantity', 'lone-surrogate'],
+    ]);
+    const inList = parseEvent(JSON.stringify(scheduled()).replace('"site":"', '"site":"\\ud800'));
+    expect(inList.ok ? [] : inList.errors.map((e) => [e.path, e.code])).toEqual([
+      ['/data/site', 'lone-surrogate'],
+    ]);
+    // A pair is a character: text with one is taken.
+    const paired = scheduled();
+    paired.data.batchNumber = 'HLV-🧪-01';
+    expect(validateEvent(paired).ok).toBe(true);
+  });
+
   it('rejects a data-less event', () => {
     const event = scheduled();
     delete event.data;

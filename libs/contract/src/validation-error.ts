@@ -22,6 +22,8 @@ export type ValidationErrorCode =
   | 'unsupported-content-type'
   | 'missing-data'
   | 'key-mismatch'
+  /** Text holding half of a UTF-16 surrogate pair: only a JSON `\uD800`-`\uDFFF` escape makes one. */
+  | 'lone-surrogate'
   | 'invalid';
 
 export interface ValidationError {

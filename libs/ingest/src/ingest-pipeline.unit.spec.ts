@@ -185,6 +185,21 @@ describe('IngestPipeline', () => {
     expect(rejection.message).toMatch(/plannedQuantity/);
   });
 
+  it('rejects text holding a lone surrogate, beside an event that goes through, the same each time', async () => {
+    // A JSON escape such as "\ud800" alone parses to text no canonical form or jsonb can hold.
+    const signed = world.partnerEvent(CDMO, 'batch/scheduled.v1');
+    const lone = { ...signed, data: { ...(signed.data as object), batchNumber: 'HLV-\ud800' } };
+    const fine = world.partnerEvent(CDMO, 'batch/scheduled.v1');
+    const [first, other] = await pipeline.ingestMany([world.incoming(lone), world.incoming(fine)]);
+    expect(rejectionOf(first!)).toMatchObject({
+      code: 'event.invalid-data',
+      path: '/data/batchNumber',
+    });
+    expect(other!.status).toBe('accepted');
+    const [again] = await pipeline.ingestMany([world.incoming(lone)]);
+    expect(rejectionOf(again!)).toEqual(rejectionOf(first!));
+  });
+
   it('rejects an unknown event type', async () => {
     const event = world.partnerEvent(CDMO, 'batch/scheduled.v1', {
       type: 'concord.batch.teleported.v1',
