@@ -46,6 +46,9 @@ export type EventValidationResult =
       readonly claimed?: ClaimedIdentity;
     };
 
+/** Half of a UTF-16 surrogate pair, alone. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 /** The `id`, `source` and `type` an event claims, kept only when they are strings. */
 export interface ClaimedIdentity {
   readonly id?: string;
@@ -61,7 +64,13 @@ export function claimedIdentity(input: unknown): ClaimedIdentity | undefined {
   const limits = { id: 256, source: 1024, type: 256 } as const;
   for (const name of ['id', 'source', 'type'] as const) {
     const value = (input as Record<string, unknown>)[name];
-    if (typeof value === 'string' && value.length > 0 && value.length <= limits[name])
+    // Nor one that is not Unicode text: the rejection repeating it could not be signed.
+    if (
+      typeof value === 'string' &&
+      value.length > 0 &&
+      value.length <= limits[name] &&
+      !LONE_SURROGATE.test(value)
+    )
       claimed[name] = value;
   }
   return Object.keys(claimed).length > 0 ? claimed : undefined;
@@ -179,9 +188,6 @@ function withClaimedIdentity(result: EventValidationResult, input: unknown) {
   const claimed = claimedIdentity(input);
   return claimed ? { ...result, claimed } : result;
 }
-
-/** Half of a UTF-16 surrogate pair, alone. */
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /**
  * Where the first key or string holding a lone surrogate is (a key is named by the object that

@@ -198,6 +198,11 @@ describe('IngestPipeline', () => {
     expect(other!.status).toBe('accepted');
     const [again] = await pipeline.ingestMany([world.incoming(lone)]);
     expect(rejectionOf(again!)).toEqual(rejectionOf(first!));
+    // In the id the rejection names the event by: it is refused without being repeated back.
+    const loneId = { ...world.partnerEvent(CDMO, 'batch/scheduled.v1'), id: 'ev-\udc00' };
+    const [byId] = await pipeline.ingestMany([world.incoming(loneId)]);
+    expect(rejectionOf(byId!)).toMatchObject({ code: 'event.invalid-envelope', path: '/id' });
+    expect(rejectionOf(byId!).rejectedEventId).toBe('');
   });
 
   it('rejects an unknown event type', async () => {
