@@ -30,6 +30,17 @@ describe('HTTP structured mode', () => {
     });
   });
 
+  it('refuses a body holding a lone surrogate (a JSON escape of half a pair), naming the field', () => {
+    const body = JSON.stringify(example('concord.batch.scheduled.v1')).replace(
+      '"site":"',
+      '"site":"\\udc00',
+    );
+    const result = decodeHttpStructured({ contentType: CLOUDEVENTS_JSON, body });
+    expect(result.ok ? [] : result.errors.map((e) => [e.path, e.code])).toEqual([
+      ['/data/site', 'lone-surrogate'],
+    ]);
+  });
+
   it('rejects a wrong content type, naming binary mode', () => {
     const body = JSON.stringify(example('concord.batch.scheduled.v1'));
     const result = decodeHttpStructured({ contentType: 'application/json', body });

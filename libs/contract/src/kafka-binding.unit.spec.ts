@@ -178,4 +178,10 @@ describe('Kafka binary mode', () => {
     expect(errorCodes({ ...record, value })).toContainEqual(['/data/batchNumber', 'required']);
     expect(errorCodes({ ...record, value: Buffer.from('[1,2]') })).toEqual([['/data', 'type']]);
   });
+
+  it('refuses data holding a lone surrogate (a JSON escape of half a pair), naming the field', () => {
+    const record = encodeKafkaRecord(example('concord.batch.scheduled.v1'));
+    const value = Buffer.from(record.value.toString().replace('"site":"', '"site":"\\ud800'));
+    expect(errorCodes({ ...record, value })).toEqual([['/data/site', 'lone-surrogate']]);
+  });
 });

@@ -393,7 +393,8 @@ async function batchesOfParts(
   }
   const pageOf = <T>(rows: T[]) => (take < 0 ? rows.slice(take) : rows.slice(0, take));
   if (filled.length === 0) return [];
-  const ids = filled.flat().map((row) => row.id);
+  const candidates = filled.flat();
+  const ids = candidates.map((row) => row.id);
   if (idsFirst)
     return context.db.batch.findMany({
       ...shape,
@@ -402,7 +403,7 @@ async function batchesOfParts(
       take,
     });
   if (filled.length === 1) return pageOf(filled[0]!);
-  const byId = new Map(filled.flat().map((row) => [row.id, row]));
+  const byId = new Map(candidates.map((row) => [row.id, row]));
   const ordered = await context.db.batch.findMany({
     select: { id: true },
     where: { AND: [partyOf(context), { id: { in: ids } }] },
