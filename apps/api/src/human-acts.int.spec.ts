@@ -231,6 +231,51 @@ describeWithPostgres('human acts with e-signatures (real PostgreSQL)', (database
     expect(await length(streams.deviation(DEV_A))).toBe(before);
   });
 
+  it('refuses text that is not Unicode (a lone surrogate) in any argument, naming it, recording nothing', async () => {
+    const token = await world.token(SPONSOR);
+    const stream = streams.deviation(DEV_A);
+    const before = await length(stream);
+    const send = async (variables: Record<string, unknown>) => {
+      const { status, body } = await world.graphql(token, APPROVE_CAPA, variables);
+      expect(status).toBe(200);
+      expect(body.data ?? null).toBeNull();
+      return body.errors;
+    };
+    const notUnicode = (where: string) => [
+      expect.objectContaining({
+        message: `${where} holds a lone UTF-16 surrogate (a \\uD800-\\uDFFF escape without its other half): it is not Unicode text.`,
+        extensions: { code: 'BAD_USER_INPUT' },
+      }),
+    ];
+    // A high half at the end, a low half alone, each in a different argument.
+    expect(
+      await send({
+        deviationId: DEV_A,
+        capaId: CAPA_A,
+        signature: await signatureOf(SPONSOR, 'qa', { reason: 'Approved \ud800' }),
+      }),
+    ).toEqual(notUnicode('Variable "$signature" at "signature.reason"'));
+    expect(
+      await send({
+        deviationId: `${DEV_A}\udc00`,
+        capaId: CAPA_A,
+        signature: await signatureOf(SPONSOR, 'qa'),
+      }),
+    ).toEqual(notUnicode('Variable "$deviationId"'));
+    // Written in the document itself, the parser refuses it.
+    const { body } = await world.graphql(token, '{ deviation(id: "DEV-\\ud800") { deviationId } }');
+    expect(body.errors?.[0]?.message).toMatch(/^Syntax Error: Invalid Unicode escape sequence/);
+    // A well-formed pair is text like any other: refused for what it says, not for how.
+    expect(
+      await refusedAct(stream, token, APPROVE_CAPA, {
+        deviationId: DEV_A,
+        capaId: CAPA_A,
+        signature: await signatureOf(SPONSOR, 'qa', { printedName: 'Dr. \ud83d\ude00' }),
+      }),
+    ).toMatchObject({ code: 'signature.printed-name-mismatch' });
+    expect(await length(stream)).toBe(before);
+  });
+
   it('refuses a signature whose ceremony fails, each with its own code, recording nothing', async () => {
     const token = await world.token(SPONSOR);
     const stream = streams.deviation(DEV_A);

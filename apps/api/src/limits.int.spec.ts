@@ -87,6 +87,24 @@ describe('limits on what one operation may ask (embedded read model, PGlite)', (
     return body.errors![0]!.message;
   }
 
+  /** Subscribes over SSE to an operation that must be refused; resolves to the one result. */
+  async function refusedSubscription(query: string, variables?: Record<string, unknown>) {
+    const response = await world.api.yoga.fetch('http://concord.test/graphql', {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'text/event-stream',
+        authorization: `Bearer ${token}`,
+      },
+      body: JSON.stringify({ query, variables }),
+    });
+    // A refused subscription is one `next` event with the error, then `complete`.
+    const text = await response.text();
+    expect(text).toContain('event: complete');
+    const [, data] = /event: next\ndata: (.*)\n/.exec(text) ?? [];
+    return JSON.parse(data!) as unknown;
+  }
+
   async function answered(query: string, variables?: Record<string, unknown>) {
     const { status, body } = await world.graphql(token, query, variables);
     expect(body.errors).toBeUndefined();
@@ -234,25 +252,37 @@ describe('limits on what one operation may ask (embedded read model, PGlite)', (
     );
   });
 
-  it('applies the page limits to subscriptions too', async () => {
-    const response = await world.api.yoga.fetch('http://concord.test/graphql', {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'text/event-stream',
-        authorization: `Bearer ${token}`,
-      },
-      body: JSON.stringify({
-        query: 'subscription { batchChanged { batchId timeline(first: 101) { totalCount } } }',
-      }),
+  it('refuses text that is not Unicode (a lone surrogate) in a query’s or a subscription’s variables, naming where', async () => {
+    const notUnicode = (where: string) =>
+      `${where} holds a lone UTF-16 surrogate (a \\uD800-\\uDFFF escape without its other half): it is not Unicode text.`;
+    const search = 'query($filter: BatchFilter) { batches(filter: $filter) { totalCount } }';
+    expect(await refused(search, { filter: { search: 'HLV\ud800' } })).toBe(
+      notUnicode('Variable "$filter" at "filter.search"'),
+    );
+    expect(await refused('query($id: ID!) { batch(id: $id) { batchId } }', { id: '\udc00' })).toBe(
+      notUnicode('Variable "$id"'),
+    );
+    // The same filter with a well-formed pair is answered: it matches nothing.
+    expect(await answered(search, { filter: { search: 'HLV\ud83d\ude00' } })).toEqual({
+      batches: { totalCount: 0 },
     });
-    // A refused subscription is one `next` event with the error, then `complete`.
-    const text = await response.text();
-    const [, data] = /event: next\ndata: (.*)\n/.exec(text) ?? [];
-    expect(JSON.parse(data!)).toEqual({
+    expect(
+      await refusedSubscription('subscription($id: ID) { batchChanged(id: $id) { batchId } }', {
+        id: `${A1}\ud800`,
+      }),
+    ).toEqual({
+      errors: [{ message: notUnicode('Variable "$id"'), extensions: { code: 'BAD_USER_INPUT' } }],
+    });
+  });
+
+  it('applies the page limits to subscriptions too', async () => {
+    expect(
+      await refusedSubscription(
+        'subscription { batchChanged { batchId timeline(first: 101) { totalCount } } }',
+      ),
+    ).toEqual({
       errors: [{ message: 'Page size 101 exceeds the maximum of 100 (first on timeline).' }],
     });
-    expect(text).toContain('event: complete');
   });
 });
 

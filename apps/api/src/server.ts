@@ -38,6 +38,7 @@ import { WebSocketServer } from 'ws';
 import { CallerCache } from './caller-cache.ts';
 import { ChangeFeed } from './change-feed.ts';
 import type { ApiContext } from './context.ts';
+import { unicodeVariablesOnly } from './unicode-variables.ts';
 import { costLimit } from './cost-limit.ts';
 import { Administration } from './administration.ts';
 import type { QuarantineService } from './schema/operator-desk.ts';
@@ -285,6 +286,7 @@ export function createApi(options: ApiOptions): Api {
       explainedTokenLimit(),
       ...armor.protect().plugins,
       costLimit(options.maxCost ?? 5_000),
+      unicodeVariablesOnly(),
       oneTransactionPerOperation(),
       ...(options.plugins ?? []),
     ],

@@ -28,6 +28,7 @@ export {
   type ValidationOptions,
 } from './validate.ts';
 export { DEFAULT_MAX_EVENT_BYTES } from './size.ts';
+export { isUnicodeText, loneSurrogatePath, notUnicodeText } from './unicode-text.ts';
 export { ContractViolationError } from './contract-violation-error.ts';
 export { canonicalJson, canonicalJsonBytes } from './canonical-json.ts';
 export {

@@ -20,6 +20,7 @@ import {
   tooLarge,
   utf8ByteLength,
 } from './size.ts';
+import { isUnicodeText, loneSurrogatePath, notUnicodeText } from './unicode-text.ts';
 import {
   capitalize,
   describePath,
@@ -46,9 +47,6 @@ export type EventValidationResult =
       readonly claimed?: ClaimedIdentity;
     };
 
-/** Half of a UTF-16 surrogate pair, alone. */
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
 /** The `id`, `source` and `type` an event claims, kept only when they are strings. */
 export interface ClaimedIdentity {
   readonly id?: string;
@@ -69,7 +67,7 @@ export function claimedIdentity(input: unknown): ClaimedIdentity | undefined {
       typeof value === 'string' &&
       value.length > 0 &&
       value.length <= limits[name] &&
-      !LONE_SURROGATE.test(value)
+      isUnicodeText(value)
     )
       claimed[name] = value;
   }
@@ -189,21 +187,6 @@ function withClaimedIdentity(result: EventValidationResult, input: unknown) {
   return claimed ? { ...result, claimed } : result;
 }
 
-/**
- * Where the first key or string holding a lone surrogate is (a key is named by the object that
- * holds it: its own text cannot go into a message), or undefined.
- */
-function loneSurrogateAt(value: unknown, path: string): string | undefined {
-  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? path : undefined;
-  if (value === null || typeof value !== 'object') return undefined;
-  for (const [key, inner] of Object.entries(value)) {
-    if (LONE_SURROGATE.test(key)) return path;
-    const found = loneSurrogateAt(inner, `${path}/${pointerToken(key)}`);
-    if (found !== undefined) return found;
-  }
-  return undefined;
-}
-
 function validateParsed(input: unknown): EventValidationResult {
   if (!isPlainObject(input)) {
     return {
@@ -217,17 +200,13 @@ function validateParsed(input: unknown): EventValidationResult {
       ],
     };
   }
-  // Such text is not Unicode: no canonical form to sign or hash, no jsonb to store it in.
-  const lone = loneSurrogateAt(input, '');
+  const lone = loneSurrogatePath(input);
   if (lone !== undefined) {
+    const path = lone.map((key) => `/${pointerToken(String(key))}`).join('');
     return {
       ok: false,
       errors: [
-        {
-          path: lone,
-          code: 'lone-surrogate',
-          message: `${capitalize(describePath(lone))} holds a lone UTF-16 surrogate (a \\uD800-\\uDFFF escape without its other half): it is not Unicode text.`,
-        },
+        { path, code: 'lone-surrogate', message: notUnicodeText(capitalize(describePath(path))) },
       ],
     };
   }
