@@ -261,6 +261,10 @@ async function runOnce(run: number, server: string): Promise<RunFigures> {
     application_name: 'emmett-bench',
     types: emmettTypes,
   });
+  // A connection of this pool that PostgreSQL ends while idle (the run's databases are dropped
+  // with force at its end) is an 'error' event: unheard, it ended the whole bench in one of its
+  // runs ("terminating connection due to administrator command"). The pool replaces it.
+  emmettPool.on('error', () => undefined);
   const emmettDb = dumbo({ connectionString: emmettDatabase.url, pool: emmettPool });
   let emmett: EmmettEventStore | undefined;
   try {
