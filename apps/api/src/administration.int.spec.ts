@@ -3,21 +3,23 @@
 // people, a partner system and an API key; the key works (GraphQL, last use) until it is revoked,
 // then it is refused with the reason. Who may administer what is the organization decider's rule:
 // anyone else is refused, and cannot tell another organization exists.
-import { Authenticator, DEV_AUDIENCE, DEV_ISSUER, DevIssuer } from '@concord/auth';
+import type { DevIssuer } from '@concord/auth';
 import { generateSigningKey, signKeyStatement } from '@concord/contract';
-import { PostgresEventStore } from '@concord/event-store-postgres';
+import type { PostgresEventStore } from '@concord/event-store-postgres';
 import {
   generatePlatformKey,
   publicHalf,
   signingAsPlatform,
   verifyPlatformSignature,
 } from '@concord/evidence';
-import { readModelPrisma, type ReadModelPrisma } from '@concord/read-model';
-import { pgDatabase } from '@concord/sql';
+import type { ReadModelPrisma } from '@concord/read-model';
 import { describeWithPostgres } from '@concord/test-infra/vitest';
-import pino from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startApiServer, type ApiServer } from './api-server.ts';
+import type { ApiServer } from './api-server.ts';
+import {
+  apiServerOnPostgres,
+  type ApiServerOnPostgres,
+} from './test-support/api-server-on-postgres.ts';
 
 const ORG = 'riverside-pharma';
 const OTHER = 'harbor-labs';
@@ -29,37 +31,20 @@ type Answer = {
 };
 
 describeWithPostgres('administration through the domain', (database) => {
+  let running: ApiServerOnPostgres;
+  let server: ApiServer;
   let store: PostgresEventStore;
   let prisma: ReadModelPrisma;
-  let server: ApiServer;
   let issuer: DevIssuer;
 
   beforeAll(async () => {
-    const db = pgDatabase({ connectionString: database().url });
-    store = await PostgresEventStore.open(db);
-    prisma = readModelPrisma({ connectionString: database().url });
-    issuer = await DevIssuer.open();
-    const authenticator = new Authenticator({
-      issuer: DEV_ISSUER,
-      audience: DEV_AUDIENCE,
-      keys: issuer.jwks(),
-    });
-    server = await startApiServer({
-      store: signingAsPlatform(store, PLATFORM_KEY),
-      db,
-      prisma,
-      authenticator,
-      logger: pino({ level: 'silent' }),
-      port: 0,
+    running = await apiServerOnPostgres(database().url, {
+      serve: (plain) => signingAsPlatform(plain, PLATFORM_KEY),
       httpIngest: false,
     });
+    ({ server, store, prisma, issuer } = running);
   });
-
-  afterAll(async () => {
-    await server?.close();
-    await prisma?.$disconnect();
-    await store?.close();
-  });
+  afterAll(async () => running?.close());
 
   const token = (personId: string, organizationId: string, roles: string[], name?: string) =>
     issuer.mint({ personId, organizationId, roles, ...(name ? { name } : {}) });
@@ -415,8 +400,7 @@ describeWithPostgres('administration through the domain', (database) => {
 });
 
 describeWithPostgres('signing keys, on the organization’s own proof', (database) => {
-  let store: PostgresEventStore;
-  let prisma: ReadModelPrisma;
+  let running: ApiServerOnPostgres;
   let server: ApiServer;
   let issuer: DevIssuer;
   const ADMIN = {
@@ -427,23 +411,11 @@ describeWithPostgres('signing keys, on the organization’s own proof', (databas
   };
 
   beforeAll(async () => {
-    const db = pgDatabase({ connectionString: database().url });
-    store = await PostgresEventStore.open(db);
-    prisma = readModelPrisma({ connectionString: database().url });
-    issuer = await DevIssuer.open();
-    server = await startApiServer({
-      store: signingAsPlatform(store, PLATFORM_KEY),
-      db,
-      prisma,
-      authenticator: new Authenticator({
-        issuer: DEV_ISSUER,
-        audience: DEV_AUDIENCE,
-        keys: issuer.jwks(),
-      }),
-      logger: pino({ level: 'silent' }),
-      port: 0,
+    running = await apiServerOnPostgres(database().url, {
+      serve: (plain) => signingAsPlatform(plain, PLATFORM_KEY),
       httpIngest: false,
     });
+    ({ server, issuer } = running);
     const operator = await issuer.mint({
       personId: 'ops-ada',
       organizationId: 'concord',
@@ -458,11 +430,7 @@ describeWithPostgres('signing keys, on the organization’s own proof', (databas
     }
   });
 
-  afterAll(async () => {
-    await server?.close();
-    await prisma?.$disconnect();
-    await store?.close();
-  });
+  afterAll(async () => running?.close());
 
   async function call(bearer: string, query: string, variables = {}) {
     const response = await fetch(`${server.url}/graphql`, {
@@ -587,7 +555,9 @@ describeWithPostgres('signing keys, on the organization’s own proof', (databas
       )
       .toMatchObject({ __typename: 'MutationRevokeSigningKeySuccess' });
 
-    const [, , registered, rotated, revoked] = await store.readStream(`organization-${ORG}`);
+    const [, , registered, rotated, revoked] = await running.store.readStream(
+      `organization-${ORG}`,
+    );
     expect(registered!.metadata).toMatchObject({
       actorid: 'rp-admin',
       reason: 'Key rotation',

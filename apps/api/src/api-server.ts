@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { AuthenticationError, type Authenticator, type DevIssuer } from '@concord/auth';
+import { DEFAULT_MAX_BATCH_BYTES } from '@concord/contract';
 import { superviseSubscription, type EventStore } from '@concord/event-store';
 import { CheckpointLog, receiptSigner } from '@concord/evidence';
 import {
@@ -33,7 +34,7 @@ import { ChangeFeed } from './change-feed.ts';
 import { LOG_PREFIX, logRoutes } from './log-routes.ts';
 import { QP_REGISTER_PATH, qpRegisterRoutes } from './qp-register.ts';
 import { Operations } from './operations.ts';
-import { createApi, type Api, type ApiOptions } from './server.ts';
+import { createApi, MAX_REQUEST_BYTES, type Api, type ApiOptions } from './server.ts';
 import { staticFiles } from './static-files.ts';
 import { sqlStepUpLedger } from './step-up-ledger.ts';
 
@@ -45,6 +46,7 @@ export interface ApiServerOptions
     | 'maxAliases'
     | 'maxCost'
     | 'maxTokens'
+    | 'maxRequestBytes'
     | 'platformKeyring'
     | 'platformKey'
     | 'quarantine'
@@ -116,6 +118,7 @@ export interface ApiServer {
  */
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const { store, db, prisma, logger } = options;
+  const maxRequestBytes = options.maxRequestBytes ?? MAX_REQUEST_BYTES;
   await migrateReadModel(db);
   const stepUps = await sqlStepUpLedger(db);
   // The checkpoints the platform signs (the ingest process signs them periodically) and every
@@ -248,6 +251,16 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
 
   const server = createServer((request, response) => {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    /** Answers with a Fetch API handler, its body read up to `maxBytes` (else 413). */
+    const serve = (
+      handler: (request: Request) => Promise<Response>,
+      failure: string,
+      maxBytes = maxRequestBytes,
+    ) =>
+      void serveFetch(handler, request, response, maxBytes).catch((error: unknown) => {
+        logger.error({ err: error }, failure);
+        if (!response.headersSent) response.writeHead(500).end();
+      });
     if (path === '/health') {
       // Liveness: the process answers. Whether it may take traffic is /ready's question.
       response.writeHead(200, { 'content-type': 'application/json' });
@@ -288,42 +301,15 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         });
       return;
     }
-    if (path === '/ingest' && ingest) {
-      void serveFetch(ingest, request, response).catch((error: unknown) => {
-        logger.error({ err: error }, 'HTTP ingest failed');
-        if (!response.headersSent) response.writeHead(500).end();
-      });
-      return;
-    }
-    if (path.startsWith(AUDIT_PREFIX)) {
-      void serveFetch(audit, request, response).catch((error: unknown) => {
-        logger.error({ err: error }, 'the audit download failed');
-        if (!response.headersSent) response.writeHead(500).end();
-      });
-      return;
-    }
-    if (path === QP_REGISTER_PATH) {
-      void serveFetch(qpRegister, request, response).catch((error: unknown) => {
-        logger.error({ err: error }, 'the register download failed');
-        if (!response.headersSent) response.writeHead(500).end();
-      });
-      return;
-    }
-    if (path.startsWith(LOG_PREFIX)) {
-      void serveFetch(log, request, response).catch((error: unknown) => {
-        logger.error({ err: error }, 'the log route failed');
-        if (!response.headersSent) response.writeHead(500).end();
-      });
-      return;
-    }
+    if (path === '/ingest' && ingest)
+      return serve(ingest, 'HTTP ingest failed', DEFAULT_MAX_BATCH_BYTES);
+    if (path.startsWith(AUDIT_PREFIX)) return serve(audit, 'the audit download failed');
+    if (path === QP_REGISTER_PATH) return serve(qpRegister, 'the register download failed');
+    if (path.startsWith(LOG_PREFIX)) return serve(log, 'the log route failed');
     if (devTokens && path.startsWith(DEV_TOKEN_PREFIX)) {
       const answer = async (fetchRequest: Request) =>
         (await devTokens(fetchRequest)) ?? new Response(null, { status: 404 });
-      void serveFetch(answer, request, response).catch((error: unknown) => {
-        logger.error({ err: error }, 'development token route failed');
-        if (!response.headersSent) response.writeHead(500).end();
-      });
-      return;
+      return serve(answer, 'development token route failed');
     }
     if (path === api.yoga.graphqlEndpoint) {
       void api.yoga(request, response);
@@ -371,9 +357,14 @@ async function serveFetch(
   handler: (request: Request) => Promise<Response>,
   request: IncomingMessage,
   response: ServerResponse,
+  maxBytes: number,
 ): Promise<void> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
+  const body = await readBody(request, maxBytes);
+  if (body === undefined) {
+    response.writeHead(413, { 'content-type': 'application/json' });
+    response.end(JSON.stringify({ error: `the body exceeds ${maxBytes} bytes` }));
+    return;
+  }
   const headers = new Headers();
   for (const [name, value] of Object.entries(request.headers))
     if (typeof value === 'string') headers.set(name, value);
@@ -381,9 +372,35 @@ async function serveFetch(
     new Request(`http://localhost${request.url ?? '/'}`, {
       method: request.method ?? 'GET',
       headers,
-      ...(request.method === 'POST' ? { body: Buffer.concat(chunks) } : {}),
+      ...(request.method === 'POST' ? { body } : {}),
     }),
   );
   response.writeHead(answer.status, Object.fromEntries(answer.headers));
   response.end(Buffer.from(await answer.arrayBuffer()));
+}
+
+/**
+ * The request's body, or undefined as soon as it is known to be larger than `maxBytes` (by its
+ * Content-Length, or by what has arrived): a client cannot make the server hold more than that,
+ * whoever it is (this runs before any credential is checked).
+ */
+function readBody(
+  request: IncomingMessage,
+  maxBytes: number,
+): Promise<Buffer<ArrayBuffer> | undefined> {
+  const declared = Number(request.headers['content-length'] ?? 0);
+  if (declared > maxBytes) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxBytes) return void chunks.push(chunk);
+      // The rest is let through unkept, so that the client, still sending, reads the answer.
+      request.off('data', onData).off('end', onEnd).resume();
+      resolve(undefined);
+    };
+    const onEnd = () => resolve(Buffer.concat(chunks));
+    request.on('data', onData).once('end', onEnd).once('error', reject);
+  });
 }

@@ -45,6 +45,12 @@ import type { QuarantineService } from './schema/operator-desk.ts';
 import { HumanActs } from './human-acts.ts';
 import { schema } from './schema/index.ts';
 
+/**
+ * The largest GraphQL request, in bytes. An operation is at most 3,000 tokens and the largest
+ * variables a dashboard or the CLI sends (an agreement's text, a signature) are a few kilobytes.
+ */
+export const MAX_REQUEST_BYTES = 1024 * 1024;
+
 export interface ApiOptions {
   /** Prisma over the read model; each request reads through its own organization's scope. */
   prisma: ReadModelPrisma;
@@ -90,6 +96,12 @@ export interface ApiOptions {
   maxCost?: number;
   /** Most tokens in one document. @default 3000 */
   maxTokens?: number;
+  /**
+   * Largest request body over HTTP, and largest graphql-ws message, in bytes: refused (413, or
+   * the socket closed with 1009) as soon as it is known to be larger, never read whole.
+   * @default MAX_REQUEST_BYTES (1 MiB)
+   */
+  maxRequestBytes?: number;
   /** The platform's clock for human acts. @default () => new Date() */
   clock?: () => Date;
   /** Where used e-signature credentials are kept. @default this process's memory */
@@ -282,6 +294,8 @@ export function createApi(options: ApiOptions): Api {
     schema,
     graphiql: options.graphiql ?? true,
     maskedErrors: true,
+    // Declared or chunked, a body is refused as soon as it is known to be larger.
+    maxRequestBodySize: options.maxRequestBytes ?? MAX_REQUEST_BYTES,
     plugins: [
       explainedTokenLimit(),
       ...armor.protect().plugins,
@@ -299,7 +313,12 @@ export function createApi(options: ApiOptions): Api {
     changes,
     authenticator,
     attachWebSockets(server) {
-      const sockets = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+      const sockets = new WebSocketServer({
+        server,
+        path: yoga.graphqlEndpoint,
+        // ws's default is 100 MiB per message: one connection could make the process hold that.
+        maxPayload: options.maxRequestBytes ?? MAX_REQUEST_BYTES,
+      });
       const disposable = useServer(
         {
           // Run each operation with the enveloped (plugin-wrapped) execute/subscribe of onSubscribe.

@@ -6,14 +6,11 @@ import { createPublicKey } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Authenticator, DEV_AUDIENCE, DEV_ISSUER, DevIssuer } from '@concord/auth';
-import { startApiServer, type ApiServer } from '@concord/api';
+import type { DevIssuer } from '@concord/auth';
+import type { ApiServer } from '@concord/api';
+import { apiServerOnPostgres, type ApiServerOnPostgres } from '@concord/api/test-support/server';
 import { publicKeyToBase64 } from '@concord/contract';
-import { PostgresEventStore } from '@concord/event-store-postgres';
-import { readModelPrisma, type ReadModelPrisma } from '@concord/read-model';
-import { pgDatabase } from '@concord/sql';
 import { describeWithPostgres } from '@concord/test-infra/vitest';
-import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { run } from './cli.ts';
 import { captureIo } from './test-support/capture.ts';
@@ -22,8 +19,7 @@ const ORG = 'lakeside-bio';
 
 describeWithPostgres('concord admin and concord keys register|revoke', (database) => {
   let dir: string;
-  let store: PostgresEventStore;
-  let prisma: ReadModelPrisma;
+  let running: ApiServerOnPostgres;
   let server: ApiServer;
   let issuer: DevIssuer;
   let operator: string;
@@ -32,23 +28,8 @@ describeWithPostgres('concord admin and concord keys register|revoke', (database
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'concord-admin-'));
-    const db = pgDatabase({ connectionString: database().url });
-    store = await PostgresEventStore.open(db);
-    prisma = readModelPrisma({ connectionString: database().url });
-    issuer = await DevIssuer.open();
-    server = await startApiServer({
-      store,
-      db,
-      prisma,
-      authenticator: new Authenticator({
-        issuer: DEV_ISSUER,
-        audience: DEV_AUDIENCE,
-        keys: issuer.jwks(),
-      }),
-      logger: pino({ level: 'silent' }),
-      port: 0,
-      httpIngest: false,
-    });
+    running = await apiServerOnPostgres(database().url, { httpIngest: false });
+    ({ server, issuer } = running);
     operator = await issuer.mint({
       personId: 'ops-1',
       organizationId: 'concord',
@@ -58,9 +39,7 @@ describeWithPostgres('concord admin and concord keys register|revoke', (database
   });
 
   afterAll(async () => {
-    await server?.close();
-    await prisma?.$disconnect();
-    await store?.close();
+    await running?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 

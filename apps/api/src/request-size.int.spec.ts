@@ -1,0 +1,145 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { describeWithPostgres } from '@concord/test-infra/vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import {
+  apiServerOnPostgres,
+  type ApiServerOnPostgres,
+} from './test-support/api-server-on-postgres.ts';
+
+const MIB = 1024 * 1024;
+
+interface Answer {
+  status: number;
+  body: string;
+  /** Bytes of the body the client had written when the answer came. */
+  written: number;
+}
+
+/**
+ * Sends a POST from a plain `node:http` client: `declared` as its Content-Length (none: chunked),
+ * then `total` bytes of `chunk`-sized pieces, as fast as the server reads them, until it answers.
+ */
+function post(
+  url: string,
+  path: string,
+  options: { declared?: number; total: number; chunk?: number; headers?: Record<string, string> },
+): Promise<Answer> {
+  const { declared, total, chunk = 64 * 1024, headers = {} } = options;
+  return new Promise((resolve, reject) => {
+    let written = 0;
+    let answered = false;
+    const request = httpRequest(`${url}${path}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(declared === undefined ? {} : { 'content-length': String(declared) }),
+        ...headers,
+      },
+    });
+    request.on('response', (response: IncomingMessage) => {
+      answered = true;
+      const at = written;
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (text: string) => (body += text));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body, written: at }));
+      response.on('error', reject);
+    });
+    // The server may close the connection while the client still writes: that is its answer.
+    request.on('error', (error) => {
+      if (!answered) reject(error);
+    });
+    const piece = Buffer.alloc(chunk, 0x20);
+    const writeMore = () => {
+      while (!answered && written < total) {
+        const size = Math.min(chunk, total - written);
+        written += size;
+        if (!request.write(size === chunk ? piece : piece.subarray(0, size)))
+          return void request.once('drain', writeMore);
+      }
+      if (!answered) request.end();
+    };
+    writeMore();
+  });
+}
+
+describeWithPostgres('the size of what a client may send (a real HTTP server)', (database) => {
+  let running: ApiServerOnPostgres;
+  let url: string;
+  let token: string;
+
+  beforeAll(async () => {
+    running = await apiServerOnPostgres(database().url);
+    url = running.server.url;
+    token = await running.issuer.mint({
+      personId: 'p-1',
+      organizationId: 'northbridge-bio',
+      roles: ['qa'],
+      name: 'Dr. A. Tester',
+    });
+  });
+  afterAll(async () => running?.close());
+
+  const tooLarge = {
+    errors: [
+      { message: 'Request body too large', extensions: { code: 'REQUEST_ENTITY_TOO_LARGE' } },
+    ],
+  };
+
+  it('refuses a GraphQL body declared above 1 MiB at once, without reading it', async () => {
+    // 1 GiB announced, a few bytes sent: the answer cannot wait for the rest.
+    const answer = await post(url, '/graphql', { declared: 1024 * MIB, total: 4 * MIB });
+    expect(answer.status).toBe(413);
+    expect(JSON.parse(answer.body)).toEqual(tooLarge);
+    expect(answer.written).toBeLessThan(4 * MIB);
+  });
+
+  it('refuses a GraphQL body sent without its length (chunked) once it passes 1 MiB', async () => {
+    const answer = await post(url, '/graphql', { total: 64 * MIB });
+    expect(answer.status).toBe(413);
+    expect(JSON.parse(answer.body)).toEqual(tooLarge);
+    expect(answer.written).toBeLessThan(64 * MIB);
+  });
+
+  it('answers an operation of any size up to the limit as usual', async () => {
+    const padding = 'x'.repeat(MIB - 1_000);
+    const body = JSON.stringify({ query: '{ viewer { id } }', variables: { padding } });
+    const response = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body,
+    });
+    expect(Buffer.byteLength(body)).toBeGreaterThan(MIB - 1_000);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ data: { viewer: { id: expect.any(String) } } });
+  });
+
+  it('stops reading an HTTP ingest body past 10 MiB, declared or chunked, before any credential is checked', async () => {
+    const refusal = { error: 'the body exceeds 10485760 bytes' };
+    const declared = await post(url, '/ingest', { declared: 64 * MIB, total: 64 * MIB });
+    expect(declared.status).toBe(413);
+    expect(JSON.parse(declared.body)).toEqual(refusal);
+    expect(declared.written).toBeLessThan(64 * MIB);
+    const chunked = await post(url, '/ingest', {
+      total: 64 * MIB,
+      headers: { 'content-type': 'application/cloudevents-batch+json' },
+    });
+    expect(chunked.status).toBe(413);
+    expect(JSON.parse(chunked.body)).toEqual(refusal);
+    expect(chunked.written).toBeLessThan(64 * MIB);
+  });
+
+  it('closes a graphql-ws connection whose message is above 1 MiB (1009, message too big)', async () => {
+    const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/graphql`, ['graphql-transport-ws']);
+    await new Promise((resolve, reject) => {
+      socket.once('open', resolve);
+      socket.once('error', reject);
+    });
+    const closed = new Promise<number>((resolve) => socket.once('close', resolve));
+    socket.send(
+      JSON.stringify({ type: 'connection_init', payload: { padding: 'x'.repeat(2 * MIB) } }),
+    );
+    expect(await closed).toBe(1009);
+  });
+});
