@@ -67,6 +67,45 @@ describeWithPostgres('PostgresEventStore on a PostgreSQL server', (database) => 
     }
   });
 
+  it('announces a burst of appends in a few notifications, the last one carrying the head', async () => {
+    const intervalMs = 500;
+    const db = pgDatabase({ connectionString: database().url });
+    const store = await PostgresEventStore.open(db, { announceIntervalMs: intervalMs });
+    const listener = pgDatabase({ connectionString: database().url });
+    const heard: { position: bigint; at: number }[] = [];
+    const unlisten = await listener.listen('concord_events', (payload) =>
+      heard.push({ position: BigInt(payload), at: performance.now() }),
+    );
+    try {
+      const streamId = `batch-${crypto.randomUUID()}`;
+      const started = performance.now();
+      let head = 0n;
+      for (let n = 1; n <= 40; n++) {
+        const { positions } = await store.append(streamId, [
+          { id: `${streamId}/${n}`, type: 't', data: { n } },
+        ]);
+        head = positions.at(-1)!;
+      }
+      const elapsed = performance.now() - started;
+      // Whatever else appends on the server, this store's last position is announced...
+      await expect
+        .poll(() => heard.some((h) => h.position >= head), { timeout: 5_000 })
+        .toBe(true);
+      const ours = heard.filter((h) => h.position > head - 40n && h.position <= head);
+      // ...the first at once (an idle store adds no delay), then at most one per interval.
+      expect(ours[0]!.at - started).toBeLessThan(intervalMs);
+      expect(ours.length).toBeLessThanOrEqual(2 + Math.floor(elapsed / intervalMs));
+      expect(ours.length).toBeLessThan(40);
+      // Announcements name positions in order: a reader never hears the head go back.
+      const positions = ours.map((h) => h.position);
+      expect(positions).toEqual([...positions].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+    } finally {
+      await unlisten();
+      await listener.close();
+      await store.close();
+    }
+  });
+
   it("refuses in SQL an append chained to a head that is not the stream's, whatever its version", async () => {
     const db = pgDatabase({ connectionString: database().url });
     const store = await PostgresEventStore.open(db);
