@@ -88,9 +88,7 @@ describeWithPostgres('PostgresEventStore on a PostgreSQL server', (database) => 
       }
       const elapsed = performance.now() - started;
       // Whatever else appends on the server, this store's last position is announced...
-      await expect
-        .poll(() => heard.some((h) => h.position >= head), { timeout: 5_000 })
-        .toBe(true);
+      await expect.poll(() => heard.some((h) => h.position >= head), { timeout: 5_000 }).toBe(true);
       const ours = heard.filter((h) => h.position > head - 40n && h.position <= head);
       // ...the first at once (an idle store adds no delay), then at most one per interval.
       expect(ours[0]!.at - started).toBeLessThan(intervalMs);
