@@ -359,48 +359,71 @@ async function serveFetch(
   response: ServerResponse,
   maxBytes: number,
 ): Promise<void> {
-  const body = await readBody(request, maxBytes);
-  if (body === undefined) {
+  const tooLarge = () => {
     response.writeHead(413, { 'content-type': 'application/json' });
     response.end(JSON.stringify({ error: `the body exceeds ${maxBytes} bytes` }));
-    return;
-  }
+  };
+  if (Number(request.headers['content-length'] ?? 0) > maxBytes) return tooLarge();
   const headers = new Headers();
   for (const [name, value] of Object.entries(request.headers))
     if (typeof value === 'string') headers.set(name, value);
-  const answer = await handler(
-    new Request(`http://localhost${request.url ?? '/'}`, {
-      method: request.method ?? 'GET',
-      headers,
-      ...(request.method === 'POST' ? { body } : {}),
-    }),
-  );
+  const body = request.method === 'POST' ? new LimitedBody(request, maxBytes) : undefined;
+  let answer: Response | undefined;
+  try {
+    answer = await handler(
+      new Request(`http://localhost${request.url ?? '/'}`, {
+        method: request.method ?? 'GET',
+        headers,
+        ...(body ? { body: body.stream, duplex: 'half' } : {}),
+      }),
+    );
+  } catch (error) {
+    if (!body?.exceeded) throw error;
+  } finally {
+    await body?.letRestGo();
+  }
+  if (!answer || body?.exceeded) return tooLarge();
   response.writeHead(answer.status, Object.fromEntries(answer.headers));
   response.end(Buffer.from(await answer.arrayBuffer()));
 }
 
 /**
- * The request's body, or undefined as soon as it is known to be larger than `maxBytes` (by its
- * Content-Length, or by what has arrived): a client cannot make the server hold more than that,
- * whoever it is (this runs before any credential is checked).
+ * A request's body as the handler reads it, no sooner (a handler that refuses the caller first
+ * reads none of it) and no further than `maxBytes`: past that, reading it fails and `exceeded`
+ * is set. A client cannot make the server hold more than that, whoever it is.
  */
-function readBody(
-  request: IncomingMessage,
-  maxBytes: number,
-): Promise<Buffer<ArrayBuffer> | undefined> {
-  const declared = Number(request.headers['content-length'] ?? 0);
-  if (declared > maxBytes) return Promise.resolve(undefined);
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+class LimitedBody {
+  readonly stream: ReadableStream<Uint8Array>;
+  exceeded = false;
+  readonly #request: IncomingMessage;
+  #chunks: AsyncIterator<Buffer> | undefined;
+
+  constructor(request: IncomingMessage, maxBytes: number) {
+    this.#request = request;
     let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= maxBytes) return void chunks.push(chunk);
-      // The rest is let through unkept, so that the client, still sending, reads the answer.
-      request.off('data', onData).off('end', onEnd).resume();
-      resolve(undefined);
-    };
-    const onEnd = () => resolve(Buffer.concat(chunks));
-    request.on('data', onData).once('end', onEnd).once('error', reject);
-  });
+    this.stream = new ReadableStream<Uint8Array>(
+      {
+        pull: async (controller) => {
+          // Kept alive on return: what is left of the body is let go, not the connection.
+          this.#chunks ??= request.iterator({ destroyOnReturn: false });
+          const { value, done } = await this.#chunks.next();
+          if (done) return controller.close();
+          size += value.length;
+          if (size <= maxBytes) return controller.enqueue(value);
+          this.exceeded = true;
+          controller.error(new Error(`the body exceeds ${maxBytes} bytes`));
+        },
+      },
+      { highWaterMark: 0 },
+    );
+  }
+
+  /**
+   * What the handler did not read is read and dropped, so that a client still sending gets the
+   * answer, and the connection serves its next request.
+   */
+  async letRestGo(): Promise<void> {
+    await this.#chunks?.return?.();
+    if (!this.#request.readableEnded) this.#request.resume();
+  }
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { describeWithPostgres } from '@concord/test-infra/vitest';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -8,6 +9,7 @@ import {
 } from './test-support/api-server-on-postgres.ts';
 
 const MIB = 1024 * 1024;
+const PARTNER_KEY = 'nb-mes-key-0001-request-size';
 
 interface Answer {
   status: number;
@@ -74,7 +76,15 @@ describeWithPostgres('the size of what a client may send (a real HTTP server)', 
   let token: string;
 
   beforeAll(async () => {
-    running = await apiServerOnPostgres(database().url);
+    running = await apiServerOnPostgres(database().url, {
+      apiKeys: [
+        {
+          sha256: createHash('sha256').update(PARTNER_KEY).digest('hex'),
+          organizationId: 'northbridge-bio',
+          systemId: 'nb-mes',
+        },
+      ],
+    });
     url = running.server.url;
     token = await running.issuer.mint({
       personId: 'p-1',
@@ -120,18 +130,31 @@ describeWithPostgres('the size of what a client may send (a real HTTP server)', 
     expect(await response.json()).toEqual({ data: { viewer: { id: expect.any(String) } } });
   });
 
-  it('keeps no HTTP ingest body past 10 MiB, declared or chunked, whoever sends it', async () => {
+  it('reads no HTTP ingest body before the credential, and keeps none past 10 MiB', async () => {
+    const batch = { 'content-type': 'application/cloudevents-batch+json' };
+    // Without a partner's key: refused before a byte of the body is kept.
+    const anonymous = await post(url, '/ingest', { total: 64 * MIB, headers: batch });
+    expect(anonymous.status).toBe(401);
+    expect(JSON.parse(anonymous.body)).toEqual({
+      error: "a partner system's credential is required (Authorization: ApiKey <key>)",
+    });
+    // With it: refused as soon as the body is known to pass 10 MiB, declared or chunked.
+    const partner = { ...batch, authorization: `ApiKey ${PARTNER_KEY}` };
     const refusal = { error: 'the body exceeds 10485760 bytes' };
-    const declared = await post(url, '/ingest', { declared: 64 * MIB, total: 64 * MIB });
+    const declared = await post(url, '/ingest', {
+      declared: 64 * MIB,
+      total: 64 * MIB,
+      headers: partner,
+    });
     expect(declared.status).toBe(413);
     expect(JSON.parse(declared.body)).toEqual(refusal);
     expect(declared.written).toBeLessThan(64 * MIB);
-    const chunked = await post(url, '/ingest', {
-      total: 64 * MIB,
-      headers: { 'content-type': 'application/cloudevents-batch+json' },
-    });
+    const chunked = await post(url, '/ingest', { total: 64 * MIB, headers: partner });
     expect(chunked.status).toBe(413);
     expect(JSON.parse(chunked.body)).toEqual(refusal);
+    // A body under the limit is read and judged as before: spaces are no CloudEvents.
+    const small = await post(url, '/ingest', { total: 1_000, headers: partner });
+    expect(small.status).toBe(400);
   });
 
   it('closes a graphql-ws connection whose message is above 1 MiB (1009, message too big)', async () => {

@@ -1,4 +1,10 @@
-import { Authenticator, DEV_AUDIENCE, DEV_ISSUER, DevIssuer } from '@concord/auth';
+import {
+  Authenticator,
+  DEV_AUDIENCE,
+  DEV_ISSUER,
+  DevIssuer,
+  type ApiKeyRecord,
+} from '@concord/auth';
 import type { EventStore } from '@concord/event-store';
 import { PostgresEventStore } from '@concord/event-store-postgres';
 import { readModelPrisma, type ReadModelPrisma } from '@concord/read-model';
@@ -26,9 +32,11 @@ export async function apiServerOnPostgres(
   url: string,
   options: Partial<Omit<ApiServerOptions, 'store' | 'db' | 'prisma'>> & {
     serve?: (store: PostgresEventStore) => EventStore;
+    /** Partner systems' API keys the server takes, beside the issuer's tokens. */
+    apiKeys?: ApiKeyRecord[];
   } = {},
 ): Promise<ApiServerOnPostgres> {
-  const { serve, ...overrides } = options;
+  const { serve, apiKeys, ...overrides } = options;
   const db = pgDatabase({ connectionString: url });
   const store = await PostgresEventStore.open(db);
   const prisma = readModelPrisma({ connectionString: url });
@@ -41,6 +49,7 @@ export async function apiServerOnPostgres(
       issuer: DEV_ISSUER,
       audience: DEV_AUDIENCE,
       keys: issuer.jwks(),
+      ...(apiKeys ? { apiKeys } : {}),
     }),
     logger: pino({ level: 'silent' }),
     port: 0,
