@@ -249,18 +249,20 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const log = logRoutes({ authenticator, checkpoints });
   const qpRegister = qpRegisterRoutes({ prisma, authenticator });
 
+  /** Answers with a Fetch API handler, its body read up to `maxBytes` (else 413). */
+  const serve = (
+    handler: (request: Request) => Promise<Response>,
+    request: IncomingMessage,
+    response: ServerResponse,
+    failure: string,
+    maxBytes = maxRequestBytes,
+  ) =>
+    void serveFetch(handler, request, response, maxBytes).catch((error: unknown) => {
+      logger.error({ err: error }, failure);
+      if (!response.headersSent) response.writeHead(500).end();
+    });
   const server = createServer((request, response) => {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
-    /** Answers with a Fetch API handler, its body read up to `maxBytes` (else 413). */
-    const serve = (
-      handler: (request: Request) => Promise<Response>,
-      failure: string,
-      maxBytes = maxRequestBytes,
-    ) =>
-      void serveFetch(handler, request, response, maxBytes).catch((error: unknown) => {
-        logger.error({ err: error }, failure);
-        if (!response.headersSent) response.writeHead(500).end();
-      });
     if (path === '/health') {
       // Liveness: the process answers. Whether it may take traffic is /ready's question.
       response.writeHead(200, { 'content-type': 'application/json' });
@@ -302,14 +304,16 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       return;
     }
     if (path === '/ingest' && ingest)
-      return serve(ingest, 'HTTP ingest failed', DEFAULT_MAX_BATCH_BYTES);
-    if (path.startsWith(AUDIT_PREFIX)) return serve(audit, 'the audit download failed');
-    if (path === QP_REGISTER_PATH) return serve(qpRegister, 'the register download failed');
-    if (path.startsWith(LOG_PREFIX)) return serve(log, 'the log route failed');
+      return serve(ingest, request, response, 'HTTP ingest failed', DEFAULT_MAX_BATCH_BYTES);
+    if (path.startsWith(AUDIT_PREFIX))
+      return serve(audit, request, response, 'the audit download failed');
+    if (path === QP_REGISTER_PATH)
+      return serve(qpRegister, request, response, 'the register download failed');
+    if (path.startsWith(LOG_PREFIX)) return serve(log, request, response, 'the log route failed');
     if (devTokens && path.startsWith(DEV_TOKEN_PREFIX)) {
       const answer = async (fetchRequest: Request) =>
         (await devTokens(fetchRequest)) ?? new Response(null, { status: 404 });
-      return serve(answer, 'development token route failed');
+      return serve(answer, request, response, 'development token route failed');
     }
     if (path === api.yoga.graphqlEndpoint) {
       void api.yoga(request, response);
