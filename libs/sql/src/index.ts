@@ -8,7 +8,12 @@ export {
 export { textArrayLiteral } from './copy-text.ts';
 export { migrate, pendingMigrations, type MigrateOptions } from './migrate.ts';
 export { pgDatabase, type PgConnectionEvent, type PgDatabaseOptions } from './pg-database.ts';
-export { pgliteDatabase, type PgliteDatabase } from './pglite-database.ts';
+export {
+  PGLITE_SHARED_BUFFERS,
+  pgliteDatabase,
+  type PgliteDatabase,
+  type PgliteDatabaseOptions,
+} from './pglite-database.ts';
 export { sqlCheckpoints, type SqlCheckpoints } from './checkpoints.ts';
 export { changeNotifications, type ChangeNotifications } from './change-notifications.ts';
 export {

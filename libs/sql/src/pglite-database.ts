@@ -19,11 +19,33 @@ export interface PgliteDatabase extends SqlDatabase {
 }
 
 /**
+ * PostgreSQL's buffer cache inside PGlite, unless told otherwise. PGlite's `initdb` writes 128 MB
+ * into a new folder's postgresql.conf, and PostgreSQL fills and keeps those buffers in this
+ * process's memory: most of what the embedded platform holds beyond Node itself. The embedded
+ * mode is the small one (demo, one site, tests); the operating system's file cache still keeps
+ * what falls out of this one.
+ */
+export const PGLITE_SHARED_BUFFERS = '16MB';
+
+export interface PgliteDatabaseOptions {
+  /** Where the database persists; in memory when left out. */
+  dataDir?: string;
+  /** PostgreSQL's `shared_buffers` (its start parameter). @default PGLITE_SHARED_BUFFERS */
+  sharedBuffers?: string;
+}
+
+/**
  * PGlite (PostgreSQL compiled to WebAssembly) in this process, persisted to `dataDir`, or in
  * memory when it is left out. It has one connection: transactions run one at a time.
  */
-export async function pgliteDatabase(options: { dataDir?: string } = {}): Promise<PgliteDatabase> {
-  const db = await PGlite.create(options.dataDir);
+export async function pgliteDatabase(options: PgliteDatabaseOptions = {}): Promise<PgliteDatabase> {
+  const sharedBuffers = options.sharedBuffers ?? PGLITE_SHARED_BUFFERS;
+  if (!/^\d+(kB|MB|GB)$/.test(sharedBuffers))
+    throw new Error(`shared_buffers must be a size such as 16MB, not "${sharedBuffers}"`);
+  const db = await PGlite.create(options.dataDir, {
+    // A start parameter outranks the folder's postgresql.conf, whichever initdb wrote it.
+    startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${sharedBuffers}`],
+  });
   return {
     kind: 'pglite',
     pglite: db,

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '@concord/test-infra';
@@ -8,7 +8,7 @@ import { textArrayLiteral } from './copy-text.ts';
 import type { SqlDatabase } from './database.ts';
 import { migrate } from './migrate.ts';
 import { pgDatabase, type PgConnectionEvent } from './pg-database.ts';
-import { pgliteDatabase } from './pglite-database.ts';
+import { PGLITE_SHARED_BUFFERS, pgliteDatabase } from './pglite-database.ts';
 
 async function migrationsDir(files: Record<string, string>): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'concord-migrations-'));
@@ -250,4 +250,37 @@ describeWithPostgres(
 
 describe('SqlDatabase on PGlite', () => {
   sqlDatabaseBehaviour(() => pgliteDatabase());
+});
+
+describe('PGlite as the embedded platform opens it', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'concord-pglite-'));
+  });
+  afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+  const setting = async (db: SqlDatabase, name: string) =>
+    (await db.query<{ setting: string }>(`select current_setting($1) as setting`, [name])).rows[0]!
+      .setting;
+
+  it('keeps a small buffer cache, whatever the folder says, and the data across a reopen', async () => {
+    const created = await pgliteDatabase({ dataDir: dir });
+    // What PGlite's initdb wrote into the new folder: PostgreSQL's own default.
+    const conf = await readFile(join(dir, 'postgresql.conf'), 'utf8');
+    expect(conf).toMatch(/^shared_buffers = 128MB/m);
+    expect(await setting(created, 'shared_buffers')).toBe(PGLITE_SHARED_BUFFERS);
+    await created.exec(`create table kept (n int); insert into kept values (42)`);
+    await created.close();
+
+    const reopened = await pgliteDatabase({ dataDir: dir, sharedBuffers: '8MB' });
+    expect(await setting(reopened, 'shared_buffers')).toBe('8MB');
+    expect((await reopened.query<{ n: number }>(`select n from kept`)).rows).toEqual([{ n: 42 }]);
+    await reopened.close();
+  });
+
+  it('refuses a buffer size that is not a size before starting anything', async () => {
+    await expect(pgliteDatabase({ sharedBuffers: '16MB -c fsync=off' })).rejects.toThrow(
+      'shared_buffers must be a size such as 16MB, not "16MB -c fsync=off"',
+    );
+  });
 });
