@@ -36,7 +36,7 @@ case "$cmd" in
       (cd "$CONCORD_ROOT" && NODE_ENV=production pnpm --filter @concord/web run build)
     fi
     if [ -f apps/platform/src/main.ts ]; then
-      exec node --experimental-strip-types --no-warnings=ExperimentalWarning apps/platform/src/main.ts "$@"
+      exec bash "$CONCORD_ROOT/tools/start-embedded.sh" "$@"
     fi
     log "The embedded platform does not exist yet: nothing to start (see the open issues)."
     exit 2

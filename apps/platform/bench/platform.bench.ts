@@ -8,10 +8,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { PGlite } from '@electric-sql/pglite';
+import { pgliteDatabase } from '@concord/sql';
 
 const { values } = parseArgs({
   options: {
@@ -23,7 +23,8 @@ const { values } = parseArgs({
     },
   },
 });
-const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+// The process `npm start` runs once its set-up is done, with the same Node settings.
+const startEmbedded = fileURLToPath(new URL('../../../tools/start-embedded.sh', import.meta.url));
 
 interface Started {
   child: ChildProcess;
@@ -36,11 +37,9 @@ interface Started {
 async function start(dataDir: string, demo: boolean): Promise<Started> {
   const began = performance.now();
   const child = spawn(
-    process.execPath,
+    'bash',
     [
-      '--experimental-strip-types',
-      '--no-warnings=ExperimentalWarning',
-      main,
+      startEmbedded,
       '--data',
       dataDir,
       '--port',
@@ -51,7 +50,11 @@ async function start(dataDir: string, demo: boolean): Promise<Started> {
       values.pace!,
       ...(demo ? [] : ['--no-demo']),
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      // This Node, whatever the PATH of the caller.
+      env: { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH}` },
+    },
   );
   let banner = '';
   child.stdout!.on('data', (chunk: Buffer) => (banner += chunk.toString()));
@@ -93,13 +96,13 @@ async function rssMb(pid: number): Promise<number> {
 
 const root = await mkdtemp(join(tmpdir(), 'concord-platform-bench-'));
 try {
-  // Ceiling: PGlite alone creating, then reopening, a persisted folder.
+  // Ceiling: PGlite alone creating, then reopening, a persisted folder (as the platform opens it).
   let t = performance.now();
-  const bare = await PGlite.create(join(root, 'bare'));
+  const bare = await pgliteDatabase({ dataDir: join(root, 'bare') });
   const pgliteCreateMs = performance.now() - t;
   await bare.close();
   t = performance.now();
-  await (await PGlite.create(join(root, 'bare'))).close();
+  await (await pgliteDatabase({ dataDir: join(root, 'bare') })).close();
   const pgliteReopenMs = performance.now() - t;
 
   const dataDir = join(root, 'data');
