@@ -61,6 +61,10 @@ export interface ApiServerOptions
   port?: number;
   /** @default '127.0.0.1' */
   host?: string;
+  /** A client's request headers must arrive within this. @default HEADERS_TIMEOUT_MS */
+  headersTimeoutMs?: number;
+  /** A client's whole request, body included, must arrive within this. @default REQUEST_TIMEOUT_MS */
+  requestTimeoutMs?: number;
   /** Also accept partner events over HTTP at /ingest (same pipeline as Kafka). @default true */
   httpIngest?: boolean;
   /**
@@ -96,6 +100,19 @@ export interface ApiServerOptions
    */
   elector?: Elector;
 }
+
+/**
+ * How long a client may take to send its request headers (Node's default: a minute). A client
+ * that takes longer is answered 408 and its connection closed: a connection held open by a
+ * trickle of bytes serves nobody and counts against the server's sockets.
+ */
+export const HEADERS_TIMEOUT_MS = 20_000;
+/**
+ * How long a client may take to send a whole request, body included (Node's default: five
+ * minutes): 10 MiB of partner events (HTTP ingest's limit) at 1.4 Mbit/s. It bounds what the
+ * client sends, not the answer: a subscription's stream (SSE) stays open as long as it is read.
+ */
+export const REQUEST_TIMEOUT_MS = 60_000;
 
 export interface ApiServer {
   api: Api;
@@ -261,7 +278,15 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       logger.error({ err: error }, failure);
       if (!response.headersSent) response.writeHead(500).end();
     });
-  const server = createServer((request, response) => {
+  const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+  const headersTimeout = Math.min(options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS, requestTimeout);
+  const timeouts = {
+    headersTimeout,
+    requestTimeout,
+    // Node looks for late requests this often (its default, 30 s, would let one run on that long).
+    connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(headersTimeout / 4))),
+  };
+  const server = createServer(timeouts, (request, response) => {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
     if (path === '/health') {
       // Liveness: the process answers. Whether it may take traffic is /ready's question.

@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { describeWithPostgres } from '@concord/test-infra/vitest';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import {
+  apiKeyRecord,
   apiServerOnPostgres,
   type ApiServerOnPostgres,
 } from './test-support/api-server-on-postgres.ts';
@@ -77,13 +77,7 @@ describeWithPostgres('the size of what a client may send (a real HTTP server)', 
 
   beforeAll(async () => {
     running = await apiServerOnPostgres(database().url, {
-      apiKeys: [
-        {
-          sha256: createHash('sha256').update(PARTNER_KEY).digest('hex'),
-          organizationId: 'northbridge-bio',
-          systemId: 'nb-mes',
-        },
-      ],
+      apiKeys: [apiKeyRecord(PARTNER_KEY, 'northbridge-bio', 'nb-mes')],
     });
     url = running.server.url;
     token = await running.issuer.mint({

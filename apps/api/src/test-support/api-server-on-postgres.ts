@@ -9,8 +9,14 @@ import type { EventStore } from '@concord/event-store';
 import { PostgresEventStore } from '@concord/event-store-postgres';
 import { readModelPrisma, type ReadModelPrisma } from '@concord/read-model';
 import { pgDatabase, type SqlDatabase } from '@concord/sql';
+import { createHash } from 'node:crypto';
 import pino from 'pino';
 import { startApiServer, type ApiServer, type ApiServerOptions } from '../api-server.ts';
+
+/** A partner system's API key as the server keeps it: its digest, never the key itself. */
+export function apiKeyRecord(key: string, organizationId: string, systemId: string): ApiKeyRecord {
+  return { sha256: createHash('sha256').update(key).digest('hex'), organizationId, systemId };
+}
 
 export interface ApiServerOnPostgres {
   server: ApiServer;
