@@ -354,6 +354,20 @@ describeWithPostgres('ingest under chaos', (database) => {
         timeoutMs: 300_000,
         intervalMs: 1_000,
         description: 'every accepted event on its sponsor’s outbound topic',
+      }).catch(async (error: unknown) => {
+        // Whose step is missing: the publisher's (its checkpoint short of the store's head) or
+        // the topics' and their reader's (the checkpoint at the head, the events not seen).
+        const missing = accepted.filter((s) => !published.has(`${s.source} ${s.id}`));
+        const { rows } = await admin.query<{ position: string }>(
+          `select position::text as position from es_checkpoints where subscriber_id = 'outbound-kafka'`,
+        );
+        throw new Error(
+          `${missing.length} of ${accepted.length} accepted events not seen on the outbound ` +
+            `topics (first: ${missing[0]?.id}); the publisher's checkpoint ` +
+            `${rows[0]?.position ?? 'none'}, the store's head ${await stored()}; ` +
+            `${ingest?.running ? 'ingest running' : 'ingest not running'}`,
+          { cause: error },
+        );
       });
       const duplicates = [...published.values()].reduce((sum, n) => sum + n - 1, 0);
       console.info(
