@@ -1,17 +1,18 @@
-// The start command's entry: the command itself, loaded with Node's compile cache on, so that a
+// The start command's entry, as `npm start` runs it (tools/start-embedded.sh, with the embedded
+// process's Node settings): the command itself, loaded with Node's compile cache on, so that a
 // restart reuses the code compiled (and the types stripped) by the run before.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 
-const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
+const START_EMBEDDED = fileURLToPath(new URL('../../../tools/start-embedded.sh', import.meta.url));
 const folders: string[] = [];
 
-/** `main.ts --help` with the system's temporary folder at a new folder: output, cached files. */
+/** The start script's `--help` with the system's temporary folder at a new folder: output, cached files. */
 async function help(environment: Record<string, string> = {}) {
   const temporary = await mkdtemp(join(tmpdir(), 'concord-main-'));
   folders.push(temporary);
@@ -20,11 +21,15 @@ async function help(environment: Record<string, string> = {}) {
     NODE_DISABLE_COMPILE_CACHE: _off,
     ...inherited
   } = process.env;
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    ['--experimental-strip-types', '--no-warnings=ExperimentalWarning', MAIN, '--help'],
-    { env: { ...inherited, TMPDIR: temporary, ...environment } },
-  );
+  const { stdout } = await promisify(execFile)('bash', [START_EMBEDDED, '--help'], {
+    env: {
+      ...inherited,
+      // This Node, as the start command finds it once set up.
+      PATH: `${dirname(process.execPath)}${delimiter}${inherited.PATH ?? ''}`,
+      TMPDIR: temporary,
+      ...environment,
+    },
+  });
   const cached = await readdir(join(temporary, 'node-compile-cache'), { recursive: true }).catch(
     () => [],
   );
