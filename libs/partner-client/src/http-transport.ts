@@ -63,6 +63,30 @@ function encode(event: ConcordEvent, index?: number): string {
   }
 }
 
+/**
+ * One request's signal: aborted by the caller's signal or after `timeoutMs` (which also bounds
+ * reading the answer). `release` clears the timer and the listener. Not `AbortSignal.any`: Node
+ * keeps a record on the caller's signal for every signal composed from it while it lives, so a
+ * client sending for days under one shutdown signal would grow without end.
+ */
+function requestSignal(caller: AbortSignal | undefined, timeoutMs: number) {
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError')),
+    timeoutMs,
+  );
+  const abort = () => controller.abort(caller?.reason);
+  if (caller?.aborted) abort();
+  else caller?.addEventListener('abort', abort, { once: true });
+  return {
+    signal: controller.signal,
+    release() {
+      clearTimeout(timer);
+      caller?.removeEventListener('abort', abort);
+    },
+  };
+}
+
 const retryAfterMs = (error: PartnerClientError) =>
   error instanceof HttpStatusError ? error.retryAfterMs : undefined;
 
@@ -81,6 +105,20 @@ export function httpTransport(options: HttpTransportOptions): HttpTransport {
       : `Bearer ${options.credential.token}`;
 
   async function post(contentType: string, body: string, count: number): Promise<IngestOutcome[]> {
+    const request = requestSignal(options.signal, timeoutMs);
+    try {
+      return await postWithin(request.signal, contentType, body, count);
+    } finally {
+      request.release();
+    }
+  }
+
+  async function postWithin(
+    signal: AbortSignal,
+    contentType: string,
+    body: string,
+    count: number,
+  ): Promise<IngestOutcome[]> {
     let response: Response;
     try {
       response = await fetchFn(
@@ -92,9 +130,7 @@ export function httpTransport(options: HttpTransportOptions): HttpTransport {
             accept: 'application/json',
           },
           body,
-          signal: options.signal
-            ? AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs)])
-            : AbortSignal.timeout(timeoutMs),
+          signal,
         }),
       );
     } catch (cause) {
@@ -103,7 +139,15 @@ export function httpTransport(options: HttpTransportOptions): HttpTransport {
         { retriable: true, cause },
       );
     }
-    const text = await response.text().catch(() => '');
+    const text = await response.text().catch((cause: unknown) => {
+      // An answer cut off (or timed out) half-way may still have been an acceptance: retry, as
+      // ingest recognizes the redelivery.
+      if (!response.ok) return '';
+      throw new PartnerClientError(
+        `${endpoint.origin} stopped answering: ${cause instanceof Error ? cause.message : String(cause)}`,
+        { retriable: true, cause },
+      );
+    });
     let json: unknown = undefined;
     try {
       json = text === '' ? undefined : JSON.parse(text);

@@ -8,6 +8,7 @@ import {
   type HttpIngestResponse,
 } from '@concord/ingest';
 import { CDMO, example, seedPartnerWorld, type PartnerWorld } from '@concord/ingest/test-support';
+import { getEventListeners } from 'node:events';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { HttpStatusError, InvalidEventError, PartnerClientError } from './errors.ts';
 import { httpTransport } from './http-transport.ts';
@@ -249,5 +250,89 @@ describe('the HTTP transport when the network or the platform fails', () => {
       fetch: async () => accepted(2),
     });
     await expect(transport.send(event)).rejects.toMatchObject({ retriable: false });
+  });
+
+  it('times out a request that gets no answer, and an answer that stops half-way, as retriable', async () => {
+    const silent = httpTransport({
+      baseUrl: 'http://concord.test',
+      credential: { token: 't' },
+      timeoutMs: 50,
+      retry: { retries: 0 },
+      fetch: (request) =>
+        new Promise((_resolve, reject) =>
+          request.signal.addEventListener('abort', () => reject(request.signal.reason)),
+        ),
+    });
+    await expect(silent.send(event)).rejects.toMatchObject({
+      retriable: true,
+      message: expect.stringMatching(
+        /Could not reach http:\/\/concord\.test: no answer within 50 ms/,
+      ),
+    });
+
+    const cutOff = httpTransport({
+      baseUrl: 'http://concord.test',
+      credential: { token: 't' },
+      timeoutMs: 50,
+      retry: { retries: 0 },
+      fetch: async (request) => {
+        const body = new ReadableStream({
+          start(controller) {
+            controller.enqueue(new TextEncoder().encode('{"outcomes":['));
+            request.signal.addEventListener('abort', () => controller.error(request.signal.reason));
+          },
+        });
+        return new Response(body, { headers: { 'content-type': 'application/json' } });
+      },
+    });
+    await expect(cutOff.send(event)).rejects.toMatchObject({
+      retriable: true,
+      message: expect.stringMatching(/stopped answering: no answer within 50 ms/),
+    });
+  });
+
+  it('refuses to send under a signal that has already aborted', async () => {
+    let sent = 0;
+    const transport = httpTransport({
+      baseUrl: 'http://concord.test',
+      credential: { token: 't' },
+      signal: AbortSignal.abort(new Error('shutting down')),
+      retry: { retries: 0 },
+      fetch: async (request) => {
+        sent++;
+        request.signal.throwIfAborted();
+        return accepted(1);
+      },
+    });
+    await expect(transport.send(event)).rejects.toMatchObject({
+      message: expect.stringContaining('shutting down'),
+    });
+    expect(sent).toBeLessThanOrEqual(1);
+  });
+
+  it('leaves nothing behind on a long-lived signal, however many requests it covers', async () => {
+    // A partner system sends for days under one shutdown signal: each request's timer and
+    // listener must go with the request, or memory grows with every request.
+    const shutdown = new AbortController();
+    const requests = 300;
+    const transport = httpTransport({
+      baseUrl: 'http://concord.test',
+      credential: { token: 't' },
+      signal: shutdown.signal,
+      fetch: async () => accepted(1),
+    });
+    for (let i = 0; i < requests; i++) await transport.send(event);
+
+    expect(getEventListeners(shutdown.signal, 'abort')).toHaveLength(0);
+    // Whatever the runtime keeps on the signal itself (Node keeps one record per signal composed
+    // with AbortSignal.any) must not grow with the requests.
+    const heldBySignal = Object.getOwnPropertySymbols(shutdown.signal).map((key) => {
+      // Node's own collections are not this realm's Set and Map: read any size there is.
+      const value = (shutdown.signal as unknown as Record<symbol, { size?: unknown } | undefined>)[
+        key
+      ];
+      return typeof value?.size === 'number' ? value.size : 0;
+    });
+    expect(Math.max(0, ...heldBySignal)).toBeLessThan(requests);
   });
 });
