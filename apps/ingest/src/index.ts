@@ -16,6 +16,7 @@ export {
 export { IngestMetrics } from './metrics.ts';
 export {
   OutboundPublisher,
+  OutboundSendTimeoutError,
   toCloudEvent,
   type OutboundPublisherOptions,
 } from './outbound-publisher.ts';

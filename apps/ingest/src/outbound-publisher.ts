@@ -15,6 +15,18 @@ export interface OutboundPublisherOptions {
   logger: Logger;
   /** @default 'outbound-kafka' */
   subscriberId?: string;
+  /**
+   * How long a send may wait for Kafka's acknowledgement. Past it the publisher stops with an
+   * error (its supervisor starts it again from the checkpoint, so nothing is skipped): kafkajs
+   * bounds each request, but a send can still wait without end, and the publisher would stop
+   * announcing events to every partner while looking alive. @default 60000
+   */
+  sendTimeoutMs?: number;
+}
+
+/** Kafka did not acknowledge an outbound send in time. */
+export class OutboundSendTimeoutError extends Error {
+  override readonly name = 'OutboundSendTimeoutError';
 }
 
 const PLATFORM_SOURCE = 'urn:concord:platform';
@@ -74,14 +86,36 @@ export class OutboundPublisher {
       }
       for (const organizationId of recipients) {
         const topic = topics.outbound(organizationId);
-        byTopic.set(topic, [...(byTopic.get(topic) ?? []), record]);
+        const messages = byTopic.get(topic);
+        if (messages) messages.push(record);
+        else byTopic.set(topic, [record]);
       }
     }
     if (byTopic.size === 0) return;
-    await producer.sendBatch({
+    const sendTimeoutMs = this.#options.sendTimeoutMs ?? 60_000;
+    let timer: NodeJS.Timeout | undefined;
+    const send = producer.sendBatch({
       acks: -1,
       topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
     });
+    try {
+      await Promise.race([
+        send,
+        new Promise<never>((_resolve, reject) => {
+          timer = setTimeout(
+            () =>
+              reject(
+                new OutboundSendTimeoutError(
+                  `Kafka did not acknowledge ${events.length} events (positions ${events[0]!.globalPosition}–${events.at(-1)!.globalPosition}) on the outbound topics within ${sendTimeoutMs} ms`,
+                ),
+              ),
+            sendTimeoutMs,
+          );
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
     metrics.published += events.length;
   }
 

@@ -1,5 +1,5 @@
 import { decodeKafkaRecord } from '@concord/contract';
-import { decorateStore, InMemoryEventStore } from '@concord/event-store';
+import { decorateStore, InMemoryEventStore, superviseSubscription } from '@concord/event-store';
 import {
   CDMO,
   OTHER_CDMO,
@@ -13,7 +13,7 @@ import type { Producer, ProducerBatch } from 'kafkajs';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { IngestMetrics } from './metrics.ts';
-import { OutboundPublisher } from './outbound-publisher.ts';
+import { OutboundPublisher, OutboundSendTimeoutError } from './outbound-publisher.ts';
 import { topics } from './topics.ts';
 
 describe('the outbound publisher', () => {
@@ -84,5 +84,49 @@ describe('the outbound publisher', () => {
     // The batches' parties came from their first events; only agreements were read (once each).
     expect(read.filter((streamId) => streamId.startsWith('batch-'))).toEqual([]);
     expect(new Set(read).size).toBe(read.length);
+  });
+
+  it('gives up on a send Kafka never acknowledges, and its supervisor publishes from the checkpoint', async () => {
+    const memory = new InMemoryEventStore();
+    const exchange = await partnerExchange(memory);
+    const A = `${CDMO}:b-out-stuck`;
+    await exchange.publish([exchange.feed.batch(PAIR_A, A).scheduled('2026-04-01T08:00:00Z')]);
+    const head = await memory.headPosition();
+    let sends = 0;
+    const delivered: string[] = [];
+    // The first send hangs for good (a wedged connection); the ones after it are acknowledged.
+    const producer = {
+      sendBatch({ topicMessages = [] }: ProducerBatch) {
+        if (sends++ === 0) return new Promise(() => undefined);
+        for (const { topic, messages } of topicMessages)
+          delivered.push(...messages.map(() => topic));
+        return Promise.resolve([]);
+      },
+    } as unknown as Producer;
+    const failures: unknown[] = [];
+    const publisher = new OutboundPublisher({
+      store: memory,
+      producer,
+      topics: topics('t'),
+      metrics: new IngestMetrics(),
+      logger: pino({ level: 'silent' }),
+      sendTimeoutMs: 100,
+    });
+    const supervised = superviseSubscription((onError) => publisher.start(onError), {
+      initialDelayMs: 10,
+      onFailure: (error) => failures.push(error),
+    });
+    try {
+      await supervised.waitFor(head);
+    } finally {
+      await supervised.stop();
+    }
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toBeInstanceOf(OutboundSendTimeoutError);
+    expect(String(failures[0])).toMatch(/did not acknowledge \d+ events .* within 100 ms/);
+    expect(sends).toBeGreaterThanOrEqual(2);
+    // What the hung send held is published after the restart (the batch's parties among them).
+    expect(delivered).toEqual(expect.arrayContaining([`t.out.${SPONSOR}`, `t.out.${CDMO}`]));
+    expect(supervised.position).toBe(head);
   });
 });
