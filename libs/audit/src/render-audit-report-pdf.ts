@@ -1,5 +1,5 @@
 import { formatValue } from '@concord/domain';
-import PDFDocument from 'pdfkit';
+import type PDFKitDocument from 'pdfkit';
 import type { AuditReport, CorrectionEntry, SignatureManifestation } from './audit-report.ts';
 import type { HistoryEntry, Who } from './history.ts';
 import { formatInstant, formatMinutes } from './render-audit-report-html.ts';
@@ -385,6 +385,10 @@ class ReportWriter {
  * are the report's `generatedAt`).
  */
 export async function renderAuditReportPdf(report: AuditReport): Promise<Uint8Array> {
+  // Loaded on the first report, not with the platform: pdfkit and its fonts' machinery are
+  // tens of MB a process that never renders one (the embedded platform, most of the time) need
+  // not carry.
+  const { default: PDFDocument }: { default: typeof PDFKitDocument } = await import('pdfkit');
   const { batch, verification } = report;
   const generatedAt = new Date(report.generatedAt);
   const date = Number.isNaN(generatedAt.getTime()) ? new Date(0) : generatedAt;

@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { decorateStore, InMemoryEventStore, type EventStore } from '@concord/event-store';
 import { extractText, getDocumentProxy } from 'unpdf';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -180,5 +182,22 @@ describe('the audit report as a PDF', () => {
       text: 'a bc d\nE',
       approximated: false,
     });
+  });
+});
+
+describe('the PDF library', () => {
+  it('is loaded with the first report, not with the audit library (a platform that never renders one does not carry it)', () => {
+    // A fresh process: whatever this one has loaded says nothing.
+    const loaded = (code: string) =>
+      execFileSync(
+        process.execPath,
+        ['--experimental-strip-types', '--no-warnings', '--input-type=module', '-e', code],
+        { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8' },
+      ).trim();
+    const index = JSON.stringify(new URL('./index.ts', import.meta.url).href);
+    const pdfkitLoaded = `Object.keys(process.getBuiltinModule('node:module')._cache).some((file) => /[\\/]pdfkit[\\/]/.test(file))`;
+    expect(loaded(`await import(${index}); console.log(${pdfkitLoaded});`)).toBe('false');
+    // And the check itself sees pdfkit once it is there.
+    expect(loaded(`await import('pdfkit'); console.log(${pdfkitLoaded});`)).toBe('true');
   });
 });
