@@ -19,6 +19,12 @@ export interface IngestHttpOptions {
   host?: string;
   /** Longest /ready waits for the database. @default 2_000 */
   databaseTimeoutMs?: number;
+  /**
+   * A request (GET, no body) must have arrived whole within this, or it is answered 408 and its
+   * connection closed: a client sending its headers slowly holds no connection for long (Node's
+   * defaults: 60 s, looked at every 30 s). @default 10_000
+   */
+  requestTimeoutMs?: number;
 }
 
 export interface IngestHttp {
@@ -160,7 +166,13 @@ export async function startIngestHttp(options: IngestHttpOptions): Promise<Inges
     };
     return { ready: database.ok && consumer.ok, checks: { database, consumer } };
   };
-  const server = createServer((request, response) => {
+  const requestTimeout = options.requestTimeoutMs ?? 10_000;
+  const timeouts = {
+    headersTimeout: requestTimeout,
+    requestTimeout,
+    connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(requestTimeout / 4))),
+  };
+  const server = createServer(timeouts, (request, response) => {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
     const answer = (status: number, type: string, body: string) => {
       response.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
