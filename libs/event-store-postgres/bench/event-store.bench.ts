@@ -35,8 +35,11 @@ const BATCH = Number(values.batch);
 const WRITERS = Number(values.writers);
 const RUNS = Number(values.runs);
 const SINGLE = Math.min(2000, TOTAL / 5);
-/** Streams per `appendMany` call in scenario 4, one event each. */
+/** Streams per `appendMany` call in scenario 4, one event each; and a full ingest batch. */
 const MANY_STREAMS = 100;
+const MANY_STREAMS_LARGE = 2000;
+/** appendMany's events/s with MANY_STREAMS_LARGE streams per call over MANY_STREAMS: at least. */
+const MANY_GROWTH_TARGET = 0.8;
 const BATCHED_TARGET = 0.7;
 const READ_TARGET = 50_000;
 
@@ -243,9 +246,15 @@ interface RunFigures {
     batched: number;
     readAll: ReadFigures;
     appendMany: number;
+    appendManyLarge: number;
   };
   emmett: { single: SingleFigures; hot: HotFigures; batched: number; readAll: ReadFigures };
-  ceilings: { rawInsert: number; plainSelect: number; rawInsertMany: number };
+  ceilings: {
+    rawInsert: number;
+    plainSelect: number;
+    rawInsertMany: number;
+    rawInsertManyLarge: number;
+  };
   postgres: string;
 }
 
@@ -510,28 +519,36 @@ async function runOnce(run: number, server: string): Promise<RunFigures> {
       );
     }
 
-    // 4. appendMany: MANY_STREAMS new streams of one event each per call, one transaction, against
-    //    a raw INSERT of the same rows, each to its own stream. Emmett has no multi-stream append.
-    const manyCalls = Array.from({ length: TOTAL / MANY_STREAMS }, (_, c) =>
-      Array.from({ length: MANY_STREAMS }, (_, k) => qcEvent(c * MANY_STREAMS + k)),
-    );
-    const appendMany = await rateOf(manyCalls.length * MANY_STREAMS, () =>
-      pool(manyCalls.length, WRITERS, async (c) => {
-        const outcomes = await store.appendMany(
-          manyCalls[c]!.map((event, k) => ({
-            streamId: `many-${c}-${k}`,
-            events: [event],
-            expectedVersion: 'no-stream' as const,
-          })),
-        );
-        if (outcomes.some((outcome) => outcome.status !== 'appended'))
-          throw new Error(`appendMany call ${c} had a conflict on new streams`);
-      }),
-    );
-    const rawInsertMany = await rawInsertCeiling(db, 'raw_many', manyCalls, (c, k) => ({
-      streamId: `raw-many-${c}-${k}`,
-      version: 1,
-    }));
+    // 4. appendMany: new streams of one event each per call, one transaction, against a raw
+    //    INSERT of the same rows, each to its own stream; at MANY_STREAMS per call and at
+    //    MANY_STREAMS_LARGE (what ingest appends for a full consumer batch): the cost per event
+    //    must not grow with the streams of a call. Emmett has no multi-stream append.
+    const appendManyAt = async (streamsPerCall: number) => {
+      const calls = Array.from(
+        { length: Math.max(1, Math.floor(TOTAL / streamsPerCall)) },
+        (_, c) => Array.from({ length: streamsPerCall }, (_, k) => qcEvent(c * streamsPerCall + k)),
+      );
+      const eventsPerSecond = await rateOf(calls.length * streamsPerCall, () =>
+        pool(calls.length, WRITERS, async (c) => {
+          const outcomes = await store.appendMany(
+            calls[c]!.map((event, k) => ({
+              streamId: `many-${streamsPerCall}-${c}-${k}`,
+              events: [event],
+              expectedVersion: 'no-stream' as const,
+            })),
+          );
+          if (outcomes.some((outcome) => outcome.status !== 'appended'))
+            throw new Error(`appendMany call ${c} had a conflict on new streams`);
+        }),
+      );
+      const rawInsert = await rawInsertCeiling(db, `raw_many_${streamsPerCall}`, calls, (c, k) => ({
+        streamId: `raw-many-${streamsPerCall}-${c}-${k}`,
+        version: 1,
+      }));
+      return { eventsPerSecond, rawInsert };
+    };
+    const appendMany = await appendManyAt(MANY_STREAMS);
+    const appendManyLarge = await appendManyAt(MANY_STREAMS_LARGE);
 
     for (const [oid, original] of pgParsers) {
       if (pg.types.getTypeParser(oid) !== original)
@@ -544,7 +561,8 @@ async function runOnce(run: number, server: string): Promise<RunFigures> {
         hot: hot.concord,
         batched: batched.concord,
         readAll: readAll.concord,
-        appendMany,
+        appendMany: appendMany.eventsPerSecond,
+        appendManyLarge: appendManyLarge.eventsPerSecond,
       },
       emmett: {
         single: single.emmett,
@@ -552,7 +570,12 @@ async function runOnce(run: number, server: string): Promise<RunFigures> {
         batched: batched.emmett,
         readAll: readAll.emmett,
       },
-      ceilings: { rawInsert, plainSelect: plainSelect.result / plainSelect.seconds, rawInsertMany },
+      ceilings: {
+        rawInsert,
+        plainSelect: plainSelect.result / plainSelect.seconds,
+        rawInsertMany: appendMany.rawInsert,
+        rawInsertManyLarge: appendManyLarge.rawInsert,
+      },
       postgres,
     };
   } finally {
@@ -597,7 +620,7 @@ async function main() {
       batch: BATCH,
       writers: WRITERS,
       singleAppends: SINGLE,
-      appendManyStreams: MANY_STREAMS,
+      appendManyStreams: [MANY_STREAMS, MANY_STREAMS_LARGE],
       runs: RUNS,
     },
     singleAppend: {
@@ -630,6 +653,15 @@ async function main() {
       eventsPerSecond: m((r) => r.concord.appendMany),
       rawInsertCeiling: m((r) => r.ceilings.rawInsertMany),
       ratio: m((r) => r.concord.appendMany / r.ceilings.rawInsertMany, 2),
+    },
+    appendManyLarge: {
+      streamsPerCall: MANY_STREAMS_LARGE,
+      eventsPerSecond: m((r) => r.concord.appendManyLarge),
+      rawInsertCeiling: m((r) => r.ceilings.rawInsertManyLarge),
+      ratio: m((r) => r.concord.appendManyLarge / r.ceilings.rawInsertManyLarge, 2),
+      /** Events/s at MANY_STREAMS_LARGE streams per call over events/s at MANY_STREAMS. */
+      growth: m((r) => r.concord.appendManyLarge / r.concord.appendMany, 2),
+      growthTarget: MANY_GROWTH_TARGET,
     },
     peer: {
       name: '@event-driven-io/emmett-postgresql',
@@ -727,6 +759,15 @@ async function main() {
     '',
     `${results.appendMany.rawInsertCeiling} raw INSERT`,
     String(results.appendMany.ratio),
+  );
+  row(
+    `appendMany (${MANY_STREAMS_LARGE} streams x 1 event)`,
+    String(results.appendManyLarge.eventsPerSecond),
+    '-',
+    '',
+    `${results.appendManyLarge.rawInsertCeiling} raw INSERT`,
+    `${results.appendManyLarge.ratio}; ${results.appendManyLarge.growth} x the rate at ` +
+      `${MANY_STREAMS} streams (target >= ${MANY_GROWTH_TARGET})`,
   );
   console.log(`\nC/E = Concord/Emmett, goal >= ${peer.goal} on the first four rows`);
   if (!gapFree) {

@@ -122,6 +122,70 @@ describeWithPostgres('PostgresEventStore on a PostgreSQL server', (database) => 
       await store.close();
     }
   });
+
+  it('appends the streams of one call around one it refuses, each event to its own stream and version', async () => {
+    const db = pgDatabase({ connectionString: database().url });
+    const store = await PostgresEventStore.open(db);
+    try {
+      const first = `batch-first-${crypto.randomUUID()}`;
+      const stale = `batch-stale-${crypto.randomUUID()}`;
+      const last = `batch-last-${crypto.randomUUID()}`;
+      const [head] = (await store.append(stale, [{ id: `${stale}/1`, type: 't', data: {} }]))
+        .hashes;
+      // Two events of `first` at version 0, one of `stale` chained to a head it no longer has,
+      // three of `last` at version 0, in one call.
+      const ids = [`${first}/1`, `${first}/2`, `${stale}/2`, `${last}/1`, `${last}/2`, `${last}/3`];
+      const previous = [null, 'f1', 'not-the-head', null, 'l1', 'l2'];
+      const call = (counts: number[]) =>
+        db.query<{ stream_id: string; first_position: string | null; current_version: number }>(
+          `select stream_id, first_position::text, current_version from es_append_streams(
+             $1, array[0, 1, 0], $2, now(), $3, array['t','t','t','t','t','t'],
+             array['{}','{}','{}','{}','{}','{}'], array['{}','{}','{}','{}','{}','{}'],
+             array['f1','f2','s2','l1','l2','l3'], $4)`,
+          [[first, stale, last], counts, ids, previous],
+        );
+      await expect(call([2, 1, 2])).rejects.toMatchObject({ code: '22023' });
+      await expect(call([2, 0, 4])).rejects.toMatchObject({ code: '22023' });
+      const { rows } = await call([2, 1, 3]);
+      expect(rows.map((row) => [row.stream_id, row.current_version])).toEqual([
+        [first, 2],
+        [stale, 1],
+        [last, 3],
+      ]);
+      expect(rows[1]!.first_position).toBeNull();
+      const stored = [
+        ...(await store.readStream(first)),
+        ...(await store.readStream(stale)),
+        ...(await store.readStream(last)),
+      ];
+      expect(stored.map((e) => [e.id, e.streamVersion, e.hash, e.previousHash])).toEqual([
+        [`${first}/1`, 1, 'f1', null],
+        [`${first}/2`, 2, 'f2', 'f1'],
+        [`${stale}/1`, 1, head, null],
+        [`${last}/1`, 1, 'l1', null],
+        [`${last}/2`, 2, 'l2', 'l1'],
+        [`${last}/3`, 3, 'l3', 'l2'],
+      ]);
+      // Positions in the order of the call, each stream's first where the function said.
+      expect(stored[0]!.globalPosition).toBe(BigInt(rows[0]!.first_position!));
+      expect(stored[3]!.globalPosition).toBe(BigInt(rows[2]!.first_position!));
+      expect(stored[3]!.globalPosition - stored[0]!.globalPosition).toBe(3n);
+      const { rows: heads } = await db.query<{
+        stream_id: string;
+        version: number;
+        head_hash: string;
+      }>(
+        'select stream_id, version, head_hash from es_streams where stream_id = any($1) order by version',
+        [[first, last]],
+      );
+      expect(heads.map((h) => [h.stream_id, h.version, h.head_hash])).toEqual([
+        [first, 2, 'f2'],
+        [last, 3, 'l3'],
+      ]);
+    } finally {
+      await store.close();
+    }
+  });
 });
 
 describe('PostgresEventStore on PGlite (embedded)', () => {
