@@ -308,6 +308,21 @@ function projectorSuite(open: () => Promise<Subject>) {
     const moved = await batchCounts(subject.db);
     expect(moved.kept).toEqual(moved.counted);
     expect(moved.kept).not.toEqual(live.counted);
+    // The counts are kept per statement: one upsert that inserts a batch and moves another (as a
+    // projector chunk's does), and one update of every batch, some of which stay in their counts.
+    await subject.db.query(
+      `insert into rm_batches
+       select (jsonb_populate_record(null::rm_batches,
+         to_jsonb(t) || jsonb_build_object('id', x.id, 'status', x.status))).*
+       from rm_batches t, (values ($1, 'shipped'), ($2, 'held')) as x (id, status)
+       where t.id = $1
+       on conflict (id) do update set status = excluded.status`,
+      [A2, `${A2}-copy`],
+    );
+    await subject.db.query(`update rm_batches set blocker_count = blocker_count + 1`);
+    const upserted = await batchCounts(subject.db);
+    expect(upserted.kept).toEqual(upserted.counted);
+    expect(upserted.kept).not.toEqual(moved.counted);
     await new Projector({ store: subject.store, db: subject.db }).rebuild();
     expect((await batchCounts(subject.db)).kept).toEqual(live.counted);
   });
