@@ -524,9 +524,11 @@ async function runOnce(run: number, server: string): Promise<RunFigures> {
     //    MANY_STREAMS_LARGE (what ingest appends for a full consumer batch): the cost per event
     //    must not grow with the streams of a call. Emmett has no multi-stream append.
     const appendManyAt = async (streamsPerCall: number) => {
-      const calls = Array.from(
-        { length: Math.max(1, Math.floor(TOTAL / streamsPerCall)) },
-        (_, c) => Array.from({ length: streamsPerCall }, (_, k) => qcEvent(c * streamsPerCall + k)),
+      // Whole rounds of WRITERS calls (two at least): a last round of fewer calls than writers
+      // would leave writers idle and be counted as the store's slowness.
+      const rounds = Math.max(2, Math.floor(TOTAL / streamsPerCall / WRITERS));
+      const calls = Array.from({ length: rounds * WRITERS }, (_, c) =>
+        Array.from({ length: streamsPerCall }, (_, k) => qcEvent(c * streamsPerCall + k)),
       );
       const eventsPerSecond = await rateOf(calls.length * streamsPerCall, () =>
         pool(calls.length, WRITERS, async (c) => {
