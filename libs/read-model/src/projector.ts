@@ -108,7 +108,10 @@ export class Projector {
       rebuildWindow: REBUILD_WINDOW,
       ...options,
     };
-    this.#checkpoints = sqlCheckpoints(options.db, 'rm_checkpoints');
+    // The read model is built again from the store whenever needed: a chunk's commit need not
+    // wait for the disk (a crash loses the last chunks with their checkpoint; they are projected
+    // again), which keeps the disk's flush out of every change's way to the subscribers.
+    this.#checkpoints = sqlCheckpoints(options.db, 'rm_checkpoints', { asynchronousCommit: true });
   }
 
   get name(): string {

@@ -34,10 +34,30 @@ export interface SqlCheckpoints {
   ): Promise<bigint>;
 }
 
-export function sqlCheckpoints(db: SqlDatabase, table: string): SqlCheckpoints {
+export interface SqlCheckpointsOptions {
+  /**
+   * For a subscriber whose effects can be built again from the store (a projection): `handleOnce`
+   * commits without waiting for the transaction's WAL to reach disk (PostgreSQL's asynchronous
+   * commit, for that transaction only). A server crash can then lose the last few batches' effects,
+   * but always together with their checkpoint and in order, so they are handled again; nothing is
+   * half-applied or skipped. A subscriber whose effects leave the database (a Kafka send, a
+   * receipt) must keep the default. @default false
+   */
+  asynchronousCommit?: boolean;
+}
+
+export function sqlCheckpoints(
+  db: SqlDatabase,
+  table: string,
+  options: SqlCheckpointsOptions = {},
+): SqlCheckpoints {
   if (!/^[a-z_][a-z0-9_]*$/.test(table)) throw new Error(`bad checkpoint table name ${table}`);
   // One lock per table and subscriber (the two-key form: apart from every one-key lock).
   const LOCK = `pg_advisory_xact_lock(hashtext('${table}'), hashtext($1))`;
+  // Set with the lock, in the same round trip; transaction-local like the lock.
+  const LOCK_FOR_BATCH = options.asynchronousCommit
+    ? `select ${LOCK}, set_config('synchronous_commit', 'off', true)`
+    : `select ${LOCK}`;
   const save = async (subscriberId: string, position: bigint, sql: SqlExecutor = db) => {
     // One statement: outside a transaction the lock lasts exactly as long as the write.
     await sql.query(
@@ -62,7 +82,7 @@ export function sqlCheckpoints(db: SqlDatabase, table: string): SqlCheckpoints {
     lock,
     handleOnce(subscriberId, events, handler, readAfter) {
       return db.transaction(async (tx) => {
-        await lock(subscriberId, tx);
+        await tx.query(LOCK_FOR_BATCH, [subscriberId]);
         const { rows } = await tx.query<{ position: string }>(
           `select position::text as position from ${table} where subscriber_id = $1`,
           [subscriberId],

@@ -14,7 +14,7 @@ export {
   type PgliteDatabase,
   type PgliteDatabaseOptions,
 } from './pglite-database.ts';
-export { sqlCheckpoints, type SqlCheckpoints } from './checkpoints.ts';
+export { sqlCheckpoints, type SqlCheckpoints, type SqlCheckpointsOptions } from './checkpoints.ts';
 export { changeNotifications, type ChangeNotifications } from './change-notifications.ts';
 export {
   logLeadership,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { waitFor } from '@concord/test-infra';
 import { describeWithPostgres } from '@concord/test-infra/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sqlCheckpoints } from './checkpoints.ts';
 import { textArrayLiteral } from './copy-text.ts';
 import type { SqlDatabase } from './database.ts';
 import { migrate } from './migrate.ts';
@@ -128,6 +129,37 @@ function sqlDatabaseBehaviour(open: () => Promise<SqlDatabase>): void {
     });
     await waitFor(() => received.includes('hello'), { description: 'the notification' });
     await stop();
+  });
+
+  it('commits a rebuildable subscriber’s batches without waiting for the disk, and only those', async () => {
+    await db.exec(
+      `create table if not exists test_checkpoints (subscriber_id text primary key,
+         position bigint not null, updated_at timestamptz not null default now())`,
+    );
+    const settingIn = async (asynchronousCommit: boolean, subscriber: string) => {
+      let setting = '';
+      const checkpoints = sqlCheckpoints(db, 'test_checkpoints', { asynchronousCommit });
+      const stored = await checkpoints.handleOnce(
+        subscriber,
+        [{ globalPosition: 7n }],
+        async (_fresh, tx) => {
+          const { rows } = await tx.query<{ setting: string }>(
+            `select current_setting('synchronous_commit') as setting`,
+          );
+          setting = rows[0]!.setting;
+        },
+      );
+      expect(stored).toBe(7n);
+      expect(await checkpoints.load(subscriber)).toBe(7n);
+      return setting;
+    };
+    expect(await settingIn(true, 'projection')).toBe('off');
+    expect(await settingIn(false, 'publisher')).toBe('on');
+    // Transaction-local: whatever runs next on the connection waits for the disk again.
+    const { rows } = await db.query<{ setting: string }>(
+      `select current_setting('synchronous_commit') as setting`,
+    );
+    expect(rows[0]!.setting).toBe('on');
   });
 }
 
