@@ -149,6 +149,8 @@ export class ProjectionChunk {
       const correctedId = correctedStoredEventIdOf(event);
       if (correctedId !== undefined) corrected.add(correctedId);
     }
+    // One statement (the loader gathers what is asked together), the events' own batches with
+    // it: a chunk of batch events needs no other round trip.
     await Promise.all([
       tables.deviations.load(deviationIds),
       tables.agreements.load(agreementIds),
@@ -159,9 +161,10 @@ export class ProjectionChunk {
         ...[...deviationIds].map((id) => `deviation:${id}`),
         ...[...batchIds].map((id) => `batch:${id}`),
       ]),
+      tables.batches.load([...batchIds]),
     ]);
-    // The batches linked to these deviations, and the open deviations of these batches (only
-    // this page's: a long chunk holds many more rows).
+    // The batches linked to these deviations (those not read above), and the open deviations of
+    // these batches (only this page's: a long chunk holds many more rows).
     for (const link of tables.links.values())
       if (deviationIds.has(link.deviation_id)) batchIds.add(link.batch_id);
     await tables.batches.load(batchIds);
