@@ -150,7 +150,8 @@ export class ProjectionChunk {
       if (correctedId !== undefined) corrected.add(correctedId);
     }
     // One statement (the loader gathers what is asked together), the events' own batches with
-    // it: a chunk of batch events needs no other round trip.
+    // it: a chunk of batch events needs another round trip only for open deviations it does not
+    // name.
     await Promise.all([
       tables.deviations.load(deviationIds),
       tables.agreements.load(agreementIds),
