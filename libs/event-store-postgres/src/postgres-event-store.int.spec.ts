@@ -67,6 +67,64 @@ describeWithPostgres('PostgresEventStore on a PostgreSQL server', (database) => 
     }
   });
 
+  it('answers a lost race from its one append call, and chains the retry to the head it answered', async () => {
+    const statements: string[] = [];
+    const db = pgDatabase({ connectionString: database().url });
+    const query = db.query.bind(db);
+    db.query = ((text: string, params?: unknown[]) => {
+      // Announcements of new positions go out on their own, after appends: not counted.
+      if (!text.includes('pg_notify')) statements.push(text);
+      return query(text, params);
+    }) as typeof db.query;
+    const mine = await PostgresEventStore.open(db);
+    const open = () => PostgresEventStore.open(pgDatabase({ connectionString: database().url }));
+    const [theirs, later] = [await open(), await open()];
+    try {
+      const streamId = `batch-${crypto.randomUUID()}`;
+      const event = (n: number) => ({ id: `${streamId}/${n}`, type: 't', data: { n } });
+      await mine.append(streamId, [event(1)], { expectedVersion: 'no-stream' });
+      await theirs.append(streamId, [event(2)], { expectedVersion: 1 });
+      await theirs.append(streamId, [event(3)], { expectedVersion: 2 });
+
+      // `mine` wrote version 1 last and a writer of it names that version: the call is refused
+      // (the others won), and that answer is the conflict, with the version it lost to.
+      statements.length = 0;
+      const lost = mine.append(streamId, [event(4)], { expectedVersion: 1 });
+      await expect(lost).rejects.toBeInstanceOf(ConcurrencyError);
+      await expect(lost).rejects.toMatchObject({ actualVersion: 3 });
+      expect(statements).toHaveLength(1);
+
+      // The writer tries again at that version: chained to the head the refusal answered, with
+      // no read of its own; and a writer naming no version that loses a race is appended after.
+      statements.length = 0;
+      const retried = await mine.append(streamId, [event(4)], { expectedVersion: 3 });
+      expect(retried.nextExpectedVersion).toBe(4);
+      expect(statements).toHaveLength(1);
+      await theirs.append(streamId, [event(5)]);
+      statements.length = 0;
+      expect((await mine.append(streamId, [event(6)])).nextExpectedVersion).toBe(6);
+      expect(statements).toHaveLength(2);
+
+      // A writer that knows nothing of the stream sends its first event again, as new: refused,
+      // and answered as what it is, a redelivery, with its position; new events as new are not.
+      const redelivered = await later.append(streamId, [event(1)], {
+        expectedVersion: 'no-stream',
+      });
+      const stored = await mine.readStream(streamId);
+      expect(redelivered).toMatchObject({ duplicate: true, nextExpectedVersion: 6 });
+      expect(redelivered.positions).toEqual([stored[0]!.globalPosition]);
+      await expect(
+        later.append(streamId, [event(7)], { expectedVersion: 'no-stream' }),
+      ).rejects.toMatchObject({ actualVersion: 6 });
+      expect(stored.map((e) => e.data.n)).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(await mine.verify({ streamId })).toMatchObject({ ok: true, events: 6 });
+    } finally {
+      await mine.close();
+      await theirs.close();
+      await later.close();
+    }
+  });
+
   it('announces a burst of appends in a few notifications, the last one carrying the head', async () => {
     const intervalMs = 500;
     const db = pgDatabase({ connectionString: database().url });

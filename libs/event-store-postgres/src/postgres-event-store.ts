@@ -186,10 +186,11 @@ export class PostgresEventStore implements EventStore {
   }
 
   /**
-   * Two round trips for all the streams: read their heads, then one `es_append_streams` call that
-   * appends to every stream still at its read version, in one transaction. Events already stored
-   * (a redelivery) make the call fail as a whole: those streams are then answered as redeliveries
-   * and the others appended again; a real clash throws before anything is written.
+   * Two round trips for all the streams: read their heads, then one `es_append_streams_answered`
+   * call that appends to every stream still at its read version, in one transaction. Events
+   * already stored (a redelivery) make the call fail as a whole: those streams are then answered
+   * as redeliveries and the others appended again; a real clash throws before anything is
+   * written.
    */
   async appendMany(requests: readonly AppendRequest[]): Promise<StreamAppendOutcome[]> {
     assertValidAppendMany(requests);
@@ -216,9 +217,8 @@ export class PostgresEventStore implements EventStore {
         continue;
       }
       // A head taken as known was stale, or a writer that names no version lost a race for the
-      // stream: they try again, from the head as stored.
+      // stream: they try again, from the head as stored (read, or as the refusal answered it).
       pending = [...moved.keys()];
-      for (const index of pending) readHead.add(index);
       if (attempt < MAX_APPEND_RETRIES) continue;
       for (const [index, actualVersion] of moved)
         outcomes[index] = {
@@ -235,13 +235,15 @@ export class PostgresEventStore implements EventStore {
    * One attempt at the pending requests. A stream's head is taken as known when this store wrote
    * it last (or the writer expects no stream), else read in one query for all. Answers each
    * request, except where a head taken as known was stale or a writer that names no version lost
-   * a race: returned (index → actual version) to be tried again from the stored head.
+   * a race: returned (index → actual version) to be tried again from the stored head (as the
+   * refusal answered it, or read again where the head taken as known was stale). A writer that
+   * named a version and lost is answered from the refusal alone.
    */
   async #appendManyOnce(
     requests: readonly AppendRequest[],
     pending: readonly number[],
     outcomes: (StreamAppendOutcome | undefined)[],
-    readHead: ReadonlySet<number>,
+    readHead: Set<number>,
   ): Promise<Map<number, number>> {
     const moved = new Map<number, number>();
     const known = new Map<number, StreamHead>();
@@ -273,8 +275,10 @@ export class PostgresEventStore implements EventStore {
       const head = known.get(index) ?? stored.get(streamId) ?? { version: 0, hash: null };
       if (!meetsExpectedVersion(expectedVersion, head.version)) {
         // Against a head taken as known, the conflict may be the cache's: read it and see.
-        if (known.has(index)) moved.set(index, head.version);
-        else outcomes[index] = await this.#conflictOrRedelivery(requests[index]!, head.version);
+        if (known.has(index)) {
+          moved.set(index, head.version);
+          readHead.add(index);
+        } else outcomes[index] = await this.#conflictOrRedelivery(requests[index]!, head.version);
         continue;
       }
       const chain = chainEventTexts(streamId, head.version, head.hash, events, recordedAt);
@@ -285,9 +289,11 @@ export class PostgresEventStore implements EventStore {
     const { rows } = await this.#db.query<{
       first_position: string | null;
       current_version: number;
+      head_hash: string | null;
+      stored: boolean;
     }>(
-      `select first_position::text as first_position, current_version
-       from es_append_streams($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      `select first_position::text as first_position, current_version, head_hash, stored
+       from es_append_streams_answered($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
       [
         toWrite.map((w) => requests[w.index]!.streamId),
         toWrite.map((w) => w.read),
@@ -306,11 +312,24 @@ export class PostgresEventStore implements EventStore {
       const { index, stored } = toWrite[k]!;
       const request = requests[index]!;
       if (row.first_position === null) {
-        this.#heads.delete(request.streamId);
+        // Refused: the answer carries the stream's head as its winner left it, and whether any
+        // of these events is stored already. A redelivery is looked up; a writer that names no
+        // version (or whose version still holds: its known hash was stale) tries again, chained
+        // to that head; any other writer has its conflict.
+        const head = { version: row.current_version, hash: row.head_hash };
+        this.#heads.set(request.streamId, head);
         const { expectedVersion = 'any' } = request;
-        const lenient = expectedVersion === 'any' || expectedVersion === 'stream-exists';
-        if (lenient || known.has(index)) moved.set(index, row.current_version);
-        else outcomes[index] = await this.#conflictOrRedelivery(request, row.current_version);
+        if (row.stored)
+          outcomes[index] = await this.#conflictOrRedelivery(request, row.current_version);
+        else if (meetsExpectedVersion(expectedVersion, head.version)) {
+          moved.set(index, head.version);
+          readHead.delete(index);
+        } else
+          outcomes[index] = {
+            status: 'conflict',
+            streamId: request.streamId,
+            actualVersion: head.version,
+          };
         continue;
       }
       const first = BigInt(row.first_position);
