@@ -87,6 +87,22 @@ function requestSignal(caller: AbortSignal | undefined, timeoutMs: number) {
   };
 }
 
+/**
+ * Rejects with the signal's reason once it aborts: the transport's own bound on a fetch and on
+ * reading its answer, whether or not they honour the signal. A `fetch` option may not (nor may a
+ * `Request` that nothing holds any more: undici follows the caller's signal through a weak
+ * reference, so a collected request never hears the abort), and a request must not wait without
+ * end for either.
+ */
+function abortion(signal: AbortSignal): Promise<never> {
+  const stopped = new Promise<never>((_resolve, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+  stopped.catch(() => undefined); // only ever raced
+  return stopped;
+}
+
 const retryAfterMs = (error: PartnerClientError) =>
   error instanceof HttpStatusError ? error.retryAfterMs : undefined;
 
@@ -119,27 +135,31 @@ export function httpTransport(options: HttpTransportOptions): HttpTransport {
     body: string,
     count: number,
   ): Promise<IngestOutcome[]> {
+    const stopped = abortion(signal);
     let response: Response;
     try {
-      response = await fetchFn(
-        new Request(endpoint, {
-          method: 'POST',
-          headers: {
-            'content-type': `${contentType}; charset=utf-8`,
-            authorization: authorization,
-            accept: 'application/json',
-          },
-          body,
-          signal,
-        }),
-      );
+      response = await Promise.race([
+        fetchFn(
+          new Request(endpoint, {
+            method: 'POST',
+            headers: {
+              'content-type': `${contentType}; charset=utf-8`,
+              authorization: authorization,
+              accept: 'application/json',
+            },
+            body,
+            signal,
+          }),
+        ),
+        stopped,
+      ]);
     } catch (cause) {
       throw new PartnerClientError(
         `Could not reach ${endpoint.origin}: ${cause instanceof Error ? cause.message : String(cause)}`,
         { retriable: true, cause },
       );
     }
-    const text = await response.text().catch((cause: unknown) => {
+    const text = await Promise.race([response.text(), stopped]).catch((cause: unknown) => {
       // An answer cut off (or timed out) half-way may still have been an acceptance: retry, as
       // ingest recognizes the redelivery.
       if (!response.ok) return '';

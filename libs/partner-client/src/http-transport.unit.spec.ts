@@ -291,6 +291,34 @@ describe('the HTTP transport when the network or the platform fails', () => {
     });
   });
 
+  it('times out on its own a fetch, or an answer, that never hears the abort', async () => {
+    // A `fetch` option that ignores the request's signal (or a request collected before the
+    // abort reached it) must not leave the partner's send waiting without end.
+    const deaf = (answer?: () => Response) =>
+      httpTransport({
+        baseUrl: 'http://concord.test',
+        credential: { token: 't' },
+        timeoutMs: 50,
+        retry: { retries: 0 },
+        fetch: () => new Promise<Response>((resolve) => answer && resolve(answer())),
+      });
+    await expect(deaf().send(event)).rejects.toMatchObject({
+      retriable: true,
+      message: expect.stringMatching(/no answer within 50 ms/),
+    });
+    const endless = () =>
+      new Response(
+        new ReadableStream({
+          start: (controller) => controller.enqueue(new TextEncoder().encode('{"outcomes":[')),
+        }),
+        { headers: { 'content-type': 'application/json' } },
+      );
+    await expect(deaf(endless).send(event)).rejects.toMatchObject({
+      retriable: true,
+      message: expect.stringMatching(/stopped answering: no answer within 50 ms/),
+    });
+  });
+
   it('refuses to send under a signal that has already aborted', async () => {
     let sent = 0;
     const transport = httpTransport({
