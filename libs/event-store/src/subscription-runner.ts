@@ -77,6 +77,12 @@ export function runSubscription(
         retry = ANNOUNCED_RETRY_MS;
         position = await source.handle(events);
         settleWaiters();
+        // A short batch was everything readable then; unless an event beyond it was announced
+        // since, reading again would find nothing: wait for the next announcement instead (a
+        // query saved per batch, for every subscriber). Without announcements, read again.
+        const announced = source.announcedHead?.();
+        if (events.length < batchSize && announced !== undefined && announced <= position)
+          await source.waitForChange(pollIntervalMs, abort.signal);
       }
     } catch (error) {
       failure = error ?? new Error('subscription failed');

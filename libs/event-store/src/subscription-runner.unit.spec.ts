@@ -71,4 +71,45 @@ describe('the subscription loop', () => {
     // One read, then asleep until a change: no busy loop.
     expect(reads()).toBe(1);
   });
+
+  it('after a short batch, waits for the next announcement instead of reading again', async () => {
+    let reads = 0;
+    let announced = 2n;
+    let wake: () => void = () => undefined;
+    let sleeps = 0;
+    const handled: bigint[] = [];
+    const subscription = runSubscription(
+      {
+        loadCheckpoint: async () => 0n,
+        read: async (after) => {
+          reads += 1;
+          return [1n, 2n, 3n].filter((p) => p > after && p <= announced).map(event);
+        },
+        handle: async (events) => {
+          handled.push(...events.map((e) => e.globalPosition));
+          return events.at(-1)!.globalPosition;
+        },
+        waitForChange: (_timeoutMs, signal) =>
+          new Promise((resolve) => {
+            wake = resolve;
+            sleeps += 1;
+            signal.addEventListener('abort', () => resolve(), { once: true });
+          }),
+        announcedHead: () => announced,
+      },
+      { batchSize: 10, pollIntervalMs: 3_600_000 },
+    );
+    // Events 1 and 2, announced and read in one short batch: handled, then asleep, one read.
+    await subscription.waitFor(2n);
+    await expect.poll(() => sleeps).toBe(1);
+    expect(reads).toBe(1);
+    // Event 3 is announced: the loop wakes, reads it, and sleeps again, again one read.
+    announced = 3n;
+    wake();
+    await subscription.waitFor(3n);
+    await expect.poll(() => sleeps).toBe(2);
+    await subscription.stop();
+    expect(handled).toEqual([1n, 2n, 3n]);
+    expect(reads).toBe(2);
+  });
 });
