@@ -1,6 +1,8 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import type { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { Prisma, PrismaClient } from './generated/prisma/client.ts';
 
@@ -33,6 +35,56 @@ function preparedStatementName({ sql }: { sql: string }): string {
   return name;
 }
 
+/** The PostgreSQL role the API reads as; row-level security policies apply to it. */
+export const READER_ROLE = 'concord_reader';
+
+/** A scope's transaction on its way to opening: whom it reads for, and whether BEGIN said so. */
+interface ScopeClaim {
+  readonly organizationId: string;
+  /** Set by the connection that sent the scope with its BEGIN (at most one per claim). */
+  claimed: boolean;
+}
+
+/** The scope whose transaction Prisma is opening in this async context, if any. */
+const openingScope = new AsyncLocalStorage<ScopeClaim>();
+
+/** What makes a transaction the organization's reader: both settings transaction-local. */
+const scopeSettings = (organizationId: string) =>
+  `select set_config('role', '${READER_ROLE}', true), ` +
+  `set_config('concord.organization_id', ${pg.escapeLiteral(organizationId)}, true)`;
+
+/**
+ * A pooled connection that sends a scope's settings with the BEGIN of the scope's transaction,
+ * in one simple-protocol message (`begin; select set_config(…)`): a read scope opens in one round
+ * trip where Prisma's BEGIN and a statement of its own took two (and a Prisma call). Only the
+ * BEGIN Prisma sends while opening a `ReadScope`'s transaction (`openingScope`) carries it; any
+ * other transaction begins as it was asked. The scope checks that it did, and sends the settings
+ * itself when not (PGlite, another adapter): a read is never left unscoped.
+ */
+class ScopingConnection extends pg.Client {
+  constructor(config?: string | pg.ClientConfig) {
+    super(config);
+    // pg's `query` has many overloads; Prisma's adapter calls the one with a config object.
+    const query = this.query.bind(this) as (...args: unknown[]) => unknown;
+    this.query = ((...args: unknown[]) => {
+      const claim = openingScope.getStore();
+      const [config] = args;
+      if (
+        !claim ||
+        claim.claimed ||
+        args.length !== 1 ||
+        (config as { text?: unknown } | null)?.text !== 'BEGIN'
+      )
+        return query(...args);
+      claim.claimed = true;
+      // A multi-statement query answers each statement: BEGIN's answer is the one asked for.
+      return (query(`begin; ${scopeSettings(claim.organizationId)}`) as Promise<unknown>).then(
+        (results) => (Array.isArray(results) ? results[0] : results),
+      );
+    }) as pg.Client['query'];
+  }
+}
+
 export interface ReadModelPrismaOptions {
   /** Called with each SQL statement the client runs (tests count them). @default none */
   onQuery?: (sql: string) => void;
@@ -47,7 +99,11 @@ export function readModelPrisma(
     'pglite' in source
       ? new PrismaPGlite(source.pglite)
       : new PrismaPg(
-          { connectionString: source.connectionString, max: source.maxConnections ?? 10 },
+          {
+            connectionString: source.connectionString,
+            max: source.maxConnections ?? 10,
+            Client: ScopingConnection,
+          },
           { statementNameGenerator: preparedStatementName },
         );
   const { onQuery } = options;
@@ -64,9 +120,6 @@ export function readModelPrisma(
   prisma.$on('query', (event) => onQuery(event.query));
   return prisma as unknown as ReadModelPrisma;
 }
-
-/** The PostgreSQL role the API reads as; row-level security policies apply to it. */
-export const READER_ROLE = 'concord_reader';
 
 /**
  * The read model as one organization may see it: Prisma's client as a transaction of the scope
@@ -177,16 +230,21 @@ export class ReadScope {
     let finish!: () => void;
     const finished = new Promise<void>((resolve) => (finish = resolve));
     let ended!: Promise<void>;
+    // The BEGIN of this transaction, and only it, runs in this claim's context.
+    const claim: ScopeClaim = { organizationId: this.#organizationId, claimed: false };
     const unit: Unit = {
       client: new Promise<Transaction>((ready, fail) => {
-        ended = this.#prisma
-          .$transaction(
-            async (tx) => {
-              await tx.$executeRaw`select set_config('role', ${READER_ROLE}, true), set_config('concord.organization_id', ${this.#organizationId}, true)`;
-              ready(tx);
-              await finished;
-            },
-            { maxWait: this.#options.maxWaitMs, timeout: this.#options.timeoutMs },
+        ended = openingScope
+          .run(claim, () =>
+            this.#prisma.$transaction(
+              async (tx) => {
+                if (!claim.claimed)
+                  await tx.$executeRaw`select set_config('role', ${READER_ROLE}, true), set_config('concord.organization_id', ${this.#organizationId}, true)`;
+                ready(tx);
+                await finished;
+              },
+              { maxWait: this.#options.maxWaitMs, timeout: this.#options.timeoutMs },
+            ),
           )
           .catch((error: unknown) => {
             // Its reads have had their answers (or this error); the next read opens a new one.

@@ -110,6 +110,72 @@ describeWithPostgres('the read scope on PostgreSQL', (database) => {
     db: pgDatabase({ connectionString: database().url }),
     prisma: readModelPrisma({ connectionString: database().url }),
   }));
+
+  describe('opening', () => {
+    /** What Prisma itself sent, as its query log reports it. */
+    const sent: string[] = [];
+    let prisma: ReadModelPrisma;
+    let db: SqlDatabase;
+    beforeAll(async () => {
+      db = pgDatabase({ connectionString: database().url });
+      await migrateReadModel(db);
+      // Two connections for many scopes: most transactions wait for a connection to open.
+      prisma = readModelPrisma(
+        { connectionString: database().url, maxConnections: 2 },
+        { onQuery: (sql) => sent.push(sql) },
+      );
+    });
+    afterAll(async () => {
+      await prisma?.$disconnect();
+      await db?.close();
+    });
+
+    it("sends the scope's settings with its BEGIN: no statement of its own before the first read", async () => {
+      sent.length = 0;
+      const scope = new ReadScope(prisma, SPONSOR);
+      expect(await where(scope.db)).toMatchObject({ role: READER_ROLE, org: SPONSOR });
+      await scope.end();
+      expect(sent.filter((sql) => /set_config/.test(sql))).toEqual([]);
+      expect(sent.filter((sql) => /current_setting/.test(sql))).toHaveLength(1);
+    });
+
+    it('scopes each of many transactions waiting for the same two connections to its own organization', async () => {
+      const organizations = Array.from({ length: 24 }, (_, i) =>
+        i % 3 === 0 ? OTHER : `org-${i}`,
+      );
+      const seen = await Promise.all(
+        organizations.map(async (organization) => {
+          const scope = new ReadScope(prisma, organization);
+          const [first, second] = await Promise.all([where(scope.db), where(scope.db)]);
+          await scope.end();
+          return [first, second];
+        }),
+      );
+      seen.forEach(([first, second], i) => {
+        expect(first).toMatchObject({ role: READER_ROLE, org: organizations[i] });
+        expect(second).toEqual(first);
+      });
+    });
+
+    it("leaves every other transaction as it was asked: Prisma's own, on the pool's connections", async () => {
+      const scope = new ReadScope(prisma, SPONSOR);
+      const [scoped, plain] = await Promise.all([
+        where(scope.db),
+        prisma.$transaction((tx) => where(tx as unknown as ScopedReadModel)),
+      ]);
+      await scope.end();
+      expect(scoped).toMatchObject({ role: READER_ROLE, org: SPONSOR });
+      expect(plain.role).not.toBe(READER_ROLE);
+      expect(plain.org ?? '').toBe('');
+    });
+
+    it('names an organization whatever it contains: a quote is text, not SQL', async () => {
+      const odd = "o'brien\\bio'; reset role; --";
+      const scope = new ReadScope(prisma, odd);
+      expect(await where(scope.db)).toMatchObject({ role: READER_ROLE, org: odd });
+      await scope.end();
+    });
+  });
 });
 
 describe('the read scope on PGlite', () => {
