@@ -48,7 +48,11 @@ interface ScopeClaim {
 /** The scope whose transaction Prisma is opening in this async context, if any. */
 const openingScope = new AsyncLocalStorage<ScopeClaim>();
 
-/** What makes a transaction the organization's reader: both settings transaction-local. */
+/**
+ * What makes a transaction the organization's reader, both settings transaction-local: sent with
+ * the BEGIN, or by the scope itself where BEGIN could not carry it (the organization as a literal
+ * escaped by pg, so the one text serves both).
+ */
 const scopeSettings = (organizationId: string) =>
   `select set_config('role', '${READER_ROLE}', true), ` +
   `set_config('concord.organization_id', ${pg.escapeLiteral(organizationId)}, true)`;
@@ -67,15 +71,10 @@ class ScopingConnection extends pg.Client {
     // pg's `query` has many overloads; Prisma's adapter calls the one with a config object.
     const query = this.query.bind(this) as (...args: unknown[]) => unknown;
     this.query = ((...args: unknown[]) => {
-      const claim = openingScope.getStore();
       const [config] = args;
-      if (
-        !claim ||
-        claim.claimed ||
-        args.length !== 1 ||
-        (config as { text?: unknown } | null)?.text !== 'BEGIN'
-      )
-        return query(...args);
+      const isBegin = args.length === 1 && (config as { text?: unknown } | null)?.text === 'BEGIN';
+      const claim = isBegin ? openingScope.getStore() : undefined;
+      if (!claim || claim.claimed) return query(...args);
       claim.claimed = true;
       // A multi-statement query answers each statement: BEGIN's answer is the one asked for.
       return (query(`begin; ${scopeSettings(claim.organizationId)}`) as Promise<unknown>).then(
@@ -238,8 +237,7 @@ export class ReadScope {
           .run(claim, () =>
             this.#prisma.$transaction(
               async (tx) => {
-                if (!claim.claimed)
-                  await tx.$executeRaw`select set_config('role', ${READER_ROLE}, true), set_config('concord.organization_id', ${this.#organizationId}, true)`;
+                if (!claim.claimed) await tx.$executeRawUnsafe(scopeSettings(this.#organizationId));
                 ready(tx);
                 await finished;
               },
