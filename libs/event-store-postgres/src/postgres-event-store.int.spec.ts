@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventStoreContract } from '@concord/event-store/contract-suite';
-import { pgDatabase, pgliteDatabase, type SqlDatabase } from '@concord/sql';
+import { pgDatabase, pgliteDatabase, type SqlDatabase, type SqlExecutor } from '@concord/sql';
 import { describeWithPostgres } from '@concord/test-infra/vitest';
 import { ConcurrencyError } from '@concord/event-store';
 import { describe, expect, it } from 'vitest';
@@ -162,23 +162,174 @@ describeWithPostgres('PostgresEventStore on a PostgreSQL server', (database) => 
     }
   });
 
-  it("refuses in SQL an append chained to a head that is not the stream's, whatever its version", async () => {
-    const db = pgDatabase({ connectionString: database().url });
-    const store = await PostgresEventStore.open(db);
-    try {
-      const streamId = `batch-${crypto.randomUUID()}`;
-      await store.append(streamId, [{ id: `${streamId}/1`, type: 't', data: {} }]);
-      const { rows } = await db.query<{ first_position: string | null; current_version: number }>(
-        `select first_position, current_version from es_append_streams(array[$1], array[1],
-           array[1], now(), array[$2], array['t'], array['{}'], array['{}'], array['h2'],
-           array['not-the-head'])`,
-        [streamId, `${streamId}/2`],
+  // The function for many streams, and the one for one stream that every command's append uses.
+  it.each(['es_append_streams', 'es_append_one_stream'])(
+    "%s refuses in SQL an append chained to a head that is not the stream's, whatever its version",
+    async (appendFunction) => {
+      const db = pgDatabase({ connectionString: database().url });
+      const store = await PostgresEventStore.open(db);
+      try {
+        const streamId = `batch-${crypto.randomUUID()}`;
+        await store.append(streamId, [{ id: `${streamId}/1`, type: 't', data: {} }]);
+        const { rows } = await db.query<{ first_position: string | null; current_version: number }>(
+          `select first_position, current_version from ${appendFunction}(array[$1], array[1],
+             array[1], now(), array[$2], array['t'], array['{}'], array['{}'], array['h2'],
+             array['not-the-head'])`,
+          [streamId, `${streamId}/2`],
+        );
+        expect(rows).toEqual([{ first_position: null, current_version: 1 }]);
+        expect(await store.readStream(streamId)).toHaveLength(1);
+      } finally {
+        await store.close();
+      }
+    },
+  );
+
+  describe('es_append_one_stream', () => {
+    type Answer = {
+      stream_id: string;
+      first_position: string | null;
+      current_version: number;
+      head_hash: string | null;
+      stored: boolean;
+    };
+    /** One call, as the store makes it: `events` chained from `previous` at `readVersion`. */
+    const appendOne = (
+      sql: SqlExecutor,
+      streamId: string,
+      readVersion: number,
+      previous: string | null,
+      ids: string[],
+    ) =>
+      sql.query<Answer>(
+        `select stream_id, first_position::text, current_version, head_hash, stored
+         from es_append_one_stream(array[$1], array[$2::integer], array[$3::integer], now(), $4,
+           array_fill('t'::text, array[$3]), array_fill('{}'::text, array[$3]),
+           array_fill('{}'::text, array[$3]), $5, $6)`,
+        [
+          streamId,
+          readVersion,
+          ids.length,
+          ids,
+          ids.map((id) => `hash-of-${id}`),
+          [previous, ...ids.slice(0, -1).map((id) => `hash-of-${id}`)],
+        ],
       );
-      expect(rows).toEqual([{ first_position: null, current_version: 1 }]);
-      expect(await store.readStream(streamId)).toHaveLength(1);
-    } finally {
-      await store.close();
-    }
+
+    it('appends to a new stream and after its head, each event at its version and position', async () => {
+      const db = pgDatabase({ connectionString: database().url });
+      const store = await PostgresEventStore.open(db);
+      try {
+        const streamId = `batch-${crypto.randomUUID()}`;
+        const [first] = (
+          await appendOne(
+            db,
+            streamId,
+            0,
+            null,
+            ['a1', 'a2'].map((n) => `${streamId}/${n}`),
+          )
+        ).rows;
+        expect(first).toMatchObject({ current_version: 2, head_hash: null, stored: false });
+        const [second] = (
+          await appendOne(db, streamId, 2, `hash-of-${streamId}/a2`, [`${streamId}/a3`])
+        ).rows;
+        expect(second!.current_version).toBe(3);
+        const stored = await store.readStream(streamId);
+        expect(stored.map((e) => [e.id, e.streamVersion, e.previousHash])).toEqual([
+          [`${streamId}/a1`, 1, null],
+          [`${streamId}/a2`, 2, `hash-of-${streamId}/a1`],
+          [`${streamId}/a3`, 3, `hash-of-${streamId}/a2`],
+        ]);
+        expect(stored.map((e) => e.globalPosition)).toEqual([
+          BigInt(first!.first_position!),
+          BigInt(first!.first_position!) + 1n,
+          BigInt(second!.first_position!),
+        ]);
+        const { rows: head } = await db.query<{ version: number; head_hash: string }>(
+          'select version, head_hash from es_streams where stream_id = $1',
+          [streamId],
+        );
+        expect(head).toEqual([{ version: 3, head_hash: `hash-of-${streamId}/a3` }]);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('answers a refusal with the head its winner left, after waiting for that winner to commit', async () => {
+      const db = pgDatabase({ connectionString: database().url });
+      // A connection of its own, to hold the winner's transaction open.
+      const winner = await db.session!();
+      try {
+        const streamId = `batch-${crypto.randomUUID()}`;
+        await appendOne(db, streamId, 0, null, [`${streamId}/1`]);
+        await winner.query('begin');
+        await appendOne(winner, streamId, 1, `hash-of-${streamId}/1`, [`${streamId}/2`]);
+        // The loser read version 1 too: its call waits on the stream row until the winner ends.
+        let answered = false;
+        const loser = appendOne(db, streamId, 1, `hash-of-${streamId}/1`, [
+          `${streamId}/other`,
+        ]).finally(() => (answered = true));
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        expect(answered).toBe(false);
+        await winner.query('commit');
+        expect((await loser).rows).toEqual([
+          {
+            stream_id: streamId,
+            first_position: null,
+            current_version: 2,
+            head_hash: `hash-of-${streamId}/2`,
+            stored: false,
+          },
+        ]);
+        // A redelivery of a stored event is refused the same way, and said to be stored.
+        const [again] = (await appendOne(db, streamId, 0, null, [`${streamId}/1`])).rows;
+        expect(again).toMatchObject({ first_position: null, current_version: 2, stored: true });
+        // A stream with no row stands at version 0, and the refused call leaves none behind.
+        const missing = `batch-${crypto.randomUUID()}`;
+        const [none] = (await appendOne(db, missing, 4, 'h', [`${missing}/5`])).rows;
+        expect(none).toMatchObject({ first_position: null, current_version: 0, head_hash: null });
+        const { rows } = await db.query('select 1 from es_streams where stream_id = $1', [missing]);
+        expect(rows).toEqual([]);
+      } finally {
+        await winner.close();
+        await db.close();
+      }
+    });
+
+    it('refuses arguments that are not one stream and its events', async () => {
+      const db = pgDatabase({ connectionString: database().url });
+      try {
+        type Arguments = { streams: string; versions: string; counts: string; previous: string };
+        const call = ({ streams, versions, counts, previous }: Arguments) =>
+          db.query<{ current_version: number }>(
+            `select current_version from es_append_one_stream(${streams}, ${versions}, ${counts},
+               now(), array[$1 || '/1', $1 || '/2'], array['t','t'], array['{}','{}'],
+               array['{}','{}'], array['h1','h2'], ${previous})`,
+            [streamId],
+          );
+        const streamId = `batch-${crypto.randomUUID()}`;
+        const right: Arguments = {
+          streams: `array['${streamId}']`,
+          versions: 'array[0]',
+          counts: 'array[2]',
+          previous: "array[null,'h1']",
+        };
+        for (const wrong of [
+          { streams: `array['${streamId}','other']`, versions: 'array[0,0]', counts: 'array[1,1]' },
+          { counts: 'array[1]' },
+          { counts: 'array[2,0]' },
+          { versions: 'array[-1]' },
+          { versions: 'array[0,0]' },
+          { previous: 'array[null::text]' },
+        ])
+          await expect(call({ ...right, ...wrong })).rejects.toMatchObject({ code: '22023' });
+        // Nothing was written; the same call, its arguments right, appends.
+        expect((await call(right)).rows).toEqual([{ current_version: 2 }]);
+      } finally {
+        await db.close();
+      }
+    });
   });
 
   it('appends the streams of one call around one it refuses, each event to its own stream and version', async () => {

@@ -20,43 +20,47 @@ describeWithPostgres('PostgresEventStore ordering under concurrency and crashes'
     await store.close();
   });
 
-  it('never lets a reader pass an event whose transaction commits after later ones', async () => {
-    const start = await store.headPosition();
-    // The store's own append function, run in a transaction that has not committed yet.
-    const slow = new pg.Client({ connectionString: database().url });
-    await slow.connect();
-    try {
-      await slow.query('begin');
-      const { rows } = await slow.query<{ p: string }>(
-        `select first_position::text as p from es_append_streams(array[$1], array[0], array[1], now(),
+  // Whichever append function the slow transaction ran: the one for many streams, or for one.
+  it.each(['es_append_streams', 'es_append_one_stream'])(
+    'never lets a reader pass an event whose transaction commits after later ones (%s)',
+    async (appendFunction) => {
+      const start = await store.headPosition();
+      // The store's own append function, run in a transaction that has not committed yet.
+      const slow = new pg.Client({ connectionString: database().url });
+      await slow.connect();
+      try {
+        await slow.query('begin');
+        const { rows } = await slow.query<{ p: string }>(
+          `select first_position::text as p from ${appendFunction}(array[$1], array[0], array[1], now(),
            array[$2], array['concord.test.slow.v1'], array['{}'], array['{}'],
            array['not-checked-here'], array[null])`,
-        [`slow-${randomUUID()}`, randomUUID()],
-      );
-      const slowPosition = BigInt(rows[0]!.p);
+          [`slow-${randomUUID()}`, randomUUID()],
+        );
+        const slowPosition = BigInt(rows[0]!.p);
 
-      // Others append and commit after it, with later positions.
-      const fast = await store.append(`fast-${randomUUID()}`, [newEvent(), newEvent()]);
-      expect(fast.positions[0]! > slowPosition).toBe(true);
+        // Others append and commit after it, with later positions.
+        const fast = await store.append(`fast-${randomUUID()}`, [newEvent(), newEvent()]);
+        expect(fast.positions[0]! > slowPosition).toBe(true);
 
-      // A reader must not see the later events yet: moving past them would skip the slow one.
-      expect(await store.readAll({ after: start })).toEqual([]);
-      expect(await store.headPosition()).toBe(start);
+        // A reader must not see the later events yet: moving past them would skip the slow one.
+        expect(await store.readAll({ after: start })).toEqual([]);
+        expect(await store.headPosition()).toBe(start);
 
-      await slow.query('commit');
-      // Visible once every older transaction on the server has ended (other suites run beside).
-      const all = await waitFor(
-        async () => {
-          const events = await store.readAll({ after: start });
-          return events.length === 3 && events;
-        },
-        { description: 'the three events readable' },
-      );
-      expect(all.map((e) => e.globalPosition)).toEqual([slowPosition, ...fast.positions]);
-    } finally {
-      await slow.end();
-    }
-  });
+        await slow.query('commit');
+        // Visible once every older transaction on the server has ended (other suites run beside).
+        const all = await waitFor(
+          async () => {
+            const events = await store.readAll({ after: start });
+            return events.length === 3 && events;
+          },
+          { description: 'the three events readable' },
+        );
+        expect(all.map((e) => e.globalPosition)).toEqual([slowPosition, ...fast.positions]);
+      } finally {
+        await slow.end();
+      }
+    },
+  );
 
   it('hands a subscriber an event announced while an older transaction hid it, without waiting to poll', async () => {
     // Any older transaction on the server (another database's, even) holds the visibility
