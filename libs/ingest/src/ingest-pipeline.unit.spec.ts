@@ -139,6 +139,29 @@ describe('IngestPipeline', () => {
       expect(most).toBe(batchIds.length);
     });
 
+    it('reads who a batch belongs to once, not in every call: its first event never changes', async () => {
+      await pipeline.ingestMany(batchIds.map((batchId) => step(batchId, 0)));
+      const { counted, calls } = counting(store);
+      const fresh = new IngestPipeline({ store: counted, outcomes: inMemoryOutcomeLog() });
+      // The first call learns each batch's parties from its stream (the states are caught up in
+      // one read of their own); later calls ask the store nothing more about them.
+      const first = await fresh.ingestMany(batchIds.map((batchId) => step(batchId, 1)));
+      expect(first.map((outcome) => outcome.status)).toEqual(batchIds.map(() => 'accepted'));
+      expect(calls.readStream).toBe(batchIds.length);
+      for (const n of [2, 3]) {
+        const later = await fresh.ingestMany(batchIds.map((batchId) => step(batchId, n)));
+        expect(later.map((outcome) => outcome.status)).toEqual(batchIds.map(() => 'accepted'));
+      }
+      expect(calls.readStream).toBe(batchIds.length);
+      // A batch nobody scheduled is not remembered as missing: once scheduled, it is found.
+      const late = `${CDMO}:b-many-late`;
+      const [early] = await fresh.ingestMany([step(late, 1)]);
+      expect(early!.status).toBe('rejected');
+      await pipeline.ingestMany([step(late, 0)]);
+      const [now] = await fresh.ingestMany([step(late, 1)]);
+      expect(now!.status).toBe('accepted');
+    });
+
     it('decides a stream that another instance moved again on its own, and the rest at once', async () => {
       const other = new IngestPipeline({ store, outcomes: inMemoryOutcomeLog() });
       await other.ingestMany(batchIds.map((batchId) => step(batchId, 0)));
