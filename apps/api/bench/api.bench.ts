@@ -34,7 +34,7 @@ import {
   receiptSigner,
   signingAsPlatform,
 } from '@concord/evidence';
-import { sqlOutcomeLog } from '@concord/ingest';
+import { DEVIATION_BATCH_LINKER, sqlOutcomeLog } from '@concord/ingest';
 import { startIngestService } from '@concord/ingest-app';
 import {
   CDMO,
@@ -348,17 +348,23 @@ async function settle(db: SqlDatabase) {
   await db.exec('checkpoint');
 }
 
-/** Once the ingest process's outbound publisher has published everything stored. */
-async function outboundCaughtUp(db: SqlDatabase) {
+/**
+ * Once the ingest process's subscribers have followed everything stored: its outbound publisher
+ * has announced the history to the partners, and its process manager has looked at every
+ * deviation in it (the history's links are stored already, so it finds each one done).
+ */
+async function ingestCaughtUp(db: SqlDatabase) {
   await waitFor(
     async () => {
       const { rows } = await db.query<{ behind: boolean }>(
-        `select coalesce((select position from es_checkpoints where subscriber_id = 'outbound-kafka'), 0)
+        `select coalesce((select min(position) from es_checkpoints
+             where subscriber_id = any($1::text[]) having count(*) = cardinality($1::text[])), 0)
            < (select coalesce(max(global_position), 0) from es_events) as behind`,
+        [['outbound-kafka', DEVIATION_BATCH_LINKER]],
       );
       return !rows[0]!.behind;
     },
-    { timeoutMs: 30 * 60_000, intervalMs: 1_000, description: 'the outbound publisher' },
+    { timeoutMs: 30 * 60_000, intervalMs: 1_000, description: "the ingest process's subscribers" },
   );
 }
 
@@ -725,6 +731,12 @@ async function main() {
       return { ...result, cpuMsPerRequest: ((await apiCpuMs()) - before) / result.requests };
     };
     await spawn('ingest', ['--database-url', database.url, '--prefix', prefix], children);
+    // A new ingest process follows the store from its start: it announces the filled history to
+    // the partners and its process manager looks at every deviation in it (7 s here). A platform
+    // that has run for a while did that long ago: measured after, not during. It overlapped the
+    // first list-query run (p99 408 ms with 50 clients, 312 ms once waited for; p50 the same),
+    // and with short runs the visibility run too.
+    await ingestCaughtUp(db);
     const tokens = await Promise.all(
       ORGANIZATIONS.map((organizationId) => {
         const person = personIn(organizationId, 'qa');
@@ -890,7 +902,7 @@ async function main() {
       const projected = (now() - growStart) / 1000;
       // And the ingest process announces the history to the partners, as it would have over the
       // months it stands for: measured once that is done, not while it takes a core.
-      await outboundCaughtUp(db);
+      await ingestCaughtUp(db);
       await settle(db);
       const seconds = (now() - growStart) / 1000;
       console.log(
