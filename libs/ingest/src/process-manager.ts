@@ -53,7 +53,11 @@ export async function reactTo(
   onRefused?: ProcessManagerOptions['onRefused'],
 ): Promise<void> {
   if (!event.streamId.startsWith('deviation-') || !TRIGGERS.has(event.type)) return;
-  const before = await store.readStream(event.streamId, { maxCount: event.streamVersion - 1 });
+  // A deviation's first event (its report) has nothing before it: no round trip to learn that.
+  const before =
+    event.streamVersion > 1
+      ? await store.readStream(event.streamId, { maxCount: event.streamVersion - 1 })
+      : [];
   const state = before
     .map((stored) => toDomainEvent<DeviationEvent>(stored))
     .reduce(evolveDeviationLinkage, initialDeviationLinkageState());

@@ -1,4 +1,4 @@
-import { InMemoryEventStore } from '@concord/event-store';
+import { decorateStore, InMemoryEventStore } from '@concord/event-store';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { IngestPipeline } from './ingest-pipeline.ts';
 import { inMemoryOutcomeLog } from './outcome-log.ts';
@@ -92,5 +92,26 @@ describe('the deviation ↔ batch process manager', () => {
       (e) => e.type === 'concord.batch.deviation-linked.v1',
     );
     expect(linked).toHaveLength(1);
+  });
+
+  it("reads a deviation's earlier events only when it has any", async () => {
+    for (const path of ['batch/scheduled.v1', 'deviation/reported.v1', 'deviation/classified.v1'])
+      await send(CDMO, path);
+    const deviation = 'deviation-northbridge-bio:dev-nb-26-0042';
+    const stored = await store.readStream(deviation);
+    const reported = stored.find((e) => e.type === 'concord.deviation.reported.v1');
+    const classified = stored.find((e) => e.type === 'concord.deviation.classified.v1');
+    const reads: (number | undefined)[] = [];
+    const counted = decorateStore(store, {
+      readStream: (streamId, options) => {
+        if (streamId === deviation) reads.push(options?.maxCount);
+        return store.readStream(streamId, options);
+      },
+    });
+    // Its first event has nothing before it: no read (one that asks for none is a round trip).
+    await reactTo(counted, reported!);
+    expect(reads).toEqual([]);
+    await reactTo(counted, classified!);
+    expect(reads).toEqual([classified!.streamVersion - 1]);
   });
 });
