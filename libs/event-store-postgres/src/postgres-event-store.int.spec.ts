@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventStoreContract } from '@concord/event-store/contract-suite';
 import { pgDatabase, pgliteDatabase, type SqlDatabase, type SqlExecutor } from '@concord/sql';
+import { waitFor } from '@concord/test-infra';
 import { describeWithPostgres } from '@concord/test-infra/vitest';
 import { ConcurrencyError } from '@concord/event-store';
 import { describe, expect, it } from 'vitest';
@@ -270,7 +271,18 @@ describeWithPostgres('PostgresEventStore on a PostgreSQL server', (database) => 
         const loser = appendOne(db, streamId, 1, `hash-of-${streamId}/1`, [
           `${streamId}/other`,
         ]).finally(() => (answered = true));
-        await new Promise((resolve) => setTimeout(resolve, 300));
+        // Seen waiting on the winner's row lock, and not answered while it waits.
+        await waitFor(
+          async () => {
+            const { rows } = await db.query<{ waiting: number }>(
+              `select count(*)::int as waiting from pg_stat_activity
+               where datname = current_database() and wait_event_type = 'Lock'
+                 and query like '%es_append_one_stream%'`,
+            );
+            return rows[0]!.waiting === 1;
+          },
+          { description: 'the loser waiting on the stream row' },
+        );
         expect(answered).toBe(false);
         await winner.query('commit');
         expect((await loser).rows).toEqual([
