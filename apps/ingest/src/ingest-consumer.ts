@@ -11,6 +11,7 @@ import type {
   Producer,
 } from 'kafkajs';
 import type { Logger } from 'pino';
+import { CoalescedCommits } from './coalesced-commits.ts';
 import { CoalescedIngest } from './coalesced-ingest.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { inboundTopicsIn, type Topics } from './topics.ts';
@@ -89,6 +90,8 @@ export class IngestConsumer {
   readonly #options: IngestConsumerOptions;
   /** The pipeline for whole chunks: the partitions' chunks of one fetch decided together. */
   readonly #coalesced: CoalescedIngest;
+  /** The offsets the partitions of one fetch reach, committed in one request. */
+  readonly #commits = new CoalescedCommits();
   readonly #admin: Admin;
   #consumer: Consumer | undefined;
   #subscribed: string[] = [];
@@ -293,9 +296,11 @@ export class IngestConsumer {
       const last = chunk.at(-1)!.offset;
       metrics.lag.set(partitionKey, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n));
       resolveOffset(last);
-      await consumer.commitOffsets([
-        { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
-      ]);
+      await this.#commits.commit(consumer, {
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: (BigInt(last) + 1n).toString(),
+      });
       await heartbeat();
     }
   }
