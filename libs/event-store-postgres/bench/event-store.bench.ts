@@ -263,7 +263,7 @@ async function runOnce(run: number, server: string): Promise<RunFigures> {
   const concordDatabase = await createTestDatabase(server, 'concord_bench');
   const emmettDatabase = await createTestDatabase(server, 'emmett_bench');
   const db = pgDatabase({ connectionString: concordDatabase.url, maxConnections: WRITERS + 2 });
-  settleDatabase = () => db.exec('checkpoint');
+  settleDatabase = async () => void (await db.exec('checkpoint'));
   const emmettPool = new pg.Pool({
     connectionString: emmettDatabase.url,
     max: WRITERS + 2,

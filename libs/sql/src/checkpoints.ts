@@ -1,3 +1,4 @@
+import pg from 'pg';
 import type { SqlDatabase, SqlExecutor } from './database.ts';
 
 /**
@@ -53,20 +54,30 @@ export function sqlCheckpoints(
 ): SqlCheckpoints {
   if (!/^[a-z_][a-z0-9_]*$/.test(table)) throw new Error(`bad checkpoint table name ${table}`);
   // One lock per table and subscriber (the two-key form: apart from every one-key lock).
-  const LOCK = `pg_advisory_xact_lock(hashtext('${table}'), hashtext($1))`;
+  const lockOn = (key: string) => `pg_advisory_xact_lock(hashtext('${table}'), hashtext(${key}))`;
+  const LOCK = lockOn('$1');
   // Set with the lock, in the same round trip; transaction-local like the lock.
-  const LOCK_FOR_BATCH = options.asynchronousCommit
-    ? `select ${LOCK}, set_config('synchronous_commit', 'off', true)`
-    : `select ${LOCK}`;
+  const lockForBatchOn = (key: string) =>
+    options.asynchronousCommit
+      ? `select ${lockOn(key)}, set_config('synchronous_commit', 'off', true)`
+      : `select ${lockOn(key)}`;
+  // One statement: outside a transaction the lock lasts exactly as long as the write.
+  const saveOn = (id: string, position: string) =>
+    `with locked as (select ${lockOn(id)})
+     insert into ${table} (subscriber_id, position) select ${id}, ${position}::bigint from locked
+     on conflict (subscriber_id) do update set position = excluded.position, updated_at = now()`;
   const save = async (subscriberId: string, position: bigint, sql: SqlExecutor = db) => {
-    // One statement: outside a transaction the lock lasts exactly as long as the write.
-    await sql.query(
-      `with locked as (select ${LOCK})
-       insert into ${table} (subscriber_id, position) select $1, $2::bigint from locked
-       on conflict (subscriber_id) do update set position = excluded.position, updated_at = now()`,
-      [subscriberId, position.toString()],
-    );
+    await sql.query(saveOn('$1', '$2'), [subscriberId, position.toString()]);
   };
+  // A batch's statements sent with its BEGIN and with its COMMIT, in the same message as each:
+  // without parameters, the values as literals.
+  const lockForBatch = (subscriberId: string) => {
+    const id = pg.escapeLiteral(subscriberId);
+    return `${lockForBatchOn(id)};
+     select position::text as position from ${table} where subscriber_id = ${id}`;
+  };
+  const saveOnCommit = (subscriberId: string, position: bigint) =>
+    saveOn(pg.escapeLiteral(subscriberId), position.toString());
   const lock = async (subscriberId: string, tx: SqlExecutor) => {
     await tx.query(`select ${LOCK}`, [subscriberId]);
   };
@@ -82,18 +93,18 @@ export function sqlCheckpoints(
     lock,
     handleOnce(subscriberId, events, handler, readAfter) {
       return db.transaction(async (tx) => {
-        await tx.query(LOCK_FOR_BATCH, [subscriberId]);
-        const { rows } = await tx.query<{ position: string }>(
-          `select position::text as position from ${table} where subscriber_id = $1`,
-          [subscriberId],
-        );
+        // One round trip with BEGIN: the lock, then the checkpoint in a statement of its own
+        // (its snapshot taken once the lock is held, so it sees the batch that held it before).
+        const { rows } = await tx.exec<{ position: string }>(lockForBatch(subscriberId));
         const stored = BigInt(rows[0]?.position ?? 0);
         if (readAfter !== undefined && stored < readAfter) return stored;
         const fresh = events.filter((event) => event.globalPosition > stored);
         const last = events.at(-1)?.globalPosition ?? stored;
         if (fresh.length === 0) return stored > last ? stored : last;
         await handler(fresh, tx);
-        await save(subscriberId, last, tx);
+        // Last, with the COMMIT: until the handler writes, the transaction holds no transaction
+        // id, and readers of the store are not held back by it.
+        tx.commitWith(saveOnCommit(subscriberId, last));
         return last;
       });
     },

@@ -2,8 +2,21 @@
 export interface SqlExecutor {
   /** One statement with `$1`-style parameters. */
   query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: Row[] }>;
-  /** Several statements without parameters (migrations). */
-  exec(sql: string): Promise<void>;
+  /**
+   * Several statements without parameters, sent in one message (one round trip to a server).
+   * Resolves to the rows of the last one.
+   */
+  exec<Row = Record<string, unknown>>(sql: string): Promise<{ rows: Row[] }>;
+}
+
+/** An open transaction: its statements, and one it may leave to be sent with its COMMIT. */
+export interface SqlTransaction extends SqlExecutor {
+  /**
+   * Sends `sql` (statements without parameters) with the COMMIT, in one message: a transaction's
+   * last write costs no round trip of its own. Runs only if the work resolves; if it fails, the
+   * transaction is rolled back and the work's caller gets the error. A later call replaces it.
+   */
+  commitWith(sql: string): void;
 }
 
 /**
@@ -12,8 +25,11 @@ export interface SqlExecutor {
  */
 export interface SqlDatabase extends SqlExecutor {
   readonly kind: 'postgres' | 'pglite';
-  /** Runs `work` in one transaction: committed if it resolves, rolled back if it throws. */
-  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` in one transaction: committed if it resolves, rolled back if it throws. On a
+   * server, BEGIN goes with the transaction's first statement where that one is an `exec`.
+   */
+  transaction<T>(work: (tx: SqlTransaction) => Promise<T>): Promise<T>;
   /**
    * Calls `onNotify` for every NOTIFY on `channel` (delivered after the notifying transaction
    * commits). Resolves to a function that stops listening.

@@ -3,6 +3,7 @@ export {
   postgresErrorOf,
   type SqlDatabase,
   type SqlExecutor,
+  type SqlTransaction,
   type SqlSession,
 } from './database.ts';
 export { textArrayLiteral } from './copy-text.ts';

@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { copyStatement, copyChunks } from './copy-text.ts';
-import type { SqlDatabase, SqlExecutor, SqlSession } from './database.ts';
+import type { SqlDatabase, SqlExecutor, SqlSession, SqlTransaction } from './database.ts';
 
 export interface PgDatabaseOptions {
   connectionString: string;
@@ -23,15 +23,70 @@ export type PgConnectionEvent =
   | { kind: 'connection-lost'; where: 'pool' | 'transaction' | 'listener'; error: unknown }
   | { kind: 'listener-reconnected'; channel: string; attempts: number };
 
+/** The rows of a simple-protocol message's last statement (pg answers several with an array). */
+const lastRows = <Row>(result: pg.QueryResult | pg.QueryResult[]): { rows: Row[] } => ({
+  rows: ((Array.isArray(result) ? result.at(-1)?.rows : result.rows) ?? []) as Row[],
+});
+
 const executorOf = (client: pg.ClientBase): SqlExecutor => ({
   query: async <Row>(sql: string, params?: unknown[]) => {
     const result = await client.query(sql, params);
     return { rows: result.rows as Row[] };
   },
-  exec: async (sql: string) => {
-    await client.query(sql);
-  },
+  exec: async <Row>(sql: string) =>
+    lastRows<Row>((await client.query(sql)) as pg.QueryResult | pg.QueryResult[]),
 });
+
+/**
+ * A transaction on `client` whose BEGIN waits for its first statement: sent with it in one
+ * message when that is an `exec` (a subscriber's lock and checkpoint, one round trip), alone
+ * before it otherwise (a statement with parameters goes in a message of its own). A transaction
+ * that sent nothing has nothing to commit.
+ */
+class PgTransaction implements SqlTransaction {
+  readonly #client: pg.ClientBase;
+  #begun: Promise<unknown> | undefined;
+  #atCommit: string | undefined;
+
+  constructor(client: pg.ClientBase) {
+    this.#client = client;
+  }
+
+  async query<Row>(sql: string, params?: unknown[]): Promise<{ rows: Row[] }> {
+    await (this.#begun ??= this.#client.query('begin'));
+    const result = await this.#client.query(sql, params);
+    return { rows: result.rows as Row[] };
+  }
+
+  async exec<Row>(sql: string): Promise<{ rows: Row[] }> {
+    if (this.#begun) {
+      await this.#begun;
+      return lastRows<Row>((await this.#client.query(sql)) as pg.QueryResult | pg.QueryResult[]);
+    }
+    const sent = this.#client.query(`begin; ${sql}`) as Promise<unknown>;
+    this.#begun = sent;
+    return lastRows<Row>((await sent) as pg.QueryResult[]);
+  }
+
+  commitWith(sql: string): void {
+    this.#atCommit = sql;
+  }
+
+  /** Whether a statement was sent (a ROLLBACK has something to end). */
+  get begun(): boolean {
+    return this.#begun !== undefined;
+  }
+
+  async commit(): Promise<void> {
+    const last = this.#atCommit;
+    if (last === undefined) {
+      if (this.#begun) await this.#client.query('commit');
+      return;
+    }
+    if (this.#begun) await this.#client.query(`${last}; commit`);
+    else await (this.#begun = this.#client.query(`begin; ${last}; commit`));
+  }
+}
 
 /**
  * Whether a failed statement leaves its connection fit for the next one: the server answered
@@ -65,9 +120,8 @@ const pooledExecutor = (pool: pg.Pool): SqlExecutor => {
     query: async <Row>(sql: string, params?: unknown[]) => ({
       rows: (await run(sql, params)).rows as Row[],
     }),
-    exec: async (sql: string) => {
-      await run(sql);
-    },
+    exec: async <Row>(sql: string) =>
+      lastRows<Row>((await run(sql)) as pg.QueryResult | pg.QueryResult[]),
   };
 };
 
@@ -109,16 +163,17 @@ export function pgDatabase(options: PgDatabaseOptions): SqlDatabase {
         report({ kind: 'connection-lost', where: 'transaction', error });
       };
       client.on('error', onError);
+      const tx = new PgTransaction(client);
       try {
-        await client.query('begin');
-        const result = await work(executorOf(client));
-        await client.query('commit');
+        const result = await work(tx);
+        await tx.commit();
         return result;
       } catch (error) {
-        lost ??= await client.query('rollback').then(
-          () => undefined,
-          (rollbackError: unknown) => rollbackError,
-        );
+        if (tx.begun)
+          lost ??= await client.query('rollback').then(
+            () => undefined,
+            (rollbackError: unknown) => rollbackError,
+          );
         throw error;
       } finally {
         client.off('error', onError);

@@ -1,16 +1,25 @@
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { copyChunks, copyStatement } from './copy-text.ts';
-import type { SqlDatabase, SqlExecutor } from './database.ts';
+import type { SqlDatabase, SqlExecutor, SqlTransaction } from './database.ts';
 
 const executorOf = (db: PGlite | Transaction): SqlExecutor => ({
   query: async <Row>(sql: string, params?: unknown[]) => {
     const result = await db.query<Row>(sql, params);
     return { rows: result.rows };
   },
-  exec: async (sql: string) => {
-    await db.exec(sql);
+  exec: async <Row>(sql: string) => {
+    const results = await db.exec(sql);
+    return { rows: (results.at(-1)?.rows ?? []) as Row[] };
   },
 });
+
+/** `work` in PGlite's transaction; what it leaves for the COMMIT runs last (in this process). */
+async function inTransaction<T>(tx: Transaction, work: (tx: SqlTransaction) => Promise<T>) {
+  let atCommit: string | undefined;
+  const result = await work({ ...executorOf(tx), commitWith: (sql) => void (atCommit = sql) });
+  if (atCommit !== undefined) await tx.exec(atCommit);
+  return result;
+}
 
 /** A PGlite database, with the instance itself for other clients of it (Prisma's adapter). */
 export interface PgliteDatabase extends SqlDatabase {
@@ -50,7 +59,7 @@ export async function pgliteDatabase(options: PgliteDatabaseOptions = {}): Promi
     kind: 'pglite',
     pglite: db,
     ...executorOf(db),
-    transaction: (work) => db.transaction((tx) => work(executorOf(tx))),
+    transaction: (work) => db.transaction((tx) => inTransaction(tx, work)),
     async copyRows(table, columns, rows) {
       // PGlite reads COPY's input from a blob it is handed as /dev/blob.
       const blob = new Blob([...copyChunks(rows)]);

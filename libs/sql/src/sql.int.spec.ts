@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '@concord/test-infra';
 import { describeWithPostgres } from '@concord/test-infra/vitest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sqlCheckpoints } from './checkpoints.ts';
 import { textArrayLiteral } from './copy-text.ts';
 import type { SqlDatabase } from './database.ts';
@@ -70,6 +71,78 @@ function sqlDatabaseBehaviour(open: () => Promise<SqlDatabase>): void {
     ).rejects.toThrow('abort');
     const { rows } = await db.query<{ entry: string }>('select entry from ledger');
     expect(rows).toEqual([{ entry: 'kept' }]);
+  });
+
+  it('answers the rows of the last of several statements sent together', async () => {
+    const { rows } = await db.exec<{ n: number }>(
+      'select 1 as n; select 2 as n union all select 3',
+    );
+    expect(rows).toEqual([{ n: 2 }, { n: 3 }]);
+    const inTransaction = await db.transaction((tx) =>
+      tx.exec<{ n: number }>('select 4 as n; select 5 as n'),
+    );
+    expect(inTransaction.rows).toEqual([{ n: 5 }]);
+  });
+
+  it('writes what a transaction leaves for its commit with it, and nothing of a failed one', async () => {
+    await db.exec('create table commit_with (entry text primary key)');
+    await db.transaction(async (tx) => {
+      await tx.query(`insert into commit_with values ('first')`);
+      tx.commitWith(`insert into commit_with values ('left for the commit')`);
+    });
+    // Alone in its transaction, it is the transaction.
+    await db.transaction(async (tx) => tx.commitWith(`insert into commit_with values ('alone')`));
+    await expect(
+      db.transaction(async (tx) => {
+        tx.commitWith(`insert into commit_with values ('never')`);
+        throw new Error('the work failed');
+      }),
+    ).rejects.toThrow('the work failed');
+    // A statement left for the commit that fails takes the whole transaction back.
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.exec(`insert into commit_with values ('rolled back')`);
+        tx.commitWith(`insert into commit_with values ('first')`);
+      }),
+    ).rejects.toMatchObject({ code: '23505' });
+    const { rows } = await db.query<{ entry: string }>(
+      'select entry from commit_with order by entry',
+    );
+    expect(rows.map((row) => row.entry)).toEqual(['alone', 'first', 'left for the commit']);
+    // The connection serves the next transaction.
+    expect(await db.transaction(async (tx) => (await tx.query('select 1 as n')).rows)).toEqual([
+      { n: 1 },
+    ]);
+  });
+
+  it('hands a batch to one of two instances of a subscriber at the same time, the other skips it', async () => {
+    await db.exec(
+      `create table if not exists test_checkpoints (subscriber_id text primary key,
+         position bigint not null, updated_at timestamptz not null default now())`,
+    );
+    const checkpoints = sqlCheckpoints(db, 'test_checkpoints');
+    const events = [{ globalPosition: 3n }, { globalPosition: 4n }];
+    const handled: string[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let entered!: () => void;
+    const inFirst = new Promise<void>((resolve) => (entered = resolve));
+    const first = checkpoints.handleOnce("it's-twice", events, async (fresh) => {
+      handled.push(`first: ${fresh.length}`);
+      entered();
+      await held;
+    });
+    await inFirst;
+    // The second waits for the first's lock, then finds the first's checkpoint (PGlite runs one
+    // transaction at a time: the second simply comes after).
+    const second = checkpoints.handleOnce("it's-twice", events, async (fresh) => {
+      handled.push(`second: ${fresh.length}`);
+    });
+    release();
+    expect(await first).toBe(4n);
+    expect(await second).toBe(4n);
+    expect(handled).toEqual(['first: 2']);
+    expect(await checkpoints.load("it's-twice")).toBe(4n);
   });
 
   it('loads rows with COPY, each value read by its column type, text with any character', async () => {
@@ -182,6 +255,36 @@ describeWithPostgres('SqlDatabase on a PostgreSQL server (pg)', (database) => {
       await Promise.all(dbs.map((db) => db.close()));
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describeWithPostgres('a subscriber’s batch on a PostgreSQL server (pg)', (database) => {
+  it('costs three messages: BEGIN with the lock and checkpoint, the handler’s, the save with COMMIT', async () => {
+    const db = pgDatabase({ connectionString: database().url, maxConnections: 1 });
+    const sent: string[] = [];
+    const query = vi.spyOn(pg.Client.prototype, 'query');
+    try {
+      await db.exec(
+        `create table batch_checkpoints (subscriber_id text primary key,
+           position bigint not null, updated_at timestamptz not null default now())`,
+      );
+      const checkpoints = sqlCheckpoints(db, 'batch_checkpoints');
+      query.mockClear();
+      const stored = await checkpoints.handleOnce('publisher', [{ globalPosition: 9n }], (_, tx) =>
+        tx.query('select $1::int as n', [1]).then(() => undefined),
+      );
+      sent.push(...query.mock.calls.map(([text]) => String(text)));
+      expect(stored).toBe(9n);
+      expect(await checkpoints.load('publisher')).toBe(9n);
+    } finally {
+      query.mockRestore();
+      await db.close();
+    }
+    expect(sent).toEqual([
+      expect.stringMatching(/^begin; select pg_advisory_xact_lock.*;\s*select position/s),
+      'select $1::int as n',
+      expect.stringMatching(/^with locked as .*insert into batch_checkpoints.*; commit$/s),
+    ]);
   });
 });
 
