@@ -391,6 +391,8 @@ function projectorSuite(open: () => Promise<Subject>) {
   it('projects a chunk in as many statements whatever the tables it touches', async () => {
     // The statements the projector sends in its transactions, one list per transaction.
     const transactions: string[][] = [];
+    // The statements left to go with a COMMIT.
+    const committed: string[] = [];
     const counted: SqlDatabase = {
       ...subject.db,
       transaction: (work) =>
@@ -400,7 +402,7 @@ function projectorSuite(open: () => Promise<Subject>) {
           return work({
             query: (sql, params) => (statements.push(sql), tx.query(sql, params)),
             exec: (sql) => (statements.push(sql), tx.exec(sql)),
-            commitWith: (sql) => (statements.push(sql), tx.commitWith(sql)),
+            commitWith: (sql) => (statements.push(sql), committed.push(sql), tx.commitWith(sql)),
           });
         }),
     };
@@ -425,11 +427,13 @@ function projectorSuite(open: () => Promise<Subject>) {
     // Everything the chunk's events name is read in one statement, its batches with the rest
     // (the batches their deviations link to, and those batches' open deviations, are among them).
     expect(chunk.filter((sql) => sql.includes('to_jsonb(t) as row'))).toHaveLength(1);
-    // The lock and the checkpoint (sent with BEGIN), the read, the writes, the save (sent with
-    // COMMIT): three round trips between BEGIN and COMMIT on a server.
+    // The lock and the checkpoint (sent with BEGIN), the read, then the writes and the save
+    // (sent with COMMIT): two round trips from BEGIN to COMMIT on a server.
     expect(chunk).toHaveLength(4);
     expect(chunk[0]).toMatch(/pg_advisory_xact_lock.*;\s*select position/s);
-    expect(chunk.at(-1)).toMatch(/^with locked as .*insert into rm_checkpoints/s);
+    expect(chunk[2]).toMatch(/^with rm_\w+_written as/);
+    expect(chunk[3]).toMatch(/^with locked as .*insert into rm_checkpoints/s);
+    expect(committed).toEqual([chunk[2], chunk[3]]);
   });
 
   it('rebuilds beside the live read model, which serves whole until the switch', async () => {

@@ -13,6 +13,7 @@ import {
   type SqlDatabase,
   type SqlExecutor,
   type SqlSession,
+  type SqlTransaction,
 } from '@concord/sql';
 import {
   ProjectionChunk,
@@ -24,7 +25,7 @@ import type { TimelineRow } from './projections/rows.ts';
 import { linksTo, SpanStatusCode, tracer } from '@concord/telemetry';
 import { announceChanges } from './change-announcements.ts';
 import { nextReadModel, nextTableOf } from './next-read-model.ts';
-import { RowCopier, sqlRowLoader, writeChunk } from './sql-rows.ts';
+import { RowCopier, sqlRowLoader, writeChunk, writeChunkOnCommit } from './sql-rows.ts';
 
 /** How long `catchUp` waits for committed events to become readable before it gives up. */
 const CATCH_UP_PATIENCE_MS = 30_000;
@@ -498,7 +499,7 @@ export class Projector {
     }
   }
 
-  async #project(events: RecordedEvent[], tx: SqlExecutor): Promise<ReadModelChange[]> {
+  async #project(events: RecordedEvent[], tx: SqlTransaction): Promise<ReadModelChange[]> {
     // The events' own traces, each carried on by the changes it made (to the subscribers' push).
     const traceparents = new Map<string, string>();
     for (const event of events) {
@@ -525,7 +526,9 @@ export class Projector {
         }
       }
       const writes = await chunk.finish();
-      await writeChunk(tx, writes);
+      // With the checkpoint's save and the COMMIT: the rows cost no round trip of their own, and
+      // the transaction takes its id (which holds the store's readers back) only as it ends.
+      writeChunkOnCommit(tx, writes);
       const changes =
         traceparents.size === 0
           ? writes.changes

@@ -1,4 +1,10 @@
-import { textArrayLiteral, type SqlDatabase, type SqlExecutor } from '@concord/sql';
+import {
+  dollarQuoted,
+  textArrayLiteral,
+  type SqlDatabase,
+  type SqlExecutor,
+  type SqlTransaction,
+} from '@concord/sql';
 import type { ChunkWrites, RowLoader } from './projections/project-chunk.ts';
 
 /** Read-model tables in the order a rebuild empties them, with their conflict targets. */
@@ -109,24 +115,45 @@ export async function writeChunk(
   writes: ChunkWrites,
   names: TableNames = live,
 ): Promise<void> {
-  const upserts: string[] = [];
   const params: string[] = [];
+  const statement = chunkUpsert(writes, names, (json) => `$${params.push(json)}`);
+  if (statement) await sql.query(statement, params);
+}
+
+/**
+ * Leaves `writeChunk`'s statement to go with the transaction's COMMIT (its values as literals):
+ * the live projector's chunk writes its rows, saves its checkpoint and commits in one message.
+ */
+export function writeChunkOnCommit(
+  tx: SqlTransaction,
+  writes: ChunkWrites,
+  names: TableNames = live,
+): void {
+  const statement = chunkUpsert(writes, names, dollarQuoted);
+  if (statement) tx.commitWith(statement);
+}
+
+/** The upserts of a chunk's rows, each table's rows one JSON array (`value` puts it in the SQL). */
+function chunkUpsert(
+  writes: ChunkWrites,
+  names: TableNames,
+  value: (json: string) => string,
+): string | undefined {
+  const upserts: string[] = [];
   for (const [table, rows] of rowsByTable(writes)) {
     const [first] = rows;
     if (!first) continue;
     const target = readModelTables[table] as readonly string[];
     const columns = Object.keys(first).filter((column) => !target.includes(column));
-    params.push(JSON.stringify(rows));
     upserts.push(
       `${table}_written as (insert into ${names(table)}
-         select r.* from json_array_elements($${params.length}::json) e,
+         select r.* from json_array_elements(${value(JSON.stringify(rows))}::json) e,
            json_populate_record(null::${names(table)}, e) r
          on conflict (${target.join(', ')}) do update set
          ${columns.map((column) => `${column} = excluded.${column}`).join(', ')})`,
     );
   }
-  if (upserts.length === 0) return;
-  await sql.query(`with ${upserts.join(',\n')} select 1`, params);
+  return upserts.length === 0 ? undefined : `with ${upserts.join(',\n')} select 1`;
 }
 
 /** How one column's value becomes COPY text, by the column's type. */

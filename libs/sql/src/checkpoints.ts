@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { SqlDatabase, SqlExecutor } from './database.ts';
+import type { SqlDatabase, SqlExecutor, SqlTransaction } from './database.ts';
 
 /**
  * Durable subscriber checkpoints in a table `(subscriber_id text primary key, position bigint,
@@ -30,7 +30,7 @@ export interface SqlCheckpoints {
   handleOnce<E extends { globalPosition: bigint }>(
     subscriberId: string,
     events: readonly E[],
-    handler: (fresh: E[], tx: SqlExecutor) => Promise<void>,
+    handler: (fresh: E[], tx: SqlTransaction) => Promise<void>,
     readAfter?: bigint,
   ): Promise<bigint>;
 }

@@ -34,6 +34,17 @@ export function textArrayLiteral(values: readonly (string | null)[]): string {
   return `{${elements.join(',')}}`;
 }
 
+/**
+ * Any text as a dollar-quoted string constant (`$q$…$q$`), read by PostgreSQL exactly as written:
+ * nothing inside is an escape, whatever the server's settings. The tag is one the text does not
+ * hold, so no text can end the constant early.
+ */
+export function dollarQuoted(text: string): string {
+  let tag = 'q';
+  for (let n = 0; text.includes(`$${tag}$`); n++) tag = `q${n}`;
+  return `$${tag}$${text}$${tag}$`;
+}
+
 /** An identifier as PostgreSQL reads it quoted: any name is taken literally, never as SQL. */
 export function quoteIdentifier(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;

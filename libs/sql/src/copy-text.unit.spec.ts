@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { copyLine, quoteIdentifier, textArrayLiteral } from './copy-text.ts';
+import { copyLine, dollarQuoted, quoteIdentifier, textArrayLiteral } from './copy-text.ts';
 
 describe('the COPY text format', () => {
   it('separates values by tabs, ends the row with a newline and writes null as \\N', () => {
@@ -26,5 +26,12 @@ describe('the COPY text format', () => {
   it('quotes identifiers so that a name is never read as SQL', () => {
     expect(quoteIdentifier('rm_timeline')).toBe('"rm_timeline"');
     expect(quoteIdentifier('x"; drop table y; --')).toBe('"x""; drop table y; --"');
+  });
+
+  it('dollar-quotes text with a tag the text does not hold', () => {
+    expect(dollarQuoted(`it's \\ "x"`)).toBe(`$q$it's \\ "x"$q$`);
+    expect(dollarQuoted('a $q$ b')).toBe('$q0$a $q$ b$q0$');
+    expect(dollarQuoted('$q$ $q0$ $q1$')).toBe('$q2$$q$ $q0$ $q1$$q2$');
+    expect(dollarQuoted('')).toBe('$q$$q$');
   });
 });

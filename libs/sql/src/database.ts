@@ -13,8 +13,9 @@ export interface SqlExecutor {
 export interface SqlTransaction extends SqlExecutor {
   /**
    * Sends `sql` (statements without parameters) with the COMMIT, in one message: a transaction's
-   * last write costs no round trip of its own. Runs only if the work resolves; if it fails, the
-   * transaction is rolled back and the work's caller gets the error. A later call replaces it.
+   * last writes cost no round trip of their own. Statements left this way run in the order left,
+   * after everything else, and only if the work resolves; if one fails, the transaction is rolled
+   * back and the work's caller gets the error.
    */
   commitWith(sql: string): void;
 }

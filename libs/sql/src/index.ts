@@ -6,7 +6,7 @@ export {
   type SqlTransaction,
   type SqlSession,
 } from './database.ts';
-export { textArrayLiteral } from './copy-text.ts';
+export { dollarQuoted, textArrayLiteral } from './copy-text.ts';
 export { migrate, pendingMigrations, type MigrateOptions } from './migrate.ts';
 export { pgDatabase, type PgConnectionEvent, type PgDatabaseOptions } from './pg-database.ts';
 export {

@@ -46,7 +46,7 @@ const executorOf = (client: pg.ClientBase): SqlExecutor => ({
 class PgTransaction implements SqlTransaction {
   readonly #client: pg.ClientBase;
   #begun: Promise<unknown> | undefined;
-  #atCommit: string | undefined;
+  readonly #atCommit: string[] = [];
 
   constructor(client: pg.ClientBase) {
     this.#client = client;
@@ -69,7 +69,7 @@ class PgTransaction implements SqlTransaction {
   }
 
   commitWith(sql: string): void {
-    this.#atCommit = sql;
+    this.#atCommit.push(sql);
   }
 
   /** Whether a statement was sent (a ROLLBACK has something to end). */
@@ -78,11 +78,11 @@ class PgTransaction implements SqlTransaction {
   }
 
   async commit(): Promise<void> {
-    const last = this.#atCommit;
-    if (last === undefined) {
+    if (this.#atCommit.length === 0) {
       if (this.#begun) await this.#client.query('commit');
       return;
     }
+    const last = this.#atCommit.join(';\n');
     if (this.#begun) await this.#client.query(`${last}; commit`);
     else await (this.#begun = this.#client.query(`begin; ${last}; commit`));
   }

@@ -15,9 +15,9 @@ const executorOf = (db: PGlite | Transaction): SqlExecutor => ({
 
 /** `work` in PGlite's transaction; what it leaves for the COMMIT runs last (in this process). */
 async function inTransaction<T>(tx: Transaction, work: (tx: SqlTransaction) => Promise<T>) {
-  let atCommit: string | undefined;
-  const result = await work({ ...executorOf(tx), commitWith: (sql) => void (atCommit = sql) });
-  if (atCommit !== undefined) await tx.exec(atCommit);
+  const atCommit: string[] = [];
+  const result = await work({ ...executorOf(tx), commitWith: (sql) => void atCommit.push(sql) });
+  for (const sql of atCommit) await tx.exec(sql);
   return result;
 }
 

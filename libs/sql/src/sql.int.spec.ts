@@ -6,7 +6,7 @@ import { describeWithPostgres } from '@concord/test-infra/vitest';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sqlCheckpoints } from './checkpoints.ts';
-import { textArrayLiteral } from './copy-text.ts';
+import { dollarQuoted, textArrayLiteral } from './copy-text.ts';
 import type { SqlDatabase } from './database.ts';
 import { migrate } from './migrate.ts';
 import { pgDatabase, type PgConnectionEvent } from './pg-database.ts';
@@ -89,6 +89,10 @@ function sqlDatabaseBehaviour(open: () => Promise<SqlDatabase>): void {
     await db.transaction(async (tx) => {
       await tx.query(`insert into commit_with values ('first')`);
       tx.commitWith(`insert into commit_with values ('left for the commit')`);
+      // Run in the order left: this one finds the one before.
+      tx.commitWith(
+        `insert into commit_with select entry || ', then' from commit_with where entry like 'left%'`,
+      );
     });
     // Alone in its transaction, it is the transaction.
     await db.transaction(async (tx) => tx.commitWith(`insert into commit_with values ('alone')`));
@@ -108,11 +112,31 @@ function sqlDatabaseBehaviour(open: () => Promise<SqlDatabase>): void {
     const { rows } = await db.query<{ entry: string }>(
       'select entry from commit_with order by entry',
     );
-    expect(rows.map((row) => row.entry)).toEqual(['alone', 'first', 'left for the commit']);
+    expect(rows.map((row) => row.entry)).toEqual([
+      'alone',
+      'first',
+      'left for the commit',
+      'left for the commit, then',
+    ]);
     // The connection serves the next transaction.
     expect(await db.transaction(async (tx) => (await tx.query('select 1 as n')).rows)).toEqual([
       { n: 1 },
     ]);
+  });
+
+  it('reads dollar-quoted text back exactly, whatever it holds', async () => {
+    const texts = [
+      `it's`,
+      'back\\slash \\',
+      '$q$ ends? $q0$',
+      'line\nbreak\ttab',
+      '€ 𝄞 \u2028',
+      '',
+    ];
+    const { rows } = await db.exec<{ t: string }>(
+      `select t from unnest(array[${texts.map(dollarQuoted).join(', ')}]) with ordinality as u(t, n) order by n`,
+    );
+    expect(rows.map((row) => row.t)).toEqual(texts);
   });
 
   it('hands a batch to one of two instances of a subscriber at the same time, the other skips it', async () => {
