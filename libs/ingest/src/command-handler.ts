@@ -134,6 +134,8 @@ export interface StreamCommands<State, Command, Event extends DomainEvent> {
 interface StreamDecision {
   expectedVersion: number;
   toAppend: NewEvent[];
+  /** Whether a command was refused (on the state decided on). */
+  refuses: boolean;
   /** The answers, given what the append (if there was one) stored; caches the new state. */
   settle(appended: AppendResult | undefined): StreamCommandResult[];
 }
@@ -141,6 +143,8 @@ interface StreamDecision {
 /** A stream's commands, ready to be decided on the stream as read from `fromVersion`. */
 interface PreparedStream {
   fromVersion: number;
+  /** Prepared on the state this process cached (else from the stream's start). */
+  cached: boolean;
   decide(newer: readonly RecordedEvent[]): StreamDecision;
 }
 
@@ -166,6 +170,7 @@ export function streamJob<State, Command, Event extends DomainEvent>(
         : { version: 0, state: decider.initialState(), placesByCommand: new Map() };
       return {
         fromVersion: snapshot.version + 1,
+        cached: cached !== undefined,
         decide: (newer) => {
           foldOnto(snapshot, decider, newer);
           return decideOnSnapshot(streamId, decider, commands, snapshot, cache);
@@ -225,6 +230,7 @@ function decideOnSnapshot<State, Command, Event extends DomainEvent>(
   const decidedEvents = pending.flatMap((p) => p.events);
   return {
     expectedVersion: snapshot.version,
+    refuses: results.some((result) => result?.status === 'refused'),
     toAppend: decidedEvents.map((event) => {
       const { id, ...metadata } = event.metadata!;
       return { id, type: event.type, data: asJson(event.data), metadata: metadata as JsonObject };
@@ -307,11 +313,14 @@ async function decideStream(
 }
 
 /**
- * Command handling for many streams at once: one read of all of them (after their cached states),
- * every stream decided, one `appendMany` (one transaction on PostgreSQL). A stream that moved
- * meanwhile is handled again on its own from a fresh read. Answers per job, in order. Throws
- * like `appendMany` (a clashing id, content the store refuses): then handle the jobs one by one
- * to isolate the one at fault.
+ * Command handling for many streams at once: one read of the streams this process holds no state
+ * of, every stream decided, one `appendMany` (one transaction on PostgreSQL). A stream whose state
+ * is cached is decided on it unread: its append at the cached version is the check, and a stream
+ * that moved meanwhile (another instance, a process manager) is refused there and handled again
+ * on its own from a fresh read. A refusal that no append checked is decided again the same way
+ * before it is answered: a partner is never refused on a state the stream has left. Answers per
+ * job, in order. Throws like `appendMany` (a clashing id, content the store refuses): then
+ * handle the jobs one by one to isolate the one at fault.
  */
 export async function decideAcrossStreams(
   store: EventStore,
@@ -319,9 +328,13 @@ export async function decideAcrossStreams(
   cache: StreamStateCache | undefined,
 ): Promise<StreamCommandResult[][]> {
   const prepared = jobs.map((job) => job.prepare(cache));
-  const newer = await store.readStreamsFrom(
-    jobs.map((job, k) => ({ streamId: job.streamId, fromVersion: prepared[k]!.fromVersion })),
+  const toRead = jobs.flatMap((job, k) =>
+    prepared[k]!.cached ? [] : [{ streamId: job.streamId, fromVersion: prepared[k]!.fromVersion }],
   );
+  const newer =
+    toRead.length > 0
+      ? await store.readStreamsFrom(toRead)
+      : new Map<string, readonly RecordedEvent[]>();
   const decisions = prepared.map((p, k) => p.decide(newer.get(jobs[k]!.streamId) ?? []));
   const writing = decisions.flatMap((decision, k) => (decision.toAppend.length > 0 ? [k] : []));
   let answers;
@@ -341,7 +354,11 @@ export async function decideAcrossStreams(
   return Promise.all(
     decisions.map(async (decision, k) => {
       const answer = appended.get(k);
-      if (!answer) return decision.settle(undefined);
+      if (!answer) {
+        if (!(prepared[k]!.cached && decision.refuses)) return decision.settle(undefined);
+        cache?.delete(jobs[k]!.streamId);
+        return decideStream(store, jobs[k]!, cache, 10, false);
+      }
       if (answer.status === 'appended') return decision.settle(answer);
       cache?.delete(jobs[k]!.streamId);
       return decideStream(store, jobs[k]!, cache, 10, false);

@@ -162,6 +162,50 @@ describe('IngestPipeline', () => {
       expect(now!.status).toBe('accepted');
     });
 
+    it('decides the streams it holds the state of without reading them again', async () => {
+      const { counted, calls } = counting(store);
+      const counter = new IngestPipeline({ store: counted, outcomes: inMemoryOutcomeLog() });
+      await counter.ingestMany(batchIds.map((batchId) => step(batchId, 0)));
+      expect(calls).toMatchObject({ readStreamsFrom: 1, appendMany: 1 });
+      // Each batch's state was cached as it was appended: the append's expected version checks it.
+      const outcomes = await counter.ingestMany(batchIds.map((batchId) => step(batchId, 1)));
+      expect(outcomes.map((outcome) => outcome.status)).toEqual(batchIds.map(() => 'accepted'));
+      expect(calls).toMatchObject({ readStreamsFrom: 1, appendMany: 2 });
+    });
+
+    it('reads a cached stream before refusing on its state, and decides on what it finds', async () => {
+      const { counted, calls } = counting(store);
+      const mine = new IngestPipeline({ store: counted, outcomes: inMemoryOutcomeLog() });
+      await mine.ingestMany(batchIds.map((batchId) => step(batchId, 0)));
+      // Another instance starts the first batch; this one still holds it as scheduled.
+      const other = new IngestPipeline({ store, outcomes: inMemoryOutcomeLog() });
+      expect((await other.ingest(step(batchIds[0]!, 1))).status).toBe('accepted');
+      const before = { ...calls };
+      // A hold is refused on a scheduled batch, accepted on a started one.
+      const [held, scheduledAgain] = await mine.ingestMany([
+        step(batchIds[0]!, 2),
+        world.incoming(
+          world.partnerEvent(
+            CDMO,
+            'batch/scheduled.v1',
+            { subject: batchIds[1] },
+            {
+              batchId: batchIds[1],
+            },
+          ),
+        ),
+      ]);
+      expect(held!.status).toBe('accepted');
+      // A refusal the stream's own state confirms is answered as such, once read to be sure.
+      expect(rejectionOf(scheduledAgain!).code).toBe('batch.already-scheduled');
+      expect(calls.readStream).toBeGreaterThan(before.readStream);
+      expect((await store.readStream(`batch-${batchIds[0]}`)).map((e) => e.type)).toEqual([
+        'concord.batch.scheduled.v1',
+        'concord.batch.manufacturing-started.v1',
+        'concord.batch.manufacturing-held.v1',
+      ]);
+    });
+
     it('decides a stream that another instance moved again on its own, and the rest at once', async () => {
       const other = new IngestPipeline({ store, outcomes: inMemoryOutcomeLog() });
       await other.ingestMany(batchIds.map((batchId) => step(batchId, 0)));
