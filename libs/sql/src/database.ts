@@ -9,7 +9,7 @@ export interface SqlExecutor {
   exec<Row = Record<string, unknown>>(sql: string): Promise<{ rows: Row[] }>;
 }
 
-/** An open transaction: its statements, and one it may leave to be sent with its COMMIT. */
+/** An open transaction: its statements, and those it leaves to be sent with its COMMIT. */
 export interface SqlTransaction extends SqlExecutor {
   /**
    * Sends `sql` (statements without parameters) with the COMMIT, in one message: a transaction's
