@@ -37,7 +37,9 @@ export function textArrayLiteral(values: readonly (string | null)[]): string {
 /**
  * Any text as a dollar-quoted string constant (`$q$…$q$`), read by PostgreSQL exactly as written:
  * nothing inside is an escape, whatever the server's settings. The tag is one the text does not
- * hold, so no text can end the constant early.
+ * hold, so no text can end the constant early. For large texts (a projector chunk's rows as
+ * JSON): `pg.escapeLiteral` builds its copy one character at a time, this looks the text over
+ * natively and copies it once.
  */
 export function dollarQuoted(text: string): string {
   let tag = 'q';

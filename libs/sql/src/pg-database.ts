@@ -23,18 +23,21 @@ export type PgConnectionEvent =
   | { kind: 'connection-lost'; where: 'pool' | 'transaction' | 'listener'; error: unknown }
   | { kind: 'listener-reconnected'; channel: string; attempts: number };
 
-/** The rows of a simple-protocol message's last statement (pg answers several with an array). */
-const lastRows = <Row>(result: pg.QueryResult | pg.QueryResult[]): { rows: Row[] } => ({
-  rows: ((Array.isArray(result) ? result.at(-1)?.rows : result.rows) ?? []) as Row[],
-});
+/**
+ * The rows of a simple-protocol message's last statement (pg answers one statement with its
+ * result, several with an array of them).
+ */
+const lastRows = <Row>(answer: unknown): { rows: Row[] } => {
+  const result = answer as pg.QueryResult | pg.QueryResult[];
+  return { rows: ((Array.isArray(result) ? result.at(-1)?.rows : result.rows) ?? []) as Row[] };
+};
 
 const executorOf = (client: pg.ClientBase): SqlExecutor => ({
   query: async <Row>(sql: string, params?: unknown[]) => {
     const result = await client.query(sql, params);
     return { rows: result.rows as Row[] };
   },
-  exec: async <Row>(sql: string) =>
-    lastRows<Row>((await client.query(sql)) as pg.QueryResult | pg.QueryResult[]),
+  exec: async <Row>(sql: string) => lastRows<Row>(await client.query(sql)),
 });
 
 /**
@@ -61,11 +64,11 @@ class PgTransaction implements SqlTransaction {
   async exec<Row>(sql: string): Promise<{ rows: Row[] }> {
     if (this.#begun) {
       await this.#begun;
-      return lastRows<Row>((await this.#client.query(sql)) as pg.QueryResult | pg.QueryResult[]);
+      return lastRows<Row>(await this.#client.query(sql));
     }
-    const sent = this.#client.query(`begin; ${sql}`) as Promise<unknown>;
+    const sent: Promise<unknown> = this.#client.query(`begin; ${sql}`);
     this.#begun = sent;
-    return lastRows<Row>((await sent) as pg.QueryResult[]);
+    return lastRows<Row>(await sent);
   }
 
   commitWith(sql: string): void {
@@ -120,8 +123,7 @@ const pooledExecutor = (pool: pg.Pool): SqlExecutor => {
     query: async <Row>(sql: string, params?: unknown[]) => ({
       rows: (await run(sql, params)).rows as Row[],
     }),
-    exec: async <Row>(sql: string) =>
-      lastRows<Row>((await run(sql)) as pg.QueryResult | pg.QueryResult[]),
+    exec: async <Row>(sql: string) => lastRows<Row>(await run(sql)),
   };
 };
 
