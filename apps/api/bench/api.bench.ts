@@ -50,7 +50,16 @@ import {
 } from '@concord/ingest/test-support';
 import { migrateReadModel, Projector, readModelPrisma } from '@concord/read-model';
 import { pgDatabase, type SqlDatabase } from '@concord/sql';
-import { createTestDatabase, LOCAL_POSTGRES_URL, uniqueName, waitFor } from '@concord/test-infra';
+import {
+  busyCores,
+  createTestDatabase,
+  describeBusyCores,
+  LOCAL_POSTGRES_URL,
+  processGroups,
+  sampleCpu,
+  uniqueName,
+  waitFor,
+} from '@concord/test-infra';
 import { createClient, type Client } from 'graphql-ws';
 import { Kafka, logLevel } from 'kafkajs';
 import { pino } from 'pino';
@@ -730,7 +739,19 @@ async function main() {
       const result = await load(seconds, httpCall, clients);
       return { ...result, cpuMsPerRequest: ((await apiCpuMs()) - before) / result.requests };
     };
-    await spawn('ingest', ['--database-url', database.url, '--prefix', prefix], children);
+    const { child: ingest } = await spawn(
+      'ingest',
+      ['--database-url', database.url, '--prefix', prefix],
+      children,
+    );
+    // Where the machine's cores go during a measurement: is it saturated, and by whom?
+    const groupOf = processGroups({ API: api.pid, ingest: ingest.pid, 'this bench': process.pid });
+    const cpuDuring = async <T>(run: () => Promise<T>) => {
+      const before = await sampleCpu(groupOf);
+      const result = await run();
+      const after = await sampleCpu(groupOf);
+      return { result, cores: before && after ? busyCores(before, after) : undefined };
+    };
     // A new ingest process follows the store from its start: it announces the filled history to
     // the partners and its process manager looks at every deviation in it (7 s here). A platform
     // that has run for a while did that long ago: measured after, not during. It overlapped the
@@ -793,7 +814,7 @@ async function main() {
       sqlCall(db, organizationOf(client), viewOf(client)).then(() => undefined);
     const warmUp = Math.min(3, QUERY_SECONDS);
     await load(warmUp, httpCall);
-    const viaApi = await loadApi(QUERY_SECONDS);
+    const { result: viaApi, cores: listCores } = await cpuDuring(() => loadApi(QUERY_SECONDS));
     await load(warmUp, pgCall);
     const viaPg = await load(QUERY_SECONDS, pgCall);
     // A dashboard's load at a quieter hour: 10 clients.
@@ -802,13 +823,15 @@ async function main() {
 
     // ---- ceiling: a bare append → the projector's onChange, at the same rate ---------------------
     // First, while ingest is idle and nobody subscribes: nothing else competes with it.
-    const bareSentAt = await offer(
-      bare,
-      (tick) =>
-        Promise.all(
-          tick.flatMap((item) => item.runs.map((run) => store.append(run.streamId, run.events))),
-        ),
-      projectedAt,
+    const { result: bareSentAt, cores: ceilingCores } = await cpuDuring(() =>
+      offer(
+        bare,
+        (tick) =>
+          Promise.all(
+            tick.flatMap((item) => item.runs.map((run) => store.append(run.streamId, run.events))),
+          ),
+        projectedAt,
+      ),
     );
     const ceiling = latencies(
       bare.map((b) => b.id),
@@ -859,7 +882,9 @@ async function main() {
     });
     await offer(atSpeed, sendTick, arrived);
     const liveIds = live.map((o) => o.id);
-    const liveSentAt = await offer(live, sendTick, arrived);
+    const { result: liveSentAt, cores: visibilityCores } = await cpuDuring(() =>
+      offer(live, sendTick, arrived),
+    );
     const visibility = latencies(liveIds, liveSentAt, arrived);
     // Waypoints: when ingest recorded each (the platform's clock in the event it appended), and
     // when the API process's projector handed each change over.
@@ -950,6 +975,8 @@ async function main() {
           percentile(visibility.sorted, 99) / percentile(ceiling.sorted, 99)
         ).toFixed(2),
         subscriptionErrors: subscriptionErrors.length,
+        busyCores: visibilityCores,
+        ceilingBusyCores: ceilingCores,
       },
       died,
       listQueryTenClients: {
@@ -978,6 +1005,7 @@ async function main() {
         p99OverCeiling: +(
           percentile(viaApi.latencies, 99) / percentile(viaPg.latencies, 99)
         ).toFixed(2),
+        busyCores: listCores,
       },
     };
     await mkdir(dirname(values.out!), { recursive: true });
@@ -1003,6 +1031,8 @@ async function main() {
       `  bare append → onChange         p50 ${v.ceiling.p50Ms} ms, p99 ${v.ceiling.p99Ms} ms, max ${v.ceiling.maxMs} ms (ceiling, same run)${missing(v.ceiling)}`,
     );
     console.log(`  p99 / ceiling p99             ${v.p99OverCeiling}`);
+    console.log(`  cores during the timed run     ${describeBusyCores(v.busyCores)}`);
+    console.log(`  cores during the ceiling       ${describeBusyCores(v.ceilingBusyCores)}`);
     console.log(
       `\nlist query batches(first: 20, filter, orderBy), ${CLIENTS} clients for ${QUERY_SECONDS} s, ${BATCHES} batches`,
     );
@@ -1013,6 +1043,7 @@ async function main() {
       `  same SQL through pg            p50 ${q.ceiling.p50Ms} ms, p99 ${q.ceiling.p99Ms} ms, ${q.ceiling.requestsPerSecond} req/s (ceiling, same run)`,
     );
     console.log(`  p99 / ceiling p99             ${q.p99OverCeiling} (target <= 2)`);
+    console.log(`  cores during GraphQL's run     ${describeBusyCores(q.busyCores)}`);
     const ten = results.listQueryTenClients.api;
     console.log(
       `  GraphQL over HTTP, 10 clients  p50 ${ten.p50Ms} ms, p99 ${ten.p99Ms} ms, ${ten.requestsPerSecond} req/s, API CPU ${ten.cpuMsPerRequest} ms/request (target p99 <= ${TARGET_QUERY_P99} ms)`,

@@ -30,3 +30,12 @@ export {
   type ServiceTargets,
 } from './services.ts';
 export { waitFor, WaitForTimeoutError, type WaitForOptions } from './wait-for.ts';
+export {
+  busyCores,
+  describeBusyCores,
+  processGroups,
+  sampleCpu,
+  type BusyCores,
+  type CpuSample,
+  type ProcessGroups,
+} from './process-cpu.ts';
