@@ -85,7 +85,8 @@ describe('IngestPipeline', () => {
           return target.readStream(streamId, options);
         },
         readStreamsFrom: (requests) => {
-          calls.readStreamsFrom++;
+          // The registry catches organizations and agreements up the same way: not counted.
+          if (requests.some((request) => onBatch(request.streamId))) calls.readStreamsFrom++;
           return target.readStreamsFrom(requests);
         },
         append: (streamId, events, options) => {
