@@ -126,6 +126,63 @@ describeWithPostgres('PostgresEventStore on a PostgreSQL server', (database) => 
     }
   });
 
+  it('chains an append to the head its catch-up read saw, without reading the head again', async () => {
+    const statements: string[] = [];
+    const db = pgDatabase({ connectionString: database().url });
+    const query = db.query.bind(db);
+    db.query = ((text: string, params?: unknown[]) => {
+      if (!text.includes('pg_notify')) statements.push(text);
+      return query(text, params);
+    }) as typeof db.query;
+    const mine = await PostgresEventStore.open(db);
+    const theirs = await PostgresEventStore.open(pgDatabase({ connectionString: database().url }));
+    try {
+      const known = `batch-${crypto.randomUUID()}`;
+      const fresh = `batch-${crypto.randomUUID()}`;
+      const event = (streamId: string, n: number) => ({
+        id: `${streamId}/${n}`,
+        type: 't',
+        data: { n },
+      });
+      // Another writer made the stream: this store knows nothing of its head but what it reads.
+      await theirs.append(known, [event(known, 1), event(known, 2)]);
+      const read = await mine.readStreamsFrom([
+        { streamId: known, fromVersion: 1 },
+        { streamId: fresh, fromVersion: 1 },
+      ]);
+      expect(read.get(known)).toHaveLength(2);
+      expect(read.get(fresh)).toEqual([]);
+
+      // Decided on that read: one statement, the append, chained to the heads it saw.
+      statements.length = 0;
+      const outcomes = await mine.appendMany([
+        { streamId: known, events: [event(known, 3)], expectedVersion: 2 },
+        { streamId: fresh, events: [event(fresh, 1)], expectedVersion: 0 },
+      ]);
+      expect(outcomes.map((outcome) => outcome.status)).toEqual(['appended', 'appended']);
+      expect(statements).toHaveLength(1);
+      expect(await mine.verify({ streamId: known })).toMatchObject({ ok: true, events: 3 });
+      expect(await mine.verify({ streamId: fresh })).toMatchObject({ ok: true, events: 1 });
+
+      // A head that moved after the read: the append is refused and answered as the conflict
+      // it is (decided on version 3, the stream is at 4); a writer naming no version goes after.
+      await mine.readStreamsFrom([{ streamId: known, fromVersion: 1 }]);
+      await theirs.append(known, [event(known, 4)]);
+      const [stale] = await mine.appendMany([
+        { streamId: known, events: [event(known, 5)], expectedVersion: 3 },
+      ]);
+      expect(stale).toMatchObject({ status: 'conflict', actualVersion: 4 });
+      await mine.readStreamsFrom([{ streamId: known, fromVersion: 4 }]);
+      await theirs.append(known, [event(known, 5)]);
+      expect((await mine.append(known, [event(known, 6)])).nextExpectedVersion).toBe(6);
+      expect((await mine.readStream(known)).map((e) => e.data.n)).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(await mine.verify({ streamId: known })).toMatchObject({ ok: true, events: 6 });
+    } finally {
+      await mine.close();
+      await theirs.close();
+    }
+  });
+
   it('announces a burst of appends in a few notifications, the last one carrying the head', async () => {
     const intervalMs = 500;
     const db = pgDatabase({ connectionString: database().url });

@@ -455,6 +455,15 @@ export class PostgresEventStore implements EventStore {
       [requests.map((r) => r.streamId), requests.map((r) => r.fromVersion)],
     );
     for (const row of rows) streams.get(row.stream_id)!.push(toEvent(row));
+    // Each stream's head as the read saw it (its last event; none at all, read from the first
+    // version): a writer that decides on this read appends chained to it without reading the
+    // head again. One that moved meanwhile is refused by the append and answered from there, as
+    // for any head taken as known.
+    for (const { streamId, fromVersion } of requests) {
+      const last = streams.get(streamId)!.at(-1);
+      if (last) this.#heads.set(streamId, { version: last.streamVersion, hash: last.hash });
+      else if (fromVersion <= 1) this.#heads.set(streamId, { version: 0, hash: null });
+    }
     return streams;
   }
 
