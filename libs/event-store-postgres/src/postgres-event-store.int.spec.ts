@@ -24,6 +24,18 @@ const tamperWith = (sql: SqlDatabase) => async (streamId: string, streamVersion:
   });
 };
 
+/** A database whose statements are counted (announcements of new positions, sent on their own after appends, are not). */
+function countingStatements(connectionString: string) {
+  const statements: string[] = [];
+  const db = pgDatabase({ connectionString });
+  const query = db.query.bind(db);
+  db.query = ((text: string, params?: unknown[]) => {
+    if (!text.includes('pg_notify')) statements.push(text);
+    return query(text, params);
+  }) as typeof db.query;
+  return { db, statements };
+}
+
 describeWithPostgres('PostgresEventStore on a PostgreSQL server', (database) => {
   eventStoreContract(
     async () => {
@@ -69,14 +81,7 @@ describeWithPostgres('PostgresEventStore on a PostgreSQL server', (database) => 
   });
 
   it('answers a lost race from its one append call, and chains the retry to the head it answered', async () => {
-    const statements: string[] = [];
-    const db = pgDatabase({ connectionString: database().url });
-    const query = db.query.bind(db);
-    db.query = ((text: string, params?: unknown[]) => {
-      // Announcements of new positions go out on their own, after appends: not counted.
-      if (!text.includes('pg_notify')) statements.push(text);
-      return query(text, params);
-    }) as typeof db.query;
+    const { db, statements } = countingStatements(database().url);
     const mine = await PostgresEventStore.open(db);
     const open = () => PostgresEventStore.open(pgDatabase({ connectionString: database().url }));
     const [theirs, later] = [await open(), await open()];
@@ -127,13 +132,7 @@ describeWithPostgres('PostgresEventStore on a PostgreSQL server', (database) => 
   });
 
   it('chains an append to the head its catch-up read saw, without reading the head again', async () => {
-    const statements: string[] = [];
-    const db = pgDatabase({ connectionString: database().url });
-    const query = db.query.bind(db);
-    db.query = ((text: string, params?: unknown[]) => {
-      if (!text.includes('pg_notify')) statements.push(text);
-      return query(text, params);
-    }) as typeof db.query;
+    const { db, statements } = countingStatements(database().url);
     const mine = await PostgresEventStore.open(db);
     const theirs = await PostgresEventStore.open(pgDatabase({ connectionString: database().url }));
     try {
