@@ -31,7 +31,15 @@ import {
   type PartnerWorld,
 } from '@concord/ingest/test-support';
 import { pgDatabase, sqlLeaderElections, type SqlDatabase } from '@concord/sql';
-import { createTestDatabase, LOCAL_POSTGRES_URL, uniqueName } from '@concord/test-infra';
+import {
+  busyCores,
+  createTestDatabase,
+  describeBusyCores,
+  LOCAL_POSTGRES_URL,
+  processGroups,
+  sampleCpu,
+  uniqueName,
+} from '@concord/test-infra';
 import { Kafka, logLevel } from 'kafkajs';
 import { pino } from 'pino';
 import { startIngestService } from '../src/index.ts';
@@ -228,6 +236,12 @@ async function measure(stored: number, instances = 1, throughputOnly = false) {
 
     // No dirty buffers left by the set-up: each run pays its own checkpoint writes, not another's.
     await db.exec('checkpoint');
+    // Where the machine's cores went meanwhile: the service's, PostgreSQL's, Kafka's, this bench's.
+    const groupOf = processGroups({
+      ...Object.fromEntries(services.map((service, i) => [`ingest ${i + 1}`, service.pid])),
+      'this bench': process.pid,
+    });
+    const machineBefore = await sampleCpu(groupOf);
     const start = performance.now();
     const cpuBefore = await cpuUsage();
     for (let i = 0; i < feed.length; i += 1000)
@@ -235,6 +249,9 @@ async function measure(stored: number, instances = 1, throughputOnly = false) {
     await waitUntil(() => seen.size >= TOTAL);
     const ingestSeconds = (performance.now() - start) / 1000;
     const cpuAfter = await cpuUsage();
+    const machineAfter = await sampleCpu(groupOf);
+    const machineCores =
+      machineBefore && machineAfter ? busyCores(machineBefore, machineAfter) : undefined;
     // How busy the service processes were meanwhile (1.0 = one core all the time): near 1 per
     // process means its event loop is the limit, far below means it waits on PostgreSQL or Kafka.
     const processCores =
@@ -248,6 +265,7 @@ async function measure(stored: number, instances = 1, throughputOnly = false) {
         instances,
         eventsPerSecond: Math.round(TOTAL / ingestSeconds),
         processCores: +processCores.toFixed(2),
+        machineCores,
       };
     }
 
@@ -309,6 +327,7 @@ async function measure(stored: number, instances = 1, throughputOnly = false) {
         target: 5000,
         targetRatio: 0.5,
         processCores: +processCores.toFixed(2),
+        machineCores,
       },
       latencyAtOfferedLoad: {
         rate: RATE,
@@ -378,6 +397,7 @@ async function startService(databaseUrl: string, prefix: string, group: string) 
     });
   await next('ready');
   return {
+    pid: child.pid,
     async cpuUsage() {
       const answer = next('cpu-usage');
       child.send({ type: 'cpu' } satisfies Message);
@@ -408,7 +428,12 @@ async function main() {
   const two = scaled && 'processCores' in scaled ? scaled : undefined;
   const scaling = two && {
     one: { instances: 1, eventsPerSecond: results.throughput.eventsPerSecond },
-    two: { instances: 2, eventsPerSecond: two.eventsPerSecond, processCores: two.processCores },
+    two: {
+      instances: 2,
+      eventsPerSecond: two.eventsPerSecond,
+      processCores: two.processCores,
+      machineCores: two.machineCores,
+    },
     ratio: +(two.eventsPerSecond / results.throughput.eventsPerSecond).toFixed(2),
   };
   const growth = large && {
@@ -428,6 +453,7 @@ async function main() {
   );
   console.log(`ratio                    ${results.throughput.ratio} (target >= 0.5)`);
   console.log(`busy cores (service)     ${results.throughput.processCores} while ingesting`);
+  console.log(`machine while ingesting  ${describeBusyCores(results.throughput.machineCores)}`);
   console.log(
     `plain kafkajs consumer   ${results.throughput.plainConsumer} events/s (for reference)`,
   );
@@ -440,7 +466,7 @@ async function main() {
     );
   if (scaling)
     console.log(
-      `two ingest processes     ${scaling.two.eventsPerSecond} events/s: ${scaling.ratio}x one (${scaling.two.processCores} busy cores; this machine has 2, shared with PostgreSQL and Kafka)`,
+      `two ingest processes     ${scaling.two.eventsPerSecond} events/s: ${scaling.ratio}x one (${scaling.two.processCores} busy cores; machine ${describeBusyCores(scaling.two.machineCores)})`,
     );
   console.log(`\nwritten to ${values.out}`);
 }
