@@ -81,12 +81,13 @@ export interface BusyCores {
 export function busyCores(before: CpuSample, after: CpuSample): BusyCores {
   const cores = availableParallelism();
   const round = (value: number) => Math.round(value * 100) / 100;
-  const machineTicks = after.machineTotal - before.machineTotal;
-  const machine =
-    machineTicks > 0 ? ((after.machineBusy - before.machineBusy) / machineTicks) * cores : 0;
-  // Clock ticks per second of one core: machine ticks over the wall time, per core.
   const seconds = (after.at - before.at) / 1000;
-  const ticksPerCoreSecond = seconds > 0 ? machineTicks / cores / seconds : 100;
+  const machineTicks = after.machineTotal - before.machineTotal;
+  // No tick between the two (a run shorter than a clock tick): nothing to tell.
+  if (seconds <= 0 || machineTicks <= 0) return { machine: 0, cores, groups: {} };
+  const machine = ((after.machineBusy - before.machineBusy) / machineTicks) * cores;
+  // Clock ticks per second of one core: machine ticks over the wall time, per core.
+  const ticksPerCoreSecond = machineTicks / cores / seconds;
   const ticksOf: Record<string, number> = {};
   for (const [pid, { group, ticks }] of after.processes)
     ticksOf[group] = (ticksOf[group] ?? 0) + ticks - (before.processes.get(pid)?.ticks ?? 0);

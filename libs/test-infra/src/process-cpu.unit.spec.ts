@@ -61,6 +61,20 @@ describe('busyCores', () => {
     );
   });
 
+  it('tells nothing of two samples within one clock tick', () => {
+    const sample: CpuSample = {
+      machineBusy: 10,
+      machineTotal: 100,
+      processes: new Map([[1, { group: 'ingest', ticks: 5 }]]),
+      at: 7,
+    };
+    expect(busyCores(sample, sample)).toEqual({
+      machine: 0,
+      cores: coresOfThisMachine(),
+      groups: {},
+    });
+  });
+
   it('says when it could not measure', () => {
     expect(describeBusyCores(undefined)).toBe('not measured (no /proc)');
   });
