@@ -51,12 +51,11 @@ import {
 import { migrateReadModel, Projector, readModelPrisma } from '@concord/read-model';
 import { pgDatabase, type SqlDatabase } from '@concord/sql';
 import {
-  busyCores,
+  busyCoresDuring,
   createTestDatabase,
   describeBusyCores,
   LOCAL_POSTGRES_URL,
   processGroups,
-  sampleCpu,
   uniqueName,
   waitFor,
 } from '@concord/test-infra';
@@ -746,12 +745,7 @@ async function main() {
     );
     // Where the machine's cores go during a measurement: is it saturated, and by whom?
     const groupOf = processGroups({ API: api.pid, ingest: ingest.pid, 'this bench': process.pid });
-    const cpuDuring = async <T>(run: () => Promise<T>) => {
-      const before = await sampleCpu(groupOf);
-      const result = await run();
-      const after = await sampleCpu(groupOf);
-      return { result, cores: before && after ? busyCores(before, after) : undefined };
-    };
+    const cpuDuring = <T>(run: () => Promise<T>) => busyCoresDuring(groupOf, run);
     // A new ingest process follows the store from its start: it announces the filled history to
     // the partners and its process manager looks at every deviation in it (7 s here). A platform
     // that has run for a while did that long ago: measured after, not during. It overlapped the

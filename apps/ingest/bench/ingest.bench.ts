@@ -32,12 +32,11 @@ import {
 } from '@concord/ingest/test-support';
 import { pgDatabase, sqlLeaderElections, type SqlDatabase } from '@concord/sql';
 import {
-  busyCores,
+  busyCoresDuring,
   createTestDatabase,
   describeBusyCores,
   LOCAL_POSTGRES_URL,
   processGroups,
-  sampleCpu,
   uniqueName,
 } from '@concord/test-infra';
 import { Kafka, logLevel } from 'kafkajs';
@@ -220,7 +219,7 @@ async function measure(stored: number, instances = 1, throughputOnly = false) {
     seen.clear();
 
     // The feed: every batch's lifecycle, batches interleaved.
-    const feed = [];
+    const feed: ReturnType<typeof lifecycle>[] = [];
     for (let step = 0; step < PER_BATCH; step++)
       for (let b = 0; b < BATCHES; b++) feed.push(lifecycle(world, `${CDMO}:b-bench-${b}`, step));
 
@@ -241,17 +240,18 @@ async function measure(stored: number, instances = 1, throughputOnly = false) {
       ...Object.fromEntries(services.map((service, i) => [`ingest ${i + 1}`, service.pid])),
       'this bench': process.pid,
     });
-    const machineBefore = await sampleCpu(groupOf);
-    const start = performance.now();
-    const cpuBefore = await cpuUsage();
-    for (let i = 0; i < feed.length; i += 1000)
-      await producer.send({ topic: inbound, messages: feed.slice(i, i + 1000) });
-    await waitUntil(() => seen.size >= TOTAL);
-    const ingestSeconds = (performance.now() - start) / 1000;
-    const cpuAfter = await cpuUsage();
-    const machineAfter = await sampleCpu(groupOf);
-    const machineCores =
-      machineBefore && machineAfter ? busyCores(machineBefore, machineAfter) : undefined;
+    const {
+      result: { ingestSeconds, cpuBefore, cpuAfter },
+      cores: machineCores,
+    } = await busyCoresDuring(groupOf, async () => {
+      const start = performance.now();
+      const cpuBefore = await cpuUsage();
+      for (let i = 0; i < feed.length; i += 1000)
+        await producer.send({ topic: inbound, messages: feed.slice(i, i + 1000) });
+      await waitUntil(() => seen.size >= TOTAL);
+      const ingestSeconds = (performance.now() - start) / 1000;
+      return { ingestSeconds, cpuBefore, cpuAfter: await cpuUsage() };
+    });
     // How busy the service processes were meanwhile (1.0 = one core all the time): near 1 per
     // process means its event loop is the limit, far below means it waits on PostgreSQL or Kafka.
     const processCores =

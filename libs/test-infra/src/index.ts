@@ -32,6 +32,7 @@ export {
 export { waitFor, WaitForTimeoutError, type WaitForOptions } from './wait-for.ts';
 export {
   busyCores,
+  busyCoresDuring,
   describeBusyCores,
   processGroups,
   sampleCpu,

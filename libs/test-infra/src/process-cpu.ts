@@ -97,6 +97,17 @@ export function busyCores(before: CpuSample, after: CpuSample): BusyCores {
   return { machine: round(machine), cores, groups };
 }
 
+/** `run`'s result, and the busy cores while it ran (undefined where /proc cannot be read). */
+export async function busyCoresDuring<T>(
+  groupOf: ProcessGroups,
+  run: () => Promise<T>,
+): Promise<{ result: T; cores: BusyCores | undefined }> {
+  const before = await sampleCpu(groupOf);
+  const result = await run();
+  const after = await sampleCpu(groupOf);
+  return { result, cores: before && after ? busyCores(before, after) : undefined };
+}
+
 /** "1.62 of 2 busy (ingest 0.53, PostgreSQL 0.55, …)", busiest first. */
 export function describeBusyCores(busy: BusyCores | undefined): string {
   if (!busy) return 'not measured (no /proc)';

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import {
   busyCores,
+  busyCoresDuring,
   describeBusyCores,
   processGroups,
   sampleCpu,
@@ -99,6 +100,22 @@ describe.runIf(process.platform === 'linux')('sampleCpu', () => {
     expect(busy.groups.self! * seconds).toBeGreaterThan(reported - 0.03);
     expect(busy.groups.self! * seconds).toBeLessThan(reported + 0.25);
     expect(busy.machine).toBeGreaterThanOrEqual(busy.groups.self! - 0.1);
+  });
+});
+
+describe.runIf(process.platform === 'linux')('busyCoresDuring', () => {
+  it("gives the run's result and the cores it kept busy", async () => {
+    const { result, cores } = await busyCoresDuring(
+      processGroups({ self: process.pid }),
+      async () => {
+        const until = performance.now() + 100;
+        let spins = 0;
+        while (performance.now() < until) spins++;
+        return spins;
+      },
+    );
+    expect(result).toBeGreaterThan(0);
+    expect(cores?.groups.self).toBeGreaterThan(0);
   });
 });
 
