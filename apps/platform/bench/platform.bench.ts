@@ -1,6 +1,6 @@
 // The embedded platform as a newcomer meets it, measured:
-//   cold start: `npm start`'s process on a fresh data folder, and again on the same folder, from
-//     spawn to the first GraphQL answer with a demo token; the ceiling, measured in the same run,
+//   cold start: `npm start`'s process on a fresh data folder, and again on the same folder (the
+//     median of three restarts), from spawn to the first GraphQL answer with a demo token; the ceiling, measured in the same run,
 //     is PGlite alone opening the same kind of folder (the part no platform code can avoid);
 //   soak: the platform with its demo feed for --minutes (default 60), RSS sampled every 10 s;
 //     reported as start/end/max RSS and the growth over the second half, per hour.
@@ -24,6 +24,8 @@ const { values } = parseArgs({
   },
 });
 // The process `npm start` runs once its set-up is done, with the same Node settings.
+/** Restarts measured on the existing folder (the figure is their median). */
+const RESTARTS = 3;
 const startEmbedded = fileURLToPath(new URL('../../../tools/start-embedded.sh', import.meta.url));
 
 interface Started {
@@ -108,14 +110,25 @@ try {
   const dataDir = join(root, 'data');
   const fresh = await start(dataDir, true);
   await stop(fresh.child);
-  const again = await start(dataDir, true);
+  // Restarts on the folder the first start left: the median of three, so one slow moment of the
+  // machine (another process's disk writes) does not decide the figure; all three are kept.
+  const restartsMs: number[] = [];
+  let again: Started | undefined;
+  for (let restart = 0; restart < RESTARTS; restart++) {
+    if (again) await stop(again.child);
+    again = await start(dataDir, true);
+    restartsMs.push(Math.round(again.answeredMs));
+  }
+  if (!again) throw new Error('no restart was measured');
+  const existingFolderMs = [...restartsMs].sort((a, b) => a - b)[Math.floor(RESTARTS / 2)]!;
   const coldStart = {
     freshFolderMs: Math.round(fresh.answeredMs),
-    existingFolderMs: Math.round(again.answeredMs),
+    existingFolderMs,
+    restartsMs,
     ceilingPgliteCreateMs: Math.round(pgliteCreateMs),
     ceilingPgliteReopenMs: Math.round(pgliteReopenMs),
     ratioFresh: +(fresh.answeredMs / pgliteCreateMs).toFixed(2),
-    ratioExisting: +(again.answeredMs / pgliteReopenMs).toFixed(2),
+    ratioExisting: +(existingFolderMs / pgliteReopenMs).toFixed(2),
     targetMs: 5_000,
   };
   console.log('cold start', coldStart);
