@@ -212,6 +212,44 @@ function describeBatchLists(open: () => Promise<ApiWorld>) {
       }
   });
 
+  it('pages release readiness, the most blocked first, forwards and backwards', async () => {
+    const readiness = `query Readiness($first: Int, $after: String, $last: Int, $before: String) {
+      releaseReadiness(first: $first, after: $after, last: $last, before: $before) {
+        totalCount
+        pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+        edges { cursor node { batchId status } }
+      }
+    }`;
+    const unfinished = { status: { notIn: ['aborted', 'qp-certified', 'shipped'] } };
+    for (const caller of [CDMO, SPONSOR]) {
+      const expected = await oracle('blockerCount', 'desc', unfinished, caller);
+      expect(expected.length, caller).toBeGreaterThan(2);
+      const pageOf = async (variables: Record<string, unknown>) => {
+        const { body } = await world.graphql(tokens.get(caller)!, readiness, variables);
+        expect(body.errors).toBeUndefined();
+        const answer = (body.data as { releaseReadiness: Page }).releaseReadiness;
+        expect(answer.totalCount, caller).toBe(expected.length);
+        return answer;
+      };
+      const forwards: string[] = [];
+      for (let after: string | null = null, n = 0; n < 40; n++) {
+        const answer = await pageOf({ first: 2, after });
+        forwards.push(...answer.edges.map((edge) => edge.node.batchId));
+        if (!answer.pageInfo.hasNextPage) break;
+        after = answer.pageInfo.endCursor;
+      }
+      expect(forwards, caller).toEqual(expected);
+      const backwards: string[] = [];
+      for (let before: string | null = null, n = 0; n < 40; n++) {
+        const answer = await pageOf({ last: 2, before });
+        backwards.unshift(...answer.edges.map((edge) => edge.node.batchId));
+        if (!answer.pageInfo.hasPreviousPage) break;
+        before = answer.pageInfo.startCursor;
+      }
+      expect(backwards, `${caller}, backwards`).toEqual(expected);
+    }
+  });
+
   it('gives each row of a page its own nested lists, from either side', async () => {
     await world.db.query(
       `insert into rm_qc_results (batch_id, result_id, sponsor_id, cdmo_id, test,
