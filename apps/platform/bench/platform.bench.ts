@@ -1,7 +1,8 @@
 // The embedded platform as a newcomer meets it, measured:
 //   cold start: `npm start`'s process on a fresh data folder, and again on the same folder (the
-//     median of three restarts), from spawn to the first GraphQL answer with a demo token; the ceiling, measured in the same run,
-//     is PGlite alone opening the same kind of folder (the part no platform code can avoid);
+//     median of three restarts), from spawn to the first GraphQL answer with a demo token; the
+//     ceiling, measured in the same run, is PGlite alone opening the same kind of folder (the
+//     part no platform code can avoid);
 //   soak: the platform with its demo feed for --minutes (default 60), RSS sampled every 10 s;
 //     reported as start/end/max RSS and the growth over the second half, per hour.
 // Options: --minutes N (soak length; 0 skips the soak), --pace demo|fast, --out FILE.
@@ -23,9 +24,9 @@ const { values } = parseArgs({
     },
   },
 });
-// The process `npm start` runs once its set-up is done, with the same Node settings.
 /** Restarts measured on the existing folder (the figure is their median). */
 const RESTARTS = 3;
+// The process `npm start` runs once its set-up is done, with the same Node settings.
 const startEmbedded = fileURLToPath(new URL('../../../tools/start-embedded.sh', import.meta.url));
 
 interface Started {
