@@ -125,21 +125,20 @@ function describeBatchLists(open: () => Promise<ApiWorld>) {
     return rows.map((row) => row.id);
   }
 
-  /** Every page of `size`, forwards then backwards, checked against the one-query order. */
-  async function pagesAgree(
-    caller: string,
-    orderBy: { field: string; direction: 'ASC' | 'DESC' },
-    filter: (typeof FILTERS)[number],
+  /**
+   * Every page of `size` that `read` answers, forwards then backwards, checked against the
+   * one-query order: the same total at every page, and a next (previous) page while ids remain.
+   */
+  async function walkPages(
+    read: (variables: Record<string, unknown>) => Promise<Page>,
     size: number,
     expected: string[],
-    nested = false,
+    label: string,
   ) {
-    const label = `${caller}, ${filter.label}, pages of ${size}${nested ? ', nested rows' : ''}`;
     const forwards: string[] = [];
     let after: string | null = null;
     for (let n = 0; n < 40; n++) {
-      const variables = { first: size, after, orderBy, filter: filter.graphql };
-      const answer = await page(variables, caller, nested);
+      const answer = await read({ first: size, after });
       expect(answer.totalCount, label).toBe(expected.length);
       forwards.push(...answer.edges.map((edge) => edge.node.batchId));
       expect(answer.pageInfo.hasNextPage, label).toBe(forwards.length < expected.length);
@@ -151,8 +150,7 @@ function describeBatchLists(open: () => Promise<ApiWorld>) {
     const backwards: string[] = [];
     let before: string | null = null;
     for (let n = 0; n < 40; n++) {
-      const variables = { last: size, before, orderBy, filter: filter.graphql };
-      const answer = await page(variables, caller, nested);
+      const answer = await read({ last: size, before });
       expect(answer.totalCount, label).toBe(expected.length);
       backwards.unshift(...answer.edges.map((edge) => edge.node.batchId));
       expect(answer.pageInfo.hasPreviousPage, label).toBe(backwards.length < expected.length);
@@ -160,6 +158,24 @@ function describeBatchLists(open: () => Promise<ApiWorld>) {
       before = answer.pageInfo.startCursor;
     }
     expect(backwards, `${label}, backwards`).toEqual(expected);
+  }
+
+  /** Every page of `size` of the batch list, forwards then backwards (`walkPages`). */
+  async function pagesAgree(
+    caller: string,
+    orderBy: { field: string; direction: 'ASC' | 'DESC' },
+    filter: (typeof FILTERS)[number],
+    size: number,
+    expected: string[],
+    nested = false,
+  ) {
+    const label = `${caller}, ${filter.label}, pages of ${size}${nested ? ', nested rows' : ''}`;
+    await walkPages(
+      (variables) => page({ ...variables, orderBy, filter: filter.graphql }, caller, nested),
+      size,
+      expected,
+      label,
+    );
   }
 
   it('sees its batches of both sides, and no one else’s', async () => {
@@ -224,29 +240,12 @@ function describeBatchLists(open: () => Promise<ApiWorld>) {
     for (const caller of [CDMO, SPONSOR]) {
       const expected = await oracle('blockerCount', 'desc', unfinished, caller);
       expect(expected.length, caller).toBeGreaterThan(2);
-      const pageOf = async (variables: Record<string, unknown>) => {
+      const read = async (variables: Record<string, unknown>) => {
         const { body } = await world.graphql(tokens.get(caller)!, readiness, variables);
         expect(body.errors).toBeUndefined();
-        const answer = (body.data as { releaseReadiness: Page }).releaseReadiness;
-        expect(answer.totalCount, caller).toBe(expected.length);
-        return answer;
+        return (body.data as { releaseReadiness: Page }).releaseReadiness;
       };
-      const forwards: string[] = [];
-      for (let after: string | null = null, n = 0; n < 40; n++) {
-        const answer = await pageOf({ first: 2, after });
-        forwards.push(...answer.edges.map((edge) => edge.node.batchId));
-        if (!answer.pageInfo.hasNextPage) break;
-        after = answer.pageInfo.endCursor;
-      }
-      expect(forwards, caller).toEqual(expected);
-      const backwards: string[] = [];
-      for (let before: string | null = null, n = 0; n < 40; n++) {
-        const answer = await pageOf({ last: 2, before });
-        backwards.unshift(...answer.edges.map((edge) => edge.node.batchId));
-        if (!answer.pageInfo.hasPreviousPage) break;
-        before = answer.pageInfo.startCursor;
-      }
-      expect(backwards, `${caller}, backwards`).toEqual(expected);
+      await walkPages(read, 2, expected, caller);
     }
   });
 
