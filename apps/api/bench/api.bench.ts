@@ -54,10 +54,13 @@ import {
   busyCoresDuring,
   createTestDatabase,
   describeBusyCores,
+  describeGcPauses,
   LOCAL_POSTGRES_URL,
   processGroups,
+  recordGcPauses,
   uniqueName,
   waitFor,
+  type GcPauses,
 } from '@concord/test-infra';
 import { createClient, type Client } from 'graphql-ws';
 import { Kafka, logLevel } from 'kafkajs';
@@ -127,7 +130,33 @@ type Message =
   | { type: 'changed'; t: number; ids: string[] }
   | { type: 'cpu' }
   | { type: 'cpu-usage'; usage: NodeJS.CpuUsage }
+  | { type: 'gc'; from: number; to: number }
+  | { type: 'gc-pauses'; pauses: GcPauses }
   | { type: 'stop' };
+
+/** A child's garbage-collection pauses between two instants, told when the parent asks. */
+function answerGcPauses(): void {
+  const log = recordGcPauses();
+  process.on('message', (message: Message) => {
+    if (message.type === 'gc')
+      process.send!({
+        type: 'gc-pauses',
+        pauses: log.between(message.from, message.to),
+      } satisfies Message);
+  });
+}
+
+/** A child process's garbage-collection pauses between two instants. */
+const gcPausesOf = (child: ChildProcess, from: number, to: number) =>
+  new Promise<GcPauses>((resolve) => {
+    const onMessage = (message: Message) => {
+      if (message.type !== 'gc-pauses') return;
+      child.off('message', onMessage);
+      resolve(message.pauses);
+    };
+    child.on('message', onMessage);
+    child.send({ type: 'gc', from, to } satisfies Message);
+  });
 
 /**
  * The batches whose changes the API process reports the moment its projector hands them over
@@ -142,6 +171,7 @@ const REPORTED = /^[^:]+:b-(live|ceil)-/;
  * serves the same read model, `--no-projector`).
  */
 async function serveApi(): Promise<void> {
+  answerGcPauses();
   const url = values['database-url']!;
   const db = pgDatabase({ connectionString: url });
   const store = await PostgresEventStore.open(db);
@@ -193,6 +223,7 @@ async function serveApi(): Promise<void> {
  * derives signed as the platform, a receipt for every answer, a checkpoint of the log every 60 s.
  */
 async function runIngest(): Promise<void> {
+  answerGcPauses();
   const db = pgDatabase({ connectionString: values['database-url']! });
   const platformKey = generatePlatformKey(new Date().toISOString());
   const store = signingAsPlatform(await PostgresEventStore.open(db), platformKey);
@@ -665,6 +696,49 @@ async function offer<T extends { id: string }>(
   return sentAt;
 }
 
+/** Half-seconds of a timed run, by send time, and how many of them missed a p99 target. */
+interface LatencyWindows {
+  windowMs: number;
+  windows: number;
+  overTarget: number;
+  /** The window with the highest p99: seconds after the first send, and that p99. */
+  slowest: { fromSeconds: number; p99Ms: number } | undefined;
+}
+
+/**
+ * The items' latencies (send → arrival) in windows of their send time: does the tail come from
+ * a few stalls (a process that stopped, then a backlog) or from the whole run?
+ */
+function latencyWindows(
+  ids: string[],
+  sentAt: Map<string, number>,
+  arrived: Map<string, number>,
+  targetMs: number,
+  windowMs = 500,
+): LatencyWindows {
+  const first = Math.min(...ids.map((id) => sentAt.get(id)!));
+  const byWindow = new Map<number, number[]>();
+  for (const id of ids) {
+    const sent = sentAt.get(id)!;
+    const at = arrived.get(id);
+    if (at === undefined) continue;
+    const window = Math.floor((sent - first) / windowMs);
+    byWindow.set(window, [...(byWindow.get(window) ?? []), at - sent]);
+  }
+  let overTarget = 0;
+  let slowest: LatencyWindows['slowest'];
+  for (const [window, latencies] of byWindow) {
+    const p99 = percentile(
+      latencies.sort((a, b) => a - b),
+      99,
+    );
+    if (p99 > targetMs) overTarget += 1;
+    if (!slowest || p99 > slowest.p99Ms)
+      slowest = { fromSeconds: (window * windowMs) / 1000, p99Ms: round(p99) };
+  }
+  return { windowMs, windows: byWindow.size, overTarget, slowest };
+}
+
 const summary = (l: Latencies) => ({
   p50Ms: round(percentile(l.sorted, 50)),
   p99Ms: round(percentile(l.sorted, 99)),
@@ -918,6 +992,15 @@ async function main() {
       offer(live, sendTick, arrived),
     );
     const visibility = latencies(liveIds, liveSentAt, arrived);
+    // Where the tail came from: the run's half-seconds that missed the target, and each service
+    // process's collection pauses from the first send until every change had arrived.
+    const timedFrom = Math.min(...liveSentAt.values());
+    const timedTo = now();
+    const windows = latencyWindows(liveIds, liveSentAt, arrived, TARGET_VISIBILITY_P99);
+    const [ingestGc, apiGc] = await Promise.all([
+      gcPausesOf(ingest, timedFrom, timedTo),
+      gcPausesOf(api, timedFrom, timedTo),
+    ]);
     // Waypoints: when ingest recorded each (the platform's clock in the event it appended), and
     // when the API process's projector handed each change over.
     const storedAt = new Map(
@@ -1007,6 +1090,8 @@ async function main() {
           percentile(visibility.sorted, 99) / percentile(ceiling.sorted, 99)
         ).toFixed(2),
         subscriptionErrors: subscriptionErrors.length,
+        windows,
+        gcPauses: { ingest: ingestGc, API: apiGc },
         busyCores: visibilityCores,
         ceilingBusyCores: ceilingCores,
       },
@@ -1064,6 +1149,13 @@ async function main() {
       `  bare append → onChange         p50 ${v.ceiling.p50Ms} ms, p99 ${v.ceiling.p99Ms} ms, max ${v.ceiling.maxMs} ms (ceiling, same run)${missing(v.ceiling)}`,
     );
     console.log(`  p99 / ceiling p99             ${v.p99OverCeiling}`);
+    const w = v.windows;
+    console.log(
+      `  half-seconds over the target   ${w.overTarget} of ${w.windows}` +
+        (w.slowest ? ` (slowest from ${w.slowest.fromSeconds} s: p99 ${w.slowest.p99Ms} ms)` : ''),
+    );
+    console.log(`  GC pauses, ingest process      ${describeGcPauses(v.gcPauses.ingest)}`);
+    console.log(`  GC pauses, API process         ${describeGcPauses(v.gcPauses.API)}`);
     console.log(`  cores during the timed run     ${describeBusyCores(v.busyCores)}`);
     console.log(`  cores during the ceiling       ${describeBusyCores(v.ceilingBusyCores)}`);
     console.log(

@@ -10,6 +10,14 @@ export {
   type ResolvedKafka,
 } from './kafka.ts';
 export { resolveKurrentDb, type KurrentDbTarget, type ResolvedKurrentDb } from './kurrentdb.ts';
+export {
+  describeGcPauses,
+  recordGcPauses,
+  summarizeGcPauses,
+  type GcPause,
+  type GcPauseLog,
+  type GcPauses,
+} from './gc-pauses.ts';
 export { randomGroupId, randomTopic, uniqueName } from './names.ts';
 export { parsePrometheusText, type Family, type Sample } from './prometheus-text.ts';
 export { tcpAnswers } from './net.ts';
