@@ -146,16 +146,25 @@ function answerGcPauses(): void {
   });
 }
 
-/** A child process's garbage-collection pauses between two instants. */
+/**
+ * A child process's garbage-collection pauses between two instants; undefined when it has ended
+ * or does not answer within 5 s (the run's report says so, and which process died).
+ */
 const gcPausesOf = (child: ChildProcess, from: number, to: number) =>
-  new Promise<GcPauses>((resolve) => {
+  new Promise<GcPauses | undefined>((resolve) => {
+    if (!child.connected) return resolve(undefined);
     const onMessage = (message: Message) => {
       if (message.type !== 'gc-pauses') return;
+      done(message.pauses);
+    };
+    const timeout = setTimeout(() => done(undefined), 5_000);
+    const done = (pauses: GcPauses | undefined) => {
+      clearTimeout(timeout);
       child.off('message', onMessage);
-      resolve(message.pauses);
+      resolve(pauses);
     };
     child.on('message', onMessage);
-    child.send({ type: 'gc', from, to } satisfies Message);
+    child.send({ type: 'gc', from, to } satisfies Message, (error) => error && done(undefined));
   });
 
 /**
@@ -716,14 +725,16 @@ function latencyWindows(
   targetMs: number,
   windowMs = 500,
 ): LatencyWindows {
-  const first = Math.min(...ids.map((id) => sentAt.get(id)!));
+  const first = ids.reduce((earliest, id) => Math.min(earliest, sentAt.get(id)!), Infinity);
   const byWindow = new Map<number, number[]>();
   for (const id of ids) {
     const sent = sentAt.get(id)!;
     const at = arrived.get(id);
     if (at === undefined) continue;
     const window = Math.floor((sent - first) / windowMs);
-    byWindow.set(window, [...(byWindow.get(window) ?? []), at - sent]);
+    const latencies = byWindow.get(window);
+    if (latencies) latencies.push(at - sent);
+    else byWindow.set(window, [at - sent]);
   }
   let overTarget = 0;
   let slowest: LatencyWindows['slowest'];
