@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeGcPauses, recordGcPauses, summarizeGcPauses } from './gc-pauses.ts';
+import { waitFor } from './wait-for.ts';
 
 describe('summarizeGcPauses', () => {
   const pauses = [
@@ -48,9 +49,12 @@ describe('recordGcPauses', () => {
       for (let i = 0; i < 1_000; i++) garbage.push(`garbage ${round} ${i}`.repeat(4));
       kept += garbage.length;
     }
+    const now = () => performance.timeOrigin + performance.now();
     // The observer is told after the collection, on a later turn.
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const to = performance.timeOrigin + performance.now();
+    await waitFor(() => log.between(from, now()).count > 0, {
+      description: 'a collection recorded',
+    });
+    const to = now();
     log.stop();
     const pauses = log.between(from, to);
     expect(kept).toBeGreaterThan(0);
