@@ -148,7 +148,13 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const stopListening = await listenToChanges(db, (changed) => changes.publish(changed), {
     onError: (error) => logger.error({ err: error }, 'a read-model announcement was unreadable'),
   });
-  const projector = new Projector({ store, db, logger, announce: true });
+  const projector = new Projector({
+    store,
+    db,
+    logger,
+    announce: true,
+    onProjected: (events) => operations.observeProjected(events),
+  });
   const operations = new Operations({
     store,
     db,

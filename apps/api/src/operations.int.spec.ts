@@ -169,6 +169,33 @@ describeWithPostgres('the API for operators: /health, /ready, /metrics', (databa
     expect(family(after, 'concord_projector_lag_events').samples[0]!.value).toBe(0);
   });
 
+  it('times each event its projector commits, from its recording to the read model', async () => {
+    const visibility = async () => {
+      const histogram = family(await metrics(), 'concord_projector_visibility_seconds');
+      expect(histogram.type).toBe('histogram');
+      const value = (name: string) => histogram.samples.find((s) => s.name === name)!.value;
+      const infinite = histogram.samples.find((s) => s.labels.le === '+Inf')!.value;
+      const count = value('concord_projector_visibility_seconds_count');
+      expect(infinite).toBe(count);
+      return { count, sum: value('concord_projector_visibility_seconds_sum') };
+    };
+    const before = await visibility();
+    const from = await server.projector.checkpoint();
+    const exchange = await partnerExchange(store);
+    const batch = exchange.feed.batch(PAIR_A, 'northbridge-bio:b-nb-hlv201-26-0903');
+    await exchange.publish([
+      batch.scheduled('2026-04-12T08:00:00Z'),
+      batch.started('2026-04-13T06:00:00Z'),
+    ]);
+    await server.projector.catchUp();
+    const projected = await store.readAll({ after: from, maxCount: 1_000 });
+    expect(projected.length).toBeGreaterThanOrEqual(2);
+    const after = await visibility();
+    // Each event once, whether the live projector or this catch-up committed it.
+    expect(after.count - before.count).toBe(projected.length);
+    expect(after.sum).toBeGreaterThanOrEqual(before.sum);
+  });
+
   it('is not ready when its database is gone', async () => {
     const url = new URL(database().url);
     const name = url.pathname.slice(1);

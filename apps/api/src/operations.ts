@@ -2,7 +2,7 @@
 // (/ready), and what is it doing (/metrics, Prometheus text).
 import { Kind, type DefinitionNode, type OperationDefinitionNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { EventStore } from '@concord/event-store';
+import type { EventStore, RecordedEvent } from '@concord/event-store';
 import { pendingReadModelMigrations, type Projector } from '@concord/read-model';
 import { databaseAnswers, type Leadership, type SqlDatabase } from '@concord/sql';
 import type { ApiContext } from './context.ts';
@@ -48,6 +48,7 @@ export class Operations {
   readonly #operationNames = new Set<string>();
   readonly #duration: Histogram<'operation' | 'type' | 'outcome'>;
   readonly #refused: Counter<'code'>;
+  readonly #visibility: Histogram;
 
   constructor(options: OperationsOptions) {
     this.#options = {
@@ -69,6 +70,12 @@ export class Operations {
       name: 'concord_graphql_errors_total',
       help: 'Errors in GraphQL results, by code (extensions.code; GRAPHQL_VALIDATION_FAILED for a refused document, INTERNAL for an execution error without one)',
       labelNames: ['code'],
+      registers,
+    });
+    this.#visibility = new Histogram({
+      name: 'concord_projector_visibility_seconds',
+      help: "Seconds from an event's recording in the store (the platform's clock) to the commit of the read model that shows it, for the events this process projected",
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600],
       registers,
     });
     const { store, projector, subscribers, db } = this.#options;
@@ -160,6 +167,16 @@ export class Operations {
         this.set({ state: 'waiting' }, stats.waiting);
       },
     });
+  }
+
+  /**
+   * Times the events a chunk of the live projector just committed (the projector's
+   * `onProjected`), each from its recording: how long a change on the floor takes to reach the
+   * read model, as production runs. A clock behind the store's counts as no time.
+   */
+  observeProjected(events: readonly RecordedEvent[], now = Date.now()): void {
+    for (const event of events)
+      this.#visibility.observe(Math.max(0, now - Date.parse(event.recordedAt)) / 1_000);
   }
 
   /** A yoga plugin timing each operation and counting the errors of its result. */

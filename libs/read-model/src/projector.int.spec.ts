@@ -1,4 +1,4 @@
-import type { EventStore } from '@concord/event-store';
+import type { EventStore, RecordedEvent } from '@concord/event-store';
 import { PostgresEventStore } from '@concord/event-store-postgres';
 import {
   CDMO,
@@ -120,6 +120,9 @@ function projectorSuite(open: () => Promise<Subject>) {
   let projector: Projector;
   const changes: ReadModelChange[] = [];
   const ids: Record<string, { id: string; source: string }> = {};
+  const projected: RecordedEvent[] = [];
+  /** The checkpoint as stored, read as each chunk's events were handed over. */
+  const checkpointsSeen: Promise<bigint>[] = [];
 
   beforeAll(async () => {
     subject = await open();
@@ -133,6 +136,10 @@ function projectorSuite(open: () => Promise<Subject>) {
       db: subject.db,
       batchSize: 7, // small chunks: state must carry across chunk boundaries
       onChange: (batch) => changes.push(...batch),
+      onProjected: (events) => {
+        projected.push(...events);
+        checkpointsSeen.push(projector.checkpoint());
+      },
     });
     const { batch, deviation } = exchange.feed;
     const a1 = batch(PAIR_A, A1);
@@ -188,6 +195,22 @@ function projectorSuite(open: () => Promise<Subject>) {
       expect.objectContaining({ kind: 'open-deviation', reference: DEV_MAJOR, severity: 'major' }),
     );
     expect(changes).toContainEqual(expect.objectContaining({ kind: 'readiness', id: A2 }));
+  });
+
+  it("hands each committed chunk's events to onProjected once, after the commit; a rebuild none", async () => {
+    await projector.catchUp();
+    const stored = await subject.store.readAll({ after: 0n, maxCount: 10_000 });
+    expect(projected.map((event) => event.id)).toEqual(stored.map((event) => event.id));
+    // Each chunk's events were handed over once its checkpoint was stored: after the commit.
+    const seen = await Promise.all(checkpointsSeen);
+    expect(seen).toHaveLength(Math.ceil(stored.length / 7));
+    seen.forEach((checkpoint, chunk) =>
+      expect(checkpoint).toBeGreaterThanOrEqual(
+        stored[Math.min(stored.length, (chunk + 1) * 7) - 1]!.globalPosition,
+      ),
+    );
+    await projector.rebuild();
+    expect(projected).toHaveLength(stored.length);
   });
 
   it('projects deviations with their notification deadline and lateness', async () => {

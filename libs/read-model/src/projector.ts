@@ -52,6 +52,11 @@ export interface ProjectorOptions {
   /** Called after each committed chunk with what changed (never before the commit). */
   onChange?: (changes: ReadModelChange[]) => void;
   /**
+   * Called after each committed chunk with the events it projected (never before the commit; a
+   * rebuild's are not): how long each took from its recording to the read model, for the metrics.
+   */
+  onProjected?: (events: readonly RecordedEvent[]) => void;
+  /**
    * Also announce each chunk's changes to every process listening on the database (every API
    * replica, see `listenToChanges`), in the chunk's transaction. @default false
    */
@@ -95,8 +100,8 @@ const silent: ProjectorLogger = { info: () => undefined, error: () => undefined 
  * and skipped (the rest of the read model stays live); during a rebuild it stops the rebuild.
  */
 export class Projector {
-  readonly #options: Required<Omit<ProjectorOptions, 'onChange'>> &
-    Pick<ProjectorOptions, 'onChange'>;
+  readonly #options: Required<Omit<ProjectorOptions, 'onChange' | 'onProjected'>> &
+    Pick<ProjectorOptions, 'onChange' | 'onProjected'>;
   readonly #checkpoints;
 
   constructor(options: ProjectorOptions) {
@@ -430,16 +435,18 @@ export class Projector {
 
   async #handleLive(events: RecordedEvent[], readAfter: bigint): Promise<bigint> {
     let changes: ReadModelChange[] = [];
+    let projected: RecordedEvent[] = [];
     try {
       const position = await this.#checkpoints.handleOnce(
         this.name,
         events,
         async (fresh, tx) => {
           changes = await this.#project(fresh, tx);
+          projected = fresh;
         },
         readAfter,
       );
-      this.#emit(changes);
+      this.#emit(changes, projected);
       return position;
     } catch (error) {
       if (!(error instanceof ProjectionError) && !isSqlDataError(error)) throw error;
@@ -460,16 +467,18 @@ export class Projector {
 
   async #handleOneOrDeadLetter(event: RecordedEvent, readAfter: bigint): Promise<bigint> {
     let changes: ReadModelChange[] = [];
+    let projected: RecordedEvent[] = [];
     try {
       const position = await this.#checkpoints.handleOnce(
         this.name,
         [event],
         async (fresh, tx) => {
           changes = await this.#project(fresh, tx);
+          projected = fresh;
         },
         readAfter,
       );
-      this.#emit(changes);
+      this.#emit(changes, projected);
       return position;
     } catch (error) {
       if (!(error instanceof ProjectionError) && !isSqlDataError(error)) throw error;
@@ -546,12 +555,17 @@ export class Projector {
     }
   }
 
-  #emit(changes: ReadModelChange[]): void {
-    if (changes.length === 0 || !this.#options.onChange) return;
+  #emit(changes: ReadModelChange[], projected: readonly RecordedEvent[] = []): void {
+    const { onChange, onProjected, logger } = this.#options;
     try {
-      this.#options.onChange(changes);
+      if (changes.length > 0) onChange?.(changes);
     } catch (error) {
-      this.#options.logger.error({ err: error }, 'a change listener failed');
+      logger.error({ err: error }, 'a change listener failed');
+    }
+    try {
+      if (projected.length > 0) onProjected?.(projected);
+    } catch (error) {
+      logger.error({ err: error }, 'a projected-events listener failed');
     }
   }
 }
