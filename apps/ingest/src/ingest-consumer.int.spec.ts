@@ -125,6 +125,19 @@ describeWithKafka('the ingest consumer when records or the store fail', ({ broke
         topic: topics.inbound(CDMO),
         messages: events.map((event) => encodeKafkaRecord(event as unknown as ConcordEvent)),
       });
+    /** The partner's answer times by outcome, as /metrics serves them. */
+    const answerTimes = async (outcome: string) => {
+      const scraped = parsePrometheusText(await (await fetch(`${http!.url}/metrics`)).text());
+      const family = scraped.get('concord_ingest_answer_seconds');
+      const sample = (name: string) =>
+        family?.samples.find(
+          (s) => s.name === name && s.labels.organization === CDMO && s.labels.outcome === outcome,
+        )?.value ?? 0;
+      return {
+        count: sample('concord_ingest_answer_seconds_count'),
+        sum: sample('concord_ingest_answer_seconds_sum'),
+      };
+    };
     const stored = async (event: Record<string, unknown>) =>
       (await store.readStream(`batch-${String(event.subject)}`)).some(
         (e) => e.id === storedEventId(String(event.source), String(event.id)),
@@ -149,12 +162,21 @@ describeWithKafka('the ingest consumer when records or the store fail', ({ broke
       expect(await stored(bad)).toBe(false);
       expect(metrics.quarantined.get(CDMO)).toBe(1);
       expect(logs.some((line) => line.msg === 'record quarantined')).toBe(true);
+      // Each record's time to its answer, by what the answer was.
+      await waitFor(
+        async () =>
+          (await answerTimes('quarantined')).count === 1 &&
+          (await answerTimes('accepted')).count === 2,
+        { description: 'the quarantined record and the two around it timed' },
+      );
     });
 
     it('waits out a store that does not answer, quarantines nothing, and catches up', async () => {
       storeDown = true;
+      const timedBefore = await answerTimes('accepted');
       const during = scheduled();
       await send([during]);
+      const sentAt = Date.now();
       await waitFor(
         () =>
           logs.filter((line) => line.msg === 'the event store does not answer; partition paused')
@@ -162,6 +184,7 @@ describeWithKafka('the ingest consumer when records or the store fail', ({ broke
         { timeoutMs: 30_000, description: 'the partition paused and retried while down' },
       );
       expect(await stored(during)).toBe(false);
+      const storeBackAt = Date.now();
       storeDown = false;
       await waitFor(() => stored(during), { timeoutMs: 30_000, description: 'caught up' });
       // Said once the chunk's answers are sent too, a moment after the event is stored.
@@ -170,6 +193,15 @@ describeWithKafka('the ingest consumer when records or the store fail', ({ broke
       });
       expect(quarantine).toHaveLength(1); // only the bad record of the previous test
       expect(answers).toHaveLength(1);
+      // Timed from its Kafka timestamp (before the send resolved) to its answer (after the store
+      // came back): the outage is in it.
+      await waitFor(async () => (await answerTimes('accepted')).count === timedBefore.count + 1, {
+        description: 'the record that waited timed',
+      });
+      const timedAfter = await answerTimes('accepted');
+      expect(timedAfter.sum - timedBefore.sum).toBeGreaterThanOrEqual(
+        (storeBackAt - sentAt) / 1_000,
+      );
     });
 
     it('reports itself stalled when a call hangs and its group stops answering, and recovers', async () => {

@@ -276,15 +276,25 @@ export class IngestConsumer {
     for (let start = 0; start < batch.messages.length; start += CHUNK) {
       if (!isRunning() || isStale()) return;
       const chunk = batch.messages.slice(start, start + CHUNK);
+      let outcomes: (Outcome | Quarantined)[] = [];
       try {
         if (organizationId !== undefined) {
-          const outcomes = await this.#ingestChunk(organizationId, chunk, batch, heartbeat);
+          outcomes = await this.#ingestChunk(organizationId, chunk, batch, heartbeat);
           await this.#answer(outcomes, chunk, batch);
         }
       } catch (error) {
         this.#pauseWhileUnavailable(consumer, batch, chunk[0]!.offset, error);
         return;
       }
+      const answeredAt = Date.now();
+      outcomes.forEach((outcome, index) =>
+        metrics.answered(
+          organizationId!,
+          outcome.status === 'accepted' && outcome.duplicate ? 'duplicate' : outcome.status,
+          Number(chunk[index]!.timestamp),
+          answeredAt,
+        ),
+      );
       const outage = this.#outages.get(partitionKey);
       if (outage !== undefined) {
         this.#outages.delete(partitionKey);

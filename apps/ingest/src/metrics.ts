@@ -1,4 +1,9 @@
-/** Counters of the ingest process (exposed in logs and, later, a metrics endpoint). */
+import { Histogram } from 'prom-client';
+
+/** How a partner record was answered, as the answer-time histogram labels it. */
+export type AnswerKind = 'accepted' | 'duplicate' | 'rejected' | 'quarantined';
+
+/** Counters of the ingest process (exposed in logs and at the operations port's /metrics). */
 export class IngestMetrics {
   accepted = 0;
   duplicates = 0;
@@ -23,6 +28,26 @@ export class IngestMetrics {
    * long ago, whatever hangs (a call that never returns, a broker it keeps asking in vain).
    */
   stalledAfterMs = 60_000;
+  /**
+   * Each partner record, from its Kafka timestamp to its answer (`answered`); registered by the
+   * operations port's registry (`ingestRegistry`).
+   */
+  readonly answerSeconds = new Histogram({
+    name: 'concord_ingest_answer_seconds',
+    help: "Seconds from a partner record's Kafka timestamp (its producer's clock, or the broker's where the topic stamps LogAppendTime) to its answer: stored, or refused with its answer on record; by partner and outcome (a clock ahead counts as no time)",
+    labelNames: ['organization', 'outcome'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600],
+    registers: [],
+  });
+
+  /** A partner's record produced at `producedAtMs` (its Kafka timestamp) is answered now. */
+  answered(organizationId: string, outcome: AnswerKind, producedAtMs: number, now = Date.now()) {
+    if (!Number.isFinite(producedAtMs)) return;
+    this.answerSeconds.observe(
+      { organization: organizationId, outcome },
+      Math.max(0, now - producedAtMs) / 1_000,
+    );
+  }
 
   /** How long the group has not answered a consumer that should be reading (ms; 0 if it should not). */
   silenceMs(now = Date.now()): number {

@@ -42,6 +42,7 @@ export function ingestRegistry(
   const registry = new Registry();
   const registers = [registry];
   collectDefaultMetrics({ register: registry, prefix: 'concord_ingest_' });
+  registry.registerMetric(metrics.answerSeconds);
   // Counters kept by the process, copied at each scrape (reset, then set to the running total).
   const counter = (name: string, help: string, read: () => number) =>
     new Counter({
