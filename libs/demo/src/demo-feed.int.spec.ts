@@ -263,6 +263,51 @@ describeWithPostgres('the demo feed through HTTP ingest on PostgreSQL', (databas
     },
     LONG,
   );
+  it(
+    'numbers a batch again when a run started at once without its state finds its number used',
+    async () => {
+      // Two runs within one tenth of a second: the second, knowing nothing of the first, hands
+      // out the first's batch number; its first event has the same id with other content.
+      const tenth = Math.floor(Date.now() / 100) * 100;
+      const firstLog = collectingLogger();
+      const first = startDemoFeed({
+        ingestUrl: platform.ingestUrl,
+        keys,
+        pace: 'fast',
+        logger: firstLog.logger,
+        clock: () => new Date(tenth),
+      });
+      try {
+        await waitFor(() => first.stats().batchesScheduled >= 1, {
+          description: 'the first run scheduled a batch',
+        });
+      } finally {
+        await first.stop();
+      }
+      const log = collectingLogger();
+      const again = startDemoFeed({
+        ingestUrl: platform.ingestUrl,
+        keys,
+        pace: 'fast',
+        logger: log.logger,
+        clock: () => new Date(tenth + 1),
+      });
+      try {
+        await waitFor(() => again.stats().batchesScheduled >= 1 || again.stats().rejected > 0, {
+          description: 'the second run scheduled a batch',
+        });
+      } finally {
+        await again.stop();
+      }
+      expect(again.stats().rejected, JSON.stringify(again.stats().lastRejection)).toBe(0);
+      expect(
+        log.warnings().some((line) => line.message.includes('the batch is numbered again')),
+      ).toBe(true);
+      expect(log.errors()).toEqual([]);
+      expect(firstLog.errors()).toEqual([]);
+    },
+    LONG,
+  );
 });
 
 describe('the demo feed through HTTP ingest on PGlite', () => {

@@ -18,6 +18,7 @@ import {
   deviationSteps,
   SCENARIO_ROTATION,
   subjectOf,
+  type BatchScenario,
   type BatchWorkflow,
   type DeviationWorkflow,
   type Milestone,
@@ -307,11 +308,12 @@ export function startDemoFeed(options: DemoFeedOptions): DemoFeed {
 
   // ---- starting batches and deviations ---------------------------------------------------------
 
-  function startBatch(partnership: WorldPartnership): void {
+  /** A new batch of the partnership, next in its rotation of scenarios unless one is given. */
+  function startBatch(partnership: WorldPartnership, scenario?: BatchScenario): void {
     const { product } = partnership;
     const { year, number } = nextNumber(numbers, `batch/${product.code}`, clock());
     const index = rotation.get(partnership.agreementId) ?? 0;
-    rotation.set(partnership.agreementId, index + 1);
+    if (scenario === undefined) rotation.set(partnership.agreementId, index + 1);
     // Each partnership starts elsewhere in the rotation, so the first minute shows everything.
     const offset = 2 * WORLD_PARTNERSHIPS.indexOf(partnership);
     const workflow: BatchWorkflow = {
@@ -320,7 +322,7 @@ export function startDemoFeed(options: DemoFeedOptions): DemoFeed {
       // The CDMO schedules the batch, so its id is in the CDMO's namespace.
       batchId: `${partnership.cdmoId}:b-${partnership.siteCode}-${product.code.toLowerCase()}-${year}-${number.toLowerCase()}`,
       batchNumber: `${product.code}-${year}-${number}`,
-      scenario: SCENARIO_ROTATION[(index + offset) % SCENARIO_ROTATION.length]!,
+      scenario: scenario ?? SCENARIO_ROTATION[(index + offset) % SCENARIO_ROTATION.length]!,
       step: 0,
       dueAt: Date.now(),
     };
@@ -460,6 +462,27 @@ export function startDemoFeed(options: DemoFeedOptions): DemoFeed {
           'release refused as still blocked by a closed deviation; trying again later',
         );
         workflow.dueAt = Date.now() + pace.settleMs;
+        return;
+      }
+      // A run started again without its saved state, within the tenth of a second of the run
+      // before's last number (or after that run numbered faster than the clock), hands out a
+      // number that run used: the batch's first event has the id that run's had, with other
+      // content. Not a bug: the batch takes the next number.
+      const numberTaken =
+        workflow.kind === 'batch' &&
+        workflow.step === 0 &&
+        !unconfirmed.has(workflow.batchId) &&
+        refused.every(
+          (outcome) =>
+            outcome.status === 'rejected' && outcome.rejection.code === 'event.id-conflict',
+        );
+      if (numberTaken) {
+        logger.warn(
+          { batchId: workflow.batchId },
+          'an earlier run of the feed used this batch number; the batch is numbered again',
+        );
+        abandon(workflow);
+        startBatch(partnershipOf(workflow), workflow.scenario);
         return;
       }
       const unknownHere = refused.every(

@@ -7,7 +7,9 @@ export type NumberSeries = Record<string, { year: number; value: number }>;
  * started again (even without its saved state, even after losing the data folder's state file)
  * continues above every number an earlier run handed out, as long as runs issue numbers no
  * faster than ten per second per series; the last value guards against a clock stepping back
- * within one run.
+ * within one run. A run started within the tenth of a second of the last number before (or after
+ * a run that numbered faster than that) can hand out a number already used: the feed then numbers
+ * the batch again (`startDemoFeed`).
  */
 export function nextNumber(
   series: NumberSeries,
