@@ -6,7 +6,12 @@ import { waitFor } from '@concord/test-infra';
 import { describeWithPostgres } from '@concord/test-infra/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOrCreateDemoKeys, type DemoKeys } from './demo-keys.ts';
-import { startDemoFeed, type DemoFeed, type DemoFeedLogger } from './feed/demo-feed.ts';
+import {
+  startDemoFeed,
+  type DemoFeed,
+  type DemoFeedLogger,
+  type DemoFeedOptions,
+} from './feed/demo-feed.ts';
 import type { Workflow } from './feed/workflows.ts';
 import {
   startPlatformUnderTest,
@@ -76,6 +81,10 @@ describeWithPostgres('the demo feed through HTTP ingest on PostgreSQL', (databas
     platform = await startPlatformUnderTest(db, keys);
   });
 
+  /** A feed at the fast pace against this suite's platform, with its own keys. */
+  const fastFeed = (options: Omit<DemoFeedOptions, 'ingestUrl' | 'keys' | 'pace'>) =>
+    startDemoFeed({ ingestUrl: platform.ingestUrl, keys, pace: 'fast', ...options });
+
   afterAll(async () => {
     await first?.stop();
     await second?.stop();
@@ -86,13 +95,7 @@ describeWithPostgres('the demo feed through HTTP ingest on PostgreSQL', (databas
   it(
     'publishes a living exchange in which every event is accepted',
     async () => {
-      first = startDemoFeed({
-        ingestUrl: platform.ingestUrl,
-        keys,
-        pace: 'fast',
-        logger: firstLog.logger,
-        stateFile,
-      });
+      first = fastFeed({ logger: firstLog.logger, stateFile });
       const feed = first;
       // Batches seen waiting for release (CoA issued) with an open major or critical deviation.
       const seenBlocked = new Set<string>();
@@ -190,13 +193,7 @@ describeWithPostgres('the demo feed through HTTP ingest on PostgreSQL', (databas
       expect(carried.length).toBeGreaterThan(0);
       const before = await scheduledPerBatch(platform);
 
-      second = startDemoFeed({
-        ingestUrl: platform.ingestUrl,
-        keys,
-        pace: 'fast',
-        logger: secondLog.logger,
-        stateFile,
-      });
+      second = fastFeed({ logger: secondLog.logger, stateFile });
       const feed = second;
       await waitFor(
         async () => {
@@ -245,13 +242,7 @@ describeWithPostgres('the demo feed through HTTP ingest on PostgreSQL', (databas
         JSON.stringify({ version: 1, numbers: {}, rotation: {}, workflows: [stray] }),
       );
       const log = collectingLogger();
-      const feed = startDemoFeed({
-        ingestUrl: platform.ingestUrl,
-        keys,
-        pace: 'fast',
-        logger: log.logger,
-        stateFile: strayFile,
-      });
+      const feed = fastFeed({ logger: log.logger, stateFile: strayFile });
       try {
         await waitFor(() => log.warnings().some((line) => line.message.includes('does not know')));
       } finally {
@@ -263,35 +254,24 @@ describeWithPostgres('the demo feed through HTTP ingest on PostgreSQL', (databas
     },
     LONG,
   );
+
   it(
     'numbers a batch again when a run started at once without its state finds its number used',
     async () => {
       // Two runs within one tenth of a second: the second, knowing nothing of the first, hands
       // out the first's batch number; its first event has the same id with other content.
       const tenth = Math.floor(Date.now() / 100) * 100;
-      const firstLog = collectingLogger();
-      const first = startDemoFeed({
-        ingestUrl: platform.ingestUrl,
-        keys,
-        pace: 'fast',
-        logger: firstLog.logger,
-        clock: () => new Date(tenth),
-      });
+      const earlierLog = collectingLogger();
+      const earlier = fastFeed({ logger: earlierLog.logger, clock: () => new Date(tenth) });
       try {
-        await waitFor(() => first.stats().batchesScheduled >= 1, {
+        await waitFor(() => earlier.stats().batchesScheduled >= 1, {
           description: 'the first run scheduled a batch',
         });
       } finally {
-        await first.stop();
+        await earlier.stop();
       }
       const log = collectingLogger();
-      const again = startDemoFeed({
-        ingestUrl: platform.ingestUrl,
-        keys,
-        pace: 'fast',
-        logger: log.logger,
-        clock: () => new Date(tenth + 1),
-      });
+      const again = fastFeed({ logger: log.logger, clock: () => new Date(tenth + 1) });
       try {
         await waitFor(() => again.stats().batchesScheduled >= 1 || again.stats().rejected > 0, {
           description: 'the second run scheduled a batch',
@@ -304,7 +284,7 @@ describeWithPostgres('the demo feed through HTTP ingest on PostgreSQL', (databas
         log.warnings().some((line) => line.message.includes('the batch is numbered again')),
       ).toBe(true);
       expect(log.errors()).toEqual([]);
-      expect(firstLog.errors()).toEqual([]);
+      expect(earlierLog.errors()).toEqual([]);
     },
     LONG,
   );
