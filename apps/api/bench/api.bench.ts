@@ -615,6 +615,10 @@ async function graphqlCall(url: string, token: string, variables: unknown) {
   return body.data.batches.edges.length;
 }
 
+/** The columns the dashboard's fields read (the API selects only what a page's fields ask for). */
+const DASHBOARD_COLUMNS =
+  'id, batch_number, product_id, product_name, sponsor_id, cdmo_id, site, status, scheduled_at, last_changed_at, release_ready, blockers';
+
 /**
  * What the API's scoped client sends for one view, in one transaction as the API runs a request:
  * each part's first rows in the view's order (party sides, and statuses where the view has
@@ -629,13 +633,13 @@ async function sqlCall(db: SqlDatabase, organizationId: string, view: (typeof VI
       [organizationId],
     );
     // A status list's several parts give ids, and the page is read by them; the party sides
-    // alone give whole rows, the page itself where only one side has any.
+    // alone give the page's columns, the page itself where only one side has any.
     const parts = 'parts' in view ? view.parts : undefined;
     const filled: { id: string }[][] = [];
     for (const part of parts ?? [view.where])
       for (const side of sides) {
         const { rows } = await tx.query<{ id: string }>(
-          `select ${parts ? 'id' : '*'} from rm_batches where ${side} and ${part}
+          `select ${parts ? 'id' : DASHBOARD_COLUMNS} from rm_batches where ${side} and ${part}
            order by ${view.order}, id asc limit 21 offset 0`,
           [organizationId],
         );
@@ -644,7 +648,7 @@ async function sqlCall(db: SqlDatabase, organizationId: string, view: (typeof VI
     let shown = filled[0]?.length ?? 0;
     if (parts || filled.length > 1) {
       const page = await tx.query(
-        `select ${parts ? '*' : 'id'} from rm_batches where id = any($1)
+        `select ${parts ? DASHBOARD_COLUMNS : 'id'} from rm_batches where id = any($1)
          order by ${view.order}, id asc limit 21`,
         [filled.flat().map((row) => row.id)],
       );

@@ -2,7 +2,7 @@
 // CDMO of others) and take each page from both: this checks, on both databases, that every order,
 // direction, filter and page size pages forwards and backwards through exactly what one query over
 // "sponsor or CDMO" answers, in the database's own order, with the same total at every page.
-import { scopedReadModel } from '@concord/read-model';
+import { scopedReadModel, type ReadModelPrismaOptions } from '@concord/read-model';
 import { describeWithPostgres } from '@concord/test-infra/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -93,11 +93,13 @@ async function seedBothSides(world: ApiWorld) {
   );
 }
 
-function describeBatchLists(open: () => Promise<ApiWorld>) {
+function describeBatchLists(open: (options: ReadModelPrismaOptions) => Promise<ApiWorld>) {
   let world: ApiWorld;
   const tokens = new Map<string, string>();
+  /** Every statement the API's read model client ran. */
+  const statements: string[] = [];
   beforeAll(async () => {
-    world = await open();
+    world = await open({ onQuery: (sql) => statements.push(sql) });
     await seedBothSides(world);
     for (const organization of [CDMO, SPONSOR, OTHER_CDMO])
       tokens.set(organization, await world.token(organization));
@@ -294,6 +296,47 @@ function describeBatchLists(open: () => Promise<ApiWorld>) {
     expect(after).not.toEqual(before);
   });
 
+  // A dashboard card's fields are a few of the table's columns; the signatures and the
+  // open-deviation maps are read only for the fields that show them.
+  it('reads the columns a page’s fields ask for, not whole rows', async () => {
+    const columnsRead = async (fields: string) => {
+      statements.length = 0;
+      const { body } = await world.graphql(
+        tokens.get(CDMO)!,
+        `{ batches(first: 5, filter: { search: "LIST-" }) { edges { node { ${fields} } } } }`,
+      );
+      expect(body.errors).toBeUndefined();
+      const read = statements.filter((sql) => /from\s+"?(public"?\.)?"?rm_batches"?/i.test(sql));
+      expect(read.length).toBeGreaterThan(0);
+      const nodes = (body.data as { batches: { edges: { node: Record<string, unknown> }[] } })
+        .batches.edges;
+      return { sql: read.join('\n'), nodes: nodes.map((edge) => edge.node) };
+    };
+    const card = await columnsRead('batchId batchNumber status blockers { kind }');
+    for (const column of ['batch_number', 'status', 'blockers'])
+      expect(card.sql).toContain(`"${column}"`);
+    for (const column of [
+      'certification_signature',
+      'disposition_signature',
+      'open_deviations',
+      'oos_investigations',
+      'planned_quantity_value',
+    ])
+      expect(card.sql).not.toContain(`"${column}"`);
+    expect(card.nodes).toHaveLength(5);
+
+    const detail = await columnsRead(
+      'batchId plannedQuantity { value unit } certification { registerEntryId } sponsor { id }',
+    );
+    for (const column of ['planned_quantity_value', 'register_entry_id', 'certification_signature'])
+      expect(detail.sql).toContain(`"${column}"`);
+    for (const node of detail.nodes) {
+      expect(node.plannedQuantity).toEqual({ value: 1, unit: 'kg' });
+      expect(node.certification).toBeNull();
+      expect(node.sponsor).not.toBeNull();
+    }
+  });
+
   it('after a cursor of a batch it does not see: nothing, as after one that does not exist', async () => {
     const theirs = await page({ first: 1 });
     const cursor = theirs.edges[0]!.cursor;
@@ -310,9 +353,9 @@ function describeBatchLists(open: () => Promise<ApiWorld>) {
 }
 
 describe('batch lists of both party sides (PGlite)', () => {
-  describeBatchLists(() => openApiWorld('pglite'));
+  describeBatchLists((options) => openApiWorld('pglite', options));
 });
 
 describeWithPostgres('batch lists of both party sides (PostgreSQL)', (database) => {
-  describeBatchLists(() => openApiWorld(database()));
+  describeBatchLists((options) => openApiWorld(database(), options));
 });

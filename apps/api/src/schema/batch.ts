@@ -121,14 +121,36 @@ builder.prismaObject('DeviationBatch', {
   }),
 });
 
+/** The columns every batch is read with (`prismaNode('Batch')`'s select). */
+const SUMMARY = {
+  id: true,
+  batchNumber: true,
+  productId: true,
+  productName: true,
+  sponsorId: true,
+  cdmoId: true,
+  site: true,
+  status: true,
+  scheduledAt: true,
+  lastChangedAt: true,
+  releaseReady: true,
+  blockers: true,
+} as const;
+
 builder.prismaNode('Batch', {
   id: { field: 'id' },
   nullable: true,
+  // Select mode: a batch is read with the columns of its summary (what a list or a pushed change
+  // shows: who, what, where, status, schedule, readiness), and each other field adds the columns
+  // it reads when it is asked for; a page never reads the signatures or the open-deviation maps
+  // it does not show. The summary's fields read their column plainly: `t.expose*` in select mode
+  // looks up Pothos's query plan on every row, which costs more than the column would.
+  select: SUMMARY,
   fields: (t) => ({
-    batchId: t.exposeID('id'),
-    batchNumber: t.exposeString('batchNumber'),
-    productId: t.exposeID('productId'),
-    productName: t.exposeString('productName', { nullable: true }),
+    batchId: t.id({ resolve: (b) => b.id }),
+    batchNumber: t.string({ resolve: (b) => b.batchNumber }),
+    productId: t.id({ resolve: (b) => b.productId }),
+    productName: t.string({ nullable: true, resolve: (b) => b.productName }),
     agreementId: t.exposeID('agreementId'),
     // A page's organizations are loaded together, in one statement (loaders.ts).
     sponsor: t.prismaField({
@@ -141,24 +163,26 @@ builder.prismaNode('Batch', {
       nullable: true,
       resolve: (_query, batch, _args, context) => organizationById(context, batch.cdmoId),
     }),
-    sponsorId: t.exposeID('sponsorId'),
-    cdmoId: t.exposeID('cdmoId'),
-    site: t.exposeString('site'),
+    sponsorId: t.id({ resolve: (b) => b.sponsorId }),
+    cdmoId: t.id({ resolve: (b) => b.cdmoId }),
+    site: t.string({ resolve: (b) => b.site }),
     status: t.field({ type: BatchStatus, resolve: (b) => b.status as never }),
     plannedQuantity: t.field({
       type: Quantity,
+      select: { plannedQuantityValue: true, plannedQuantityUnit: true },
       resolve: (b) => ({ value: b.plannedQuantityValue, unit: b.plannedQuantityUnit }),
     }),
     actualQuantity: t.field({
       type: Quantity,
       nullable: true,
+      select: { actualQuantityValue: true, actualQuantityUnit: true },
       resolve: (b) =>
         b.actualQuantityValue === null
           ? null
           : { value: b.actualQuantityValue, unit: b.actualQuantityUnit ?? '' },
     }),
     plannedStart: t.expose('plannedStart', { type: 'DateTime' }),
-    scheduledAt: t.expose('scheduledAt', { type: 'DateTime' }),
+    scheduledAt: t.field({ type: 'DateTime', resolve: (b) => b.scheduledAt }),
     startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
     completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true }),
     recordReviewedAt: t.expose('recordReviewedAt', { type: 'DateTime', nullable: true }),
@@ -167,6 +191,7 @@ builder.prismaNode('Batch', {
     disposition: t.field({
       type: Disposition,
       nullable: true,
+      select: { dispositionDecision: true, dispositionedAt: true, dispositionSignature: true },
       resolve: (b) =>
         b.dispositionDecision === null
           ? null
@@ -179,6 +204,7 @@ builder.prismaNode('Batch', {
     certification: t.field({
       type: Certification,
       nullable: true,
+      select: { registerEntryId: true, certifiedAt: true, certificationSignature: true },
       resolve: (b) =>
         b.registerEntryId === null
           ? null
@@ -189,8 +215,9 @@ builder.prismaNode('Batch', {
             },
     }),
     shippedAt: t.expose('shippedAt', { type: 'DateTime', nullable: true }),
-    releaseReady: t.exposeBoolean('releaseReady', {
+    releaseReady: t.boolean({
       description: 'Nothing but the final acts (disposition, certification) remains.',
+      resolve: (b) => b.releaseReady,
     }),
     blockers: t.field({
       type: [ReleaseBlocker],
@@ -200,6 +227,7 @@ builder.prismaNode('Batch', {
       type: BatchActs,
       description: 'What you could sign on this batch now, as the domain decides it.',
       extensions: { cost: FIELD_COSTS.storeRead },
+      select: { batchNumber: true },
       resolve: async (b, _args, context) => {
         const disposition = (decision: 'released' | 'quarantined' | 'rejected') => ({
           kind: 'record-disposition' as const,
@@ -215,7 +243,7 @@ builder.prismaNode('Batch', {
         return { release: release!, quarantine: quarantine!, reject: reject!, certify: certify! };
       },
     }),
-    lastChangedAt: t.expose('lastChangedAt', { type: 'DateTime' }),
+    lastChangedAt: t.field({ type: 'DateTime', resolve: (b) => b.lastChangedAt }),
     qcResults: t.relation('qcResults', { query: { orderBy: { testedAt: 'asc' } } }),
     deviationLinks: t.relation('deviationLinks'),
     timeline: t.relatedConnection('timeline', {
