@@ -101,6 +101,10 @@ describeWithPostgres('the size of what a client may send (a real HTTP server)', 
     expect(answer.status).toBe(413);
     expect(JSON.parse(answer.body)).toEqual(tooLarge);
     expect(answer.written).toBeLessThan(4 * MIB);
+    // One byte over is over.
+    const justOver = await post(url, '/graphql', { declared: MIB + 1, total: MIB + 1 });
+    expect(justOver.status).toBe(413);
+    expect(JSON.parse(justOver.body)).toEqual(tooLarge);
   });
 
   it('refuses a GraphQL body sent without its length (chunked) once it passes 1 MiB', async () => {

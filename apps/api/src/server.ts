@@ -39,6 +39,7 @@ import { CallerCache } from './caller-cache.ts';
 import { ChangeFeed } from './change-feed.ts';
 import type { ApiContext } from './context.ts';
 import { unicodeVariablesOnly } from './unicode-variables.ts';
+import { requestBodyLimit } from './request-body-limit.ts';
 import { costLimit } from './cost-limit.ts';
 import { Administration } from './administration.ts';
 import type { QuarantineService } from './schema/operator-desk.ts';
@@ -294,9 +295,10 @@ export function createApi(options: ApiOptions): Api {
     schema,
     graphiql: options.graphiql ?? true,
     maskedErrors: true,
-    // Declared or chunked, a body is refused as soon as it is known to be larger.
-    maxRequestBodySize: options.maxRequestBytes ?? MAX_REQUEST_BYTES,
+    // Declared or chunked, a body is refused as soon as it is known to be larger (the plugin).
+    maxRequestBodySize: false,
     plugins: [
+      requestBodyLimit(options.maxRequestBytes ?? MAX_REQUEST_BYTES),
       explainedTokenLimit(),
       ...armor.protect().plugins,
       costLimit(options.maxCost ?? 5_000),
