@@ -58,3 +58,47 @@ describe('the GraphQL API over the embedded read model (PGlite)', () => {
     expect(body.errors?.[0]?.message).toMatch(/not valid/);
   });
 });
+
+// A deviation list reads its summary's columns; the long texts, CAPA plans and signatures only
+// for the fields that show them (as a batch list, batch-list.int.spec.ts).
+describe('the columns a deviation page reads (PGlite)', () => {
+  let world: ApiWorld;
+  const statements: string[] = [];
+  beforeAll(async () => {
+    world = await openApiWorld('pglite', { onQuery: (sql) => statements.push(sql) });
+  });
+  afterAll(async () => world?.close());
+
+  async function deviationsRead(fields: string) {
+    statements.length = 0;
+    const { body } = await world.graphql(
+      await world.token(SPONSOR),
+      `{ deviations(first: 5) { edges { node { ${fields} } } } }`,
+    );
+    expect(body.errors).toBeUndefined();
+    const read = statements.filter((sql) => /from\s+"public"\."rm_deviations"/i.test(sql));
+    expect(read.length).toBeGreaterThan(0);
+    const { edges } = (body.data as { deviations: { edges: { node: Record<string, unknown> }[] } })
+      .deviations;
+    return { sql: read.join('\n'), nodes: edges.map((edge) => edge.node) };
+  }
+
+  it('reads what the fields ask for, not whole rows', async () => {
+    const list = await deviationsRead('deviationId title severity status deadlineStatus ageDays');
+    expect(list.nodes).toContainEqual(expect.objectContaining({ deviationId: DEV_A }));
+    for (const column of ['title', 'severity', 'detected_at'])
+      expect(list.sql).toContain(`"${column}"`);
+    for (const column of ['description', 'capa_actions', 'closing_signature', 'due_dates'])
+      expect(list.sql).not.toContain(`"${column}"`);
+
+    const detail = await deviationsRead(
+      'deviationId description deadlines { kind } capaActions { description } closingSignature { meaning }',
+    );
+    for (const column of ['description', 'due_dates', 'capa_actions', 'closing_signature'])
+      expect(detail.sql).toContain(`"${column}"`);
+    const mine = detail.nodes.find((node) => node.deviationId === DEV_A)!;
+    expect(mine.description).toEqual(expect.any(String));
+    expect((mine.description as string).length).toBeGreaterThan(0);
+    expect(mine.capaActions).toEqual(expect.any(Array));
+  });
+});

@@ -102,27 +102,51 @@ function deviationDeadlines(d: {
   }));
 }
 
+/** The columns every deviation is read with (`prismaNode('Deviation')`'s select). */
+const SUMMARY = {
+  id: true,
+  title: true,
+  category: true,
+  severity: true,
+  status: true,
+  productId: true,
+  agreementId: true,
+  sponsorId: true,
+  cdmoId: true,
+  reportedByOrganizationId: true,
+  detectedAt: true,
+  reportedAt: true,
+  notifiedLate: true,
+  deadlineStatus: true,
+  closedAt: true,
+} as const;
+
 builder.prismaNode('Deviation', {
   id: { field: 'id' },
   nullable: true,
+  // Select mode, as a batch (batch.ts): a deviation is read with its summary's columns (what a
+  // list or a pushed change shows), and each other field adds the columns it reads when asked
+  // for; a list never reads the descriptions, CAPA plans or signatures it does not show.
+  select: SUMMARY,
   fields: (t) => ({
-    deviationId: t.exposeID('id'),
-    title: t.exposeString('title'),
+    deviationId: t.id({ resolve: (d) => d.id }),
+    title: t.string({ resolve: (d) => d.title }),
     description: t.exposeString('description'),
-    category: t.exposeString('category'),
+    category: t.string({ resolve: (d) => d.category }),
     severity: t.field({ type: Severity, resolve: (d) => d.severity as never }),
     status: t.field({ type: DeviationStatus, resolve: (d) => d.status as never }),
     open: t.boolean({ resolve: (d) => d.status !== 'closed' }),
-    productId: t.exposeID('productId'),
-    agreementId: t.exposeID('agreementId'),
-    sponsorId: t.exposeID('sponsorId'),
-    cdmoId: t.exposeID('cdmoId'),
-    reportedByOrganizationId: t.exposeID('reportedByOrganizationId'),
-    detectedAt: t.expose('detectedAt', { type: 'DateTime' }),
-    reportedAt: t.expose('reportedAt', { type: 'DateTime' }),
+    productId: t.id({ resolve: (d) => d.productId }),
+    agreementId: t.id({ resolve: (d) => d.agreementId }),
+    sponsorId: t.id({ resolve: (d) => d.sponsorId }),
+    cdmoId: t.id({ resolve: (d) => d.cdmoId }),
+    reportedByOrganizationId: t.id({ resolve: (d) => d.reportedByOrganizationId }),
+    detectedAt: t.field({ type: 'DateTime', resolve: (d) => d.detectedAt }),
+    reportedAt: t.field({ type: 'DateTime', resolve: (d) => d.reportedAt }),
     notificationDeadline: t.expose('notificationDeadline', { type: 'DateTime', nullable: true }),
-    notifiedLate: t.exposeBoolean('notifiedLate', {
+    notifiedLate: t.boolean({
       description: 'Reported after the deadline the quality agreement sets for its severity.',
+      resolve: (d) => d.notifiedLate,
     }),
     lateByMinutes: t.exposeInt('lateByMinutes', { nullable: true }),
     deadlineStatus: t.field({
@@ -133,6 +157,7 @@ builder.prismaNode('Deviation', {
     deadlines: t.field({
       type: [DeviationDeadline],
       description: 'Investigation, CAPA and closure due dates (none when the agreement sets none).',
+      select: { dueDates: true, deadlineWarnings: true },
       resolve: (d) => deviationDeadlines(d),
     }),
     ageDays: t.float({
@@ -150,6 +175,7 @@ builder.prismaNode('Deviation', {
       type: DeviationActs,
       description: 'What you could sign on this deviation now, as the domain decides it.',
       extensions: { cost: FIELD_COSTS.storeRead },
+      select: { capaId: true },
       resolve: async (d, _args, context) => {
         const [approveCapa, approveClosure] = await context.acts.allowed(context.caller, [
           { kind: 'approve-capa', deviationId: d.id, capaId: d.capaId ?? '' },
@@ -161,24 +187,28 @@ builder.prismaNode('Deviation', {
     capaStatus: t.exposeString('capaStatus'),
     capaActions: t.field({
       type: [CapaAction],
+      select: { capaActions: true },
       resolve: (d) =>
         (d.capaActions ?? []) as { description: string; owner: string; dueDate: string }[],
     }),
     capaApprovalSignature: t.field({
       type: SignatureManifestation,
       nullable: true,
+      select: { capaApprovalSignature: true },
       resolve: (d) => asSignature(d.capaApprovalSignature),
     }),
     closureApprovalSignature: t.field({
       type: SignatureManifestation,
       nullable: true,
+      select: { closureApprovalSignature: true },
       resolve: (d) => asSignature(d.closureApprovalSignature),
     }),
-    closedAt: t.expose('closedAt', { type: 'DateTime', nullable: true }),
+    closedAt: t.field({ type: 'DateTime', nullable: true, resolve: (d) => d.closedAt }),
     conclusion: t.exposeString('conclusion', { nullable: true }),
     closingSignature: t.field({
       type: SignatureManifestation,
       nullable: true,
+      select: { closingSignature: true },
       resolve: (d) => asSignature(d.closingSignature),
     }),
     batchLinks: t.relation('batchLinks'),
