@@ -227,7 +227,6 @@ builder.prismaNode('Batch', {
       type: BatchActs,
       description: 'What you could sign on this batch now, as the domain decides it.',
       extensions: { cost: FIELD_COSTS.storeRead },
-      select: { batchNumber: true },
       resolve: async (b, _args, context) => {
         const disposition = (decision: 'released' | 'quarantined' | 'rejected') => ({
           kind: 'record-disposition' as const,
