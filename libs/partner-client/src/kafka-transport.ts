@@ -3,6 +3,7 @@ import {
   decodeKafkaRecord,
   decodeLogCheckpointRecord,
   encodeKafkaRecord,
+  keyPartitioner,
   RECEIPT_HEADER,
   validateRejection,
   type ConcordEvent,
@@ -111,7 +112,11 @@ export function kafkaTransport(options: KafkaTransportOptions): KafkaTransport {
 
   function connected(): Promise<Producer> {
     connecting ??= (async () => {
-      const created = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      const created = kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        createPartitioner: keyPartitioner,
+      });
       try {
         await created.connect();
       } catch (error) {
