@@ -169,16 +169,18 @@ async function rawInsertCeiling(
         `insert into ${table} (global_position, transaction_id, stream_id, stream_version, event_id,
            event_type, data, metadata, recorded_at, hash, previous_hash)
          select p, pg_current_xact_id(), s, v, id, t, d::jsonb, m::jsonb, $10, h, ph
-         from unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[],
-           $7::text[], $8::text[], $9::text[]) as e(p, s, v, id, t, d, m, h, ph)`,
+         from unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::text[],
+           string_to_array($6, chr(30)), string_to_array($7, chr(30)), $8::text[], $9::text[])
+           as e(p, s, v, id, t, d, m, h, ph)`,
         [
           batch.map((_, k) => first + k + 1),
           batch.map((e) => e.streamId),
           batch.map((e) => e.streamVersion),
           batch.map((e) => e.id),
           batch.map((e) => e.type),
-          batch.map((e) => e.dataJson),
-          batch.map((e) => e.metadataJson),
+          // As the store sends them: one text each, split by the SQL (no array literal to escape).
+          batch.map((e) => e.dataJson).join('\u001e'),
+          batch.map((e) => e.metadataJson).join('\u001e'),
           batch.map((e) => e.hash),
           batch.map((e) => e.previousHash),
           recordedAt,

@@ -110,6 +110,24 @@ const toEvent = (row: EventRow): RecordedEvent => ({
   previousHash: row.previous_hash,
 });
 
+/** What separates the JSON texts of one parameter (the SQL splits on `chr(30)`). */
+const RECORD_SEPARATOR = '\u001e';
+
+/**
+ * Many JSON texts as one text parameter, split again by the SQL with `string_to_array(…, chr(30))`.
+ * As a `text[]` parameter, pg escaped every quote and backslash of every payload into an array
+ * literal (two regular-expression passes and two copies of each event's data and metadata: about
+ * a twentieth of what the ingest process allocated and 1.5 % of its CPU); a join copies once. JSON
+ * text never holds a raw U+001E (RFC 8259 escapes every control character inside a string, and
+ * allows only four whitespace characters outside one), so the split gives back exactly the texts.
+ */
+function jsonTexts(texts: readonly string[]): string {
+  // A defect, not input (canonical JSON escapes it): a wrong split would store wrong data.
+  if (texts.some((text) => text.includes(RECORD_SEPARATOR)))
+    throw new Error('defect: a JSON text holds a raw U+001E');
+  return texts.join(RECORD_SEPARATOR);
+}
+
 /** Where a stream ends: its version and the hash of its last event. */
 interface StreamHead {
   version: number;
@@ -296,7 +314,8 @@ export class PostgresEventStore implements EventStore {
       // work of the one for many streams; both take and answer the same.
       `select first_position::text as first_position, current_version, head_hash, stored
        from ${toWrite.length === 1 ? 'es_append_one_stream' : 'es_append_streams_answered'}(
-         $1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+         $1, $2, $3, $4, $5, $6, string_to_array($7, chr(30)), string_to_array($8, chr(30)),
+         $9, $10)`,
       [
         toWrite.map((w) => requests[w.index]!.streamId),
         toWrite.map((w) => w.read),
@@ -304,8 +323,8 @@ export class PostgresEventStore implements EventStore {
         recordedAt,
         all.map((e) => e.id),
         all.map((e) => e.type),
-        all.map((e) => e.dataJson),
-        all.map((e) => e.metadataJson),
+        jsonTexts(all.map((e) => e.dataJson)),
+        jsonTexts(all.map((e) => e.metadataJson)),
         all.map((e) => e.hash),
         all.map((e) => e.previousHash),
       ],

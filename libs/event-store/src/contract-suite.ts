@@ -174,6 +174,8 @@ export function eventStoreContract(
         '{"not":"an object"}',
         'line\nbreak\ttab\r',
         '\u0001\u001f\u007f',
+        // The record separator: the PostgreSQL store sends many JSON texts as one, split on it.
+        'record\u001eseparator\u001e',
         '\u2028\u2029',
         'é ü ß 中文 🧪',
         '$1 ?',
@@ -194,6 +196,18 @@ export function eventStoreContract(
         })),
       }));
       await store.appendMany(requests);
+      // And one stream alone (a store may append one stream its own way).
+      const alone = stream();
+      requests.push({
+        streamId: alone,
+        events: [
+          {
+            ...newEvent('concord.test.awkward.v1', data(7)),
+            metadata: { note: '\u001e', keys: awkward },
+          },
+        ],
+      });
+      await store.append(alone, requests.at(-1)!.events);
       for (const { streamId, events: written } of requests) {
         const read = await store.readStream(streamId);
         expect(read.map(({ data, metadata }) => ({ data, metadata }))).toEqual(
