@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { setTimeout } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import {
@@ -134,23 +135,6 @@ interface StreamHead {
   hash: string | null;
 }
 
-/** A map that forgets its least recently set entries beyond `capacity`. */
-class BoundedMap<K, V> extends Map<K, V> {
-  readonly #capacity: number;
-
-  constructor(capacity: number) {
-    super();
-    this.#capacity = capacity;
-  }
-
-  override set(key: K, value: V): this {
-    super.delete(key);
-    super.set(key, value);
-    if (this.size > this.#capacity) super.delete(this.keys().next().value!);
-    return this;
-  }
-}
-
 /**
  * The event store on PostgreSQL: a server through `pg`, or PGlite in-process for the embedded
  * mode; the same SQL on both. See migrations/0001_event_store.sql for the layout and the ordering.
@@ -161,7 +145,7 @@ export class PostgresEventStore implements EventStore {
   readonly #announceIntervalMs: number;
   readonly #checkpoints: SqlCheckpoints;
   /** The heads of streams this store appended to last (it then need not read them first). */
-  readonly #heads = new BoundedMap<string, StreamHead>(10_000);
+  readonly #heads = new LRUCache<string, StreamHead>({ max: 10_000 });
   /** The newest position announced, the newest to announce, and the announcement in flight. */
   #announced = 0n;
   #toAnnounce = 0n;
