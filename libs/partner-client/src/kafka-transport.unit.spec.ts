@@ -2,7 +2,6 @@ import {
   encodeKafkaRecord,
   encodeLogCheckpointRecord,
   generateSigningKey,
-  keyPartitioner,
   type ConcordEvent,
   type ValidationError,
 } from '@concord/contract';
@@ -61,9 +60,7 @@ describe('the Kafka transport', () => {
     await transport.send(events);
     await transport.send([later]);
     expect(transport.topic).toBe(`concord.in.${ORG}`);
-    expect(fake.configs).toEqual([
-      { idempotent: true, maxInFlightRequests: 1, createPartitioner: keyPartitioner },
-    ]);
+    expect(fake.configs).toEqual([{ idempotent: true, maxInFlightRequests: 1 }]);
     expect(fake.connects()).toBe(1);
     expect(fake.sent.map((r) => [r.topic, r.acks, r.messages.length])).toEqual([
       [`concord.in.${ORG}`, -1, 2],
