@@ -1,4 +1,4 @@
-import { keyPartitioner, type LogCheckpoint } from '@concord/contract';
+import type { LogCheckpoint } from '@concord/contract';
 import { superviseSubscription, type EventStore } from '@concord/event-store';
 import type { CheckpointLog, PlatformKey, PlatformKeyring } from '@concord/evidence';
 import {
@@ -101,11 +101,7 @@ export async function startIngestService(options: IngestServiceOptions): Promise
     logLevel: logLevel.WARN,
     retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 30_000 },
   });
-  const producer: Producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    createPartitioner: keyPartitioner,
-  });
+  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const topics = topicNames(options.topicPrefix);
   const metrics = new IngestMetrics();

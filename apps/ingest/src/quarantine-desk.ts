@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { keyPartitioner, QUARANTINE_HEADERS } from '@concord/contract';
+import { QUARANTINE_HEADERS } from '@concord/contract';
 import type { QuarantineResolution, QuarantineResolutions } from '@concord/ingest';
 import { Kafka, logLevel, type IHeaders, type KafkaMessage } from 'kafkajs';
 
@@ -118,11 +118,7 @@ export class QuarantineDesk {
         ([name, value]) => !quarantineHeaders.has(name) && value !== undefined,
       ),
     ) as IHeaders;
-    const producer = this.#kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      createPartitioner: keyPartitioner,
-    });
+    const producer = this.#kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     try {
       const [sent] = await producer.send({

@@ -28,7 +28,6 @@ export {
   type ValidationOptions,
 } from './validate.ts';
 export { DEFAULT_MAX_EVENT_BYTES } from './size.ts';
-export { keyPartitioner, murmur2 } from './kafka-partitioner.ts';
 export { isUnicodeText, loneSurrogatePath, notUnicodeText } from './unicode-text.ts';
 export { ContractViolationError } from './contract-violation-error.ts';
 export { canonicalJson, canonicalJsonBytes } from './canonical-json.ts';

@@ -3,7 +3,6 @@ import {
   decodeKafkaRecord,
   decodeLogCheckpointRecord,
   encodeKafkaRecord,
-  keyPartitioner,
   RECEIPT_HEADER,
   validateRejection,
   type ConcordEvent,
@@ -112,11 +111,7 @@ export function kafkaTransport(options: KafkaTransportOptions): KafkaTransport {
 
   function connected(): Promise<Producer> {
     connecting ??= (async () => {
-      const created = kafka.producer({
-        idempotent: true,
-        maxInFlightRequests: 1,
-        createPartitioner: keyPartitioner,
-      });
+      const created = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
       try {
         await created.connect();
       } catch (error) {
